@@ -1,0 +1,78 @@
+"""estkit: the shared inference core of r3d, causalminimax and irl_sensitivity.
+
+Kernels with exact moment constants, a batched one-sided local polynomial engine,
+plug-in bandwidth selectors, multiplier / pairs / cluster bootstrap engines with uniform
+bands and p-values, random-state handling, validation helpers, results objects with
+statsmodels-style summaries, and lazy plotting helpers. It imports nothing from the
+method packages.
+"""
+
+from __future__ import annotations
+
+from estkit._bootstrap import (
+    MultiplierKind,
+    bootstrap_indices,
+    bootstrap_pvalue,
+    draw_multipliers,
+    multiplier_process,
+    order_statistic_critical_value,
+    pairs_bootstrap,
+    percentile_interval,
+    studentized_interval,
+    sup_statistics,
+    uniform_band,
+)
+from estkit._kernels import Kernel, KernelName, get_kernel, kernel_names
+from estkit._parallel import parallel_map
+from estkit._random import RandomStateLike, check_random_state, spawn
+from estkit._validation import (
+    check_1d,
+    check_2d,
+    check_alpha,
+    check_consistent_length,
+    check_finite,
+    check_int,
+    check_option,
+    check_positive,
+)
+from estkit.exceptions import EstimationError, EstkitWarning, NotFittedError
+from estkit.results import ResultsBase, SummaryParts, TestResult, make_summary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EstimationError",
+    "EstkitWarning",
+    "Kernel",
+    "KernelName",
+    "MultiplierKind",
+    "NotFittedError",
+    "RandomStateLike",
+    "ResultsBase",
+    "SummaryParts",
+    "TestResult",
+    "bootstrap_indices",
+    "bootstrap_pvalue",
+    "check_1d",
+    "check_2d",
+    "check_alpha",
+    "check_consistent_length",
+    "check_finite",
+    "check_int",
+    "check_option",
+    "check_positive",
+    "check_random_state",
+    "draw_multipliers",
+    "get_kernel",
+    "kernel_names",
+    "make_summary",
+    "multiplier_process",
+    "order_statistic_critical_value",
+    "pairs_bootstrap",
+    "parallel_map",
+    "percentile_interval",
+    "spawn",
+    "studentized_interval",
+    "sup_statistics",
+    "uniform_band",
+]

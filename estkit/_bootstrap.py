@@ -1,0 +1,360 @@
+"""Bootstrap engines: multiplier (wild/score), pairs and cluster bootstrap, and the
+interval, band and p-value rules built on their draws.
+
+Multiplier bootstrap of a linear statistic
+------------------------------------------
+For an estimator with (approximate) linear representation
+``theta_hat - theta = sum_i s_i`` with per-unit score rows ``s_i`` (an ``(n, m)`` matrix
+over an index grid of size ``m``), the bootstrap process is
+``T*_b = sum_i xi_ib s_i`` with i.i.d. mean-zero, unit-variance multipliers ``xi``.
+It is one matrix product per block of draws, ``(B_blk, n) @ (n, m)``: memory is
+``O(B_blk * n + B * m)``, never ``B * n * m``. With clusters, scores are first summed
+within cluster and one multiplier is drawn per cluster.
+
+Multipliers are generated draw by draw (row-major ``(B, n)`` blocks), so the result does
+not depend on the block size: ``multiplier_process(s, B, rng=0)`` uses the same
+multipliers for every ``block_size`` (results agree up to floating-point summation order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from math import ceil, sqrt
+from typing import Any, Literal
+
+import numpy as np
+
+from estkit._random import RandomStateLike, check_random_state, spawn
+from estkit._validation import check_alpha, check_int, check_option
+
+__all__ = [
+    "MultiplierKind",
+    "bootstrap_indices",
+    "bootstrap_pvalue",
+    "cluster_codes",
+    "draw_multipliers",
+    "multiplier_process",
+    "order_statistic_critical_value",
+    "pairs_bootstrap",
+    "percentile_interval",
+    "studentized_interval",
+    "sup_statistics",
+    "uniform_band",
+]
+
+MultiplierKind = Literal["gaussian", "rademacher", "mammen"]
+
+_MEM_BUDGET_BYTES = 256 * 2**20  # per block of multipliers
+
+
+def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
+    """Integer codes ``0..G-1`` for cluster labels (any hashable dtype) and ``G``."""
+    arr = np.asarray(cluster)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"`cluster` must be one label per unit (length {n}); got shape {arr.shape}.")
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise ValueError("`cluster` contains NaN labels; give every unit a cluster.")
+    _, codes = np.unique(arr, return_inverse=True)
+    return codes.astype(np.intp), int(codes.max()) + 1
+
+
+def _draw(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.ndarray:
+    if kind == "gaussian":
+        return rng.standard_normal(shape)
+    if kind == "rademacher":
+        return rng.integers(0, 2, size=shape, dtype=np.int8).astype(float) * 2.0 - 1.0
+    # Mammen's two-point distribution: mean 0, variance 1, third moment 1
+    s5 = sqrt(5.0)
+    lo, hi = -(s5 - 1.0) / 2.0, (s5 + 1.0) / 2.0
+    p_lo = (s5 + 1.0) / (2.0 * s5)
+    return np.where(rng.random(shape) < p_lo, lo, hi)
+
+
+def draw_multipliers(
+    n: int,
+    n_boot: int,
+    kind: MultiplierKind = "gaussian",
+    *,
+    cluster: Any = None,
+    rng: RandomStateLike = None,
+) -> np.ndarray:
+    """Draw an ``(n, n_boot)`` multiplier matrix (units in rows, draws in columns).
+
+    Parameters
+    ----------
+    n : int
+        Number of units.
+    n_boot : int
+        Number of bootstrap draws ``B``.
+    kind : {"gaussian", "rademacher", "mammen"}
+        Multiplier distribution (mean 0, variance 1).
+    cluster : array-like of shape (n,), optional
+        Cluster labels; units in one cluster share a multiplier.
+    rng : None, int, SeedSequence or Generator
+
+    Examples
+    --------
+    >>> xi = draw_multipliers(4, 3, "rademacher", cluster=[0, 0, 1, 1], rng=1)
+    >>> xi.shape, bool((xi[0] == xi[1]).all())
+    ((4, 3), True)
+    """
+    n = check_int(n, "n", minimum=1)
+    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    kind = check_option(kind, "kind", MultiplierKind)
+    gen = check_random_state(rng, "rng")
+    if cluster is None:
+        return _draw(gen, kind, (n_boot, n)).T
+    codes, g = cluster_codes(cluster, n)
+    return _draw(gen, kind, (n_boot, g)).T[codes]
+
+
+def _block_size(n: int, n_boot: int, block_size: int | None) -> int:
+    if block_size is not None:
+        return max(1, min(int(block_size), n_boot))
+    return max(1, min(n_boot, _MEM_BUDGET_BYTES // (8 * max(n, 1))))
+
+
+def multiplier_process(
+    scores: np.ndarray,
+    n_boot: int | None = None,
+    kind: MultiplierKind = "gaussian",
+    *,
+    cluster: Any = None,
+    multipliers: np.ndarray | None = None,
+    rng: RandomStateLike = None,
+    block_size: int | None = None,
+    reducer: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Bootstrap draws ``T*_b = sum_i xi_ib s_i`` of a linear statistic, computed in blocks.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, m)
+        Per-unit score (influence) rows.
+    n_boot : int, optional
+        Number of draws; required unless ``multipliers`` is given.
+    kind : {"gaussian", "rademacher", "mammen"}
+    cluster : array-like of shape (n,), optional
+        Cluster labels: scores are summed within clusters and one multiplier is drawn per
+        cluster. Ignored when ``multipliers`` is given (pass a matrix with equal rows).
+    multipliers : ndarray of shape (n, B), optional
+        Caller-supplied multipliers for deterministic results.
+    rng : None, int, SeedSequence or Generator
+    block_size : int, optional
+        Draws per block; by default as many as fit in 256 MiB of multipliers.
+    reducer : callable, optional
+        Applied to each ``(B_blk, m)`` block (e.g. a sup-norm); its outputs are
+        concatenated, so only the reduced draws are kept in memory.
+
+    Returns
+    -------
+    ndarray of shape (B, m), or the concatenated reducer outputs.
+
+    Examples
+    --------
+    >>> s = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 1.0]])
+    >>> xi = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    >>> multiplier_process(s, multipliers=xi)
+    array([[ 2., -1.],
+           [-2.,  2.]])
+    """
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    n = scores.shape[0]
+    out: list[np.ndarray] = []
+    if multipliers is not None:
+        xi = np.asarray(multipliers, dtype=float)
+        if xi.ndim != 2 or xi.shape[0] != n:
+            raise ValueError(
+                f"`multipliers` must have shape (n_units, B) = ({n}, B); got {xi.shape}."
+            )
+        if not np.all(np.isfinite(xi)):
+            raise ValueError("`multipliers` contains non-finite values.")
+        bs = _block_size(n, xi.shape[1], block_size)
+        for start in range(0, xi.shape[1], bs):
+            blk = xi[:, start : start + bs].T @ scores
+            out.append(reducer(blk) if reducer else blk)
+        return np.concatenate(out, axis=0)
+    if n_boot is None:
+        raise ValueError("Pass `n_boot` (number of bootstrap draws) or a `multipliers` matrix.")
+    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    kind = check_option(kind, "kind", MultiplierKind)
+    gen = check_random_state(rng, "rng")
+    if cluster is not None:
+        codes, g = cluster_codes(cluster, n)
+        agg = np.zeros((g, scores.shape[1]))
+        np.add.at(agg, codes, scores)
+        scores, n = agg, g
+    bs = _block_size(n, n_boot, block_size)
+    for start in range(0, n_boot, bs):
+        b = min(bs, n_boot - start)
+        blk = _draw(gen, kind, (b, n)) @ scores
+        out.append(reducer(blk) if reducer else blk)
+    return np.concatenate(out, axis=0)
+
+
+def sup_statistics(
+    draws: np.ndarray, *, center: np.ndarray | None = None, scale: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-draw sup-norm ``max_j |draws_bj - center_j| / scale_j`` of an ``(B, m)`` array."""
+    d = np.asarray(draws, dtype=float)
+    if center is not None:
+        d = d - center
+    d = np.abs(d)
+    if scale is not None:
+        d = d / np.asarray(scale, dtype=float)
+    return d.max(axis=1)
+
+
+def order_statistic_critical_value(stats: np.ndarray, alpha: float, rule: str = "linear") -> float:
+    """(1 - alpha) critical value of bootstrap statistics.
+
+    ``rule="linear"`` is the type-7 sample quantile (numpy's default); ``rule="ceil"`` is
+    the ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at ``B``), the usual
+    conservative choice for bootstrap bands.
+    """
+    alpha = check_alpha(alpha)
+    s = np.sort(np.asarray(stats, dtype=float))
+    if rule == "linear":
+        return float(np.quantile(s, 1.0 - alpha))
+    if rule == "ceil":
+        k = min(max(ceil((1.0 - alpha) * (s.size + 1)), 1), s.size)
+        return float(s[k - 1])
+    raise ValueError(f"`rule` must be 'linear' or 'ceil'; got {rule!r}.")
+
+
+def uniform_band(
+    estimate: np.ndarray,
+    draws: np.ndarray,
+    alpha: float = 0.05,
+    *,
+    studentize: bool = False,
+    rule: str = "ceil",
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Uniform (sup-t) confidence band over a grid from multiplier-bootstrap draws.
+
+    Parameters
+    ----------
+    estimate : ndarray of shape (m,)
+    draws : ndarray of shape (B, m)
+        Bootstrap draws of ``estimate - truth`` (centred processes).
+    alpha : float
+    studentize : bool
+        Scale each grid point by its bootstrap standard deviation (band width varies along
+        the grid) instead of a constant-width band.
+    rule : {"ceil", "linear"}
+        Order-statistic rule for the critical value (see
+        :func:`order_statistic_critical_value`).
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (m,)
+    critical_value : float
+    scale : ndarray of shape (m,)
+        Pointwise scale used (ones for a constant-width band).
+    """
+    est = np.asarray(estimate, dtype=float)
+    d = np.asarray(draws, dtype=float)
+    scale = np.ones_like(est)
+    if studentize:
+        scale = d.std(axis=0, ddof=1)
+        scale = np.where(scale > 0, scale, np.finfo(float).tiny)
+    stats = sup_statistics(d, scale=scale)
+    cv = order_statistic_critical_value(stats, alpha, rule)
+    return est - cv * scale, est + cv * scale, cv, scale
+
+
+def bootstrap_pvalue(observed: float, stats: np.ndarray, *, plus_one: bool = True) -> float:
+    """Bootstrap p-value ``P*(T* >= T)``.
+
+    With ``plus_one=True`` (default) the p-value is ``(1 + #{T*_b >= T}) / (B + 1)``, which is
+    never zero and is exact-size for exchangeable draws; ``plus_one=False`` gives the plain
+    share ``#{T*_b >= T} / B``.
+    """
+    s = np.asarray(stats, dtype=float)
+    k = int(np.count_nonzero(s >= observed))
+    return (1 + k) / (s.size + 1) if plus_one else k / s.size
+
+
+def percentile_interval(
+    estimate: np.ndarray, draws: np.ndarray, alpha: float = 0.05, *, kind: str = "percentile"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise percentile (``kind="percentile"``) or basic (``"basic"``) intervals.
+
+    ``draws`` are bootstrap replicates of the estimate itself, shape ``(B, m)`` or ``(B,)``.
+    """
+    alpha = check_alpha(alpha)
+    d = np.asarray(draws, dtype=float)
+    lo, hi = np.quantile(d, [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
+    if kind == "percentile":
+        return lo, hi
+    if kind == "basic":
+        est = np.asarray(estimate, dtype=float)
+        return 2.0 * est - hi, 2.0 * est - lo
+    raise ValueError(f"`kind` must be 'percentile' or 'basic'; got {kind!r}.")
+
+
+def studentized_interval(
+    estimate: np.ndarray,
+    std_error: np.ndarray,
+    t_draws: np.ndarray,
+    alpha: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap-t intervals from draws of ``(theta*_b - theta_hat) / se*_b``."""
+    alpha = check_alpha(alpha)
+    q_lo, q_hi = np.quantile(np.asarray(t_draws, dtype=float), [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
+    est, se = np.asarray(estimate, dtype=float), np.asarray(std_error, dtype=float)
+    return est - q_hi * se, est - q_lo * se
+
+
+def bootstrap_indices(
+    n: int, n_boot: int, *, cluster: Any = None, rng: RandomStateLike = None
+) -> Iterator[np.ndarray]:
+    """Yield ``n_boot`` resampling index arrays (pairs bootstrap, or whole clusters)."""
+    gen = check_random_state(rng, "rng")
+    if cluster is None:
+        for _ in range(n_boot):
+            yield gen.integers(0, n, size=n)
+        return
+    codes, g = cluster_codes(cluster, n)
+    members = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1])
+    for _ in range(n_boot):
+        pick = gen.integers(0, g, size=g)
+        yield np.concatenate([members[c] for c in pick])
+
+
+def pairs_bootstrap(
+    statistic: Callable[[np.ndarray], Any],
+    n: int,
+    n_boot: int,
+    *,
+    cluster: Any = None,
+    rng: RandomStateLike = None,
+    n_jobs: int | None = None,
+) -> list[Any]:
+    """Nonparametric (pairs or cluster) bootstrap of ``statistic(indices)``.
+
+    ``statistic`` receives an index array into the ``n`` original units and returns any
+    value. With ``n_jobs`` the replications run in parallel through joblib; each draw has
+    its own random stream, so results do not depend on ``n_jobs``.
+
+    Examples
+    --------
+    >>> x = np.arange(10.0)
+    >>> reps = pairs_bootstrap(lambda idx: x[idx].mean(), 10, 5, rng=0)
+    >>> len(reps)
+    5
+    """
+    n = check_int(n, "n", minimum=1)
+    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    streams = spawn(rng, n_boot, "rng")
+
+    def one(g: np.random.Generator) -> Any:
+        return statistic(next(bootstrap_indices(n, 1, cluster=cluster, rng=g)))
+
+    if n_jobs is None or n_jobs == 1:
+        return [one(g) for g in streams]
+    from joblib import Parallel, delayed
+
+    return list(Parallel(n_jobs=n_jobs)(delayed(one)(g) for g in streams))

@@ -1,0 +1,75 @@
+"""Optional parallelism for embarrassingly parallel work, through joblib (off by default).
+
+joblib also runs on a Dask cluster: ``with joblib.parallel_backend("dask"): ...`` after
+creating a ``dask.distributed.Client``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+__all__ = ["parallel_map"]
+
+
+def parallel_map(
+    func: Callable[..., Any],
+    items: Iterable[Any],
+    *,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+    desc: str = "",
+) -> list[Any]:
+    """``[func(item) for item in items]``, in parallel through joblib when ``n_jobs`` is set.
+
+    Parameters
+    ----------
+    func : callable
+    items : iterable
+    n_jobs : int, optional
+        ``None`` or ``1`` runs serially (default); ``-1`` uses every core.
+    progress : bool, optional
+        Show a progress line on stderr. ``None`` shows it only in an interactive terminal.
+    desc : str
+        Label of the progress line.
+
+    Examples
+    --------
+    >>> parallel_map(abs, [-1, 2, -3])
+    [1, 2, 3]
+    """
+    seq: Sequence[Any] = list(items)
+    show = _want_progress(progress)
+    if n_jobs is None or n_jobs == 1:
+        out = []
+        for i, it in enumerate(seq):
+            out.append(func(it))
+            if show:
+                _progress(i + 1, len(seq), desc)
+        return out
+    from joblib import Parallel, delayed
+
+    verbose = 5 if show else 0
+    return list(Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(func)(it) for it in seq))
+
+
+def _want_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return bool(progress)
+    import os
+    import sys
+
+    if os.environ.get("PYTEST_CURRENT_TEST") or os.environ.get("CI"):
+        return False
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def _progress(done: int, total: int, desc: str) -> None:
+    import sys
+
+    width = 30
+    fill = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r{desc} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

@@ -1,0 +1,254 @@
+"""Results objects: immutable containers with statsmodels-style summaries.
+
+Estimators produce results; results own presentation. Subclasses expose their public
+quantities as typed properties returning pandas objects and implement
+:meth:`ResultsBase._summary_parts`, from which :meth:`ResultsBase.summary` builds a
+``statsmodels.iolib.summary.Summary`` (text, HTML and LaTeX for free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ResultsBase", "SummaryParts", "TestResult", "format_number", "make_summary"]
+
+
+def format_number(v: Any, digits: int = 4) -> str:
+    """Format a number compactly for summary tables (``'-'`` for None/NaN)."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return "-"
+        a = abs(float(v))
+        if a != 0 and (a >= 1e6 or a < 10 ** (-digits)):
+            return f"{float(v):.{digits}g}"
+        return f"{float(v):.{digits}f}"
+    return str(v)
+
+
+@dataclass(frozen=True)
+class SummaryParts:
+    """What a summary shows: a title, header facts, tables and notes.
+
+    Attributes
+    ----------
+    title : str
+    header : sequence of (label, value) pairs, split over two columns.
+    tables : sequence of (title, DataFrame) pairs, rendered in order.
+    notes : sequence of str, printed at the bottom.
+    """
+
+    title: str
+    header: Sequence[tuple[str, Any]]
+    tables: Sequence[tuple[str | None, pd.DataFrame]] = ()
+    notes: Sequence[str] = ()
+
+
+def make_summary(parts: SummaryParts, digits: int = 4):
+    """Render :class:`SummaryParts` as a ``statsmodels.iolib.summary.Summary``."""
+    from statsmodels.iolib.table import SimpleTable
+
+    smry = _summary_class()()
+    header = [(str(k), format_number(v, digits)) for k, v in parts.header]
+    half = (len(header) + 1) // 2
+    left, right = header[:half], header[half:]
+    right = right + [("", "")] * (len(left) - len(right))
+    rows = [[f"{lk}:", lv, f"{rk}:" if rk else "", rv] for (lk, lv), (rk, rv) in zip(left, right, strict=True)]
+    if rows:
+        smry.tables.append(SimpleTable(rows, title=parts.title, txt_fmt=_HEADER_FMT))
+    for title, df in parts.tables:
+        data = [[format_number(v, digits) for v in row] for row in df.itertuples(index=False)]
+        stubs = [format_number(i, digits) if not isinstance(i, str) else i for i in df.index]
+        smry.tables.append(
+            SimpleTable(
+                data,
+                headers=[str(c) for c in df.columns],
+                stubs=stubs,
+                title=title or "",
+                txt_fmt=_TABLE_FMT,
+            )
+        )
+    if parts.notes:
+        smry.add_extra_txt([f"[{i + 1}] {n}" for i, n in enumerate(parts.notes)])
+    return smry
+
+
+def _summary_class():
+    from statsmodels.iolib.summary import Summary
+
+    class _Summary(Summary):
+        """statsmodels ``Summary`` whose LaTeX output handles tables of unequal width."""
+
+        def as_latex(self) -> str:
+            body = "\n".join(t.as_latex_tabular() for t in self.tables)
+            if self.extra_txt:
+                body += "\n" + "\n".join(self.extra_txt).replace("\n", "\n\n")
+            return body
+
+    return _Summary
+
+
+_HEADER_FMT = {
+    "data_fmts": ["%s", "%s", "%s", "%s"],
+    "colwidths": None,
+    "colsep": "   ",
+    "row_pre": "",
+    "row_post": "",
+    "table_dec_above": "=",
+    "table_dec_below": None,
+    "header_dec_below": None,
+    "header_fmt": "%s",
+    "stub_fmt": "%s",
+    "title_align": "c",
+    "header_align": "r",
+    "data_aligns": ["l", "r", "l", "r"],
+    "stubs_align": "l",
+    "fmt": "txt",
+}
+
+_TABLE_FMT = {
+    "data_fmts": ["%s"],
+    "colwidths": 10,
+    "colsep": " ",
+    "row_pre": "",
+    "row_post": "",
+    "table_dec_above": "=",
+    "table_dec_below": "-",
+    "header_dec_below": "-",
+    "header_fmt": "%s",
+    "stub_fmt": "%s",
+    "title_align": "c",
+    "header_align": "r",
+    "data_aligns": "r",
+    "stubs_align": "l",
+    "fmt": "txt",
+}
+
+
+class ResultsBase:
+    """Base class of every results object.
+
+    Subclasses implement :meth:`_summary_parts`. Instances are read-only after
+    construction: attributes cannot be rebound (use the documented properties).
+    """
+
+    _frozen: bool = False
+
+    def _freeze(self) -> None:
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if self._frozen:
+            raise AttributeError(f"{type(self).__name__} is immutable; cannot set {key!r}.")
+        object.__setattr__(self, key, value)
+
+    def _summary_parts(self) -> SummaryParts:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def summary(self, digits: int = 4):
+        """Summary of the results as a ``statsmodels`` ``Summary``.
+
+        Use ``print(res.summary())`` for text, ``.as_html()`` or ``.as_latex()`` for
+        other formats.
+        """
+        return make_summary(self._summary_parts(), digits=digits)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} at {hex(id(self))}>"
+
+
+@dataclass(frozen=True, repr=False)
+class TestResult(ResultsBase):
+    """Result of a hypothesis test.
+
+    Attributes
+    ----------
+    name : str
+        Test name, e.g. ``"nullity"``.
+    statistic : float
+        Observed test statistic.
+    critical_value : float
+        Critical value at level ``alpha``.
+    pvalue : float
+        p-value.
+    alpha : float
+        Significance level the critical value refers to.
+    null : str
+        The null hypothesis in words.
+    quantile_range : tuple of float or None
+        Range of the index (e.g. quantile levels) over which the test is taken.
+    method : str
+        How the reference distribution was obtained (e.g. "multiplier bootstrap, B=2000").
+
+    Examples
+    --------
+    >>> t = TestResult("nullity", 3.2, 2.5, 0.01, 0.05, "tau(q) = 0 for all q", (0.1, 0.9))
+    >>> t.reject
+    True
+    >>> print(t)  # doctest: +ELLIPSIS
+    Test: nullity ...
+    """
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    statistic: float
+    critical_value: float
+    pvalue: float
+    alpha: float
+    null: str
+    quantile_range: tuple[float, float] | None = None
+    method: str = ""
+
+    @property
+    def reject(self) -> bool:
+        """Whether the null is rejected at level ``alpha`` (p-value <= alpha)."""
+        return bool(self.pvalue <= self.alpha)
+
+    def to_series(self) -> pd.Series:
+        """The result as a pandas Series."""
+        return pd.Series(
+            {
+                "statistic": self.statistic,
+                "critical_value": self.critical_value,
+                "pvalue": self.pvalue,
+                "alpha": self.alpha,
+                "reject": self.reject,
+            },
+            name=self.name,
+        )
+
+    def _summary_parts(self) -> SummaryParts:
+        rng = "-" if self.quantile_range is None else f"[{self.quantile_range[0]:g}, {self.quantile_range[1]:g}]"
+        return SummaryParts(
+            title=f"Test: {self.name}",
+            header=[
+                ("Null", self.null),
+                ("Range", rng),
+                ("Statistic", self.statistic),
+                ("Critical value", self.critical_value),
+                ("P-value", self.pvalue),
+                ("Alpha", self.alpha),
+                ("Reject", self.reject),
+                ("Method", self.method or "-"),
+            ],
+        )
+
+    def __str__(self) -> str:
+        return str(self.summary())

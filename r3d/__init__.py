@@ -1,0 +1,14 @@
+"""r3d: regression discontinuity with distribution-valued outcomes (Van Dijcke 2025).
+
+Each unit has a running variable and a whole distribution of outcomes; the estimand is
+the local average quantile treatment effect at the cutoff.
+"""
+
+from __future__ import annotations
+
+from r3d import simulate
+from r3d._data import Distributions, QuantileFunctions
+
+__version__ = "0.1.0"
+
+__all__ = ["Distributions", "QuantileFunctions", "simulate"]

@@ -1,0 +1,329 @@
+"""Containers for distribution-valued outcomes.
+
+One internal representation for every input: all outcomes in one flat array, unit after
+unit, with ``offsets`` marking where each unit starts (and optional per-observation
+weights). Quantile functions of all units are then computed in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from estkit import check_option
+from r3d._quantiles import QuantileMethod, segment_quantiles
+
+__all__ = ["Distributions", "QuantileFunctions"]
+
+
+@dataclass(frozen=True, eq=False)
+class Distributions:
+    """Ragged microdata: one sample of outcomes (and optional weights) per unit.
+
+    Build it with :meth:`from_arrays` (a sequence of 1-D arrays) or :meth:`from_long`
+    (a long DataFrame, one row per observation). The running variable, treatment and
+    cluster labels may ride along (one value per unit), so that ``R3D().fit(data)``
+    needs nothing else.
+
+    Attributes
+    ----------
+    values : ndarray of shape (N,)
+        All outcomes, unit after unit.
+    offsets : ndarray of shape (n_units + 1,)
+        Unit ``i`` owns ``values[offsets[i]:offsets[i + 1]]``.
+    weights : ndarray of shape (N,) or None
+        Non-negative sampling weights.
+    unit_ids : ndarray of shape (n_units,)
+        Unit labels (0..n-1 unless built from a DataFrame).
+    running, treatment, cluster : ndarray of shape (n_units,) or None
+
+    Examples
+    --------
+    >>> d = Distributions.from_arrays([[1.0, 2.0, 3.0], [5.0, 7.0]], running=[-0.5, 0.5])
+    >>> d.n_units, d.sizes.tolist()
+    (2, [3, 2])
+    >>> d.quantiles([0.5]).ravel().tolist()
+    [2.0, 6.0]
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    weights: np.ndarray | None = None
+    unit_ids: np.ndarray = field(default_factory=lambda: np.empty(0))
+    running: np.ndarray | None = None
+    treatment: np.ndarray | None = None
+    cluster: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=float)
+        offsets = np.asarray(self.offsets, dtype=np.int64)
+        if values.ndim != 1:
+            raise ValueError("`values` must be one-dimensional (all outcomes, unit after unit).")
+        if offsets.ndim != 1 or offsets.size < 2 or offsets[0] != 0 or offsets[-1] != values.size:
+            raise ValueError(
+                "`offsets` must start at 0, end at len(values) and hold n_units + 1 entries."
+            )
+        sizes = np.diff(offsets)
+        if np.any(sizes < 0):
+            raise ValueError("`offsets` must be non-decreasing.")
+        if np.any(sizes == 0):
+            bad = int(np.flatnonzero(sizes == 0)[0])
+            raise ValueError(
+                f"`y`: unit {bad} has an empty outcome sample; every unit needs at least one "
+                "observation (drop the unit, together with its running variable)."
+            )
+        if not np.all(np.isfinite(values)):
+            unit = int(np.searchsorted(offsets, np.flatnonzero(~np.isfinite(values))[0], "right") - 1)
+            raise ValueError(
+                f"`y` contains non-finite outcomes (first in unit {unit}); remove NaN/inf "
+                "observations from the unit samples before fitting."
+            )
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "offsets", offsets)
+        n = sizes.size
+        if self.weights is not None:
+            w = np.asarray(self.weights, dtype=float)
+            if w.shape != values.shape:
+                raise ValueError(
+                    f"`weights` must have one weight per observation ({values.size}); "
+                    f"got shape {w.shape}."
+                )
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError("`weights` must be finite and non-negative.")
+            unit_tot = np.add.reduceat(w, offsets[:-1])
+            if np.any(unit_tot <= 0):
+                bad = int(np.flatnonzero(unit_tot <= 0)[0])
+                raise ValueError(f"`weights`: unit {bad} has zero total weight.")
+            object.__setattr__(self, "weights", w)
+        ids = np.arange(n) if self.unit_ids is None or len(self.unit_ids) == 0 else np.asarray(self.unit_ids)
+        if ids.shape != (n,):
+            raise ValueError(f"`unit_ids` must have one label per unit ({n}).")
+        object.__setattr__(self, "unit_ids", ids)
+        for name in ("running", "treatment", "cluster"):
+            v = getattr(self, name)
+            if v is not None:
+                arr = np.asarray(v) if name == "cluster" else np.asarray(v, dtype=float)
+                if arr.shape != (n,):
+                    raise ValueError(f"`{name}` must have one value per unit ({n}); got {arr.shape}.")
+                object.__setattr__(self, name, arr)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        samples: Sequence[Any],
+        weights: Sequence[Any] | None = None,
+        *,
+        running: Any = None,
+        treatment: Any = None,
+        cluster: Any = None,
+    ) -> Distributions:
+        """Build from a sequence of 1-D arrays (one per unit) or a 2-D (units x draws) array.
+
+        Parameters
+        ----------
+        samples : sequence of array-like, or 2-D array
+            Unit ``i``'s outcome sample. A 2-D array is read row by row.
+        weights : sequence of array-like, optional
+            Matching per-observation weights.
+        running, treatment, cluster : array-like of shape (n_units,), optional
+        """
+        if isinstance(samples, np.ndarray) and samples.ndim == 2:
+            arr = np.asarray(samples, dtype=float)
+            n, k = arr.shape
+            w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+            return cls(arr.reshape(-1), np.arange(n + 1) * k, w, None, running, treatment, cluster)
+        if isinstance(samples, str | bytes) or not hasattr(samples, "__len__"):
+            raise TypeError("`y` must be a sequence of 1-D arrays (one outcome sample per unit).")
+        parts = []
+        for i, s in enumerate(samples):
+            a = np.asarray(s, dtype=float)
+            if a.ndim != 1:
+                a = a.reshape(-1) if a.ndim == 0 or a.size == a.shape[0] else a
+                if a.ndim != 1:
+                    raise ValueError(f"`y`: unit {i}'s sample must be one-dimensional; got {a.shape}.")
+            parts.append(a)
+        if not parts:
+            raise ValueError("`y` is empty: pass one outcome sample per unit.")
+        sizes = np.fromiter((p.size for p in parts), dtype=np.int64, count=len(parts))
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        values = np.concatenate(parts)
+        w = None
+        if weights is not None:
+            if len(weights) != len(parts):
+                raise ValueError(
+                    f"`weights` must hold one array per unit ({len(parts)}); got {len(weights)}."
+                )
+            w = np.concatenate([np.asarray(x, dtype=float).reshape(-1) for x in weights])
+        return cls(values, offsets, w, None, running, treatment, cluster)
+
+    @classmethod
+    def from_long(
+        cls,
+        data: pd.DataFrame,
+        *,
+        unit: str,
+        outcome: str,
+        weight: str | None = None,
+        running: str | None = None,
+        treatment: str | None = None,
+        cluster: str | None = None,
+        unit_data: pd.DataFrame | None = None,
+    ) -> Distributions:
+        """Build from a long DataFrame with one row per observation.
+
+        Per-unit variables (running variable, treatment, cluster) may be columns of
+        ``data`` (constant within unit; checked) or of ``unit_data``, a DataFrame indexed
+        by unit id. Units are ordered by their id.
+
+        Parameters
+        ----------
+        data : DataFrame
+            One row per observation.
+        unit, outcome : str
+            Column names of the unit id and the outcome.
+        weight : str, optional
+            Column of sampling weights.
+        running, treatment, cluster : str, optional
+            Column names (in ``unit_data`` if given, else in ``data``).
+        unit_data : DataFrame, optional
+            One row per unit, indexed by unit id.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"id": [2, 1, 2, 1], "y": [4.0, 1.0, 6.0, 3.0],
+        ...                    "x": [0.3, -0.2, 0.3, -0.2]})
+        >>> d = Distributions.from_long(df, unit="id", outcome="y", running="x")
+        >>> d.unit_ids.tolist(), d.running.tolist()
+        ([1, 2], [-0.2, 0.3])
+        """
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError("`data` must be a pandas DataFrame with one row per observation.")
+        cols = [c for c in (unit, outcome, weight) if c is not None]
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise KeyError(f"Columns {missing} not found in `data`; available: {list(data.columns)}.")
+        if data[unit].isna().any():
+            raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+        codes, ids = pd.factorize(data[unit], sort=True)
+        order = np.argsort(codes, kind="stable")
+        values = data[outcome].to_numpy(dtype=float)[order]
+        w = None if weight is None else data[weight].to_numpy(dtype=float)[order]
+        counts = np.bincount(codes, minlength=len(ids))
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        per_unit: dict[str, Any] = {}
+        for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
+            if col is None:
+                per_unit[name] = None
+            elif unit_data is not None:
+                if col not in unit_data.columns:
+                    raise KeyError(f"Column {col!r} not found in `unit_data`.")
+                per_unit[name] = unit_data[col].reindex(ids).to_numpy()
+            else:
+                if col not in data.columns:
+                    raise KeyError(f"Column {col!r} not found in `data`.")
+                g = data.groupby(codes, sort=True)[col]
+                if (g.nunique(dropna=False) > 1).any():
+                    raise ValueError(
+                        f"Column {col!r} varies within unit; a per-unit variable must be constant "
+                        "within each unit (or pass it through `unit_data`)."
+                    )
+                per_unit[name] = g.first().to_numpy()
+        return cls(values, offsets, w, np.asarray(ids), **per_unit)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return int(self.offsets.size - 1)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Sample size of every unit."""
+        return np.diff(self.offsets)
+
+    @property
+    def n_obs(self) -> int:
+        """Total number of observations."""
+        return int(self.values.size)
+
+    def subset(self, keep: np.ndarray) -> Distributions:
+        """The units selected by a boolean mask or index array (in that order)."""
+        idx = np.arange(self.n_units)[keep]
+        sizes = self.sizes[idx]
+        starts = self.offsets[idx]
+        flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(sizes.sum())
+        pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        return Distributions(
+            self.values[flat],
+            np.concatenate([[0], np.cumsum(sizes)]),
+            None if self.weights is None else self.weights[flat],
+            self.unit_ids[idx],
+            pick(self.running),
+            pick(self.treatment),
+            pick(self.cluster),
+        )
+
+    def quantiles(self, q: Any, method: QuantileMethod = "linear") -> np.ndarray:
+        """Every unit's quantile function at levels ``q``: an ``(n_units, m)`` array.
+
+        Unweighted samples use R's type 7 (NumPy's ``"linear"``). Weighted samples use
+        ``method="linear"`` (weighted plotting positions, reducing to type 7 for equal
+        weights) or ``method="hmisc"`` (``Hmisc::wtd.quantile``, as in the R package);
+        see :mod:`r3d._quantiles`.
+        """
+        method = check_option(method, "method", QuantileMethod)
+        qq = np.atleast_1d(np.asarray(q, dtype=float))
+        return segment_quantiles(self.values, self.offsets, qq, self.weights, method)
+
+
+@dataclass(frozen=True, eq=False)
+class QuantileFunctions:
+    """Precomputed unit quantile functions on a grid: an ``(n_units, m)`` matrix.
+
+    Use it when only the quantiles are available (e.g. published quantile tables). The
+    fit's quantile grid is then this grid.
+
+    Examples
+    --------
+    >>> qf = QuantileFunctions([[1.0, 2.0], [1.5, 3.0]], grid=[0.25, 0.75])
+    >>> qf.matrix.shape
+    (2, 2)
+    """
+
+    matrix: np.ndarray
+    grid: np.ndarray
+    running: np.ndarray | None = None
+    treatment: np.ndarray | None = None
+    cluster: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        m = np.asarray(self.matrix, dtype=float)
+        g = np.asarray(self.grid, dtype=float).reshape(-1)
+        if m.ndim != 2 or m.shape[1] != g.size:
+            raise ValueError(
+                f"`matrix` must be (n_units, len(grid)) = (n, {g.size}); got shape {m.shape}."
+            )
+        if not np.all(np.isfinite(m)):
+            raise ValueError("`matrix` contains non-finite quantiles; drop those units first.")
+        if np.any(g <= 0) or np.any(g >= 1) or np.any(np.diff(g) <= 0):
+            raise ValueError("`grid` must be strictly increasing inside (0, 1).")
+        object.__setattr__(self, "matrix", m)
+        object.__setattr__(self, "grid", g)
+        n = m.shape[0]
+        for name in ("running", "treatment", "cluster"):
+            v = getattr(self, name)
+            if v is not None:
+                arr = np.asarray(v) if name == "cluster" else np.asarray(v, dtype=float)
+                if arr.shape != (n,):
+                    raise ValueError(f"`{name}` must have one value per unit ({n}).")
+                object.__setattr__(self, name, arr)
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return int(self.matrix.shape[0])

@@ -1,0 +1,407 @@
+"""Numerical core of the R3D estimator (regression discontinuity with distribution outcomes).
+
+Given the running variable ``x`` and the matrix ``Q`` of unit quantile functions on a grid
+``q`` (``Q[i, j] = Q_{Y_i}(q_j)``), :func:`estimate_r3d` fits one-sided local polynomials
+of every quantile column at the cutoff, makes the two boundary curves monotone
+(rearrangement for ``method="simple"``, isotonic L2 projection for ``method="frechet"``)
+and returns the local average quantile treatment effect
+
+    tau(q) = m_+(q) - m_-(q)                      (sharp design)
+    tau(q) = (m_+(q) - m_-(q)) / (m_{T+} - m_{T-})  (fuzzy design),
+
+together with everything the multiplier bootstrap (:mod:`r3d._inference`) needs: the
+intercept weights of both sides and the per-unit residuals.
+
+``compat=True`` reproduces the R package R3D (Van Dijcke; commit 28744db) number for
+number; the default follows the paper. The differences are listed in
+``/work/notes/r3d_spec.md`` and in the docstring of :func:`estimate_r3d`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from estkit._bandwidth import BandwidthSelection, select_bandwidth
+from estkit._kernels import Kernel, get_kernel
+from estkit._locpoly import locpoly_boundary, polynomial_basis
+from estkit._monotone import isotonic_regression, rearrange
+
+__all__ = ["R3DCore", "estimate_r3d", "grid_weights"]
+
+Method = Literal["simple", "frechet"]
+
+
+@dataclass(frozen=True)
+class R3DCore:
+    """Output of :func:`estimate_r3d` (arrays indexed by unit ``i`` and quantile ``j``).
+
+    Attributes
+    ----------
+    q : ndarray, shape (m,)
+        Quantile grid.
+    tau : ndarray, shape (m,)
+        Estimated (local average quantile) treatment effect.
+    plus, minus : ndarray, shape (m,)
+        Monotone boundary curves ``m_+``, ``m_-`` (after rearrangement or isotonic
+        projection); ``tau = plus - minus`` (divided by ``first_stage`` when fuzzy).
+    plus_raw, minus_raw : ndarray, shape (m,)
+        Boundary intercepts before the monotone step (row 0 of ``coef_*``).
+    coef_plus, coef_minus : ndarray, shape (p+1, m)
+        Local polynomial coefficients on the scaled basis ``(1, u, ..., u^p)``.
+    weights_plus, weights_minus : ndarray, shape (n, m)
+        Intercept weights (``plus_raw = weights_plus.T @ Q``).
+    resid : ndarray, shape (n, m)
+        Outcome residuals used by the bootstrap (zero outside the bootstrap support; see
+        ``estimate_r3d``). Each unit lies on one side, so one matrix serves both.
+    leverage : ndarray, shape (n, m)
+        Leverage ``h_ii`` of each unit in its side's fit (zero outside the window).
+    bandwidth : ndarray, shape (m,)
+        Outcome bandwidth per quantile (constant for ``"frechet"``).
+    bandwidth_treatment : float or None
+        First-stage bandwidth (fuzzy designs).
+    first_stage : float or None
+        Jump of ``E[T | X]`` at the cutoff (fuzzy designs).
+    coef_treatment_plus, coef_treatment_minus : ndarray, shape (p+1,), or None
+    resid_treatment : ndarray, shape (n,), or None
+        Treatment residuals used by the bootstrap.
+    weights_treatment_plus, weights_treatment_minus : ndarray, shape (n,), or None
+        Weights multiplying ``resid_treatment`` in the bootstrap. Default mode: the
+        treatment fit's own intercept weights. ``compat=True``: the *outcome* weights of
+        the first quantile column (R3D's choice).
+    method, kernel : str
+    p, s : int
+    fuzzy, compat : bool
+    selection : BandwidthSelection or None
+        Full output of the bandwidth selector when bandwidths were selected.
+    """
+
+    q: np.ndarray
+    tau: np.ndarray
+    plus: np.ndarray
+    minus: np.ndarray
+    plus_raw: np.ndarray
+    minus_raw: np.ndarray
+    coef_plus: np.ndarray
+    coef_minus: np.ndarray
+    weights_plus: np.ndarray
+    weights_minus: np.ndarray
+    resid: np.ndarray
+    leverage: np.ndarray
+    bandwidth: np.ndarray
+    bandwidth_treatment: float | None
+    first_stage: float | None
+    coef_treatment_plus: np.ndarray | None
+    coef_treatment_minus: np.ndarray | None
+    resid_treatment: np.ndarray | None
+    weights_treatment_plus: np.ndarray | None
+    weights_treatment_minus: np.ndarray | None
+    method: str
+    kernel: str
+    p: int
+    s: int
+    fuzzy: bool
+    compat: bool
+    cutoff: float
+    selection: BandwidthSelection | None
+
+    @property
+    def n(self) -> int:
+        """Number of units."""
+        return int(self.weights_plus.shape[0])
+
+    @property
+    def numerator(self) -> np.ndarray:
+        """``plus - minus`` (the jump of the monotone boundary curves)."""
+        return self.plus - self.minus
+
+
+def grid_weights(q: np.ndarray) -> np.ndarray:
+    """Trapezoid weights of a grid (used for L2 projections on a non-uniform grid).
+
+    Examples
+    --------
+    >>> grid_weights(np.array([0.1, 0.2, 0.4])).round(3).tolist()
+    [0.05, 0.15, 0.1]
+    """
+    qv = np.asarray(q, dtype=float)
+    if qv.size < 2:
+        return np.ones_like(qv)
+    w = np.zeros_like(qv)
+    d = np.diff(qv)
+    w[:-1] += d / 2
+    w[1:] += d / 2
+    return w
+
+
+def _check_inputs(
+    x: np.ndarray, Q: np.ndarray, q: np.ndarray, T: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    xv = np.asarray(x, dtype=float)
+    Qm = np.asarray(Q, dtype=float)
+    qv = np.asarray(q, dtype=float).reshape(-1)
+    if xv.ndim != 1:
+        raise ValueError(f"`x` must be one-dimensional; got shape {xv.shape}.")
+    if Qm.ndim == 1:
+        Qm = Qm[:, None]
+    if Qm.shape != (xv.size, qv.size):
+        raise ValueError(
+            f"`Q` must have shape (n, m) = ({xv.size}, {qv.size}) to match `x` and `q`; "
+            f"got {Qm.shape}."
+        )
+    if np.any(np.diff(qv) <= 0) or np.any(qv <= 0) or np.any(qv >= 1):
+        raise ValueError("`q` must be strictly increasing inside (0, 1).")
+    if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(Qm))):
+        raise ValueError("`x` and `Q` must be finite.")
+    Tv = None
+    if T is not None:
+        Tv = np.asarray(T, dtype=float).reshape(-1)
+        if Tv.size != xv.size or not np.all(np.isfinite(Tv)):
+            raise ValueError(f"`treatment` must be finite with one value per unit ({xv.size}).")
+    return xv, Qm, qv, Tv
+
+
+def _as_bandwidth(h: float | np.ndarray, m: int, name: str) -> np.ndarray:
+    hv = np.asarray(h, dtype=float)
+    if hv.ndim == 0:
+        hv = np.full(m, float(hv))
+    if hv.shape != (m,):
+        raise ValueError(f"`{name}` must be a scalar or have one value per quantile ({m}).")
+    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
+        raise ValueError(f"`{name}` must be positive and finite.")
+    return hv
+
+
+def estimate_r3d(
+    x: np.ndarray,
+    Q: np.ndarray,
+    q: np.ndarray,
+    *,
+    cutoff: float = 0.0,
+    T: np.ndarray | None = None,
+    method: Method = "simple",
+    p: int = 2,
+    kernel: str | Kernel = "epanechnikov",
+    bandwidth: float | np.ndarray | None = None,
+    bandwidth_treatment: float | None = None,
+    coverage_correction: bool = False,
+    s: int = 1,
+    compat: bool = False,
+    Q_bandwidth: np.ndarray | None = None,
+    first_stage_tol: float = 1e-8,
+) -> R3DCore:
+    """Estimate the R3D / F3D treatment effect on a quantile grid.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Running variable.
+    Q : array_like, shape (n, m)
+        Unit quantile functions on ``q`` (``Q[i, j]`` is unit ``i``'s ``q_j``-quantile).
+    q : array_like, shape (m,)
+        Strictly increasing quantile levels in ``(0, 1)``.
+    cutoff : float, default 0
+        Treatment threshold; ``x >= cutoff`` is above.
+    T : array_like, shape (n,), optional
+        Treatment indicator; when given the design is fuzzy.
+    method : {"simple", "frechet"}, default "simple"
+        ``"simple"``: per-quantile fits (per-quantile MSE bandwidths) and monotone
+        rearrangement of the boundary curves. ``"frechet"``: one IMSE bandwidth and the
+        isotonic L2 projection (local Frechet regression in Wasserstein space).
+    p : int, default 2
+        Local polynomial order.
+    kernel : str or Kernel, default "epanechnikov"
+    bandwidth : float or array_like (m,), optional
+        Outcome bandwidth(s). ``None`` runs :func:`estkit._bandwidth.select_bandwidth`
+        (``criterion="mse"`` for ``"simple"``, ``"imse"`` for ``"frechet"``).
+    bandwidth_treatment : float, optional
+        First-stage bandwidth (fuzzy); selected when ``None``.
+    coverage_correction : bool, default False
+        Coverage-error rule-of-thumb adjustment of selected bandwidths.
+    s : int, default 1
+        Pilot order of the bandwidth selector.
+    compat : bool, default False
+        Reproduce R3D exactly. Differences from the default (paper) mode:
+
+        * bandwidth selection in R3D mode (see ``select_bandwidth(compat=True)``);
+        * ``"simple"`` boundary curves are monotonised by ``Rearrangement::rearrangement``
+          (interpolation on 1001 points and type-7 quantiles) instead of sorting;
+        * ``"frechet"`` uses the unweighted PAVA instead of grid-spacing weights;
+        * bootstrap residuals are kept only for units with a *positive* intercept weight
+          (units with a negative weight are treated as outside the kernel support); the
+          default keeps every unit inside the kernel window;
+        * fuzzy designs: the treatment residuals are formed on the support of the first
+          quantile column's positive outcome weights (evaluated with the treatment fit)
+          and multiplied in the bootstrap by the *outcome* weights of that column; the
+          default uses the treatment fit's own window and intercept weights.
+    Q_bandwidth : array_like (n, m), optional
+        Quantile matrix used for bandwidth selection only (R3D selects bandwidths on the
+        unweighted quantiles even when the estimate uses weighted quantiles).
+    first_stage_tol : float, default 1e-8
+        A fuzzy first-stage jump with absolute value below this raises ``ValueError``.
+
+    Returns
+    -------
+    R3DCore
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs, a first stage that is (near) zero, or (``EstimationError``) a
+        kernel window that cannot identify the local polynomial.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.uniform(-1, 1, 400)
+    >>> q = np.linspace(0.1, 0.9, 9)
+    >>> Q = 1 + x[:, None] + 2 * (x[:, None] >= 0) + q[None, :] + rng.normal(0, .1, (400, 1))
+    >>> core = estimate_r3d(x, Q, q, bandwidth=0.5)
+    >>> bool(np.allclose(core.tau, 2, atol=0.2))
+    True
+    """
+    xv, Qm, qv, Tv = _check_inputs(x, Q, q, T)
+    if method not in ("simple", "frechet"):
+        raise ValueError(f"`method` must be one of 'simple', 'frechet'; got {method!r}.")
+    n, m = Qm.shape
+    kern = get_kernel(kernel)
+    fuzzy = Tv is not None
+    p = int(p)
+
+    selection: BandwidthSelection | None = None
+    need_num = bandwidth is None
+    need_den = fuzzy and bandwidth_treatment is None
+    if need_num or need_den:
+        Qb = Qm if Q_bandwidth is None else np.asarray(Q_bandwidth, dtype=float)
+        if Qb.shape != Qm.shape:
+            raise ValueError(f"`Q_bandwidth` must have shape {Qm.shape}; got {Qb.shape}.")
+        selection = select_bandwidth(
+            xv,
+            Qb,
+            cutoff,
+            criterion="mse" if method == "simple" else "imse",
+            s=s,
+            p=p,
+            kernel=kern,
+            T=Tv if need_den else None,
+            q=qv,
+            coverage_correction=coverage_correction,
+            compat=compat,
+        )
+    h = selection.h if need_num else _as_bandwidth(bandwidth, m, "bandwidth")  # type: ignore[union-attr]
+    if method == "frechet" and not np.all(h == h[0]):
+        raise ValueError("`method='frechet'` uses one bandwidth for all quantiles.")
+    h_den: float | None = None
+    if fuzzy:
+        h_den = (
+            float(selection.h_treatment)  # type: ignore[union-attr, arg-type]
+            if need_den
+            else float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
+        )
+
+    fp = locpoly_boundary(xv, Qm, cutoff, h, p, kern, "plus")
+    fm = locpoly_boundary(xv, Qm, cutoff, h, p, kern, "minus")
+    wp, wm = fp.weights, fm.weights
+
+    # ---- bootstrap support and first-stage (per-unit) fitted values -------------------
+    if compat:
+        sup_p, sup_m = wp > 0, wm > 0
+    else:
+        sup_p, sup_m = fp.in_window, fm.in_window
+    fitted = np.where(sup_p, fp.fitted, 0.0) + np.where(sup_m, fm.fitted, 0.0)
+    if method == "frechet":
+        fitted = _project_rows(fitted, sup_p, sup_m, qv, compat)
+    resid = np.where(sup_p | sup_m, Qm - fitted, 0.0)
+    leverage = np.where(fp.in_window, fp.leverage, 0.0) + np.where(fm.in_window, fm.leverage, 0.0)
+
+    # ---- boundary curves ---------------------------------------------------------------
+    raw_p, raw_m = fp.coef[0].copy(), fm.coef[0].copy()
+    if method == "frechet":
+        gw = None if compat else grid_weights(qv)
+        cur_p = isotonic_regression(raw_p, gw)
+        cur_m = isotonic_regression(raw_m, gw)
+    else:
+        how = "R" if compat else "sort"
+        cur_p = rearrange(raw_p, qv, method=how)
+        cur_m = rearrange(raw_m, qv, method=how)
+    tau = cur_p - cur_m
+
+    # ---- fuzzy first stage -------------------------------------------------------------
+    first_stage = None
+    cTp = cTm = rT = wTp = wTm = None
+    if fuzzy:
+        assert Tv is not None and h_den is not None
+        tp = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "plus")
+        tm = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "minus")
+        cTp, cTm = tp.coef[:, 0].copy(), tm.coef[:, 0].copy()
+        first_stage = float(cTp[0] - cTm[0])
+        if not np.isfinite(first_stage) or abs(first_stage) < first_stage_tol:
+            raise ValueError(
+                f"The first stage of the fuzzy design is (near) zero: the estimated jump of "
+                f"E[treatment | x] at the cutoff is {first_stage:.3g} (bandwidth "
+                f"{h_den:.4g}). Check `treatment` (it must change at the cutoff) or use a "
+                f"sharp design."
+            )
+        if compat:
+            # R3D: support and weights of the first outcome column; fitted values of the
+            # treatment fit evaluated at x / h_den on that support
+            basis = polynomial_basis((xv - cutoff) / h_den, p)
+            on_p, on_m = wp[:, 0] > 0, wm[:, 0] > 0
+            fitT = np.where(on_p, basis @ cTp, 0.0) + np.where(on_m, basis @ cTm, 0.0)
+            rT = np.where(on_p | on_m, Tv - fitT, 0.0)
+            wTp, wTm = wp[:, 0].copy(), wm[:, 0].copy()
+        else:
+            rT = tp.resid[:, 0] + tm.resid[:, 0]
+            wTp, wTm = tp.weights[:, 0].copy(), tm.weights[:, 0].copy()
+        tau = tau / first_stage
+
+    return R3DCore(
+        q=qv,
+        tau=tau,
+        plus=cur_p,
+        minus=cur_m,
+        plus_raw=raw_p,
+        minus_raw=raw_m,
+        coef_plus=fp.coef,
+        coef_minus=fm.coef,
+        weights_plus=wp,
+        weights_minus=wm,
+        resid=resid,
+        leverage=leverage,
+        bandwidth=np.asarray(h, dtype=float).copy(),
+        bandwidth_treatment=h_den,
+        first_stage=first_stage,
+        coef_treatment_plus=cTp,
+        coef_treatment_minus=cTm,
+        resid_treatment=rT,
+        weights_treatment_plus=wTp,
+        weights_treatment_minus=wTm,
+        method=method,
+        kernel=kern.name,
+        p=p,
+        s=int(s),
+        fuzzy=fuzzy,
+        compat=bool(compat),
+        cutoff=float(cutoff),
+        selection=selection,
+    )
+
+
+def _project_rows(
+    fitted: np.ndarray, sup_p: np.ndarray, sup_m: np.ndarray, q: np.ndarray, compat: bool
+) -> np.ndarray:
+    """Isotonic projection (across quantiles) of each unit's fitted curve.
+
+    R3D projects the whole row of every unit with any positive weight (rows are zero where
+    the weight is not positive); the default projects units inside the window.
+    """
+    out = fitted.copy()
+    rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
+    if rows.size:
+        gw = None if compat else grid_weights(q)
+        out[rows] = isotonic_regression(fitted[rows], gw)
+    return out
+
+

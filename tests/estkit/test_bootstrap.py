@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+
+from estkit import (
+    bootstrap_indices,
+    bootstrap_pvalue,
+    draw_multipliers,
+    multiplier_process,
+    order_statistic_critical_value,
+    pairs_bootstrap,
+    percentile_interval,
+    studentized_interval,
+    sup_statistics,
+    uniform_band,
+)
+
+
+@pytest.fixture
+def scores():
+    return np.random.default_rng(0).standard_normal((40, 5))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "mammen"])
+def test_multiplier_moments(kind):
+    xi = draw_multipliers(20_000, 10, kind, rng=1)
+    assert xi.shape == (20_000, 10)
+    assert abs(xi.mean()) < 0.01
+    assert abs(xi.var() - 1.0) < 0.01
+    if kind == "rademacher":
+        assert set(np.unique(xi)) == {-1.0, 1.0}
+
+
+def test_process_equals_matrix_product_and_is_block_invariant(scores):
+    xi = draw_multipliers(40, 30, rng=2)
+    np.testing.assert_allclose(multiplier_process(scores, multipliers=xi), xi.T @ scores)
+    a = multiplier_process(scores, 30, rng=2)
+    b = multiplier_process(scores, 30, rng=2, block_size=7)
+    # same multipliers whatever the block size (BLAS may sum in another order)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a, xi.T @ scores, rtol=1e-12, atol=1e-12)
+
+
+def test_cluster_process_equals_shared_multipliers(scores):
+    cl = np.arange(40) // 4
+    xi = draw_multipliers(40, 25, cluster=cl, rng=3)
+    assert np.all(xi[0] == xi[3])
+    a = multiplier_process(scores, 25, cluster=cl, rng=3)
+    np.testing.assert_allclose(a, xi.T @ scores, rtol=1e-12, atol=1e-12)
+
+
+def test_reducer_keeps_only_reduced(scores):
+    sup = multiplier_process(scores, 50, rng=4, block_size=8, reducer=sup_statistics)
+    full = multiplier_process(scores, 50, rng=4)
+    np.testing.assert_allclose(sup, np.abs(full).max(axis=1))
+
+
+def test_bad_multipliers(scores):
+    with pytest.raises(ValueError, match=r"shape \(n_units, B\) = \(40, B\)"):
+        multiplier_process(scores, multipliers=np.ones((39, 3)))
+    with pytest.raises(ValueError, match="n_boot"):
+        multiplier_process(scores)
+    with pytest.raises(ValueError, match="`kind` must be one of"):
+        draw_multipliers(3, 3, "poisson")
+
+
+def test_critical_value_rules():
+    s = np.arange(1.0, 101.0)  # 1..100
+    assert order_statistic_critical_value(s, 0.05, "linear") == pytest.approx(np.quantile(s, 0.95))
+    # ceil(0.95 * 101) = 96 -> 96th order statistic
+    assert order_statistic_critical_value(s, 0.05, "ceil") == 96.0
+
+
+def test_uniform_band_covers_gaussian_process():
+    # multiplier draws of a known Gaussian process: sup-band must cover ~95%
+    rng = np.random.default_rng(5)
+    m, n = 10, 300
+    s = rng.standard_normal((n, m)) / np.sqrt(n)
+    draws = multiplier_process(s, 4000, rng=6)
+    lo, hi, cv, scale = uniform_band(np.zeros(m), draws, 0.05)
+    assert np.all(scale == 1.0)
+    cover = np.mean(np.all(np.abs(multiplier_process(s, 4000, rng=7)) <= cv, axis=1))
+    assert 0.93 < cover < 0.97
+    lo2, hi2, cv2, sc2 = uniform_band(np.zeros(m), draws, 0.05, studentize=True)
+    np.testing.assert_allclose(sc2, draws.std(axis=0, ddof=1))
+
+
+def test_pvalues():
+    stats = np.array([0.1, 0.5, 0.9, 1.5])
+    assert bootstrap_pvalue(1.0, stats) == pytest.approx(2 / 5)
+    assert bootstrap_pvalue(1.0, stats, plus_one=False) == pytest.approx(1 / 4)
+
+
+def test_intervals():
+    rng = np.random.default_rng(8)
+    d = rng.normal(1.0, 2.0, size=(20_000, 2))
+    lo, hi = percentile_interval(np.array([1.0, 1.0]), d, 0.05)
+    np.testing.assert_allclose(lo, 1.0 - 1.96 * 2.0, atol=0.1)
+    lo_b, hi_b = percentile_interval(np.array([1.0, 1.0]), d, 0.05, kind="basic")
+    np.testing.assert_allclose(hi_b, 2.0 - lo)
+    lo_t, hi_t = studentized_interval(np.zeros(1), np.ones(1), rng.standard_normal(20_000))
+    np.testing.assert_allclose([lo_t[0], hi_t[0]], [-1.96, 1.96], atol=0.06)
+
+
+def test_pairs_and_cluster_bootstrap():
+    x = np.arange(12.0)
+    reps = pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
+    assert abs(np.mean(reps) - x.mean()) < 0.5
+    assert reps == pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
+    par = pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0, n_jobs=2)
+    assert par == pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0)
+    cl = np.repeat(np.arange(4), 3)
+    for idx in bootstrap_indices(12, 5, cluster=cl, rng=1):
+        assert idx.size == 12
+        # whole clusters: every drawn cluster appears with all 3 members
+        counts = np.bincount(cl[idx], minlength=4)
+        assert np.all(counts % 3 == 0)
