@@ -1,7 +1,26 @@
-"""causalminimax: causal minimax stable-subset learning (Liu et al., ICML 2023)."""
+"""causalminimax: causal minimax stable-subset learning (Liu et al., ICML 2023).
+
+Which stable information should a predictor transfer to unseen environments? Given a causal
+graph with mutable mechanisms, :class:`CausalMinimaxRegressor` estimates the worst-case risk
+of the stable predictors of one representative per equivalence class of stable subsets and
+selects the minimiser.
+"""
 
 from __future__ import annotations
 
+from causalminimax._estimator import CausalMinimaxRegressor, default_estimator
+from causalminimax._results import CausalMinimaxResults
+from causalminimax._risk import InterventionModel
+from causalminimax.graph import equivalence_classes, representatives, stable_components
+
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = [
+    "CausalMinimaxRegressor",
+    "CausalMinimaxResults",
+    "InterventionModel",
+    "default_estimator",
+    "equivalence_classes",
+    "representatives",
+    "stable_components",
+]

@@ -22,7 +22,17 @@ from estkit._bootstrap import (
     sup_statistics,
     uniform_band,
 )
+from estkit._bandwidth import (
+    BandwidthSelection,
+    KernelConstants,
+    density_at_cutoff,
+    kernel_constants,
+    rule_of_thumb_bandwidth,
+    select_bandwidth,
+)
 from estkit._kernels import Kernel, KernelName, get_kernel, kernel_names
+from estkit._locpoly import LocpolyFit, locpoly_boundary, polynomial_basis
+from estkit._monotone import is_nondecreasing, isotonic_regression, rearrange
 from estkit._parallel import parallel_map
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
@@ -41,10 +51,13 @@ from estkit.results import ResultsBase, SummaryParts, TestResult, make_summary
 __version__ = "0.1.0"
 
 __all__ = [
+    "BandwidthSelection",
     "EstimationError",
     "EstkitWarning",
     "Kernel",
+    "KernelConstants",
     "KernelName",
+    "LocpolyFit",
     "MultiplierKind",
     "NotFittedError",
     "RandomStateLike",
@@ -62,15 +75,24 @@ __all__ = [
     "check_option",
     "check_positive",
     "check_random_state",
+    "density_at_cutoff",
     "draw_multipliers",
     "get_kernel",
+    "is_nondecreasing",
+    "isotonic_regression",
+    "kernel_constants",
     "kernel_names",
+    "locpoly_boundary",
     "make_summary",
     "multiplier_process",
     "order_statistic_critical_value",
     "pairs_bootstrap",
     "parallel_map",
     "percentile_interval",
+    "polynomial_basis",
+    "rearrange",
+    "rule_of_thumb_bandwidth",
+    "select_bandwidth",
     "spawn",
     "studentized_interval",
     "sup_statistics",

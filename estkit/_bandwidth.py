@@ -148,9 +148,7 @@ class BandwidthSelection:
 # --------------------------------------------------------------------------------------
 
 
-def density_at_cutoff(
-    x: np.ndarray, cutoff: float, kernel: str | Kernel
-) -> tuple[float, float]:
+def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tuple[float, float]:
     """Kernel density of ``x`` at the cutoff with Silverman's bandwidth.
 
     Returns ``(f, b)`` with ``b = 1.06 * sd(x) * n^(-1/5)`` (``sd`` with ``n - 1``) and
@@ -180,7 +178,7 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
     Examples
     --------
     >>> round(rule_of_thumb_bandwidth(np.array([-1.0, 0.0, 1.0]), order=2), 6)
-    0.849155
+    0.850906
     """
     xc = np.asarray(x, dtype=float) - float(cutoff)
     return 1.06 * float(np.std(xc, ddof=1)) * xc.size ** (-1.0 / (2 * order + 1))
@@ -201,7 +199,7 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
     Examples
     --------
     >>> kc = kernel_constants("triangular", 1)
-    >>> round(kc.gamma_plus[0, 0], 12)
+    >>> round(float(kc.gamma_plus[0, 0]), 12)
     0.5
     """
     k = get_kernel(kernel)
@@ -442,9 +440,7 @@ def select_bandwidth(
         )
 
     # ---- treatment (fuzzy) ---------------------------------------------------------
-    tr: dict[str, float | None] = dict.fromkeys(
-        ("h", "pilot", "Bp", "Bm", "Vp", "Vm")
-    )
+    tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
         h0t = pilot_h(Ct, Cpt, False)

@@ -51,7 +51,9 @@ def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
     """Integer codes ``0..G-1`` for cluster labels (any hashable dtype) and ``G``."""
     arr = np.asarray(cluster)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"`cluster` must be one label per unit (length {n}); got shape {arr.shape}.")
+        raise ValueError(
+            f"`cluster` must be one label per unit (length {n}); got shape {arr.shape}."
+        )
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError("`cluster` contains NaN labels; give every unit a cluster.")
     _, codes = np.unique(arr, return_inverse=True)
@@ -303,7 +305,9 @@ def studentized_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap-t intervals from draws of ``(theta*_b - theta_hat) / se*_b``."""
     alpha = check_alpha(alpha)
-    q_lo, q_hi = np.quantile(np.asarray(t_draws, dtype=float), [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
+    q_lo, q_hi = np.quantile(
+        np.asarray(t_draws, dtype=float), [alpha / 2.0, 1.0 - alpha / 2.0], axis=0
+    )
     est, se = np.asarray(estimate, dtype=float), np.asarray(std_error, dtype=float)
     return est - q_hi * se, est - q_lo * se
 
@@ -318,7 +322,9 @@ def bootstrap_indices(
             yield gen.integers(0, n, size=n)
         return
     codes, g = cluster_codes(cluster, n)
-    members = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1])
+    members = np.split(
+        np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1]
+    )
     for _ in range(n_boot):
         pick = gen.integers(0, g, size=g)
         yield np.concatenate([members[c] for c in pick])

@@ -63,7 +63,9 @@ class Kernel:
         a = np.abs(u)
         return np.where(a <= 1.0, P.polyval(a, np.asarray(self._poly)), 0.0)
 
-    def moment(self, k: int, *, power: int = 1, lower: float = -np.inf, upper: float = np.inf) -> float:
+    def moment(
+        self, k: int, *, power: int = 1, lower: float = -np.inf, upper: float = np.inf
+    ) -> float:
         """Exact ``int_lower^upper u^k K(u)^power du``.
 
         Parameters
@@ -77,8 +79,10 @@ class Kernel:
         """
         return _moment(self.name, int(k), int(power), float(lower), float(upper))
 
-    def moment_matrix(self, p: int, *, power: int = 1, side: Literal["plus", "minus"] = "plus") -> np.ndarray:
-        """One-sided moment matrix ``int r(u) r(u)' K(u)^power du`` with ``r(u) = (1, u, ..., u^p)``.
+    def moment_matrix(
+        self, p: int, *, power: int = 1, side: Literal["plus", "minus"] = "plus"
+    ) -> np.ndarray:
+        """One-sided moment matrix ``int r(u) r(u)' K(u)^power du``, ``r(u) = (1, u, ..., u^p)``.
 
         ``side="plus"`` integrates over ``[0, 1]`` (``[0, inf)`` for the Gaussian) and
         ``side="minus"`` over ``[-1, 0]``.

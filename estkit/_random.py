@@ -11,7 +11,9 @@ __all__ = ["RandomStateLike", "check_random_state", "spawn"]
 RandomStateLike = None | int | np.integer | np.random.SeedSequence | np.random.Generator
 
 
-def check_random_state(random_state: RandomStateLike, name: str = "random_state") -> np.random.Generator:
+def check_random_state(
+    random_state: RandomStateLike, name: str = "random_state"
+) -> np.random.Generator:
     """Turn ``random_state`` into a :class:`numpy.random.Generator`.
 
     Parameters
@@ -58,7 +60,9 @@ def check_random_state(random_state: RandomStateLike, name: str = "random_state"
     )
 
 
-def spawn(random_state: RandomStateLike, n: int, name: str = "random_state") -> list[np.random.Generator]:
+def spawn(
+    random_state: RandomStateLike, n: int, name: str = "random_state"
+) -> list[np.random.Generator]:
     """Return ``n`` statistically independent generators derived from ``random_state``.
 
     Used to hand one stream to each parallel task so results do not depend on the number

@@ -110,7 +110,9 @@ def check_1d(
     return arr
 
 
-def check_2d(a: Any, name: str, *, allow_nan: bool = False, n_rows: int | None = None) -> np.ndarray:
+def check_2d(
+    a: Any, name: str, *, allow_nan: bool = False, n_rows: int | None = None
+) -> np.ndarray:
     """Convert ``a`` to a 2-D float array (a 1-D input becomes one column)."""
     arr = _as_float_array(a, name)
     if arr.ndim == 1:
@@ -141,10 +143,10 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
     --------
     >>> check_alpha(0.1)
     0.1
-    >>> check_alpha(95)
+    >>> check_alpha(95)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `alpha` is a significance level in (0, 1), e.g. alpha=0.05 for 95% confidence; got 95.
+    ValueError: `alpha` is a significance level in (0, 1), e.g. alpha=0.05 ...; got 95.
     """
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise ValueError(

@@ -63,7 +63,10 @@ def make_summary(parts: SummaryParts, digits: int = 4):
     half = (len(header) + 1) // 2
     left, right = header[:half], header[half:]
     right = right + [("", "")] * (len(left) - len(right))
-    rows = [[f"{lk}:", lv, f"{rk}:" if rk else "", rv] for (lk, lv), (rk, rv) in zip(left, right, strict=True)]
+    rows = [
+        [f"{lk}:", lv, f"{rk}:" if rk else "", rv]
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True)
+    ]
     if rows:
         smry.tables.append(SimpleTable(rows, title=parts.title, txt_fmt=_HEADER_FMT))
     for title, df in parts.tables:
@@ -105,7 +108,7 @@ _HEADER_FMT = {
     "row_pre": "",
     "row_post": "",
     "table_dec_above": "=",
-    "table_dec_below": None,
+    "table_dec_below": "-",  # statsmodels drops the last line of every table but the last
     "header_dec_below": None,
     "header_fmt": "%s",
     "stub_fmt": "%s",
@@ -235,7 +238,11 @@ class TestResult(ResultsBase):
         )
 
     def _summary_parts(self) -> SummaryParts:
-        rng = "-" if self.quantile_range is None else f"[{self.quantile_range[0]:g}, {self.quantile_range[1]:g}]"
+        rng = (
+            "-"
+            if self.quantile_range is None
+            else f"[{self.quantile_range[0]:g}, {self.quantile_range[1]:g}]"
+        )
         return SummaryParts(
             title=f"Test: {self.name}",
             header=[

@@ -1,7 +1,57 @@
-"""irl_sensitivity: sensitivity of inverse reinforcement learning to misspecification."""
+"""irl_sensitivity: sensitivity of inverse reinforcement learning to misspecification.
+
+Computable versions of the notions in Skalse & Abate (2024), "Quantifying the Sensitivity
+of Inverse Reinforcement Learning to Misspecification", with their foundations: STARC
+metrics (Skalse et al., 2023), invariances of reward learning (Skalse et al., 2022) and
+misspecification robustness (Skalse & Abate, 2023).
+"""
 
 from __future__ import annotations
 
+from irl_sensitivity._canonical import (
+    canonicalize,
+    normalized_regret,
+    standardize,
+    starc_distance,
+)
+from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
+from irl_sensitivity._planning import (
+    optimal_values,
+    policy_evaluation,
+    soft_value_iteration,
+    soft_value_iteration_fh,
+    value_iteration,
+)
+from irl_sensitivity._policies import boltzmann_policy, mce_policy, optimal_policy
+from irl_sensitivity._transforms import (
+    optimality_preserving,
+    positive_scaling,
+    potential_shaping,
+    random_potential,
+    s_redistribution,
+)
+
 __version__ = "0.1.0"
 
-__all__: list[str] = []
+__all__ = [
+    "TabularMDP",
+    "boltzmann_policy",
+    "canonicalize",
+    "mce_policy",
+    "normalized_regret",
+    "optimal_policy",
+    "optimal_values",
+    "optimality_preserving",
+    "perturb_transition",
+    "policy_evaluation",
+    "positive_scaling",
+    "potential_shaping",
+    "random_mdp",
+    "random_potential",
+    "s_redistribution",
+    "soft_value_iteration",
+    "soft_value_iteration_fh",
+    "standardize",
+    "starc_distance",
+    "value_iteration",
+]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from r3d import simulate
 from r3d._data import Distributions, QuantileFunctions
+from r3d._estimator import R3D
 
 __version__ = "0.1.0"
 
-__all__ = ["Distributions", "QuantileFunctions", "simulate"]
+__all__ = ["R3D", "Distributions", "QuantileFunctions", "simulate"]

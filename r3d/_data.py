@@ -77,7 +77,9 @@ class Distributions:
                 "observation (drop the unit, together with its running variable)."
             )
         if not np.all(np.isfinite(values)):
-            unit = int(np.searchsorted(offsets, np.flatnonzero(~np.isfinite(values))[0], "right") - 1)
+            unit = int(
+                np.searchsorted(offsets, np.flatnonzero(~np.isfinite(values))[0], "right") - 1
+            )
             raise ValueError(
                 f"`y` contains non-finite outcomes (first in unit {unit}); remove NaN/inf "
                 "observations from the unit samples before fitting."
@@ -99,7 +101,11 @@ class Distributions:
                 bad = int(np.flatnonzero(unit_tot <= 0)[0])
                 raise ValueError(f"`weights`: unit {bad} has zero total weight.")
             object.__setattr__(self, "weights", w)
-        ids = np.arange(n) if self.unit_ids is None or len(self.unit_ids) == 0 else np.asarray(self.unit_ids)
+        ids = (
+            np.arange(n)
+            if self.unit_ids is None or len(self.unit_ids) == 0
+            else np.asarray(self.unit_ids)
+        )
         if ids.shape != (n,):
             raise ValueError(f"`unit_ids` must have one label per unit ({n}).")
         object.__setattr__(self, "unit_ids", ids)
@@ -108,7 +114,9 @@ class Distributions:
             if v is not None:
                 arr = np.asarray(v) if name == "cluster" else np.asarray(v, dtype=float)
                 if arr.shape != (n,):
-                    raise ValueError(f"`{name}` must have one value per unit ({n}); got {arr.shape}.")
+                    raise ValueError(
+                        f"`{name}` must have one value per unit ({n}); got {arr.shape}."
+                    )
                 object.__setattr__(self, name, arr)
 
     # ------------------------------------------------------------------ constructors
@@ -145,7 +153,9 @@ class Distributions:
             if a.ndim != 1:
                 a = a.reshape(-1) if a.ndim == 0 or a.size == a.shape[0] else a
                 if a.ndim != 1:
-                    raise ValueError(f"`y`: unit {i}'s sample must be one-dimensional; got {a.shape}.")
+                    raise ValueError(
+                        f"`y`: unit {i}'s sample must be one-dimensional; got {a.shape}."
+                    )
             parts.append(a)
         if not parts:
             raise ValueError("`y` is empty: pass one outcome sample per unit.")
@@ -206,7 +216,9 @@ class Distributions:
         cols = [c for c in (unit, outcome, weight) if c is not None]
         missing = [c for c in cols if c not in data.columns]
         if missing:
-            raise KeyError(f"Columns {missing} not found in `data`; available: {list(data.columns)}.")
+            raise KeyError(
+                f"Columns {missing} not found in `data`; available: {list(data.columns)}."
+            )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
         codes, ids = pd.factorize(data[unit], sort=True)
@@ -256,7 +268,9 @@ class Distributions:
         idx = np.arange(self.n_units)[keep]
         sizes = self.sizes[idx]
         starts = self.offsets[idx]
-        flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(sizes.sum())
+        flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
+            sizes.sum()
+        )
         pick = lambda a: None if a is None else a[idx]  # noqa: E731
         return Distributions(
             self.values[flat],

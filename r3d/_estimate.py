@@ -265,7 +265,7 @@ def estimate_r3d(
     xv, Qm, qv, Tv = _check_inputs(x, Q, q, T)
     if method not in ("simple", "frechet"):
         raise ValueError(f"`method` must be one of 'simple', 'frechet'; got {method!r}.")
-    n, m = Qm.shape
+    m = Qm.shape[1]
     kern = get_kernel(kernel)
     fuzzy = Tv is not None
     p = int(p)
@@ -403,5 +403,3 @@ def _project_rows(
         gw = None if compat else grid_weights(q)
         out[rows] = isotonic_regression(fitted[rows], gw)
     return out
-
-

@@ -29,7 +29,7 @@ from r3d._estimate import R3DCore
 
 __all__ = [
     "BootstrapDraws",
-    "TestOutcome",
+    "BootstrapTest",
     "UniformBand",
     "bootstrap_draws",
     "expand_test_ranges",
@@ -81,7 +81,7 @@ class UniformBand:
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class BootstrapTest:
     """One hypothesis test.
 
     Attributes
@@ -254,7 +254,7 @@ def run_tests(
     test_ranges: Sequence[Sequence[float]] | None = None,
     alpha: float = 0.05,
     compat: bool | None = None,
-) -> list[TestOutcome]:
+) -> list[BootstrapTest]:
     """Nullity, homogeneity and Gini-equality tests from the bootstrap draws.
 
     * nullity on ``[a, b]``: ``S = max |tau(q)|``, draws ``max |G_b(q)|``;
@@ -275,7 +275,7 @@ def run_tests(
     q = core.q
     G = draws.tau
     B = G.shape[0]
-    out: list[TestOutcome] = []
+    out: list[BootstrapTest] = []
 
     def crit_p(stat: float, boot: np.ndarray) -> tuple[float, float]:
         if cm:
@@ -303,7 +303,7 @@ def run_tests(
                 boot = np.abs(bd - diff)
                 crit, pv = crit_p(stat, boot)
             out.append(
-                TestOutcome(
+                BootstrapTest(
                     "gini",
                     (float(q.min()), float(q.max())),
                     "gini:full_sample",
@@ -330,6 +330,6 @@ def run_tests(
                 boot = np.max(np.abs(Gr - Gr.mean(axis=1, keepdims=True)), axis=1)
             crit, pv = crit_p(stat, boot)
             out.append(
-                TestOutcome(t, (lo, hi), f"{t}:[{lo:.2f}, {hi:.2f}]", stat, crit, pv, boot, {})
+                BootstrapTest(t, (lo, hi), f"{t}:[{lo:.2f}, {hi:.2f}]", stat, crit, pv, boot, {})
             )
     return out

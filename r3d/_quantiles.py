@@ -33,9 +33,7 @@ __all__ = ["QuantileMethod", "segment_quantiles", "sorted_blocks"]
 QuantileMethod = Literal["linear", "hmisc"]
 
 
-def sorted_blocks(
-    values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None = None
-):
+def sorted_blocks(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None = None):
     """Yield ``(units, sizes, sorted_values, sorted_weights)`` blocks of similar-size units.
 
     ``sorted_values`` is ``(len(units), width)`` padded with ``+inf`` after each unit's
@@ -98,7 +96,9 @@ def _type7(sorted_vals: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndar
     return np.where((h > 0) & (b != a), (1.0 - h) * a + h * b, a)
 
 
-def _weighted_linear(sv: np.ndarray, sw: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _weighted_linear(
+    sv: np.ndarray, sw: np.ndarray, sizes: np.ndarray, q: np.ndarray
+) -> np.ndarray:
     n, width = sv.shape
     cum = np.cumsum(sw, axis=1)
     total = cum[np.arange(n), sizes - 1]

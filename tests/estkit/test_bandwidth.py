@@ -79,14 +79,29 @@ def test_selector_matches_r(case: str) -> None:
     T = d["T_treat"].to_numpy() if case == "fuzzy" else None
     ref = pd.read_csv(REF / f"ref_bwselect_{case}.csv")
     sel = select_bandwidth(
-        d["X"].to_numpy(), Q, 0.0, criterion="imse" if case == "frechet" else "mse",
-        s=1, p=2, kernel="triangular", T=T, q=ref["q"].to_numpy(), compat=True,
+        d["X"].to_numpy(),
+        Q,
+        0.0,
+        criterion="imse" if case == "frechet" else "mse",
+        s=1,
+        p=2,
+        kernel="triangular",
+        T=T,
+        q=ref["q"].to_numpy(),
+        compat=True,
     )
-    pairs = {"h_star_num": sel.h, "pilot_h_num": sel.pilot_h, "B_plus": sel.B_plus,
-             "B_minus": sel.B_minus, "V_plus": sel.V_plus, "V_minus": sel.V_minus,
-             "f_X_hat": sel.density}
+    pairs = {
+        "h_star_num": sel.h,
+        "pilot_h_num": sel.pilot_h,
+        "B_plus": sel.B_plus,
+        "B_minus": sel.B_minus,
+        "V_plus": sel.V_plus,
+        "V_minus": sel.V_minus,
+        "f_X_hat": sel.density,
+    }
     if case == "fuzzy":
         pairs |= {"h_star_den": sel.h_treatment, "pilot_h_den": sel.pilot_h_treatment}
     for col, ours in pairs.items():
-        np.testing.assert_allclose(np.broadcast_to(ours, len(ref)), ref[col], rtol=1e-9,
-                                   err_msg=col)
+        np.testing.assert_allclose(
+            np.broadcast_to(ours, len(ref)), ref[col], rtol=1e-9, err_msg=col
+        )

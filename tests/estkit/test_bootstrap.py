@@ -76,11 +76,11 @@ def test_uniform_band_covers_gaussian_process():
     m, n = 10, 300
     s = rng.standard_normal((n, m)) / np.sqrt(n)
     draws = multiplier_process(s, 4000, rng=6)
-    lo, hi, cv, scale = uniform_band(np.zeros(m), draws, 0.05)
+    _, _, cv, scale = uniform_band(np.zeros(m), draws, 0.05)
     assert np.all(scale == 1.0)
     cover = np.mean(np.all(np.abs(multiplier_process(s, 4000, rng=7)) <= cv, axis=1))
     assert 0.93 < cover < 0.97
-    lo2, hi2, cv2, sc2 = uniform_band(np.zeros(m), draws, 0.05, studentize=True)
+    *_, sc2 = uniform_band(np.zeros(m), draws, 0.05, studentize=True)
     np.testing.assert_allclose(sc2, draws.std(axis=0, ddof=1))
 
 
@@ -93,9 +93,9 @@ def test_pvalues():
 def test_intervals():
     rng = np.random.default_rng(8)
     d = rng.normal(1.0, 2.0, size=(20_000, 2))
-    lo, hi = percentile_interval(np.array([1.0, 1.0]), d, 0.05)
+    lo, _ = percentile_interval(np.array([1.0, 1.0]), d, 0.05)
     np.testing.assert_allclose(lo, 1.0 - 1.96 * 2.0, atol=0.1)
-    lo_b, hi_b = percentile_interval(np.array([1.0, 1.0]), d, 0.05, kind="basic")
+    _, hi_b = percentile_interval(np.array([1.0, 1.0]), d, 0.05, kind="basic")
     np.testing.assert_allclose(hi_b, 2.0 - lo)
     lo_t, hi_t = studentized_interval(np.zeros(1), np.ones(1), rng.standard_normal(20_000))
     np.testing.assert_allclose([lo_t[0], hi_t[0]], [-1.96, 1.96], atol=0.06)

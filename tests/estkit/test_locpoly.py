@@ -57,8 +57,9 @@ def test_weights_sum_to_one_and_kill_higher_moments(kernel: str, data) -> None:
 def test_common_and_per_column_bandwidths_agree(data) -> None:
     x, Y = data
     a = locpoly_boundary(x, Y, 0.0, 0.5, 2, "epanechnikov", "plus")
-    b = locpoly_boundary(x, Y, 0.0, np.array([0.5, 0.5, 0.5, 0.5 + 1e-300]), 2,
-                         "epanechnikov", "plus")
+    b = locpoly_boundary(
+        x, Y, 0.0, np.array([0.5, 0.5, 0.5, 0.5 + 1e-300]), 2, "epanechnikov", "plus"
+    )
     for name in ("coef", "weights", "fitted", "resid", "leverage"):
         np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-12, atol=1e-14)
 

@@ -41,7 +41,7 @@ def test_check_2d_rows():
 def test_misc_checks():
     assert check_alpha(0.05) == 0.05
     for bad in (0, 1, 1.5, 95, True):
-        with pytest.raises(ValueError, match="alpha=0.05"):
+        with pytest.raises(ValueError, match=r"alpha=0\.05"):
             check_alpha(bad)
     assert check_int(3, "p", minimum=0) == 3
     with pytest.raises(ValueError, match="`p` must be >= 0"):

@@ -1,0 +1,423 @@
+"""The causal minimax regressor (Liu, Zheng, Sun, Fang and Wang, ICML 2023)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from estkit import (
+    check_1d,
+    check_consistent_length,
+    check_int,
+    check_option,
+    parallel_map,
+    spawn,
+)
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.dummy import DummyRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from causalminimax._equivalence import enumerate_classes
+from causalminimax._graph import CausalGraph, _components, parse_graph
+from causalminimax._results import CausalMinimaxResults
+from causalminimax._risk import (
+    FeatureMap,
+    InterventionModel,
+    StructuralModel,
+    do_sample,
+    fit_structural_equations,
+    intervened_risk,
+    maximize_risk,
+)
+
+__all__ = ["CausalMinimaxRegressor", "default_estimator"]
+
+
+def default_estimator() -> Any:
+    """The default structural-equation and predictor model.
+
+    Additive cubic splines with linear extrapolation and a cross-validated ridge penalty:
+    flexible enough for smooth nonlinear mechanisms, cheap to fit and to evaluate on the large
+    batches of the worst-case search, and linear (not explosive) outside the training range.
+
+    Examples
+    --------
+    >>> default_estimator().steps[-1][0]
+    'ridgecv'
+    """
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+    return make_pipeline(
+        StandardScaler(),
+        SplineTransformer(n_knots=5, degree=3, extrapolation="linear"),
+        RidgeCV(alphas=np.logspace(-4, 2, 13)),
+    )
+
+
+def _key(subset: Iterable[Hashable]) -> tuple[Hashable, ...]:
+    return tuple(subset)
+
+
+def _evaluate_subset(task: tuple[Any, ...]) -> tuple[float, np.ndarray, Any]:
+    """Fit the stable predictor of one subset and estimate its worst-case risk."""
+    (inputs, dosample, target, estimator, sm, fmap, base, noise, model, rng, search) = task
+    predictor = _fit_predictor(dosample, inputs, target, estimator)
+    if not search:
+        return float("nan"), np.zeros(0), predictor
+
+    def risk(thetas: np.ndarray) -> np.ndarray:
+        return intervened_risk(thetas, sm, fmap, base, noise, predictor, inputs, target)
+
+    best, theta = maximize_risk(risk, fmap, model, rng)
+    return best, theta, predictor
+
+
+def _fit_predictor(
+    sample: dict[Hashable, np.ndarray], inputs: tuple[Hashable, ...], target: Hashable, est: Any
+) -> Any:
+    y = sample[target]
+    if not inputs:
+        return DummyRegressor().fit(np.zeros((len(y), 1)), y)
+    x = np.column_stack([sample[c] for c in inputs])
+    return clone(est).fit(x, y)
+
+
+class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
+    """Stable predictor with minimal worst-case risk over shifts of the mutable mechanisms.
+
+    Given a causal DAG over the response ``Y`` and covariates ``X`` in which the mechanisms of
+    the *mutable* variables ``M`` change across environments, every subset ``S'`` of the stable
+    set ``S = X \\ M`` defines a stable predictor ``f_S'(x) = E[Y | x_S', do(x_M)]`` (a function
+    of ``x_S'`` and ``x_M``). Its worst-case risk is the supremum of its mean squared error over
+    interventions ``do(X_m := g_m(PA_m))`` replacing the mutable mechanisms. The estimator
+
+    1. computes the graph components and the graphical condition (``K ∩ Ch(Y) = ∅``); when it
+       holds the whole stable set is optimal and no search is run (unless ``search="always"``);
+    2. finds one representative per equivalence class of stable subsets (subsets with the same
+       regression function, see :func:`~causalminimax.equivalence_classes`);
+    3. fits the structural equations of the descendants of ``M``, draws a graph-surgery sample
+       (``M`` independent of its parents), and fits ``f_S'`` on it for each representative;
+    4. maximises each predictor's risk over norm-bounded intervention functions
+       (:class:`~causalminimax.InterventionModel`) from several restarts;
+    5. selects the representative with the smallest estimated worst-case risk; ``predict``
+       uses its stable predictor.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph or iterable of (parent, child) edges
+        DAG over ``target`` and the covariates, optionally augmented with the environment node
+        ``environment_node`` pointing to the mutable variables.
+    target : hashable, default "Y"
+        The response node (the name of ``y``).
+    mutable : iterable, optional
+        Mutable covariates. If None, the children of ``environment_node`` in ``graph``.
+    estimator : scikit-learn regressor, optional
+        Model of the structural equations and of the stable predictors; default
+        :func:`default_estimator` (additive splines + ridge).
+    intervention_model : InterventionModel, optional
+        Class of the intervention functions (basis, norm bound) and the settings of the
+        maximisation; default ``InterventionModel()`` (linear, bound 2 sd, 4 restarts).
+    environment_node : hashable, default "E"
+        Name of the environment node in an augmented ``graph``.
+    search : {"auto", "always"}, default "auto"
+        ``"auto"`` skips the search when the graphical condition holds.
+    n_do_samples : int, default 3000
+        Size of the graph-surgery sample on which the stable predictors are fitted.
+    n_jobs : int, optional
+        Parallel workers (joblib) over the representatives; results do not depend on it.
+    random_state : None, int or numpy.random.Generator
+        Seed of every random step (graph-surgery sample, restarts, random features).
+
+    Attributes
+    ----------
+    graph_ : CausalGraph
+        Validated graph.
+    components_ : dict
+        Output of :func:`~causalminimax.stable_components`.
+    whole_stable_set_optimal_ : bool
+        The graphical condition ``K ∩ Ch(Y) = ∅``.
+    representatives_ : list of tuple
+        Searched subsets (one per class).
+    worst_case_risk_ : pandas.Series
+        Estimated worst-case risk indexed by representative subset (tuples).
+    selected_subset_ : tuple
+        Chosen stable subset.
+    predictor_ : regressor
+        Stable predictor of the chosen subset; inputs are ``selected_subset_ + mutable``.
+    feature_names_in_ : ndarray of str
+        Columns used by ``predict`` (``selected_subset_`` then the mutable variables).
+    structural_model_ : StructuralModel
+        Fitted structural equations of the regenerated variables.
+    stable_predictors_ : dict
+        Fitted stable predictor of each representative (inputs: subset + mutable).
+    worst_case_interventions_ : dict
+        Maximising intervention parameters of each representative.
+    n_environments_ : int
+        Number of training environments.
+    n_obs_ : int
+        Number of training observations.
+    fit_time_ : float
+        Seconds spent in ``fit``.
+
+    Notes
+    -----
+    Assumptions: the DAG is correct, causally sufficient and faithful; the mechanisms of the
+    response and of the stable covariates are invariant, with additive noise for the variables
+    that are regenerated; the test-time shifts are interventions on the mutable mechanisms that
+    stay within the chosen intervention class. ``environment`` is used to check that the data
+    come from several environments; the method itself pools them.
+
+    References
+    ----------
+    Liu, M., Zheng, X., Sun, X., Fang, F. and Wang, Y. (2023). Which invariance should we
+    transfer? A causal minimax learning approach. ICML. arXiv:2107.01876.
+
+    Examples
+    --------
+    >>> from causalminimax.datasets import simulate_paper, simulation_graph
+    >>> df = simulate_paper(n_per_env=30, environments=range(1, 7), rng=0)
+    >>> X, y = df.drop(columns=["Y", "E"]), df["Y"]
+    >>> est = CausalMinimaxRegressor(graph=simulation_graph(), target="Y",
+    ...     intervention_model=InterventionModel(n_restarts=2, n_iter=3), random_state=0)
+    >>> est = est.fit(X, y, environment=df["E"])
+    >>> est.whole_stable_set_optimal_, len(est.worst_case_risk_)
+    (False, 45)
+    >>> est.predict(X).shape
+    (180,)
+    """
+
+    def __init__(
+        self,
+        graph: Any = None,
+        target: Hashable = "Y",
+        mutable: Iterable[Hashable] | None = None,
+        estimator: Any = None,
+        intervention_model: InterventionModel | None = None,
+        *,
+        environment_node: Hashable = "E",
+        search: str = "auto",
+        n_do_samples: int = 3000,
+        n_jobs: int | None = None,
+        random_state: Any = None,
+    ) -> None:
+        self.graph = graph
+        self.target = target
+        self.mutable = mutable
+        self.estimator = estimator
+        self.intervention_model = intervention_model
+        self.environment_node = environment_node
+        self.search = search
+        self.n_do_samples = n_do_samples
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ validation
+    def _check_graph(self) -> CausalGraph:
+        if self.graph is None:
+            raise ValueError(
+                "`graph` is required: pass a networkx.DiGraph or a list of (parent, child) "
+                "edges over the target and the columns of X (see causalminimax.datasets "
+                "for examples)."
+            )
+        if isinstance(self.graph, CausalGraph):
+            return self.graph
+        return parse_graph(self.graph, self.target, self.mutable, self.environment_node)
+
+    @staticmethod
+    def _check_frame(X: Any, needed: Iterable[Hashable], *, exact: bool) -> pd.DataFrame:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                "`X` must be a pandas DataFrame whose columns are named as the graph's "
+                f"covariates; got {type(X).__name__}. Wrap arrays with "
+                "pd.DataFrame(X, columns=[...])."
+            )
+        needed = list(needed)
+        missing = [c for c in needed if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"`X` lacks the graph variables {missing}; its columns must be named as the "
+                "graph's nodes (rename the columns or fix the graph)."
+            )
+        if exact:
+            extra = [c for c in X.columns if c not in set(needed)]
+            if extra:
+                raise ValueError(
+                    f"`X` has columns {extra} that are not nodes of `graph`; drop them or add "
+                    "them to the graph."
+                )
+        sub = X[needed]
+        try:
+            arr = sub.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError("`X` columns used by the graph must be numeric.") from None
+        if not np.all(np.isfinite(arr)):
+            bad = sub.columns[~np.isfinite(arr).all(axis=0)].tolist()
+            raise ValueError(
+                f"`X` has missing or non-finite values in columns {bad}; drop or impute them "
+                "before fitting."
+            )
+        return sub
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> CausalMinimaxRegressor:
+        """Select the stable subset with minimal estimated worst-case risk and fit it.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Covariates; columns named as the graph's covariate nodes (pooled over the
+            training environments).
+        y : array-like of shape (n,)
+            Response.
+        environment : array-like of shape (n,)
+            Training environment of each row (at least two distinct values).
+
+        Returns
+        -------
+        self
+        """
+        import time
+
+        t0 = time.perf_counter()
+        search = check_option(self.search, "search", ("auto", "always"))
+        n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
+        model = (self.intervention_model or InterventionModel())
+        if not isinstance(model, InterventionModel):
+            raise TypeError(
+                "`intervention_model` must be a causalminimax.InterventionModel or None; got "
+                f"{type(model).__name__}."
+            )
+        model = model.validated()
+        est = default_estimator() if self.estimator is None else self.estimator
+        if not (hasattr(est, "fit") and hasattr(est, "predict")):
+            raise TypeError("`estimator` must be a scikit-learn regressor (fit/predict).")
+        g = self._check_graph()
+        Xf = self._check_frame(X, g.covariates, exact=True)
+        yv = check_1d(y, "y")
+        if environment is None:
+            raise ValueError(
+                "`environment` is required: pass the training environment label of each row "
+                "(fit(X, y, environment=e))."
+            )
+        env = np.asarray(environment)
+        if env.ndim != 1:
+            raise ValueError(f"`environment` must be one-dimensional; got shape {env.shape}.")
+        check_consistent_length(X=Xf, y=yv, environment=env)
+        if pd.isna(pd.Series(env)).any():
+            raise ValueError("`environment` has missing labels; drop those rows.")
+        n_env = int(pd.Series(env).nunique())
+        if n_env < 2:
+            raise ValueError(
+                "`environment` has a single value: the method needs data from at least two "
+                "training environments (the mutable mechanisms must vary)."
+            )
+        self.graph_ = g
+        self.components_ = _components(g)
+        self.whole_stable_set_optimal_ = bool(self.components_["whole_stable_set_optimal"])
+        self.n_environments_ = n_env
+        self.n_obs_ = len(yv)
+        self.n_features_in_ = len(g.covariates)
+
+        data = {c: Xf[c].to_numpy(dtype=float) for c in g.covariates}
+        data[g.target] = yv
+        parents = {v: g.parents(v) for v in g.order}
+        gen_sem, gen_do, gen_eval, gen_tasks = spawn(self.random_state, 4)
+        sm = fit_structural_equations(
+            data, g.order, parents, g.mutable, g.regenerated(), est
+        )
+        dosample = do_sample(sm, data, n_do, gen_do)
+        n = len(yv)
+        rows = gen_eval.choice(n, size=min(n, model.n_eval), replace=False)
+        base = {v: data[v][rows] for v in g.order}
+        noise = {v: sm.residuals[v][gen_eval.integers(0, n, rows.size)] for v in sm.regenerated}
+        fmap = FeatureMap.build(sm, model, gen_sem)
+
+        run_search = search == "always" or not self.whole_stable_set_optimal_
+        if run_search:
+            reps_map = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
+            pos = {v: i for i, v in enumerate(g.order)}
+            reps = sorted(reps_map, key=lambda s: (len(s), sorted(pos[v] for v in s)))
+            subsets = [tuple(v for v in g.order if v in r) for r in reps]
+        else:
+            subsets = [tuple(g.stable)]
+        rngs = spawn(gen_tasks, len(subsets))
+        tasks = [
+            (s + g.mutable, dosample, g.target, est, sm, fmap, base, noise, model, r, run_search)
+            for s, r in zip(subsets, rngs, strict=True)
+        ]
+        results = parallel_map(_evaluate_subset, tasks, n_jobs=self.n_jobs, desc="subsets")
+        index = pd.Index(subsets, tupleize_cols=False, name="subset")
+        risks = pd.Series([r[0] for r in results], index=index, name="worst_case_risk")
+        if run_search:
+            best = int(np.nanargmin(risks.to_numpy()))
+        else:
+            best = 0
+        self.representatives_ = subsets
+        self.worst_case_risk_ = risks
+        self.worst_case_interventions_ = {s: r[1] for s, r in zip(subsets, results, strict=True)}
+        self.stable_predictors_ = {s: r[2] for s, r in zip(subsets, results, strict=True)}
+        self.selected_subset_ = subsets[best]
+        self.predictor_ = results[best][2]
+        self.structural_model_: StructuralModel = sm
+        self.feature_names_in_ = np.asarray(
+            [str(c) for c in self.selected_subset_ + g.mutable], dtype=object
+        )
+        self._inputs = self.selected_subset_ + g.mutable
+        self.fit_time_ = time.perf_counter() - t0
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predict with the stable predictor of the selected subset.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Must contain the columns ``selected_subset_`` and the mutable variables (other
+            columns are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        check_is_fitted(self, "predictor_")
+        sub = self._check_frame(X, self._inputs, exact=False)
+        if not self._inputs:
+            return self.predictor_.predict(np.zeros((len(sub), 1)))
+        return self.predictor_.predict(sub.to_numpy(dtype=float))
+
+    def predict_subset(self, X: pd.DataFrame, subset: Iterable[Hashable]) -> np.ndarray:
+        """Predict with the stable predictor of another searched representative ``subset``."""
+        check_is_fitted(self, "predictor_")
+        key = tuple(subset)
+        if key not in self.stable_predictors_:
+            raise KeyError(
+                f"`subset` {key} is not a searched representative; see `representatives_`."
+            )
+        inputs = key + self.graph_.mutable
+        sub = self._check_frame(X, inputs, exact=False)
+        if not inputs:
+            return self.stable_predictors_[key].predict(np.zeros((len(sub), 1)))
+        return self.stable_predictors_[key].predict(sub.to_numpy(dtype=float))
+
+    def results(self) -> CausalMinimaxResults:
+        """Immutable results object of the fit (graph components, risks, choice)."""
+        check_is_fitted(self, "predictor_")
+        return CausalMinimaxResults(
+            components=self.components_,
+            worst_case_risk=self.worst_case_risk_,
+            selected_subset=self.selected_subset_,
+            whole_stable_set_optimal=self.whole_stable_set_optimal_,
+            n_obs=self.n_obs_,
+            n_environments=self.n_environments_,
+            intervention_model=self.intervention_model or InterventionModel(),
+            fit_time=self.fit_time_,
+        )
+
+    def summary(self, digits: int = 4):
+        """statsmodels-style summary: components, the condition, the risk table, the choice."""
+        return self.results().summary(digits=digits)

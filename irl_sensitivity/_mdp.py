@@ -1,0 +1,313 @@
+"""Tabular MDPs without a reward: transition kernel, initial distribution, discount.
+
+Transitions are stored either densely as an ``(S, A, S)`` array or, for large state
+spaces, as one ``scipy.sparse`` CSR matrix of shape ``(S, S)`` per action. Every numerical
+routine of the package reaches the kernel only through :meth:`TabularMDP.expect_next`
+(``sum_s' T(s, a, s') v(s')``) and :meth:`TabularMDP.expected_reward`, so both storage
+formats share one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from estkit import check_random_state
+from estkit._random import RandomStateLike
+
+__all__ = ["TabularMDP", "perturb_transition", "random_mdp"]
+
+_ROW_TOL = 1e-8
+
+
+def _check_gamma(gamma: Any, name: str = "gamma") -> float:
+    try:
+        g = float(gamma)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a float in (0, 1); got {gamma!r}.") from None
+    if not 0.0 < g < 1.0:
+        raise ValueError(
+            f"`{name}` is a discount factor and must lie strictly in (0, 1), e.g. 0.9; got {gamma!r}."
+        )
+    return g
+
+
+def _check_transition(transition: Any, name: str = "transition") -> np.ndarray | list[sp.csr_matrix]:
+    """Validate a dense ``(S, A, S)`` kernel or a sequence of ``A`` sparse ``(S, S)`` matrices."""
+    if isinstance(transition, Sequence) and len(transition) > 0 and sp.issparse(transition[0]):
+        mats = [sp.csr_matrix(m, dtype=float) for m in transition]
+        s = mats[0].shape[0]
+        for a, m in enumerate(mats):
+            if m.shape != (s, s):
+                raise ValueError(
+                    f"`{name}`[{a}] must be a square (S, S) sparse matrix with S={s}; got {m.shape}."
+                )
+            if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
+                raise ValueError(f"`{name}`[{a}] must hold finite non-negative probabilities.")
+            rows = np.asarray(m.sum(axis=1)).ravel()
+            bad = np.flatnonzero(np.abs(rows - 1.0) > _ROW_TOL)
+            if bad.size:
+                raise ValueError(
+                    f"`{name}`[{a}] rows must sum to 1; row {int(bad[0])} sums to "
+                    f"{rows[bad[0]]:.6g}. Normalise each row (divide by its sum)."
+                )
+        return mats
+    try:
+        t = np.asarray(transition, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`{name}` must be an (S, A, S) array or a list of A sparse (S, S) matrices."
+        ) from None
+    if t.ndim != 3 or t.shape[0] != t.shape[2]:
+        raise ValueError(
+            f"`{name}` must have shape (S, A, S) (state, action, next state); got {t.shape}."
+        )
+    if t.shape[0] < 1 or t.shape[1] < 1:
+        raise ValueError(f"`{name}` needs at least one state and one action; got {t.shape}.")
+    if not np.all(np.isfinite(t)) or t.min() < 0:
+        raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
+    rows = t.sum(axis=2)
+    bad = np.argwhere(np.abs(rows - 1.0) > _ROW_TOL)
+    if bad.size:
+        s, a = bad[0]
+        raise ValueError(
+            f"`{name}` rows must sum to 1 over next states; transition[{s}, {a}, :] sums to "
+            f"{rows[s, a]:.6g}. Normalise with transition / transition.sum(axis=2, keepdims=True)."
+        )
+    return t
+
+
+class TabularMDP:
+    """A finite MDP without reward: ``(S, A, tau, mu0, gamma)``.
+
+    Parameters
+    ----------
+    transition : array-like of shape (S, A, S) or sequence of A sparse (S, S) matrices
+        ``transition[s, a, s']`` is the probability of moving to ``s'``; rows sum to 1.
+    initial : array-like of shape (S,), optional
+        Initial state distribution; uniform by default.
+    gamma : float
+        Discount factor in (0, 1).
+
+    Notes
+    -----
+    Rewards are ``(S, A, S)`` arrays ``R(s, a, s')``; ``(S,)`` inputs mean ``R(s)`` (the
+    current state) and ``(S, A)`` inputs mean ``R(s, a)``, both broadcast over the missing
+    axes. With sparse transitions only ``(S,)`` and ``(S, A)`` rewards are accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import TabularMDP
+    >>> T = np.full((2, 2, 2), 0.5)
+    >>> mdp = TabularMDP(T, [1.0, 0.0], 0.9)
+    >>> mdp.n_states, mdp.n_actions, mdp.gamma
+    (2, 2, 0.9)
+    >>> mdp.expected_reward(np.array([1.0, 0.0])).tolist()
+    [[1.0, 1.0], [0.0, 0.0]]
+    """
+
+    def __init__(self, transition: Any, initial: Any = None, gamma: float = 0.9) -> None:
+        t = _check_transition(transition)
+        self._sparse = isinstance(t, list)
+        self._t = t
+        if self._sparse:
+            self.n_states = t[0].shape[0]
+            self.n_actions = len(t)
+        else:
+            self.n_states, self.n_actions = t.shape[0], t.shape[1]
+        self.gamma = _check_gamma(gamma)
+        if initial is None:
+            mu = np.full(self.n_states, 1.0 / self.n_states)
+        else:
+            mu = np.asarray(initial, dtype=float)
+            if mu.shape != (self.n_states,):
+                raise ValueError(
+                    f"`initial` must be a distribution of shape ({self.n_states},); got {mu.shape}."
+                )
+            if not np.all(np.isfinite(mu)) or mu.min() < 0 or abs(mu.sum() - 1.0) > _ROW_TOL:
+                raise ValueError("`initial` must be non-negative and sum to 1.")
+        self.initial = mu
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_tabular_env(cls, env: Any, gamma: float = 0.9) -> tuple[TabularMDP, np.ndarray]:
+        """Build an MDP and its reward from a seals / imitation style tabular environment.
+
+        The environment is duck-typed: it needs ``transition_matrix`` (S, A, S),
+        ``initial_state_dist`` (S,) and ``reward_matrix`` ((S,), (S, A) or (S, A, S)).
+        Nothing is imported from those packages.
+
+        Returns
+        -------
+        mdp : TabularMDP
+        reward : ndarray of shape (S, A, S)
+
+        Examples
+        --------
+        >>> import types, numpy as np
+        >>> env = types.SimpleNamespace(transition_matrix=np.full((2, 1, 2), 0.5),
+        ...     initial_state_dist=np.array([0.5, 0.5]), reward_matrix=np.array([0.0, 1.0]))
+        >>> mdp, r = TabularMDP.from_tabular_env(env, gamma=0.9)
+        >>> r.shape
+        (2, 1, 2)
+        """
+        for attr in ("transition_matrix", "initial_state_dist", "reward_matrix"):
+            if not hasattr(env, attr):
+                raise TypeError(f"`env` has no attribute {attr!r}; it is not a tabular environment.")
+        mdp = cls(np.asarray(env.transition_matrix), np.asarray(env.initial_state_dist), gamma)
+        return mdp, mdp.broadcast_reward(np.asarray(env.reward_matrix))
+
+    def replace(self, *, gamma: float | None = None, transition: Any = None) -> TabularMDP:
+        """Copy with another discount and/or transition kernel (``None`` keeps the current)."""
+        return TabularMDP(
+            self._t if transition is None else transition,
+            self.initial,
+            self.gamma if gamma is None else gamma,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the kernel is stored as sparse per-action matrices."""
+        return self._sparse
+
+    @property
+    def transition(self) -> np.ndarray:
+        """The dense ``(S, A, S)`` kernel (densified on request when stored sparse)."""
+        if self._sparse:
+            return np.stack([m.toarray() for m in self._t], axis=1)
+        return self._t
+
+    @property
+    def sparse_transition(self) -> list[sp.csr_matrix]:
+        """The kernel as ``A`` CSR matrices of shape ``(S, S)``."""
+        if self._sparse:
+            return self._t
+        return [sp.csr_matrix(self._t[:, a, :]) for a in range(self.n_actions)]
+
+    # ------------------------------------------------------------------ operators
+    def expect_next(self, v: np.ndarray) -> np.ndarray:
+        """``(S, A)`` array ``sum_s' T(s, a, s') v(s')`` for a state function ``v``."""
+        if self._sparse:
+            return np.stack([m @ v for m in self._t], axis=1)
+        return self._t @ v
+
+    def state_transition(self, policy: np.ndarray) -> np.ndarray | sp.csr_matrix:
+        """The ``(S, S)`` state chain ``P_pi(s, s') = sum_a pi(a|s) T(s, a, s')``."""
+        if self._sparse:
+            out = sp.csr_matrix((self.n_states, self.n_states))
+            for a, m in enumerate(self._t):
+                out = out + sp.diags(policy[:, a]) @ m
+            return out.tocsr()
+        return np.einsum("sa,sat->st", policy, self._t)
+
+    def check_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
+        """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array."""
+        r = np.asarray(reward, dtype=float)
+        s, a = self.n_states, self.n_actions
+        if r.shape not in {(s,), (s, a), (s, a, s)}:
+            raise ValueError(
+                f"`{name}` must have shape ({s},), ({s}, {a}) or ({s}, {a}, {s}) for this MDP; "
+                f"got {r.shape}."
+            )
+        if not np.all(np.isfinite(r)):
+            raise ValueError(f"`{name}` contains non-finite values.")
+        if r.ndim == 3 and self._sparse:
+            raise ValueError(
+                f"`{name}` of shape (S, A, S) is not supported with sparse transitions; pass an "
+                "(S,) or (S, A) reward."
+            )
+        return r
+
+    def broadcast_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
+        """The reward as a dense ``(S, A, S)`` array."""
+        r = self.check_reward(reward, name)
+        s, a = self.n_states, self.n_actions
+        if r.ndim == 1:
+            return np.broadcast_to(r[:, None, None], (s, a, s)).copy()
+        if r.ndim == 2:
+            return np.broadcast_to(r[:, :, None], (s, a, s)).copy()
+        return r
+
+    def expected_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
+        """``(S, A)`` array ``r(s, a) = sum_s' T(s, a, s') R(s, a, s')``."""
+        r = self.check_reward(reward, name)
+        if r.ndim == 1:
+            return np.repeat(r[:, None], self.n_actions, axis=1)
+        if r.ndim == 2:
+            return r.copy()
+        return np.einsum("sat,sat->sa", self._t, r)
+
+    def check_policy(self, policy: Any, name: str = "policy", *, full_support: bool = False) -> np.ndarray:
+        """Validate an ``(S, A)`` stochastic policy (rows sum to 1)."""
+        p = np.asarray(policy, dtype=float)
+        if p.shape != (self.n_states, self.n_actions):
+            raise ValueError(
+                f"`{name}` must have shape (S, A) = ({self.n_states}, {self.n_actions}); got {p.shape}."
+            )
+        if not np.all(np.isfinite(p)) or p.min() < 0:
+            raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
+        rows = p.sum(axis=1)
+        if np.any(np.abs(rows - 1.0) > 1e-8):
+            s = int(np.argmax(np.abs(rows - 1.0)))
+            raise ValueError(f"`{name}` rows must sum to 1; row {s} sums to {rows[s]:.6g}.")
+        if full_support and p.min() <= 0:
+            s, a = np.argwhere(p <= 0)[0]
+            raise ValueError(
+                f"`{name}` has a zero probability at (state {s}, action {a}), but this inverse "
+                "needs full support (log pi). Smooth the policy (e.g. add a pseudo-count) or use "
+                "the optimality inverse."
+            )
+        return p
+
+    def __repr__(self) -> str:
+        kind = "sparse" if self._sparse else "dense"
+        return (
+            f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
+            f"gamma={self.gamma:g}, {kind})"
+        )
+
+
+def random_mdp(
+    n_states: int,
+    n_actions: int,
+    gamma: float = 0.9,
+    *,
+    concentration: float = 1.0,
+    rng: RandomStateLike = None,
+) -> TabularMDP:
+    """A random dense MDP with Dirichlet(``concentration``) transition rows.
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp
+    >>> random_mdp(4, 2, rng=0).transition.shape
+    (4, 2, 4)
+    """
+    gen = check_random_state(rng, "rng")
+    t = gen.dirichlet(np.full(n_states, float(concentration)), size=(n_states, n_actions))
+    return TabularMDP(t, gen.dirichlet(np.ones(n_states)), gamma)
+
+
+def perturb_transition(
+    mdp: TabularMDP, epsilon: float, *, rng: RandomStateLike = None
+) -> np.ndarray:
+    """Mixture ``(1 - epsilon) T + epsilon T_rand`` toward random Dirichlet(1) dynamics.
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp, perturb_transition
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> bool(np.allclose(perturb_transition(mdp, 0.0, rng=1), mdp.transition))
+    True
+    """
+    if not 0.0 <= float(epsilon) <= 1.0:
+        raise ValueError(f"`epsilon` is a mixture weight in [0, 1]; got {epsilon!r}.")
+    gen = check_random_state(rng, "rng")
+    s, a = mdp.n_states, mdp.n_actions
+    noise = gen.dirichlet(np.ones(s), size=(s, a))
+    return (1.0 - epsilon) * mdp.transition + epsilon * noise

@@ -1,0 +1,142 @@
+"""Reward transformations that preserve policy orderings (or optimal policies), and random
+generators of each, used to test invariances.
+
+* potential shaping: ``R'(s, a, s') = R(s, a, s') + gamma * Phi(s') - Phi(s)``;
+* S'-redistribution: ``R'`` with ``E_{s' ~ T(s, a)} R'(s, a, s') = E R(s, a, s')`` (the
+  reward may move freely between next states, including impossible ones);
+* positive scaling: ``c * R`` with ``c > 0``;
+* optimality-preserving transformations: rewards with the same optimal actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from estkit import check_random_state
+from estkit._random import RandomStateLike
+from irl_sensitivity._mdp import TabularMDP
+
+__all__ = [
+    "optimality_preserving",
+    "positive_scaling",
+    "potential_shaping",
+    "random_potential",
+    "s_redistribution",
+    "s_redistribution_basis",
+    "shaping_basis",
+]
+
+
+def potential_shaping(
+    mdp: TabularMDP, reward: Any, potential: Any, *, gamma: float | None = None
+) -> np.ndarray:
+    """``R(s, a, s') + gamma * Phi(s') - Phi(s)`` as an (S, A, S) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import TabularMDP, potential_shaping
+    >>> mdp = TabularMDP(np.full((2, 1, 2), 0.5), None, 0.5)
+    >>> potential_shaping(mdp, np.zeros(2), [1.0, 0.0])[:, 0, :].tolist()
+    [[-0.5, -1.0], [0.5, 0.0]]
+    """
+    r = mdp.broadcast_reward(reward)
+    phi = np.asarray(potential, dtype=float)
+    if phi.shape != (mdp.n_states,):
+        raise ValueError(f"`potential` must have shape ({mdp.n_states},); got {phi.shape}.")
+    g = mdp.gamma if gamma is None else float(gamma)
+    return r + g * phi[None, None, :] - phi[:, None, None]
+
+
+def shaping_basis(mdp: TabularMDP, *, gamma: float | None = None) -> np.ndarray:
+    """Columns ``gamma * e_j(s') - e_j(s)`` (flattened (S*A*S, S)) spanning potential shaping."""
+    s, a = mdp.n_states, mdp.n_actions
+    g = mdp.gamma if gamma is None else float(gamma)
+    eye = np.eye(s)
+    cols = g * eye[None, None, :, :] - eye[:, None, None, :]  # (s, a, s', j)
+    return np.broadcast_to(cols, (s, a, s, s)).reshape(s * a * s, s).copy()
+
+
+def s_redistribution_basis(mdp: TabularMDP, *, transition: Any = None) -> np.ndarray:
+    """Orthonormal columns (flattened (S*A*S, k)) spanning the S'-redistributions:
+    differences ``D`` with ``sum_s' T(s, a, s') D(s, a, s') = 0`` for every (s, a)."""
+    t = mdp.transition if transition is None else np.asarray(transition, dtype=float)
+    s, a = mdp.n_states, mdp.n_actions
+    blocks = []
+    for i in range(s):
+        for j in range(a):
+            row = t[i, j][None, :]
+            _, _, vt = np.linalg.svd(row)
+            null = vt[1:].T  # (S, S-1) orthonormal, orthogonal to T(i, j, .)
+            full = np.zeros((s, a, s, s - 1))
+            full[i, j] = null
+            blocks.append(full.reshape(s * a * s, s - 1))
+    return np.concatenate(blocks, axis=1) if blocks else np.zeros((s * a * s, 0))
+
+
+def s_redistribution(
+    mdp: TabularMDP, reward: Any, rng: RandomStateLike = None, *, scale: float = 1.0
+) -> np.ndarray:
+    """A random S'-redistribution of ``reward`` (same expected reward for every (s, a)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, s_redistribution
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.zeros((3, 2, 3))
+    >>> R2 = s_redistribution(mdp, R, rng=1)
+    >>> bool(np.allclose(mdp.expected_reward(R2), 0.0)), bool(np.abs(R2).max() > 0)
+    (True, True)
+    """
+    r = mdp.broadcast_reward(reward)
+    gen = check_random_state(rng, "rng")
+    noise = gen.normal(scale=scale, size=r.shape)
+    t = mdp.transition
+    # remove the T-weighted mean along s' so that the expectation is unchanged
+    corr = (t * noise).sum(axis=2, keepdims=True) / (t * t).sum(axis=2, keepdims=True)
+    return r + noise - corr * t
+
+
+def positive_scaling(reward: Any, c: float) -> np.ndarray:
+    """``c * R`` for ``c > 0``."""
+    if not float(c) > 0:
+        raise ValueError(f"`c` must be > 0 (a positive scaling); got {c!r}.")
+    return float(c) * np.asarray(reward, dtype=float)
+
+
+def random_potential(mdp: TabularMDP, rng: RandomStateLike = None, *, scale: float = 1.0) -> np.ndarray:
+    """A Gaussian potential ``Phi`` of shape (S,)."""
+    return check_random_state(rng, "rng").normal(scale=scale, size=mdp.n_states)
+
+
+def optimality_preserving(
+    mdp: TabularMDP, reward: Any, rng: RandomStateLike = None, *, tol: float = 1e-8
+) -> np.ndarray:
+    """A random reward with the same optimal actions as ``reward``.
+
+    Built as ``Q'(s, a) - gamma * E V'(s')`` (plus an S'-redistribution) where ``Q'``
+    equals a random ``V'(s)`` on the optimal actions of ``reward`` and is strictly smaller
+    elsewhere: every such reward has exactly those optimal actions (Skalse et al., 2022).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, optimal_policy, optimality_preserving
+    >>> mdp = random_mdp(4, 3, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(4, 3, 4))
+    >>> bool(np.allclose(optimal_policy(mdp, R), optimal_policy(mdp, optimality_preserving(mdp, R, rng=1))))
+    True
+    """
+    from irl_sensitivity._planning import optimal_values
+
+    gen = check_random_state(rng, "rng")
+    v, q = optimal_values(mdp, reward)
+    opt = q >= v[:, None] - tol * (1.0 + np.max(np.abs(v)))
+    v_new = gen.normal(size=mdp.n_states)
+    gap = gen.exponential(size=q.shape) + 0.1
+    q_new = np.where(opt, v_new[:, None], v_new[:, None] - gap)
+    r_sa = q_new - mdp.gamma * mdp.expect_next(v_new)
+    return s_redistribution(mdp, np.broadcast_to(r_sa[:, :, None], q.shape + (mdp.n_states,)), gen)

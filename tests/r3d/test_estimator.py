@@ -1,0 +1,177 @@
+from itertools import pairwise
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from estkit import NotFittedError, TestResult
+from r3d import R3D, Distributions, QuantileFunctions
+from r3d.simulate import simulate_dgp1, simulate_normal
+
+Q5 = [0.1, 0.25, 0.5, 0.75, 0.9]
+
+
+@pytest.fixture(scope="module")
+def sharp():
+    return simulate_normal(n=300, n_draws=40, effect=2.0, rng=11)
+
+
+@pytest.fixture(scope="module")
+def fitted(sharp):
+    return R3D(quantiles=Q5, n_bootstrap=300, random_state=0).fit(sharp.x, sharp.y)
+
+
+def test_api_attributes(fitted):
+    est = fitted
+    assert est.quantiles_.tolist() == Q5
+    for name in ("tau_", "bandwidth_", "quantile_function_plus_", "quantile_function_minus_"):
+        assert getattr(est, name).shape == (5,)
+    assert est.bandwidth_treatment_ is None
+    assert np.ptp(est.bandwidth_) == 0  # frechet: one bandwidth
+    assert list(est.band_.columns) == ["lower", "upper"]
+    assert est.band_.index.tolist() == Q5
+    assert np.all(est.band_["lower"] <= est.tau_) and np.all(est.tau_ <= est.band_["upper"])
+    assert isinstance(est.critical_value_, float)
+    np.testing.assert_allclose(est.tau_, 2.0, atol=0.3)
+    np.testing.assert_allclose(est.tau_, est.quantile_function_plus_ - est.quantile_function_minus_)
+    assert np.all(np.diff(est.quantile_function_plus_) >= 0)
+    t = est.test("nullity", quantile_range=(0.1, 0.9))
+    assert isinstance(t, TestResult) and t.pvalue < 0.05
+    assert est.test("homogeneity").statistic >= 0
+    assert np.isfinite(est.test("gini").pvalue)
+
+
+def test_summary_and_plots(fitted):
+    text = str(fitted.summary())
+    for needle in ("Design", "sharp", "Below / above", "Bandwidth", "q=0.5", "nullity", "gini"):
+        assert needle in text
+    ax = fitted.plot()
+    assert ax.get_xlabel() == "quantile level q"
+    ax2 = fitted.plot_rd(quantiles=(0.25, 0.75), n_bins=10)
+    assert len(ax2.get_lines()) > 4
+    plt.close("all")
+
+
+def test_sklearn_contract(sharp):
+    est = R3D(method="simple", p=1, kernel="uniform", n_bootstrap=10)
+    params = est.get_params()
+    assert params["method"] == "simple" and params["kernel"] == "uniform"
+    c = clone(est)
+    assert c.get_params() == params
+    assert c.set_params(p=2).p == 2
+    assert not hasattr(est, "tau_")
+    assert est.fit(sharp.x, sharp.y) is est
+    with pytest.raises(NotFittedError):
+        R3D().test("nullity")
+
+
+def test_random_state_and_multipliers_deterministic(sharp):
+    a = R3D(quantiles=Q5, n_bootstrap=100, random_state=3).fit(sharp.x, sharp.y)
+    b = R3D(quantiles=Q5, n_bootstrap=100, random_state=3).fit(sharp.x, sharp.y)
+    assert a.critical_value_ == b.critical_value_
+    xi = np.random.default_rng(0).standard_normal((300, 50))
+    c = R3D(quantiles=Q5).fit(sharp.x, sharp.y, multipliers=xi)
+    d = R3D(quantiles=Q5, random_state=99).fit(sharp.x, sharp.y, multipliers=xi)
+    assert c.critical_value_ == d.critical_value_
+    assert c.n_bootstrap_ == 50
+
+
+def test_input_forms_agree(sharp):
+    x = sharp.x
+    samples = [sharp.y.values[a:b] for a, b in pairwise(sharp.y.offsets)]
+    kw = dict(quantiles=Q5, n_bootstrap=0, bandwidth=0.6)
+    from_list = R3D(**kw).fit(x, samples)
+    from_arr = R3D(**kw).fit(pd.Series(x), np.vstack(samples))
+    from_dist = R3D(**kw).fit(y=sharp.y)  # running variable carried by the container
+    Q = sharp.y.quantiles(Q5)
+    from_q = R3D(**kw).fit(x, QuantileFunctions(Q, Q5))
+    long = pd.DataFrame(
+        {"unit": np.repeat(np.arange(300), 40), "y": sharp.y.values, "x": np.repeat(x, 40)}
+    )
+    from_long = R3D(**kw).fit(
+        y=Distributions.from_long(long, unit="unit", outcome="y", running="x")
+    )
+    for other in (from_arr, from_dist, from_q, from_long):
+        np.testing.assert_allclose(other.tau_, from_list.tau_, rtol=1e-12)
+    assert from_list.band_ is None
+
+
+def test_fuzzy_design():
+    sim = simulate_normal(n=400, n_draws=30, effect=2.0, fuzzy=True, rng=5)
+    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=1).fit(
+        sim.x, sim.y, treatment=sim.treatment
+    )
+    assert est.fuzzy_ and isinstance(est.bandwidth_treatment_, float)
+    assert 0.6 < est.first_stage_ < 1.0
+    np.testing.assert_allclose(est.tau_, 2.0, atol=0.4)
+    assert "fuzzy" in str(est.summary())
+
+
+def test_cluster_multipliers(sharp):
+    cl = np.arange(300) // 10
+    est = R3D(quantiles=Q5, n_bootstrap=100, random_state=0).fit(sharp.x, sharp.y, cluster=cl)
+    assert est.n_clusters_ == 30
+    assert "Clusters" in str(est.summary())
+
+
+def test_missing_running_variable(sharp):
+    x = sharp.x.copy()
+    x[[3, 7]] = np.nan
+    with pytest.raises(ValueError, match="missing='drop'"):
+        R3D(quantiles=Q5, n_bootstrap=0).fit(x, sharp.y)
+    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
+    assert est.n_dropped_ == 2 and est.n_units_ == 298
+    assert "2 unit(s) with missing running variable dropped" in str(est.summary())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fit_kwargs", "match"),
+    [
+        ({"quantiles": [0.0, 0.5]}, {}, "`quantiles` must lie strictly inside"),
+        ({"quantiles": [0.5, 1.2]}, {}, "`quantiles` must lie strictly inside"),
+        ({"method": "kernel"}, {}, "`method` must be one of"),
+        ({"kernel": "gaussian"}, {}, "`kernel` must be one of"),
+        ({"alpha": 95}, {}, "alpha=0.05"),
+        ({"cutoff": 5.0}, {}, "no unit lies above the cutoff"),
+        ({}, {"treatment": np.ones(300)}, "`treatment` is constant"),
+        ({}, {"x": np.zeros(299)}, "`x` has 299 values"),
+        ({}, {"multipliers": np.ones((10, 3))}, "multipliers"),
+        ({"bandwidth": -1.0}, {}, "`bandwidth` must be finite and positive"),
+    ],
+)
+def test_bad_input(sharp, kwargs, fit_kwargs, match):
+    fk = {"x": sharp.x, "y": sharp.y, **fit_kwargs}
+    params = {"quantiles": Q5, "n_bootstrap": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        R3D(**params).fit(**fk)
+
+
+def test_bad_outcomes():
+    x = np.array([-0.5, -0.2, 0.3, 0.6])
+    with pytest.raises(ValueError, match="unit 2 has an empty outcome sample"):
+        R3D().fit(x, [[1.0], [2.0], [], [3.0]])
+    with pytest.raises(ValueError, match="non-finite outcomes"):
+        R3D().fit(x, [[1.0], [2.0], [np.inf], [3.0]])
+    with pytest.raises(ValueError, match="`x` contains"):
+        R3D().fit(np.array([np.inf, 0.1, 0.2, 0.3]), [[1.0], [2.0], [3.0], [3.0]])
+
+
+def test_too_few_units_in_window():
+    sim = simulate_dgp1(n=60, n_draws=10, rng=0)
+    with pytest.raises(ValueError, match="window"):
+        R3D(quantiles=Q5, bandwidth=0.02, n_bootstrap=0).fit(sim.x, sim.y)
+
+
+def test_fuzzy_first_stage_near_zero():
+    sim = simulate_normal(n=200, n_draws=10, rng=1)
+    # treatment depends smoothly on x (no jump at the cutoff): first stage exactly zero
+    t = 0.3 + 0.2 * sim.x
+    with pytest.raises(ValueError, match="treatment"):
+        R3D(quantiles=Q5, n_bootstrap=0, bandwidth=0.5, bandwidth_treatment=0.5).fit(
+            sim.x, sim.y, treatment=t
+        )
