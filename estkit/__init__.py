@@ -9,6 +9,14 @@ method packages.
 
 from __future__ import annotations
 
+from estkit._bandwidth import (
+    BandwidthSelection,
+    KernelConstants,
+    density_at_cutoff,
+    kernel_constants,
+    rule_of_thumb_bandwidth,
+    select_bandwidth,
+)
 from estkit._bootstrap import (
     MultiplierKind,
     bootstrap_indices,
@@ -21,14 +29,6 @@ from estkit._bootstrap import (
     studentized_interval,
     sup_statistics,
     uniform_band,
-)
-from estkit._bandwidth import (
-    BandwidthSelection,
-    KernelConstants,
-    density_at_cutoff,
-    kernel_constants,
-    rule_of_thumb_bandwidth,
-    select_bandwidth,
 )
 from estkit._kernels import Kernel, KernelName, get_kernel, kernel_names
 from estkit._locpoly import LocpolyFit, locpoly_boundary, polynomial_basis

@@ -28,6 +28,7 @@ from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import check_alpha, check_int, check_option
 
 __all__ = [
+    "CriticalValueRule",
     "MultiplierKind",
     "bootstrap_indices",
     "bootstrap_pvalue",
@@ -209,21 +210,42 @@ def sup_statistics(
     return d.max(axis=1)
 
 
-def order_statistic_critical_value(stats: np.ndarray, alpha: float, rule: str = "linear") -> float:
-    """(1 - alpha) critical value of bootstrap statistics.
+CriticalValueRule = Literal["inverse_cdf", "ceil", "linear"]
 
-    ``rule="linear"`` is the type-7 sample quantile (numpy's default); ``rule="ceil"`` is
-    the ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at ``B``), the usual
-    conservative choice for bootstrap bands.
+
+def order_statistic_critical_value(
+    stats: np.ndarray, alpha: float, rule: CriticalValueRule = "inverse_cdf"
+) -> float:
+    """(1 - alpha) critical value of ``B`` bootstrap statistics.
+
+    Rules
+    -----
+    ``"inverse_cdf"`` (default)
+        The ``ceil((1 - alpha) B)``-th order statistic: the inverse of the bootstrap
+        distribution function at ``1 - alpha``.
+    ``"ceil"``
+        The ``ceil((1 - alpha)(B + 1))``-th order statistic, capped at ``B`` (R3D's band
+        rule; returns the largest statistic when ``B`` is too small for the level).
+    ``"linear"``
+        The type-7 sample quantile (NumPy's default), as in R's ``quantile``.
+
+    Examples
+    --------
+    >>> s = np.arange(1.0, 101.0)
+    >>> [order_statistic_critical_value(s, 0.05, r) for r in ("inverse_cdf", "ceil", "linear")]
+    [95.0, 96.0, 95.05]
     """
     alpha = check_alpha(alpha)
+    rule = check_option(rule, "rule", CriticalValueRule)
     s = np.sort(np.asarray(stats, dtype=float))
+    if s.size == 0:
+        raise ValueError("No bootstrap statistics: `stats` is empty.")
     if rule == "linear":
         return float(np.quantile(s, 1.0 - alpha))
-    if rule == "ceil":
-        k = min(max(ceil((1.0 - alpha) * (s.size + 1)), 1), s.size)
-        return float(s[k - 1])
-    raise ValueError(f"`rule` must be 'linear' or 'ceil'; got {rule!r}.")
+    b = s.size + 1 if rule == "ceil" else s.size
+    # the tiny offset keeps (1 - alpha) B = 95.0 from rounding up to 96 in floating point
+    k = min(max(ceil((1.0 - alpha) * b - 1e-9), 1), s.size)
+    return float(s[k - 1])
 
 
 def uniform_band(
@@ -232,7 +254,7 @@ def uniform_band(
     alpha: float = 0.05,
     *,
     studentize: bool = False,
-    rule: str = "ceil",
+    rule: CriticalValueRule = "inverse_cdf",
 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Uniform (sup-t) confidence band over a grid from multiplier-bootstrap draws.
 
@@ -245,7 +267,7 @@ def uniform_band(
     studentize : bool
         Scale each grid point by its bootstrap standard deviation (band width varies along
         the grid) instead of a constant-width band.
-    rule : {"ceil", "linear"}
+    rule : {"inverse_cdf", "ceil", "linear"}
         Order-statistic rule for the critical value (see
         :func:`order_statistic_critical_value`).
 

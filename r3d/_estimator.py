@@ -24,9 +24,9 @@ from estkit import (
     check_int,
     check_option,
     check_random_state,
-    draw_multipliers,
     make_summary,
 )
+from estkit import uniform_band as studentized_band
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimate import estimate_r3d
@@ -302,14 +302,15 @@ class R3D(BaseEstimator):
                     )
                 if not np.all(np.isfinite(xi)):
                     raise ValueError("`multipliers` contains non-finite values.")
+                draws = bootstrap_draws(core, xi)
             else:
                 rng = check_random_state(self.random_state)
-                xi = draw_multipliers(xv.size, n_boot, mult_kind, cluster=cl, rng=rng)
-            draws = bootstrap_draws(core, xi)
+                draws = bootstrap_draws(core, n_boot=n_boot, kind=mult_kind, cluster=cl, rng=rng)
             if self.studentize:
-                from estkit import uniform_band as _studentized
-
-                lo, hi, cv, _ = _studentized(core.tau, draws.tau, alpha, studentize=True)
+                rule = "ceil" if is_r else "inverse_cdf"
+                lo, hi, cv, _ = studentized_band(
+                    core.tau, draws.tau, alpha, studentize=True, rule=rule
+                )
                 band = (lo, hi, cv)
             else:
                 ub = uniform_band(core, draws, alpha)

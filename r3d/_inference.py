@@ -21,10 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import ceil
+from typing import Any
 
 import numpy as np
 
+from estkit import (
+    MultiplierKind,
+    RandomStateLike,
+    bootstrap_pvalue,
+    multiplier_process,
+    order_statistic_critical_value,
+)
 from r3d._estimate import R3DCore
 
 __all__ = [
@@ -112,45 +119,59 @@ class BootstrapTest:
     extra: dict
 
 
-def bootstrap_draws(core: R3DCore, xi: np.ndarray, *, block_size: int = 256) -> BootstrapDraws:
-    """Bootstrap processes for the multipliers ``xi`` (shape ``(n, B)``).
+def bootstrap_draws(
+    core: R3DCore,
+    xi: np.ndarray | None = None,
+    *,
+    n_boot: int | None = None,
+    kind: MultiplierKind = "gaussian",
+    cluster: Any = None,
+    rng: RandomStateLike = None,
+    block_size: int | None = None,
+) -> BootstrapDraws:
+    """Bootstrap processes from given multipliers ``xi`` or from ``n_boot`` fresh draws.
 
     Parameters
     ----------
     core : R3DCore
         Output of :func:`r3d._estimate.estimate_r3d`.
-    xi : array_like, shape (n, B)
+    xi : array_like, shape (n, B), optional
         Multipliers (rows = units, columns = draws), e.g. i.i.d. N(0, 1).
-    block_size : int, default 256
-        Number of draws processed at once.
+    n_boot : int, optional
+        Number of draws when ``xi`` is not given; multipliers are then generated block by
+        block (never an ``n x B`` matrix at once) by :func:`estkit.multiplier_process`.
+    kind, cluster, rng
+        Multiplier distribution, cluster labels (one shared multiplier per cluster) and
+        random generator, as in :func:`estkit.draw_multipliers`.
+    block_size : int, optional
+        Draws per block.
 
     Returns
     -------
     BootstrapDraws
     """
-    X = np.asarray(xi, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.shape[0] != core.n:
-        raise ValueError(f"`xi` must have one row per unit ({core.n}); got shape {X.shape}.")
-    Ap = core.weights_plus * core.resid
-    Am = core.weights_minus * core.resid
+    m = core.q.size
+    pieces = [core.weights_plus * core.resid, core.weights_minus * core.resid]
     if core.fuzzy:
         assert core.resid_treatment is not None and core.weights_treatment_plus is not None
         assert core.weights_treatment_minus is not None and core.first_stage is not None
-        aT = (core.weights_treatment_plus - core.weights_treatment_minus) * core.resid_treatment
-    B = X.shape[1]
-    m = Ap.shape[1]
-    nu_p = np.empty((B, m))
-    nu_m = np.empty((B, m))
-    nu_T = np.empty(B) if core.fuzzy else None
-    for start in range(0, B, max(1, int(block_size))):
-        sl = slice(start, min(B, start + block_size))
-        Xb = X[:, sl]
-        nu_p[sl] = Xb.T @ Ap
-        nu_m[sl] = Xb.T @ Am
-        if nu_T is not None:
-            nu_T[sl] = Xb.T @ aT
+        wt = core.weights_treatment_plus - core.weights_treatment_minus
+        pieces.append((wt * core.resid_treatment)[:, None])
+    # one score matrix, one matrix product per block of draws
+    scores = np.concatenate(pieces, axis=1)
+    if xi is not None:
+        X = np.asarray(xi, dtype=float)
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.shape[0] != core.n:
+            raise ValueError(f"`xi` must have one row per unit ({core.n}); got shape {X.shape}.")
+        proc = multiplier_process(scores, multipliers=X, block_size=block_size)
+    else:
+        proc = multiplier_process(
+            scores, n_boot, kind, cluster=cluster, rng=rng, block_size=block_size
+        )
+    nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
+    nu_T = proc[:, 2 * m] if core.fuzzy else None
     G = nu_p - nu_m
     if core.fuzzy:
         D = float(core.first_stage)  # type: ignore[arg-type]
@@ -158,15 +179,10 @@ def bootstrap_draws(core: R3DCore, xi: np.ndarray, *, block_size: int = 256) -> 
     return BootstrapDraws(tau=G, nu_plus=nu_p, nu_minus=nu_m, nu_treatment=nu_T)
 
 
-def _order_stat_crit(stats: np.ndarray, alpha: float, compat: bool) -> float:
-    """Band critical value: R3D's ``ceil((1-alpha)(B+1))``-th order statistic (compat) or
-    the ``ceil((1-alpha) B)``-th (the inverse empirical CDF at ``1 - alpha``)."""
-    s = np.sort(stats)
-    B = s.size
-    k = ceil((1.0 - alpha) * (B + 1)) if compat else ceil((1.0 - alpha) * B - 1e-12)
-    if k > B:
-        return float("nan") if compat else float(s[-1])
-    return float(s[max(k, 1) - 1])
+def _band_rule(compat: bool) -> str:
+    """R3D's band uses the ceil((1-alpha)(B+1))-th order statistic; the default the
+    inverse empirical CDF (the ceil((1-alpha)B)-th)."""
+    return "ceil" if compat else "inverse_cdf"
 
 
 def uniform_band(
@@ -175,7 +191,7 @@ def uniform_band(
     """Constant-width uniform band ``tau +/- c`` with ``c`` a quantile of ``max_q |G_b|``.
 
     ``compat=True`` (default: ``core.compat``) uses R3D's rule ``c =`` the
-    ``ceil((1 - alpha)(B + 1))``-th order statistic (NaN when that exceeds ``B``); the
+    ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at ``B``; R returns NA there); the
     default uses the ``(1 - alpha)`` empirical quantile (``ceil((1 - alpha) B)``-th order
     statistic).
     """
@@ -183,7 +199,7 @@ def uniform_band(
         raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
     cm = core.compat if compat is None else bool(compat)
     sup = np.max(np.abs(draws.tau), axis=1)
-    c = _order_stat_crit(sup, alpha, cm)
+    c = order_statistic_critical_value(sup, alpha, _band_rule(cm))
     return UniformBand(lower=core.tau - c, upper=core.tau + c, crit=c, sup_stats=sup, alpha=alpha)
 
 
@@ -274,14 +290,14 @@ def run_tests(
     cm = core.compat if compat is None else bool(compat)
     q = core.q
     G = draws.tau
-    B = G.shape[0]
     out: list[BootstrapTest] = []
 
     def crit_p(stat: float, boot: np.ndarray) -> tuple[float, float]:
-        if cm:
-            return float(np.quantile(boot, 1 - alpha)), float(np.mean(boot >= stat))
-        c = _order_stat_crit(boot, alpha, False)
-        return c, float((1 + np.sum(boot >= stat)) / (B + 1))
+        # R3D: type-7 quantile and the plain share of draws >= stat; default: inverse
+        # empirical CDF and the (1 + #) / (B + 1) p-value
+        rule = "linear" if cm else "inverse_cdf"
+        crit = order_statistic_critical_value(boot, alpha, rule)
+        return crit, bootstrap_pvalue(stat, boot, plus_one=not cm)
 
     ranges = expand_test_ranges(q, test_ranges)
     for t in tests:
@@ -296,8 +312,8 @@ def run_tests(
             )
             stat = abs(diff)
             if cm:
-                crit = float(np.quantile(bd, 1 - alpha))
-                pv = float(np.mean(np.abs(bd) >= stat))
+                crit = order_statistic_critical_value(bd, alpha, "linear")
+                pv = bootstrap_pvalue(stat, np.abs(bd), plus_one=False)
                 boot = bd
             else:
                 boot = np.abs(bd - diff)

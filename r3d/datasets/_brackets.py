@@ -25,8 +25,17 @@ the share below ``b_k`` (``F_0 = 0``, ``F_K = 1``).
   The fitted index is floored at ``min_alpha`` (it is 0 when the second-highest bracket is
   empty and would put the whole top bracket at infinity).
 
-The resulting quantile function is continuous and non-decreasing in ``q``; it is exact when
-the data are uniform within each closed bracket and Pareto above ``b_{K-2}``.
+* **Optionally also the second-highest bracket** (``pareto_brackets=2``): the fitted Pareto
+  law passes through both of its edges, so it can replace the uniform spread inside
+  ``[b_{K-2}, b_{K-1})`` as well, ``Q(q) = b_{K-2} (S_{K-2} / (1 - q))^(1 / alpha)`` for
+  ``F_{K-2} < q <= F_{K-1}``. Bracket counts are reproduced exactly either way; income
+  densities decrease steeply at the top, where the uniform spread overstates quantiles. (If
+  the index was floored the law misses ``(b_{K-1}, S_{K-1})``, and that bracket stays linear.)
+
+The resulting quantile function is continuous and non-decreasing in ``q``. With
+``pareto_brackets=2`` it is exact when the data are uniform within each bracket below
+``b_{K-2}`` and Pareto above ``b_{K-2}``; with ``pareto_brackets=1``, when they are uniform
+within every closed bracket and Pareto above ``b_{K-1}`` with the two-bracket index.
 """
 
 from __future__ import annotations
@@ -106,11 +115,17 @@ def pareto_alpha(counts: ArrayLike, bounds: ArrayLike, *, min_alpha: float = 1.0
     return alpha
 
 
+def _check_pareto_brackets(pareto_brackets: int) -> None:
+    if pareto_brackets not in (1, 2):
+        raise ValueError(f"pareto_brackets must be 1 or 2, got {pareto_brackets!r}")
+
+
 def bracket_quantiles(
     counts: ArrayLike,
     bounds: ArrayLike,
     probs: ArrayLike,
     *,
+    pareto_brackets: int = 1,
     min_alpha: float = 1.0,
 ) -> np.ndarray:
     """Quantile function from bracket counts: linear within brackets, Pareto in the open top.
@@ -125,6 +140,9 @@ def bracket_quantiles(
         otherwise every bracket is closed and interpolated linearly.
     probs : array_like, shape (m,)
         Probability levels, each strictly between 0 and 1.
+    pareto_brackets : {1, 2}, default 1
+        Number of top brackets following the fitted Pareto law (only with an open top
+        bracket): 1, the open bracket only; 2, also the second-highest bracket.
     min_alpha : float, default 1.0
         Floor on the fitted Pareto index.
 
@@ -143,10 +161,14 @@ def bracket_quantiles(
     With an open top bracket, quantiles above its lower edge follow the Pareto tail
     (here ``alpha = log(2) / log(2) = 1``, so ``Q(0.9) = 200 * 0.25 / 0.1``):
 
-    >>> bracket_quantiles([50, 25, 25], [0, 100, 200, float("inf")], [0.5, 0.9])
-    array([100., 500.])
+    >>> bounds = [0, 100, 200, float("inf")]
+    >>> bracket_quantiles([50, 25, 25], bounds, [0.5, 0.6, 0.9])
+    array([100., 140., 500.])
+    >>> bracket_quantiles([50, 25, 25], bounds, [0.5, 0.6, 0.9], pareto_brackets=2)
+    array([100., 125., 500.])
     """
     c, b = _validate(counts, bounds)
+    _check_pareto_brackets(pareto_brackets)
     q = np.asarray(probs, dtype=float)
     if q.ndim != 1:
         raise ValueError("probs must be 1-d")
@@ -162,22 +184,40 @@ def bracket_quantiles(
     f_lo = np.take_along_axis(shares, k, axis=-1)
     f_hi = np.take_along_axis(shares, k + 1, axis=-1)
     lo = b[k]
-    hi = b[np.minimum(k + 1, n_br)]
+    hi = b[k + 1]
     width = f_hi - f_lo
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         frac = np.where(width > 0, (q - f_lo) / width, 1.0)
         out = lo + frac * (hi - lo)
         if open_top:
-            alpha = pareto_alpha(c, b, min_alpha=min_alpha)[..., None]
+            alpha = pareto_alpha(c, b, min_alpha=min_alpha)
+            a = alpha[..., None]
             s_top = 1.0 - shares[..., -2:-1]
-            tail = b[-2] * (s_top / (1.0 - q)) ** (1.0 / alpha)
-            out = np.where(k == n_br - 1, tail, out)
+            out = np.where(k == n_br - 1, b[-2] * (s_top / (1.0 - q)) ** (1.0 / a), out)
+            if pareto_brackets == 2:
+                s_pen = 1.0 - shares[..., -3:-2]
+                use = (k == n_br - 2) & _law_fits(c, b, alpha)[..., None]
+                out = np.where(use, b[-3] * (s_pen / (1.0 - q)) ** (1.0 / a), out)
     total = c.sum(axis=-1)
     return np.where((total > 0)[..., None], out, np.nan)
 
 
+def _law_fits(c: np.ndarray, b: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Whether the (possibly floored) index still passes through both top-bracket edges."""
+    s_low = c[..., -2] + c[..., -1]
+    s_top = c[..., -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.log(s_low / s_top) / np.log(b[-2] / b[-3])
+    return np.isfinite(alpha) & np.isclose(alpha, raw, rtol=1e-12, atol=0.0)
+
+
 def bracket_cdf(
-    x: ArrayLike, counts: ArrayLike, bounds: ArrayLike, *, min_alpha: float = 1.0
+    x: ArrayLike,
+    counts: ArrayLike,
+    bounds: ArrayLike,
+    *,
+    pareto_brackets: int = 1,
+    min_alpha: float = 1.0,
 ) -> np.ndarray:
     """CDF implied by :func:`bracket_quantiles` (its inverse on the support).
 
@@ -189,6 +229,8 @@ def bracket_cdf(
         Non-negative bracket counts.
     bounds : array_like, shape (K + 1,)
         Strictly increasing bracket edges, ``bounds[-1]`` possibly ``inf``.
+    pareto_brackets : {1, 2}, default 1
+        As in :func:`bracket_quantiles`.
     min_alpha : float, default 1.0
         Floor on the fitted Pareto index.
 
@@ -204,6 +246,7 @@ def bracket_cdf(
     array([0.16666667, 0.5       , 0.83333333])
     """
     c, b = _validate(counts, bounds)
+    _check_pareto_brackets(pareto_brackets)
     xs = np.asarray(x, dtype=float)
     if xs.ndim != 1:
         raise ValueError("x must be 1-d")
@@ -215,14 +258,19 @@ def bracket_cdf(
     f_hi = shares[..., k + 1]
     lo = b[k]
     hi = b[k + 1]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         frac = np.clip((xs - lo) / (hi - lo), 0.0, 1.0)
         out = f_lo + frac * (f_hi - f_lo)
         if open_top:
-            alpha = pareto_alpha(c, b, min_alpha=min_alpha)[..., None]
+            alpha = pareto_alpha(c, b, min_alpha=min_alpha)
+            a = alpha[..., None]
             s_top = 1.0 - shares[..., -2:-1]
-            tail = 1.0 - s_top * (b[-2] / np.maximum(xs, b[-2])) ** alpha
-            tail = np.where(s_top > 0, tail, 1.0)
-            out = np.where(k == n_br - 1, tail, out)
+            tail = 1.0 - s_top * (b[-2] / np.maximum(xs, b[-2])) ** a
+            out = np.where(k == n_br - 1, np.where(s_top > 0, tail, 1.0), out)
+            if pareto_brackets == 2:
+                s_pen = 1.0 - shares[..., -3:-2]
+                pen = 1.0 - s_pen * (b[-3] / np.maximum(xs, b[-3])) ** a
+                use = (k == n_br - 2) & _law_fits(c, b, alpha)[..., None]
+                out = np.where(use, pen, out)
     out = np.where(xs < b[0], 0.0, out)
     return np.where(np.isnan(shares[..., :1]), np.nan, out)

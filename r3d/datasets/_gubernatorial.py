@@ -244,4 +244,3 @@ def load_gubernatorial(
         "n_dropped": n_dropped,
     }
     return df
-

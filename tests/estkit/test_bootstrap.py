@@ -68,6 +68,11 @@ def test_critical_value_rules():
     assert order_statistic_critical_value(s, 0.05, "linear") == pytest.approx(np.quantile(s, 0.95))
     # ceil(0.95 * 101) = 96 -> 96th order statistic
     assert order_statistic_critical_value(s, 0.05, "ceil") == 96.0
+    # ceil(0.95 * 100) = 95 -> 95th order statistic, despite 0.95 * 100 = 95.00000000000001
+    assert order_statistic_critical_value(s, 0.05, "inverse_cdf") == 95.0
+    assert order_statistic_critical_value(s[:10], 0.01, "ceil") == 10.0  # capped at B
+    with pytest.raises(ValueError, match="`rule` must be one of"):
+        order_statistic_critical_value(s, 0.05, "type9")
 
 
 def test_uniform_band_covers_gaussian_process():

@@ -1,0 +1,133 @@
+"""Closed-form inverses of the behavioural models and bases of their ambiguity.
+
+Boltzmann inverse (derivation)
+------------------------------
+For ``pi = softmax(beta * Q*)`` we have ``log pi(a|s) = beta * Q*(s, a) - log Z(s)``, so
+``Q*`` is known up to a state function: ``Q*(s, a) = (1/beta) log pi(a|s) + k(s)``. Take
+``Qh(s, a) = (1/beta) log pi(a|s)`` and ``Vh(s) = max_a Qh(s, a)`` and set
+``Rh(s, a, s') = Qh(s, a) - gamma * Vh(s')``, i.e.
+``Rh = (1/beta) [log pi(a|s) - gamma * max_a' log pi(a'|s')]``. Under ``Rh`` the Bellman
+optimality equation is solved by ``V = Vh``: ``r_h(s, a) + gamma E[Vh(s')] = Qh(s, a)``
+and ``max_a Qh = Vh``. Hence the optimal Q-function of ``Rh`` is ``Qh`` and
+``softmax(beta * Qh) = softmax(log pi) = pi`` exactly: the formula with the maximum of
+``log pi`` is exact (no soft value is involved). Every reward with the same Boltzmann
+policy is ``Rh`` plus potential shaping plus an S'-redistribution (Skalse et al., 2022).
+
+MCE inverse
+-----------
+With ``Rh = alpha * log pi(a|s)`` the soft Bellman equation is solved by ``V = 0``
+(``alpha * log sum_a pi(a|s) = 0``), so the soft-optimal policy is ``pi``. The ambiguity is
+again shaping plus S'-redistribution.
+
+Optimality inverse
+------------------
+For a maximally supportive optimal policy with supports ``O(s)``, ``Rh(s, a, s') = 0`` for
+``a in O(s)`` and ``-1`` otherwise has ``Q* = Rh``, ``V* = 0`` and exactly ``O(s)`` as its
+optimal actions. The set of rewards with these optimal actions is not a linear space;
+shaping and S'-redistribution of ``Rh`` give a subset of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._policies import _check_temp
+from irl_sensitivity._transforms import s_redistribution_basis, shaping_basis
+
+__all__ = [
+    "InverseSet",
+    "ambiguity_basis",
+    "boltzmann_inverse",
+    "mce_inverse",
+    "optimality_inverse",
+]
+
+
+@dataclass(frozen=True)
+class InverseSet:
+    """Rewards consistent with a policy under a behavioural model.
+
+    Attributes
+    ----------
+    representative : ndarray of shape (S, A, S)
+    basis : ndarray of shape (S * A * S, k)
+        Orthonormal columns; ``representative + span(basis)`` is the set (``exact=True``)
+        or a subset of it (``exact=False``, the optimality model).
+    exact : bool
+    """
+
+    representative: np.ndarray
+    basis: np.ndarray
+    exact: bool
+
+
+def ambiguity_basis(mdp: TabularMDP) -> np.ndarray:
+    """Orthonormal basis (S*A*S, k) of potential shaping + S'-redistribution for ``mdp``."""
+    b = np.hstack([shaping_basis(mdp), s_redistribution_basis(mdp)])
+    u, sv, _ = np.linalg.svd(b, full_matrices=False)
+    rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size else 0
+    return u[:, :rank]
+
+
+def _broadcast_sa(mdp: TabularMDP, x: np.ndarray) -> np.ndarray:
+    return np.broadcast_to(x[:, :, None], (mdp.n_states, mdp.n_actions, mdp.n_states)).copy()
+
+
+def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.ndarray:
+    """Reward whose Boltzmann-rational policy (``beta``, ``mdp.gamma``) is ``policy``.
+
+    ``Rh(s, a, s') = (1/beta) [log pi(a|s) - gamma * max_a' log pi(a'|s')]``, exact (see
+    the module notes). The policy needs full support.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, boltzmann_policy, boltzmann_inverse
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> pi = boltzmann_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), beta=2.0)
+    >>> Rh = boltzmann_inverse(mdp, pi, beta=2.0)
+    >>> bool(np.abs(boltzmann_policy(mdp, Rh, beta=2.0) - pi).max() < 1e-10)
+    True
+    """
+    beta = _check_temp(beta, "beta")
+    pi = mdp.check_policy(policy, full_support=True)
+    logpi = np.log(pi)
+    r = logpi[:, :, None] - mdp.gamma * logpi.max(axis=1)[None, None, :]
+    return r / beta
+
+
+def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
+    """Reward whose soft-optimal policy (temperature ``alpha``) is ``policy``:
+    ``Rh(s, a, s') = alpha * log pi(a|s)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, mce_policy, mce_inverse
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> pi = mce_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), alpha=0.5)
+    >>> bool(np.abs(mce_policy(mdp, mce_inverse(mdp, pi, 0.5), 0.5) - pi).max() < 1e-10)
+    True
+    """
+    alpha = _check_temp(alpha, "alpha")
+    pi = mdp.check_policy(policy, full_support=True)
+    return _broadcast_sa(mdp, alpha * np.log(pi))
+
+
+def optimality_inverse(mdp: TabularMDP, policy: Any, *, tol: float = 1e-8) -> np.ndarray:
+    """Reward whose optimal actions are exactly the support of ``policy`` (0 there, -1 off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import TabularMDP, optimality_inverse
+    >>> mdp = TabularMDP(np.full((2, 2, 2), 0.5), None, 0.9)
+    >>> optimality_inverse(mdp, [[1.0, 0.0], [0.5, 0.5]])[:, :, 0].tolist()
+    [[0.0, -1.0], [0.0, 0.0]]
+    """
+    pi = mdp.check_policy(policy)
+    return _broadcast_sa(mdp, np.where(pi > tol, 0.0, -1.0))

@@ -1,0 +1,182 @@
+"""Behavioural models ``f_{tau, gamma, theta}: R -> pi`` as small parameter objects.
+
+Each model has its own discount ``gamma`` and transition ``transition`` (``None``: use the
+MDP's own) and its temperature (``beta`` for Boltzmann, ``alpha`` for MCE, the tie
+tolerance ``tol`` for the optimal model). The MDP given to a method supplies everything a
+model leaves as ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from irl_sensitivity._inverse import (
+    InverseSet,
+    ambiguity_basis,
+    boltzmann_inverse,
+    mce_inverse,
+    optimality_inverse,
+)
+from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._policies import boltzmann_policy, mce_policy, optimal_policy
+
+__all__ = ["BehaviouralModel", "BoltzmannModel", "MCEModel", "OptimalModel"]
+
+
+@dataclass(frozen=True)
+class BehaviouralModel:
+    """Base class: a map from rewards to policies in an environment ``(tau, gamma)``."""
+
+    gamma: float | None = None
+    transition: Any = None
+
+    name = "model"
+
+    def environment(self, mdp: TabularMDP) -> TabularMDP:
+        """The MDP this model plans in: ``mdp`` with the model's gamma / transition."""
+        if not isinstance(mdp, TabularMDP):
+            raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
+        if self.gamma is None and self.transition is None:
+            return mdp
+        return mdp.replace(gamma=self.gamma, transition=self.transition)
+
+    def with_params(self, **params: Any) -> BehaviouralModel:
+        """A copy with some parameters replaced."""
+        known = {f.name for f in fields(self)}
+        bad = set(params) - known
+        if bad:
+            raise ValueError(f"Unknown parameter(s) {sorted(bad)} for {type(self).__name__}.")
+        return replace(self, **params)
+
+    def describe(self) -> str:
+        """Short text of the parameters, for summaries."""
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "transition":
+                parts.append(f"transition={'own' if v is None else 'given'}")
+            else:
+                parts.append(f"{f.name}={'own' if v is None else f'{v:g}'}")
+        return f"{self.name}({', '.join(parts)})"
+
+    # interface -------------------------------------------------------------
+    def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:  # pragma: no cover
+        """The policy ``f(R)``."""
+        raise NotImplementedError
+
+    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:  # pragma: no cover
+        """The rewards ``R`` with ``f(R) = policy``."""
+        raise NotImplementedError
+
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:  # pragma: no cover
+        """Whether ``policy`` is in the image of ``f``."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BoltzmannModel(BehaviouralModel):
+    """Boltzmann-rational model ``pi = softmax(beta * Q*)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import BoltzmannModel, random_mdp
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> m = BoltzmannModel(beta=2.0)
+    >>> pi = m.policy(mdp, np.ones((3, 2)))
+    >>> m.in_image(mdp, pi), m.inverse(mdp, pi).exact
+    (True, True)
+    """
+
+    beta: float = 1.0
+    gamma: float | None = None
+    transition: Any = None
+
+    name = "Boltzmann"
+
+    def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
+        """``softmax(beta * Q*)`` in the model's environment."""
+        return boltzmann_policy(self.environment(mdp), reward, self.beta)
+
+    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
+        """Closed-form representative plus shaping and S'-redistribution (exact)."""
+        env = self.environment(mdp)
+        return InverseSet(boltzmann_inverse(env, policy, self.beta), ambiguity_basis(env), True)
+
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
+        """Every policy with full support is Boltzmann-rational for some reward."""
+        pi = mdp.check_policy(policy)
+        return bool(pi.min() > 0)
+
+
+@dataclass(frozen=True)
+class MCEModel(BehaviouralModel):
+    """Maximal causal entropy model: the soft-optimal policy with temperature ``alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import MCEModel, random_mdp
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> MCEModel(alpha=0.5).policy(mdp, np.zeros(3)).tolist()
+    [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
+    """
+
+    alpha: float = 1.0
+    gamma: float | None = None
+    transition: Any = None
+
+    name = "MCE"
+
+    def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
+        """Soft-optimal policy in the model's environment."""
+        return mce_policy(self.environment(mdp), reward, self.alpha)
+
+    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
+        """``alpha * log pi`` plus shaping and S'-redistribution (exact)."""
+        env = self.environment(mdp)
+        return InverseSet(mce_inverse(env, policy, self.alpha), ambiguity_basis(env), True)
+
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
+        """Every policy with full support is soft-optimal for some reward."""
+        pi = mdp.check_policy(policy)
+        return bool(pi.min() > 0)
+
+
+@dataclass(frozen=True)
+class OptimalModel(BehaviouralModel):
+    """Maximally supportive optimal model: uniform over the optimal actions.
+
+    ``tol`` is the tie tolerance (relative to ``1 + |V*|_inf``).
+
+    Examples
+    --------
+    >>> from irl_sensitivity import OptimalModel
+    >>> OptimalModel().describe()
+    'Optimal(tol=1e-08, gamma=own, transition=own)'
+    """
+
+    tol: float = 1e-8
+    gamma: float | None = None
+    transition: Any = None
+
+    name = "Optimal"
+
+    def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
+        """Uniform over the optimal actions in the model's environment."""
+        return optimal_policy(self.environment(mdp), reward, tol=self.tol)
+
+    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
+        """Representative (0 on the support, -1 off); the basis spans a subset only."""
+        env = self.environment(mdp)
+        return InverseSet(optimality_inverse(env, policy), ambiguity_basis(env), False)
+
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
+        """Image: policies uniform over a non-empty set of actions in every state."""
+        pi = mdp.check_policy(policy)
+        supp = pi > tol
+        k = supp.sum(axis=1, keepdims=True)
+        return bool(np.all(np.abs(np.where(supp, pi - 1.0 / k, 0.0)) <= 1e-8))
