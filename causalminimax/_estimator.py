@@ -120,7 +120,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         :func:`default_estimator` (additive splines + ridge).
     intervention_model : InterventionModel, optional
         Class of the intervention functions (basis, norm bound) and the settings of the
-        maximisation; default ``InterventionModel()`` (linear, bound 2 sd, 4 restarts).
+        maximisation; default ``InterventionModel()`` (linear, bound 4 sd, 4 restarts).
     environment_node : hashable, default "E"
         Name of the environment node in an augmented ``graph``.
     search : {"auto", "always"}, default "auto"

@@ -53,7 +53,7 @@ class InterventionModel:
     Parameters
     ----------
     basis : {"linear", "rff"}, default "linear"
-    bound : float, default 2.0
+    bound : float, default 4.0
         Norm bound of each ``w_m``.
     n_components : int, default 10
         Random Fourier features per mutable variable (``basis="rff"`` only).
@@ -75,7 +75,7 @@ class InterventionModel:
     """
 
     basis: Basis = "linear"
-    bound: float = 2.0
+    bound: float = 4.0
     n_components: int = 10
     length_scale: float = 1.0
     n_restarts: int = 4

@@ -100,9 +100,10 @@ NO_ALGARA = {
 }
 
 #: Official statewide returns typed in where the Algara county sums are wrong. Missouri's
-#: county sums omit the City of St. Louis (an independent city): the Algara Democratic vote
-#: falls short of the official one by about 106k, 120k and 107k votes, St. Louis City's
-#: Democratic vote. Source: Missouri Secretary of State, official general election returns.
+#: county sums apparently omit the City of St. Louis (an independent city): they fall short of
+#: the official Democratic vote by about 106k, 120k and 107k votes, the size of St. Louis
+#: City's Democratic vote. Source: Missouri Secretary of State certified totals (as reproduced
+#: by OurCampaigns and the Wikipedia election pages); see data/README.md.
 HAND_VOTES = {
     ("MO", 2004): (1_301_442, 1_382_419, "McCaskill (D) vs Blunt (R); CSPP 0.4849 agrees"),
     ("MO", 2008): (1_680_611, 1_136_364, "Nixon (D) vs Hulshof (R); CSPP 0.5948 (0.002 off)"),

@@ -11,14 +11,19 @@ It is one matrix product per block of draws, ``(B_blk, n) @ (n, m)``: memory is
 ``O(B_blk * n + B * m)``, never ``B * n * m``. With clusters, scores are first summed
 within cluster and one multiplier is drawn per cluster.
 
-Multipliers are generated draw by draw (row-major ``(B, n)`` blocks), so the result does
-not depend on the block size: ``multiplier_process(s, B, rng=0)`` uses the same
-multipliers for every ``block_size`` (results agree up to floating-point summation order).
+Multipliers come in chunks of 64 draws, each chunk from its own independent stream
+spawned from ``rng`` (``Generator.spawn``). Chunks are generated in parallel threads (NumPy
+releases the GIL while filling arrays), and the multipliers do not depend on the block
+size or the number of threads: ``multiplier_process(s, B, rng=0)`` and
+``draw_multipliers(n, B, rng=0)`` use the same multipliers for every ``block_size``
+(results agree up to floating-point summation order).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from math import ceil, sqrt
 from typing import Any, Literal
 
@@ -46,6 +51,44 @@ __all__ = [
 MultiplierKind = Literal["gaussian", "rademacher", "mammen"]
 
 _MEM_BUDGET_BYTES = 256 * 2**20  # per block of multipliers
+_CHUNK = 64  # draws per independent random stream
+
+
+def _n_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _draw_chunks(
+    streams: list[np.random.Generator], first: int, b: int, kind: str, n: int
+) -> np.ndarray:
+    """Draws ``first .. first + b - 1`` as a (b, n) array.
+
+    Draw ``d`` comes from stream ``d // 64``; each stream is consumed in order, so blocks
+    must be requested in increasing order of ``first`` (as the callers do).
+    """
+    out = np.empty((b, n))
+    jobs = []
+    a = first
+    while a < first + b:
+        end = min((a // _CHUNK + 1) * _CHUNK, first + b)
+        jobs.append((streams[a // _CHUNK], a - first, end - a))
+        a = end
+
+    def work(job: tuple[np.random.Generator, int, int]) -> None:
+        g, start, size = job
+        out[start : start + size] = _draw(g, kind, (size, n))
+
+    if len(jobs) == 1 or _n_threads() == 1:
+        for job in jobs:
+            work(job)
+    else:
+        with ThreadPoolExecutor(max_workers=min(_n_threads(), len(jobs))) as ex:
+            list(ex.map(work, jobs))
+    return out
+
+
+def _streams(gen: np.random.Generator, n_boot: int) -> list[np.random.Generator]:
+    return gen.spawn(-(-n_boot // _CHUNK))
 
 
 def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
@@ -104,11 +147,11 @@ def draw_multipliers(
     n = check_int(n, "n", minimum=1)
     n_boot = check_int(n_boot, "n_boot", minimum=1)
     kind = check_option(kind, "kind", MultiplierKind)
-    gen = check_random_state(rng, "rng")
+    streams = _streams(check_random_state(rng, "rng"), n_boot)
     if cluster is None:
-        return _draw(gen, kind, (n_boot, n)).T
+        return _draw_chunks(streams, 0, n_boot, kind, n).T
     codes, g = cluster_codes(cluster, n)
-    return _draw(gen, kind, (n_boot, g)).T[codes]
+    return _draw_chunks(streams, 0, n_boot, kind, g).T[codes]
 
 
 def _block_size(n: int, n_boot: int, block_size: int | None) -> int:
@@ -183,7 +226,7 @@ def multiplier_process(
         raise ValueError("Pass `n_boot` (number of bootstrap draws) or a `multipliers` matrix.")
     n_boot = check_int(n_boot, "n_boot", minimum=1)
     kind = check_option(kind, "kind", MultiplierKind)
-    gen = check_random_state(rng, "rng")
+    streams = _streams(check_random_state(rng, "rng"), n_boot)
     if cluster is not None:
         codes, g = cluster_codes(cluster, n)
         agg = np.zeros((g, scores.shape[1]))
@@ -192,7 +235,7 @@ def multiplier_process(
     bs = _block_size(n, n_boot, block_size)
     for start in range(0, n_boot, bs):
         b = min(bs, n_boot - start)
-        blk = _draw(gen, kind, (b, n)) @ scores
+        blk = _draw_chunks(streams, start, b, kind, n) @ scores
         out.append(reducer(blk) if reducer else blk)
     return np.concatenate(out, axis=0)
 

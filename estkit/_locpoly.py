@@ -133,6 +133,7 @@ def locpoly_boundary(
     side: Side,
     *,
     weights: np.ndarray | None = None,
+    min_units: int | None = None,
 ) -> LocpolyFit:
     """Fit one-sided local polynomials of order ``p`` at the cutoff, for many columns at once.
 
@@ -156,6 +157,10 @@ def locpoly_boundary(
         Side of the cutoff to fit.
     weights : array_like, shape (n,), optional
         Non-negative unit weights multiplying the kernel weights (e.g. sampling weights).
+    min_units : int, optional
+        Minimum number of units with positive kernel weight required in every window
+        (default ``p + 1``, the identification minimum; pass ``p + 2`` to also require a
+        residual degree of freedom).
 
     Returns
     -------
@@ -212,36 +217,49 @@ def locpoly_boundary(
 
     common_h = bool(np.all(hv == hv[0]))
     hcols = hv[:1] if common_h else hv
-    U = xc[:, None] / hcols[None, :]  # (n, k) with k = 1 or m
-    Kw = kern(U)
-    Kw = np.where(on_side[:, None], Kw, 0.0)
+    k = hcols.size
+    # only units on this side and inside the widest window can get weight
+    rows = on_side & (np.abs(xc) <= hcols.max()) if kern.compact else on_side.copy()
     if wt is not None:
-        Kw = Kw * wt[:, None]
-    R = polynomial_basis(U, p)  # (n, k, p+1)
-    G = np.einsum("ik,ika,ikb->kab", Kw, R, R)  # (k, p+1, p+1)
+        rows &= wt > 0
+    ridx = np.flatnonzero(rows)
+    U = xc[ridx, None] / hcols[None, :]  # (r, k)
+    Kw = kern(U)
+    if wt is not None:
+        Kw = Kw * wt[ridx, None]
     inw = Kw > 0
-    _check_windows(G, inw, xc, hcols, p, side, common_h, m)
+    # Gram matrices from the 2p + 1 kernel-weighted power sums, one (p+1)x(p+1) per column
+    powers = [np.ones_like(U)]
+    for _ in range(2 * p):
+        powers.append(powers[-1] * U)
+    S = np.stack([np.sum(Kw * pw, axis=0) for pw in powers])  # (2p+1, k)
+    hankel = np.add.outer(np.arange(p + 1), np.arange(p + 1))
+    G = np.moveaxis(S[hankel], -1, 0)  # (k, p+1, p+1)
+    _check_windows(G, inw, xc[ridx], hcols, p, side, common_h, m, xc, min_units)
     Ginv = np.linalg.inv(G)
+    Ys = Ym[ridx]
     if common_h:
-        coef = Ginv[0] @ (R[:, 0, :] * Kw[:, :1]).T @ Ym  # (p+1, m)
-        row0 = Ginv[0, 0]  # (p+1,)
-        w1 = Kw[:, 0] * (R[:, 0, :] @ row0)
-        Wint = np.repeat(w1[:, None], m, axis=1)
-        fitted = R[:, 0, :] @ coef
-        lev1 = Kw[:, 0] * np.einsum("ia,ab,ib->i", R[:, 0, :], Ginv[0], R[:, 0, :])
-        lev = np.repeat(lev1[:, None], m, axis=1)
-        inwin = np.repeat(inw, m, axis=1)
-        Kfull = np.repeat(Kw, m, axis=1)
+        KR = Kw[:, 0, None] * np.stack([pw[:, 0] for pw in powers[: p + 1]], axis=1)  # (r, p+1)
+        coef = Ginv[0] @ (KR.T @ Ys)  # (p+1, m)
+        w_r = KR @ Ginv[0, 0]  # (r,)
+        lev_r = Kw[:, 0] * _poly_eval(_antidiagonal_sums(Ginv[0]), U[:, 0])
+        fit_r = _poly_eval(coef, U[:, 0][:, None])  # (r, m)
+        w_r, lev_r = w_r[:, None], lev_r[:, None]
     else:
-        rhs = np.einsum("ij,ija->ja", Kw * Ym, R)  # (m, p+1)
-        coef = np.einsum("jab,jb->aj", Ginv, rhs)
-        Wint = Kw * np.einsum("ija,ja->ij", R, Ginv[:, 0, :])
-        fitted = np.einsum("ija,aj->ij", R, coef)
-        lev = Kw * np.einsum("ija,jab,ijb->ij", R, Ginv, R)
-        inwin = inw
-        Kfull = Kw
-    fitted = np.where(inwin, fitted, 0.0)
-    resid = np.where(inwin, Ym - fitted, 0.0)
+        rhs = np.stack([np.sum(Kw * Ys * pw, axis=0) for pw in powers[: p + 1]])  # (p+1, m)
+        coef = np.einsum("jab,bj->aj", Ginv, rhs)
+        w_r = Kw * _poly_eval(Ginv[:, 0, :].T, U)
+        lev_r = Kw * _poly_eval(_antidiagonal_sums(Ginv), U)
+        fit_r = _poly_eval(coef, U)
+    inw_r = np.broadcast_to(inw, (ridx.size, m))
+    # quantities that do not vary over columns (common bandwidth) are read-only broadcast
+    # views of one (n, 1) column: (n, m) semantics without (n, m) memory
+    Wint = _scatter(ridx, w_r, n, m)
+    lev = _scatter(ridx, lev_r, n, m)
+    Kfull = _scatter(ridx, Kw, n, m)
+    inwin = _scatter(ridx, inw, n, m, dtype=bool)
+    fitted = _scatter(ridx, np.where(inw_r, fit_r, 0.0), n, m)
+    resid = _scatter(ridx, np.where(inw_r, Ys - fit_r, 0.0), n, m)
     return LocpolyFit(
         coef=coef,
         weights=Wint,
@@ -259,31 +277,72 @@ def locpoly_boundary(
     )
 
 
+def _scatter(
+    ridx: np.ndarray, vals: np.ndarray, n: int, m: int, dtype: type = float
+) -> np.ndarray:
+    """(n, m) array with ``vals`` in rows ``ridx`` and zeros elsewhere; a one-column
+    ``vals`` gives a read-only broadcast view instead of m copies."""
+    out = np.zeros((n, vals.shape[1]), dtype=dtype)
+    out[ridx] = vals
+    return out if vals.shape[1] == m else np.broadcast_to(out, (n, m))
+
+
+def _poly_eval(c: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Horner evaluation of ``sum_a c[a] u^a``; ``c`` is (d+1,) or (d+1, k) against u (r, k)."""
+    out = np.zeros(np.broadcast_shapes(u.shape, c.shape[1:]))
+    for a in range(c.shape[0] - 1, -1, -1):
+        out = out * u + c[a]
+    return out
+
+
+def _antidiagonal_sums(A: np.ndarray) -> np.ndarray:
+    """``c[r] = sum_{a+b=r} A[..., a, b]``: coefficients of ``r(u)' A r(u)`` in powers of u.
+
+    Returns shape (2p+1,) for one matrix, or (2p+1, k) for a stack of k matrices.
+    """
+    p1 = A.shape[-1]
+    idx = np.add.outer(np.arange(p1), np.arange(p1))
+    out = np.zeros((2 * p1 - 1, *A.shape[:-2]))
+    for r in range(2 * p1 - 1):
+        mask = idx == r
+        out[r] = A[..., mask].sum(axis=-1)
+    return out
+
+
 def _check_windows(
     G: np.ndarray,
     inw: np.ndarray,
-    xc: np.ndarray,
+    xr: np.ndarray,
     hcols: np.ndarray,
     p: int,
     side: str,
     common_h: bool,
     m: int,
+    xc: np.ndarray,
+    min_units: int | None,
 ) -> None:
     """Raise an informative EstimationError for under-identified or singular windows."""
     # distinct design points per window (p + 1 are needed to identify a degree-p fit)
     bad: int | None = None
     reason = ""
+    counts = inw.sum(axis=0)
+    need = p + 1 if min_units is None else int(min_units)
+    d = np.sqrt(np.abs(np.diagonal(G, axis1=1, axis2=2)))  # (k, p+1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Gs = G / (d[:, :, None] * d[:, None, :])
+        rcond = 1.0 / np.linalg.cond(np.where(np.isfinite(Gs), Gs, 0.0))
     for j in range(G.shape[0]):
-        pts = xc[inw[:, j]]
-        if np.unique(pts).size < p + 1:
+        if counts[j] < need:
+            bad, reason = j, f"fewer than {need} units in the window"
+            break
+        # tied running-variable values only matter for small windows
+        if counts[j] < 50 * (p + 1) and np.unique(xr[inw[:, j]]).size < p + 1:
             bad, reason = j, f"fewer than p + 1 = {p + 1} distinct running-variable values"
             break
-        d = np.sqrt(np.abs(np.diag(G[j])))
-        if np.any(d == 0):
+        if np.any(d[j] == 0):
             bad, reason = j, "a zero column in the design"
             break
-        Gs = G[j] / np.outer(d, d)
-        if 1.0 / np.linalg.cond(Gs) < _RCOND_TOL:
+        if not rcond[j] >= _RCOND_TOL:
             bad, reason = j, "a numerically singular Gram matrix"
             break
     if bad is None:

@@ -9,12 +9,30 @@ misspecification robustness (Skalse & Abate, 2023).
 from __future__ import annotations
 
 from irl_sensitivity._canonical import (
+    DEFAULT_SCALE,
     canonicalize,
     normalized_regret,
     standardize,
     starc_distance,
 )
+from irl_sensitivity._inverse import (
+    InverseSet,
+    ambiguity_basis,
+    boltzmann_inverse,
+    mce_inverse,
+    optimality_inverse,
+)
+from irl_sensitivity._irl import BoltzmannIRL, IRLResults, MaxCausalEntropyIRL, sample_trajectories
 from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
+from irl_sensitivity._misspec import (
+    ImageError,
+    image_condition,
+    max_error,
+    representative_error,
+    worst_case_error,
+    worst_case_lower_bound,
+)
+from irl_sensitivity._models import BehaviouralModel, BoltzmannModel, MCEModel, OptimalModel
 from irl_sensitivity._planning import (
     optimal_values,
     policy_evaluation,
@@ -23,6 +41,12 @@ from irl_sensitivity._planning import (
     value_iteration,
 )
 from irl_sensitivity._policies import boltzmann_policy, mce_policy, optimal_policy
+from irl_sensitivity._sweep import (
+    ProbeResults,
+    SweepResults,
+    misspecification_sweep,
+    separation_probe,
+)
 from irl_sensitivity._transforms import (
     optimality_preserving,
     positive_scaling,
@@ -34,13 +58,32 @@ from irl_sensitivity._transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_SCALE",
+    "BehaviouralModel",
+    "BoltzmannIRL",
+    "BoltzmannModel",
+    "IRLResults",
+    "ImageError",
+    "InverseSet",
+    "MCEModel",
+    "MaxCausalEntropyIRL",
+    "OptimalModel",
+    "ProbeResults",
+    "SweepResults",
     "TabularMDP",
+    "ambiguity_basis",
+    "boltzmann_inverse",
     "boltzmann_policy",
     "canonicalize",
+    "image_condition",
+    "max_error",
+    "mce_inverse",
     "mce_policy",
+    "misspecification_sweep",
     "normalized_regret",
     "optimal_policy",
     "optimal_values",
+    "optimality_inverse",
     "optimality_preserving",
     "perturb_transition",
     "policy_evaluation",
@@ -48,10 +91,15 @@ __all__ = [
     "potential_shaping",
     "random_mdp",
     "random_potential",
+    "representative_error",
     "s_redistribution",
+    "sample_trajectories",
+    "separation_probe",
     "soft_value_iteration",
     "soft_value_iteration_fh",
     "standardize",
     "starc_distance",
     "value_iteration",
+    "worst_case_error",
+    "worst_case_lower_bound",
 ]

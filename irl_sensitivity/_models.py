@@ -67,9 +67,16 @@ class BehaviouralModel:
         """The policy ``f(R)``."""
         raise NotImplementedError
 
-    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:  # pragma: no cover
-        """The rewards ``R`` with ``f(R) = policy``."""
+    def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:  # pragma: no cover
+        """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S)."""
         raise NotImplementedError
+
+    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
+        """The rewards ``R`` with ``f(R) = policy``: representative plus the span of the
+        shaping and S'-redistribution basis of the model's environment."""
+        env = self.environment(mdp)
+        exact = not isinstance(self, OptimalModel)
+        return InverseSet(self.representative(mdp, policy), ambiguity_basis(env), exact)
 
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:  # pragma: no cover
         """Whether ``policy`` is in the image of ``f``."""
@@ -101,10 +108,9 @@ class BoltzmannModel(BehaviouralModel):
         """``softmax(beta * Q*)`` in the model's environment."""
         return boltzmann_policy(self.environment(mdp), reward, self.beta)
 
-    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
-        """Closed-form representative plus shaping and S'-redistribution (exact)."""
-        env = self.environment(mdp)
-        return InverseSet(boltzmann_inverse(env, policy, self.beta), ambiguity_basis(env), True)
+    def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
+        """Closed-form Boltzmann inverse in the model's environment."""
+        return boltzmann_inverse(self.environment(mdp), policy, self.beta)
 
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Every policy with full support is Boltzmann-rational for some reward."""
@@ -135,10 +141,9 @@ class MCEModel(BehaviouralModel):
         """Soft-optimal policy in the model's environment."""
         return mce_policy(self.environment(mdp), reward, self.alpha)
 
-    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
-        """``alpha * log pi`` plus shaping and S'-redistribution (exact)."""
-        env = self.environment(mdp)
-        return InverseSet(mce_inverse(env, policy, self.alpha), ambiguity_basis(env), True)
+    def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
+        """``alpha * log pi`` (the ambiguity is shaping plus S'-redistribution)."""
+        return mce_inverse(self.environment(mdp), policy, self.alpha)
 
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Every policy with full support is soft-optimal for some reward."""
@@ -156,7 +161,7 @@ class OptimalModel(BehaviouralModel):
     --------
     >>> from irl_sensitivity import OptimalModel
     >>> OptimalModel().describe()
-    'Optimal(tol=1e-08, gamma=own, transition=own)'
+    'Optimal(gamma=own, transition=own, tol=1e-08)'
     """
 
     tol: float = 1e-8
@@ -169,10 +174,9 @@ class OptimalModel(BehaviouralModel):
         """Uniform over the optimal actions in the model's environment."""
         return optimal_policy(self.environment(mdp), reward, tol=self.tol)
 
-    def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
-        """Representative (0 on the support, -1 off); the basis spans a subset only."""
-        env = self.environment(mdp)
-        return InverseSet(optimality_inverse(env, policy), ambiguity_basis(env), False)
+    def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
+        """0 on the support, -1 off it (the affine basis spans a subset of the set only)."""
+        return optimality_inverse(self.environment(mdp), policy)
 
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Image: policies uniform over a non-empty set of actions in every state."""

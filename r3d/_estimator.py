@@ -30,7 +30,13 @@ from estkit import uniform_band as studentized_band
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimate import estimate_r3d
-from r3d._inference import BootstrapDraws, bootstrap_draws, run_tests, uniform_band
+from r3d._inference import (
+    BootstrapDraws,
+    bootstrap_draws,
+    pointwise_band,
+    run_tests,
+    uniform_band,
+)
 
 __all__ = ["R3D"]
 
@@ -120,6 +126,11 @@ class R3D(BaseEstimator):
         Uniform band, indexed by quantile, columns ``"lower"``, ``"upper"``.
     critical_value_ : float
         Critical value of the uniform band.
+    pointwise_band_ : DataFrame
+        Pointwise ``1 - alpha`` intervals, indexed by quantile, columns ``"lower"``,
+        ``"upper"``: ``tau(q) +/- c(q)`` with ``c(q)`` the ``(1 - alpha)`` bootstrap quantile
+        of ``|G_b(q)|`` at that level alone (same order-statistic rule as the band). Each
+        covers ``tau(q)`` at its own ``q``; use ``band_`` for statements about the whole curve.
     kernel_ : str
         Kernel used.
     n_units_ : int
@@ -292,6 +303,7 @@ class R3D(BaseEstimator):
 
         draws: BootstrapDraws | None = None
         band = None
+        pointwise = None
         if multipliers is not None or n_boot > 0:
             if multipliers is not None:
                 xi = np.asarray(multipliers, dtype=float)
@@ -315,6 +327,10 @@ class R3D(BaseEstimator):
             else:
                 ub = uniform_band(core, draws, alpha)
                 band = (ub.lower, ub.upper, ub.crit)
+            pw_lo, pw_hi, _ = pointwise_band(core, draws, alpha)
+            pointwise = pd.DataFrame(
+                {"lower": pw_lo, "upper": pw_hi}, index=pd.Index(grid, name="quantile")
+            )
 
         self._core = core
         self._draws = draws
@@ -335,6 +351,7 @@ class R3D(BaseEstimator):
         self.n_clusters_ = None if cl is None else int(np.unique(cl).size)
         self.n_bootstrap_ = 0 if draws is None else int(draws.tau.shape[0])
         self._x, self._Q = xv, Q
+        self.pointwise_band_ = pointwise
         if band is None:
             self.band_ = None
             self.critical_value_ = None

@@ -41,6 +41,7 @@ __all__ = [
     "bootstrap_draws",
     "expand_test_ranges",
     "gini_from_quantile",
+    "pointwise_band",
     "run_tests",
     "uniform_band",
 ]
@@ -201,6 +202,32 @@ def uniform_band(
     sup = np.max(np.abs(draws.tau), axis=1)
     c = order_statistic_critical_value(sup, alpha, _band_rule(cm))
     return UniformBand(lower=core.tau - c, upper=core.tau + c, crit=c, sup_stats=sup, alpha=alpha)
+
+
+def pointwise_band(
+    core: R3DCore, draws: BootstrapDraws, alpha: float = 0.05, *, compat: bool | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pointwise intervals ``tau(q) +/- c(q)``, ``c(q)`` a quantile of ``|G_b(q)|``.
+
+    Each quantile level gets its own critical value: the ``(1 - alpha)`` quantile of the
+    bootstrap draws ``|G_b(q)|`` at that level, with the same order-statistic rule as
+    :func:`uniform_band` (``compat`` defaults to ``core.compat``). The intervals cover
+    ``tau(q)`` at each ``q`` separately, not jointly; they are never wider than the
+    uniform band.
+
+    Returns
+    -------
+    lower, upper, crit : ndarray, shape (m,)
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
+    cm = core.compat if compat is None else bool(compat)
+    rule = _band_rule(cm)
+    absd = np.abs(draws.tau)
+    c = np.array(
+        [order_statistic_critical_value(absd[:, j], alpha, rule) for j in range(absd.shape[1])]
+    )
+    return core.tau - c, core.tau + c, c
 
 
 def expand_test_ranges(

@@ -69,10 +69,11 @@ _SOURCES = (
 )
 
 _INTERPOLATION = (
-    "Quantiles from the 16 ACS family-income brackets: linear within brackets (lowest bracket "
-    "from $0), Pareto tail above $200,000 with the index fitted from the two top brackets "
-    "($150-200k and $200k+); poverty-ratio quantiles linear within the 12 B17026 brackets "
-    "(lowest from 0). See r3d.datasets._brackets.bracket_quantiles."
+    "Family-income quantiles from the 16 ACS B19101 brackets: linear (uniform) within brackets "
+    "below $150,000 (the lowest bracket from $0); above $150,000 a Pareto law whose index is "
+    "fitted from the two top brackets ($150-200k and $200k+), reproducing both counts. "
+    "Poverty-ratio quantiles linear within the 12 B17026 brackets (lowest from 0). See "
+    "r3d.datasets._brackets.bracket_quantiles (pareto_brackets=2) and data/README.md."
 )
 
 
@@ -153,13 +154,14 @@ def load_gubernatorial(
             Votes of the Democratic and Republican candidates.
         ``share_source`` : str
             ``"algara"`` (county returns summed) or ``"hand"`` (official state returns
-            typed in; Missouri, whose county sums omit the City of St. Louis).
+            typed in; Missouri 2004, 2008, 2012, whose county sums apparently omit the City of
+            St. Louis).
         ``families`` : int
             ACS estimate of the number of families in the measurement year (B19101 total;
             B17026 total for ``"poverty_ratio"``).
         ``household_gini`` : float
             ACS household-income Gini index (B19083) of the measurement year; missing for
-            2005 (not published).
+            2005 (not published); not returned for ``"poverty_ratio"``.
 
         ``DataFrame.attrs`` holds ``outcome``, ``quantile_levels``, ``quantile_columns``,
         ``units``, ``base_year``, ``cpi_series``, ``cpi``, ``interpolation``, ``sources``
@@ -168,14 +170,14 @@ def load_gubernatorial(
     Notes
     -----
     Differences from the paper, whose microdata are not public: income quantiles are
-    interpolated from the published ACS bracket counts (16 brackets; Pareto tail above
-    $200,000) rather than computed from microdata, so the 0.95 quantile and the top of the
-    distribution are less precise (interpolated household p95 is within a few percent of the
-    exact ACS value, see ``data/README.md``); the sample is limited to 2002-2015 elections,
-    because the ACS 1-year state estimates start in 2005; state-level ACS estimates carry
-    sampling error (margins of error are published but not shipped); and Alaska is absent
-    (the county returns do not cover it). Uncontested races, the 2003 California recall and
-    the 2010 Utah special election are excluded.
+    interpolated from the published ACS bracket counts (16 brackets; Pareto law above
+    $150,000) rather than computed from microdata, so the top of the distribution is less
+    precise (interpolated household quantiles overstate the exact ACS p20-p95 by about
+    0.5-1.3% on average, see ``data/README.md``); the sample is limited to 2002-2015
+    elections, because the ACS 1-year state estimates start in 2005; state-level ACS
+    estimates carry sampling error (margins of error are published but not shipped); and
+    Alaska is absent (the county returns do not cover it). Uncontested races, the 2003
+    California recall and the 2010 Utah special election are excluded.
 
     Examples
     --------

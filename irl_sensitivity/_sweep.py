@@ -1,0 +1,224 @@
+"""Parameter sweeps of misspecification and the epsilon/delta-separation probe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from estkit import check_random_state
+from estkit._plotting import get_axes
+from estkit._random import RandomStateLike
+from estkit.results import ResultsBase, SummaryParts
+from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, starc_distance
+from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._misspec import (
+    ImageError,
+    _check_models,
+    representative_error,
+    worst_case_error,
+)
+from irl_sensitivity._models import BehaviouralModel
+
+__all__ = ["ProbeResults", "SweepResults", "misspecification_sweep", "separation_probe"]
+
+_PARAMS = ("gamma", "beta", "alpha", "transition")
+
+
+class SweepResults(ResultsBase):
+    """Errors of an assumed model along a grid of one misspecified parameter.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Columns ``value``, ``representative_error``, ``worst_case_error``, ``in_image``.
+    param : str
+    true_model, assumed_model : BehaviouralModel
+    """
+
+    def __init__(self, frame: pd.DataFrame, param: str, true_model: BehaviouralModel,
+                 assumed_model: BehaviouralModel, mdp: TabularMDP, scale: float) -> None:
+        self.frame = frame
+        self.param = param
+        self.true_model = true_model
+        self.assumed_model = assumed_model
+        self.mdp = mdp
+        self.scale = scale
+        self._freeze()
+
+    def _summary_parts(self) -> SummaryParts:
+        tab = self.frame.set_index("value")[["representative_error", "worst_case_error"]]
+        tab.index = [f"{v:g}" for v in tab.index]
+        label = "mixture weight toward random dynamics" if self.param == "transition" else self.param
+        return SummaryParts(
+            title="Misspecification sweep",
+            header=[
+                ("True model", self.true_model.describe()),
+                ("Assumed model", self.assumed_model.describe()),
+                ("Swept parameter", label),
+                ("Grid points", len(self.frame)),
+                ("States", self.mdp.n_states),
+                ("Actions", self.mdp.n_actions),
+                ("STARC scale", self.scale),
+                ("Max worst case", float(np.nanmax(self.frame["worst_case_error"]))),
+            ],
+            tables=[("STARC error of the inferred reward", tab)],
+            notes=[
+                "representative: d(R, closed-form inverse); worst case: sup over every reward "
+                "the assumed model maps to the observed policy (Skalse & Abate, 2024).",
+                "NaN marks grid points where the observed policy is outside the assumed "
+                "model's image.",
+            ],
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Representative and worst-case error against the swept value; returns the Axes."""
+        ax = get_axes(ax)
+        f = self.frame
+        ax.plot(f["value"], f["worst_case_error"], "o-", color="C3", label="worst case")
+        ax.plot(f["value"], f["representative_error"], "s-", color="C0", label="representative")
+        ax.set_xlabel("mixture weight toward random dynamics" if self.param == "transition"
+                      else f"assumed {self.param}")
+        ax.set_ylabel("STARC distance to the true reward")
+        ax.set_ylim(-0.02, 2.05 * self.scale)
+        ax.legend(frameon=False)
+        return ax
+
+
+def misspecification_sweep(
+    mdp: TabularMDP,
+    reward: Any,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    param: str,
+    values: Any,
+    *,
+    canonicalization: Canonicalization = "val",
+    scale: float = DEFAULT_SCALE,
+    rng: RandomStateLike = None,
+) -> SweepResults:
+    """Representative and worst-case errors as one parameter of the assumed model varies.
+
+    Parameters
+    ----------
+    param : {"gamma", "beta", "alpha", "transition"}
+        For ``"transition"`` the values are mixture weights ``epsilon`` and the assumed
+        model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
+    rng : None, int or Generator
+        Draws the random dynamics of ``"transition"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel
+    >>> from irl_sensitivity._sweep import misspecification_sweep
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> res = misspecification_sweep(mdp, np.random.default_rng(0).normal(size=(3, 2)),
+    ...     BoltzmannModel(), BoltzmannModel(), "beta", [0.5, 2.0])
+    >>> bool(res.frame["worst_case_error"].max() < 1e-7)
+    True
+    """
+    _check_models(true_model, assumed_model)
+    if param not in _PARAMS:
+        raise ValueError(f"`param` must be one of {_PARAMS}; got {param!r}.")
+    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    noise = None
+    if param == "transition":
+        gen = check_random_state(rng, "rng")
+        s, a = mdp.n_states, mdp.n_actions
+        noise = gen.dirichlet(np.ones(s), size=(s, a))
+        base = assumed_model.environment(mdp).transition
+    rows = []
+    for v in vals:
+        if param == "transition":
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"transition mixture weights must be in [0, 1]; got {v}.")
+            model = assumed_model.with_params(transition=(1.0 - v) * base + v * noise)
+        else:
+            model = assumed_model.with_params(**{param: float(v)})
+        try:
+            rep = representative_error(mdp, reward, true_model, model,
+                                       canonicalization=canonicalization, scale=scale)
+            wc = worst_case_error(mdp, reward, true_model, model,
+                                  canonicalization=canonicalization, scale=scale, rng=rng)
+            ok = True
+        except ImageError:
+            rep = wc = np.nan
+            ok = False
+        rows.append({"value": float(v), "representative_error": rep,
+                     "worst_case_error": wc, "in_image": ok})
+    return SweepResults(pd.DataFrame(rows), param, true_model, assumed_model, mdp, scale)
+
+
+class ProbeResults(ResultsBase):
+    """Policy and reward distances of the pairs ``(lambda R, -lambda R)``.
+
+    A model is epsilon/delta-separating only if small policy distance implies small reward
+    distance; here the policy distance vanishes with ``lambda`` while the reward distance
+    stays at its maximum.
+    """
+
+    def __init__(self, frame: pd.DataFrame, model: BehaviouralModel, scale: float) -> None:
+        self.frame = frame
+        self.model = model
+        self.scale = scale
+        self._freeze()
+
+    def _summary_parts(self) -> SummaryParts:
+        tab = self.frame.set_index("lambda")
+        tab.index = [f"{v:g}" for v in tab.index]
+        return SummaryParts(
+            title="Perturbation probe (epsilon/delta-separation)",
+            header=[("Model", self.model.describe()), ("Pairs", len(self.frame)),
+                    ("STARC scale", self.scale),
+                    ("Min policy distance", float(self.frame["policy_distance"].min()))],
+            tables=[("lambda R versus -lambda R", tab)],
+            notes=["policy distance: max over states of the total variation distance."],
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Both distances against lambda (log x axis); returns the Axes."""
+        ax = get_axes(ax)
+        f = self.frame
+        ax.semilogx(f["lambda"], f["reward_distance"], "o-", color="C3", label="STARC distance")
+        ax.semilogx(f["lambda"], f["policy_distance"], "s-", color="C0", label="policy distance")
+        ax.set_xlabel("lambda")
+        ax.set_ylabel("distance")
+        ax.legend(frameon=False)
+        return ax
+
+
+def separation_probe(
+    mdp: TabularMDP,
+    reward: Any,
+    model: BehaviouralModel,
+    lambdas: Any = None,
+    *,
+    canonicalization: Canonicalization = "val",
+    scale: float = DEFAULT_SCALE,
+) -> ProbeResults:
+    """Compare ``model(lambda R)`` with ``model(-lambda R)`` as ``lambda -> 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel
+    >>> from irl_sensitivity._sweep import separation_probe
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> res = separation_probe(mdp, np.random.default_rng(0).normal(size=(3, 2)),
+    ...     BoltzmannModel(), [1.0, 1e-6])
+    >>> res.frame["reward_distance"].round(10).tolist()
+    [1.0, 1.0]
+    """
+    lam = np.logspace(0, -6, 7) if lambdas is None else np.atleast_1d(np.asarray(lambdas, float))
+    r = mdp.broadcast_reward(reward)
+    rows = []
+    for x in lam:
+        p1, p2 = model.policy(mdp, x * r), model.policy(mdp, -x * r)
+        rows.append({
+            "lambda": float(x),
+            "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
+            "reward_distance": starc_distance(mdp, x * r, -x * r, canonicalization, 2, scale),
+        })
+    return ProbeResults(pd.DataFrame(rows), model, scale)

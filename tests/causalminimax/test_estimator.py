@@ -1,0 +1,172 @@
+"""CausalMinimaxRegressor: behaviour on the paper's simulation, contract, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
+
+from causalminimax import CausalMinimaxRegressor, InterventionModel
+from causalminimax.datasets import simulate_paper, simulation_graph
+from causalminimax.evaluation import max_test_mse, standardize_split
+
+COLS = ["Y"] + [f"X{i}" for i in range(1, 11)]
+FAST = InterventionModel(n_restarts=2, n_iter=6, batch=6, n_eval=300)
+
+
+@pytest.fixture(scope="module")
+def split():
+    df = simulate_paper(rng=11)
+    train_envs = [1, 3, 6, 8, 9, 12, 14, 15, 18, 20]
+    return standardize_split(df, train_envs, COLS)
+
+
+@pytest.fixture(scope="module")
+def fitted(split):
+    tr, _ = split
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), target="Y", intervention_model=FAST, random_state=0
+    )
+    return est.fit(tr.drop(columns=["Y", "E"]), tr["Y"], environment=tr["E"])
+
+
+def test_simulation_choice_excludes_x1_and_beats_whole_stable_set(fitted, split):
+    _, tests = split
+    est = fitted
+    assert not est.whole_stable_set_optimal_
+    assert len(est.worst_case_risk_) == 45
+    assert "X1" not in est.selected_subset_
+    # the whole stable set's class is represented by {X1, X5, X6}
+    whole = ("X6", "X5", "X1")
+    assert whole in est.representatives_
+    assert est.worst_case_risk_[whole] > est.worst_case_risk_[est.selected_subset_]
+    obs_sel = max_test_mse(est.predict, tests)
+    obs_whole = max_test_mse(lambda d: est.predict_subset(d, whole), tests)
+    obs_all = [max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+               for s in est.representatives_]
+    assert obs_sel < obs_whole
+    assert obs_sel <= 1.05 * min(obs_all)
+
+
+def test_fitted_attributes_and_summary(fitted):
+    est = fitted
+    assert isinstance(est.selected_subset_, tuple)
+    assert isinstance(est.worst_case_risk_, pd.Series)
+    assert est.worst_case_risk_.index.nlevels == 1
+    assert est.worst_case_risk_.idxmin() == est.selected_subset_
+    assert np.all(np.isfinite(est.worst_case_risk_.to_numpy()))
+    text = str(est.summary())
+    for piece in ["Causal minimax", "K ∩ Ch(Y) = ∅", "Selected subset", "worst-case risk"]:
+        assert piece in text
+    assert est.summary().as_html().startswith("<table")
+    assert list(est.feature_names_in_) == [*est.selected_subset_, "X9", "X10"]
+
+
+def test_deterministic_given_random_state(split):
+    tr, _ = split
+    X, y, e = tr.drop(columns=["Y", "E"]), tr["Y"], tr["E"]
+    small = InterventionModel(n_restarts=1, n_iter=2, batch=3, n_eval=100)
+    kw = {"graph": simulation_graph(), "intervention_model": small, "n_do_samples": 500}
+    a = CausalMinimaxRegressor(random_state=5, **kw).fit(X, y, environment=e)
+    b = CausalMinimaxRegressor(random_state=5, n_jobs=2, **kw).fit(X, y, environment=e)
+    pd.testing.assert_series_equal(a.worst_case_risk_, b.worst_case_risk_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_condition_skips_search_and_uses_whole_stable_set():
+    rng = np.random.default_rng(0)
+    n = 400
+    env = np.repeat([0, 1], n // 2)
+    y = rng.normal(size=n)
+    m = rng.normal(size=n) * (1 + env)
+    x1 = y + m + 0.3 * rng.normal(size=n)
+    x2 = x1 + 0.3 * rng.normal(size=n)
+    X = pd.DataFrame({"M": m, "X1": x1, "X2": x2})
+    edges = [("Y", "X1"), ("M", "X1"), ("X1", "X2"), ("E", "M")]
+    est = CausalMinimaxRegressor(graph=edges, estimator=LinearRegression(), random_state=0)
+    est.fit(X, y, environment=env)
+    assert est.whole_stable_set_optimal_
+    assert est.selected_subset_ == ("X1", "X2")
+    assert len(est.worst_case_risk_) == 1 and np.isnan(est.worst_case_risk_.iloc[0])
+    assert "whole stable set is optimal" in str(est.summary())
+    # the stable predictor with a linear SEM recovers E[Y | X1, M] = (X1 - M) / (1 + 0.09)
+    pred = est.predict(X)
+    assert np.corrcoef(pred, x1 - m)[0, 1] > 0.99
+
+
+def test_sklearn_contract_clone_and_params():
+    # parametrize_with_checks does not apply: fit needs a graph whose nodes name the
+    # DataFrame columns and an `environment` argument with >= 2 environments, which the
+    # generic checks (numpy arrays, no extra fit arguments) cannot provide. We check the
+    # parts of the contract that do apply.
+    est = CausalMinimaxRegressor(graph=simulation_graph(), random_state=3, n_jobs=2)
+    params = est.get_params()
+    assert params["random_state"] == 3 and params["n_jobs"] == 2
+    c = clone(est)
+    assert c.get_params()["random_state"] == 3
+    assert c.set_params(random_state=4) is c and c.random_state == 4
+    assert not hasattr(c, "selected_subset_")
+    with pytest.raises(NotFittedError):
+        c.predict(pd.DataFrame({"X1": [0.0]}))
+
+
+def _toy(n=200, n_env=2):
+    rng = np.random.default_rng(1)
+    env = np.arange(n) % n_env
+    y = rng.normal(size=n)
+    m = y * (1 + env) + rng.normal(size=n)
+    x1 = y + m + rng.normal(size=n)
+    return pd.DataFrame({"M": m, "X1": x1}), y, env
+
+
+TOY_GRAPH = [("Y", "M"), ("Y", "X1"), ("M", "X1"), ("E", "M")]
+
+
+def test_bad_input_messages():
+    X, y, env = _toy()
+    est = CausalMinimaxRegressor(graph=TOY_GRAPH, intervention_model=FAST, random_state=0)
+    with pytest.raises(ValueError, match="lacks the graph variables"):
+        est.fit(X.drop(columns="X1"), y, environment=env)
+    with pytest.raises(ValueError, match="not nodes of `graph`"):
+        est.fit(X.assign(Z=1.0), y, environment=env)
+    with pytest.raises(ValueError, match="single value"):
+        est.fit(X, y, environment=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="`environment` is required"):
+        est.fit(X, y)
+    Xn = X.copy()
+    Xn.iloc[3, 0] = np.nan
+    with pytest.raises(ValueError, match="missing or non-finite"):
+        est.fit(Xn, y, environment=env)
+    yn = y.copy()
+    yn[0] = np.nan
+    with pytest.raises(ValueError, match="`y`"):
+        est.fit(X, yn, environment=env)
+    with pytest.raises(ValueError, match="Inconsistent"):
+        est.fit(X, y[:-1], environment=env)
+    with pytest.raises(TypeError, match="DataFrame"):
+        est.fit(X.to_numpy(), y, environment=env)
+    with pytest.raises(ValueError, match="acyclic"):
+        CausalMinimaxRegressor(graph=[*TOY_GRAPH, ("X1", "Y")]).fit(X, y, environment=env)
+    with pytest.raises(ValueError, match="marked mutable"):
+        CausalMinimaxRegressor(graph=TOY_GRAPH, mutable=["Y", "M"]).fit(X, y, environment=env)
+    with pytest.raises(ValueError, match="`graph` is required"):
+        CausalMinimaxRegressor().fit(X, y, environment=env)
+    with pytest.raises(ValueError, match="intervention_model.bound"):
+        CausalMinimaxRegressor(
+            graph=TOY_GRAPH, intervention_model=InterventionModel(bound=-1)
+        ).fit(X, y, environment=env)
+    with pytest.raises(ValueError, match="`search`"):
+        CausalMinimaxRegressor(graph=TOY_GRAPH, search="never").fit(X, y, environment=env)
+
+
+def test_toy_fit_predict_and_missing_predict_columns():
+    X, y, env = _toy()
+    est = CausalMinimaxRegressor(graph=TOY_GRAPH, intervention_model=FAST, random_state=0)
+    est.fit(X, y, environment=env)
+    assert est.predict(X).shape == (len(y),)
+    assert set(est.worst_case_risk_.index) == {(), ("X1",)}
+    with pytest.raises(ValueError, match="lacks"):
+        est.predict(X.drop(columns="M"))

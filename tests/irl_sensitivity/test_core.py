@@ -1,0 +1,213 @@
+"""MDP, planning, canonicalisations and STARC distances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from irl_sensitivity import (
+    TabularMDP,
+    canonicalize,
+    mce_policy,
+    normalized_regret,
+    optimal_values,
+    policy_evaluation,
+    positive_scaling,
+    potential_shaping,
+    random_mdp,
+    s_redistribution,
+    soft_value_iteration,
+    soft_value_iteration_fh,
+    standardize,
+    starc_distance,
+    value_iteration,
+)
+from irl_sensitivity._transforms import s_redistribution_basis, shaping_basis
+
+METHODS = ["val", "minimal", "epic", "dard"]
+
+
+@pytest.fixture(params=[(3, 2, 0), (5, 3, 1), (6, 4, 2)], ids=lambda p: f"S{p[0]}A{p[1]}")
+def setup(request):
+    s, a, seed = request.param
+    rng = np.random.default_rng(seed)
+    mdp = random_mdp(s, a, gamma=0.9, rng=rng)
+    return mdp, rng.normal(size=(s, a, s)), rng
+
+
+# ------------------------------------------------------------------ bad input
+def test_transition_rows_must_sum_to_one():
+    t = np.full((2, 2, 2), 0.4)
+    with pytest.raises(ValueError, match=r"rows must sum to 1.*transition\[0, 0, :\]"):
+        TabularMDP(t, None, 0.9)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0, -0.5, 1.5])
+def test_gamma_outside_unit_interval(gamma):
+    with pytest.raises(ValueError, match="`gamma` is a discount factor"):
+        TabularMDP(np.full((2, 1, 2), 0.5), None, gamma)
+
+
+def test_shape_mismatches():
+    mdp = random_mdp(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"`transition` must have shape \(S, A, S\)"):
+        TabularMDP(np.ones((2, 2)), None, 0.9)
+    with pytest.raises(ValueError, match=r"`reward` must have shape"):
+        starc_distance(mdp, np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"`initial` must be a distribution of shape \(3,\)"):
+        TabularMDP(mdp.transition, [1.0, 0.0], 0.9)
+    with pytest.raises(ValueError, match="`canonicalization` must be one of"):
+        canonicalize(mdp, np.zeros(3), "pearson")
+
+
+# ------------------------------------------------------------------ planning
+def test_policy_iteration_matches_value_iteration(setup):
+    mdp, r, _ = setup
+    v1, q1 = optimal_values(mdp, r)
+    v2, q2 = value_iteration(mdp, r, tol=1e-14)
+    np.testing.assert_allclose(q1, q2, atol=1e-10)
+    # Bellman optimality holds exactly
+    resid = mdp.expected_reward(r) + mdp.gamma * mdp.expect_next(v1) - q1
+    assert np.abs(resid).max() < 1e-12
+
+
+def test_policy_evaluation_fixed_point(setup):
+    mdp, r, rng = setup
+    pi = rng.dirichlet(np.ones(mdp.n_actions), size=mdp.n_states)
+    v, q = policy_evaluation(mdp, r, pi)
+    np.testing.assert_allclose((pi * q).sum(axis=1), v, atol=1e-12)
+
+
+def test_soft_newton_matches_soft_iteration(setup):
+    mdp, r, _ = setup
+    v1, q1, p1 = soft_value_iteration(mdp, r, 0.7, method="newton")
+    v2, q2, p2 = soft_value_iteration(mdp, r, 0.7, method="iterate")
+    np.testing.assert_allclose(v1, v2, atol=1e-10)
+    np.testing.assert_allclose(p1, p2, atol=1e-10)
+
+
+def test_finite_horizon_converges_to_infinite_horizon(setup):
+    mdp, r, _ = setup
+    v_fh, _, pi_fh = soft_value_iteration_fh(mdp, r, horizon=400)
+    v, _, pi = soft_value_iteration(mdp, r)
+    np.testing.assert_allclose(v_fh[0], v, atol=1e-9)
+    np.testing.assert_allclose(pi_fh[0], pi, atol=1e-9)
+
+
+def test_finite_horizon_last_step_is_reward_softmax():
+    mdp = random_mdp(3, 2, rng=0)
+    r = np.arange(6.0).reshape(3, 2)
+    _, q, pi = soft_value_iteration_fh(mdp, r, horizon=3, discount=1.0)
+    np.testing.assert_allclose(q[-1], r)
+    np.testing.assert_allclose(q[0], r + mdp.expect_next(np.log(np.exp(q[1]).sum(axis=1))))
+
+
+def test_sparse_and_dense_agree():
+    mdp = random_mdp(6, 3, rng=3)
+    sparse = TabularMDP([sp.csr_matrix(mdp.transition[:, a]) for a in range(3)], None, 0.9)
+    r = np.random.default_rng(0).normal(size=(6, 3))
+    np.testing.assert_allclose(optimal_values(sparse, r)[1], optimal_values(mdp, r)[1], atol=1e-12)
+    np.testing.assert_allclose(mce_policy(sparse, r), mce_policy(mdp, r), atol=1e-10)
+    with pytest.raises(ValueError, match="not supported with sparse transitions"):
+        sparse.expected_reward(np.zeros((6, 3, 6)))
+
+
+# ------------------------------------------------------------------ canonicalisations
+@pytest.mark.parametrize("method", METHODS)
+def test_invariant_to_shaping_and_scaling(setup, method):
+    mdp, r, rng = setup
+    s0 = standardize(mdp, r, method)
+    shaped = potential_shaping(mdp, r, rng.normal(scale=3.0, size=mdp.n_states))
+    assert np.abs(standardize(mdp, shaped, method) - s0).max() < 1e-10
+    assert np.abs(standardize(mdp, positive_scaling(r, 7.3), method) - s0).max() < 1e-10
+    assert np.abs(canonicalize(mdp, shaped, method) - canonicalize(mdp, r, method)).max() < 1e-10
+
+
+@pytest.mark.parametrize("method", ["val", "minimal"])
+def test_invariant_to_s_redistribution(setup, method):
+    mdp, r, rng = setup
+    moved = s_redistribution(mdp, r, rng, scale=5.0)
+    assert np.abs(mdp.expected_reward(moved) - mdp.expected_reward(r)).max() < 1e-12
+    assert np.abs(canonicalize(mdp, moved, method) - canonicalize(mdp, r, method)).max() < 1e-10
+
+
+@pytest.mark.parametrize("method", ["epic", "dard"])
+def test_epic_and_dard_not_invariant_to_s_redistribution(setup, method):
+    mdp, r, rng = setup
+    moved = s_redistribution(mdp, r, rng)
+    assert starc_distance(mdp, r, moved, method) > 1e-3
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_distance_axioms(setup, method):
+    mdp, r, rng = setup
+    assert starc_distance(mdp, r, r, method) == 0.0
+    assert starc_distance(mdp, r, -r, method) == pytest.approx(1.0, abs=1e-12)
+    assert starc_distance(mdp, r, -r, method, scale=1.0) == pytest.approx(2.0, abs=1e-12)
+    shaping = potential_shaping(mdp, np.zeros(mdp.n_states), rng.normal(size=mdp.n_states))
+    assert starc_distance(mdp, np.zeros(mdp.n_states), shaping, method) == 0.0
+    other = rng.normal(size=r.shape)
+    d = starc_distance(mdp, r, other, method)
+    assert 0.0 < d < 1.0
+    # triangle inequality
+    third = rng.normal(size=r.shape)
+    assert d <= starc_distance(mdp, r, third, method) + starc_distance(mdp, third, other, method)
+
+
+def test_minimal_equals_bruteforce_projection(setup):
+    mdp, r, _ = setup
+    basis = np.hstack([shaping_basis(mdp), s_redistribution_basis(mdp)])
+    coef, *_ = np.linalg.lstsq(basis, r.ravel(), rcond=None)
+    brute = r.ravel() - basis @ coef
+    assert np.abs(canonicalize(mdp, r, "minimal").ravel() - brute).max() < 1e-10
+
+
+def test_weighted_minimal_equals_weighted_bruteforce(setup):
+    mdp, r, rng = setup
+    w = rng.uniform(0.2, 3.0, size=r.shape)
+    basis = np.hstack([shaping_basis(mdp), s_redistribution_basis(mdp)])
+    sw = np.sqrt(w.ravel())
+    coef, *_ = np.linalg.lstsq(sw[:, None] * basis, sw * r.ravel(), rcond=None)
+    brute = r.ravel() - basis @ coef
+    got = canonicalize(mdp, r, "minimal", weights=w).ravel()
+    assert np.abs(got - brute).max() < 1e-10
+
+
+def test_epic_matches_pearson_distance(setup):
+    mdp, r, rng = setup
+    r2 = rng.normal(size=r.shape)
+    c1, c2 = canonicalize(mdp, r, "epic").ravel(), canonicalize(mdp, r2, "epic").ravel()
+    rho = np.corrcoef(c1, c2)[0, 1]
+    assert starc_distance(mdp, r, r2, "epic") == pytest.approx(np.sqrt((1 - rho) / 2), abs=1e-12)
+
+
+def test_other_norms_and_val_policy(setup):
+    mdp, r, rng = setup
+    for norm in (1, np.inf):
+        assert starc_distance(mdp, r, -r, norm=norm) == pytest.approx(1.0, abs=1e-12)
+    pi = rng.dirichlet(np.ones(mdp.n_actions), size=mdp.n_states)
+    shaped = potential_shaping(mdp, r, rng.normal(size=mdp.n_states))
+    assert starc_distance(mdp, r, shaped, policy=pi) < 1e-7
+
+
+def test_normalized_regret(setup):
+    mdp, r, rng = setup
+    assert normalized_regret(mdp, r, r) < 1e-12
+    assert normalized_regret(mdp, r, -r) == pytest.approx(1.0, abs=1e-12)
+    shaped = potential_shaping(mdp, r, rng.normal(size=mdp.n_states))
+    assert normalized_regret(mdp, r, shaped) < 1e-12
+    assert 0.0 <= normalized_regret(mdp, r, rng.normal(size=r.shape)) <= 1.0
+
+
+def test_from_tabular_env():
+    class Env:
+        transition_matrix = random_mdp(3, 2, rng=0).transition
+        initial_state_dist = np.array([1.0, 0.0, 0.0])
+        reward_matrix = np.array([0.0, 1.0, 2.0])
+
+    mdp, r = TabularMDP.from_tabular_env(Env(), gamma=0.8)
+    assert mdp.gamma == 0.8 and r.shape == (3, 2, 3)
+    np.testing.assert_array_equal(r[:, 1, 2], [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="transition_matrix"):
+        TabularMDP.from_tabular_env(object())

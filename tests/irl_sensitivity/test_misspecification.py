@@ -1,0 +1,219 @@
+"""Inverses, behavioural models and the paper's misspecification claims."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from irl_sensitivity import (
+    BoltzmannModel,
+    ImageError,
+    MCEModel,
+    OptimalModel,
+    boltzmann_inverse,
+    boltzmann_policy,
+    image_condition,
+    max_error,
+    mce_inverse,
+    mce_policy,
+    misspecification_sweep,
+    optimal_policy,
+    optimality_inverse,
+    optimality_preserving,
+    perturb_transition,
+    potential_shaping,
+    random_mdp,
+    representative_error,
+    s_redistribution,
+    separation_probe,
+    starc_distance,
+    worst_case_error,
+    worst_case_lower_bound,
+)
+
+
+@pytest.fixture(params=[(3, 2, 0), (5, 3, 1), (6, 2, 2)], ids=lambda p: f"S{p[0]}A{p[1]}")
+def setup(request):
+    s, a, seed = request.param
+    rng = np.random.default_rng(seed)
+    return random_mdp(s, a, gamma=0.9, rng=rng), rng.normal(size=(s, a, s)), rng
+
+
+# ------------------------------------------------------------------ inverses
+@pytest.mark.parametrize("beta", [0.3, 1.0, 5.0])
+def test_boltzmann_forward_inverse_roundtrip(setup, beta):
+    mdp, r, _ = setup
+    pi = boltzmann_policy(mdp, r, beta)
+    rh = boltzmann_inverse(mdp, pi, beta)
+    assert np.abs(boltzmann_policy(mdp, rh, beta) - pi).max() < 1e-10
+    assert starc_distance(mdp, r, rh) < 1e-7  # sqrt of round-off in 2 - 2 cos
+    assert starc_distance(mdp, r, rh, "minimal") < 1e-7
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 5.0])
+def test_mce_forward_inverse_roundtrip(setup, alpha):
+    mdp, r, _ = setup
+    pi = mce_policy(mdp, r, alpha)
+    rh = mce_inverse(mdp, pi, alpha)
+    assert np.abs(mce_policy(mdp, rh, alpha) - pi).max() < 1e-10
+    assert starc_distance(mdp, r, rh) < 1e-7
+
+
+def test_ambiguity_set_gives_same_policy(setup):
+    mdp, r, rng = setup
+    for model in (BoltzmannModel(beta=2.0), MCEModel(alpha=0.5)):
+        pi = model.policy(mdp, r)
+        inv = model.inverse(mdp, pi)
+        assert inv.exact
+        other = inv.representative + (inv.basis @ rng.normal(scale=3, size=inv.basis.shape[1])
+                                      ).reshape(r.shape)
+        assert np.abs(model.policy(mdp, other) - pi).max() < 1e-10
+    shaped = s_redistribution(mdp, potential_shaping(mdp, r, rng.normal(size=mdp.n_states)), rng)
+    np.testing.assert_allclose(boltzmann_policy(mdp, shaped), boltzmann_policy(mdp, r), atol=1e-10)
+
+
+def test_optimality_inverse_and_preserving(setup):
+    mdp, r, rng = setup
+    pi = optimal_policy(mdp, r)
+    assert OptimalModel().in_image(mdp, pi)
+    np.testing.assert_array_equal(optimal_policy(mdp, optimality_inverse(mdp, pi)), pi)
+    np.testing.assert_array_equal(optimal_policy(mdp, optimality_preserving(mdp, r, rng)), pi)
+
+
+def test_inverse_needs_full_support():
+    mdp = random_mdp(2, 2, rng=0)
+    pi = np.array([[1.0, 0.0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"zero probability at \(state 0, action 1\).*Smooth"):
+        boltzmann_inverse(mdp, pi)
+    with pytest.raises(ValueError, match="needs full support"):
+        mce_inverse(mdp, pi)
+    with pytest.raises(ValueError, match=r"`policy` must have shape \(S, A\) = \(2, 2\)"):
+        boltzmann_inverse(mdp, np.full((3, 2), 0.5))
+    with pytest.raises(ValueError, match="rows must sum to 1"):
+        mce_inverse(mdp, np.full((2, 2), 0.4))
+
+
+# ------------------------------------------------------------------ image condition
+def test_image_condition():
+    mdp = random_mdp(4, 3, rng=0)
+    r = np.random.default_rng(0).normal(size=(4, 3))
+    assert not image_condition(mdp, OptimalModel(), BoltzmannModel(), rng=0)
+    assert not image_condition(mdp, BoltzmannModel(), OptimalModel(), rng=0)
+    assert image_condition(mdp, MCEModel(alpha=2.0), BoltzmannModel(), rng=0)
+    with pytest.raises(ImageError, match="not in the image"):
+        representative_error(mdp, r, OptimalModel(), BoltzmannModel())
+
+
+# ------------------------------------------------------------------ paper claims
+@pytest.mark.parametrize(
+    ("true", "assumed"),
+    [(BoltzmannModel(beta=3.0), BoltzmannModel(beta=0.5)), (MCEModel(alpha=0.2), MCEModel(alpha=4.0))],
+)
+def test_temperature_misspecification_is_harmless(setup, true, assumed):
+    mdp, r, _ = setup
+    assert representative_error(mdp, r, true, assumed) < 1e-7
+    assert worst_case_error(mdp, r, true, assumed) < 1e-7
+
+
+def test_discount_misspecification_small_representative_large_worst_case(setup):
+    mdp, r, _ = setup
+    true, assumed = BoltzmannModel(), BoltzmannModel(gamma=0.89)
+    rep = representative_error(mdp, r, true, assumed)
+    worst = worst_case_error(mdp, r, true, assumed)
+    assert rep < 0.01
+    assert worst > 0.85  # scale 0.5: the maximum is 1
+    assert max_error(mdp, true, assumed, random_state=0, n_starts=1) > 0.99
+
+
+def test_transition_misspecification(setup):
+    mdp, r, _ = setup
+    t2 = perturb_transition(mdp, 0.01, rng=123)
+    true, assumed = MCEModel(), MCEModel(transition=t2)
+    assert representative_error(mdp, r, true, assumed) < 0.01
+    assert worst_case_error(mdp, r, true, assumed) > 0.99
+
+
+def test_closed_form_worst_case_dominates_search(setup):
+    mdp, r, rng = setup
+    true, assumed = BoltzmannModel(), BoltzmannModel(gamma=0.85)
+    closed = worst_case_error(mdp, r, true, assumed)
+    inv = assumed.inverse(mdp, true.policy(mdp, r))
+    found = max(
+        starc_distance(mdp, r, inv.representative + (inv.basis @ (
+            rng.normal(size=inv.basis.shape[1]) * 10 ** rng.uniform(-1, 4))).reshape(r.shape))
+        for _ in range(300)
+    )
+    assert found <= closed + 1e-12
+    assert found > 0.5 * closed
+
+
+def test_optimal_model_worst_case_at_least_lower_bound():
+    mdp = random_mdp(3, 2, rng=4)
+    r = np.random.default_rng(4).normal(size=(3, 2))
+    true, assumed = OptimalModel(), OptimalModel(gamma=0.85)
+    lb = worst_case_lower_bound(mdp, r, true, assumed)
+    wc = worst_case_error(mdp, r, true, assumed, n_starts=2, rng=0)
+    assert wc >= lb > 0.5
+    assert representative_error(mdp, r, true, assumed) <= wc
+
+
+def test_max_error_temperature_is_zero():
+    mdp = random_mdp(3, 2, rng=5)
+    assert max_error(mdp, MCEModel(alpha=2.0), MCEModel(alpha=1.0), 0, n_starts=1) < 1e-6
+    rep, r_star = max_error(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.8), 0,
+                            kind="representative", n_starts=1, return_reward=True)
+    assert 0.0 < rep <= 1.0 and r_star.shape == (3, 2)
+
+
+def test_perturbation_probe(setup):
+    mdp, r, _ = setup
+    res = separation_probe(mdp, r, BoltzmannModel(), np.logspace(0, -8, 5))
+    f = res.frame
+    assert f["policy_distance"].iloc[-1] < 1e-7
+    assert np.all(np.diff(f["policy_distance"]) < 0)
+    np.testing.assert_allclose(f["reward_distance"], 1.0, atol=1e-12)
+    assert "Perturbation probe" in str(res.summary())
+
+
+# ------------------------------------------------------------------ sweeps and results
+def test_sweep_summary_and_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    mdp = random_mdp(4, 2, rng=0)
+    r = np.random.default_rng(1).normal(size=(4, 2))
+    res = misspecification_sweep(mdp, r, BoltzmannModel(), BoltzmannModel(), "gamma",
+                                 [0.85, 0.9, 0.95])
+    assert isinstance(res.frame, pd.DataFrame)
+    row = res.frame.set_index("value")
+    assert row.loc[0.9, "worst_case_error"] < 1e-7 < row.loc[0.85, "worst_case_error"]
+    text = str(res.summary())
+    assert "Misspecification sweep" in text and "gamma" in text
+    ax = res.plot()
+    assert len(ax.lines) == 2
+    with pytest.raises(AttributeError, match="immutable"):
+        res.param = "beta"
+    bad = misspecification_sweep(mdp, r, OptimalModel(), BoltzmannModel(), "beta", [1.0])
+    assert not bad.frame["in_image"].iloc[0] and np.isnan(bad.frame["worst_case_error"].iloc[0])
+    with pytest.raises(ValueError, match="`param` must be one of"):
+        misspecification_sweep(mdp, r, BoltzmannModel(), BoltzmannModel(), "tau", [1.0])
+
+
+def test_transition_sweep_monotone_structure():
+    mdp = random_mdp(4, 2, rng=0)
+    r = np.random.default_rng(1).normal(size=(4, 2))
+    res = misspecification_sweep(mdp, r, BoltzmannModel(), BoltzmannModel(), "transition",
+                                 [0.0, 0.05], rng=9)
+    wc = res.frame["worst_case_error"].to_numpy()
+    assert wc[0] < 1e-7 and wc[1] > 0.99
+
+
+def test_model_arguments_checked():
+    mdp = random_mdp(3, 2, rng=0)
+    with pytest.raises(TypeError, match="`true_model` must be"):
+        representative_error(mdp, np.zeros(3), "boltzmann", BoltzmannModel())
+    with pytest.raises(ValueError, match="`beta` must be finite and > 0"):
+        BoltzmannModel(beta=-1.0).policy(mdp, np.zeros(3))
+    with pytest.raises(ValueError, match="Unknown parameter"):
+        BoltzmannModel().with_params(alpha=1.0)
