@@ -46,15 +46,20 @@ def timed(label: str, fn):
 def main(n_states: int = 100_000) -> None:
     mdp, _ = timed(f"build sparse MDP (S={n_states:,}, A=4)", lambda: sparse_mdp(n_states))
     reward = np.random.default_rng(1).normal(size=(n_states, 4))
-    (v, q, pi), _ = timed("soft value iteration (alpha=1, tol 1e-13)",
-                          lambda: soft_value_iteration(mdp, reward, 1.0))
-    (v_pi, _), _ = timed("exact policy evaluation of the soft policy",
-                         lambda: policy_evaluation(mdp, reward, pi))
-    resid = v_pi - ((pi * (mdp.expected_reward(reward) + mdp.gamma * mdp.expect_next(v_pi)))
-                    .sum(axis=1))
+    (_v, _q, pi), _ = timed(
+        "soft value iteration (alpha=1, tol 1e-13)", lambda: soft_value_iteration(mdp, reward, 1.0)
+    )
+    (v_pi, _), _ = timed(
+        "exact policy evaluation of the soft policy", lambda: policy_evaluation(mdp, reward, pi)
+    )
+    resid = v_pi - (
+        (pi * (mdp.expected_reward(reward) + mdp.gamma * mdp.expect_next(v_pi))).sum(axis=1)
+    )
     print(f"{'  Bellman residual of the evaluation':<48s} {np.abs(resid).max():8.2e}")
-    timed("finite-horizon soft VI (H=100)",
-          lambda: soft_value_iteration_fh(mdp, reward, 100, discount=1.0))
+    timed(
+        "finite-horizon soft VI (H=100)",
+        lambda: soft_value_iteration_fh(mdp, reward, 100, discount=1.0),
+    )
     compare_imitation()
 
 
@@ -71,14 +76,22 @@ def compare_imitation(n_states: int = 2000, horizon: int = 100) -> None:
     dense = TabularMDP(mdp.transition, None, 0.9)
     r_state = np.random.default_rng(3).normal(size=n_states)
     env = types.SimpleNamespace(
-        transition_matrix=dense.transition, reward_matrix=r_state, horizon=horizon,
-        state_dim=n_states, action_dim=4, n_actions_taken=4,
+        transition_matrix=dense.transition,
+        reward_matrix=r_state,
+        horizon=horizon,
+        state_dim=n_states,
+        action_dim=4,
+        n_actions_taken=4,
     )
-    (ours, t_ours) = timed("ours: soft_value_iteration_fh (dense)",
-                           lambda: soft_value_iteration_fh(dense, r_state, horizon, discount=1.0))
+    (ours, t_ours) = timed(
+        "ours: soft_value_iteration_fh (dense)",
+        lambda: soft_value_iteration_fh(dense, r_state, horizon, discount=1.0),
+    )
     try:
-        theirs, t_theirs = timed("imitation: mce_partition_fh",
-                                 lambda: mce_partition_fh(env, reward=r_state, discount=1.0))
+        theirs, t_theirs = timed(
+            "imitation: mce_partition_fh",
+            lambda: mce_partition_fh(env, reward=r_state, discount=1.0),
+        )
     except Exception as exc:  # pragma: no cover - depends on the installed version
         print(f"mce_partition_fh failed on a duck-typed env: {exc}")
         return

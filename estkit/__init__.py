@@ -35,6 +35,7 @@ from estkit._locpoly import LocpolyFit, locpoly_boundary, polynomial_basis
 from estkit._monotone import is_nondecreasing, isotonic_regression, rearrange
 from estkit._parallel import parallel_map
 from estkit._random import RandomStateLike, check_random_state, spawn
+from estkit._rd import ScalarRDResults, local_polynomial_rd
 from estkit._validation import (
     check_1d,
     check_2d,
@@ -62,6 +63,7 @@ __all__ = [
     "NotFittedError",
     "RandomStateLike",
     "ResultsBase",
+    "ScalarRDResults",
     "SummaryParts",
     "TestResult",
     "bootstrap_indices",
@@ -82,6 +84,7 @@ __all__ = [
     "isotonic_regression",
     "kernel_constants",
     "kernel_names",
+    "local_polynomial_rd",
     "locpoly_boundary",
     "make_summary",
     "multiplier_process",

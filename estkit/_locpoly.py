@@ -217,7 +217,6 @@ def locpoly_boundary(
 
     common_h = bool(np.all(hv == hv[0]))
     hcols = hv[:1] if common_h else hv
-    k = hcols.size
     # only units on this side and inside the widest window can get weight
     rows = on_side & (np.abs(xc) <= hcols.max()) if kern.compact else on_side.copy()
     if wt is not None:
@@ -277,9 +276,7 @@ def locpoly_boundary(
     )
 
 
-def _scatter(
-    ridx: np.ndarray, vals: np.ndarray, n: int, m: int, dtype: type = float
-) -> np.ndarray:
+def _scatter(ridx: np.ndarray, vals: np.ndarray, n: int, m: int, dtype: type = float) -> np.ndarray:
     """(n, m) array with ``vals`` in rows ``ridx`` and zeros elsewhere; a one-column
     ``vals`` gives a read-only broadcast view instead of m copies."""
     out = np.zeros((n, vals.shape[1]), dtype=dtype)

@@ -213,7 +213,9 @@ def starc_distance(
     (1.0, 0.0)
     """
     if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"`scale` must be > 0 (0.5 gives [0, 1], 1.0 gives [0, 2]); got {scale!r}.")
+        raise ValueError(
+            f"`scale` must be > 0 (0.5 gives [0, 1], 1.0 gives [0, 2]); got {scale!r}."
+        )
     w = _check_weights(mdp, weights)
     s1 = standardize(mdp, r1, canonicalization, norm, weights=w, policy=policy)
     s2 = standardize(mdp, r2, canonicalization, norm, weights=w, policy=policy)

@@ -99,11 +99,25 @@ def _counts(mdp: TabularMDP, trajs: list[np.ndarray]) -> np.ndarray:
 class IRLResults(ResultsBase):
     """Results of an IRL fit: the estimated reward and its distance to a reference."""
 
-    def __init__(self, *, model: str, temperature: tuple[str, float], smoothing: float,
-                 n_trajectories: int, n_steps: int, reward: np.ndarray, policy: np.ndarray,
-                 mdp: TabularMDP, reference: np.ndarray | None, distance: float,
-                 interval: tuple[float, float], alpha: float, n_boot: int,
-                 boot_distances: np.ndarray, scale: float) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        temperature: tuple[str, float],
+        smoothing: float,
+        n_trajectories: int,
+        n_steps: int,
+        reward: np.ndarray,
+        policy: np.ndarray,
+        mdp: TabularMDP,
+        reference: np.ndarray | None,
+        distance: float,
+        interval: tuple[float, float],
+        alpha: float,
+        n_boot: int,
+        boot_distances: np.ndarray,
+        scale: float,
+    ) -> None:
         self.model = model
         self.temperature = temperature
         self.smoothing = smoothing
@@ -126,25 +140,39 @@ class IRLResults(ResultsBase):
         """STARC distance to the reference with its bootstrap interval (one row)."""
         lo, hi = self.interval
         return pd.DataFrame(
-            {"estimate": [self.distance], f"[{self.alpha / 2:g}": [lo],
-             f"{1 - self.alpha / 2:g}]": [hi]},
+            {
+                "estimate": [self.distance],
+                f"[{self.alpha / 2:g}": [lo],
+                f"{1 - self.alpha / 2:g}]": [hi],
+            },
             index=["STARC d(reference, reward)"],
         )
 
     def _summary_parts(self) -> SummaryParts:
         tables = []
-        notes = ["Policy from smoothed visit counts, then the closed-form inverse; the reward "
-                 "is identified up to potential shaping and S'-redistribution."]
+        notes = [
+            "Policy from smoothed visit counts, then the closed-form inverse; the reward "
+            "is identified up to potential shaping and S'-redistribution."
+        ]
         if self.reference is not None:
             tables.append(("Distance to the reference reward", self.distance_table))
-            notes.append(f"Percentile interval from {self.n_boot} bootstrap resamples of whole "
-                         "trajectories." if self.n_boot else "No bootstrap (n_boot=0).")
+            notes.append(
+                f"Percentile interval from {self.n_boot} bootstrap resamples of whole trajectories."
+                if self.n_boot
+                else "No bootstrap (n_boot=0)."
+            )
         return SummaryParts(
             title=f"{self.model} IRL",
-            header=[("Model", self.model), (self.temperature[0], self.temperature[1]),
-                    ("Trajectories", self.n_trajectories), ("Steps", self.n_steps),
-                    ("Smoothing", self.smoothing), ("States", self.mdp.n_states),
-                    ("Actions", self.mdp.n_actions), ("Gamma", self.mdp.gamma)],
+            header=[
+                ("Model", self.model),
+                (self.temperature[0], self.temperature[1]),
+                ("Trajectories", self.n_trajectories),
+                ("Steps", self.n_steps),
+                ("Smoothing", self.smoothing),
+                ("States", self.mdp.n_states),
+                ("Actions", self.mdp.n_actions),
+                ("Gamma", self.mdp.gamma),
+            ],
             tables=tables,
             notes=notes,
         )
@@ -219,19 +247,36 @@ class _TabularIRL(BaseEstimator):
         if ref is not None:
             dist = starc_distance(mdp, ref, self.reward_, scale=self.scale)
             if n_boot:
-                boots = np.asarray(pairs_bootstrap(
-                    lambda idx: starc_distance(mdp, ref, estimate(idx)[1], scale=self.scale),
-                    len(trajs), n_boot, rng=self.random_state, n_jobs=self.n_jobs))
+                boots = np.asarray(
+                    pairs_bootstrap(
+                        lambda idx: starc_distance(mdp, ref, estimate(idx)[1], scale=self.scale),
+                        len(trajs),
+                        n_boot,
+                        rng=self.random_state,
+                        n_jobs=self.n_jobs,
+                    )
+                )
                 lo, hi = percentile_interval(dist, boots, alpha)
                 lo_hi = (float(lo), float(hi))
         self.distance_ = float(dist)
         self.distance_interval_ = lo_hi
         self.results_ = IRLResults(
-            model=self._model_name, temperature=(self._temp_name, temp), smoothing=smoothing,
-            n_trajectories=len(trajs), n_steps=int(sum(len(t) for t in trajs)),
-            reward=self.reward_, policy=self.policy_, mdp=mdp, reference=ref,
-            distance=float(dist), interval=lo_hi, alpha=alpha, n_boot=n_boot,
-            boot_distances=boots, scale=self.scale)
+            model=self._model_name,
+            temperature=(self._temp_name, temp),
+            smoothing=smoothing,
+            n_trajectories=len(trajs),
+            n_steps=int(sum(len(t) for t in trajs)),
+            reward=self.reward_,
+            policy=self.policy_,
+            mdp=mdp,
+            reference=ref,
+            distance=float(dist),
+            interval=lo_hi,
+            alpha=alpha,
+            n_boot=n_boot,
+            boot_distances=boots,
+            scale=self.scale,
+        )
         return self
 
     def summary(self):
@@ -284,9 +329,17 @@ class BoltzmannIRL(_TabularIRL):
     _model_name = "Boltzmann"
     _temp_name = "beta"
 
-    def __init__(self, *, beta: float = 1.0, smoothing: float = 1.0, n_boot: int = 0,
-                 alpha: float = 0.05, scale: float = DEFAULT_SCALE,
-                 random_state: RandomStateLike = None, n_jobs: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        beta: float = 1.0,
+        smoothing: float = 1.0,
+        n_boot: int = 0,
+        alpha: float = 0.05,
+        scale: float = DEFAULT_SCALE,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.beta = beta
         self.smoothing = smoothing
         self.n_boot = n_boot
@@ -321,9 +374,17 @@ class MaxCausalEntropyIRL(_TabularIRL):
     _model_name = "Maximal causal entropy"
     _temp_name = "temperature"
 
-    def __init__(self, *, temperature: float = 1.0, smoothing: float = 1.0, n_boot: int = 0,
-                 alpha: float = 0.05, scale: float = DEFAULT_SCALE,
-                 random_state: RandomStateLike = None, n_jobs: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        temperature: float = 1.0,
+        smoothing: float = 1.0,
+        n_boot: int = 0,
+        alpha: float = 0.05,
+        scale: float = DEFAULT_SCALE,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+    ) -> None:
         self.temperature = temperature
         self.smoothing = smoothing
         self.n_boot = n_boot

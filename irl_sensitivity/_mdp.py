@@ -30,12 +30,15 @@ def _check_gamma(gamma: Any, name: str = "gamma") -> float:
         raise TypeError(f"`{name}` must be a float in (0, 1); got {gamma!r}.") from None
     if not 0.0 < g < 1.0:
         raise ValueError(
-            f"`{name}` is a discount factor and must lie strictly in (0, 1), e.g. 0.9; got {gamma!r}."
+            f"`{name}` is a discount factor and must lie strictly in (0, 1), e.g. 0.9; "
+            f"got {gamma!r}."
         )
     return g
 
 
-def _check_transition(transition: Any, name: str = "transition") -> np.ndarray | list[sp.csr_matrix]:
+def _check_transition(
+    transition: Any, name: str = "transition"
+) -> np.ndarray | list[sp.csr_matrix]:
     """Validate a dense ``(S, A, S)`` kernel or a sequence of ``A`` sparse ``(S, S)`` matrices."""
     if isinstance(transition, Sequence) and len(transition) > 0 and sp.issparse(transition[0]):
         mats = [sp.csr_matrix(m, dtype=float) for m in transition]
@@ -43,7 +46,8 @@ def _check_transition(transition: Any, name: str = "transition") -> np.ndarray |
         for a, m in enumerate(mats):
             if m.shape != (s, s):
                 raise ValueError(
-                    f"`{name}`[{a}] must be a square (S, S) sparse matrix with S={s}; got {m.shape}."
+                    f"`{name}`[{a}] must be a square (S, S) sparse matrix with S={s}; "
+                    f"got {m.shape}."
                 )
             if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
                 raise ValueError(f"`{name}`[{a}] must hold finite non-negative probabilities.")
@@ -114,6 +118,7 @@ class TabularMDP:
         t = _check_transition(transition)
         self._sparse = isinstance(t, list)
         self._t = t
+        self._stacked: sp.csr_matrix | None = None
         if self._sparse:
             self.n_states = t[0].shape[0]
             self.n_actions = len(t)
@@ -157,7 +162,9 @@ class TabularMDP:
         """
         for attr in ("transition_matrix", "initial_state_dist", "reward_matrix"):
             if not hasattr(env, attr):
-                raise TypeError(f"`env` has no attribute {attr!r}; it is not a tabular environment.")
+                raise TypeError(
+                    f"`env` has no attribute {attr!r}; it is not a tabular environment."
+                )
         mdp = cls(np.asarray(env.transition_matrix), np.asarray(env.initial_state_dist), gamma)
         return mdp, mdp.broadcast_reward(np.asarray(env.reward_matrix))
 
@@ -193,8 +200,15 @@ class TabularMDP:
     def expect_next(self, v: np.ndarray) -> np.ndarray:
         """``(S, A)`` array ``sum_s' T(s, a, s') v(s')`` for a state function ``v``."""
         if self._sparse:
-            return np.stack([m @ v for m in self._t], axis=1)
+            if self._stacked is None:
+                # rows ordered (s, a): one sparse product gives the (S, A) result
+                self._stacked = sp.vstack(self._t, format="csr")[self._row_order()]
+            return (self._stacked @ v).reshape(self.n_states, self.n_actions)
         return self._t @ v
+
+    def _row_order(self) -> np.ndarray:
+        s, a = self.n_states, self.n_actions
+        return (np.arange(a)[None, :] * s + np.arange(s)[:, None]).ravel()
 
     def state_transition(self, policy: np.ndarray) -> np.ndarray | sp.csr_matrix:
         """The ``(S, S)`` state chain ``P_pi(s, s') = sum_a pi(a|s) T(s, a, s')``."""
@@ -242,12 +256,15 @@ class TabularMDP:
             return r.copy()
         return np.einsum("sat,sat->sa", self._t, r)
 
-    def check_policy(self, policy: Any, name: str = "policy", *, full_support: bool = False) -> np.ndarray:
+    def check_policy(
+        self, policy: Any, name: str = "policy", *, full_support: bool = False
+    ) -> np.ndarray:
         """Validate an ``(S, A)`` stochastic policy (rows sum to 1)."""
         p = np.asarray(policy, dtype=float)
         if p.shape != (self.n_states, self.n_actions):
             raise ValueError(
-                f"`{name}` must have shape (S, A) = ({self.n_states}, {self.n_actions}); got {p.shape}."
+                f"`{name}` must have shape (S, A) = ({self.n_states}, {self.n_actions}); "
+                f"got {p.shape}."
             )
         if not np.all(np.isfinite(p)) or p.min() < 0:
             raise ValueError(f"`{name}` must hold finite non-negative probabilities.")

@@ -67,8 +67,9 @@ def _check_models(true_model: Any, assumed_model: Any) -> None:
             )
 
 
-def _observed(mdp: TabularMDP, reward: Any, true_model: BehaviouralModel,
-              assumed_model: BehaviouralModel) -> np.ndarray:
+def _observed(
+    mdp: TabularMDP, reward: Any, true_model: BehaviouralModel, assumed_model: BehaviouralModel
+) -> np.ndarray:
     pi = true_model.policy(mdp, reward)
     if not assumed_model.in_image(mdp, pi):
         raise ImageError(
@@ -150,8 +151,10 @@ def _canonical_subspace(
     """Orthonormal basis (in sqrt(w)-scaled coordinates) of ``c(span(basis))``."""
     shape = (mdp.n_states, mdp.n_actions, mdp.n_states)
     sw = np.ones(int(np.prod(shape))) if w is None else np.sqrt(w).ravel()
-    cols = [sw * canonicalize(mdp, b.reshape(shape), canonicalization, weights=w).ravel()
-            for b in basis.T]
+    cols = [
+        sw * canonicalize(mdp, b.reshape(shape), canonicalization, weights=w).ravel()
+        for b in basis.T
+    ]
     if not cols:
         return np.zeros((sw.size, 0))
     mat = np.stack(cols, axis=1)
@@ -160,8 +163,9 @@ def _canonical_subspace(
     return u[:, sv > 1e-9 * ref]
 
 
-def _sup_distance(a: np.ndarray, c0: np.ndarray, q: np.ndarray, scale: float,
-                  c0_is_zero: bool) -> float:
+def _sup_distance(
+    a: np.ndarray, c0: np.ndarray, q: np.ndarray, scale: float, c0_is_zero: bool
+) -> float:
     """``scale * sup ||a - x/|x| ||`` over ``x in c0 + span(q)`` (orthonormal ``q``)."""
     dim = q.shape[1]
     a_u = q @ (q.T @ a)
@@ -183,7 +187,7 @@ def _sup_distance(a: np.ndarray, c0: np.ndarray, q: np.ndarray, scale: float,
         inf_cos = -m
     else:
         inf_cos = -float(np.sqrt(min(1.0, (k / h) ** 2 + m * m)))
-    return scale * float(np.sqrt(max(0.0, 2.0 - 2.0 * inf_cos)))
+    return scale * float(np.sqrt(min(4.0, max(0.0, 2.0 - 2.0 * inf_cos))))
 
 
 class _WorstCase:
@@ -235,7 +239,9 @@ def worst_case_lower_bound(
     True
     """
     _check_models(true_model, assumed_model)
-    return _WorstCase(mdp, true_model, assumed_model, canonicalization, scale, weights).lower(reward)
+    return _WorstCase(mdp, true_model, assumed_model, canonicalization, scale, weights).lower(
+        reward
+    )
 
 
 def _optimal_set_search(
@@ -267,14 +273,16 @@ def _optimal_set_search(
         return r1 + (red @ y).reshape(s, a, s)
 
     def neg(theta: np.ndarray) -> float:
-        return -starc_distance(mdp, reward, build(theta), canonicalization, norm, scale,
-                               weights=weights)
+        return -starc_distance(
+            mdp, reward, build(theta), canonicalization, norm, scale, weights=weights
+        )
 
     best = 0.0
     for i in range(n_starts):
         sd = 10.0 ** (i % 3)
-        theta0 = np.concatenate([rng.normal(scale=sd, size=s), rng.normal(size=s * a),
-                                 rng.normal(scale=sd, size=n_red)])
+        theta0 = np.concatenate(
+            [rng.normal(scale=sd, size=s), rng.normal(size=s * a), rng.normal(scale=sd, size=n_red)]
+        )
         res = minimize(neg, theta0, method="L-BFGS-B", options={"maxiter": 200})
         best = max(best, -float(res.fun))
     return best
@@ -317,13 +325,30 @@ def worst_case_error(
         if not isinstance(assumed_model, OptimalModel):
             return lb
     else:
-        lb = representative_error(mdp, reward, true_model, assumed_model,
-                                  canonicalization=canonicalization, norm=norm, scale=scale,
-                                  weights=weights)
+        lb = representative_error(
+            mdp,
+            reward,
+            true_model,
+            assumed_model,
+            canonicalization=canonicalization,
+            norm=norm,
+            scale=scale,
+            weights=weights,
+        )
     gen = check_random_state(rng, "rng")
     if isinstance(assumed_model, OptimalModel):
-        found = _optimal_set_search(mdp, reward, true_model, assumed_model, canonicalization,
-                                    norm, scale, weights, n_starts, gen)
+        found = _optimal_set_search(
+            mdp,
+            reward,
+            true_model,
+            assumed_model,
+            canonicalization,
+            norm,
+            scale,
+            weights,
+            n_starts,
+            gen,
+        )
         return max(lb, found)
     pi = _observed(mdp, reward, true_model, assumed_model)
     inv = assumed_model.inverse(mdp, pi)
@@ -392,14 +417,22 @@ def max_error(
     elif kind == "worst_case":
 
         def obj(r: np.ndarray) -> float:
-            return worst_case_error(mdp, r, true_model, assumed_model,
-                                    canonicalization=canonicalization, scale=scale,
-                                    n_starts=2, rng=gen)
+            return worst_case_error(
+                mdp,
+                r,
+                true_model,
+                assumed_model,
+                canonicalization=canonicalization,
+                scale=scale,
+                n_starts=2,
+                rng=gen,
+            )
     else:
 
         def obj(r: np.ndarray) -> float:
-            return representative_error(mdp, r, true_model, assumed_model,
-                                        canonicalization=canonicalization, scale=scale)
+            return representative_error(
+                mdp, r, true_model, assumed_model, canonicalization=canonicalization, scale=scale
+            )
 
     def safe(x: np.ndarray) -> float:
         try:
@@ -420,8 +453,9 @@ def max_error(
         starts.append(gamma_f * mdp.expect_next(phi) - phi[:, None] + 0.1 * gen.normal(size=(s, a)))
     best, best_r = -np.inf, starts[0]
     for x0 in starts:
-        res = minimize(lambda x: -safe(x), x0.ravel(), method="L-BFGS-B",
-                       options={"maxiter": maxiter})
+        res = minimize(
+            lambda x: -safe(x), x0.ravel(), method="L-BFGS-B", options={"maxiter": maxiter}
+        )
         for val, x in ((-float(res.fun), res.x), (safe(x0.ravel()), x0.ravel())):
             if val > best:
                 best, best_r = val, x.reshape(s, a)

@@ -78,7 +78,9 @@ class BehaviouralModel:
         exact = not isinstance(self, OptimalModel)
         return InverseSet(self.representative(mdp, policy), ambiguity_basis(env), exact)
 
-    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:  # pragma: no cover
+    def in_image(
+        self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10
+    ) -> bool:  # pragma: no cover
         """Whether ``policy`` is in the image of ``f``."""
         raise NotImplementedError
 

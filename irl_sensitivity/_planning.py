@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from scipy.special import logsumexp
 
 from irl_sensitivity._mdp import TabularMDP
 
@@ -34,6 +33,13 @@ __all__ = [
 ]
 
 _DIRECT_SPARSE_MAX = 5000
+
+
+def logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Stable ``log sum exp`` along ``axis`` (leaner than scipy's for large arrays)."""
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return np.squeeze(out, axis=axis)
 
 
 def _solve_chain(mdp: TabularMDP, policy: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -166,7 +172,7 @@ def soft_value_iteration(
         method = "iterate" if mdp.is_sparse else "newton"
     r = mdp.expected_reward(reward)
     if method == "newton":
-        pi = np.exp(r / alpha - logsumexp(r / alpha, axis=1, keepdims=True))
+        pi = np.exp(r / alpha - logsumexp(r / alpha, axis=1)[:, None])
         v = np.zeros(mdp.n_states)
         for _ in range(200):
             logpi = np.log(np.maximum(pi, np.finfo(float).tiny))

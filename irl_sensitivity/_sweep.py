@@ -37,8 +37,15 @@ class SweepResults(ResultsBase):
     true_model, assumed_model : BehaviouralModel
     """
 
-    def __init__(self, frame: pd.DataFrame, param: str, true_model: BehaviouralModel,
-                 assumed_model: BehaviouralModel, mdp: TabularMDP, scale: float) -> None:
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        param: str,
+        true_model: BehaviouralModel,
+        assumed_model: BehaviouralModel,
+        mdp: TabularMDP,
+        scale: float,
+    ) -> None:
         self.frame = frame
         self.param = param
         self.true_model = true_model
@@ -50,7 +57,9 @@ class SweepResults(ResultsBase):
     def _summary_parts(self) -> SummaryParts:
         tab = self.frame.set_index("value")[["representative_error", "worst_case_error"]]
         tab.index = [f"{v:g}" for v in tab.index]
-        label = "mixture weight toward random dynamics" if self.param == "transition" else self.param
+        label = (
+            "mixture weight toward random dynamics" if self.param == "transition" else self.param
+        )
         return SummaryParts(
             title="Misspecification sweep",
             header=[
@@ -78,8 +87,11 @@ class SweepResults(ResultsBase):
         f = self.frame
         ax.plot(f["value"], f["worst_case_error"], "o-", color="C3", label="worst case")
         ax.plot(f["value"], f["representative_error"], "s-", color="C0", label="representative")
-        ax.set_xlabel("mixture weight toward random dynamics" if self.param == "transition"
-                      else f"assumed {self.param}")
+        ax.set_xlabel(
+            "mixture weight toward random dynamics"
+            if self.param == "transition"
+            else f"assumed {self.param}"
+        )
         ax.set_ylabel("STARC distance to the true reward")
         ax.set_ylim(-0.02, 2.05 * self.scale)
         ax.legend(frameon=False)
@@ -138,16 +150,25 @@ def misspecification_sweep(
         else:
             model = assumed_model.with_params(**{param: float(v)})
         try:
-            rep = representative_error(mdp, reward, true_model, model,
-                                       canonicalization=canonicalization, scale=scale)
-            wc = worst_case_error(mdp, reward, true_model, model,
-                                  canonicalization=canonicalization, scale=scale, rng=rng)
+            rep = representative_error(
+                mdp, reward, true_model, model, canonicalization=canonicalization, scale=scale
+            )
+            wc = worst_case_error(
+                mdp,
+                reward,
+                true_model,
+                model,
+                canonicalization=canonicalization,
+                scale=scale,
+                rng=rng,
+            )
             ok = True
         except ImageError:
             rep = wc = np.nan
             ok = False
-        rows.append({"value": float(v), "representative_error": rep,
-                     "worst_case_error": wc, "in_image": ok})
+        rows.append(
+            {"value": float(v), "representative_error": rep, "worst_case_error": wc, "in_image": ok}
+        )
     return SweepResults(pd.DataFrame(rows), param, true_model, assumed_model, mdp, scale)
 
 
@@ -170,9 +191,12 @@ class ProbeResults(ResultsBase):
         tab.index = [f"{v:g}" for v in tab.index]
         return SummaryParts(
             title="Perturbation probe (epsilon/delta-separation)",
-            header=[("Model", self.model.describe()), ("Pairs", len(self.frame)),
-                    ("STARC scale", self.scale),
-                    ("Min policy distance", float(self.frame["policy_distance"].min()))],
+            header=[
+                ("Model", self.model.describe()),
+                ("Pairs", len(self.frame)),
+                ("STARC scale", self.scale),
+                ("Min policy distance", float(self.frame["policy_distance"].min())),
+            ],
             tables=[("lambda R versus -lambda R", tab)],
             notes=["policy distance: max over states of the total variation distance."],
         )
@@ -216,9 +240,11 @@ def separation_probe(
     rows = []
     for x in lam:
         p1, p2 = model.policy(mdp, x * r), model.policy(mdp, -x * r)
-        rows.append({
-            "lambda": float(x),
-            "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
-            "reward_distance": starc_distance(mdp, x * r, -x * r, canonicalization, 2, scale),
-        })
+        rows.append(
+            {
+                "lambda": float(x),
+                "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
+                "reward_distance": starc_distance(mdp, x * r, -x * r, canonicalization, 2, scale),
+            }
+        )
     return ProbeResults(pd.DataFrame(rows), model, scale)

@@ -107,7 +107,9 @@ def positive_scaling(reward: Any, c: float) -> np.ndarray:
     return float(c) * np.asarray(reward, dtype=float)
 
 
-def random_potential(mdp: TabularMDP, rng: RandomStateLike = None, *, scale: float = 1.0) -> np.ndarray:
+def random_potential(
+    mdp: TabularMDP, rng: RandomStateLike = None, *, scale: float = 1.0
+) -> np.ndarray:
     """A Gaussian potential ``Phi`` of shape (S,)."""
     return check_random_state(rng, "rng").normal(scale=scale, size=mdp.n_states)
 
@@ -127,7 +129,8 @@ def optimality_preserving(
     >>> from irl_sensitivity import random_mdp, optimal_policy, optimality_preserving
     >>> mdp = random_mdp(4, 3, rng=0)
     >>> R = np.random.default_rng(0).normal(size=(4, 3, 4))
-    >>> bool(np.allclose(optimal_policy(mdp, R), optimal_policy(mdp, optimality_preserving(mdp, R, rng=1))))
+    >>> R2 = optimality_preserving(mdp, R, rng=1)
+    >>> bool(np.allclose(optimal_policy(mdp, R), optimal_policy(mdp, R2)))
     True
     """
     from irl_sensitivity._planning import optimal_values
@@ -139,4 +142,4 @@ def optimality_preserving(
     gap = gen.exponential(size=q.shape) + 0.1
     q_new = np.where(opt, v_new[:, None], v_new[:, None] - gap)
     r_sa = q_new - mdp.gamma * mdp.expect_next(v_new)
-    return s_redistribution(mdp, np.broadcast_to(r_sa[:, :, None], q.shape + (mdp.n_states,)), gen)
+    return s_redistribution(mdp, np.broadcast_to(r_sa[:, :, None], (*q.shape, mdp.n_states)), gen)

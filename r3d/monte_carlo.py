@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -153,6 +153,7 @@ def _one_replication(task: dict) -> list[dict]:
                         n_bootstrap=0,
                         compat="R" if base == "R" else None,
                         alpha=alpha,
+                        **task["params"],
                     ).fit(x, qf)
                     fits[key] = est._core
                 core = fits[key]
@@ -201,7 +202,7 @@ class MonteCarloResults(ResultsBase):
         Wall-clock seconds.
     """
 
-    _KEYS = ["dgp", "n", "delta", "delta_lambda", "method", "mode"]
+    _KEYS: ClassVar[list[str]] = ["dgp", "n", "delta", "delta_lambda", "method", "mode"]
 
     def __init__(
         self,
@@ -327,7 +328,8 @@ class MonteCarloResults(ResultsBase):
             " pw cov: pointwise coverage averaged over quantiles.",
             "rej null / rej homog: rejection rates at level alpha (size where the null holds).",
             "bootSD/SD: mean bootstrap SD over the Monte Carlo SD of tau_hat, averaged over q.",
-            f"Monte Carlo SE of a rate near 0.95: {np.sqrt(0.95 * 0.05 / max(s['n_reps'], 1)):.4f}.",
+            "Monte Carlo SE of a rate near 0.95: "
+            f"{np.sqrt(0.95 * 0.05 / max(s['n_reps'], 1)):.4f}.",
         ]
         return SummaryParts(
             title="R3D Monte Carlo study",
@@ -352,6 +354,7 @@ def monte_carlo(
     n_bootstrap: int = 500,
     alpha: float = 0.05,
     kernel: str | None = None,
+    estimator_params: dict | None = None,
     random_state: Any = 0,
     n_jobs: int | None = None,
     progress: bool | None = None,
@@ -386,6 +389,10 @@ def monte_carlo(
         Nominal level of bands and tests.
     kernel : str, optional
         Kernel; ``None`` is each mode's default (triangular; Epanechnikov for ``"R"``).
+    estimator_params : dict, optional
+        Further :class:`~r3d.R3D` parameters for every fit, e.g. ``{"bandwidth": 0.5}``
+        (an oracle bandwidth, to separate bandwidth-selection noise from the bootstrap) or
+        ``{"coverage_correction": True}``.
     random_state : int, SeedSequence or Generator, default 0
     n_jobs : int, optional
         Parallel workers (joblib); results do not depend on it.
@@ -425,6 +432,10 @@ def monte_carlo(
     if q.size == 0 or np.any(q <= 0) or np.any(q >= 1) or np.any(np.diff(q) <= 0):
         raise ValueError("`quantiles` must be strictly increasing inside (0, 1).")
     dl = float(delta_lambda) if dgp == "dgp2" else 0.0
+    params = dict(estimator_params or {})
+    reserved = {"method", "kernel", "n_bootstrap", "compat", "alpha", "quantiles"}
+    if reserved & set(params):
+        raise ValueError(f"`estimator_params` cannot set {sorted(reserved & set(params))}.")
 
     # seeds: one stream per sample size, then one (data, bootstrap) seed pair per
     # replication, shared across effect sizes (common random numbers)
@@ -450,6 +461,7 @@ def monte_carlo(
                         "methods": methods,
                         "modes": modes,
                         "kernel": kernel,
+                        "params": params,
                         "n_bootstrap": n_bootstrap,
                         "alpha": alpha,
                     }
@@ -516,5 +528,6 @@ def monte_carlo(
         "n_bootstrap": n_bootstrap,
         "alpha": alpha,
         "kernel": kernel,
+        "estimator_params": params,
     }
     return MonteCarloResults(replications, estimates, settings, elapsed)

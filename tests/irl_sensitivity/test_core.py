@@ -65,7 +65,7 @@ def test_shape_mismatches():
 def test_policy_iteration_matches_value_iteration(setup):
     mdp, r, _ = setup
     v1, q1 = optimal_values(mdp, r)
-    v2, q2 = value_iteration(mdp, r, tol=1e-14)
+    _v2, q2 = value_iteration(mdp, r, tol=1e-14)
     np.testing.assert_allclose(q1, q2, atol=1e-10)
     # Bellman optimality holds exactly
     resid = mdp.expected_reward(r) + mdp.gamma * mdp.expect_next(v1) - q1
@@ -81,8 +81,8 @@ def test_policy_evaluation_fixed_point(setup):
 
 def test_soft_newton_matches_soft_iteration(setup):
     mdp, r, _ = setup
-    v1, q1, p1 = soft_value_iteration(mdp, r, 0.7, method="newton")
-    v2, q2, p2 = soft_value_iteration(mdp, r, 0.7, method="iterate")
+    v1, _q1, p1 = soft_value_iteration(mdp, r, 0.7, method="newton")
+    v2, _q2, p2 = soft_value_iteration(mdp, r, 0.7, method="iterate")
     np.testing.assert_allclose(v1, v2, atol=1e-10)
     np.testing.assert_allclose(p1, p2, atol=1e-10)
 
@@ -98,7 +98,7 @@ def test_finite_horizon_converges_to_infinite_horizon(setup):
 def test_finite_horizon_last_step_is_reward_softmax():
     mdp = random_mdp(3, 2, rng=0)
     r = np.arange(6.0).reshape(3, 2)
-    _, q, pi = soft_value_iteration_fh(mdp, r, horizon=3, discount=1.0)
+    _, q, _pi = soft_value_iteration_fh(mdp, r, horizon=3, discount=1.0)
     np.testing.assert_allclose(q[-1], r)
     np.testing.assert_allclose(q[0], r + mdp.expect_next(np.log(np.exp(q[1]).sum(axis=1))))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from estkit.exceptions import NotFittedError
 from irl_sensitivity import (
     BoltzmannIRL,
     MaxCausalEntropyIRL,
@@ -13,7 +14,6 @@ from irl_sensitivity import (
     random_mdp,
     sample_trajectories,
 )
-from estkit.exceptions import NotFittedError
 
 
 @pytest.fixture(scope="module")
