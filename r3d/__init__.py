@@ -7,9 +7,10 @@ the local average quantile treatment effect at the cutoff.
 from __future__ import annotations
 
 from r3d import simulate
+from r3d._dask import quantiles_from_dask
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimator import R3D
 
 __version__ = "0.1.0"
 
-__all__ = ["R3D", "Distributions", "QuantileFunctions", "simulate"]
+__all__ = ["R3D", "Distributions", "QuantileFunctions", "quantiles_from_dask", "simulate"]

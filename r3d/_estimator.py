@@ -148,6 +148,8 @@ class R3D(BaseEstimator):
     kernel default              triangular                     Epanechnikov
     bootstrap residuals         every unit in the kernel       units with a negative
                                 window                         intercept weight dropped
+    residual scaling            ``e / sqrt(1 - h_ii)`` (HC2,   raw residuals
+                                ``h_ii`` the unit's leverage)
     selector pilot fits         requested kernel               always triangular
     selector bias term          (s+1)-th derivative with       order-s scaled coefficient,
                                 kernel constants               constants dropped

@@ -25,10 +25,12 @@ variants modify the bootstrap residuals of a fitted mode and are written as suff
     positive equivalent-kernel weight); only meaningful after ``"R"``.
 ``"+lev"`` / ``"-lev"``
     divide / multiply the residuals by ``sqrt(1 - h_ii)`` (``h_ii`` the unit's leverage in
-    its side's local polynomial fit), i.e. add or remove the HC2-type leverage correction.
+    its side's local polynomial fit), i.e. add or remove the HC2-type leverage correction
+    (the default mode applies it, R3D does not).
 
-For example ``modes=("paper", "R", "R+window", "R+window+lev")`` decomposes the gap
-between R3D and the default mode.
+For example ``modes=("paper", "paper-lev", "R", "R+window", "R+window+lev")`` decomposes
+the gap between R3D and the default mode. ``"+window"`` on ``"paper"`` is a no-op (the
+default already keeps every unit in the window).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from estkit import check_alpha, check_int, check_option, spawn
 from estkit._locpoly import polynomial_basis
 from estkit.results import ResultsBase, SummaryParts
 from r3d._data import QuantileFunctions
-from r3d._estimate import R3DCore, _project_rows
+from r3d._estimate import _LEVERAGE_FLOOR, R3DCore, _project_rows
 from r3d._estimator import R3D
 from r3d._inference import bootstrap_draws, pointwise_band, run_tests, uniform_band
 from r3d.simulate import dgp2_effect, simulate_dgp1, simulate_dgp2
@@ -100,9 +102,9 @@ def _window_residuals(core: R3DCore, x: np.ndarray, Q: np.ndarray) -> np.ndarray
 
 
 def _variant(core: R3DCore, x: np.ndarray, Q: np.ndarray, window: bool, lev: int) -> R3DCore:
-    resid = _window_residuals(core, x, Q) if window else core.resid
+    resid = _window_residuals(core, x, Q) if (window and core.compat) else core.resid
     if lev:
-        s = np.sqrt(np.clip(1.0 - core.leverage, 1e-8, None))
+        s = np.sqrt(np.clip(1.0 - core.leverage, _LEVERAGE_FLOOR, None))
         resid = resid / s if lev > 0 else resid * s
     return dataclasses.replace(core, resid=resid)
 
