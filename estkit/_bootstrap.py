@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from estkit._parallel import _progress, _want_progress
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import check_alpha, check_int, check_option
 
@@ -170,6 +171,7 @@ def multiplier_process(
     rng: RandomStateLike = None,
     block_size: int | None = None,
     reducer: Callable[[np.ndarray], np.ndarray] | None = None,
+    progress: bool | None = None,
 ) -> np.ndarray:
     """Bootstrap draws ``T*_b = sum_i xi_ib s_i`` of a linear statistic, computed in blocks.
 
@@ -191,6 +193,9 @@ def multiplier_process(
     reducer : callable, optional
         Applied to each ``(B_blk, m)`` block (e.g. a sup-norm); its outputs are
         concatenated, so only the reduced draws are kept in memory.
+    progress : bool, optional
+        Progress line over blocks on stderr; default only in an interactive terminal
+        (never under pytest or CI).
 
     Returns
     -------
@@ -233,10 +238,13 @@ def multiplier_process(
         np.add.at(agg, codes, scores)
         scores, n = agg, g
     bs = _block_size(n, n_boot, block_size)
+    show = _want_progress(progress) and n_boot > bs
     for start in range(0, n_boot, bs):
         b = min(bs, n_boot - start)
         blk = _draw_chunks(streams, start, b, kind, n) @ scores
         out.append(reducer(blk) if reducer else blk)
+        if show:
+            _progress(start + b, n_boot, "bootstrap")
     return np.concatenate(out, axis=0)
 
 

@@ -107,6 +107,9 @@ class R3D(BaseEstimator):
     missing : {"raise", "drop"}, default "raise"
         What to do with units whose running variable (or treatment) is missing: raise, or
         drop them (the count is reported in the summary as ``n_dropped_``).
+    progress : bool, optional
+        Progress line during a long bootstrap; default only in an interactive terminal
+        (silent in scripts run by CI and in tests).
 
     Attributes
     ----------
@@ -200,6 +203,7 @@ class R3D(BaseEstimator):
         studentize: bool = False,
         multiplier: MultiplierKind = "gaussian",
         missing: Missing = "raise",
+        progress: bool | None = None,
     ) -> None:
         self.method = method
         self.p = p
@@ -217,6 +221,7 @@ class R3D(BaseEstimator):
         self.studentize = studentize
         self.multiplier = multiplier
         self.missing = missing
+        self.progress = progress
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -319,7 +324,14 @@ class R3D(BaseEstimator):
                 draws = bootstrap_draws(core, xi)
             else:
                 rng = check_random_state(self.random_state)
-                draws = bootstrap_draws(core, n_boot=n_boot, kind=mult_kind, cluster=cl, rng=rng)
+                draws = bootstrap_draws(
+                    core,
+                    n_boot=n_boot,
+                    kind=mult_kind,
+                    cluster=cl,
+                    rng=rng,
+                    progress=self.progress,
+                )
             if self.studentize:
                 rule = "ceil" if is_r else "inverse_cdf"
                 lo, hi, cv, _ = studentized_band(

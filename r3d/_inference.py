@@ -129,6 +129,7 @@ def bootstrap_draws(
     cluster: Any = None,
     rng: RandomStateLike = None,
     block_size: int | None = None,
+    progress: bool | None = None,
 ) -> BootstrapDraws:
     """Bootstrap processes from given multipliers ``xi`` or from ``n_boot`` fresh draws.
 
@@ -146,6 +147,8 @@ def bootstrap_draws(
         random generator, as in :func:`estkit.draw_multipliers`.
     block_size : int, optional
         Draws per block.
+    progress : bool, optional
+        Progress line for large ``n_boot`` (default: only in an interactive terminal).
 
     Returns
     -------
@@ -169,7 +172,13 @@ def bootstrap_draws(
         proc = multiplier_process(scores, multipliers=X, block_size=block_size)
     else:
         proc = multiplier_process(
-            scores, n_boot, kind, cluster=cluster, rng=rng, block_size=block_size
+            scores,
+            n_boot,
+            kind,
+            cluster=cluster,
+            rng=rng,
+            block_size=block_size,
+            progress=progress,
         )
     nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
     nu_T = proc[:, 2 * m] if core.fuzzy else None

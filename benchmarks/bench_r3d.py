@@ -1,0 +1,167 @@
+"""Speed and memory of r3d on this machine (issue: speed and scale).
+
+Run: ``python benchmarks/bench_r3d.py [--quick]``. Prints, with the machine's core count
+and library versions:
+
+1. Case "1e6": 5,000 units x 200 draws, 19 quantiles 0.05..0.95, data-driven bandwidths,
+   p = 2, B = 200 with the band and both tests, quantiles from raw microdata included;
+   median of 5 runs, both methods (target <= 0.15 s).
+2. 1e7 rows (50,000 units x 200 draws): time (target <= 1.5 s) and peak memory of the fit
+   relative to the input's size (target < 3x), measured with tracemalloc.
+3. Bootstrap: 100,000 units, 99 quantiles, B = 5,000 (target <= 15 s, < 2 GiB peak).
+4. Scaling: time per 1e6 rows at 1e5, 1e6, 1e7 rows.
+5. The alternative a Python user has today: a loop of rdrobust calls over the 19 quantile
+   columns (pointwise only, no uniform band) on the same quantile matrix; ratio (target
+   >= 5x). Skipped when rdrobust (``pip install "estkit[bench]"``) is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+import r3d
+from r3d import R3D, Distributions, QuantileFunctions
+
+GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+
+
+def microdata(n_units: int, n_draws: int, seed: int = 0) -> Distributions:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n_units)
+    scale = np.abs(1 + 0.3 * rng.standard_normal(n_units))
+    vals = (5 + x + 2 * (x >= 0))[:, None] + scale[:, None] * rng.standard_normal(
+        (n_units, n_draws)
+    )
+    return Distributions(vals.ravel(), np.arange(n_units + 1) * n_draws, running=x)
+
+
+def full_fit(data, method: str, n_boot: int = 200, grid=GRID, seed: int = 0) -> R3D:
+    est = R3D(method=method, quantiles=grid, n_bootstrap=n_boot, random_state=seed).fit(y=data)
+    est.test("nullity")
+    est.test("homogeneity")
+    return est
+
+
+def timed(f, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def peak_memory(f) -> tuple[float, int]:
+    tracemalloc.start()
+    t = time.perf_counter()
+    f()
+    elapsed = time.perf_counter() - t
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak
+
+
+def header() -> None:
+    import pandas
+    import scipy
+
+    print("r3d benchmark")
+    print(
+        f"  machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"  numpy {np.__version__}, scipy {scipy.__version__}, pandas {pandas.__version__}, "
+        f"r3d {r3d.__version__}"
+    )
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info()]
+        print(f"  BLAS: {', '.join(blas)}")
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def main(quick: bool = False) -> None:
+    header()
+    print("\n1. Case '1e6': 5,000 units x 200 draws, 19 quantiles, B = 200, band + 2 tests")
+    d6 = microdata(5_000, 200)
+    for method in ("frechet", "simple"):
+        full_fit(d6, method)  # warm-up
+        t = timed(lambda m=method: full_fit(d6, m))
+        print(f"   {method:8s} median of 5: {t:.3f} s   (target <= 0.150 s; ratio {t / 0.15:.2f})")
+
+    print("\n2. 1e7 rows: 50,000 units x 200 draws")
+    n7 = 10_000 if quick else 50_000
+    d7 = microdata(n7, 200, seed=1)
+    for method in ("frechet", "simple"):
+        el, peak = peak_memory(lambda m=method: full_fit(d7, m))
+        ratio = peak / d7.values.nbytes
+        print(
+            f"   {method:8s} {el:.3f} s (target <= 1.5 s); peak traced memory "
+            f"{peak / 2**20:.0f} MiB = {ratio:.2f} x input {d7.values.nbytes / 2**20:.0f} MiB "
+            "(target < 3x)"
+        )
+    del d7
+
+    print("\n3. Bootstrap: 100,000 units, 99 quantiles, B = 5,000 (from a quantile matrix)")
+    nb = 20_000 if quick else 100_000
+    rng = np.random.default_rng(2)
+    xb = rng.uniform(-1, 1, nb)
+    g99 = np.arange(1, 100) / 100
+    from scipy.stats import norm
+
+    Qb = (5 + xb + 2 * (xb >= 0))[:, None] + norm.ppf(g99)[None, :] * np.abs(
+        1 + 0.2 * rng.standard_normal((nb, 1))
+    )
+    qf = QuantileFunctions(Qb, g99, running=xb)
+    el, peak = peak_memory(lambda: full_fit(qf, "frechet", n_boot=5_000, grid=None))
+    print(
+        f"   frechet {el:.2f} s (target <= 15 s); peak traced memory {peak / 2**30:.2f} GiB "
+        "(target < 2 GiB)"
+    )
+    del Qb, qf
+
+    print("\n4. Cost per 1e6 rows (frechet, B = 200)")
+    sizes = [(500, 200), (5_000, 200)] + ([] if quick else [(50_000, 200)])
+    for n_units, k in sizes:
+        d = microdata(n_units, k, seed=3)
+        t = timed(lambda d=d: full_fit(d, "frechet"), repeats=3)
+        rows = n_units * k
+        print(f"   {rows:>10,d} rows: {t:.3f} s  = {t / rows * 1e6:.3f} s per 1e6 rows")
+
+    print("\n5. rdrobust loop over the 19 quantile columns (same quantile matrix as case 1e6)")
+    try:
+        from rdrobust import rdrobust
+    except ImportError:
+        print("   rdrobust not installed (pip install 'estkit[bench]'): skipped")
+        return
+    Q = d6.quantiles(GRID)
+    x = d6.running
+
+    def loop() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for j in range(Q.shape[1]):
+                rdrobust(Q[:, j], x, c=0.0, p=2, kernel="tri", bwselect="mserd")
+
+    t_rd = timed(loop, repeats=3)
+    qf6 = QuantileFunctions(Q, GRID, running=x)
+    t_ours = timed(lambda: full_fit(qf6, "simple"), repeats=5)
+    print(f"   rdrobust loop (pointwise, no band): {t_rd:.3f} s")
+    print(f"   R3D simple (+ uniform band, B = 200, 2 tests): {t_ours:.3f} s")
+    print(f"   ratio: {t_rd / t_ours:.1f}x faster (target >= 5x)")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
+    main(**vars(ap.parse_args()))
