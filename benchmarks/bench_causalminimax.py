@@ -20,15 +20,16 @@ from causalminimax import representatives, stable_components
 
 def random_graph(d: int, rng: np.random.Generator, n_mutable: int = 2) -> nx.DiGraph:
     """Random DAG: Y first, then the covariates; each covariate has at most 2 parents among
-    earlier nodes (Y with probability 0.15); the environment node points to the mutable ones."""
+    earlier nodes (one parent with
+    probability 1/2, a second with probability 0.1; Y with probability 3/d); the environment node points to the mutable ones."""
     nodes = ["Y"] + [f"X{i}" for i in range(1, d + n_mutable + 1)]
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     for j in range(1, len(nodes)):
-        k = int(rng.integers(0, 3))
+        k = int(rng.integers(0, 2)) + int(rng.random() < 0.1)
         earlier = nodes[1:j]
         pa = list(rng.choice(earlier, size=min(k, len(earlier)), replace=False)) if earlier else []
-        if rng.random() < 0.15:
+        if rng.random() < 3.0 / d:
             pa.append("Y")
         g.add_edges_from((p, nodes[j]) for p in pa)
     mutable = rng.choice(nodes[1:], size=n_mutable, replace=False)

@@ -349,7 +349,7 @@ def _check_windows(
     n_minus = int(np.sum((xc < 0) & (np.abs(xc) <= hj)))
     col = "all columns" if common_h and m > 1 else f"column {bad}"
     raise EstimationError(
-        f"Local polynomial of order p = {p} on the {side} side is not identified with "
+        f"Local polynomial of order p = {p} on the {side} side cannot be estimated with "
         f"bandwidth h = {hj:.6g} ({col}): the kernel window |x - cutoff| <= h holds "
         f"{n_plus} unit(s) at or above the cutoff and {n_minus} below it ({reason}). "
         f"Use a larger bandwidth or a lower polynomial order."

@@ -23,13 +23,16 @@ variants modify the bootstrap residuals of a fitted mode and are written as suff
 ``"+window"``
     keep the residuals of every unit inside the kernel window (R3D keeps only units with a
     positive equivalent-kernel weight); only meaningful after ``"R"``.
+``"-reg"``
+    (``"paper"`` only) the paper's bandwidth selector without the regularisation of the
+    bias term that the default mode adds.
 ``"+lev"`` / ``"-lev"``
     divide / multiply the residuals by ``sqrt(1 - h_ii)`` (``h_ii`` the unit's leverage in
     its side's local polynomial fit), i.e. add or remove the HC2-type leverage correction
     (the default mode applies it, R3D does not).
 
-For example ``modes=("paper", "paper-lev", "R", "R+window", "R+window+lev")`` decomposes
-the gap between R3D and the default mode. ``"+window"`` on ``"paper"`` is a no-op (the
+For example ``modes=("paper", "paper-reg", "paper-lev", "R", "R+window", "R+window+lev")``
+decomposes the gap between R3D and the default mode. ``"+window"`` on ``"paper"`` is a no-op (the
 default already keeps every unit in the window).
 """
 
@@ -47,7 +50,7 @@ from estkit import check_alpha, check_int, check_option, spawn
 from estkit._locpoly import polynomial_basis
 from estkit.results import ResultsBase, SummaryParts
 from r3d._data import QuantileFunctions
-from r3d._estimate import _LEVERAGE_FLOOR, R3DCore, _project_rows
+from r3d._estimate import _LEVERAGE_FLOOR, R3DCore, _project_rows, estimate_r3d
 from r3d._estimator import R3D
 from r3d._inference import bootstrap_draws, pointwise_band, run_tests, uniform_band
 from r3d.simulate import dgp2_effect, simulate_dgp1, simulate_dgp2
@@ -59,25 +62,28 @@ DECILES = np.round(np.arange(1, 10) / 10.0, 2)
 
 
 # --------------------------------------------------------------------------- variants
-def _parse_mode(label: str) -> tuple[str, bool, int]:
-    """``"R+window+lev"`` -> (base "R", window True, lev +1)."""
+def _parse_mode(label: str) -> tuple[str, bool, int, bool]:
+    """``"R+window+lev"`` -> (base "R", window True, lev +1, regularize False)."""
     if not isinstance(label, str) or not label:
         raise ValueError(f"Invalid mode {label!r}.")
     parts = label.replace("-", "|-").replace("+", "|+").split("|")
     base, mods = parts[0], parts[1:]
     if base not in ("paper", "R"):
         raise ValueError(f"Mode {label!r} must start with 'paper' or 'R'.")
-    window, lev = False, 0
+    window, lev, reg = False, 0, base == "paper"
     for mod in mods:
         if mod == "+window":
             window = True
+        elif mod == "-reg":
+            reg = False
         elif mod in ("+lev", "-lev"):
             lev = 1 if mod == "+lev" else -1
         else:
             raise ValueError(
-                f"Unknown modifier {mod!r} in mode {label!r}; use '+window', '+lev', '-lev'."
+                f"Unknown modifier {mod!r} in mode {label!r}; use '+window', '+lev', '-lev' "
+                "or '-reg'."
             )
-    return base, window, lev
+    return base, window, lev, reg
 
 
 def _window_residuals(core: R3DCore, x: np.ndarray, Q: np.ndarray) -> np.ndarray:
@@ -107,6 +113,20 @@ def _variant(core: R3DCore, x: np.ndarray, Q: np.ndarray, window: bool, lev: int
         s = np.sqrt(np.clip(1.0 - core.leverage, _LEVERAGE_FLOOR, None))
         resid = resid / s if lev > 0 else resid * s
     return dataclasses.replace(core, resid=resid)
+
+
+def _core_params(params: dict) -> dict:
+    """R3D parameters passed on to ``estimate_r3d`` for the ``"-reg"`` variant."""
+    out = {}
+    names = {"p": "p", "bandwidth": "bandwidth", "pilot_order": "s", "cutoff": "cutoff"}
+    for k, v in params.items():
+        if k == "coverage_correction":
+            out[k] = bool(v)
+        elif k in names:
+            out[names[k]] = v
+        else:
+            raise ValueError(f"`estimator_params` key {k!r} is not supported with '-reg'.")
+    return out
 
 
 # --------------------------------------------------------------------------- one replication
@@ -143,11 +163,11 @@ def _one_replication(task: dict) -> list[dict]:
     fits: dict[tuple[str, str], R3DCore] = {}
     for method in task["methods"]:
         for label in task["modes"]:
-            base, window, lev = _parse_mode(label)
+            base, window, lev, reg = _parse_mode(label)
             t0 = time.perf_counter()
             rec: dict[str, Any] = {"method": method, "mode": label}
             try:
-                key = (method, base)
+                key = (method, base, reg)
                 if key not in fits:
                     est = R3D(
                         method=method,
@@ -156,8 +176,21 @@ def _one_replication(task: dict) -> list[dict]:
                         compat="R" if base == "R" else None,
                         alpha=alpha,
                         **task["params"],
-                    ).fit(x, qf)
-                    fits[key] = est._core
+                    )
+                    if base == "paper" and not reg:
+                        # the paper's selector without the bias regularisation
+                        kern = task["kernel"] or "triangular"
+                        fits[key] = estimate_r3d(
+                            x,
+                            Q,
+                            q,
+                            method=method,
+                            kernel=kern,
+                            regularize=False,
+                            **_core_params(task["params"]),
+                        )
+                    else:
+                        fits[key] = est.fit(x, qf)._core
                 core = fits[key]
                 if window or lev:
                     core = _variant(core, x, Q, window, lev)
