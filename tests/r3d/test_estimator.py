@@ -181,7 +181,9 @@ def test_needs_p_plus_two_units_per_side():
     # three units above the cutoff: enough to identify a quadratic, not to leave a residual
     x = np.array([-0.9, -0.7, -0.5, -0.3, -0.1, 0.1, 0.2, 0.3])
     y = [np.arange(5.0) + xi for xi in x]
-    with pytest.raises(ValueError, match=r"bandwidth h = 1 .*3 unit\(s\) at or above.*fewer than 4 units"):
+    with pytest.raises(
+        ValueError, match=r"bandwidth h = 1 .*3 unit\(s\) at or above.*fewer than 4 units"
+    ):
         R3D(quantiles=Q5, bandwidth=1.0, n_bootstrap=0, p=2).fit(x, y)
     est = R3D(quantiles=Q5, bandwidth=1.0, n_bootstrap=0, p=1).fit(x, y)
     np.testing.assert_allclose(est.tau_, 0.0, atol=1e-10)
