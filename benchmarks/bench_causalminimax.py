@@ -19,9 +19,12 @@ from causalminimax import representatives, stable_components
 
 
 def random_graph(d: int, rng: np.random.Generator, n_mutable: int = 2) -> nx.DiGraph:
-    """Random DAG: Y first, then the covariates; each covariate has at most 2 parents among
-    earlier nodes (one parent with
-    probability 1/2, a second with probability 0.1; Y with probability 3/d); the environment node points to the mutable ones."""
+    """Random sparse DAG: Y first, then the covariates.
+
+    Each covariate gets one earlier parent with probability 1/2, a second with probability
+    0.1, and Y as a parent with probability 3/d; the environment node points to the mutable
+    variables.
+    """
     nodes = ["Y"] + [f"X{i}" for i in range(1, d + n_mutable + 1)]
     g = nx.DiGraph()
     g.add_nodes_from(nodes)

@@ -322,6 +322,72 @@ def _figures(targets, grids, powers) -> list[str]:
     return made
 
 
+def _rng(vals) -> str:
+    lo, hi = float(np.min(vals)), float(np.max(vals))
+    return f"{lo:.3f}" if abs(hi - lo) < 5e-4 else f"{lo:.3f}-{hi:.3f}"
+
+
+def _findings(targets: list[pd.DataFrame]) -> str:
+    """Summary paragraph with the headline numbers, computed from the target tables."""
+    allt = pd.concat(targets, ignore_index=True)
+    size_null = allt[np.isclose(allt["delta"], 0) & np.isclose(allt["delta_lambda"], 0)]
+
+    def pick(df, mode):
+        return df[df["mode"] == mode]
+
+    lines = ["## Findings\n"]
+    for mode, name in (("paper", "Default mode"), ("R", '`compat="R"`')):
+        a, z = pick(allt, mode), pick(size_null, mode)
+        lines.append(
+            f"* **{name}** (n = 500, {int(a['reps'].min())} replications, both DGPs and both "
+            f"methods): uniform coverage {_rng(a['uniform_coverage'])}, pointwise coverage "
+            f"{_rng(a['pointwise_coverage'])}; nullity-test size {_rng(z['reject_nullity'])};"
+            f" homogeneity-test size {_rng(z['reject_homogeneity'])}; bootstrap SD / "
+            f"sampling SD {_rng(a['sd_ratio'])}; mean absolute bias "
+            f"{_rng(a['mean_abs_bias'])} against a sampling SD of {_rng(a['sd'])}."
+        )
+    t0 = targets[0]
+
+    def cov(mode):
+        return _rng(t0[t0["mode"] == mode]["uniform_coverage"])
+
+    def ratio(mode):
+        return _rng(t0[t0["mode"] == mode]["sd_ratio"])
+
+    lines.append(
+        f"* **Why the R package under-covers** (DGP 1): its uniform coverage is {cov('R')}. "
+        f"Keeping the residuals of every unit in the kernel window raises it to "
+        f"{cov('R+window')}; dividing each residual by `sqrt(1 - h_ii)` raises it to "
+        f"{cov('R+window+lev')} (bootstrap SD / sampling SD {ratio('R')} -> "
+        f"{ratio('R+window')} -> {ratio('R+window+lev')}). The bias is negligible, so "
+        "the gap is the bootstrap's variance estimate, not the centring or the critical "
+        "value."
+    )
+    lines.append(
+        f"* **Why the default mode needs its two additions**: without the leverage "
+        f"correction its DGP 1 coverage is {cov('paper-lev')}; with the paper's bandwidth "
+        f"selector unregularised it is {cov('paper-reg')} (bootstrap SD / sampling SD "
+        f"{ratio('paper-reg')}, mean bandwidth "
+        f"{_rng(t0[t0['mode'] == 'paper-reg']['bandwidth'])} against "
+        f"{_rng(t0[t0['mode'] == 'paper']['bandwidth'])}). Both designs have a bias "
+        "difference of zero at the cutoff (the curvature of the conditional mean quantile "
+        "function is continuous there), so the MSE-optimal bandwidth is infinite and the "
+        "unregularised selector returns noise-driven, often very large bandwidths; the "
+        "bootstrap conditions on the bandwidth and misses that noise, most visibly for "
+        "`simple`, whose per-quantile bandwidths vary independently. The default mode adds "
+        "the Imbens-Kalyanaraman / rdrobust regularisation (3 times the estimated variance "
+        "of the bias estimate added to the squared bias difference), which stabilises the "
+        "bandwidth at the cost of a larger SD (compare the SD columns)."
+    )
+    lines.append(
+        "* What remains: the bootstrap SD is still about 2% below the sampling SD in the "
+        "default mode because the (regularised) bandwidth is still estimated; at fixed "
+        "bandwidths the ratio is about one (last section). Coverage therefore sits in the "
+        "lower half of the [0.94, 0.96] window rather than at 0.95."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def stage_report(args) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     targets = [_read(f"target_{k}") for k in range(len(TARGET_CELLS))]
@@ -329,6 +395,8 @@ def stage_report(args) -> None:
     powers = [(d, _read(f"power_{d}")) for d in ("dgp1", "dgp2")]
     figs = _figures(targets, grids, powers)
     parts = [PAGE_HEAD]
+    if all(t is not None for t in targets):
+        parts.append(_findings(targets))
     # main table
     main = [
         _target_table(t, lab, MODES)
@@ -473,14 +541,13 @@ common random numbers). DGP 2 here has no shape effect (delta_lambda = 0).
 """
 
 
-ORACLE_NOTE = """Both designs have conditional mean quantile functions that are linear in x, so the
-MSE-optimal bandwidth is infinite and the selected one is driven by noise in the
-estimated curvature (in DGP 1 the default selector's bandwidths range from about 0.4 to
-above 2, i.e. the whole support, across replications). The bootstrap conditions on the
-bandwidth, so the sampling SD of `tau_hat(ĥ)` contains a component the bootstrap cannot
-see: this is why "boot SD / SD" is below one in the main table. At fixed bandwidths
-({reps} replications) the ratio is one, and the leverage correction is what brings it
-there:
+ORACLE_NOTE = """The bootstrap conditions on the selected bandwidth, so the sampling SD of
+`tau_hat(h_hat)` contains a component (the noise of `h_hat`) that the bootstrap cannot see.
+This is why "boot SD / SD" is below one for the unregularised selector (whose bandwidths
+are erratic in these designs) and still slightly below one in the default mode. At fixed
+bandwidths ({reps} replications, DGP 1, default mode with and without the leverage
+correction) the bootstrap SD matches the sampling SD once the residuals are
+leverage-corrected:
 """
 
 

@@ -7,14 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from estkit import (
-    check_1d,
-    check_consistent_length,
-    check_int,
-    check_option,
-    parallel_map,
-    spawn,
-)
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.utils.validation import check_is_fitted
@@ -30,6 +22,14 @@ from causalminimax._risk import (
     fit_structural_equations,
     intervened_risk,
     maximize_risk,
+)
+from estkit import (
+    check_1d,
+    check_consistent_length,
+    check_int,
+    check_option,
+    parallel_map,
+    spawn,
 )
 
 __all__ = ["CausalMinimaxRegressor", "default_estimator"]
@@ -285,7 +285,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         t0 = time.perf_counter()
         search = check_option(self.search, "search", ("auto", "always"))
         n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
-        model = (self.intervention_model or InterventionModel())
+        model = self.intervention_model or InterventionModel()
         if not isinstance(model, InterventionModel):
             raise TypeError(
                 "`intervention_model` must be a causalminimax.InterventionModel or None; got "
@@ -326,9 +326,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         data[g.target] = yv
         parents = {v: g.parents(v) for v in g.order}
         gen_sem, gen_do, gen_eval, gen_tasks = spawn(self.random_state, 4)
-        sm = fit_structural_equations(
-            data, g.order, parents, g.mutable, g.regenerated(), est
-        )
+        sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
         dosample = do_sample(sm, data, n_do, gen_do)
         n = len(yv)
         rows = gen_eval.choice(n, size=min(n, model.n_eval), replace=False)

@@ -109,7 +109,9 @@ def parse_graph(
     """
     dag = _to_digraph(graph)
     if target not in dag:
-        raise ValueError(f"`target` {target!r} is not a node of `graph`; nodes are {sorted(map(str, dag))}.")
+        raise ValueError(
+            f"`target` {target!r} is not a node of `graph`; nodes are {sorted(map(str, dag))}."
+        )
     if not nx.is_directed_acyclic_graph(dag):
         cycle = nx.find_cycle(dag)
         raise ValueError(
@@ -183,8 +185,10 @@ def stable_components(
     >>> comp["K"], comp["whole_stable_set_optimal"]
     (('X1',), False)
     """
-    g = graph if isinstance(graph, CausalGraph) else parse_graph(
-        graph, target, mutable, environment_node
+    g = (
+        graph
+        if isinstance(graph, CausalGraph)
+        else parse_graph(graph, target, mutable, environment_node)
     )
     return _components(g)
 

@@ -6,6 +6,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
+
 from estkit import ResultsBase, SummaryParts
 
 __all__ = ["CausalMinimaxResults"]
@@ -39,7 +40,7 @@ class CausalMinimaxResults(ResultsBase):
     ...         "mutable_children": (), "K": (), "regenerated": (), "K_children": (),
     ...         "whole_stable_set_optimal": True}
     >>> res = CausalMinimaxResults(comp, r, ("X1",), True, 100, 2, None, 0.1)
-    >>> res.table.iloc[0]["worst-case risk"]
+    >>> float(res.table.iloc[0]["worst-case risk"])
     0.5
     """
 

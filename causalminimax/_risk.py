@@ -226,7 +226,7 @@ def do_sample(
     >>> sm = fit_structural_equations({"Y": y, "M": m}, ["Y", "M"], {"Y": (), "M": ("Y",)},
     ...                               ["M"], [], LinearRegression())
     >>> s = do_sample(sm, {"Y": y, "M": m}, 2000, rng)
-    >>> abs(np.corrcoef(s["Y"], s["M"])[0, 1]) < 0.1
+    >>> bool(abs(np.corrcoef(s["Y"], s["M"])[0, 1]) < 0.1)
     True
     """
     n = len(next(iter(data.values())))
@@ -382,7 +382,9 @@ def maximize_risk(
     r = model.n_restarts
     start = rng.normal(size=(r, p))
     for b in blocks:
-        start[:, b] *= model.bound / np.maximum(np.linalg.norm(start[:, b], axis=1, keepdims=True), 1e-12)
+        start[:, b] *= model.bound / np.maximum(
+            np.linalg.norm(start[:, b], axis=1, keepdims=True), 1e-12
+        )
     start[0] = 0.0  # one restart from the observational-like centre
     cur = _project(start, blocks, model.bound)
     cur_val = np.asarray(risk(cur), dtype=float)

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from estkit import check_1d, check_alpha, check_consistent_length, check_positive, spawn
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
@@ -22,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from causalminimax._estimator import _fit_predictor, default_estimator
 from causalminimax._graph import parse_graph
 from causalminimax._risk import do_sample, fit_structural_equations
+from estkit import check_1d, check_alpha, check_consistent_length, check_positive, spawn
 
 __all__ = [
     "AnchorRegression",
@@ -184,7 +184,9 @@ def _invariance_pvalue(resid: np.ndarray, env: np.ndarray) -> float:
             continue
         p_mean = stats.ttest_ind(a, b, equal_var=False).pvalue
         f = np.var(a, ddof=1) / np.var(b, ddof=1)
-        p_var = 2 * min(stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1))
+        p_var = 2 * min(
+            stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1)
+        )
         pvals.append(2 * min(p_mean, p_var))
     if not pvals:
         return 1.0
@@ -295,7 +297,7 @@ class AnchorRegression(RegressorMixin, BaseEstimator):
         codes = pd.factorize(env)[0]
 
         def proj(a: np.ndarray) -> np.ndarray:
-            sums = np.zeros((codes.max() + 1,) + a.shape[1:])
+            sums = np.zeros((codes.max() + 1, *a.shape[1:]))
             np.add.at(sums, codes, a)
             counts = np.bincount(codes).reshape((-1,) + (1,) * (a.ndim - 1))
             return (sums / counts)[codes]

@@ -50,8 +50,10 @@ def representatives(
     >>> [sorted(r) for r in representatives(edges, "Y", mutable=[])]
     [[], ['X1'], ['X2']]
     """
-    g = graph if isinstance(graph, CausalGraph) else parse_graph(
-        graph, target, mutable, environment_node
+    g = (
+        graph
+        if isinstance(graph, CausalGraph)
+        else parse_graph(graph, target, mutable, environment_node)
     )
     reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
     return sorted(reps, key=_sort_key(g.order))
@@ -97,8 +99,10 @@ def equivalence_classes(
     >>> [sorted(s) for s in classes[5]]
     [['X1', 'X3'], ['X1', 'X2', 'X3'], ['X1', 'X3', 'X4'], ['X1', 'X2', 'X3', 'X4']]
     """
-    g = graph if isinstance(graph, CausalGraph) else parse_graph(
-        graph, target, mutable, environment_node
+    g = (
+        graph
+        if isinstance(graph, CausalGraph)
+        else parse_graph(graph, target, mutable, environment_node)
     )
     reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
     key = _sort_key(g.order)

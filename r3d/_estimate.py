@@ -241,6 +241,7 @@ def estimate_r3d(
         * bootstrap residuals are kept only for units with a *positive* intercept weight
           (units with a negative weight are treated as outside the kernel support); the
           default keeps every unit inside the kernel window;
+        * no regularisation of the selected bandwidths (see ``regularize``);
         * bootstrap residuals are raw in R3D; the default divides each by
           ``sqrt(1 - h_ii)``, ``h_ii`` the unit's leverage in its side's local polynomial
           fit (HC2). Raw residuals understate the variance near the cutoff, where the

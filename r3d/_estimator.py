@@ -143,7 +143,12 @@ class R3D(BaseEstimator):
 
     Notes
     -----
-    Differences between the default (paper) mode and ``compat="R"`` (R3D 0.1.0):
+    Differences between the default (paper) mode and ``compat="R"`` (R3D 0.1.0). Two rows
+    go beyond the paper and come from the Monte Carlo study (``docs/validity.md``): the
+    selector regularisation (Imbens-Kalyanaraman / rdrobust's ``scaleregul``; without it
+    the selected bandwidth is erratic when the bias difference at the cutoff is zero and
+    the bands under-cover) and the HC2 residual scaling (raw residuals understate the
+    variance near the cutoff).
 
     ==========================  =============================  ===========================
     piece                       default (paper)                ``compat="R"``
@@ -156,6 +161,8 @@ class R3D(BaseEstimator):
     selector pilot fits         requested kernel               always triangular
     selector bias term          (s+1)-th derivative with       order-s scaled coefficient,
                                 kernel constants               constants dropped
+    selector regularisation     ``3 Var(B_hat)`` added to the  none
+                                squared bias difference
     fuzzy first-stage           treatment fit's own window     outcome window and weights
     residuals                   and weights                    of the first quantile
     "simple" monotonisation     sorting (rearrangement)        ``Rearrangement`` package

@@ -68,7 +68,10 @@ def run_split(data, graph, covariates, train_envs, test_envs, seed):
         graph=graph, intervention_model=SEARCH, n_jobs=N_JOBS, random_state=seed, search="always"
     ).fit(X, y, environment=e)
     observed = pd.Series(
-        [max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests) for s in est.representatives_],
+        [
+            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+            for s in est.representatives_
+        ],
         index=est.worst_case_risk_.index,
     )
     methods = {
@@ -128,7 +131,7 @@ for k, pair in enumerate(pairs):
 
     est_16, obs_16 = [], []
     for cls in equivalence_classes(impc_graph(), "Y"):
-        rep = tuple(v for v in est.representatives_ if set(v) == set(cls[0]))[0]
+        rep = next(v for v in est.representatives_ if set(v) == set(cls[0]))
         est_16 += [est.worst_case_risk_[rep]] * len(cls)
         obs_16 += [observed[rep]] * len(cls)
     scores["spearman (16 subsets)"] = spearmanr(est_16, obs_16)[0]

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import networkx as nx
 import numpy as np
 import pandas as pd
+
 from estkit import RandomStateLike, check_random_state
 
 __all__ = ["simulate_paper", "simulation_graph"]

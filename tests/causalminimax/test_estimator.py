@@ -45,8 +45,9 @@ def test_simulation_choice_excludes_x1_and_beats_whole_stable_set(fitted, split)
     assert est.worst_case_risk_[whole] > est.worst_case_risk_[est.selected_subset_]
     obs_sel = max_test_mse(est.predict, tests)
     obs_whole = max_test_mse(lambda d: est.predict_subset(d, whole), tests)
-    obs_all = [max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-               for s in est.representatives_]
+    obs_all = [
+        max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests) for s in est.representatives_
+    ]
     assert obs_sel < obs_whole
     assert obs_sel <= 1.05 * min(obs_all)
 
@@ -154,10 +155,10 @@ def test_bad_input_messages():
         CausalMinimaxRegressor(graph=TOY_GRAPH, mutable=["Y", "M"]).fit(X, y, environment=env)
     with pytest.raises(ValueError, match="`graph` is required"):
         CausalMinimaxRegressor().fit(X, y, environment=env)
-    with pytest.raises(ValueError, match="intervention_model.bound"):
-        CausalMinimaxRegressor(
-            graph=TOY_GRAPH, intervention_model=InterventionModel(bound=-1)
-        ).fit(X, y, environment=env)
+    with pytest.raises(ValueError, match=r"intervention_model\.bound"):
+        CausalMinimaxRegressor(graph=TOY_GRAPH, intervention_model=InterventionModel(bound=-1)).fit(
+            X, y, environment=env
+        )
     with pytest.raises(ValueError, match="`search`"):
         CausalMinimaxRegressor(graph=TOY_GRAPH, search="never").fit(X, y, environment=env)
 

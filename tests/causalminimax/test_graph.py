@@ -62,9 +62,7 @@ def test_neighbourhood_matches_networkx_d_separation():
         target = order[int(rng.integers(0, 7))]
         rest = [v for v in order if v != target]
         sub = frozenset(v for v in rest if rng.random() < 0.6)
-        expected = {
-            v for v in sub if not nx.is_d_separator(g, {target}, {v}, set(sub) - {v})
-        }
+        expected = {v for v in sub if not nx.is_d_separator(g, {target}, {v}, set(sub) - {v})}
         assert y_neighbourhood(g, target, sub, frozenset()) == expected
 
 

@@ -119,3 +119,18 @@ def test_pairs_and_cluster_bootstrap():
         # whole clusters: every drawn cluster appears with all 3 members
         counts = np.bincount(cl[idx], minlength=4)
         assert np.all(counts % 3 == 0)
+
+
+def test_row_sparse_scores_match_dense_product():
+    # two column groups with disjoint row supports, as in an RD design, plus a dense column
+    rng = np.random.default_rng(9)
+    n, m = 300, 4
+    s = rng.standard_normal((n, 2 * m + 1))
+    above = rng.random(n) < 0.5
+    s[~above, :m] = 0.0
+    s[above, m : 2 * m] = 0.0
+    xi = draw_multipliers(n, 40, rng=3)
+    np.testing.assert_allclose(
+        multiplier_process(s, multipliers=xi), xi.T @ s, rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(multiplier_process(s, 40, rng=3), xi.T @ s, rtol=1e-12, atol=1e-12)
