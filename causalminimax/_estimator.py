@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -70,7 +71,9 @@ def _evaluate_subset(task: tuple[Any, ...]) -> tuple[float, np.ndarray, Any]:
         return float("nan"), np.zeros(0), predictor
 
     def risk(thetas: np.ndarray) -> np.ndarray:
-        return intervened_risk(thetas, sm, fmap, base, noise, predictor, inputs, target)
+        return intervened_risk(
+            thetas, sm, fmap, base, noise, predictor, inputs, target, model.standardize
+        )
 
     best, theta = maximize_risk(risk, fmap, model, rng)
     return best, theta, predictor
@@ -125,6 +128,11 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         Name of the environment node in an augmented ``graph``.
     search : {"auto", "always"}, default "auto"
         ``"auto"`` skips the search when the graphical condition holds.
+    search_space : {"classes", "all"}, default "classes"
+        ``"classes"`` searches one representative per equivalence class (exact when the graph
+        is correct and faithful); ``"all"`` fits and scores every one of the ``2^|S|`` stable
+        subsets, as the authors' code does, which does not rely on the graph's independences
+        to merge subsets (use it for small ``|S|`` when the graph may be misspecified).
     n_do_samples : int, default 3000
         Size of the graph-surgery sample on which the stable predictors are fitted.
     n_jobs : int, optional
@@ -141,7 +149,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
     whole_stable_set_optimal_ : bool
         The graphical condition ``K ∩ Ch(Y) = ∅``.
     representatives_ : list of tuple
-        Searched subsets (one per class).
+        Searched subsets (one per class, or all subsets with ``search_space="all"``).
     worst_case_risk_ : pandas.Series
         Estimated worst-case risk indexed by representative subset (tuples).
     selected_subset_ : tuple
@@ -181,8 +189,9 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
     >>> from causalminimax.datasets import simulate_paper, simulation_graph
     >>> df = simulate_paper(n_per_env=30, environments=range(1, 7), rng=0)
     >>> X, y = df.drop(columns=["Y", "E"]), df["Y"]
+    >>> search = InterventionModel(n_restarts=1, n_iter=1, n_eval=100)
     >>> est = CausalMinimaxRegressor(graph=simulation_graph(), target="Y",
-    ...     intervention_model=InterventionModel(n_restarts=2, n_iter=3), random_state=0)
+    ...     intervention_model=search, n_do_samples=500, random_state=0)
     >>> est = est.fit(X, y, environment=df["E"])
     >>> est.whole_stable_set_optimal_, len(est.worst_case_risk_)
     (False, 45)
@@ -200,6 +209,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         *,
         environment_node: Hashable = "E",
         search: str = "auto",
+        search_space: str = "classes",
         n_do_samples: int = 3000,
         n_jobs: int | None = None,
         random_state: Any = None,
@@ -211,6 +221,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         self.intervention_model = intervention_model
         self.environment_node = environment_node
         self.search = search
+        self.search_space = search_space
         self.n_do_samples = n_do_samples
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -284,6 +295,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
 
         t0 = time.perf_counter()
         search = check_option(self.search, "search", ("auto", "always"))
+        space = check_option(self.search_space, "search_space", ("classes", "all"))
         n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
         model = self.intervention_model or InterventionModel()
         if not isinstance(model, InterventionModel):
@@ -335,7 +347,15 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         fmap = FeatureMap.build(sm, model, gen_sem)
 
         run_search = search == "always" or not self.whole_stable_set_optimal_
-        if run_search:
+        if run_search and space == "all":
+            if len(g.stable) > 16:
+                raise ValueError(
+                    f'search_space="all" would score 2^{len(g.stable)} subsets; use "classes".'
+                )
+            subsets = [
+                c for k in range(len(g.stable) + 1) for c in itertools.combinations(g.stable, k)
+            ]
+        elif run_search:
             reps_map = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
             pos = {v: i for i, v in enumerate(g.order)}
             reps = sorted(reps_map, key=lambda s: (len(s), sorted(pos[v] for v in s)))

@@ -171,3 +171,41 @@ def test_toy_fit_predict_and_missing_predict_columns():
     assert set(est.worst_case_risk_.index) == {(), ("X1",)}
     with pytest.raises(ValueError, match="lacks"):
         est.predict(X.drop(columns="M"))
+
+
+def test_search_space_all_scores_every_subset_and_bad_values():
+    X, y, env = _toy()
+    X = X.assign(X2=X["X1"] + np.random.default_rng(2).normal(size=len(y)))
+    graph = [*TOY_GRAPH, ("X1", "X2")]
+    est = CausalMinimaxRegressor(
+        graph=graph, intervention_model=FAST, search_space="all", random_state=0
+    ).fit(X, y, environment=env)
+    assert set(est.worst_case_risk_.index) == {(), ("X1",), ("X2",), ("X1", "X2")}
+    assert est.predict_subset(X, ("X2",)).shape == (len(y),)
+    with pytest.raises(ValueError, match="`search_space`"):
+        CausalMinimaxRegressor(graph=graph, search_space="some").fit(X, y, environment=env)
+    with pytest.raises(TypeError, match="standardize"):
+        CausalMinimaxRegressor(
+            graph=graph, intervention_model=InterventionModel(standardize="yes")
+        ).fit(X, y, environment=env)
+
+
+def test_standardized_risk_ignores_location_and_scale_of_interventions():
+    from causalminimax._risk import FeatureMap, fit_structural_equations, intervened_risk
+
+    X, y, _ = _toy(n=300)
+    data = {"Y": y, "M": X["M"].to_numpy(), "X1": X["X1"].to_numpy()}
+    parents = {"Y": (), "M": ("Y",), "X1": ("Y", "M")}
+    sm = fit_structural_equations(data, ["Y", "M", "X1"], parents, ["M"], ["X1"], LinearRegression())
+    model = InterventionModel(standardize=True)
+    fmap = FeatureMap.build(sm, model, np.random.default_rng(0))
+    pred = LinearRegression().fit(np.column_stack([data["X1"], data["M"]]), y)
+    noise = {"X1": sm.residuals["X1"]}
+    # theta = (intercept, slope on standardised Y): a pure location shift of the mutable
+    # variable is removed by the per-environment standardisation (its scale is not: it changes
+    # the signal-to-noise ratio of the descendant X1)
+    thetas = np.array([[0.0, 1.0], [3.0, 1.0], [-2.0, 1.0]])
+    std = intervened_risk(thetas, sm, fmap, data, noise, pred, ("X1", "M"), "Y", True)
+    raw = intervened_risk(thetas, sm, fmap, data, noise, pred, ("X1", "M"), "Y", False)
+    np.testing.assert_allclose(std, std[0], rtol=1e-8)
+    assert np.ptp(raw) > 0.1
