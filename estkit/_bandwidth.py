@@ -52,6 +52,9 @@ __all__ = [
 
 Criterion = Literal["mse", "imse"]
 
+#: Weight of the bias variance in the regularised selector (Imbens-Kalyanaraman; rdrobust)
+_REGULARIZATION = 3.0
+
 
 @dataclass(frozen=True)
 class KernelConstants:
@@ -294,6 +297,7 @@ def select_bandwidth(
     q: np.ndarray | None = None,
     coverage_correction: bool = False,
     compat: bool = False,
+    regularize: bool = False,
 ) -> BandwidthSelection:
     """Three-step plug-in bandwidth for boundary local polynomials at a cutoff.
 
@@ -333,6 +337,13 @@ def select_bandwidth(
         Step-2 fit of order ``s + 1`` with the requested kernel estimates the
         ``(s+1)``-th derivative, kernel-weighted residual variances over every unit in
         the window.
+
+    regularize : bool, default False
+        Regularise the Step-3 bias term by its own sampling variance, as in
+        Imbens-Kalyanaraman (2012) and Calonico-Cattaneo-Titiunik (2014):
+        ``(B+ - B-)^2`` becomes ``(B+ - B-)^2 + 3 (Var B+ + Var B-)``. Without it the
+        selector returns noise (huge bandwidths) when the true bias difference is zero,
+        e.g. when the curvature is continuous at the cutoff. Paper mode only.
 
     Returns
     -------
@@ -420,18 +431,21 @@ def select_bandwidth(
 
     # ---- Step 2: local fits at the pilot bandwidths ------------------------------
     fit_kernel = "triangular" if compat else kern
-    Bp, Bm, Vp, Vm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
+    if regularize and compat:
+        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
+    Bp, Bm, Vp, Vm, vBp, vBm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
+    reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
 
     # ---- Step 3: final bandwidths ------------------------------------------------
     if imse:
-        A = np.sum((Bp - Bm) ** 2 * wq)
+        A = np.sum(((Bp - Bm) ** 2 + reg) * wq)
         Vs = np.sum((Vp + Vm) / f * wq) if compat else np.sum((Vp + Vm) * wq)
         hh = _final_h(Vs, A, s, n) if A > 1e-14 else np.nan
         h = np.full(m, hh)
     else:
-        bd = Bp - Bm
+        bd2 = (Bp - Bm) ** 2 + reg
         num = (Vp + Vm) / f if compat else Vp + Vm
-        h = np.where(np.abs(bd) > 1e-14, _final_h(num, bd**2, s, n), np.nan)
+        h = np.where(bd2 > 1e-28, _final_h(num, bd2, s, n), np.nan)
     fallback = ~np.isfinite(h) | (h <= 0)
     h = np.where(fallback, rot, h)
     if fallback.any() and not compat:
@@ -447,10 +461,12 @@ def select_bandwidth(
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
         h0t = pilot_h(Ct, Cpt, False)
-        tBp, tBm, tVp, tVm = _step2(xv, Tv[:, None], cutoff, h0t, s2, fit_kernel, kc, f, compat)
-        bdt = tBp - tBm
+        tBp, tBm, tVp, tVm, tvBp, tvBm = _step2(
+            xv, Tv[:, None], cutoff, h0t, s2, fit_kernel, kc, f, compat
+        )
+        bdt2 = (tBp - tBm) ** 2 + (_REGULARIZATION * (tvBp + tvBm) if regularize else 0.0)
         numt = (tVp + tVm) / f if compat else tVp + tVm
-        ht = np.where(np.abs(bdt) > 1e-14, _final_h(numt, bdt**2, s, n), np.nan)
+        ht = np.where(bdt2 > 1e-28, _final_h(numt, bdt2, s, n), np.nan)
         ht = np.where(~np.isfinite(ht) | (ht <= 0), rot, ht)
         tr = {
             "h": float(ht[0]),
@@ -502,8 +518,12 @@ def _step2(
     kc: KernelConstants,
     f: float,
     compat: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Bias and variance terms from local fits of ``order`` at the pilot bandwidths."""
+) -> tuple[np.ndarray, ...]:
+    """Bias and variance terms from local fits of ``order`` at the pilot bandwidths.
+
+    Returns ``B+, B-, V+, V-`` and the sampling variances of ``B+`` and ``B-`` (HC0
+    sandwich of the derivative's equivalent-kernel weights; zero in compat mode).
+    """
     out = []
     for side, bconst, vconst in (
         ("plus", kc.bias_plus, kc.var_plus),
@@ -517,13 +537,15 @@ def _step2(
             B = fit.coef[s] / factorial(s + 1)
             w = np.where(fit.weights > 0, fit.weights, 0.0)
             V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
+            varB = np.zeros_like(B)
         else:
             # paper: (s+1)-th derivative of the order-(s+1) fit; kernel-weighted variance
             deriv = factorial(s + 1) * fit.coef[s + 1] / h0 ** (s + 1)
             B = bconst * deriv / factorial(s + 1)
+            varB = bconst**2 * fit.coef_variance[s + 1] / h0 ** (2 * (s + 1))
             kw = fit.kernel_weights
             sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
             V = sig2 * vconst / f
-        out.append((B, V))
-    (Bp, Vp), (Bm, Vm) = out
-    return Bp, Bm, Vp, Vm
+        out.append((B, V, varB))
+    (Bp, Vp, vBp), (Bm, Vm, vBm) = out
+    return Bp, Bm, Vp, Vm, vBp, vBm

@@ -74,6 +74,10 @@ class LocpolyFit:
         The cutoff ``c``.
     kernel : str
         Kernel name.
+    coef_variance : ndarray, shape (p + 1, m)
+        Heteroskedasticity-robust (HC0 sandwich) variance of every coefficient,
+        ``sum_i omega_ki^2 e_i^2`` with ``omega_k`` the equivalent-kernel weights of
+        ``coef[k]``.
     """
 
     coef: np.ndarray
@@ -89,6 +93,7 @@ class LocpolyFit:
     side: str
     cutoff: float
     kernel: str
+    coef_variance: np.ndarray
 
     @property
     def intercept(self) -> np.ndarray:
@@ -240,10 +245,10 @@ def locpoly_boundary(
     if common_h:
         KR = Kw[:, 0, None] * np.stack([pw[:, 0] for pw in powers[: p + 1]], axis=1)  # (r, p+1)
         coef = Ginv[0] @ (KR.T @ Ys)  # (p+1, m)
-        w_r = KR @ Ginv[0, 0]  # (r,)
-        lev_r = Kw[:, 0] * _poly_eval(_antidiagonal_sums(Ginv[0]), U[:, 0])
+        omega = KR @ Ginv[0].T  # (r, p+1): equivalent-kernel weights of every coefficient
+        w_r = omega[:, :1]
+        lev_r = (Kw[:, 0] * _poly_eval(_antidiagonal_sums(Ginv[0]), U[:, 0]))[:, None]
         fit_r = _poly_eval(coef, U[:, 0][:, None])  # (r, m)
-        w_r, lev_r = w_r[:, None], lev_r[:, None]
     else:
         rhs = np.stack([np.sum(Kw * Ys * pw, axis=0) for pw in powers[: p + 1]])  # (p+1, m)
         coef = np.einsum("jab,bj->aj", Ginv, rhs)
@@ -251,6 +256,13 @@ def locpoly_boundary(
         lev_r = Kw * _poly_eval(_antidiagonal_sums(Ginv), U)
         fit_r = _poly_eval(coef, U)
     inw_r = np.broadcast_to(inw, (ridx.size, m))
+    e2 = np.where(inw_r, Ys - fit_r, 0.0) ** 2
+    if common_h:
+        coef_var = (omega**2).T @ e2  # (p+1, m)
+    else:
+        coef_var = np.stack(
+            [np.sum((Kw * _poly_eval(Ginv[:, a, :].T, U)) ** 2 * e2, axis=0) for a in range(p + 1)]
+        )
     # quantities that do not vary over columns (common bandwidth) are read-only broadcast
     # views of one (n, 1) column: (n, m) semantics without (n, m) memory
     Wint = _scatter(ridx, w_r, n, m)
@@ -273,6 +285,7 @@ def locpoly_boundary(
         side=side,
         cutoff=float(cutoff),
         kernel=kern.name,
+        coef_variance=coef_var,
     )
 
 

@@ -10,7 +10,15 @@ from r3d import simulate
 from r3d._dask import quantiles_from_dask
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimator import R3D
+from r3d.monte_carlo import monte_carlo  # the function: r3d.monte_carlo(...)
 
 __version__ = "0.1.0"
 
-__all__ = ["R3D", "Distributions", "QuantileFunctions", "quantiles_from_dask", "simulate"]
+__all__ = [
+    "R3D",
+    "Distributions",
+    "QuantileFunctions",
+    "monte_carlo",
+    "quantiles_from_dask",
+    "simulate",
+]

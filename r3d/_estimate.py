@@ -19,19 +19,12 @@ number; the default follows the paper. The differences are listed in
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from estkit._bandwidth import (
-    BandwidthSelection,
-    _final_h,
-    _integration_weights,
-    kernel_constants,
-    select_bandwidth,
-)
+from estkit._bandwidth import BandwidthSelection, select_bandwidth
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import locpoly_boundary, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange
@@ -258,9 +251,10 @@ def estimate_r3d(
     first_stage_tol : float, default 1e-8
         A fuzzy first-stage jump with absolute value below this raises ``ValueError``.
     regularize : bool, optional
-        Regularise the selected outcome bandwidths (default mode only; ``None`` means
-        ``not compat``): the squared bias difference in the MSE / IMSE denominator gets the
-        term ``3 (Var(B_+) + Var(B_-))``, the variance of its pilot estimate (Imbens and
+        Regularise the selected bandwidths (default mode only; ``None`` means
+        ``not compat``; see ``select_bandwidth(regularize=...)``): the squared bias
+        difference in the MSE / IMSE denominator gets the term
+        ``3 (Var(B_+) + Var(B_-))``, the variance of its pilot estimate (Imbens and
         Kalyanaraman 2012; ``scaleregul=1`` of rdrobust). Without it a bias difference that
         is zero in population (continuous curvature at the cutoff, as in the paper's
         designs) is estimated by noise, the selected bandwidth is erratic (up to many times
@@ -313,14 +307,7 @@ def estimate_r3d(
             q=qv,
             coverage_correction=coverage_correction,
             compat=compat,
-        )
-    if regularize is None:
-        regularize = not compat
-    if need_num and regularize:
-        assert selection is not None
-        Qb = Qm if Q_bandwidth is None else np.asarray(Q_bandwidth, dtype=float)
-        selection = _regularize_selection(
-            xv, Qb, cutoff, selection, kern, int(s), qv, method, coverage_correction
+            regularize=(not compat) if regularize is None else bool(regularize),
         )
     h = selection.h if need_num else _as_bandwidth(bandwidth, m, "bandwidth")  # type: ignore[union-attr]
     if method == "frechet" and not np.all(h == h[0]):
@@ -424,58 +411,6 @@ def estimate_r3d(
         cutoff=float(cutoff),
         selection=selection,
     )
-
-
-# Imbens-Kalyanaraman / rdrobust (scaleregul = 1) regularisation constant
-_REGULARIZATION = 3.0
-
-
-def _regularize_selection(
-    x: np.ndarray,
-    Q: np.ndarray,
-    cutoff: float,
-    sel: BandwidthSelection,
-    kern: Kernel,
-    s: int,
-    q: np.ndarray,
-    method: str,
-    coverage_correction: bool,
-) -> BandwidthSelection:
-    """Selected bandwidths with the bias term regularised by its own sampling variance.
-
-    The paper's Step-3 bandwidth is ``(V / (2(s+1) (B_+ - B_-)^2))^(1/(2s+3))
-    n^(-1/(2s+3))`` (per quantile, or with both terms integrated over the grid for the
-    IMSE). Here ``(B_+ - B_-)^2`` becomes ``(B_+ - B_-)^2 + 3 (Var(B_+) + Var(B_-))``:
-    ``B_+/-`` is ``e0' Gamma^-1 Lambda`` times the order-(s+1) coefficient of the pilot
-    fit over ``h0^(s+1)``, and its variance is the sandwich ``sum_i omega_i^2 e_i^2`` of that
-    coefficient's equivalent-kernel weights ``omega`` and the pilot residuals ``e``.
-    """
-    n, m = Q.shape
-    kc = kernel_constants(kern, s)
-    h0 = np.asarray(sel.pilot_h, dtype=float)
-    order = s + 1
-    u = (x - cutoff)[:, None] / h0[None, :]
-    R = u[..., None] ** np.arange(order + 1)  # (n, m, order + 1)
-    var_b = np.zeros(m)
-    for side, bconst in (("plus", kc.bias_plus), ("minus", kc.bias_minus)):
-        fit = locpoly_boundary(x, Q, cutoff, h0, order, kern, side)
-        K = np.asarray(fit.kernel_weights, dtype=float)
-        G = np.einsum("ij,ija,ijb->jab", K, R, R)
-        row = np.linalg.inv(G)[:, order, :]  # (m, order + 1)
-        omega = K * np.einsum("ija,ja->ij", R, row)
-        var_coef = np.sum(omega**2 * np.asarray(fit.resid) ** 2, axis=0)
-        var_b += bconst**2 * var_coef / h0 ** (2 * order)
-    bias2 = (sel.B_plus - sel.B_minus) ** 2 + _REGULARIZATION * var_b
-    V = sel.V_plus + sel.V_minus
-    if method == "frechet":
-        wq = _integration_weights(q, m, False)
-        h = np.full(m, float(_final_h(np.sum(V * wq), np.sum(bias2 * wq), s, n)))
-    else:
-        h = _final_h(V, bias2, s, n)
-    if coverage_correction:
-        h = h * float(n) ** (-s / ((2 * s + 3) * (s + 3)))
-    h = np.where(np.isfinite(h) & (h > 0), h, sel.h)
-    return dataclasses.replace(sel, h=h)
 
 
 # 1 - h_ii is floored here before the square root (only a unit that the local polynomial

@@ -43,12 +43,17 @@ FULL = os.environ.get("CAUSALMINIMAX_FULL", "0") == "1" and not FAST
 OUT = Path(os.environ.get("ESTKIT_VIGNETTE_OUTPUT", "output"))
 OUT.mkdir(parents=True, exist_ok=True)
 
+# The protocol standardises every test environment with its own statistics, so the worst-case
+# risk is evaluated in the same units (``standardize=True``: location shifts of the mutable
+# mechanisms, which that standardisation removes, are not counted as risk).
 if FULL:
-    SEARCH, N_SIM, IMPC_STEP = InterventionModel(), 10, 1
+    SEARCH, N_SIM, IMPC_STEP = InterventionModel(standardize=True), 10, 1
 elif FAST:
-    SEARCH, N_SIM, IMPC_STEP = InterventionModel(n_restarts=1, n_iter=3, n_eval=150), 2, 15
+    SEARCH = InterventionModel(n_restarts=1, n_iter=3, n_eval=150, standardize=True)
+    N_SIM, IMPC_STEP = 2, 15
 else:
-    SEARCH, N_SIM, IMPC_STEP = InterventionModel(n_restarts=2, n_iter=6, n_eval=300), 4, 5
+    SEARCH = InterventionModel(n_restarts=2, n_iter=6, n_eval=300, standardize=True)
+    N_SIM, IMPC_STEP = 4, 5
 N_JOBS = 2
 
 # %% [markdown]
@@ -60,12 +65,17 @@ N_JOBS = 2
 # %%
 
 
-def run_split(data, graph, covariates, train_envs, test_envs, seed):
+def run_split(data, graph, covariates, train_envs, test_envs, seed, space="classes"):
     cols = ["Y", *covariates]
     tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
     X, y, e = tr[covariates], tr["Y"], tr["E"]
     est = CausalMinimaxRegressor(
-        graph=graph, intervention_model=SEARCH, n_jobs=N_JOBS, random_state=seed, search="always"
+        graph=graph,
+        intervention_model=SEARCH,
+        search="always",
+        search_space=space,
+        n_jobs=N_JOBS,
+        random_state=seed,
     ).fit(X, y, environment=e)
     observed = pd.Series(
         [
@@ -114,6 +124,10 @@ print(f"whole stable set / best subset: mean ratio {ratio.mean():.2f}")
 # %% [markdown]
 # ## IMPC hematology (genotypes as environments)
 # Train on the wild type, knockouts 2, 4, 7 and a pair of the other ten; test on the other eight.
+# As in the authors' code, all 16 stable subsets are fitted and scored (``search_space="all"``):
+# the assumed graph makes Y independent of X1 and X3 (X2 is a collider), which the data
+# contradict (wild-type correlations 0.49 and 0.42), so merging subsets by the graph's
+# equivalence classes would discard real information.
 # %%
 impc = load_impc()
 impc_cov = ["X1", "X2", "X3", "X4", "X5"]
@@ -124,23 +138,21 @@ impc_rows, impc_pairs = [], []
 t0 = time.perf_counter()
 for k, pair in enumerate(pairs):
     test = [e for e in rest if e not in pair]
-    est, observed, scores = run_split(impc, impc_graph(), impc_cov, fixed + list(pair), test, k)
-    scores["spearman (16 subsets)"] = np.nan
-    # rank all 16 stable subsets: each takes its class representative's values
-    from causalminimax import equivalence_classes
-
-    est_16, obs_16 = [], []
-    for cls in equivalence_classes(impc_graph(), "Y"):
-        rep = next(v for v in est.representatives_ if set(v) == set(cls[0]))
-        est_16 += [est.worst_case_risk_[rep]] * len(cls)
-        obs_16 += [observed[rep]] * len(cls)
-    scores["spearman (16 subsets)"] = spearmanr(est_16, obs_16)[0]
+    est, observed, scores = run_split(
+        impc, impc_graph(), impc_cov, fixed + list(pair), test, k, space="all"
+    )
+    scores["spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed)[0]
     scores["beats whole stable set"] = scores["causal minimax"] < scores["whole stable set"]
     impc_rows.append(scores)
     impc_pairs.append(pd.DataFrame({"estimated": est.worst_case_risk_, "observed": observed}))
 impc_table = pd.DataFrame(impc_rows)
 print(f"IMPC: {len(pairs)} splits in {time.perf_counter() - t0:.1f} s")
 print(impc_table.describe().loc[["mean", "std", "max"]].round(3).T.to_string())
+# the authors rank the subsets by their split-averaged estimated risk against their
+# split-averaged max test MSE
+avg = pd.concat(impc_pairs).groupby(level=0).mean()
+print(f"Spearman of split-averaged risks (16 subsets): {spearmanr(avg).statistic:.2f}")
+print(avg.sort_values("estimated").round(3).to_string())
 
 # %% [markdown]
 # ## Table: maximum test MSE by method (mean over splits)

@@ -196,7 +196,9 @@ def test_standardized_risk_ignores_location_and_scale_of_interventions():
     X, y, _ = _toy(n=300)
     data = {"Y": y, "M": X["M"].to_numpy(), "X1": X["X1"].to_numpy()}
     parents = {"Y": (), "M": ("Y",), "X1": ("Y", "M")}
-    sm = fit_structural_equations(data, ["Y", "M", "X1"], parents, ["M"], ["X1"], LinearRegression())
+    sm = fit_structural_equations(
+        data, ["Y", "M", "X1"], parents, ["M"], ["X1"], LinearRegression()
+    )
     model = InterventionModel(standardize=True)
     fmap = FeatureMap.build(sm, model, np.random.default_rng(0))
     pred = LinearRegression().fit(np.column_stack([data["X1"], data["M"]]), y)
