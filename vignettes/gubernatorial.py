@@ -151,16 +151,16 @@ plt.close("all")
 lo, hi = float(main.band_["lower"].min()), float(main.band_["upper"].max())
 p_null, p_hom = main.test("nullity").pvalue, main.test("homogeneity").pvalue
 verdict = "rejects" if p_null <= main.alpha else "does not reject"
+level, n_r, n_d = round(100 * (1 - main.alpha)), main.n_below_, main.n_above_
 print(f"""
 Reading the results
-- The uniform band is a {100 * (1 - main.alpha):.0f}% band for the whole effect curve at once; the
-  nullity test {verdict} "no effect at any quantile" at the 10% level (p = {p_null:.3f}),
-  and the homogeneity test asks whether the effect is the same at every quantile
-  (p = {p_hom:.3f}). Effects are in 2018 dollars of family income.
-- With {main.n_units_} elections ({main.n_below_} Republican, {main.n_above_} Democratic wins), the
-  band is wide
-  (from {lo:,.0f} to {hi:,.0f} dollars over the grid): the data cannot rule out effects of several
-  thousand dollars either way, so "no significant effect" is not "no effect".
+- The {level}% uniform band covers the whole effect curve at once. The nullity test
+  {verdict} "no effect at any quantile" at the 10% level (p = {p_null:.3f}); the homogeneity
+  test asks whether the effect is the same at every quantile (p = {p_hom:.3f}).
+  Effects are in 2018 dollars of family income.
+- {n_r} Republican and {n_d} Democratic wins: the band runs from {lo:,.0f} to {hi:,.0f}
+  dollars over the grid, so the data cannot rule out effects of several thousand dollars
+  either way; "not significant" is not "no effect".
 
 What differs from the paper
 - Years: elections 2002-2015 (the paper: 1984-2010), because the public ACS 1-year state tables
