@@ -209,6 +209,7 @@ def multiplier_process(
     block_size: int | None = None,
     reducer: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> np.ndarray:
     """Bootstrap draws ``T*_b = sum_i xi_ib s_i`` of a linear statistic, computed in blocks.
 
@@ -233,6 +234,10 @@ def multiplier_process(
     progress : bool, optional
         Progress line over blocks on stderr; default only in an interactive terminal
         (never under pytest or CI).
+    n_jobs : int, optional
+        Run blocks of generated draws in parallel with joblib (``-1``: all cores); with a
+        ``joblib.parallel_backend("dask")`` context they run on a Dask cluster. Results are
+        identical to the serial run (each block owns whole random streams).
 
     Returns
     -------
@@ -276,8 +281,23 @@ def multiplier_process(
         np.add.at(agg, codes, scores)
         scores, n = agg, g
     bs = _block_size(n, n_boot, block_size)
-    show = _want_progress(progress) and n_boot > bs
     groups = _support_groups(scores)
+    if n_jobs not in (None, 1):
+        from joblib import Parallel, delayed
+
+        bs = max(_CHUNK, bs - bs % _CHUNK)  # blocks own whole streams, so order is free
+
+        def one(start: int) -> np.ndarray:
+            b = min(bs, n_boot - start)
+            blk = _apply(_draw_chunks(streams, start, b, kind, n), scores, groups)
+            return reducer(blk) if reducer else blk
+
+        verbose = 5 if _want_progress(progress) else 0
+        parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
+            delayed(one)(start) for start in range(0, n_boot, bs)
+        )
+        return np.concatenate(parts, axis=0)
+    show = _want_progress(progress) and n_boot > bs
     for start in range(0, n_boot, bs):
         b = min(bs, n_boot - start)
         blk = _apply(_draw_chunks(streams, start, b, kind, n), scores, groups)

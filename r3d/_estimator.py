@@ -110,6 +110,11 @@ class R3D(BaseEstimator):
     progress : bool, optional
         Progress line during a long bootstrap; default only in an interactive terminal
         (silent in scripts run by CI and in tests).
+    n_jobs : int, optional
+        Run bootstrap blocks in parallel through joblib (``-1``: all cores; inside
+        ``joblib.parallel_backend("dask")`` on a Dask cluster). Results do not depend on it.
+        On one machine the default already uses every core (threaded random-number
+        generation and multithreaded BLAS).
 
     Attributes
     ----------
@@ -211,6 +216,7 @@ class R3D(BaseEstimator):
         multiplier: MultiplierKind = "gaussian",
         missing: Missing = "raise",
         progress: bool | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         self.method = method
         self.p = p
@@ -229,6 +235,7 @@ class R3D(BaseEstimator):
         self.multiplier = multiplier
         self.missing = missing
         self.progress = progress
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -338,6 +345,7 @@ class R3D(BaseEstimator):
                     cluster=cl,
                     rng=rng,
                     progress=self.progress,
+                    n_jobs=self.n_jobs,
                 )
             if self.studentize:
                 rule = "ceil" if is_r else "inverse_cdf"

@@ -130,6 +130,7 @@ def bootstrap_draws(
     rng: RandomStateLike = None,
     block_size: int | None = None,
     progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> BootstrapDraws:
     """Bootstrap processes from given multipliers ``xi`` or from ``n_boot`` fresh draws.
 
@@ -149,6 +150,8 @@ def bootstrap_draws(
         Draws per block.
     progress : bool, optional
         Progress line for large ``n_boot`` (default: only in an interactive terminal).
+    n_jobs : int, optional
+        Blocks of draws in parallel through joblib (see :func:`estkit.multiplier_process`).
 
     Returns
     -------
@@ -179,6 +182,7 @@ def bootstrap_draws(
             rng=rng,
             block_size=block_size,
             progress=progress,
+            n_jobs=n_jobs,
         )
     nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
     nu_T = proc[:, 2 * m] if core.fuzzy else None

@@ -134,3 +134,9 @@ def test_row_sparse_scores_match_dense_product():
         multiplier_process(s, multipliers=xi), xi.T @ s, rtol=1e-12, atol=1e-12
     )
     np.testing.assert_allclose(multiplier_process(s, 40, rng=3), xi.T @ s, rtol=1e-12, atol=1e-12)
+
+
+def test_parallel_blocks_equal_serial(scores):
+    serial = multiplier_process(scores, 300, rng=4, block_size=64)
+    parallel = multiplier_process(scores, 300, rng=4, block_size=64, n_jobs=2)
+    np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12)

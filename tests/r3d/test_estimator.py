@@ -187,3 +187,9 @@ def test_needs_p_plus_two_units_per_side():
         R3D(quantiles=Q5, bandwidth=1.0, n_bootstrap=0, p=2).fit(x, y)
     est = R3D(quantiles=Q5, bandwidth=1.0, n_bootstrap=0, p=1).fit(x, y)
     np.testing.assert_allclose(est.tau_, 0.0, atol=1e-10)
+
+
+def test_n_jobs_does_not_change_results(sharp):
+    a = R3D(quantiles=Q5, n_bootstrap=200, random_state=5).fit(sharp.x, sharp.y)
+    b = R3D(quantiles=Q5, n_bootstrap=200, random_state=5, n_jobs=2).fit(sharp.x, sharp.y)
+    np.testing.assert_allclose(b.critical_value_, a.critical_value_, rtol=1e-12)
