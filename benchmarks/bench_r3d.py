@@ -110,6 +110,18 @@ def main(quick: bool = False) -> None:
             "(target < 3x)"
         )
 
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(100, 301, n7)
+    xr = rng.uniform(-1, 1, n7)
+    vals = np.repeat(5 + xr + 2 * (xr >= 0), sizes) + rng.standard_normal(int(sizes.sum()))
+    dr = Distributions(vals, np.concatenate([[0], np.cumsum(sizes)]), running=xr)
+    for method in ("frechet", "simple"):
+        el, peak = peak_memory(lambda m=method: full_fit(dr, m))
+        print(
+            f"   {method:8s} ragged units (100-300 draws, {dr.n_obs:,} rows): {el:.3f} s; peak "
+            f"{peak / 2**20:.0f} MiB = {peak / dr.values.nbytes:.2f} x input"
+        )
+
     print("\n3. Bootstrap: 100,000 units, 99 quantiles, B = 5,000 (from a quantile matrix)")
     nb = 20_000 if quick else 100_000
     rng = np.random.default_rng(2)

@@ -33,54 +33,57 @@ __all__ = ["QuantileMethod", "segment_quantiles", "sorted_blocks"]
 QuantileMethod = Literal["linear", "hmisc"]
 
 
+_BLOCK_ELEMENTS = 2**22  # padded values per block (32 MiB): bounds temporary memory
+
+
 def sorted_blocks(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray | None = None):
     """Yield ``(units, sizes, sorted_values, sorted_weights)`` blocks of similar-size units.
 
     ``sorted_values`` is ``(len(units), width)`` padded with ``+inf`` after each unit's
     ``sizes[j]`` sorted values; ``sorted_weights`` follows the same permutation (0 in the
-    padding), or is None.
+    padding), or is None. Units are bucketed by ``ceil(log2(size))`` (padding at most
+    doubles a block) and each bucket is cut into blocks of at most about 4 million padded
+    values, so temporary memory stays small next to the input.
     """
     sizes = np.diff(offsets)
     if sizes.size == 0:
         return
-    if sizes.min() == sizes.max():  # balanced panel: one reshape, no padding
-        k = int(sizes[0])
-        units = np.arange(sizes.size)
-        vals = values[offsets[0] : offsets[-1]].reshape(-1, k)
-        if weights is None:
-            yield units, sizes, np.sort(vals, axis=1), None
-        else:
-            order = np.argsort(vals, axis=1, kind="stable")
-            w = weights[offsets[0] : offsets[-1]].reshape(-1, k)
-            yield (
-                units,
-                sizes,
-                np.take_along_axis(vals, order, axis=1),
-                np.take_along_axis(w, order, axis=1),
-            )
-        return
-    bucket = np.ceil(np.log2(sizes)).astype(np.int64)
+    balanced = sizes.min() == sizes.max()
+    bucket = (
+        np.zeros(sizes.size, np.int64) if balanced else np.ceil(np.log2(sizes)).astype(np.int64)
+    )
     for b in np.unique(bucket):
-        units = np.flatnonzero(bucket == b)
-        sz = sizes[units]
-        width = int(sz.max())
-        col = np.arange(width)
-        mask = col[None, :] < sz[:, None]
-        src = offsets[units][:, None] + col[None, :]
-        block = np.full((units.size, width), np.inf)
-        block[mask] = values[src[mask]]
-        if weights is None:
-            yield units, sz, np.sort(block, axis=1), None
-        else:
-            wblock = np.zeros((units.size, width))
-            wblock[mask] = weights[src[mask]]
-            order = np.argsort(block, axis=1, kind="stable")
-            yield (
-                units,
-                sz,
-                np.take_along_axis(block, order, axis=1),
-                np.take_along_axis(wblock, order, axis=1),
-            )
+        members = np.flatnonzero(bucket == b)
+        width = int(sizes[members].max())
+        step = max(1, _BLOCK_ELEMENTS // width)
+        for first in range(0, members.size, step):
+            units = members[first : first + step]
+            sz = sizes[units]
+            if balanced:  # contiguous equal-size units: a reshaped copy, no padding
+                lo, hi = offsets[units[0]], offsets[units[-1] + 1]
+                block = values[lo:hi].reshape(-1, width).copy()
+                wblock = None if weights is None else weights[lo:hi].reshape(-1, width)
+            else:
+                col = np.arange(width)
+                mask = col[None, :] < sz[:, None]
+                src = (offsets[units][:, None] + col[None, :])[mask]
+                block = np.full((units.size, width), np.inf)
+                block[mask] = values[src]
+                wblock = None
+                if weights is not None:
+                    wblock = np.zeros((units.size, width))
+                    wblock[mask] = weights[src]
+            if wblock is None:
+                block.sort(axis=1)
+                yield units, sz, block, None
+            else:
+                order = np.argsort(block, axis=1, kind="stable")
+                yield (
+                    units,
+                    sz,
+                    np.take_along_axis(block, order, axis=1),
+                    np.take_along_axis(wblock, order, axis=1),
+                )
 
 
 def _type7(sorted_vals: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndarray:
