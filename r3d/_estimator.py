@@ -327,15 +327,8 @@ class R3D(BaseEstimator):
         pointwise = None
         if multipliers is not None or n_boot > 0:
             if multipliers is not None:
-                xi = np.asarray(multipliers, dtype=float)
-                if xi.ndim != 2 or xi.shape[0] != xv.size:
-                    raise ValueError(
-                        f"`multipliers` must have shape (n_units, B) = ({xv.size}, B); got "
-                        f"{xi.shape}."
-                    )
-                if not np.all(np.isfinite(xi)):
-                    raise ValueError("`multipliers` contains non-finite values.")
-                draws = bootstrap_draws(core, xi)
+                # shape and finiteness are checked by estkit.multiplier_process
+                draws = bootstrap_draws(core, np.asarray(multipliers, dtype=float))
             else:
                 rng = check_random_state(self.random_state)
                 draws = bootstrap_draws(

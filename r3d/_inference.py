@@ -170,8 +170,6 @@ def bootstrap_draws(
         X = np.asarray(xi, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
-        if X.shape[0] != core.n:
-            raise ValueError(f"`xi` must have one row per unit ({core.n}); got shape {X.shape}.")
         proc = multiplier_process(scores, multipliers=X, block_size=block_size)
     else:
         proc = multiplier_process(
