@@ -16,10 +16,11 @@ Weighted (``method="linear"``): the same interpolation on weighted plotting posi
 values. With equal weights ``p_k = (k - 1) / (n - 1)``, so it reduces exactly to type 7.
 Zero weights are dropped; the result is invariant to rescaling the weights.
 
-Weighted (``method="hmisc"``): ``Hmisc::wtd.quantile(type = "quantile", normwt = FALSE)``,
-as used by the R package R3D: ties are pooled, the weights act as frequency counts
-``N = sum w``, and ``Q(q)`` interpolates between the smallest values whose cumulative
-weight reaches ``floor(1 + (N - 1) q)`` and that index plus one.
+Weighted (``method="hmisc"``): ``Hmisc::wtd.quantile(type = "quantile", normwt = TRUE)``,
+as used by the R package R3D: zero weights are dropped, the weights are rescaled to sum to
+the number ``N`` of remaining observations, ties are pooled, and ``Q(q)`` interpolates
+between the smallest values whose cumulative weight reaches ``floor(1 + (N - 1) q)`` and
+that index plus one. With equal weights both weighted definitions reduce to type 7.
 """
 
 from __future__ import annotations
@@ -138,24 +139,36 @@ def _weighted_linear(
 
 
 def _hmisc(sv: np.ndarray, sw: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndarray:
-    # Pooling ties does not change "smallest value whose cumulative weight reaches t".
-    out = np.empty((sv.shape[0], q.size))
-    cum = np.cumsum(sw, axis=1)
-    for r in range(sv.shape[0]):  # rows of one block; the caller's blocks are few
-        k = int(sizes[r])
-        x, c = sv[r, :k], cum[r, :k]
-        total = c[-1]
-        order = 1.0 + (total - 1.0) * q
-        low = np.maximum(np.floor(order), 1.0)
-        high = np.minimum(low + 1.0, total)
-        frac = order % 1.0
+    """``Hmisc::wtd.quantile(type = "quantile", normwt = TRUE)`` for every row at once.
 
-        def first_reaching(t: np.ndarray, x=x, c=c) -> np.ndarray:
-            i = np.searchsorted(c, t, side="left")
-            return x[np.clip(i, 0, x.size - 1)]
+    Zero weights are dropped; the weights are rescaled to sum to the number of
+    positive-weight observations ``N``; ``Q(q)`` interpolates between the smallest values
+    whose cumulative weight reaches ``low = max(floor(1 + (N - 1) q), 1)`` and
+    ``min(low + 1, N)``. Pooling ties (as Hmisc does) does not change those values.
+    """
+    n_rows, width = sv.shape
+    col = np.arange(width)
+    valid = col[None, :] < sizes[:, None]
+    w = np.where(valid, sw, 0.0)
+    n_pos = np.count_nonzero(w > 0, axis=1).astype(float)
+    w = w * (n_pos / w.sum(axis=1))[:, None]
+    cum = np.cumsum(w, axis=1)
+    order = 1.0 + (n_pos[:, None] - 1.0) * q[None, :]
+    low = np.maximum(np.floor(order), 1.0)
+    high = np.minimum(low + 1.0, n_pos[:, None])
+    frac = order % 1.0
+    # one searchsorted for all rows: shift row r by 2 (width + 1) r (cumulative weights of a
+    # row lie in [0, N] with N <= width), which keeps the flattened keys sorted
+    shift = (2.0 * (width + 1)) * np.arange(n_rows)[:, None]
+    keys = (cum + shift).ravel()
+    last = sizes[:, None] - 1
 
-        out[r] = (1.0 - frac) * first_reaching(low) + frac * first_reaching(high)
-    return out
+    def first_reaching(t: np.ndarray) -> np.ndarray:
+        flat = np.searchsorted(keys, (t + shift).ravel(), side="left").reshape(t.shape)
+        idx = np.clip(flat - width * np.arange(n_rows)[:, None], 0, last)
+        return np.take_along_axis(sv, idx, axis=1)
+
+    return (1.0 - frac) * first_reaching(low) + frac * first_reaching(high)
 
 
 def segment_quantiles(

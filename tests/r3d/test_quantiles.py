@@ -40,14 +40,43 @@ def test_weighted_reduces_to_type7_and_is_scale_invariant():
     )
 
 
-def test_weighted_integer_weights_equal_replication():
-    # frequency weights in the Hmisc definition equal replicating the observations
-    x = np.array([3.0, 1.0, 2.0, 5.0])
-    w = np.array([2.0, 1.0, 3.0, 1.0])
-    rep = np.repeat(x, w.astype(int))
-    q = np.linspace(0.05, 0.95, 19)
-    got = segment_quantiles(x, np.array([0, 4]), q, w, method="hmisc")[0]
-    np.testing.assert_allclose(got, np.quantile(rep, q), atol=1e-14)
+def _hmisc_reference(x, w, q):
+    """Hmisc::wtd.quantile(type="quantile", normwt=TRUE), written out per unit."""
+    keep = w > 0
+    x, w = x[keep], w[keep]
+    w = w * x.size / w.sum()
+    ux, inv = np.unique(x, return_inverse=True)
+    cum = np.cumsum(np.bincount(inv, w))
+    order = 1 + (cum[-1] - 1) * q
+    low = np.maximum(np.floor(order), 1)
+    high = np.minimum(low + 1, cum[-1])
+
+    def first_reaching(t):
+        return ux[np.clip(np.searchsorted(cum, t, side="left"), 0, ux.size - 1)]
+
+    frac = order % 1
+    return (1 - frac) * first_reaching(low) + frac * first_reaching(high)
+
+
+def test_hmisc_weighted_quantiles():
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 40, 200)
+    off = np.concatenate([[0], np.cumsum(sizes)])
+    v = np.round(rng.standard_normal(off[-1]), 1)  # many ties
+    w = rng.uniform(0, 2, off[-1])
+    w[rng.random(off[-1]) < 0.1] = 0.0
+    w[off[:-1]] += 0.5  # every unit keeps positive weight
+    q = np.linspace(0, 1, 21)
+    got = segment_quantiles(v, off, q, w, method="hmisc")
+    want = np.array([_hmisc_reference(v[a:b], w[a:b], q) for a, b in pairwise(off)])
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    # normwt = TRUE: invariant to rescaling; equal weights give type 7
+    np.testing.assert_allclose(segment_quantiles(v, off, q, 7 * w, method="hmisc"), got, atol=1e-12)
+    np.testing.assert_allclose(
+        segment_quantiles(v, off, q, np.ones_like(v), method="hmisc"),
+        segment_quantiles(v, off, q),
+        atol=1e-14,
+    )
 
 
 def test_weighted_quantiles_monotone():
