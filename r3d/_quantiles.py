@@ -161,7 +161,8 @@ def _hmisc(sv: np.ndarray, sw: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> 
     # row lie in [0, N] with N <= width), which keeps the flattened keys sorted
     shift = (2.0 * (width + 1)) * np.arange(n_rows)[:, None]
     keys = (cum + shift).ravel()
-    last = sizes[:, None] - 1
+    # last observation with positive weight (zero-weight observations are dropped)
+    last = (width - 1 - np.argmax((w > 0)[:, ::-1], axis=1))[:, None]
 
     def first_reaching(t: np.ndarray) -> np.ndarray:
         flat = np.searchsorted(keys, (t + shift).ravel(), side="left").reshape(t.shape)
