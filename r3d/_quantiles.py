@@ -207,6 +207,14 @@ def segment_quantiles(
         for units, sizes, sv, _ in sorted_blocks(values, offsets):
             out[units] = _type7(sv, sizes, q)
         return out
+    if np.any(weights == 0):  # zero-weight observations carry no information: drop them
+        keep = weights > 0
+        counts = np.add.reduceat(keep.astype(np.int64), offsets[:-1])
+        counts[np.diff(offsets) == 0] = 0
+        if np.any(counts == 0):
+            raise ValueError("`weights`: a unit has no observation with positive weight.")
+        values, weights = values[keep], weights[keep]
+        offsets = np.concatenate([[0], np.cumsum(counts)])
     for units, sizes, sv, sw in sorted_blocks(values, offsets, weights):
         if method == "hmisc":
             out[units] = _hmisc(sv, sw, sizes, q)

@@ -134,3 +134,22 @@ def test_quantile_functions_container():
         QuantileFunctions(np.ones((2, 2)), grid=[0.0, 0.5])
     with pytest.raises(ValueError, match="len\\(grid\\)"):
         QuantileFunctions(np.ones((2, 3)), grid=[0.2, 0.5])
+
+
+@pytest.mark.parametrize("method", ["linear", "hmisc"])
+def test_zero_weights_are_dropped(method):
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(3, 30, 100)
+    off = np.concatenate([[0], np.cumsum(sizes)])
+    v = rng.standard_normal(off[-1])
+    w = rng.uniform(0.2, 2, off[-1])
+    zero = rng.random(off[-1]) < 0.2
+    zero[off[:-1]] = False  # every unit keeps an observation
+    w0 = np.where(zero, 0.0, w)
+    q = np.linspace(0.02, 0.98, 13)
+    keep_sizes = np.add.reduceat((~zero).astype(int), off[:-1])
+    keep_off = np.concatenate([[0], np.cumsum(keep_sizes)])
+    np.testing.assert_array_equal(
+        segment_quantiles(v, off, q, w0, method=method),
+        segment_quantiles(v[~zero], keep_off, q, w[~zero], method=method),
+    )
