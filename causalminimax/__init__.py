@@ -11,6 +11,7 @@ from __future__ import annotations
 from causalminimax._estimator import CausalMinimaxRegressor, default_estimator
 from causalminimax._results import CausalMinimaxResults
 from causalminimax._risk import InterventionModel
+from causalminimax.discovery import DiscoveryResult, discover_graph
 from causalminimax.graph import equivalence_classes, representatives, stable_components
 
 __version__ = "0.1.0"
@@ -18,8 +19,10 @@ __version__ = "0.1.0"
 __all__ = [
     "CausalMinimaxRegressor",
     "CausalMinimaxResults",
+    "DiscoveryResult",
     "InterventionModel",
     "default_estimator",
+    "discover_graph",
     "equivalence_classes",
     "representatives",
     "stable_components",

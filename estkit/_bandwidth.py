@@ -39,7 +39,7 @@ from scipy.linalg import solve_triangular
 
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import locpoly_boundary, polynomial_basis
-from estkit.exceptions import EstkitWarning
+from estkit.exceptions import EstimationError, EstkitWarning
 
 __all__ = [
     "BandwidthSelection",
@@ -388,6 +388,14 @@ def select_bandwidth(
     if Tv is not None and Tv.size != n:
         raise ValueError(f"`T` must have length {n}; got {Tv.size}.")
 
+    if not compat:
+        need = s + 3  # a degree-(s+1) global polynomial per side, plus a residual
+        if plus.sum() < need or minus.sum() < need:
+            raise ValueError(
+                f"Bandwidth selection needs at least {need} units on each side of the cutoff "
+                f"({int(plus.sum())} at or above, {int(minus.sum())} below); check `cutoff` "
+                "or pass a bandwidth."
+            )
     f, b = density_at_cutoff(xv, cutoff, kern)
     kc = kernel_constants(kern, s, compat=compat)
     rot = rule_of_thumb_bandwidth(xv, cutoff, order=s)
@@ -406,28 +414,39 @@ def select_bandwidth(
         Cp = (v_p * kc.var_plus + v_m * kc.var_minus) / f
         return C, Cp
 
-    # order of the Step-2 fit and of the pilot-rate exponent (R3D: s for both; paper: the
-    # pilot must identify the (s+1)-th derivative, so the Step-2 fit has order s + 1 and
-    # the pilot bandwidth has that order's MSE rate)
+    # order of the Step-2 fit (R3D: s; paper: the Step-3 bias needs the (s+1)-th
+    # derivative, which an order-s fit does not identify, so the Step-2 fit has order s + 1).
+    # The pilot bandwidth is the MSE-optimal one of the order-s estimator in both modes: its
+    # constants (C, C') are order-s constants, and only the order-s rate 1/(2s+3) makes the
+    # result scale with the running variable (h(c x) = c h(x)).
     s2 = s if compat else s + 1
-    s_pilot = s2
+    # R3D's absolute thresholds; the paper mode only rejects non-finite or zero terms, so
+    # that the selection does not depend on the units of x or Y
+    tol_a, tol_b = (1e-14, 1e-28) if compat else (0.0, 0.0)
 
-    def pilot_h(C: np.ndarray, Cp: np.ndarray, imse: bool) -> np.ndarray:
+    def pilot_h(C: np.ndarray, Cp: np.ndarray, imse: bool, what: str) -> np.ndarray:
         if imse:
             A = np.sum(C**2 * wq)
             Bv = np.sum(Cp * wq)
-            ok = A > 1e-14
-            h0 = _final_h(Bv, A, s_pilot, n)
+            ok = A > tol_a
+            h0 = _final_h(Bv, A, s, n)
             h0v = np.full(C.size, h0 if ok else np.nan)
         else:
-            ok = np.abs(C) > 1e-14
-            h0v = np.where(ok, _final_h(Cp, C**2, s_pilot, n), np.nan)
+            ok = C**2 > tol_b
+            h0v = np.where(ok, _final_h(Cp, C**2, s, n), np.nan)
         bad = ~np.isfinite(h0v) | (h0v <= 0)
+        if bad.any() and not compat:
+            warnings.warn(
+                f"Bandwidth selection ({what}): the pilot bias term vanishes for "
+                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb h = {rot:.4g}.",
+                EstkitWarning,
+                stacklevel=3,
+            )
         return np.where(bad, rot, h0v)
 
     imse = criterion == "imse"
     C, Cp = pilot_terms(Ym)
-    h0 = pilot_h(C, Cp, imse)
+    h0 = pilot_h(C, Cp, imse, "outcome")
 
     # ---- Step 2: local fits at the pilot bandwidths ------------------------------
     fit_kernel = "triangular" if compat else kern
@@ -435,23 +454,35 @@ def select_bandwidth(
         raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
     Bp, Bm, Vp, Vm, vBp, vBm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
     reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
+    # a residual variance that is zero up to rounding means the pilot fit interpolated its
+    # window (too few units near the cutoff): the MSE formula would return h ~ 0
+    if compat:
+        degenerate = np.zeros(m, dtype=bool)
+    else:
+        scale = np.var(Ym, axis=0) * (kc.var_plus + kc.var_minus) / f
+        degenerate = (Vp + Vm) <= 1e-10 * np.where(scale > 0, scale, 1.0)
 
     # ---- Step 3: final bandwidths ------------------------------------------------
     if imse:
         A = np.sum(((Bp - Bm) ** 2 + reg) * wq)
         Vs = np.sum((Vp + Vm) / f * wq) if compat else np.sum((Vp + Vm) * wq)
-        hh = _final_h(Vs, A, s, n) if A > 1e-14 else np.nan
+        hh = _final_h(Vs, A, s, n) if A > tol_a and not degenerate.any() else np.nan
         h = np.full(m, hh)
     else:
         bd2 = (Bp - Bm) ** 2 + reg
         num = (Vp + Vm) / f if compat else Vp + Vm
-        h = np.where(bd2 > 1e-28, _final_h(num, bd2, s, n), np.nan)
+        h = np.where((bd2 > tol_b) & ~degenerate, _final_h(num, bd2, s, n), np.nan)
     fallback = ~np.isfinite(h) | (h <= 0)
     h = np.where(fallback, rot, h)
     if fallback.any() and not compat:
+        why = (
+            "the residual variance of the pilot fit is zero (too few units near the cutoff)"
+            if degenerate.any()
+            else "the estimated bias difference vanishes"
+        )
         warnings.warn(
-            f"Bandwidth selection: the estimated bias difference vanishes for "
-            f"{int(fallback.sum())} column(s); using the rule of thumb h = {rot:.4g}.",
+            f"Bandwidth selection: {why} for {int(fallback.sum())} column(s); using the "
+            f"rule of thumb h = {rot:.4g}.",
             EstkitWarning,
             stacklevel=2,
         )
@@ -460,14 +491,22 @@ def select_bandwidth(
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
-        h0t = pilot_h(Ct, Cpt, False)
+        h0t = pilot_h(Ct, Cpt, False, "treatment")
         tBp, tBm, tVp, tVm, tvBp, tvBm = _step2(
             xv, Tv[:, None], cutoff, h0t, s2, fit_kernel, kc, f, compat
         )
         bdt2 = (tBp - tBm) ** 2 + (_REGULARIZATION * (tvBp + tvBm) if regularize else 0.0)
         numt = (tVp + tVm) / f if compat else tVp + tVm
-        ht = np.where(bdt2 > 1e-28, _final_h(numt, bdt2, s, n), np.nan)
-        ht = np.where(~np.isfinite(ht) | (ht <= 0), rot, ht)
+        ht = np.where(bdt2 > tol_b, _final_h(numt, bdt2, s, n), np.nan)
+        t_bad = ~np.isfinite(ht) | (ht <= 0)
+        if t_bad.any() and not compat:
+            warnings.warn(
+                "Bandwidth selection (treatment): the estimated bias difference vanishes; "
+                f"using the rule of thumb h = {rot:.4g}.",
+                EstkitWarning,
+                stacklevel=2,
+            )
+        ht = np.where(t_bad, rot, ht)
         tr = {
             "h": float(ht[0]),
             "pilot": float(h0t[0]),
@@ -529,7 +568,16 @@ def _step2(
         ("plus", kc.bias_plus, kc.var_plus),
         ("minus", kc.bias_minus, kc.var_minus),
     ):
-        fit = locpoly_boundary(xv, Z, cutoff, h0, order, fit_kernel, side)
+        try:
+            fit = locpoly_boundary(
+                xv, Z, cutoff, h0, order, fit_kernel, side, min_units=None if compat else order + 2
+            )
+        except EstimationError as exc:
+            raise EstimationError(
+                f"Bandwidth selection failed at its automatically chosen pilot bandwidth: "
+                f"{exc} Too few units lie near the cutoff for a data-driven bandwidth; pass "
+                "`bandwidth` explicitly."
+            ) from None
         s = order if compat else order - 1
         if compat:
             # R3D: order-s coefficient on the scaled basis / (s+1)!; variance weighted by

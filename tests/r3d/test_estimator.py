@@ -193,3 +193,22 @@ def test_n_jobs_does_not_change_results(sharp):
     a = R3D(quantiles=Q5, n_bootstrap=200, random_state=5).fit(sharp.x, sharp.y)
     b = R3D(quantiles=Q5, n_bootstrap=200, random_state=5, n_jobs=2).fit(sharp.x, sharp.y)
     np.testing.assert_allclose(b.critical_value_, a.critical_value_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["frechet", "simple"])
+def test_units_of_x_and_y_do_not_matter(method):
+    # selected bandwidths scale with x and estimates with y (paper mode)
+    sim = simulate_dgp1(n=400, n_draws=30, delta=1.0, rng=3)
+    base = R3D(method=method, quantiles=Q5, n_bootstrap=0).fit(sim.x, sim.y)
+    for cx, cy in ((1000.0, 1.0), (0.01, 1.0), (1.0, 1e-7), (1.0, 1e7)):
+        y = Distributions(sim.y.values * cy, sim.y.offsets)
+        est = R3D(method=method, quantiles=Q5, n_bootstrap=0).fit(sim.x * cx, y)
+        np.testing.assert_allclose(est.bandwidth_ / cx, base.bandwidth_, rtol=1e-8)
+        np.testing.assert_allclose(est.tau_ / cy, base.tau_, rtol=1e-8)
+
+
+def test_selection_with_too_few_units_is_explained():
+    sim = simulate_dgp1(n=200, n_draws=10, rng=0)
+    cut = np.sort(sim.x)[-2]  # two units at or above the cutoff
+    with pytest.raises(ValueError, match="at least 4 units on each side"):
+        R3D(quantiles=Q5, n_bootstrap=0, cutoff=cut).fit(sim.x, sim.y)
