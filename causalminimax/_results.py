@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from typing import Any
 
@@ -12,8 +13,13 @@ from estkit import ResultsBase, SummaryParts
 __all__ = ["CausalMinimaxResults"]
 
 
+def _natural(v: Any) -> list:
+    """Sort key putting X2 before X10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(v))]
+
+
 def _fmt(s: Any) -> str:
-    s = tuple(s)
+    s = sorted(s, key=_natural)
     return "{" + ", ".join(map(str, s)) + "}" if s else "{}"
 
 

@@ -120,9 +120,10 @@ def local_polynomial_rd(
     kernel : {"triangular", "epanechnikov", "uniform"}
     bandwidth : float, optional
         Common bandwidth on both sides; ``None`` uses the plug-in MSE-optimal bandwidth
-        (:func:`estkit.select_bandwidth` with pilot order ``p``).
+        (:func:`estkit.select_bandwidth` with pilot order ``p`` and the bias regulariser).
     cluster : array-like of shape (n,), optional
-        Cluster labels for cluster-robust standard errors.
+        Cluster labels for cluster-robust standard errors (with the ``G / (G - 1)``
+        small-sample factor).
     alpha : float, default 0.05
 
     Examples
@@ -140,7 +141,10 @@ def local_polynomial_rd(
     p = check_int(p, "p", minimum=0)
     alpha = check_alpha(alpha)
     if bandwidth is None:
-        h = float(select_bandwidth(xv, yv, cutoff, criterion="mse", s=p, p=p, kernel=kernel).h[0])
+        sel = select_bandwidth(
+            xv, yv, cutoff, criterion="mse", s=p, p=p, kernel=kernel, regularize=True
+        )
+        h = float(sel.h[0])
     else:
         h = float(bandwidth)
         if not np.isfinite(h) or h <= 0:
@@ -153,11 +157,20 @@ def local_polynomial_rd(
     score = fits["plus"].weights[:, 0] * fits["plus"].resid[:, 0]
     score = score - fits["minus"].weights[:, 0] * fits["minus"].resid[:, 0]
     n_cl = None
+    dof = 1.0
     if cluster is not None:
         codes, n_cl = cluster_codes(cluster, xv.size)
+        if n_cl < 2:
+            raise ValueError("`cluster` has a single cluster; cluster-robust errors need >= 2.")
         score = np.bincount(codes, weights=score, minlength=n_cl)
-    se = float(np.sqrt(np.sum(score**2)))
-    z = est / se if se > 0 else np.inf
+        dof = n_cl / (n_cl - 1)  # the usual small-sample factor G / (G - 1)
+    se = float(np.sqrt(dof * np.sum(score**2)))
+    if not se > 0:
+        raise ValueError(
+            "The standard error is zero: the local polynomial fits the data in the window "
+            "exactly (too few distinct units near the cutoff); widen `bandwidth`."
+        )
+    z = est / se
     crit = float(stats.norm.ppf(1 - alpha / 2))
     return ScalarRDResults(
         estimate=est,

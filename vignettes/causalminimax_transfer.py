@@ -8,7 +8,7 @@
 #
 # Environment variables: ``ESTKIT_VIGNETTE_FAST=1`` shrinks the work (for test runs);
 # ``CAUSALMINIMAX_FULL=1`` runs the full protocol (default intervention search, 10
-# simulation splits, all 45 IMPC splits; a few minutes); ``ESTKIT_VIGNETTE_OUTPUT`` sets the
+# simulation splits, all 45 IMPC splits; a few minutes); ``ESTKIT_OUTPUT`` sets the
 # figure folder (default ``./output``).
 
 # %%
@@ -40,7 +40,7 @@ from causalminimax.evaluation import max_test_mse, standardize_split
 
 FAST = os.environ.get("ESTKIT_VIGNETTE_FAST", "0") == "1"
 FULL = os.environ.get("CAUSALMINIMAX_FULL", "0") == "1" and not FAST
-OUT = Path(os.environ.get("ESTKIT_VIGNETTE_OUTPUT", "output"))
+OUT = Path(os.environ.get("ESTKIT_OUTPUT", "output"))
 OUT.mkdir(parents=True, exist_ok=True)
 
 # The protocol standardises every test environment with its own statistics, so the worst-case

@@ -109,7 +109,7 @@ def test_pooled_erm_and_whole_stable_set():
 
 def test_vignette_runs_fast(tmp_path, monkeypatch):
     monkeypatch.setenv("ESTKIT_VIGNETTE_FAST", "1")
-    monkeypatch.setenv("ESTKIT_VIGNETTE_OUTPUT", str(tmp_path))
+    monkeypatch.setenv("ESTKIT_OUTPUT", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     cwd = os.getcwd()
     try:
