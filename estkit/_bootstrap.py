@@ -96,16 +96,25 @@ def _streams(gen: np.random.Generator, n_boot: int) -> list[np.random.Generator]
 
 
 def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
-    """Integer codes ``0..G-1`` for cluster labels (any hashable dtype) and ``G``."""
-    arr = np.asarray(cluster)
+    """Integer codes ``0..G-1`` for cluster labels of any hashable type, and ``G``.
+
+    Labels are compared as they are (``1`` and ``"1"`` are different clusters); missing
+    labels (None, NaN) raise a ValueError naming ``cluster``.
+    """
+    import pandas as pd
+
+    arr = np.asarray(cluster, dtype=object) if not isinstance(cluster, np.ndarray) else cluster
     if arr.ndim != 1 or arr.shape[0] != n:
         raise ValueError(
-            f"`cluster` must be one label per unit (length {n}); got shape {arr.shape}."
+            f"`cluster` must be one label per unit (length {n}); got shape {np.shape(arr)}."
         )
-    if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError("`cluster` contains NaN labels; give every unit a cluster.")
-    _, codes = np.unique(arr, return_inverse=True)
-    return codes.astype(np.intp), int(codes.max()) + 1
+    codes, uniques = pd.factorize(pd.Series(arr, dtype=object), sort=False)
+    if np.any(codes < 0):
+        raise ValueError(
+            f"`cluster` is missing (None/NaN) for {int(np.sum(codes < 0))} unit(s); give every "
+            "unit a cluster."
+        )
+    return codes.astype(np.intp), len(uniques)
 
 
 def _draw(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.ndarray:

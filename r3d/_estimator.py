@@ -19,7 +19,6 @@ from estkit import (
     MultiplierKind,
     SummaryParts,
     TestResult,
-    check_1d,
     check_alpha,
     check_int,
     check_option,
@@ -286,13 +285,26 @@ class R3D(BaseEstimator):
         alpha = check_alpha(self.alpha)
         missing = check_option(self.missing, "missing", Missing)
         mult_kind = check_option(self.multiplier, "multiplier", MultiplierKind)
-        cutoff = float(self.cutoff)
-        if not np.isfinite(cutoff):
-            raise ValueError("`cutoff` must be a finite number.")
+        cutoff = _as_float(self.cutoff, "cutoff")
+        if multipliers is None and 0 < n_boot < 1.0 / alpha:
+            raise ValueError(
+                f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
+                f"critical value needs at least {int(np.ceil(1 / alpha))} draws (use 2000+)."
+            )
 
-        xv, Q, grid, tv, cl, n_dropped = self._prepare(
+        xv, Q, grid, tv, cl, n_dropped, Q_bw = self._prepare(
             x, y, treatment, weights, cluster, missing, is_r
         )
+        xi = None
+        if multipliers is not None:
+            xi = _check_multipliers(multipliers, xv.size, n_dropped, alpha)
+        if cl is not None and xi is None:
+            n_cl = int(pd.factorize(cl)[1].size)
+            if n_cl < 2:
+                raise ValueError(
+                    "`cluster` has a single cluster: the cluster bootstrap needs at least two "
+                    "(leave cluster=None for independent units)."
+                )
         below, above = int(np.sum(xv < cutoff)), int(np.sum(xv >= cutoff))
         if below == 0 or above == 0:
             side = "below" if below == 0 else "above"
@@ -320,15 +332,15 @@ class R3D(BaseEstimator):
             coverage_correction=bool(self.coverage_correction),
             s=s,
             compat=is_r,
+            Q_bandwidth=Q_bw,
         )
 
         draws: BootstrapDraws | None = None
         band = None
         pointwise = None
-        if multipliers is not None or n_boot > 0:
-            if multipliers is not None:
-                # shape and finiteness are checked by estkit.multiplier_process
-                draws = bootstrap_draws(core, np.asarray(multipliers, dtype=float))
+        if xi is not None or n_boot > 0:
+            if xi is not None:
+                draws = bootstrap_draws(core, xi)
             else:
                 rng = check_random_state(self.random_state)
                 draws = bootstrap_draws(
@@ -358,6 +370,10 @@ class R3D(BaseEstimator):
         self._draws = draws
         self.method_ = method
         self.kernel_ = kernel
+        self.alpha_ = alpha
+        self.p_ = p
+        self.cutoff_ = cutoff
+        self.studentized_ = bool(self.studentize) and draws is not None
         self.compat_ = compat
         self.fuzzy_ = tv is not None
         self.quantiles_ = grid
@@ -370,7 +386,8 @@ class R3D(BaseEstimator):
         self.n_units_ = int(xv.size)
         self.n_below_, self.n_above_ = below, above
         self.n_dropped_ = n_dropped
-        self.n_clusters_ = None if cl is None else int(np.unique(cl).size)
+        # clusters enter only through generated multipliers
+        self.n_clusters_ = None if cl is None or xi is not None else int(pd.factorize(cl)[1].size)
         self.n_bootstrap_ = 0 if draws is None else int(draws.tau.shape[0])
         self._x, self._Q = xv, Q
         self.pointwise_band_ = pointwise
@@ -387,6 +404,12 @@ class R3D(BaseEstimator):
     def _bandwidth_arg(self, m: int) -> Any:
         if self.bandwidth is None:
             return None
+        if isinstance(self.bandwidth, str):
+            raise TypeError(
+                f"`bandwidth` must be a number or one number per quantile; got "
+                f"{self.bandwidth!r} (bandwidths are selected automatically when "
+                "bandwidth=None)."
+            )
         h = np.asarray(self.bandwidth, dtype=float)
         if h.ndim > 1 or (h.ndim == 1 and h.size not in (1, m)):
             raise ValueError(
@@ -441,6 +464,12 @@ class R3D(BaseEstimator):
             Q = None
         n = carried.n_units
         xv = _per_unit(x, carried.running, "x", n, numeric=True)
+        if xv is not None and missing == "raise" and not np.all(np.isfinite(xv)):
+            bad_x = int(np.sum(~np.isfinite(xv)))
+            raise ValueError(
+                f"`x` is missing or non-finite for {bad_x} unit(s); remove them or pass "
+                "missing='drop' to drop them (the count is reported)."
+            )
         if xv is None:
             raise ValueError("`x` (the running variable) is required, one value per unit.")
         tv = _per_unit(treatment, carried.treatment, "treatment", n, numeric=True)
@@ -448,9 +477,19 @@ class R3D(BaseEstimator):
         bad = ~np.isfinite(xv)
         if tv is not None:
             bad |= ~np.isfinite(tv)
+        if cl is not None:
+            cl_missing = pd.isna(pd.Series(cl, dtype=object)).to_numpy()
+            if cl_missing.any() and missing == "raise":
+                raise ValueError(
+                    f"`cluster` is missing for {int(cl_missing.sum())} unit(s); give every unit a "
+                    "cluster or pass missing='drop'."
+                )
+            bad |= cl_missing
         n_dropped = int(bad.sum())
         if n_dropped:
             what = "`x`" if tv is None else "`x` or `treatment`"
+            if cl is not None:
+                what += " (or `cluster`)"
             if missing == "raise":
                 raise ValueError(
                     f"{what} is missing or non-finite for {n_dropped} unit(s); remove them or "
@@ -464,10 +503,15 @@ class R3D(BaseEstimator):
                 Q = Q[keep]
             else:
                 carried = carried.subset(keep)
+        Q_bw = None
         if Q is None:
             qmethod = "hmisc" if (is_r and carried.weights is not None) else "linear"
             Q = carried.quantiles(grid, method=qmethod)
-        return xv, Q, grid, tv, cl, n_dropped
+            if is_r and carried.weights is not None:
+                # R3D selects bandwidths on the unweighted quantiles (weights reach its
+                # selector only through `...`, where they are ignored)
+                Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
+        return xv, Q, grid, tv, cl, n_dropped, Q_bw
 
     # ------------------------------------------------------------------ inference
     def test(
@@ -495,6 +539,17 @@ class R3D(BaseEstimator):
         if self._draws is None:
             raise ValueError("No bootstrap draws: refit with n_bootstrap > 0 (or multipliers).")
         q = self.quantiles_
+        if kind == "gini":
+            if quantile_range is not None:
+                raise ValueError(
+                    "`quantile_range` does not apply to the Gini test, which compares the whole "
+                    "boundary distributions."
+                )
+            if min(self.quantile_function_plus_.min(), self.quantile_function_minus_.min()) < 0:
+                raise ValueError(
+                    "The Gini test needs non-negative outcomes (incomes, wages): a boundary "
+                    "quantile function takes negative values."
+                )
         if quantile_range is None:
             rng_ = (float(q[0]), float(q[-1]))
         else:
@@ -507,20 +562,21 @@ class R3D(BaseEstimator):
                     f"`quantile_range` ({lo:g}, {hi:g}) holds {int(inside.sum())} grid point(s); "
                     "widen it or refine `quantiles`."
                 )
-            rng_ = (lo, hi)
+            # the grid points actually tested (tolerant to rounding such as 0.1 * 3)
+            rng_ = (float(q[inside][0]), float(q[inside][-1]))
         out = run_tests(
             self._core,
             self._draws,
             [kind],
             test_ranges=None if kind == "gini" else [list(rng_)],
-            alpha=float(self.alpha),
+            alpha=self.alpha_,
         )[0]
         return TestResult(
             name=kind,
             statistic=float(out.statistic),
             critical_value=float(out.crit),
             pvalue=float(out.p_value),
-            alpha=float(self.alpha),
+            alpha=self.alpha_,
             null=_NULLS[kind],
             quantile_range=tuple(out.q_range),
             method=f"multiplier bootstrap, B={self.n_bootstrap_}",
@@ -566,14 +622,21 @@ class R3D(BaseEstimator):
         avg = pd.DataFrame(
             {"average tau": [float(np.mean(self.tau_))]}, index=[f"[{q[0]:g}, {q[-1]:g}]"]
         )
+        band_txt = "no band: n_bootstrap=0"
+        if self.band_ is not None:
+            kind_txt = "studentised uniform band" if self.studentized_ else "uniform band"
+            band_txt = f"{100 * (1 - self.alpha_):g}% {kind_txt}"
         tables: list[tuple[str | None, pd.DataFrame]] = [
-            (f"Effect at selected quantiles ({100 * (1 - self.alpha):g}% uniform band)", table),
+            (f"Effect at selected quantiles ({band_txt})", table),
             ("Average effect over the grid", avg),
         ]
         if self._draws is not None:
             rows = {}
             for kind in ("nullity", "homogeneity", "gini"):
-                t = self.test(kind)
+                try:
+                    t = self.test(kind)
+                except ValueError:  # Gini of negative outcomes is not defined
+                    continue
                 rows[kind] = [t.statistic, t.critical_value, t.pvalue]
             tables.append(
                 (
@@ -586,15 +649,18 @@ class R3D(BaseEstimator):
             ("Design", "fuzzy" if self.fuzzy_ else "sharp"),
             ("Method", self.method_),
             ("Kernel", self.kernel_),
-            ("Order p", int(self.p)),
-            ("Cutoff", float(self.cutoff)),
+            ("Order p", self.p_),
+            ("Cutoff", self.cutoff_),
             ("Quantiles", f"{q.size} in [{q[0]:g}, {q[-1]:g}]"),
             ("Units", self.n_units_),
             ("Below / above", f"{self.n_below_} / {self.n_above_}"),
             ("Bandwidth", f"{h.min():.4g}" if np.ptp(h) == 0 else f"{h.min():.4g} - {h.max():.4g}"),
             ("Bootstrap B", self.n_bootstrap_),
             ("Mode", "R3D 0.1.0 (compat)" if self.compat_ == "R" else "paper"),
-            ("Critical value", self.critical_value_),
+            (
+                "Crit. value (sup-t)" if self.studentized_ else "Critical value",
+                self.critical_value_,
+            ),
         ]
         if self.fuzzy_:
             header += [
@@ -605,7 +671,10 @@ class R3D(BaseEstimator):
             header.append(("Clusters", self.n_clusters_))
         notes = []
         if self.n_dropped_:
-            notes.append(f"{self.n_dropped_} unit(s) with missing running variable dropped.")
+            notes.append(
+                f"{self.n_dropped_} unit(s) dropped for a missing running variable, treatment or "
+                "cluster (missing='drop')."
+            )
         notes.append(
             "tau(q) is the local average quantile treatment effect at the cutoff"
             + (" (divided by the first-stage jump)." if self.fuzzy_ else ".")
@@ -627,7 +696,7 @@ class R3D(BaseEstimator):
         kwargs.setdefault("xlabel", "quantile level q")
         kwargs.setdefault("ylabel", "treatment effect tau(q)")
         kwargs.setdefault("label", "tau(q)")
-        kwargs.setdefault("band_label", f"{100 * (1 - self.alpha):g}% uniform band")
+        kwargs.setdefault("band_label", f"{100 * (1 - self.alpha_):g}% uniform band")
         return plot_band(self.quantiles_, self.tau_, lo, hi, ax=ax, **kwargs)
 
     def plot_rd(
@@ -645,7 +714,7 @@ class R3D(BaseEstimator):
         check_is_fitted(self, "tau_")
         n_bins = check_int(n_bins, "n_bins", minimum=1)
         ax = get_axes(ax, figsize=(7.0, 4.5))
-        x, Q, q, c = self._x, self._Q, self.quantiles_, float(self.cutoff)
+        x, Q, q, c = self._x, self._Q, self.quantiles_, self.cutoff_
         for k, level in enumerate(quantiles):
             j = int(np.argmin(np.abs(q - level)))
             col = f"C{k}"
@@ -658,7 +727,7 @@ class R3D(BaseEstimator):
                 mx = np.bincount(b, xs, n_bins)[ok] / cnt[ok]
                 my = np.bincount(b, ys, n_bins)[ok] / cnt[ok]
                 ax.plot(mx, my, "o", ms=3.5, color=col, alpha=0.8)
-                deg = min(int(self.p), max(xs.size - 1, 0))
+                deg = min(self.p_, max(xs.size - 1, 0))
                 coef = np.polynomial.polynomial.polyfit(xs - c, ys, deg)
                 grid = np.linspace(xs.min(), xs.max(), 100)
                 ax.plot(grid, np.polynomial.polynomial.polyval(grid - c, coef), color=col, lw=1.5)
@@ -676,11 +745,56 @@ class R3D(BaseEstimator):
         return ax
 
 
+def _as_float(value: Any, name: str) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a number; got {value!r}.") from None
+    if not np.isfinite(out):
+        raise ValueError(f"`{name}` must be a finite number; got {value!r}.")
+    return out
+
+
+def _check_multipliers(multipliers: Any, n: int, n_dropped: int, alpha: float) -> np.ndarray:
+    """Caller-supplied multipliers: a numeric (n_units, B) array, enough draws for alpha."""
+    xi = np.asarray(multipliers)
+    if xi.dtype == bool or xi.dtype.kind not in "iuf":
+        raise TypeError(
+            "`multipliers` must be a numeric (n_units, B) array of mean-zero, unit-variance "
+            f"draws; got dtype {xi.dtype}."
+        )
+    if xi.ndim != 2 or xi.shape[0] != n:
+        extra = f" ({n_dropped} unit(s) were dropped as missing)" if n_dropped else ""
+        raise ValueError(
+            f"`multipliers` must have shape (n_units, B) = ({n}, B) with one row per unit "
+            f"used{extra}; got shape {xi.shape}."
+        )
+    if xi.shape[1] < 1.0 / alpha:
+        raise ValueError(
+            f"`multipliers` has {xi.shape[1]} draws; at least {int(np.ceil(1 / alpha))} are "
+            f"needed for alpha = {alpha:g}."
+        )
+    xi = xi.astype(float)
+    if not np.all(np.isfinite(xi)):
+        raise ValueError("`multipliers` contains non-finite values.")
+    return xi
+
+
 def _per_unit(given: Any, carried: Any, name: str, n: int, *, numeric: bool) -> np.ndarray | None:
     if given is None:
         return carried
     if numeric:
-        arr = check_1d(given, name, allow_nan=True)
+        arr = np.asarray(given)
+        if arr.dtype.kind not in "biuf":
+            try:
+                arr = arr.astype(float)
+            except (TypeError, ValueError):
+                raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+        arr = arr.astype(float)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(f"`{name}` must be one-dimensional; got shape {arr.shape}.")
     else:
         arr = np.asarray(given)
         if arr.ndim != 1:

@@ -108,12 +108,9 @@ def _weighted_linear(
     total = cum[np.arange(n), sizes - 1]
     last = sw[np.arange(n), sizes - 1]
     denom = total - last
-    if np.any(denom <= 0):
-        bad = int(np.flatnonzero(denom <= 0)[0])
-        raise ValueError(
-            "`weights`: a unit has all its positive weight on a single observation "
-            f"(unit position {bad}); its weighted quantile function is undefined."
-        )
+    # a unit with a single (positive-weight) observation has a constant quantile function
+    single = denom <= 0
+    denom = np.where(single, 1.0, denom)
     pos = (cum - sw) / denom[:, None]
     col = np.arange(width)
     pos = np.where(col[None, :] < sizes[:, None], pos, np.inf)
@@ -135,7 +132,9 @@ def _weighted_linear(
     gap = p_hi - p_lo
     frac = np.where(gap > 0, (q[None, :] - p_lo) / np.where(gap > 0, gap, 1.0), 0.0)
     frac = np.clip(frac, 0.0, 1.0)
-    return np.where(frac == 0, a, a + frac * (b - a))
+    out = np.where(frac == 0, a, a + frac * (b - a))
+    out[single] = sv[single, :1]
+    return out
 
 
 def _hmisc(sv: np.ndarray, sw: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ def test_summary_and_plots(fitted):
 
 
 def test_sklearn_contract(sharp):
-    est = R3D(method="simple", p=1, kernel="uniform", n_bootstrap=10)
+    est = R3D(method="simple", p=1, kernel="uniform", n_bootstrap=20)
     params = est.get_params()
     assert params["method"] == "simple" and params["kernel"] == "uniform"
     c = clone(est)
@@ -126,7 +126,10 @@ def test_missing_running_variable(sharp):
         R3D(quantiles=Q5, n_bootstrap=0).fit(x, sharp.y)
     est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
     assert est.n_dropped_ == 2 and est.n_units_ == 298
-    assert "2 unit(s) with missing running variable dropped" in str(est.summary())
+    assert "2 unit(s) dropped for a missing running variable" in str(est.summary())
+    x[5] = np.inf  # non-finite values are dropped too
+    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
+    assert est.n_dropped_ == 3
 
 
 @pytest.mark.parametrize(
@@ -146,7 +149,7 @@ def test_missing_running_variable(sharp):
 )
 def test_bad_input(sharp, kwargs, fit_kwargs, match):
     fk = {"x": sharp.x, "y": sharp.y, **fit_kwargs}
-    params = {"quantiles": Q5, "n_bootstrap": 10, **kwargs}
+    params = {"quantiles": Q5, "n_bootstrap": 20, **kwargs}
     with pytest.raises(ValueError, match=match):
         R3D(**params).fit(**fk)
 
@@ -157,7 +160,7 @@ def test_bad_outcomes():
         R3D().fit(x, [[1.0], [2.0], [], [3.0]])
     with pytest.raises(ValueError, match="non-finite outcomes"):
         R3D().fit(x, [[1.0], [2.0], [np.inf], [3.0]])
-    with pytest.raises(ValueError, match="`x` contains"):
+    with pytest.raises(ValueError, match="`x` is missing or non-finite"):
         R3D().fit(np.array([np.inf, 0.1, 0.2, 0.3]), [[1.0], [2.0], [3.0], [3.0]])
 
 
@@ -212,3 +215,67 @@ def test_selection_with_too_few_units_is_explained():
     cut = np.sort(sim.x)[-2]  # two units at or above the cutoff
     with pytest.raises(ValueError, match="at least 4 units on each side"):
         R3D(quantiles=Q5, n_bootstrap=0, cutoff=cut).fit(sim.x, sim.y)
+
+
+def test_review_regressions(sharp):
+    x, y = sharp.x, sharp.y
+    fit = R3D(quantiles=Q5, n_bootstrap=100, random_state=0).fit
+    # clusters: NaN labels named, single cluster refused, mixed types kept distinct
+    cl = np.arange(300) % 10
+    bad = cl.astype(object)
+    bad[4] = None
+    with pytest.raises(ValueError, match="`cluster` is missing for 1 unit"):
+        fit(x, y, cluster=bad)
+    assert R3D(quantiles=Q5, n_bootstrap=100, missing="drop").fit(x, y, cluster=bad).n_dropped_ == 1
+    with pytest.raises(ValueError, match="single cluster"):
+        fit(x, y, cluster=np.zeros(300))
+    mixed = np.array([1, "1"] * 150, dtype=object)
+    assert fit(x, y, cluster=mixed).n_clusters_ == 2
+    # multipliers: numeric 2-D with enough draws; clusters not claimed when multipliers given
+    with pytest.raises(TypeError, match="numeric"):
+        fit(x, y, multipliers=np.ones((300, 50), dtype=bool))
+    with pytest.raises(ValueError, match=r"shape \(n_units, B\)"):
+        fit(x, y, multipliers=np.ones(300))
+    with pytest.raises(ValueError, match="at least 20"):
+        fit(x, y, multipliers=np.ones((300, 5)))
+    xi = np.random.default_rng(1).standard_normal((300, 40))
+    assert fit(x, y, cluster=cl, multipliers=xi).n_clusters_ is None
+    with pytest.raises(ValueError, match="`n_bootstrap` = 5 is too small"):
+        R3D(quantiles=Q5, n_bootstrap=5).fit(x, y)
+    # numeric settings named
+    with pytest.raises(TypeError, match="`cutoff` must be a number"):
+        R3D(quantiles=Q5, cutoff="a").fit(x, y)
+    with pytest.raises(TypeError, match="`bandwidth` must be a number"):
+        R3D(quantiles=Q5, bandwidth="mserd").fit(x, y)
+    # the fitted alpha is used after set_params
+    est = fit(x, y)
+    cv = est.test("nullity").critical_value
+    est.set_params(alpha=0.10)
+    assert est.test("nullity").critical_value == cv
+    assert "95% uniform band" in str(est.summary())
+    # Gini: no range, no negative outcomes
+    with pytest.raises(ValueError, match="does not apply"):
+        est.test("gini", quantile_range=(0.2, 0.5))
+    neg = Distributions(y.values - 100.0, y.offsets)
+    est_neg = R3D(quantiles=Q5, n_bootstrap=100, random_state=0).fit(x, neg)
+    with pytest.raises(ValueError, match="non-negative outcomes"):
+        est_neg.test("gini")
+    assert "gini" not in str(est_neg.summary()).split("Tests over the whole grid")[1]
+
+
+def test_test_range_snaps_to_grid_points(sharp):
+    grid = [0.1, 0.2, 0.1 * 3, 0.4]  # 0.1 * 3 = 0.30000000000000004
+    est = R3D(quantiles=grid, n_bootstrap=100, random_state=0).fit(sharp.x, sharp.y)
+    t = est.test("homogeneity", quantile_range=(0.1, 0.3))
+    assert t.quantile_range == (0.1, 0.1 * 3)
+    full = est.test("homogeneity", quantile_range=(0.1, 0.3000001))
+    assert t.statistic == full.statistic
+
+
+def test_compat_weights_select_bandwidth_on_unweighted_quantiles(sharp):
+    w = [np.random.default_rng(i).uniform(0.5, 2.0, 40) for i in range(300)]
+    samples = [sharp.y.values[a:b] for a, b in pairwise(sharp.y.offsets)]
+    kw = dict(quantiles=Q5, n_bootstrap=0, compat="R", method="simple")
+    weighted = R3D(**kw).fit(sharp.x, samples, weights=w)
+    plain = R3D(**kw).fit(sharp.x, samples)
+    np.testing.assert_allclose(weighted.bandwidth_, plain.bandwidth_)
