@@ -85,7 +85,11 @@ class R3D(BaseEstimator):
     bandwidth_treatment : float, optional
         First-stage bandwidth for fuzzy designs; ``None`` selects it.
     pilot_order : int, default 1
-        Order ``s`` of the pilot fits in the bandwidth selector.
+        Order ``s`` of the pilot fits in the bandwidth selector: the selected bandwidth is
+        MSE-optimal for an order-``s`` fit and is used with the order-``p`` fit, so
+        ``pilot_order < p`` (the default 1 < 2) leaves the smoothing bias negligible
+        relative to the band, as in the paper; ``pilot_order >= p`` gives MSE-optimal but
+        biased estimates.
     coverage_correction : bool, default False
         Shrink selected bandwidths by the Calonico-Cattaneo-Farrell coverage-error
         rule-of-thumb factor.
@@ -620,7 +624,7 @@ class R3D(BaseEstimator):
             cols["upper"] = eff["upper"].to_numpy()
         table = pd.DataFrame(cols, index=[f"q={v:g}" for v in eff.index])
         avg = pd.DataFrame(
-            {"average tau": [float(np.mean(self.tau_))]}, index=[f"[{q[0]:g}, {q[-1]:g}]"]
+            {"mean of tau(q)": [float(np.mean(self.tau_))]}, index=[f"{q.size} grid points"]
         )
         band_txt = "no band: n_bootstrap=0"
         if self.band_ is not None:
@@ -628,7 +632,7 @@ class R3D(BaseEstimator):
             band_txt = f"{100 * (1 - self.alpha_):g}% {kind_txt}"
         tables: list[tuple[str | None, pd.DataFrame]] = [
             (f"Effect at selected quantiles ({band_txt})", table),
-            ("Average effect over the grid", avg),
+            ("Average effect over the grid points", avg),
         ]
         if self._draws is not None:
             rows = {}
