@@ -391,7 +391,7 @@ def _findings(targets: list[pd.DataFrame]) -> str:
         "variance changes with x in both designs); at fixed bandwidths the ratio is "
         "0.975-0.995 (last section). Small samples under-cover (n = 200: about 0.92-0.93 "
         "in the default mode, 0.89-0.90 for the R package), and the homogeneity test sits "
-        "at the upper edge of its size window (0.058-0.063). At n = 1000 (500 "
+        "at the upper edge of its size window (0.056-0.061). At n = 1000 (500 "
         "replications) the DGP 1 bands over-cover (0.96-0.98)."
     )
     t2 = targets[2]
