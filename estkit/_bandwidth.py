@@ -466,6 +466,9 @@ def select_bandwidth(
     if imse:
         A = np.sum(((Bp - Bm) ** 2 + reg) * wq)
         Vs = np.sum((Vp + Vm) / f * wq) if compat else np.sum((Vp + Vm) * wq)
+        if not compat:  # IMSE: only the integrated variance must be non-degenerate
+            V_int = np.sum((Vp + Vm) * wq)
+            degenerate = np.full(m, V_int <= 1e-10 * np.sum(scale * wq))
         hh = _final_h(Vs, A, s, n) if A > tol_a and not degenerate.any() else np.nan
         h = np.full(m, hh)
     else:
