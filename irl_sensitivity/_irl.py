@@ -111,8 +111,8 @@ class IRLResults(ResultsBase):
         policy: np.ndarray,
         mdp: TabularMDP,
         reference: np.ndarray | None,
-        distance: float,
-        interval: tuple[float, float],
+        distance: float | None,
+        interval: tuple[float, float] | None,
         alpha: float,
         n_boot: int,
         boot_distances: np.ndarray,
@@ -138,7 +138,7 @@ class IRLResults(ResultsBase):
     @property
     def distance_table(self) -> pd.DataFrame:
         """STARC distance to the reference with its bootstrap interval (one row)."""
-        lo, hi = self.interval
+        lo, hi = (None, None) if self.interval is None else self.interval
         return pd.DataFrame(
             {
                 "estimate": [self.distance],
@@ -243,7 +243,7 @@ class _TabularIRL(BaseEstimator):
 
         self.policy_, self.reward_ = estimate(np.arange(len(trajs)))
         self.n_trajectories_ = len(trajs)
-        dist, lo_hi, boots = np.nan, (np.nan, np.nan), np.empty(0)
+        dist, lo_hi, boots = None, None, np.empty(0)
         if ref is not None:
             dist = starc_distance(mdp, ref, self.reward_, scale=self.scale)
             if n_boot:
@@ -258,7 +258,7 @@ class _TabularIRL(BaseEstimator):
                 )
                 lo, hi = percentile_interval(dist, boots, alpha)
                 lo_hi = (float(lo), float(hi))
-        self.distance_ = float(dist)
+        self.distance_ = None if dist is None else float(dist)
         self.distance_interval_ = lo_hi
         self.results_ = IRLResults(
             model=self._model_name,
@@ -270,7 +270,7 @@ class _TabularIRL(BaseEstimator):
             policy=self.policy_,
             mdp=mdp,
             reference=ref,
-            distance=float(dist),
+            distance=self.distance_,
             interval=lo_hi,
             alpha=alpha,
             n_boot=n_boot,
@@ -309,8 +309,10 @@ class BoltzmannIRL(_TabularIRL):
     policy_ : ndarray (S, A)
     reward_ : ndarray (S, A, S)
     distance_ : float
-        STARC distance to ``reference`` (NaN without one).
-    distance_interval_ : tuple of float
+        STARC distance to ``reference`` (None without one).
+    distance_interval_ : tuple of float or None
+        Bootstrap percentile interval of the distance (None without ``reference`` or with
+        ``n_boot=0``).
     results_ : IRLResults
 
     Examples

@@ -58,7 +58,7 @@ def test_mce_irl_plot(data):
     ax = est.results_.plot()
     assert ax.get_xlabel() == "standardised reference reward"
     plain = MaxCausalEntropyIRL().fit(mdp, trajs)
-    assert np.isnan(plain.distance_)
+    assert plain.distance_ is None and plain.distance_interval_ is None
     assert "Distance" not in str(plain.summary())
 
 
