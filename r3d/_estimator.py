@@ -46,6 +46,16 @@ Missing = Literal["raise", "drop"]
 
 DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
 
+
+class _DefaultKernel(str):
+    """The kernel left at its default: ``"triangular"``, or R3D's Epanechnikov default
+    under ``compat="R"``. Equal to the string ``"triangular"`` in every other respect."""
+
+    __slots__ = ()
+
+
+DEFAULT_KERNEL = _DefaultKernel("triangular")
+
 _NULLS = {
     "nullity": "tau(q) = 0 for every q in the range",
     "homogeneity": "tau(q) is constant over the range",
@@ -71,9 +81,10 @@ class R3D(BaseEstimator):
         bandwidths; boundary curves made monotone by rearrangement).
     p : int, default 2
         Order of the local polynomial.
-    kernel : {"triangular", "epanechnikov", "uniform"}, optional
-        Kernel; ``None`` means triangular (the paper's choice), or Epanechnikov (the R
-        package's default) when ``compat="R"``.
+    kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
+        Kernel. The default is triangular (the paper's choice); left at its default under
+        ``compat="R"`` it means the R package's own default, Epanechnikov (an explicitly
+        passed ``kernel="triangular"`` is kept). ``kernel_`` holds the kernel used.
     quantiles : array-like, optional
         Quantile levels in (0, 1); ``None`` is 0.01, 0.02, ..., 0.99. Ignored for a
         :class:`~r3d.QuantileFunctions` input, which carries its own grid.
@@ -204,7 +215,7 @@ class R3D(BaseEstimator):
         self,
         method: Method = "frechet",
         p: int = 2,
-        kernel: str | None = None,
+        kernel: str = DEFAULT_KERNEL,
         quantiles: Any = None,
         cutoff: float = 0.0,
         bandwidth: Any = None,
@@ -280,7 +291,7 @@ class R3D(BaseEstimator):
         compat = None if self.compat is None else check_option(self.compat, "compat", Compat)
         is_r = compat == "R"
         kernel = self.kernel
-        if kernel is None:
+        if kernel is None or isinstance(kernel, _DefaultKernel):
             kernel = "epanechnikov" if is_r else "triangular"
         kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
         p = check_int(self.p, "p", minimum=0)

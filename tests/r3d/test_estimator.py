@@ -279,3 +279,13 @@ def test_compat_weights_select_bandwidth_on_unweighted_quantiles(sharp):
     weighted = R3D(**kw).fit(sharp.x, samples, weights=w)
     plain = R3D(**kw).fit(sharp.x, samples)
     np.testing.assert_allclose(weighted.bandwidth_, plain.bandwidth_)
+
+
+def test_default_kernel_follows_the_mode(sharp):
+    assert R3D().get_params()["kernel"] == "triangular"
+    kw = dict(quantiles=Q5, n_bootstrap=0)
+    assert R3D(**kw).fit(sharp.x, sharp.y).kernel_ == "triangular"
+    assert R3D(compat="R", **kw).fit(sharp.x, sharp.y).kernel_ == "epanechnikov"
+    assert clone(R3D(compat="R", **kw)).fit(sharp.x, sharp.y).kernel_ == "epanechnikov"
+    explicit = R3D(compat="R", kernel="triangular", **kw).fit(sharp.x, sharp.y)
+    assert explicit.kernel_ == "triangular"
