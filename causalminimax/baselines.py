@@ -140,6 +140,7 @@ class StableSetRegressor(RegressorMixin, BaseEstimator):
         if missing:
             raise ValueError(f"`X` lacks the graph variables {missing}.")
         yv = check_1d(y, "y")
+        check_consistent_length(X=X, y=yv)
         _env(environment, len(yv))
         subset = g.stable if self.subset is None else tuple(self.subset)
         bad = [s for s in subset if s not in g.stable]

@@ -48,6 +48,21 @@ __all__ = [
 ]
 
 Canonicalization = Literal["val", "minimal", "epic", "dard"]
+
+
+def check_scale(scale: Any) -> float:
+    """The STARC ``scale``: finite and positive (0.5 gives [0, 1], 1.0 gives [0, 2])."""
+    try:
+        ok = bool(np.isfinite(scale) and scale > 0)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"`scale` must be > 0 (0.5 gives [0, 1], 1.0 gives [0, 2]); got {scale!r}."
+        )
+    return float(scale)
+
+
 DEFAULT_SCALE = 0.5
 _ZERO_REL = 1e-10
 
@@ -212,10 +227,7 @@ def starc_distance(
     >>> round(starc_distance(mdp, R, -R), 12), round(starc_distance(mdp, R, 3 * R), 12)
     (1.0, 0.0)
     """
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(
-            f"`scale` must be > 0 (0.5 gives [0, 1], 1.0 gives [0, 2]); got {scale!r}."
-        )
+    check_scale(scale)
     w = _check_weights(mdp, weights)
     s1 = standardize(mdp, r1, canonicalization, norm, weights=w, policy=policy)
     s2 = standardize(mdp, r2, canonicalization, norm, weights=w, policy=policy)

@@ -29,13 +29,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from estkit import check_random_state
+from estkit import check_int, check_option, check_random_state
 from estkit._random import RandomStateLike
 from irl_sensitivity._canonical import (
     DEFAULT_SCALE,
     Canonicalization,
     _check_weights,
     canonicalize,
+    check_scale,
     standardize,
     starc_distance,
     weighted_norm,
@@ -194,6 +195,7 @@ class _WorstCase:
     """Cache of everything in the worst case that does not depend on the true reward."""
 
     def __init__(self, mdp, true_model, assumed_model, canonicalization, scale, weights):
+        check_scale(scale)
         self.mdp, self.g, self.f = mdp, true_model, assumed_model
         self.canon, self.scale = canonicalization, float(scale)
         self.w = _check_weights(mdp, weights)
@@ -407,6 +409,10 @@ def max_error(
     _check_models(true_model, assumed_model)
     if kind not in ("worst_case", "representative"):
         raise ValueError(f"`kind` must be 'worst_case' or 'representative'; got {kind!r}.")
+    check_option(canonicalization, "canonicalization", Canonicalization)
+    check_scale(scale)
+    check_int(n_starts, "n_starts", minimum=1)
+    check_int(maxiter, "maxiter", minimum=1)
     gen = check_random_state(random_state, "random_state")
     s, a = mdp.n_states, mdp.n_actions
     if kind == "worst_case" and not isinstance(assumed_model, OptimalModel):
@@ -434,11 +440,16 @@ def max_error(
                 mdp, r, true_model, assumed_model, canonicalization=canonicalization, scale=scale
             )
 
+    n_in_image = 0
+
     def safe(x: np.ndarray) -> float:
+        nonlocal n_in_image
         try:
-            return obj(x.reshape(s, a))
-        except ValueError:  # outside the image (e.g. exact ties under the optimal model)
+            val = obj(x.reshape(s, a))
+        except ImageError:  # outside the assumed model's image (e.g. exact optimal ties)
             return 0.0
+        n_in_image += 1
+        return val
 
     gamma_f = assumed_model.environment(mdp).gamma
     starts = []
@@ -459,4 +470,10 @@ def max_error(
         for val, x in ((-float(res.fun), res.x), (safe(x0.ravel()), x0.ravel())):
             if val > best:
                 best, best_r = val, x.reshape(s, a)
+    if n_in_image == 0:
+        raise ImageError(
+            "max_error: the true model's policies are outside the assumed model's image at "
+            "every start, so the assumed model cannot represent the data (see "
+            "image_condition)."
+        )
     return (float(best), best_r) if return_reward else float(best)

@@ -8,7 +8,7 @@ model leaves as ``None``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -28,10 +28,14 @@ __all__ = ["BehaviouralModel", "BoltzmannModel", "MCEModel", "OptimalModel"]
 
 @dataclass(frozen=True)
 class BehaviouralModel:
-    """Base class: a map from rewards to policies in an environment ``(tau, gamma)``."""
+    """Base class: a map from rewards to policies in an environment ``(tau, gamma)``.
 
-    gamma: float | None = None
-    transition: Any = None
+    ``gamma`` and ``transition`` are keyword-only, so that a model's first positional
+    argument is its own parameter (``BoltzmannModel(2.0)`` is ``beta=2.0``).
+    """
+
+    gamma: float | None = field(default=None, kw_only=True)
+    transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
 
     name = "model"
 
@@ -101,8 +105,8 @@ class BoltzmannModel(BehaviouralModel):
     """
 
     beta: float = 1.0
-    gamma: float | None = None
-    transition: Any = None
+    gamma: float | None = field(default=None, kw_only=True)
+    transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
 
     name = "Boltzmann"
 
@@ -134,8 +138,8 @@ class MCEModel(BehaviouralModel):
     """
 
     alpha: float = 1.0
-    gamma: float | None = None
-    transition: Any = None
+    gamma: float | None = field(default=None, kw_only=True)
+    transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
 
     name = "MCE"
 
@@ -167,8 +171,8 @@ class OptimalModel(BehaviouralModel):
     """
 
     tol: float = 1e-8
-    gamma: float | None = None
-    transition: Any = None
+    gamma: float | None = field(default=None, kw_only=True)
+    transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
 
     name = "Optimal"
 

@@ -239,3 +239,32 @@ def test_model_arguments_checked():
         BoltzmannModel(beta=-1.0).policy(mdp, np.zeros(3))
     with pytest.raises(ValueError, match="Unknown parameter"):
         BoltzmannModel().with_params(alpha=1.0)
+
+
+def test_review_regressions_models_and_errors():
+    import pytest as _pytest
+
+    from irl_sensitivity import (
+        BoltzmannModel,
+        ImageError,
+        MCEModel,
+        OptimalModel,
+        max_error,
+        random_mdp,
+        worst_case_error,
+    )
+
+    # a model's first positional argument is its own parameter
+    assert BoltzmannModel(5.0).beta == 5.0 and BoltzmannModel(5.0).gamma is None
+    assert MCEModel(0.5).alpha == 0.5
+    mdp = random_mdp(3, 2, rng=0)
+    R = np.random.default_rng(0).normal(size=(3, 2))
+    # optimal policies are not in the Boltzmann image: an error, not "0 error"
+    with _pytest.raises(ImageError):
+        max_error(mdp, OptimalModel(), BoltzmannModel(), random_state=0, n_starts=1)
+    with _pytest.raises(ValueError, match="`scale` must be > 0"):
+        worst_case_error(mdp, R, BoltzmannModel(), BoltzmannModel(gamma=0.5), scale=-1)
+    with _pytest.raises(ValueError, match="`canonicalization` must be one of"):
+        max_error(mdp, BoltzmannModel(), BoltzmannModel(), canonicalization="bogus")
+    with _pytest.raises(ValueError, match="`n_starts` must be >= 1"):
+        max_error(mdp, BoltzmannModel(), BoltzmannModel(), n_starts=0)
