@@ -271,15 +271,15 @@ class Distributions:
         flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
             sizes.sum()
         )
-        pick = lambda a: None if a is None else a[idx]  # noqa: E731
+        per_unit = [
+            None if v is None else v[idx] for v in (self.running, self.treatment, self.cluster)
+        ]
         return Distributions(
             self.values[flat],
             np.concatenate([[0], np.cumsum(sizes)]),
             None if self.weights is None else self.weights[flat],
             self.unit_ids[idx],
-            pick(self.running),
-            pick(self.treatment),
-            pick(self.cluster),
+            *per_unit,
         )
 
     def quantiles(self, q: Any, method: QuantileMethod = "linear") -> np.ndarray:

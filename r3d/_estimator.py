@@ -25,7 +25,6 @@ from estkit import (
     check_random_state,
     make_summary,
 )
-from estkit import uniform_band as studentized_band
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimate import estimate_r3d
@@ -367,15 +366,8 @@ class R3D(BaseEstimator):
                     progress=self.progress,
                     n_jobs=self.n_jobs,
                 )
-            if self.studentize:
-                rule = "ceil" if is_r else "inverse_cdf"
-                lo, hi, cv, _ = studentized_band(
-                    core.tau, draws.tau, alpha, studentize=True, rule=rule
-                )
-                band = (lo, hi, cv)
-            else:
-                ub = uniform_band(core, draws, alpha)
-                band = (ub.lower, ub.upper, ub.crit)
+            ub = uniform_band(core, draws, alpha, studentize=bool(self.studentize))
+            band = (ub.lower, ub.upper, ub.crit)
             pw_lo, pw_hi, _ = pointwise_band(core, draws, alpha)
             pointwise = pd.DataFrame(
                 {"lower": pw_lo, "upper": pw_hi}, index=pd.Index(grid, name="quantile")

@@ -31,7 +31,9 @@ from estkit import (
     bootstrap_pvalue,
     multiplier_process,
     order_statistic_critical_value,
+    sup_statistics,
 )
+from estkit import uniform_band as shared_uniform_band
 from r3d._estimate import R3DCore
 
 __all__ = [
@@ -198,21 +200,27 @@ def _band_rule(compat: bool) -> str:
 
 
 def uniform_band(
-    core: R3DCore, draws: BootstrapDraws, alpha: float = 0.05, *, compat: bool | None = None
+    core: R3DCore,
+    draws: BootstrapDraws,
+    alpha: float = 0.05,
+    *,
+    compat: bool | None = None,
+    studentize: bool = False,
 ) -> UniformBand:
-    """Constant-width uniform band ``tau +/- c`` with ``c`` a quantile of ``max_q |G_b|``.
+    """Uniform band ``tau +/- c s(q)`` from the bootstrap sup-statistics of ``G_b``.
 
-    ``compat=True`` (default: ``core.compat``) uses R3D's rule ``c =`` the
-    ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at ``B``; R returns NA there); the
-    default uses the ``(1 - alpha)`` empirical quantile (``ceil((1 - alpha) B)``-th order
-    statistic).
+    ``s(q) = 1`` (constant width, the paper's and R3D's band) or, with ``studentize=True``,
+    the bootstrap standard deviation at ``q``. ``compat=True`` (default: ``core.compat``)
+    uses R3D's rule ``c =`` the ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at
+    ``B``; R returns NA there); the default uses the ``(1 - alpha)`` empirical quantile
+    (``ceil((1 - alpha) B)``-th order statistic). Computed by :func:`estkit.uniform_band`.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
     cm = core.compat if compat is None else bool(compat)
-    sup = np.max(np.abs(draws.tau), axis=1)
-    c = order_statistic_critical_value(sup, alpha, _band_rule(cm))
-    return UniformBand(lower=core.tau - c, upper=core.tau + c, crit=c, sup_stats=sup, alpha=alpha)
+    lo, hi, c, scale = shared_uniform_band(
+        core.tau, draws.tau, alpha, studentize=studentize, rule=_band_rule(cm)
+    )
+    sup = sup_statistics(draws.tau, scale=scale)
+    return UniformBand(lower=lo, upper=hi, crit=c, sup_stats=sup, alpha=alpha)
 
 
 def pointwise_band(
