@@ -37,22 +37,31 @@ from estkit._parallel import parallel_map
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._rd import ScalarRDResults, local_polynomial_rd
 from estkit._validation import (
+    align_by_label,
     check_1d,
     check_2d,
     check_alpha,
+    check_bool,
     check_consistent_length,
     check_finite,
     check_int,
     check_option,
     check_positive,
+    negligible_variation,
 )
-from estkit.exceptions import EstimationError, EstkitWarning, NotFittedError
+from estkit.exceptions import (
+    DegenerateDataWarning,
+    EstimationError,
+    EstkitWarning,
+    NotFittedError,
+)
 from estkit.results import ResultsBase, SummaryParts, TestResult, make_summary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BandwidthSelection",
+    "DegenerateDataWarning",
     "EstimationError",
     "EstkitWarning",
     "Kernel",
@@ -66,11 +75,13 @@ __all__ = [
     "ScalarRDResults",
     "SummaryParts",
     "TestResult",
+    "align_by_label",
     "bootstrap_indices",
     "bootstrap_pvalue",
     "check_1d",
     "check_2d",
     "check_alpha",
+    "check_bool",
     "check_consistent_length",
     "check_finite",
     "check_int",
@@ -88,6 +99,7 @@ __all__ = [
     "locpoly_boundary",
     "make_summary",
     "multiplier_process",
+    "negligible_variation",
     "order_statistic_critical_value",
     "pairs_bootstrap",
     "parallel_map",

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any, get_args
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
+    "align_by_label",
     "check_1d",
     "check_2d",
     "check_alpha",
+    "check_bool",
     "check_consistent_length",
     "check_finite",
     "check_int",
     "check_option",
     "check_positive",
     "literal_values",
+    "negligible_variation",
 ]
 
 
@@ -171,3 +176,129 @@ def check_positive(value: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"`{name}` must be finite and strictly positive; got {value!r}.")
     return arr
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Check a boolean option: only ``True``/``False`` (or numpy bools) are accepted.
+
+    Strings such as ``"no"`` or ``"False"`` and integers are refused instead of being read by
+    their truth value.
+
+    Examples
+    --------
+    >>> check_bool(True, "studentize")
+    True
+    >>> check_bool("no", "studentize")
+    Traceback (most recent call last):
+    ...
+    TypeError: `studentize` must be True or False; got 'no'.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"`{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def align_by_label(
+    inputs: Mapping[str, Any],
+) -> tuple[dict[str, Any], pd.Index | None]:
+    """Pair the rows of several inputs: pandas objects by label, numpy arrays by position.
+
+    The first pandas object (Series or DataFrame, in the mapping's order) sets the order. Every
+    other pandas object is reordered to its labels when it carries the same set of labels, and
+    refused with a ValueError naming both arguments otherwise. Non-pandas inputs (numpy
+    arrays, lists, ``None``) are returned unchanged: they are paired by position.
+
+    Parameters
+    ----------
+    inputs : mapping of str to object
+        Argument name -> value, in the order of the public signature.
+
+    Returns
+    -------
+    aligned : dict
+        The same keys; pandas values reordered to the reference labels.
+    index : pandas.Index or None
+        The reference labels, or None when no input is a pandas object.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = pd.Series([0.1, -0.2, 0.3], index=["a", "b", "c"])
+    >>> d = pd.Series([1, 0, 1], index=["c", "b", "a"])
+    >>> out, index = align_by_label({"x": x, "treatment": d})
+    >>> out["treatment"].tolist(), list(index)
+    ([1, 0, 1], ['a', 'b', 'c'])
+    >>> align_by_label({"x": x, "treatment": d.set_axis(["a", "b", "z"])})
+    Traceback (most recent call last):
+    ...
+    ValueError: `treatment` and `x` are pandas objects with different index labels ...
+    """
+    aligned = dict(inputs)
+    ref_name: str | None = None
+    ref: pd.Index | None = None
+    for name, value in inputs.items():
+        if not isinstance(value, pd.Series | pd.DataFrame):
+            continue
+        if ref is None:
+            ref_name, ref = name, value.index
+            continue
+        idx = value.index
+        if idx.equals(ref):
+            continue
+        same_set = (
+            len(idx) == len(ref) and idx.is_unique and ref.is_unique and bool(idx.isin(ref).all())
+        )
+        if not same_set:
+            if len(idx) != len(ref):
+                why = f"{len(idx)} labels against {len(ref)}"
+            elif not (idx.is_unique and ref.is_unique):
+                why = "duplicate labels make the pairing ambiguous"
+            else:
+                missing = int((~idx.isin(ref)).sum())
+                why = f"{missing} label(s) of `{name}` are not in `{ref_name}`"
+            raise ValueError(
+                f"`{name}` and `{ref_name}` are pandas objects with different index labels "
+                f"({why}). Select matching rows (e.g. `{name}.loc[{ref_name}.index]`) or pass "
+                "numpy arrays to pair rows by position."
+            )
+        aligned[name] = value.loc[ref]
+    return aligned, ref
+
+
+def negligible_variation(
+    values: Any, *, axis: int | None = 0, rtol: float = 64 * np.finfo(float).eps
+) -> Any:
+    """Flag slices whose spread is rounding residue relative to their own magnitude.
+
+    A slice (a column with the default ``axis=0``) is degenerate when
+    ``max - min <= rtol * max(|values|)``: every unit carries the same value up to a few
+    units in the last place, so no estimate computed from it can be an effect. Estimators
+    report such points as exactly zero effect with zero width, and warn
+    (:class:`estkit.exceptions.DegenerateDataWarning`).
+
+    Parameters
+    ----------
+    values : array-like
+        Outcomes, e.g. an (n_units, n_quantiles) matrix. NaN entries are ignored.
+    axis : int or None, default 0
+        Axis along which the spread is measured (None: the whole array).
+    rtol : float, default 64 * machine epsilon
+        Relative tolerance, in units of the slice's largest magnitude.
+
+    Returns
+    -------
+    numpy.ndarray of bool (or bool)
+        True where the variation is not real.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[7.3, 1.0], [7.3, 2.0], [7.3 + 1e-15, 3.0]])
+    >>> negligible_variation(y)
+    array([ True, False])
+    """
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(v, axis=axis) - np.nanmin(v, axis=axis)
+        scale = np.nanmax(np.abs(v), axis=axis)
+    return spread <= rtol * scale

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EstimationError", "EstkitWarning", "NotFittedError"]
+__all__ = ["DegenerateDataWarning", "EstimationError", "EstkitWarning", "NotFittedError"]
 
 
 class EstimationError(ValueError):
@@ -11,6 +11,14 @@ class EstimationError(ValueError):
 
 class EstkitWarning(UserWarning):
     """Base class of the warnings this package emits."""
+
+
+class DegenerateDataWarning(EstkitWarning):
+    """Some estimand points carry no real variation (e.g. constant or top-coded outcomes).
+
+    They are reported as exactly zero effect with zero width, never as an effect made of
+    rounding residue.
+    """
 
 
 try:  # one NotFittedError for the whole ecosystem

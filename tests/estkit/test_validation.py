@@ -54,3 +54,46 @@ def test_misc_checks():
         check_consistent_length(x=[1, 2, 3], y=[1, 2])
     with pytest.raises(TypeError, match="numeric"):
         check_1d(["a", "b"], "x")
+
+
+def test_check_bool_refuses_strings_and_ints():
+    from estkit import check_bool
+
+    assert check_bool(np.bool_(False), "flag") is False
+    for bad in ("no", "False", 0, 1, None):
+        with pytest.raises(TypeError, match="`flag` must be True or False"):
+            check_bool(bad, "flag")
+
+
+def test_align_by_label_reorders_same_set_and_refuses_other_sets():
+    import pandas as pd
+
+    from estkit import align_by_label
+
+    x = pd.Series([1.0, 2.0, 3.0], index=[10, 20, 30])
+    d = pd.Series([0.3, 0.1, 0.2], index=[30, 10, 20])
+    frame = pd.DataFrame({"a": [9.0, 8.0, 7.0]}, index=[20, 30, 10])
+    out, index = align_by_label({"x": x, "d": d, "w": np.arange(3), "f": frame, "z": None})
+    assert list(index) == [10, 20, 30]
+    np.testing.assert_array_equal(out["d"].to_numpy(), [0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(out["f"]["a"].to_numpy(), [7.0, 9.0, 8.0])
+    assert out["w"] is not None and out["z"] is None
+    with pytest.raises(ValueError, match=r"`d` and `x` .*1 label\(s\) of `d` are not in `x`"):
+        align_by_label({"x": x, "d": d.set_axis([10, 20, 40])})
+    with pytest.raises(ValueError, match="2 labels against 3"):
+        align_by_label({"x": x, "d": d.iloc[:2]})
+    with pytest.raises(ValueError, match="duplicate labels"):
+        align_by_label({"x": x, "d": d.set_axis([10, 10, 20])})
+    plain, none_index = align_by_label({"x": [1, 2]})
+    assert none_index is None and plain == {"x": [1, 2]}
+
+
+def test_negligible_variation_is_relative_to_magnitude():
+    from estkit import negligible_variation
+
+    y = np.array([[7.3, 1e12, 1e-300, 0.0], [7.3, 1e12 + 1.0, 2e-300, 0.0]])
+    np.testing.assert_array_equal(negligible_variation(y), [True, False, False, True])
+    assert bool(negligible_variation(np.full(5, 3.0), axis=None))
+    # a few ulps of residue is not variation; a real one-part-in-1e12 difference is
+    residue = np.array([0.1 + 0.2, 0.3, 0.3])
+    assert bool(negligible_variation(residue))
