@@ -304,9 +304,12 @@ class QuantileFunctions:
 
     Examples
     --------
+    ``unit_ids`` (default ``0..n-1``) names the rows, so results can be joined back to
+    unit-level data.
+
     >>> qf = QuantileFunctions([[1.0, 2.0], [1.5, 3.0]], grid=[0.25, 0.75])
-    >>> qf.matrix.shape
-    (2, 2)
+    >>> qf.matrix.shape, qf.unit_ids.tolist()
+    ((2, 2), [0, 1])
     """
 
     matrix: np.ndarray
@@ -314,6 +317,7 @@ class QuantileFunctions:
     running: np.ndarray | None = None
     treatment: np.ndarray | None = None
     cluster: np.ndarray | None = None
+    unit_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         m = np.asarray(self.matrix, dtype=float)
@@ -336,6 +340,10 @@ class QuantileFunctions:
                 if arr.shape != (n,):
                     raise ValueError(f"`{name}` must have one value per unit ({n}).")
                 object.__setattr__(self, name, arr)
+        ids = np.arange(n) if self.unit_ids is None else np.asarray(self.unit_ids)
+        if ids.shape != (n,):
+            raise ValueError(f"`unit_ids` must have one label per unit ({n}); got {ids.shape}.")
+        object.__setattr__(self, "unit_ids", ids)
 
     @property
     def n_units(self) -> int:
