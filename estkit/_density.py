@@ -120,11 +120,11 @@ def _fit_sides(
     xw = xs[lo:hi]
     Fw = F[lo:hi]
     nl, nr = mid - lo, hi - mid
-    for side, cnt, h in (("below", nl, hl), ("at or above", nr, hr)):
+    for side, cnt in (("below", nl), ("at or above", nr)):
         if cnt < order + 1:
             raise EstimationError(
                 f"The density fit of order {order} needs at least {order + 1} units "
-                f"{side} the cutoff within the bandwidth h = {h:.6g}; found {cnt}. "
+                f"{side} the cutoff within the bandwidth; found {cnt}. "
                 "Use a larger `bandwidth` or a smaller `p`."
             )
     om_l, _ = _cdf_weights(xw[:nl], hl, order, kernel)
@@ -498,6 +498,15 @@ def density_test(
         hpair = _check_bandwidth_pair(bandwidth)
     xs = np.sort(xv) - c
     n = xs.size
+    # equivariant in the scale of x: work with |x - c| <= 1, scale bandwidths and densities
+    # back (no overflow or underflow at extreme magnitudes)
+    x_scale = float(np.max(np.abs(xs)))
+    if not (np.isfinite(x_scale) and x_scale > 0):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{x_scale!r}."
+        )
+    xs = xs / x_scale
     nl = int(np.searchsorted(xs, 0.0, side="left"))
     nr = n - nl
     if nl == 0 or nr == 0:
@@ -523,11 +532,12 @@ def density_test(
         hr = float(np.median([sel["right"], sel["diff"], sel["sum"]]))
         how = "comb (MSE-optimal)"
     else:
-        hl, hr = hpair
+        hl, hr = hpair[0] / x_scale, hpair[1] / x_scale
         how = "fixed"
     fit = _fit_sides(xs, F, hl, hr, p + 1, kernel, mass)
     fl, fr = float(fit.coef_left[1]), float(fit.coef_right[1])
     vdiff = fit.var_left + fit.var_right - 2 * fit.cov
+    se_l, se_r = sqrt(max(fit.var_left, 0.0)), sqrt(max(fit.var_right, 0.0))
     if not (np.isfinite(vdiff) and vdiff > 0):
         raise EstimationError(
             "The jackknife variance of the density difference is not positive: too few "
@@ -535,6 +545,10 @@ def density_test(
         )
     se_diff = sqrt(vdiff)
     stat = (fr - fl) / se_diff
+    # back to the scale of x
+    fl, fr, se_l, se_r = fl / x_scale, fr / x_scale, se_l / x_scale, se_r / x_scale
+    se_diff /= x_scale
+    hl, hr = hl * x_scale, hr * x_scale
     if mass:
         warnings.warn(
             f"`x` has repeated values ({n - np.unique(xs).size} duplicate(s)): the running "
@@ -548,7 +562,7 @@ def density_test(
         pvalue=float(2 * stats.norm.sf(abs(stat))),
         bandwidth=(hl, hr),
         density=(fl, fr),
-        std_error=(sqrt(max(fit.var_left, 0.0)), sqrt(max(fit.var_right, 0.0))),
+        std_error=(se_l, se_r),
         std_error_diff=se_diff,
         n_eff=(fit.n_left, fit.n_right),
         n=(nl, nr),
@@ -558,7 +572,7 @@ def density_test(
         alpha=alpha,
         bandwidth_method=how,
         mass_points=mass,
-        _x=xs + c,
+        _x=np.sort(xv),
     )
 
 

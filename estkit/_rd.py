@@ -463,9 +463,10 @@ def _select_mserd(
     xall = np.r_[left.x, right.x]
     n_unique = np.unique(left.x).size + np.unique(right.x).size
     x_sd = float(np.std(xall, ddof=1))
-    # rdrobust standardises the raw outcome, y / sd(y); ``D[:, 0] = (y - y_shift) / scale``
-    # here, so y / sd(y) = D / sd(D) + y_shift / (scale sd(D)) with y_shift passed already
-    # divided by the scale (no overflow at extreme magnitudes)
+    # rdrobust standardises the raw outcome, y / sd(y). Here ``D[:, 0] = (y - loc) / scale``,
+    # so y / sd(y) = D / sd(D) + (loc / scale) / sd(D), with ``y_shift = loc / scale``. Only
+    # a fuzzy selector depends on the outcome's level (through the one-sided intercepts in
+    # its delta-method weights); sharp designs pass 0 and avoid the cancellation.
     y_sd = float(np.std(np.r_[left.D[:, 0], right.D[:, 0]], ddof=1))
     if not y_sd > 0:
         y_sd = 1.0
@@ -709,6 +710,8 @@ def local_polynomial_rd(
     b_user = None if bias_bandwidth is None else _check_bw(bias_bandwidth, "bias_bandwidth")
     if fw is not None and np.any(fw < 0):
         raise ValueError("`weights` must be non-negative.")
+    if fw is not None and not (np.any(fw[xv < c] > 0) and np.any(fw[xv >= c] > 0)):
+        raise ValueError("`weights` must be positive for some units on each side of the cutoff.")
     codes = None
     n_cl = None
     if cluster is not None:
@@ -724,6 +727,15 @@ def local_polynomial_rd(
     # ---- sides
     order = np.argsort(xv, kind="stable")
     xs = xv[order] - c
+    # the estimator is equivariant in the scale of x: work with |x - c| <= 1 (no overflow or
+    # underflow at extreme magnitudes) and scale the bandwidths back
+    x_scale = float(np.max(np.abs(xs)))
+    if not (np.isfinite(x_scale) and x_scale > 0):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{x_scale!r}."
+        )
+    xs = xs / x_scale
     below = xs < 0
     n_l, n_r = int(below.sum()), int((~below).sum())
     if n_l == 0 or n_r == 0:
@@ -795,14 +807,14 @@ def local_polynomial_rd(
     # ---- bandwidths
     how = "manual"
     if h_user is not None:
-        h = h_user
-        b = b_user if b_user is not None else h
+        h = h_user / x_scale
+        b = b_user / x_scale if b_user is not None else h
     elif degenerate:
         h = b = float(max(-xs[0], xs[-1]))
         how = "none (outcome has no variation)"
     elif n_l + n_r < 20:
         h = float(max(-xs[0], xs[-1]))
-        b = b_user if b_user is not None else h
+        b = b_user / x_scale if b_user is not None else h
         how = "range (fewer than 20 units)"
         warnings.warn(
             "Fewer than 20 units: the bandwidth is not selected; h is the largest distance "
@@ -817,11 +829,13 @@ def local_polynomial_rd(
             keep = [0, *range(2, D.shape[1])]
             sl = _Side(left.x, left.D[:, keep], left.codes, left.fw)
             sr = _Side(right.x, right.D[:, keep], right.codes, right.fw)
-            h, b = _select_mserd(sl, sr, p, kernel, vce_eff, 0, dZ, bwcheck, y_loc / y_scale)
+            h, b = _select_mserd(sl, sr, p, kernel, vce_eff, 0, dZ, bwcheck, 0.0)
         else:
-            h, b = _select_mserd(left, right, p, kernel, vce_eff, dT, dZ, bwcheck, y_loc / y_scale)
+            h, b = _select_mserd(
+                left, right, p, kernel, vce_eff, dT, dZ, bwcheck, y_loc / y_scale if dT else 0.0
+            )
         if b_user is not None:
-            b = b_user
+            b = b_user / x_scale
         how = "mserd (MSE-optimal)"
     # ---- fits
     fits = []
@@ -832,7 +846,8 @@ def local_polynomial_rd(
         if uh < p + 1 or ub < q + 1:
             raise EstimationError(
                 f"Too few distinct values of `x` {name} the cutoff inside the bandwidths "
-                f"(h = {h:.6g}: {uh}, needs {p + 1}; b = {b:.6g}: {ub}, needs {q + 1}). "
+                f"(h = {h * x_scale:.6g}: {uh}, needs {p + 1}; b = {b * x_scale:.6g}: {ub}, "
+                f"needs {q + 1}). "
                 "Use a larger `bandwidth`/`bias_bandwidth` or a smaller `p`."
             )
         fits.append(_fit_side(sd, h, b, p, kernel, vce_eff, dT, dZ))
@@ -900,7 +915,7 @@ def local_polynomial_rd(
         zstat=z_cl,
         pvalue=p_cl,
         conf_int=(tau_cl - crit * se_cl, tau_cl + crit * se_cl),
-        bandwidth=float(h),
+        bandwidth=float(h * x_scale),
         n_below=n_l,
         n_above=n_r,
         n_eff_below=fl.n_h,
@@ -917,7 +932,7 @@ def local_polynomial_rd(
         zstat_robust=z_rb,
         pvalue_robust=p_rb,
         conf_int_robust=(tau_bc - crit * se_rb, tau_bc + crit * se_rb),
-        bias_bandwidth=float(b),
+        bias_bandwidth=float(b * x_scale),
         vce=vce,
         bandwidth_method=how,
         fuzzy=tv is not None,
