@@ -40,6 +40,7 @@ from scipy import stats
 
 from estkit._kernels import get_kernel
 from estkit._locpoly import polynomial_basis
+from estkit._rd import _check_real
 from estkit._validation import check_1d, check_alpha, check_int, check_option
 from estkit.exceptions import EstimationError, EstkitWarning
 from estkit.results import ResultsBase, SummaryParts
@@ -491,13 +492,21 @@ def density_test(
         raise ValueError(f"`p` must be between 1 and 7; got {p}.")
     kernel = check_option(kernel, "kernel", DensityKernel)
     alpha = check_alpha(alpha)
-    c = _check_cutoff(cutoff)
+    c = _check_real(cutoff, "cutoff")
     if bandwidth is None:
         hpair = None
     else:
         hpair = _check_bandwidth_pair(bandwidth)
     xs = np.sort(xv) - c
     n = xs.size
+    nl = int(np.searchsorted(xs, 0.0, side="left"))
+    nr = n - nl
+    if nl == 0 or nr == 0:
+        side = "below" if nl == 0 else "at or above"
+        raise ValueError(
+            f"`x` has no units {side} the cutoff {c:g} (range [{xv.min():g}, {xv.max():g}]); "
+            "the density test needs units on both sides: check `cutoff`."
+        )
     # equivariant in the scale of x: work with |x - c| <= 1, scale bandwidths and densities
     # back (no overflow or underflow at extreme magnitudes)
     x_scale = float(np.max(np.abs(xs)))
@@ -507,14 +516,6 @@ def density_test(
             f"{x_scale!r}."
         )
     xs = xs / x_scale
-    nl = int(np.searchsorted(xs, 0.0, side="left"))
-    nr = n - nl
-    if nl == 0 or nr == 0:
-        side = "below" if nl == 0 else "at or above"
-        raise ValueError(
-            f"`x` has no units {side} the cutoff {c:g} (range [{xv.min():g}, {xv.max():g}]); "
-            "the density test needs units on both sides: check `cutoff`."
-        )
     n_unique_l = np.unique(xs[:nl]).size
     n_unique_r = np.unique(xs[nl:]).size
     need = p + 2
@@ -574,16 +575,6 @@ def density_test(
         mass_points=mass,
         _x=np.sort(xv),
     )
-
-
-def _check_cutoff(cutoff: Any) -> float:
-    try:
-        c = float(cutoff)
-    except (TypeError, ValueError):
-        raise TypeError(f"`cutoff` must be a real number; got {cutoff!r}.") from None
-    if isinstance(cutoff, bool) or not np.isfinite(c):
-        raise ValueError(f"`cutoff` must be a finite real number; got {cutoff!r}.")
-    return c
 
 
 def _check_bandwidth_pair(bandwidth: Any) -> tuple[float, float]:

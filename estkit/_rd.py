@@ -727,6 +727,14 @@ def local_polynomial_rd(
     # ---- sides
     order = np.argsort(xv, kind="stable")
     xs = xv[order] - c
+    below = xs < 0
+    n_l, n_r = int(below.sum()), int((~below).sum())
+    if n_l == 0 or n_r == 0:
+        where = "below" if n_l == 0 else "at or above"
+        raise ValueError(
+            f"`x` has no units {where} the cutoff {c:g}; an RD estimate needs units on "
+            "both sides: check `cutoff`."
+        )
     # the estimator is equivariant in the scale of x: work with |x - c| <= 1 (no overflow or
     # underflow at extreme magnitudes) and scale the bandwidths back
     x_scale = float(np.max(np.abs(xs)))
@@ -737,13 +745,6 @@ def local_polynomial_rd(
         )
     xs = xs / x_scale
     below = xs < 0
-    n_l, n_r = int(below.sum()), int((~below).sum())
-    if n_l == 0 or n_r == 0:
-        where = "below" if n_l == 0 else "at or above"
-        raise ValueError(
-            f"`x` has no units {where} the cutoff {c:g}; an RD estimate needs units on "
-            "both sides: check `cutoff`."
-        )
     q = p + 1
     m_l = np.unique(xs[below]).size
     m_r = np.unique(xs[~below]).size
