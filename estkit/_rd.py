@@ -291,7 +291,7 @@ def _residuals(
     if vce == "hc0" or (vce == "hc1" and clustered):
         return e
     if vce == "hc1":
-        return sqrt(n / (n - dof_k)) * e
+        return sqrt(n / (n - dof_k)) * e if n > dof_k else np.full_like(e, np.nan)
     if vce == "hc2":
         return e * np.sqrt(1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]
     return e * (1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]  # hc3
@@ -305,7 +305,7 @@ def _variance(a: np.ndarray, r: np.ndarray, codes: np.ndarray | None, dof_k: int
     n = a.size
     used, inv = np.unique(codes, return_inverse=True)
     g = used.size
-    if g < 2:
+    if g < 2 or n <= dof_k:
         return np.nan
     sums = np.bincount(inv, weights=score, minlength=g)
     w = ((n - 1) / (n - dof_k)) * (g / (g - 1))
@@ -576,6 +576,12 @@ def _fit_side(
         if vce in ("hc2", "hc3"):
             lev_p = np.sum((R_p @ Ginv_p) * RW_p, axis=1)
             lev_q = np.sum((R_q @ Ginv_q) * RW_q, axis=1)
+            if max(lev_p.max(), lev_q.max()) >= 1 - 1e-8:
+                raise EstimationError(
+                    f"vce={vce!r} is undefined here: a unit has leverage 1 (the local "
+                    "polynomial passes through it exactly, too few units in the window). Use "
+                    "a larger `bandwidth`/`bias_bandwidth` or vce='hc1'/'nn'."
+                )
         res_h = _residuals(ex, eD, R_p @ beta_p, lev_p, vce, p + 1, clustered)
         res_b = _residuals(ex, eD, R_q @ beta_q, lev_q, vce, q + 1, clustered)
     return _SideFit(

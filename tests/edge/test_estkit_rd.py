@@ -328,6 +328,14 @@ CASES: dict[str, tuple[Callable[[], Any], Any]] = {
         lambda: lpr([-3.0, -2, -1, 1, 2, 3, 4], [0.0, 1, 0, 2, 3, 2, 4]),
         Warn(estkit.EstkitWarning, "Fewer than 20 units", _finite),
     ),
+    "lpr-hc3-leverage-one": (
+        lambda: lpr([-3.0, -2, -1, 1, 2, 3], [0.0, 1, 0, 2, 3, 2.5], bandwidth=10.0, vce="hc3"),
+        Err(ValueError, "leverage 1"),
+    ),
+    "lpr-hc1-no-dof": (
+        lambda: lpr([-3.0, -2, -1, 1, 2, 3], [0.0, 1, 0, 2, 3, 2.5], bandwidth=10.0, vce="hc1"),
+        Err(ValueError, "standard error is zero or undefined"),
+    ),
     "lpr-collinear-covariates": (
         lambda: lpr(X, Y, covariates=np.column_stack([Z, 2 * Z])),
         Ok(_same_as(lambda: _ref_lpr(covariates=Z), rel=1e-9)),
