@@ -232,46 +232,47 @@ def _nn_residuals(x: np.ndarray, D: np.ndarray, matches: int) -> np.ndarray:
 
     For each unit, the nearest ``matches`` other units (whole groups of tied ``x``; both
     sides when equidistant) give ``sqrt(J/(J+1)) (D_i - mean of the J neighbours)``.
-    ``x`` must be sorted.
+    ``x`` must be sorted. The neighbourhoods of all groups grow together, one step at a
+    time (at most ``matches`` steps).
     """
     n = x.size
     starts, sizes = _groups(x)
     ng = starts.size
     vals = x[starts]
-    csum = np.vstack([np.zeros((1, D.shape[1])), np.cumsum(D, axis=0)])
     cap = min(matches, n - 1)
-    res = np.zeros_like(D)
-    for g in range(ng):
-        lo_g, hi_g = g, g  # groups included on each side
-        count = sizes[g] - 1
-        while count < cap:
-            if lo_g - 1 < 0:
-                hi_g += 1
-                count += sizes[hi_g]
-            elif hi_g + 1 >= ng:
-                lo_g -= 1
-                count += sizes[lo_g]
-            else:
-                dl = vals[g] - vals[lo_g - 1]
-                dr = vals[hi_g + 1] - vals[g]
-                tol = max(dl, dr) * _SQRT_EPS
-                if dl - dr > tol:
-                    hi_g += 1
-                    count += sizes[hi_g]
-                elif dr - dl > tol:
-                    lo_g -= 1
-                    count += sizes[lo_g]
-                else:
-                    hi_g += 1
-                    lo_g -= 1
-                    count += sizes[hi_g] + sizes[lo_g]
-        lo = starts[lo_g]
-        hi = starts[hi_g] + sizes[hi_g]
-        J = (hi - lo) - 1
-        rows = slice(starts[g], starts[g] + sizes[g])
-        total = csum[hi] - csum[lo]
-        res[rows] = sqrt(J / (J + 1)) * (D[rows] - (total - D[rows]) / J)
-    return res
+    lo = np.arange(ng)
+    hi = np.arange(ng)
+    count = sizes - 1
+    while True:
+        idx = np.flatnonzero(count < cap)
+        if idx.size == 0:
+            break
+        lo_i, hi_i = lo[idx], hi[idx]
+        no_left = lo_i == 0
+        no_right = hi_i == ng - 1
+        dl = vals[idx] - vals[np.maximum(lo_i - 1, 0)]
+        dr = vals[np.minimum(hi_i + 1, ng - 1)] - vals[idx]
+        both = ~no_left & ~no_right
+        tol = np.maximum(dl, dr) * _SQRT_EPS
+        farther_left = both & (dl - dr > tol)
+        farther_right = both & (dr - dl > tol)
+        tie = both & ~farther_left & ~farther_right
+        go_right = no_left | farther_left | tie
+        go_left = (~no_left & no_right) | farther_right | tie
+        r_idx = idx[go_right]
+        hi[r_idx] += 1
+        count[r_idx] += sizes[hi[r_idx]]
+        l_idx = idx[go_left]
+        lo[l_idx] -= 1
+        count[l_idx] += sizes[lo[l_idx]]
+    first = starts[lo]
+    last = starts[hi] + sizes[hi]
+    J = (last - first - 1).astype(float)
+    csum = np.vstack([np.zeros((1, D.shape[1])), np.cumsum(D, axis=0)])
+    unit_group = np.repeat(np.arange(ng), sizes)
+    total = (csum[last] - csum[first])[unit_group]
+    Ju = J[unit_group][:, None]
+    return np.sqrt(Ju / (Ju + 1)) * (D - (total - D) / Ju)
 
 
 def _residuals(
