@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import estkit
 
@@ -456,3 +458,46 @@ def test_constant_outcome_never_significant():
         with pytest.warns(estkit.DegenerateDataWarning):
             res = lpr(x, np.full(200, 7.3) + 0.0 * x)
         assert res.pvalue == 1.0 and res.pvalue_robust == 1.0
+
+
+# ------------------------------------------------------------------ hypothesis properties
+
+PROPS = settings(max_examples=20, deadline=None, derandomize=True)
+
+
+@PROPS
+@given(
+    level=st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False),
+    seed=st.integers(0, 2**16),
+    vce=st.sampled_from(["nn", "hc0", "hc1", "hc2", "hc3"]),
+    fuzzy=st.booleans(),
+)
+def test_property_constant_outcome_is_zero_effect(level, seed, vce, fuzzy):
+    x = np.random.default_rng(seed).uniform(-1, 1, 150)
+    kw = {"treatment": (x >= 0).astype(float) * 0.6 + 0.2 * (x > 0.5)} if fuzzy else {}
+    with pytest.warns(estkit.DegenerateDataWarning):
+        res = lpr(x, np.full(150, level), vce=vce, **kw)
+    assert res.estimate == res.estimate_bias_corrected == 0.0
+    assert res.pvalue == res.pvalue_robust == 1.0
+    assert res.conf_int == res.conf_int_robust == (0.0, 0.0)
+
+
+@PROPS
+@given(
+    log_scale=st.floats(-250, 250),
+    shift=st.floats(-5, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_property_equivariance(log_scale, shift, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, 300)
+    y = x + 0.7 * (x >= 0) + rng.normal(0, 0.3, 300)
+    k = 10.0**log_scale
+    ref = lpr(x, y)
+    res = lpr(x * k + shift * k, y * k, cutoff=shift * k)
+    assert res.estimate == pytest.approx(ref.estimate * k, rel=1e-8)
+    assert res.std_error_robust == pytest.approx(ref.std_error_robust * k, rel=1e-8)
+    assert res.bandwidth == pytest.approx(ref.bandwidth * k, rel=1e-8)
+    dref = dens(x)
+    dres = dens(x * k + shift * k, cutoff=shift * k)
+    assert dres.statistic == pytest.approx(dref.statistic, rel=1e-8, abs=1e-10)
