@@ -542,6 +542,7 @@ class _SideFit:
     Ginv_p: np.ndarray
     ZW: np.ndarray | None
     eD: np.ndarray
+    fit_resid: np.ndarray  # y (and t) minus the order-p fit, units inside h
 
 
 def _fit_side(
@@ -598,6 +599,7 @@ def _fit_side(
         Ginv_p=Ginv_p,
         ZW=eD[:, 1 + dT :] * Wh[:, None] if dZ else None,
         eD=eD,
+        fit_resid=(eD[:, : 1 + dT] - R_p @ beta_p[:, : 1 + dT])[Wh > 0],
     )
 
 
@@ -899,6 +901,34 @@ def local_polynomial_rd(
     se_rb = sqrt(var_rb) * y_scale if var_rb >= 0 else np.nan
     int_l = int_l * y_scale + y_loc
     int_r = int_r * y_scale + y_loc
+    # an outcome that is an exact order-p polynomial of x on each side has no noise: its
+    # standard errors are rounding residue, never evidence (issue 11)
+    tiny = 64 * np.finfo(float).eps
+    exact = not degenerate and all(
+        np.max(np.abs(f.fit_resid[:, 0])) <= tiny * (abs(y_loc) + y_scale) / y_scale
+        and (dT == 0 or np.max(np.abs(f.fit_resid[:, 1])) <= tiny * np.max(np.abs(tv)))
+        for f in fits
+    )
+    if exact:
+        jump = (
+            abs(tau_cl) <= tiny * (abs(y_loc) + y_scale)
+            if dT == 0
+            else (abs(ty_cl) <= tiny * (abs(y_loc) + y_scale) / y_scale)
+        )
+        tau_cl = 0.0 if jump else tau_cl
+        tau_bc = tau_cl
+        se_cl = se_rb = 0.0
+        warnings.warn(
+            "`y` is an exact polynomial of order p in `x` on each side of the cutoff (no "
+            "noise): the standard errors are zero"
+            + (
+                " and there is no jump: the effect is exactly 0."
+                if jump
+                else f"; the estimate {tau_cl:.6g} is exact."
+            ),
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
     if degenerate:
         warnings.warn(
             "`y` has no real variation (it is constant up to rounding): the RD effect is "
@@ -908,7 +938,7 @@ def local_polynomial_rd(
         )
         tau_cl = tau_bc = se_cl = se_rb = 0.0
         int_l = int_r = float(yv[0])
-    elif not (np.isfinite(se_cl) and se_cl > 0 and np.isfinite(se_rb) and se_rb > 0):
+    elif not exact and not (np.isfinite(se_cl) and se_cl > 0 and np.isfinite(se_rb) and se_rb > 0):
         raise EstimationError(
             "The standard error is zero or undefined: the local polynomial fits the data in "
             "the window exactly (too few distinct units or clusters near the cutoff); widen "
@@ -947,13 +977,13 @@ def local_polynomial_rd(
         first_stage=first,
         n_covariates=dZ,
         mass_points=bool(mass),
-        degenerate=degenerate,
+        degenerate=degenerate or exact,
     )
 
 
 def _z_and_p(est: float, se: float) -> tuple[float, float]:
-    if se == 0.0:
-        return 0.0, 1.0
+    if se == 0.0:  # degenerate: exact zero, or an exact (noise-free) jump
+        return (0.0, 1.0) if est == 0.0 else (float(np.copysign(np.inf, est)), 0.0)
     z = est / se
     return float(z), float(2 * stats.norm.sf(abs(z)))
 

@@ -106,6 +106,11 @@ def _zero_effect(res):
     assert getattr(res, "conf_int_robust", (0.0, 0.0)) == (0.0, 0.0)
 
 
+def _exact_jump(res):
+    assert res.estimate == pytest.approx(1.0, rel=1e-12) and res.std_error == 0.0
+    assert res.pvalue == 0.0 and res.conf_int == (res.estimate, res.estimate)
+
+
 def _finite(res):
     assert np.isfinite(res.estimate) and np.isfinite(res.std_error) and res.std_error > 0
 
@@ -301,6 +306,14 @@ CASES: dict[str, tuple[Callable[[], Any], Any]] = {
     "lpr-constant-y-manual-h": (
         lambda: lpr(X, np.full(N, 0.1), bandwidth=0.3, vce="nn"),
         Warn(estkit.DegenerateDataWarning, "no real variation", _zero_effect),
+    ),
+    "lpr-noise-free-linear-y": (
+        lambda: lpr(X, 2 * X + 3),
+        Warn(estkit.DegenerateDataWarning, "exact polynomial", _zero_effect),
+    ),
+    "lpr-noise-free-jump": (
+        lambda: lpr(X, 2 * X + 3 + (X >= 0)),
+        Warn(estkit.DegenerateDataWarning, "exact polynomial", _exact_jump),
     ),
     "lpr-constant-treatment": (
         lambda: lpr(X, Y, treatment=np.ones(N)),
