@@ -7,7 +7,9 @@ the data sets of :func:`_data` (regenerate with ``benchmarks/rd_oracles.py`` in 
 venv holding rddensity; the package never imports it).
 """
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -471,3 +473,23 @@ def test_size_under_no_manipulation():
             warnings.simplefilter("error")
             rej.append(density_test(x).pvalue < 0.05)
     assert np.mean(rej) <= 0.15
+
+
+_FULL = json.loads((Path(__file__).parent / "reference" / "rddensity_3.0.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "rec", _FULL, ids=[f"k{r['k']}-{r['kernel']}-p{r['p']}-h{r['h']}" for r in _FULL]
+)
+def test_matches_rddensity_full_grid(rec):
+    # every data set x kernel x p in {1, 2, 3} x (selected, h = 0.5): reference/README.md
+    x, c = _data(rec["k"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstkitWarning)  # mass points (data set 4)
+        res = density_test(x, c, p=rec["p"], kernel=rec["kernel"], bandwidth=rec["h"])
+    rel = 1e-6
+    assert res.statistic == pytest.approx(rec["T"], rel=rel)
+    assert res.pvalue == pytest.approx(rec["pv"], rel=rel)
+    assert res.bandwidth == pytest.approx((rec["hl"], rec["hr"]), rel=rel)
+    assert res.density == pytest.approx((rec["fl"], rec["fr"]), rel=rel)
+    assert res.n_eff == (rec["nl"], rec["nr"])
