@@ -30,6 +30,7 @@ from estkit._bootstrap import (
     sup_statistics,
     uniform_band,
 )
+from estkit._density import DensityTestResults, density_test
 from estkit._kernels import Kernel, KernelName, get_kernel, kernel_names
 from estkit._locpoly import LocpolyFit, locpoly_boundary, polynomial_basis
 from estkit._monotone import is_nondecreasing, isotonic_regression, rearrange
@@ -62,6 +63,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BandwidthSelection",
     "DegenerateDataWarning",
+    "DensityTestResults",
     "EstimationError",
     "EstkitWarning",
     "Kernel",
@@ -89,6 +91,7 @@ __all__ = [
     "check_positive",
     "check_random_state",
     "density_at_cutoff",
+    "density_test",
     "draw_multipliers",
     "get_kernel",
     "is_nondecreasing",

@@ -1,28 +1,62 @@
-"""Scalar sharp regression discontinuity by local polynomials (a small rdrobust-style tool).
+"""Scalar regression discontinuity by local polynomials with robust bias-corrected inference.
 
-Built from the same pieces as the distributional estimators: the one-sided local
-polynomial engine and the plug-in MSE bandwidth selector. Inference is conventional
-(heteroskedasticity-robust, optionally cluster-robust, plug-in variance of the boundary
-intercepts ``sum_i w_i^2 e_i^2``); it is meant as a quick scalar check beside a
-distributional analysis, not as a replacement for robust bias-corrected inference.
+A small rdrobust-style tool beside the distributional estimators. It follows Calonico,
+Cattaneo and Titiunik (2014, Econometrica; CCT) and the reference implementation rdrobust
+2.1.1: the conventional estimate is the difference of one-sided local polynomial intercepts
+of order ``p`` with bandwidth ``h``; the bias of each intercept is estimated with a local
+polynomial of order ``q = p + 1`` and bandwidth ``b`` and subtracted; the robust standard
+error accounts for the variability of that bias estimate. Fuzzy designs divide by the
+first-stage jump (delta method), covariate adjustment follows Calonico, Cattaneo, Farrell
+and Titiunik (2019, ReStat), and ``bandwidth=None`` selects rdrobust's default "mserd" pair
+``(h, b)`` (CCT's MSE-optimal bandwidths with the regularisation term, one common
+bandwidth on both sides).
+
+Every one-sided estimate is a weighted sum of the outcomes, ``sum_i a_i D_i``, with
+equivalent-kernel weights ``a`` (conventional) and ``a^bc`` (bias-corrected:
+``e_0' G_p^{-1} (R_p W_h - (h/b)^{p+1} m L')``, where ``m`` are the weights of the
+``(p+1)``-th coefficient of the order-q fit and ``L = R_p' W_h u^{p+1}``). Variances are
+``sum_i a_i^2 r_i^2`` with residuals ``r`` of the chosen kind (nearest-neighbour or
+HC0-HC3), or the cluster sum ``w sum_g (sum_{i in g} a_i r_i)^2`` with rdrobust's CR1
+factor ``w = (n - 1)/(n - k) * G/(G - 1)`` computed per side.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from math import sqrt
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
-from estkit._bandwidth import select_bandwidth
 from estkit._bootstrap import cluster_codes
-from estkit._locpoly import locpoly_boundary
-from estkit._validation import check_1d, check_alpha, check_consistent_length, check_int
+from estkit._kernels import get_kernel
+from estkit._validation import (
+    align_by_label,
+    check_1d,
+    check_2d,
+    check_alpha,
+    check_consistent_length,
+    check_int,
+    check_option,
+    negligible_variation,
+)
+from estkit.exceptions import DegenerateDataWarning, EstimationError, EstkitWarning
 from estkit.results import ResultsBase, SummaryParts
 
 __all__ = ["ScalarRDResults", "local_polynomial_rd"]
+
+VCE = Literal["nn", "hc0", "hc1", "hc2", "hc3"]
+RDKernel = Literal["triangular", "epanechnikov", "uniform"]
+
+_NN_MATCH = 3  # rdrobust's default number of nearest neighbours
+_SQRT_EPS = sqrt(np.finfo(float).eps)
+# kernel constants of the pilot bandwidth (rdrobust: C_c)
+_PILOT_CONST = {"triangular": 2.576, "epanechnikov": 2.34, "uniform": 1.843}
+_MASS_SHARE = 0.2  # share of repeated values (per side) that flags mass points (rdrobust)
+_MASS_BWCHECK = 10  # unique values the pilot bandwidth must hold under mass points
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,11 +66,26 @@ class ScalarRDResults(ResultsBase):
     Attributes
     ----------
     estimate, std_error, zstat, pvalue : float
+        Conventional estimate and inference (order ``p``, bandwidth ``h``).
     conf_int : tuple of float
-    bandwidth : float
+        Conventional interval.
+    estimate_bias_corrected : float
+        Estimate minus the estimated leading bias (order ``q = p + 1``, bandwidth ``b``).
+    std_error_robust, zstat_robust, pvalue_robust : float
+        Robust bias-corrected inference (CCT 2014).
+    conf_int_robust : tuple of float
+        Robust bias-corrected interval, centred at ``estimate_bias_corrected``.
+    bandwidth, bias_bandwidth : float
+        ``h`` and ``b``.
     n_below, n_above : int
-        Units on each side; ``n_eff_below``, ``n_eff_above`` inside the window.
+        Units on each side; ``n_eff_below``, ``n_eff_above`` inside the window ``h``.
     intercept_below, intercept_above : float
+        Boundary estimates (of the outcome; of the covariate-adjusted outcome with
+        covariates; of the outcome, not the ratio, in a fuzzy design).
+    first_stage : float or None
+        Conventional first-stage jump of a fuzzy design.
+    degenerate : bool
+        The outcome has no real variation: every estimate is exactly zero.
     """
 
     estimate: float
@@ -56,6 +105,43 @@ class ScalarRDResults(ResultsBase):
     alpha: float
     cutoff: float
     n_clusters: int | None = None
+    estimate_bias_corrected: float = np.nan
+    std_error_robust: float = np.nan
+    zstat_robust: float = np.nan
+    pvalue_robust: float = np.nan
+    conf_int_robust: tuple[float, float] = (np.nan, np.nan)
+    bias_bandwidth: float = np.nan
+    vce: str = "hc0"
+    bandwidth_method: str = "manual"
+    fuzzy: bool = False
+    first_stage: float | None = None
+    n_covariates: int = 0
+    mass_points: bool = False
+    degenerate: bool = False
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """rdrobust's three rows: Conventional, Bias-corrected, Robust."""
+        crit = float(stats.norm.ppf(1 - self.alpha / 2))
+        bc = self.estimate_bias_corrected
+        se_bc = self.std_error
+        if se_bc > 0:
+            z_bc = bc / se_bc
+            p_bc = float(2 * stats.norm.sf(abs(z_bc)))
+        else:
+            z_bc, p_bc = 0.0, 1.0
+        level = f"{100 * (1 - self.alpha):g}%"
+        return pd.DataFrame(
+            {
+                "Coef.": [self.estimate, bc, bc],
+                "Std. Err.": [self.std_error, se_bc, self.std_error_robust],
+                "z": [self.zstat, z_bc, self.zstat_robust],
+                "P>|z|": [self.pvalue, p_bc, self.pvalue_robust],
+                f"{level} lower": [self.conf_int[0], bc - crit * se_bc, self.conf_int_robust[0]],
+                f"{level} upper": [self.conf_int[1], bc + crit * se_bc, self.conf_int_robust[1]],
+            },
+            index=["Conventional", "Bias-corrected", "Robust"],
+        )
 
     def _summary_parts(self) -> SummaryParts:
         sides = pd.DataFrame(
@@ -66,35 +152,455 @@ class ScalarRDResults(ResultsBase):
             index=["Number of obs", "Eff. number of obs", "Boundary estimate"],
             dtype=object,
         )
-        level = f"{100 * (1 - self.alpha):g}%"
-        coef = pd.DataFrame(
-            {
-                "Coef.": [self.estimate],
-                "Std. Err.": [self.std_error],
-                "z": [self.zstat],
-                "P>|z|": [self.pvalue],
-                f"{level} lower": [self.conf_int[0]],
-                f"{level} upper": [self.conf_int[1]],
-            },
-            index=["Conventional"],
-        )
         header = [
             ("Cutoff", self.cutoff),
             ("Kernel", self.kernel),
             ("Order p", self.p),
+            ("Order q (bias)", self.p + 1),
             ("Bandwidth h", self.bandwidth),
+            ("Bandwidth b", self.bias_bandwidth),
+            ("Bandwidth choice", self.bandwidth_method),
+            ("VCE", self.vce if self.n_clusters is None else "CR1 (clustered)"),
         ]
         if self.n_clusters is not None:
             header.append(("Clusters", self.n_clusters))
+        if self.fuzzy:
+            header.append(("First stage", self.first_stage))
+        if self.n_covariates:
+            header.append(("Covariates", self.n_covariates))
+        design = "Fuzzy" if self.fuzzy else "Sharp"
+        notes = [
+            "Conventional: order-p estimate, conventional s.e.; Bias-corrected: bias "
+            "estimated at order q = p + 1 with bandwidth b and removed, conventional s.e.; "
+            "Robust: bias-corrected estimate with the robust s.e. of Calonico, Cattaneo and "
+            "Titiunik (2014). The conventional interval is not valid at an MSE-optimal h; "
+            "report the robust one."
+        ]
+        if self.mass_points:
+            notes.append(
+                "The running variable has mass points (many repeated values near the "
+                "cutoff); the pilot bandwidth was enlarged as rdrobust does, but the "
+                "estimand extrapolates between the support points."
+            )
+        if self.degenerate:
+            notes.append(
+                "The outcome has no real variation (constant up to rounding): every "
+                "estimate is exactly zero with zero width."
+            )
         return SummaryParts(
-            title="Sharp RD: local polynomial estimate",
+            title=f"{design} RD: local polynomial estimate",
             header=header,
-            tables=[(None, sides), (None, coef)],
-            notes=[
-                "Conventional local polynomial inference (plug-in variance of the boundary "
-                "intercepts); no bias correction."
-            ],
+            tables=[(None, sides), (None, self.table)],
+            notes=notes,
         )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _vander(u: np.ndarray, p: int) -> np.ndarray:
+    out = np.empty((u.size, p + 1))
+    out[:, 0] = 1.0
+    for k in range(1, p + 1):
+        out[:, k] = out[:, k - 1] * u
+    return out
+
+
+def _kweights(x: np.ndarray, h: float, kernel: str) -> np.ndarray:
+    """``K(x / h) / h`` (x already centred at the cutoff)."""
+    return get_kernel(kernel)(x / h) / h
+
+
+def _spd_inverse(G: np.ndarray) -> np.ndarray:
+    try:
+        cf = linalg.cho_factor(G, lower=True)
+        return linalg.cho_solve(cf, np.eye(G.shape[0]))
+    except linalg.LinAlgError:
+        return np.linalg.pinv(G)
+
+
+def _groups(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and size of each run of equal values in sorted ``x``."""
+    new = np.r_[True, x[1:] != x[:-1]]
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.r_[starts, x.size])
+    return starts, sizes
+
+
+def _nn_residuals(x: np.ndarray, D: np.ndarray, matches: int) -> np.ndarray:
+    """Nearest-neighbour residuals (Abadie-Imbens type, as in rdrobust's vce="nn").
+
+    For each unit, the nearest ``matches`` other units (whole groups of tied ``x``; both
+    sides when equidistant) give ``sqrt(J/(J+1)) (D_i - mean of the J neighbours)``.
+    ``x`` must be sorted. The neighbourhoods of all groups grow together, one step at a
+    time (at most ``matches`` steps).
+    """
+    n = x.size
+    starts, sizes = _groups(x)
+    ng = starts.size
+    vals = x[starts]
+    cap = min(matches, n - 1)
+    lo = np.arange(ng)
+    hi = np.arange(ng)
+    count = sizes - 1
+    while True:
+        idx = np.flatnonzero(count < cap)
+        if idx.size == 0:
+            break
+        lo_i, hi_i = lo[idx], hi[idx]
+        no_left = lo_i == 0
+        no_right = hi_i == ng - 1
+        dl = vals[idx] - vals[np.maximum(lo_i - 1, 0)]
+        dr = vals[np.minimum(hi_i + 1, ng - 1)] - vals[idx]
+        both = ~no_left & ~no_right
+        tol = np.maximum(dl, dr) * _SQRT_EPS
+        farther_left = both & (dl - dr > tol)
+        farther_right = both & (dr - dl > tol)
+        tie = both & ~farther_left & ~farther_right
+        go_right = no_left | farther_left | tie
+        go_left = (~no_left & no_right) | farther_right | tie
+        r_idx = idx[go_right]
+        hi[r_idx] += 1
+        count[r_idx] += sizes[hi[r_idx]]
+        l_idx = idx[go_left]
+        lo[l_idx] -= 1
+        count[l_idx] += sizes[lo[l_idx]]
+    first = starts[lo]
+    last = starts[hi] + sizes[hi]
+    J = (last - first - 1).astype(float)
+    csum = np.vstack([np.zeros((1, D.shape[1])), np.cumsum(D, axis=0)])
+    unit_group = np.repeat(np.arange(ng), sizes)
+    total = (csum[last] - csum[first])[unit_group]
+    Ju = J[unit_group][:, None]
+    return np.sqrt(Ju / (Ju + 1)) * (D - (total - D) / Ju)
+
+
+def _residuals(
+    x: np.ndarray,
+    D: np.ndarray,
+    fitted: np.ndarray | None,
+    lev: np.ndarray | None,
+    vce: str,
+    dof_k: int,
+    clustered: bool,
+) -> np.ndarray:
+    """Residual matrix for the variance (one column per column of ``D``)."""
+    if vce == "nn":
+        return _nn_residuals(x, D, _NN_MATCH)
+    e = D - fitted
+    n = x.size
+    if vce == "hc0" or (vce == "hc1" and clustered):
+        return e
+    if vce == "hc1":
+        return sqrt(n / (n - dof_k)) * e if n > dof_k else np.full_like(e, np.nan)
+    if vce == "hc2":
+        return e * np.sqrt(1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]
+    return e * (1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]  # hc3
+
+
+def _variance(a: np.ndarray, r: np.ndarray, codes: np.ndarray | None, dof_k: int) -> float:
+    """``sum (a r)^2`` or rdrobust's CR1 cluster sum (per side)."""
+    score = a * r
+    if codes is None:
+        return float(score @ score)
+    n = a.size
+    used, inv = np.unique(codes, return_inverse=True)
+    g = used.size
+    if g < 2 or n <= dof_k:
+        return np.nan
+    sums = np.bincount(inv, weights=score, minlength=g)
+    w = ((n - 1) / (n - dof_k)) * (g / (g - 1))
+    return float(w * (sums @ sums))
+
+
+@dataclass
+class _Side:
+    """Data on one side of the cutoff, sorted by x, centred at the cutoff."""
+
+    x: np.ndarray
+    D: np.ndarray  # columns: y, [t], [z...]
+    codes: np.ndarray | None
+    fw: np.ndarray | None  # unit weights
+
+
+def _partial_out(
+    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], dT: int
+) -> np.ndarray:
+    """CCFT (2019) covariate coefficients ``gamma`` (dZ, 1 + dT) from both sides.
+
+    Each side gives ``(R W, G^{-1}, Z W, D)`` over its window.
+    """
+    ZWZ = 0.0
+    ZWY = 0.0
+    ny = 1 + dT
+    for RW, Ginv, ZW, D in sides:
+        U = RW.T @ D
+        ZWD = ZW.T @ D
+        UiGU = U[:, ny:].T @ Ginv @ U
+        ZWZ = ZWZ + ZWD[:, ny:] - UiGU[:, ny:]
+        ZWY = ZWY + ZWD[:, :ny] - UiGU[:, :ny]
+    return np.linalg.pinv(ZWZ) @ ZWY
+
+
+def _combination(
+    gamma: np.ndarray | None, dT: int, beta_y: float | None = None, beta_t: float | None = None
+) -> np.ndarray:
+    """Weights ``s`` of the linear combination of the D columns estimated."""
+    if dT == 0:
+        return np.r_[1.0, -gamma[:, 0]] if gamma is not None else np.array([1.0])
+    s = np.array([1.0 / beta_t, -beta_y / beta_t**2])
+    if gamma is not None:
+        s = np.r_[s, -(1.0 / beta_t) * gamma[:, 0] + (beta_y / beta_t**2) * gamma[:, 1]]
+    return s
+
+
+# ----------------------------------------------------------------- bandwidth selection
+
+
+def _bw_terms(
+    side: _Side,
+    o: int,
+    nu: int,
+    o_B: int,
+    h_V: float,
+    h_B: float,
+    scale: float,
+    vce: str,
+    kernel: str,
+    dT: int,
+    dZ: int,
+    cache: dict,
+) -> tuple[float, float, float]:
+    """Variance, bias and regularisation terms of one side (rdrobust's ``rdrobust_bw``)."""
+    clustered = side.codes is not None
+    key = (o, nu)
+    if key in cache:
+        V_V, BConst, s = cache[key]
+    else:
+        w = _kweights(side.x, h_V, kernel)
+        if side.fw is not None:
+            w = w * side.fw
+        ind = w > 0
+        ex, eD, ew = side.x[ind], side.D[ind], w[ind]
+        if np.unique(ex).size < o + 1:
+            return np.nan, np.nan, np.nan
+        R = _vander(ex, o)
+        RW = R * ew[:, None]
+        Ginv = _spd_inverse(R.T @ RW)
+        beta = Ginv @ (RW.T @ eD)
+        gamma = None
+        if dZ:
+            gamma = _partial_out([(RW, Ginv, eD[:, 1 + dT :] * ew[:, None], eD)], dT)
+        if dT:
+            fac = float(np.prod(np.arange(1, nu + 1)))
+            if gamma is None:
+                ty, tt = fac * beta[nu, 0], fac * beta[nu, 1]
+            else:
+                s_t = np.r_[1.0, -gamma[:, 1]]
+                ty = fac * float(np.r_[1.0, -gamma[:, 0]] @ np.r_[beta[nu, 0], beta[nu, 2:]])
+                tt = fac * float(s_t @ np.r_[beta[nu, 1], beta[nu, 2:]])
+            s = _combination(gamma, dT, ty, tt)
+        else:
+            s = _combination(gamma, 0)
+        lev = None
+        if vce in ("hc2", "hc3"):
+            lev = np.sum((R @ Ginv) * RW, axis=1)
+        res = _residuals(ex, eD, R @ beta, lev, vce, o + 1, clustered)
+        a = (RW @ Ginv)[:, nu]
+        codes = side.codes[ind] if clustered else None
+        V_V = _variance(a, res @ s, codes, o + 1)
+        v = RW.T @ (ex / h_V) ** (o + 1)
+        BConst = float((h_V ** np.arange(o + 1) * (Ginv @ v))[nu])
+        cache[key] = (V_V, BConst, s)
+    if not np.isfinite(V_V) or not (np.isfinite(h_B) and h_B > 0):
+        return np.nan, np.nan, np.nan
+    w = _kweights(side.x, h_B, kernel)
+    if side.fw is not None:
+        w = w * side.fw
+    ind = w > 0
+    ex, eD, ew = side.x[ind], side.D[ind], w[ind]
+    if np.unique(ex).size < o_B + 1:
+        return np.nan, np.nan, np.nan
+    R = _vander(ex, o_B)
+    RW = R * ew[:, None]
+    Ginv = _spd_inverse(R.T @ RW)
+    beta = Ginv @ (RW.T @ eD)
+    reg = 0.0
+    if scale > 0:
+        lev = np.sum((R @ Ginv) * RW, axis=1) if vce in ("hc2", "hc3") else None
+        res = _residuals(ex, eD, R @ beta, lev, vce, o_B + 1, clustered)
+        codes = side.codes[ind] if clustered else None
+        V_B = _variance((RW @ Ginv)[:, -1], res @ s, codes, o_B + 1)
+        reg = 3 * BConst**2 * V_B
+    B = sqrt(2 * (o + 1 - nu)) * BConst * float(s @ beta[-1, :])
+    V = (2 * nu + 1) * h_V ** (2 * nu + 1) * V_V
+    R_ = scale * 2 * (o + 1 - nu) * reg
+    return V, B, R_
+
+
+def _quantile_type2(x: np.ndarray, prob: float) -> float:
+    xs = np.sort(x)
+    n = xs.size
+    hpos = n * prob
+    j = int(np.floor(hpos))
+    if hpos == j:
+        return 0.5 * (xs[j - 1] + xs[j])
+    return float(xs[j])
+
+
+def _select_mserd(
+    left: _Side,
+    right: _Side,
+    p: int,
+    kernel: str,
+    vce: str,
+    dT: int,
+    dZ: int,
+    bwcheck: int | None,
+    y_shift: float,
+) -> tuple[float, float]:
+    """rdrobust's "mserd" pair (h, b), on data standardised as rdrobust does (stdvars)."""
+    q = p + 1
+    xall = np.r_[left.x, right.x]
+    n_unique = np.unique(left.x).size + np.unique(right.x).size
+    x_sd = float(np.std(xall, ddof=1))
+    # rdrobust standardises the raw outcome, y / sd(y). Here ``D[:, 0] = (y - loc) / scale``,
+    # so y / sd(y) = D / sd(D) + (loc / scale) / sd(D), with ``y_shift = loc / scale``. Only
+    # a fuzzy selector depends on the outcome's level (through the one-sided intercepts in
+    # its delta-method weights); sharp designs pass 0 and avoid the cancellation.
+    y_sd = float(np.std(np.r_[left.D[:, 0], right.D[:, 0]], ddof=1))
+    if not y_sd > 0:
+        y_sd = 1.0
+    iqr = _quantile_type2(xall, 0.75) - _quantile_type2(xall, 0.25)
+    bw_p = min(1.0, (iqr / x_sd) / 1.349)
+    sides = []
+    for sd in (left, right):
+        D = sd.D.copy()
+        D[:, 0] = D[:, 0] / y_sd + y_shift / y_sd
+        sides.append(_Side(x=sd.x / x_sd, D=D, codes=sd.codes, fw=sd.fw))
+    sl, sr = sides
+    c_bw = _PILOT_CONST[kernel] * bw_p * n_unique ** (-1 / 5)
+    bw_max_l = abs(float(sl.x.min()))
+    bw_max_r = abs(float(sr.x.max()))
+    bw_max = max(bw_max_l, bw_max_r)
+    c_bw = min(c_bw, bw_max)
+    bw_min = 0.0
+    if bwcheck is not None:
+        ul = np.sort(np.unique(sl.x))[::-1]
+        ur = np.unique(sr.x)
+        bw_min = max(
+            abs(ul[min(bwcheck, ul.size) - 1]) * (1 + _SQRT_EPS),
+            abs(ur[min(bwcheck, ur.size) - 1]) * (1 + _SQRT_EPS),
+        )
+        c_bw = max(c_bw, bw_min)
+    cl: dict = {}
+    cr: dict = {}
+
+    def terms(o, nu, o_B, h_B, scale):
+        a = _bw_terms(sl, o, nu, o_B, c_bw, h_B[0], scale, vce, kernel, dT, dZ, cl)
+        b = _bw_terms(sr, o, nu, o_B, c_bw, h_B[1], scale, vce, kernel, dT, dZ, cr)
+        return a, b
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rng_l = bw_max_l * (1 + _SQRT_EPS)
+        rng_r = bw_max_r * (1 + _SQRT_EPS)
+        dl, dr = terms(q + 1, q + 1, q + 2, (rng_l, rng_r), 0.0)
+        d_bw = ((dl[0] + dr[0]) / (dr[1] - dl[1]) ** 2) ** (1 / (2 * (q + 1) + 3))
+        d_bw = min(d_bw, bw_max)
+        if bwcheck is not None:
+            d_bw = max(d_bw, bw_min)
+        bl, br = terms(q, p + 1, q + 1, (d_bw, d_bw), 1.0)
+        b_bw = ((bl[0] + br[0]) / ((br[1] - bl[1]) ** 2 + (br[2] + bl[2]))) ** (1 / (2 * q + 3))
+        b_bw = min(b_bw, bw_max)
+        hl, hr = terms(p, 0, q, (b_bw, b_bw), 1.0)
+        h_bw = ((hl[0] + hr[0]) / ((hr[1] - hl[1]) ** 2 + (hr[2] + hl[2]))) ** (1 / (2 * p + 3))
+        h_bw = min(h_bw, bw_max)
+    h, b = x_sd * h_bw, x_sd * b_bw
+    if not (np.isfinite(h) and h > 0 and np.isfinite(b) and b > 0):
+        raise EstimationError(
+            "The MSE-optimal bandwidth cannot be computed: too little variation in `x` or "
+            "`y` near the cutoff (e.g. few distinct running-variable values). Pass "
+            "`bandwidth=` explicitly."
+        )
+    return float(h), float(b)
+
+
+# ------------------------------------------------------------------------- estimation
+
+
+@dataclass
+class _SideFit:
+    a_cl: np.ndarray  # conventional intercept weights over the window
+    a_bc: np.ndarray  # bias-corrected intercept weights
+    beta_cl: np.ndarray  # intercepts of every D column (conventional)
+    beta_bc: np.ndarray
+    res_h: np.ndarray
+    res_b: np.ndarray
+    codes: np.ndarray | None
+    n_h: int
+    RW_p: np.ndarray
+    Ginv_p: np.ndarray
+    ZW: np.ndarray | None
+    eD: np.ndarray
+    fit_resid: np.ndarray  # y (and t) minus the order-p fit, units inside h
+
+
+def _fit_side(
+    side: _Side, h: float, b: float, p: int, kernel: str, vce: str, dT: int, dZ: int
+) -> _SideFit:
+    q = p + 1
+    w_h = _kweights(side.x, h, kernel)
+    w_b = _kweights(side.x, b, kernel)
+    if side.fw is not None:
+        w_h, w_b = w_h * side.fw, w_b * side.fw
+    ind = (w_h > 0) if h > b else (w_b > 0)
+    ex, eD = side.x[ind], side.D[ind]
+    Wh, Wb = w_h[ind], w_b[ind]
+    uh = ex / h
+    R_p = _vander(uh, p)
+    R_q = _vander(ex / b, q)
+    RW_p = R_p * Wh[:, None]
+    RW_q = R_q * Wb[:, None]
+    Ginv_p = _spd_inverse(R_p.T @ RW_p)
+    Ginv_q = _spd_inverse(R_q.T @ RW_q)
+    L = RW_p.T @ uh ** (p + 1)  # (p+1,)
+    m = RW_q @ Ginv_q[p + 1, :]  # weights of the (p+1)-th coefficient (scaled by b^(p+1))
+    Q = RW_p - (h / b) ** (p + 1) * m[:, None] * L[None, :]
+    a_cl = RW_p @ Ginv_p[0, :]
+    a_bc = Q @ Ginv_p[0, :]
+    beta_p = Ginv_p @ (RW_p.T @ eD)
+    beta_q = Ginv_q @ (RW_q.T @ eD)
+    clustered = side.codes is not None
+    if vce == "nn":
+        res_h = res_b = _nn_residuals(ex, eD, _NN_MATCH)
+    else:
+        lev_p = lev_q = None
+        if vce in ("hc2", "hc3"):
+            lev_p = np.sum((R_p @ Ginv_p) * RW_p, axis=1)
+            lev_q = np.sum((R_q @ Ginv_q) * RW_q, axis=1)
+            if max(lev_p.max(), lev_q.max()) >= 1 - 1e-8:
+                raise EstimationError(
+                    f"vce={vce!r} is undefined here: a unit has leverage 1 (the local "
+                    "polynomial passes through it exactly, too few units in the window). Use "
+                    "a larger `bandwidth`/`bias_bandwidth` or vce='hc1'/'nn'."
+                )
+        res_h = _residuals(ex, eD, R_p @ beta_p, lev_p, vce, p + 1, clustered)
+        res_b = _residuals(ex, eD, R_q @ beta_q, lev_q, vce, q + 1, clustered)
+    return _SideFit(
+        a_cl=a_cl,
+        a_bc=a_bc,
+        beta_cl=a_cl @ eD,
+        beta_bc=a_bc @ eD,
+        res_h=res_h,
+        res_b=res_b,
+        codes=side.codes[ind] if clustered else None,
+        n_h=int(np.sum(w_h > 0)),
+        RW_p=RW_p,
+        Ginv_p=Ginv_p,
+        ZW=eD[:, 1 + dT :] * Wh[:, None] if dZ else None,
+        eD=eD,
+        fit_resid=(eD[:, : 1 + dT] - R_p @ beta_p[:, : 1 + dT])[Wh > 0],
+    )
 
 
 def local_polynomial_rd(
@@ -103,28 +609,69 @@ def local_polynomial_rd(
     cutoff: float = 0.0,
     *,
     p: int = 1,
-    kernel: str = "triangular",
+    kernel: RDKernel = "triangular",
     bandwidth: float | None = None,
+    bias_bandwidth: float | None = None,
+    vce: VCE = "hc0",
+    treatment: Any = None,
+    covariates: Any = None,
+    weights: Any = None,
     cluster: Any = None,
     alpha: float = 0.05,
 ) -> ScalarRDResults:
-    """Sharp RD estimate ``E[y | x = c+] - E[y | x = c-]`` by local polynomials.
+    """RD estimate at the cutoff by local polynomials, with robust bias-corrected inference.
+
+    Sharp: ``E[y | x = c+] - E[y | x = c-]``; fuzzy (``treatment=``): that jump divided by
+    the jump of ``E[treatment | x]``. Numbers follow rdrobust 2.1.1 (``rdrobust(y, x, c,
+    p=p, kernel=kernel, h=, b=, vce=, fuzzy=, covs=, cluster=, weights=)``).
 
     Parameters
     ----------
     x, y : array-like of shape (n,)
-        Running variable and outcome.
+        Running variable and outcome (finite).
     cutoff : float, default 0
+        Units with ``x >= cutoff`` are treated (above).
     p : int, default 1
-        Local polynomial order (1 = local linear).
+        Order of the local polynomial (1 = local linear); the bias is estimated at order
+        ``p + 1``.
     kernel : {"triangular", "epanechnikov", "uniform"}
     bandwidth : float, optional
-        Common bandwidth on both sides; ``None`` uses the plug-in MSE-optimal bandwidth
-        (:func:`estkit.select_bandwidth` with pilot order ``p`` and the bias regulariser).
+        Main bandwidth ``h`` (both sides). ``None``: rdrobust's default "mserd" pair
+        ``(h, b)``, MSE-optimal for the RD estimate (CCT 2014 with regularisation).
+    bias_bandwidth : float, optional
+        Bias bandwidth ``b``. Defaults to the selected ``b`` when ``bandwidth`` is
+        ``None``, and to ``b = h`` when ``bandwidth`` is given (rdrobust's rule).
+    vce : {"hc0", "nn", "hc1", "hc2", "hc3"}, default "hc0"
+        Residuals of the variance: ``"nn"`` nearest-neighbour with 3 neighbours
+        (rdrobust's default), or the HC0-HC3 plug-in residuals. The default ``"hc0"``
+        keeps this function's earlier conventional standard error. With ``cluster``,
+        ``"nn"``, ``"hc0"`` and ``"hc1"`` all give rdrobust's CR1 variance (per side,
+        ``(n-1)/(n-k) * G/(G-1)``); CR2/CR3 (``"hc2"``/``"hc3"`` with clusters) are not
+        implemented.
+    treatment : array-like of shape (n,), optional
+        Treatment take-up for a fuzzy design.
+    covariates : array-like of shape (n, k), optional
+        Pre-determined covariates for covariate-adjusted estimation (Calonico, Cattaneo,
+        Farrell and Titiunik 2019); collinear columns are dropped.
+    weights : array-like of shape (n,), optional
+        Non-negative unit weights multiplying the kernel weights.
     cluster : array-like of shape (n,), optional
-        Cluster labels for cluster-robust standard errors (with the ``G / (G - 1)``
-        small-sample factor).
+        Cluster labels for cluster-robust standard errors.
     alpha : float, default 0.05
+
+    Returns
+    -------
+    ScalarRDResults
+
+    Notes
+    -----
+    Mass points: when at least 20% of the units on a side share their running-variable
+    value with another unit, a warning says so and (as rdrobust's ``masspoints="adjust"``)
+    the pilot bandwidth of the selector is enlarged to hold at least 10 distinct values on
+    each side; the pilot rate always uses the number of distinct values.
+    Degenerate data: an outcome with no real variation (constant up to rounding) gives an
+    exactly zero estimate with zero standard errors, ``p = 1`` and a
+    :class:`~estkit.DegenerateDataWarning`.
 
     Examples
     --------
@@ -132,62 +679,349 @@ def local_polynomial_rd(
     >>> x = rng.uniform(-1, 1, 2000)
     >>> y = 1 + x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 2000)
     >>> res = local_polynomial_rd(x, y)
-    >>> abs(res.estimate - 0.5) < 3 * res.std_error
+    >>> bool(abs(res.estimate_bias_corrected - 0.5) < 3 * res.std_error_robust)
     True
+    >>> list(res.table.index)
+    ['Conventional', 'Bias-corrected', 'Robust']
     """
-    xv = check_1d(x, "x")
-    yv = check_1d(y, "y")
-    check_consistent_length(x=xv, y=yv)
+    # ---- door: alignment, conversion, options
+    aligned, _ = align_by_label(
+        {
+            "x": x,
+            "y": y,
+            "treatment": treatment,
+            "weights": weights,
+            "cluster": cluster,
+            "covariates": covariates,
+        }
+    )
+    xv = check_1d(aligned["x"], "x")
+    yv = check_1d(aligned["y"], "y")
+    tv = None if treatment is None else check_1d(aligned["treatment"], "treatment")
+    fw = None if weights is None else check_1d(aligned["weights"], "weights")
+    Z = None if covariates is None else check_2d(aligned["covariates"], "covariates")
+    check_consistent_length(
+        x=xv,
+        y=yv,
+        treatment=tv,
+        weights=fw,
+        cluster=None if cluster is None else np.asarray(aligned["cluster"]).reshape(-1),
+        covariates=Z,
+    )
     p = check_int(p, "p", minimum=0)
+    if p > 10:
+        raise ValueError(f"`p` must be between 0 and 10; got {p}.")
+    kernel = check_option(kernel, "kernel", RDKernel)
+    vce = check_option(vce, "vce", VCE)
     alpha = check_alpha(alpha)
-    if bandwidth is None:
-        sel = select_bandwidth(
-            xv, yv, cutoff, criterion="mse", s=p, p=p, kernel=kernel, regularize=True
-        )
-        h = float(sel.h[0])
-    else:
-        h = float(bandwidth)
-        if not np.isfinite(h) or h <= 0:
-            raise ValueError(f"`bandwidth` must be finite and positive; got {bandwidth!r}.")
-    fits = {
-        side: locpoly_boundary(xv, yv, cutoff, h, p, kernel, side) for side in ("plus", "minus")
-    }
-    est = float(fits["plus"].coef[0, 0] - fits["minus"].coef[0, 0])
-    # linear representation: estimate - truth ~ sum_i (w+_i - w-_i) e_i
-    score = fits["plus"].weights[:, 0] * fits["plus"].resid[:, 0]
-    score = score - fits["minus"].weights[:, 0] * fits["minus"].resid[:, 0]
+    c = _check_real(cutoff, "cutoff")
+    h_user = None if bandwidth is None else _check_bw(bandwidth, "bandwidth")
+    b_user = None if bias_bandwidth is None else _check_bw(bias_bandwidth, "bias_bandwidth")
+    if fw is not None and np.any(fw < 0):
+        raise ValueError("`weights` must be non-negative.")
+    if fw is not None and not (np.any(fw[xv < c] > 0) and np.any(fw[xv >= c] > 0)):
+        raise ValueError("`weights` must be positive for some units on each side of the cutoff.")
+    codes = None
     n_cl = None
-    dof = 1.0
     if cluster is not None:
-        codes, n_cl = cluster_codes(cluster, xv.size)
+        if vce in ("hc2", "hc3"):
+            raise ValueError(
+                f"`vce={vce!r}` with `cluster` would need the CR2/CR3 cluster variances, "
+                "which are not implemented; use vce='hc1' (rdrobust's CR1, the default "
+                "with clusters)."
+            )
+        codes, n_cl = cluster_codes(aligned["cluster"], xv.size)
         if n_cl < 2:
             raise ValueError("`cluster` has a single cluster; cluster-robust errors need >= 2.")
-        score = np.bincount(codes, weights=score, minlength=n_cl)
-        dof = n_cl / (n_cl - 1)  # the usual small-sample factor G / (G - 1)
-    se = float(np.sqrt(dof * np.sum(score**2)))
-    if not se > 0:
+    # ---- sides
+    order = np.argsort(xv, kind="stable")
+    xs = xv[order] - c
+    below = xs < 0
+    n_l, n_r = int(below.sum()), int((~below).sum())
+    if n_l == 0 or n_r == 0:
+        where = "below" if n_l == 0 else "at or above"
         raise ValueError(
-            "The standard error is zero: the local polynomial fits the data in the window "
-            "exactly (too few distinct units near the cutoff); widen `bandwidth`."
+            f"`x` has no units {where} the cutoff {c:g}; an RD estimate needs units on "
+            "both sides: check `cutoff`."
         )
-    z = est / se
-    crit = float(stats.norm.ppf(1 - alpha / 2))
-    return ScalarRDResults(
-        estimate=est,
-        std_error=se,
-        zstat=float(z),
-        pvalue=float(2 * stats.norm.sf(abs(z))),
-        conf_int=(est - crit * se, est + crit * se),
-        bandwidth=h,
-        n_below=int(np.sum(xv < cutoff)),
-        n_above=int(np.sum(xv >= cutoff)),
-        n_eff_below=int(fits["minus"].n_eff[0]),
-        n_eff_above=int(fits["plus"].n_eff[0]),
-        intercept_below=float(fits["minus"].coef[0, 0]),
-        intercept_above=float(fits["plus"].coef[0, 0]),
-        p=p,
-        kernel=str(kernel),
-        alpha=alpha,
-        cutoff=float(cutoff),
-        n_clusters=n_cl,
+    # the estimator is equivariant in the scale of x: work with |x - c| <= 1 (no overflow or
+    # underflow at extreme magnitudes) and scale the bandwidths back
+    x_scale = float(np.max(np.abs(xs)))
+    if not (np.isfinite(x_scale) and x_scale > 0):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{x_scale!r}."
+        )
+    xs = xs / x_scale
+    below = xs < 0
+    q = p + 1
+    m_l = np.unique(xs[below]).size
+    m_r = np.unique(xs[~below]).size
+    if min(m_l, m_r) < q + 1:
+        raise ValueError(
+            f"`x` has {m_l} distinct value(s) below the cutoff and {m_r} at or above; the "
+            f"bias-correction fit of order q = p + 1 = {q} needs at least {q + 1} on each side."
+        )
+    degenerate = bool(negligible_variation(yv, axis=None))
+    dT = 0 if tv is None else 1
+    if tv is not None:
+        ts = tv[order]
+        if negligible_variation(ts, axis=None) or (
+            negligible_variation(ts[below], axis=None)
+            and negligible_variation(ts[~below], axis=None)
+            and abs(ts[below].mean() - ts[~below].mean()) < _SQRT_EPS
+        ):
+            raise ValueError(
+                "`treatment` has no jump at the cutoff (it does not vary): the fuzzy RD "
+                "estimand is not identified. Drop `treatment=` for a sharp design."
+            )
+    dZ = 0
+    if Z is not None:
+        Z = _drop_collinear(Z)
+        dZ = Z.shape[1]
+    # centre and scale the outcome (the estimator is equivariant): no cancellation
+    y_loc = float(np.median(yv))
+    y_scale = float(np.max(np.abs(yv - y_loc)))
+    if not y_scale > 0 or degenerate:
+        y_scale = 1.0
+    cols = [(yv[order] - y_loc) / y_scale]
+    if tv is not None:
+        cols.append(tv[order])
+    D = np.column_stack(cols + ([Z[order]] if Z is not None else []))
+    cs = None if codes is None else codes[order]
+    fws = None if fw is None else fw[order]
+    left = _Side(
+        x=xs[below],
+        D=D[below],
+        codes=None if cs is None else cs[below],
+        fw=None if fws is None else fws[below],
     )
+    right = _Side(
+        x=xs[~below],
+        D=D[~below],
+        codes=None if cs is None else cs[~below],
+        fw=None if fws is None else fws[~below],
+    )
+    mass = (1 - m_l / n_l) >= _MASS_SHARE or (1 - m_r / n_r) >= _MASS_SHARE
+    if mass:
+        warnings.warn(
+            f"Mass points in the running variable: {m_l} distinct values among {n_l} units "
+            f"below the cutoff and {m_r} among {n_r} at or above. A discrete running "
+            "variable means the estimate extrapolates between support points; as rdrobust "
+            f"(masspoints='adjust') the pilot bandwidth is enlarged to hold >= "
+            f"{_MASS_BWCHECK} distinct values per side.",
+            EstkitWarning,
+            stacklevel=2,
+        )
+    vce_eff = "hc1" if codes is not None else vce
+    # ---- bandwidths
+    how = "manual"
+    if h_user is not None:
+        h = h_user / x_scale
+        b = b_user / x_scale if b_user is not None else h
+    elif degenerate:
+        h = b = float(max(-xs[0], xs[-1]))
+        how = "none (outcome has no variation)"
+    elif n_l + n_r < 20:
+        h = float(max(-xs[0], xs[-1]))
+        b = b_user / x_scale if b_user is not None else h
+        how = "range (fewer than 20 units)"
+        warnings.warn(
+            "Fewer than 20 units: the bandwidth is not selected; h is the largest distance "
+            "from the cutoff (as rdrobust).",
+            EstkitWarning,
+            stacklevel=2,
+        )
+    else:
+        sharp_bw = tv is not None and (np.var(left.D[:, 1]) == 0 or np.var(right.D[:, 1]) == 0)
+        bwcheck = _MASS_BWCHECK if mass else None
+        if sharp_bw:
+            keep = [0, *range(2, D.shape[1])]
+            sl = _Side(left.x, left.D[:, keep], left.codes, left.fw)
+            sr = _Side(right.x, right.D[:, keep], right.codes, right.fw)
+            h, b = _select_mserd(sl, sr, p, kernel, vce_eff, 0, dZ, bwcheck, 0.0)
+        else:
+            h, b = _select_mserd(
+                left, right, p, kernel, vce_eff, dT, dZ, bwcheck, y_loc / y_scale if dT else 0.0
+            )
+        if b_user is not None:
+            b = b_user / x_scale
+        how = "mserd (MSE-optimal)"
+    # ---- fits
+    fits = []
+    for sd, name in ((left, "below"), (right, "at or above")):
+        wh = _kweights(sd.x, h, kernel) * (1.0 if sd.fw is None else sd.fw)
+        wb = _kweights(sd.x, b, kernel) * (1.0 if sd.fw is None else sd.fw)
+        uh, ub = np.unique(sd.x[wh > 0]).size, np.unique(sd.x[wb > 0]).size
+        if uh < p + 1 or ub < q + 1:
+            raise EstimationError(
+                f"Too few distinct values of `x` {name} the cutoff inside the bandwidths "
+                f"(h = {h * x_scale:.6g}: {uh}, needs {p + 1}; b = {b * x_scale:.6g}: {ub}, "
+                f"needs {q + 1}). "
+                "Use a larger `bandwidth`/`bias_bandwidth` or a smaller `p`."
+            )
+        fits.append(_fit_side(sd, h, b, p, kernel, vce_eff, dT, dZ))
+    fl, fr = fits
+    gamma = None
+    if dZ:
+        gamma = _partial_out([(f.RW_p, f.Ginv_p, f.ZW, f.eD) for f in fits], dT)
+    bl_cl, br_cl = fl.beta_cl, fr.beta_cl
+    bl_bc, br_bc = fl.beta_bc, fr.beta_bc
+    if dT == 0:
+        s = _combination(gamma, 0)
+        tau_cl = float(s @ (br_cl - bl_cl))
+        tau_bc = float(s @ (br_bc - bl_bc))
+        int_l, int_r = float(s @ bl_cl), float(s @ br_cl)
+        first = None
+    else:
+        sy = np.r_[1.0, -gamma[:, 0]] if gamma is not None else np.array([1.0])
+        st = np.r_[1.0, -gamma[:, 1]] if gamma is not None else np.array([1.0])
+
+        def comb(beta, k, sv):
+            return float(sv @ np.r_[beta[k], beta[2:]])
+
+        ty_cl = comb(br_cl, 0, sy) - comb(bl_cl, 0, sy)
+        tt_cl = comb(br_cl, 1, st) - comb(bl_cl, 1, st)
+        ty_bc = comb(br_bc, 0, sy) - comb(bl_bc, 0, sy)
+        tt_bc = comb(br_bc, 1, st) - comb(bl_bc, 1, st)
+        if not abs(tt_cl) > 0:
+            raise EstimationError("The estimated first stage is zero; the fuzzy RD is undefined.")
+        tau_cl = ty_cl / tt_cl
+        sd_ = np.array([1.0 / tt_cl, -ty_cl / tt_cl**2])
+        tau_bc = tau_cl - float(sd_ @ np.array([ty_cl - ty_bc, tt_cl - tt_bc]))
+        s = _combination(gamma, 1, ty_cl, tt_cl)
+        int_l, int_r = comb(bl_cl, 0, sy), comb(br_cl, 0, sy)
+        first = float(tt_cl)
+    var_cl = sum(_variance(f.a_cl, f.res_h @ s, f.codes, p + 1) for f in fits)
+    var_rb = sum(_variance(f.a_bc, f.res_b @ s, f.codes, q + 1) for f in fits)
+    # back to the outcome's scale (the ratio of a fuzzy design scales with y too)
+    tau_cl *= y_scale
+    tau_bc *= y_scale
+    se_cl = sqrt(var_cl) * y_scale if var_cl >= 0 else np.nan
+    se_rb = sqrt(var_rb) * y_scale if var_rb >= 0 else np.nan
+    int_l = int_l * y_scale + y_loc
+    int_r = int_r * y_scale + y_loc
+    # an outcome that is an exact order-p polynomial of x on each side has no noise: its
+    # standard errors are rounding residue, never evidence (issue 11)
+    tiny = 64 * np.finfo(float).eps
+    exact = not degenerate and all(
+        np.max(np.abs(f.fit_resid[:, 0])) <= tiny * (abs(y_loc) + y_scale) / y_scale
+        and (dT == 0 or np.max(np.abs(f.fit_resid[:, 1])) <= tiny * np.max(np.abs(tv)))
+        for f in fits
+    )
+    if exact:
+        jump = (
+            abs(tau_cl) <= tiny * (abs(y_loc) + y_scale)
+            if dT == 0
+            else (abs(ty_cl) <= tiny * (abs(y_loc) + y_scale) / y_scale)
+        )
+        tau_cl = 0.0 if jump else tau_cl
+        tau_bc = tau_cl
+        se_cl = se_rb = 0.0
+        warnings.warn(
+            "`y` is an exact polynomial of order p in `x` on each side of the cutoff (no "
+            "noise): the standard errors are zero"
+            + (
+                " and there is no jump: the effect is exactly 0."
+                if jump
+                else f"; the estimate {tau_cl:.6g} is exact."
+            ),
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
+    if degenerate:
+        warnings.warn(
+            "`y` has no real variation (it is constant up to rounding): the RD effect is "
+            "reported as exactly 0 with zero standard errors and p = 1.",
+            DegenerateDataWarning,
+            stacklevel=2,
+        )
+        tau_cl = tau_bc = se_cl = se_rb = 0.0
+        int_l = int_r = float(yv[0])
+    elif not exact and not (np.isfinite(se_cl) and se_cl > 0 and np.isfinite(se_rb) and se_rb > 0):
+        raise EstimationError(
+            "The standard error is zero or undefined: the local polynomial fits the data in "
+            "the window exactly (too few distinct units or clusters near the cutoff); widen "
+            "`bandwidth`."
+        )
+    crit = float(stats.norm.ppf(1 - alpha / 2))
+    z_cl, p_cl = _z_and_p(tau_cl, se_cl)
+    z_rb, p_rb = _z_and_p(tau_bc, se_rb)
+    return ScalarRDResults(
+        estimate=tau_cl,
+        std_error=se_cl,
+        zstat=z_cl,
+        pvalue=p_cl,
+        conf_int=(tau_cl - crit * se_cl, tau_cl + crit * se_cl),
+        bandwidth=float(h * x_scale),
+        n_below=n_l,
+        n_above=n_r,
+        n_eff_below=fl.n_h,
+        n_eff_above=fr.n_h,
+        intercept_below=int_l,
+        intercept_above=int_r,
+        p=p,
+        kernel=kernel,
+        alpha=alpha,
+        cutoff=c,
+        n_clusters=n_cl,
+        estimate_bias_corrected=tau_bc,
+        std_error_robust=se_rb,
+        zstat_robust=z_rb,
+        pvalue_robust=p_rb,
+        conf_int_robust=(tau_bc - crit * se_rb, tau_bc + crit * se_rb),
+        bias_bandwidth=float(b * x_scale),
+        vce=vce,
+        bandwidth_method=how,
+        fuzzy=tv is not None,
+        first_stage=first,
+        n_covariates=dZ,
+        mass_points=bool(mass),
+        degenerate=degenerate or exact,
+    )
+
+
+def _z_and_p(est: float, se: float) -> tuple[float, float]:
+    if se == 0.0:  # degenerate: exact zero, or an exact (noise-free) jump
+        return (0.0, 1.0) if est == 0.0 else (float(np.copysign(np.inf, est)), 0.0)
+    z = est / se
+    return float(z), float(2 * stats.norm.sf(abs(z)))
+
+
+def _check_real(value: Any, name: str) -> float:
+    if isinstance(value, bool | str) or value is None:
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
+    if not np.isfinite(v):
+        raise ValueError(f"`{name}` must be finite; got {value!r}.")
+    return v
+
+
+def _check_bw(value: Any, name: str) -> float:
+    if isinstance(value, bool | str):
+        raise TypeError(f"`{name}` must be a positive number; got {value!r}.")
+    arr = np.asarray(value, dtype=object)
+    if arr.ndim > 0:
+        if arr.size != 1:
+            raise ValueError(f"`{name}` must be a single positive number; got {value!r}.")
+        value = arr.reshape(-1)[0]
+    try:
+        h = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a positive number; got {value!r}.") from None
+    if not np.isfinite(h) or h <= 0:
+        raise ValueError(f"`{name}` must be finite and positive; got {value!r}.")
+    return h
+
+
+def _drop_collinear(Z: np.ndarray, tol: float = 1e-5) -> np.ndarray:
+    """Drop collinear covariate columns (pivoted QR, as rdrobust's covs_drop)."""
+    r = np.linalg.qr(Z, mode="r")
+    if np.all(np.abs(np.diagonal(r)) > tol):
+        return Z
+    _, r, piv = linalg.qr(Z, mode="economic", pivoting=True)
+    keep = np.sort(piv[np.abs(np.diagonal(r)) > tol])
+    return Z[:, keep]
