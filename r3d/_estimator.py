@@ -7,6 +7,8 @@ module validates input, builds the quantile matrix, runs both and presents the r
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -16,18 +18,23 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from estkit import (
+    DegenerateDataWarning,
+    EstkitWarning,
     MultiplierKind,
     SummaryParts,
     TestResult,
+    align_by_label,
     check_alpha,
+    check_bool,
     check_int,
     check_option,
     check_random_state,
     make_summary,
+    negligible_variation,
 )
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimate import estimate_r3d
+from r3d._estimate import R3DCore, estimate_r3d
 from r3d._inference import (
     BootstrapDraws,
     bootstrap_draws,
@@ -36,7 +43,7 @@ from r3d._inference import (
     uniform_band,
 )
 
-__all__ = ["R3D"]
+__all__ = ["R3D", "SingleDrawWarning"]
 
 Method = Literal["simple", "frechet"]
 Compat = Literal["R"]
@@ -44,6 +51,11 @@ TestName = Literal["nullity", "homogeneity", "gini"]
 Missing = Literal["raise", "drop"]
 
 DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
+
+
+class SingleDrawWarning(EstkitWarning):
+    """Every unit of ``y`` has a single outcome draw: probably individuals passed as units
+    (use :meth:`r3d.Distributions.from_long`)."""
 
 
 class _DefaultKernel(str):
@@ -299,20 +311,31 @@ class R3D(BaseEstimator):
         alpha = check_alpha(self.alpha)
         missing = check_option(self.missing, "missing", Missing)
         mult_kind = check_option(self.multiplier, "multiplier", MultiplierKind)
+        studentize = check_bool(self.studentize, "studentize")
+        coverage_correction = check_bool(self.coverage_correction, "coverage_correction")
+        progress = None if self.progress is None else check_bool(self.progress, "progress")
         cutoff = _as_float(self.cutoff, "cutoff")
         if multipliers is None and 0 < n_boot < 1.0 / alpha:
             raise ValueError(
                 f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
                 f"critical value needs at least {int(np.ceil(1 / alpha))} draws (use 2000+)."
             )
+        if multipliers is not None and cluster is not None:
+            raise ValueError(
+                "`cluster` and `multipliers` were both given, but given multipliers are used as "
+                "they are (clusters would be ignored): pass cluster-level multipliers (one "
+                "shared draw for the units of a cluster) without `cluster`, or `cluster` "
+                "without `multipliers`."
+            )
 
-        xv, Q, grid, tv, cl, n_dropped, Q_bw = self._prepare(
+        self._single_draw_message = None
+        xv, Q, grid, tv, cl, n_dropped, Q_bw, ids = self._prepare(
             x, y, treatment, weights, cluster, missing, is_r
         )
         xi = None
         if multipliers is not None:
-            xi = _check_multipliers(multipliers, xv.size, n_dropped, alpha)
-        if cl is not None and xi is None:
+            xi = _check_multipliers(multipliers, ids, n_dropped, alpha)
+        if cl is not None:
             n_cl = int(pd.factorize(cl)[1].size)
             if n_cl < 2:
                 raise ValueError(
@@ -326,15 +349,39 @@ class R3D(BaseEstimator):
                 f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: "
                 f"[{xv.min():g}, {xv.max():g}]); check `cutoff` and the running variable."
             )
-        if tv is not None and np.ptp(tv) == 0:
-            raise ValueError(
-                "`treatment` is constant; a fuzzy design needs treatment variation (for a "
-                "sharp design, leave `treatment=None`)."
-            )
+        for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
+            n_distinct = int(np.unique(xv[mask]).size)
+            # fewer units than p + 2 are explained by the selector / the local fit
+            if n_distinct <= 1 or (n_distinct < p + 1 and mask.sum() >= p + 2):
+                raise ValueError(
+                    f"`x`: the {int(mask.sum())} unit(s) {side} the cutoff {cutoff:g} take "
+                    f"{n_distinct} distinct value(s); a local polynomial of order p = {p} needs "
+                    f"at least p + 1 = {p + 1} distinct values of the running variable on each "
+                    "side (lower `p`, check `cutoff`, or add units)."
+                )
+        first_stage_tol = 1e-8
+        if tv is not None:
+            if bool(negligible_variation(tv, axis=None)):
+                raise ValueError(
+                    "`treatment` is constant; a fuzzy design needs treatment variation (for a "
+                    "sharp design, leave `treatment=None`)."
+                )
+            first_stage_tol = 1e-8 * float(np.ptp(tv))
 
+        # grid points where every unit carries the same quantile (constant or top-coded
+        # outcomes) cannot show an effect: exactly zero, zero width, out of the sup statistics
+        degenerate = np.asarray(negligible_variation(Q, axis=0), dtype=bool)
+        # the estimators are location/scale equivariant in y: estimate on centred (and, in
+        # the paper's mode, scaled) quantiles, then map back
+        centre, scale = _location_scale(Q, scale=not is_r)
+        h_den = self.bandwidth_treatment
+        if h_den is not None:
+            h_den = _as_float(h_den, "bandwidth_treatment")
+            if h_den <= 0:
+                raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
         core = estimate_r3d(
             xv,
-            Q,
+            (Q - centre) / scale,
             grid,
             cutoff=cutoff,
             T=tv,
@@ -342,12 +389,15 @@ class R3D(BaseEstimator):
             p=p,
             kernel=kernel,
             bandwidth=self._bandwidth_arg(grid.size),
-            bandwidth_treatment=self.bandwidth_treatment,
-            coverage_correction=bool(self.coverage_correction),
+            bandwidth_treatment=h_den,
+            coverage_correction=coverage_correction,
             s=s,
             compat=is_r,
-            Q_bandwidth=Q_bw,
+            Q_bandwidth=None if Q_bw is None else (Q_bw - centre) / scale,
+            first_stage_tol=first_stage_tol,
+            degenerate=degenerate,
         )
+        core = _map_back(core, centre, scale)
 
         draws: BootstrapDraws | None = None
         band = None
@@ -363,14 +413,26 @@ class R3D(BaseEstimator):
                     kind=mult_kind,
                     cluster=cl,
                     rng=rng,
-                    progress=self.progress,
+                    progress=progress,
                     n_jobs=self.n_jobs,
                 )
-            ub = uniform_band(core, draws, alpha, studentize=bool(self.studentize))
+            ub = uniform_band(core, draws, alpha, studentize=studentize)
             band = (ub.lower, ub.upper, ub.crit)
             pw_lo, pw_hi, _ = pointwise_band(core, draws, alpha)
             pointwise = pd.DataFrame(
                 {"lower": pw_lo, "upper": pw_hi}, index=pd.Index(grid, name="quantile")
+            )
+        if self._single_draw_message:
+            warnings.warn(self._single_draw_message, SingleDrawWarning, stacklevel=2)
+        if degenerate.any():
+            where = _list_levels(grid[degenerate])
+            warnings.warn(
+                f"R3D: at {int(degenerate.sum())} of {grid.size} quantile level(s) ({where}) "
+                "every unit has the same quantile (constant or top-coded outcomes). No effect "
+                "can be measured there: tau is exactly 0 with a zero-width band, and these "
+                "points are left out of the band's and the tests' sup statistics.",
+                DegenerateDataWarning,
+                stacklevel=2,
             )
 
         self._core = core
@@ -380,7 +442,7 @@ class R3D(BaseEstimator):
         self.alpha_ = alpha
         self.p_ = p
         self.cutoff_ = cutoff
-        self.studentized_ = bool(self.studentize) and draws is not None
+        self.studentized_ = studentize and draws is not None
         self.compat_ = compat
         self.fuzzy_ = tv is not None
         self.quantiles_ = grid
@@ -390,11 +452,12 @@ class R3D(BaseEstimator):
         self.first_stage_ = core.first_stage if self.fuzzy_ else None
         self.quantile_function_plus_ = core.plus.copy()
         self.quantile_function_minus_ = core.minus.copy()
+        self.degenerate_ = degenerate
         self.n_units_ = int(xv.size)
+        self.unit_ids_ = pd.Index(ids, name="unit")
         self.n_below_, self.n_above_ = below, above
         self.n_dropped_ = n_dropped
-        # clusters enter only through generated multipliers
-        self.n_clusters_ = None if cl is None or xi is not None else int(pd.factorize(cl)[1].size)
+        self.n_clusters_ = None if cl is None else int(pd.factorize(cl)[1].size)
         self.n_bootstrap_ = 0 if draws is None else int(draws.tau.shape[0])
         self._x, self._Q = xv, Q
         self.pointwise_band_ = pointwise
@@ -430,7 +493,17 @@ class R3D(BaseEstimator):
     def _grid(self) -> np.ndarray:
         if self.quantiles is None:
             return DEFAULT_GRID.copy()
-        g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
+        if isinstance(self.quantiles, str | bytes):
+            raise TypeError(
+                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}. Use e.g. "
+                "quantiles=np.arange(1, 100) / 100."
+            )
+        try:
+            g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}."
+            ) from None
         if g.ndim != 1 or g.size == 0:
             raise ValueError("`quantiles` must be a non-empty 1-D array of levels in (0, 1).")
         if not np.all(np.isfinite(g)) or np.any(g <= 0) or np.any(g >= 1):
@@ -448,27 +521,63 @@ class R3D(BaseEstimator):
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
                 "Distributions or a QuantileFunctions object."
             )
-        if isinstance(y, QuantileFunctions):
+        if isinstance(y, pd.DataFrame):
+            raise TypeError(
+                "`y` is a DataFrame: build the outcome container with "
+                "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...)."
+            )
+        Q = None
+        if isinstance(y, QuantileFunctions | Distributions):
             if weights is not None:
-                raise ValueError("`weights` cannot be used with precomputed QuantileFunctions.")
-            grid = y.grid
-            Q = y.matrix
-            carried = y
-        else:
-            if isinstance(y, Distributions):
-                dist = y
-                if weights is not None:
-                    raise ValueError("`weights`: pass weights inside the Distributions object.")
-            elif isinstance(y, pd.DataFrame):
-                raise TypeError(
-                    "`y` is a DataFrame: build the outcome container with "
-                    "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...)."
+                raise ValueError(
+                    "`weights` cannot be passed with a Distributions or QuantileFunctions `y`: "
+                    "put the weights inside the Distributions object (weights are not defined "
+                    "for precomputed quantiles)."
                 )
+            carried: Any = y
+            x, treatment, cluster = _align_to_units(
+                y.unit_ids, {"x": x, "treatment": treatment, "cluster": cluster}
+            )
+            if isinstance(y, QuantileFunctions):
+                grid = y.grid
+                if self.quantiles is not None:
+                    asked = self._grid()
+                    same = asked.shape == grid.shape
+                    same = same and np.allclose(asked, grid, rtol=0, atol=1e-12)
+                    if not same:
+                        raise ValueError(
+                            "`quantiles` conflicts with the grid of the QuantileFunctions `y` "
+                            f"({grid.size} levels in [{grid[0]:g}, {grid[-1]:g}]): precomputed "
+                            "quantiles fix the grid; leave quantiles=None or rebuild `y` on "
+                            "the grid you want."
+                        )
+                Q = y.matrix
             else:
-                dist = Distributions.from_arrays(y, weights)
+                grid = self._grid()
+            ids = np.asarray(y.unit_ids)
+        else:
+            aligned, index = align_by_label(
+                {"x": x, "y": y, "treatment": treatment, "weights": weights, "cluster": cluster}
+            )
+            x, y, treatment = aligned["x"], aligned["y"], aligned["treatment"]
+            weights, cluster = aligned["weights"], aligned["cluster"]
+            if isinstance(y, pd.Series):
+                y = list(y.to_numpy()) if y.dtype == object else y.to_numpy(dtype=float)
+            if isinstance(weights, pd.Series):
+                weights = list(weights.to_numpy())
+            carried = Distributions.from_arrays(y, weights)
+            if index is not None:
+                carried = dataclasses.replace(carried, unit_ids=np.asarray(index))
+            if carried.n_units > 1 and np.all(carried.sizes == 1):
+                self._single_draw_message = (
+                    f"`y` has a single outcome draw for each of its {carried.n_units} units, "
+                    "so every row is treated as its own distribution. If the rows are "
+                    "individuals grouped in units (states, schools, ...), build "
+                    "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...) "
+                    "and fit on it."
+                )
             grid = self._grid()
-            carried = dist
-            Q = None
+            ids = np.asarray(carried.unit_ids)
         n = carried.n_units
         xv = _per_unit(x, carried.running, "x", n, numeric=True)
         if xv is not None and missing == "raise" and not np.all(np.isfinite(xv)):
@@ -503,22 +612,32 @@ class R3D(BaseEstimator):
                     "pass missing='drop' to drop them (the count is reported)."
                 )
             keep = ~bad
+            if not keep.any():
+                raise ValueError(f"{what} is missing for every unit: nothing left to fit.")
             xv = xv[keep]
             tv = None if tv is None else tv[keep]
             cl = None if cl is None else cl[keep]
+            ids = ids[keep]
             if Q is not None:
                 Q = Q[keep]
             else:
                 carried = carried.subset(keep)
         Q_bw = None
         if Q is None:
+            carried = _normalise_weights(carried)
             qmethod = "hmisc" if (is_r and carried.weights is not None) else "linear"
-            Q = carried.quantiles(grid, method=qmethod)
+            with np.errstate(all="ignore"):
+                Q = carried.quantiles(grid, method=qmethod)
+            if not np.all(np.isfinite(Q)):
+                raise ValueError(
+                    "`y`: the unit quantiles are not finite (outcomes too large to interpolate "
+                    "between, e.g. beyond 1e307); rescale the outcomes."
+                )
             if is_r and carried.weights is not None:
                 # R3D selects bandwidths on the unweighted quantiles (weights reach its
                 # selector only through `...`, where they are ignored)
                 Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
-        return xv, Q, grid, tv, cl, n_dropped, Q_bw
+        return xv, Q, grid, tv, cl, n_dropped, Q_bw, ids
 
     # ------------------------------------------------------------------ inference
     def test(
@@ -762,8 +881,32 @@ def _as_float(value: Any, name: str) -> float:
     return out
 
 
-def _check_multipliers(multipliers: Any, n: int, n_dropped: int, alpha: float) -> np.ndarray:
-    """Caller-supplied multipliers: a numeric (n_units, B) array, enough draws for alpha."""
+def _check_multipliers(
+    multipliers: Any, ids: np.ndarray, n_dropped: int, alpha: float
+) -> np.ndarray:
+    """Caller-supplied multipliers: a numeric (n_units, B) array, enough draws for alpha.
+
+    A pandas DataFrame is matched to the units by its index labels (all units, or the units
+    kept after dropping missing ones); an array is positional (rows = units kept).
+    """
+    n = ids.size
+    if isinstance(multipliers, pd.Series | pd.DataFrame):
+        lab = multipliers.index
+        keep = pd.Index(ids)
+        if not lab.is_unique or not keep.isin(lab).all():
+            raise ValueError(
+                "`multipliers` is a pandas object whose index labels do not cover the unit ids "
+                f"of the fit ({int((~keep.isin(lab)).sum())} unit(s) missing): index its rows by "
+                "unit id, or pass a numpy array with one row per unit in the order of `y`."
+            )
+        if lab.size not in (n, n + n_dropped):
+            raise ValueError(
+                f"`multipliers` has {lab.size} labelled rows for {n} units: give one row per unit."
+            )
+        multipliers = multipliers.loc[keep]
+        if isinstance(multipliers, pd.Series):
+            multipliers = multipliers.to_frame()
+        multipliers = multipliers.to_numpy()
     xi = np.asarray(multipliers)
     if xi.dtype == bool or xi.dtype.kind not in "iuf":
         raise TypeError(
@@ -787,28 +930,152 @@ def _check_multipliers(multipliers: Any, n: int, n_dropped: int, alpha: float) -
     return xi
 
 
+def _align_to_units(unit_ids: Any, inputs: dict[str, Any]) -> list[Any]:
+    """Reorder pandas inputs to a container's unit ids (numpy inputs stay positional)."""
+    ref = pd.Series(np.zeros(len(unit_ids)), index=pd.Index(unit_ids))
+    out = []
+    for name, value in inputs.items():
+        if isinstance(value, pd.Series | pd.DataFrame):
+            try:
+                aligned, _ = align_by_label({"y": ref, name: value})
+            except ValueError:
+                raise ValueError(
+                    f"`{name}` is a pandas object whose index labels are not the unit ids of "
+                    f"`y` ({len(value)} labels against {len(unit_ids)} units, "
+                    f"{int((~value.index.isin(ref.index)).sum())} not among them): index "
+                    f"`{name}` by unit id, or pass a numpy array in the order of `y`."
+                ) from None
+            value = aligned[name]
+        out.append(value)
+    return out
+
+
+def _as_array(given: Any, name: str, *, numeric: bool) -> np.ndarray:
+    """One value per unit as a numpy array (numeric: float, NaN for missing)."""
+    if isinstance(given, pd.DataFrame):
+        if given.shape[1] != 1:
+            raise ValueError(f"`{name}` must be one-dimensional; got a DataFrame {given.shape}.")
+        given = given.iloc[:, 0]
+    if isinstance(given, str | bytes):
+        raise TypeError(f"`{name}` must be an array with one value per unit; got {given!r}.")
+    if not numeric:
+        arr = given.to_numpy() if isinstance(given, pd.Series) else np.asarray(given)
+        if arr.ndim != 1:
+            raise ValueError(f"`{name}` must be one-dimensional (one label per unit).")
+        return arr
+    if isinstance(given, pd.Series | pd.Index):
+        ser = pd.Series(given)
+        if ser.dtype == object or pd.api.types.is_string_dtype(ser.dtype):
+            arr = ser.to_numpy(dtype=object)
+        else:
+            try:
+                return _numeric_1d(ser.to_numpy(dtype=float, na_value=np.nan), name)
+            except (TypeError, ValueError):
+                raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+    else:
+        arr = np.asarray(given)
+    if arr.dtype.kind in "USa" or (
+        arr.dtype == object and any(isinstance(v, str | bytes) for v in arr.ravel())
+    ):
+        raise TypeError(
+            f"`{name}` must be numeric, one value per unit; got text values (convert them "
+            "with pd.to_numeric or float first)."
+        )
+    if arr.dtype == object:
+        miss = pd.isna(arr)
+        arr = np.where(miss, np.nan, arr)
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+    return _numeric_1d(arr, name)
+
+
+def _numeric_1d(arr: np.ndarray, name: str) -> np.ndarray:
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional; got shape {arr.shape}.")
+    return arr
+
+
 def _per_unit(given: Any, carried: Any, name: str, n: int, *, numeric: bool) -> np.ndarray | None:
     if given is None:
         return carried
-    if numeric:
-        arr = np.asarray(given)
-        if arr.dtype.kind not in "biuf":
-            try:
-                arr = arr.astype(float)
-            except (TypeError, ValueError):
-                raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
-        arr = arr.astype(float)
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
-            raise ValueError(f"`{name}` must be one-dimensional; got shape {arr.shape}.")
-    else:
-        arr = np.asarray(given)
-        if arr.ndim != 1:
-            raise ValueError(f"`{name}` must be one-dimensional (one label per unit).")
+    arr = _as_array(given, name, numeric=numeric)
     if arr.shape[0] != n:
         raise ValueError(
             f"`{name}` has {arr.shape[0]} values but `y` has {n} units; give one per unit, in "
             "the same order."
         )
+    if carried is not None:
+        a = pd.Series(arr, dtype=float if numeric else object)
+        b = pd.Series(np.asarray(carried), dtype=float if numeric else object)
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        if differ.any():
+            label = {"x": "running variable", "treatment": "treatment", "cluster": "cluster"}
+            attr = {"x": "running", "treatment": "treatment", "cluster": "cluster"}[name]
+            raise ValueError(
+                f"`{name}` conflicts with the {label[name]} stored in `y` (`y.{attr}`): they "
+                f"differ for {int(differ.sum())} of {n} unit(s). Pass {name}=None to use the "
+                f"stored one, or rebuild `y` without `{attr}`."
+            )
     return arr
+
+
+def _normalise_weights(d: Distributions) -> Distributions:
+    """Divide each unit's weights by their maximum (weighted quantiles do not change, and
+    weights near the overflow threshold no longer overflow in cumulative sums)."""
+    if d.weights is None:
+        return d
+    top = np.maximum.reduceat(d.weights, d.offsets[:-1])
+    w = d.weights / np.repeat(top, d.sizes)
+    return dataclasses.replace(d, weights=w)
+
+
+def _location_scale(Q: np.ndarray, *, scale: bool) -> tuple[float, float]:
+    """A scalar centre (median) and scale (range) of the quantile matrix."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = float(np.median(Q))
+        spread = float(np.max(Q) - np.min(Q))
+    if not np.isfinite(centre):
+        centre = 0.0
+    if not scale:
+        return centre, 1.0
+    if not np.isfinite(spread):
+        centre, spread = 0.0, float(np.max(np.abs(Q)))
+    return centre, (spread if spread > 0 and np.isfinite(spread) else 1.0)
+
+
+def _map_back(core: R3DCore, centre: float, scale: float) -> R3DCore:
+    """Undo the centring/scaling of :func:`_location_scale` on a fitted core."""
+    if centre == 0.0 and scale == 1.0:
+        return core
+
+    def lev(v: np.ndarray) -> np.ndarray:
+        return centre + scale * v
+
+    def coef(c: np.ndarray) -> np.ndarray:
+        out = scale * c
+        out[0] = centre + out[0]
+        return out
+
+    tau = scale * core.tau
+    if core.degenerate is not None:
+        tau = np.where(core.degenerate, 0.0, tau)
+    return dataclasses.replace(
+        core,
+        tau=tau,
+        plus=lev(core.plus),
+        minus=lev(core.minus),
+        plus_raw=lev(core.plus_raw),
+        minus_raw=lev(core.minus_raw),
+        coef_plus=coef(core.coef_plus),
+        coef_minus=coef(core.coef_minus),
+        resid=scale * core.resid,
+    )
+
+
+def _list_levels(levels: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(f"{v:g}" for v in levels[:limit])
+    return "q = " + shown + (f", ... ({levels.size} in all)" if levels.size > limit else "")
