@@ -31,6 +31,7 @@ from estkit import (
     check_random_state,
     make_summary,
     negligible_variation,
+    select_bandwidth,
 )
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
@@ -349,6 +350,14 @@ class R3D(BaseEstimator):
                 f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: "
                 f"[{xv.min():g}, {xv.max():g}]); check `cutoff` and the running variable."
             )
+        with np.errstate(over="ignore"):
+            x_range = float(np.max(np.abs(xv - cutoff)))
+        if not (1e-150 < x_range < 1e150):
+            raise ValueError(
+                f"`x`: the running variable lies within {x_range:.3g} of the cutoff; rescale "
+                "it (e.g. to thousands or to a share) so that its distance to the cutoff is "
+                "between 1e-150 and 1e150."
+            )
         for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
             n_distinct = int(np.unique(xv[mask]).size)
             # fewer units than p + 2 are explained by the selector / the local fit
@@ -379,21 +388,43 @@ class R3D(BaseEstimator):
             h_den = _as_float(h_den, "bandwidth_treatment")
             if h_den <= 0:
                 raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
+        Qs = (Q - centre) / scale
+        Qs_bw = None if Q_bw is None else (Q_bw - centre) / scale
+        h_num = self._bandwidth_arg(grid.size)
+        if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
+            # select on the grid points with real variation only (a constant column has no
+            # bias or variance to trade off)
+            h_sel, h_den_sel = _select_on_live(
+                xv,
+                Qs if Qs_bw is None else Qs_bw,
+                grid,
+                degenerate,
+                cutoff=cutoff,
+                method=method,
+                s=s,
+                p=p,
+                kernel=kernel,
+                T=tv if h_den is None else None,
+                coverage_correction=coverage_correction,
+                compat=is_r,
+            )
+            h_num = h_sel if h_num is None else h_num
+            h_den = h_den_sel if h_den is None else h_den
         core = estimate_r3d(
             xv,
-            (Q - centre) / scale,
+            Qs,
             grid,
             cutoff=cutoff,
             T=tv,
             method=method,
             p=p,
             kernel=kernel,
-            bandwidth=self._bandwidth_arg(grid.size),
+            bandwidth=h_num,
             bandwidth_treatment=h_den,
             coverage_correction=coverage_correction,
             s=s,
             compat=is_r,
-            Q_bandwidth=None if Q_bw is None else (Q_bw - centre) / scale,
+            Q_bandwidth=Qs_bw,
             first_stage_tol=first_stage_tol,
             degenerate=degenerate,
         )
@@ -676,13 +707,33 @@ class R3D(BaseEstimator):
                     "The Gini test needs non-negative outcomes (incomes, wages): a boundary "
                     "quantile function takes negative values."
                 )
+            if max(self.quantile_function_plus_.max(), self.quantile_function_minus_.max()) <= 0:
+                # R3D returns NA (with a warning) for a non-positive mean; never 0
+                raise ValueError(
+                    "The Gini test is undefined: a boundary quantile function has a "
+                    "non-positive mean (all outcomes zero near the cutoff)."
+                )
         if quantile_range is None:
             rng_ = (float(q[0]), float(q[-1]))
         else:
+            if isinstance(quantile_range, str | bytes) or not hasattr(quantile_range, "__len__"):
+                raise TypeError(
+                    f"`quantile_range` must be a pair (low, high); got {quantile_range!r}."
+                )
             if len(quantile_range) != 2:
                 raise ValueError("`quantile_range` must be a pair (low, high).")
-            lo, hi = sorted(float(v) for v in quantile_range)
-            inside = (q >= lo - 1e-12) & (q <= hi + 1e-12)
+            try:
+                lo, hi = sorted(float(v) for v in quantile_range)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"`quantile_range` must be a pair of numbers; got {quantile_range!r}."
+                ) from None
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise ValueError(f"`quantile_range` must be finite; got {quantile_range!r}.")
+            # R3D selects q >= lo & q <= hi exactly; the default tolerates rounding such
+            # as 0.1 * 3 (one grid point is not lost to the last bit)
+            tol = 0.0 if self.compat_ == "R" else 1e-12
+            inside = (q >= lo - tol) & (q <= hi + tol)
             if inside.sum() < (1 if kind == "nullity" else 2):
                 raise ValueError(
                     f"`quantile_range` ({lo:g}, {hi:g}) holds {int(inside.sum())} grid point(s); "
@@ -737,8 +788,9 @@ class R3D(BaseEstimator):
             Decimal places.
         """
         check_is_fitted(self, "tau_")
+        digits = check_int(digits, "digits", minimum=0)
         q = self.quantiles_
-        pick = sorted({int(np.argmin(np.abs(q - v))) for v in quantiles})
+        pick = sorted({int(np.argmin(np.abs(q - v))) for v in _levels(quantiles, "quantiles")})
         eff = self.effect_.iloc[pick]
         cols = {"tau": eff["tau"].to_numpy(), "bandwidth": eff["bandwidth"].to_numpy()}
         if self.band_ is not None:
@@ -801,6 +853,12 @@ class R3D(BaseEstimator):
                 f"{self.n_dropped_} unit(s) dropped for a missing running variable, treatment or "
                 "cluster (missing='drop')."
             )
+        if self.degenerate_.any():
+            notes.append(
+                f"No variation across units at {_list_levels(q[self.degenerate_])} (constant "
+                "or top-coded outcomes): tau is exactly 0 with a zero-width band there, and "
+                "these points are left out of the band's and the tests' sup statistics."
+            )
         notes.append(
             "tau(q) is the local average quantile treatment effect at the cutoff"
             + (" (divided by the first-stage jump)." if self.fuzzy_ else ".")
@@ -839,6 +897,7 @@ class R3D(BaseEstimator):
         """
         check_is_fitted(self, "tau_")
         n_bins = check_int(n_bins, "n_bins", minimum=1)
+        quantiles = _levels(quantiles, "quantiles")
         ax = get_axes(ax, figsize=(7.0, 4.5))
         x, Q, q, c = self._x, self._Q, self.quantiles_, self.cutoff_
         for k, level in enumerate(quantiles):
@@ -872,6 +931,8 @@ class R3D(BaseEstimator):
 
 
 def _as_float(value: Any, name: str) -> float:
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise TypeError(f"`{name}` must be a number; got {value!r}.")
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -1074,6 +1135,76 @@ def _map_back(core: R3DCore, centre: float, scale: float) -> R3DCore:
         coef_minus=coef(core.coef_minus),
         resid=scale * core.resid,
     )
+
+
+def _levels(values: Any, name: str) -> np.ndarray:
+    """Quantile levels chosen for display: numbers in (0, 1)."""
+    if isinstance(values, str | bytes):
+        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.")
+    try:
+        v = np.atleast_1d(np.asarray(values, dtype=float)).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.") from None
+    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v >= 1):
+        raise ValueError(f"`{name}` must be non-empty levels inside (0, 1); got {values!r}.")
+    return v
+
+
+def _select_on_live(
+    x: np.ndarray,
+    Q: np.ndarray,
+    grid: np.ndarray,
+    degenerate: np.ndarray,
+    *,
+    cutoff: float,
+    method: str,
+    s: int,
+    p: int,
+    kernel: str,
+    T: np.ndarray | None,
+    coverage_correction: bool,
+    compat: bool,
+) -> tuple[np.ndarray, float | None]:
+    """Bandwidths selected on the non-degenerate grid points (degenerate points, where the
+    effect is exactly zero whatever the bandwidth, reuse the median selected one; with no
+    such point, the whole support)."""
+    live = ~degenerate
+    if live.any():
+        sel = select_bandwidth(
+            x,
+            Q[:, live],
+            cutoff,
+            criterion="mse" if method == "simple" else "imse",
+            s=s,
+            p=p,
+            kernel=kernel,
+            T=T,
+            q=grid[live],
+            coverage_correction=coverage_correction,
+            compat=compat,
+            regularize=not compat,
+        )
+        h = np.full(grid.size, float(np.median(sel.h)))
+        h[live] = sel.h
+        h_den = None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
+        return h, h_den
+    h = np.full(grid.size, 1.01 * float(np.max(np.abs(x - cutoff))))
+    h_den = None
+    if T is not None:
+        sel = select_bandwidth(
+            x,
+            T[:, None],
+            cutoff,
+            criterion="mse",
+            s=s,
+            p=p,
+            kernel=kernel,
+            coverage_correction=coverage_correction,
+            compat=compat,
+            regularize=not compat,
+        )
+        h_den = float(sel.h[0])
+    return h, h_den
 
 
 def _list_levels(levels: np.ndarray, limit: int = 8) -> str:
