@@ -102,6 +102,7 @@ class R3D(BaseEstimator):
         :class:`~r3d.QuantileFunctions` input, which carries its own grid.
     cutoff : float, default 0.0
         Units with ``x >= cutoff`` are above the cutoff (treated in sharp designs).
+        pandas inputs of ``fit`` are paired by index label, numpy inputs by position.
     bandwidth : float or array-like of shape (m,), optional
         Outcome bandwidth(s); ``None`` selects them (MSE per quantile for ``"simple"``,
         IMSE for ``"frechet"``) with the three-step plug-in selector.
@@ -167,6 +168,14 @@ class R3D(BaseEstimator):
         covers ``tau(q)`` at its own ``q``; use ``band_`` for statements about the whole curve.
     kernel_ : str
         Kernel used.
+    degenerate_ : ndarray of bool, shape (m,)
+        Quantile levels at which every unit has the same quantile (constant or top-coded
+        outcomes): ``tau`` is exactly 0 there with a zero-width band, the points are left out
+        of the sup statistics of the band and the tests, and a
+        :class:`estkit.DegenerateDataWarning` names them.
+    unit_ids_ : pandas.Index
+        Labels of the units used (the container's ``unit_ids``, the index of pandas inputs,
+        or positions), after dropping missing ones.
     n_units_ : int
         Units used; ``n_below_``, ``n_above_`` on each side; ``n_dropped_`` dropped.
     fuzzy_ : bool
@@ -201,6 +210,13 @@ class R3D(BaseEstimator):
     band critical value         (1 - alpha) quantile           ceil((1-alpha)(B+1))-th
                                                                order statistic
     test p-value                (1 + #{T* >= T}) / (B + 1)     #{T* >= T} / B
+    test range                  q in [lo, hi] up to 1e-12      exact ``q >= lo & q <= hi``
+    Gini test draws             centred, ``|D_b - D|``         ``|D_b|``; critical value
+                                                               the type-7 quantile of
+                                                               ``|D_b|`` (R3D 28744db)
+    outcome scale               centred by the median and      centred only
+                                divided by the range of the
+                                quantile matrix, mapped back
     weighted quantiles          weighted type 7                ``Hmisc::wtd.quantile``
     ==========================  =============================  ===========================
 
@@ -293,7 +309,13 @@ class R3D(BaseEstimator):
             Cluster labels: units of one cluster share a bootstrap multiplier.
         multipliers : array-like of shape (n, B), optional
             Bootstrap multipliers to use instead of random draws (deterministic bands and
-            tests); rows follow the units kept for estimation.
+            tests); rows follow the units kept for estimation (a DataFrame is matched by
+            unit label). Not together with ``cluster``: pass cluster-level multipliers.
+
+        Pandas inputs are paired by index label (``estkit.align_by_label``); with a
+        ``Distributions`` or ``QuantileFunctions`` ``y`` they are aligned to its
+        ``unit_ids``, and an ``x``, ``treatment`` or ``cluster`` that contradicts the one the
+        container carries is a ``ValueError``. numpy inputs are paired by position.
 
         Returns
         -------
