@@ -142,6 +142,8 @@ class Distributions:
             Matching per-observation weights.
         running, treatment, cluster : array-like of shape (n_units,), optional
         """
+        if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
+            raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
         if isinstance(samples, np.ndarray) and samples.ndim == 2:
             arr = np.asarray(samples, dtype=float)
             n, k = arr.shape
@@ -151,6 +153,11 @@ class Distributions:
             raise TypeError("`y` must be a sequence of 1-D arrays (one outcome sample per unit).")
         parts = []
         for i, s in enumerate(samples):
+            if isinstance(s, str | bytes) or np.asarray(s).dtype.kind in "USa":
+                raise TypeError(
+                    f"`y`: unit {i}'s sample holds text; outcomes must be numbers (convert "
+                    "them with pd.to_numeric first)."
+                )
             a = np.asarray(s, dtype=float)
             if a.ndim != 1:
                 a = a.reshape(-1) if a.ndim == 0 or a.size == a.shape[0] else a

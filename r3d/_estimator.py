@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -338,6 +338,8 @@ class R3D(BaseEstimator):
         coverage_correction = check_bool(self.coverage_correction, "coverage_correction")
         progress = None if self.progress is None else check_bool(self.progress, "progress")
         cutoff = _as_float(self.cutoff, "cutoff")
+        if self.n_jobs is not None and check_int(self.n_jobs, "n_jobs") == 0:
+            raise ValueError("`n_jobs` must be a positive number of workers, -1 (all) or None.")
         if multipliers is None and 0 < n_boot < 1.0 / alpha:
             raise ValueError(
                 f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
@@ -573,6 +575,11 @@ class R3D(BaseEstimator):
             raise ValueError(
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
                 "Distributions or a QuantileFunctions object."
+            )
+        if isinstance(y, Mapping):
+            raise TypeError(
+                "`y` is a mapping: pass the unit samples as a sequence in the order of `x` "
+                "(e.g. list(d.values())) or build r3d.Distributions.from_long(...)."
             )
         if isinstance(y, pd.DataFrame):
             raise TypeError(

@@ -237,6 +237,9 @@ CASES: list[Case] = [
         lambda: fit(multipliers=with_nan(np.ones(80 * 40)).reshape(80, 40)),
         r"`multipliers`",
     ),
+    raises("fit-y-dict", lambda: fit(y={i: r for i, r in enumerate(_draws())}), r"`y`", TypeError),
+    raises("fit-y-text", lambda: fit(y=_draws().astype(str)), r"`y`.*text", TypeError),
+    raises("fit-n-jobs-str", lambda: fit(n_jobs="2"), r"`n_jobs`", TypeError),
     # ---- length mismatch
     raises("fit-x-short", lambda: fit(x=_x()[:-1]), r"`x` has 79 values"),
     raises("fit-treatment-short", lambda: fuzzy_fit(_fuzzy().treatment[:-2]), r"`treatment`"),
