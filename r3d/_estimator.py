@@ -1124,9 +1124,11 @@ def _normalise_weights(d: Distributions) -> Distributions:
 
 
 def _location_scale(Q: np.ndarray, *, scale: bool) -> tuple[float, float]:
-    """A scalar centre (median) and scale (range) of the quantile matrix."""
+    """A scalar centre (median of the middle quantile column) and scale (range) of the
+    quantile matrix; both are equivariant, so ``a Q + c`` gives ``a centre + c`` and
+    ``|a| scale``."""
     with np.errstate(over="ignore", invalid="ignore"):
-        centre = float(np.median(Q))
+        centre = float(np.median(Q[:, Q.shape[1] // 2]))
         spread = float(np.max(Q) - np.min(Q))
     if not np.isfinite(centre):
         centre = 0.0

@@ -429,6 +429,11 @@ CASES: list[Case] = [
         lambda: fuzzy_fit(0.3 + 0.2 * _fuzzy().x, bandwidth=0.5, bandwidth_treatment=0.5),
         r"treatment",
     ),
+    ok(
+        "fit-treatment-scaled-1e-10",
+        lambda: fuzzy_fit(_fuzzy().treatment * 1e-10),
+        lambda e: _close(e.tau_ * 1e-10, fuzzy_fit(_fuzzy().treatment).tau_, rtol=1e-8),
+    ),
     raises("fit-all-below-cutoff", lambda: fit(cutoff=5.0), r"`x`.*no unit lies above"),
     # ---- extreme magnitudes
     ok(
