@@ -385,7 +385,7 @@ class R3D(BaseEstimator):
         for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
             n_distinct = int(np.unique(xv[mask]).size)
             # fewer units than p + 2 are explained by the selector / the local fit
-            if n_distinct <= 1 or (n_distinct < p + 1 and mask.sum() >= p + 2):
+            if n_distinct < p + 1 and (n_distinct <= 1 or mask.sum() >= p + 2):
                 raise ValueError(
                     f"`x`: the {int(mask.sum())} unit(s) {side} the cutoff {cutoff:g} take "
                     f"{n_distinct} distinct value(s); a local polynomial of order p = {p} needs "
