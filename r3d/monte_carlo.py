@@ -468,8 +468,15 @@ def monte_carlo(
     n_reps = check_int(n_reps, "n_reps", minimum=1)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=19)
     alpha = check_alpha(alpha)
+    for name, seq in (("methods", methods), ("modes", modes)):
+        if isinstance(seq, str | bytes):
+            raise TypeError(f"`{name}` must be a sequence of names, e.g. [{seq!r}]; got {seq!r}.")
     methods = [check_option(m, "method", Literal["simple", "frechet"]) for m in methods]
     modes = list(modes)
+    if kernel is not None:
+        kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
+    if n_jobs is not None:
+        check_int(n_jobs, "n_jobs")
     for label in modes:
         _parse_mode(label)
     if not methods or not modes:
@@ -481,7 +488,17 @@ def monte_carlo(
     if q.size == 0 or not np.all((q > 0) & (q < 1)) or np.any(np.diff(q) <= 0):
         raise ValueError("`quantiles` must be strictly increasing inside (0, 1).")
     dl = float(delta_lambda) if dgp == "dgp2" else 0.0
+    if estimator_params is not None and not isinstance(estimator_params, dict):
+        raise TypeError(
+            f"`estimator_params` must be a dict of R3D parameters; got {estimator_params!r}."
+        )
     params = dict(estimator_params or {})
+    unknown = sorted(set(params) - set(R3D().get_params()))
+    if unknown:
+        raise ValueError(
+            f"`estimator_params`: {unknown} are not R3D parameters; valid: "
+            f"{sorted(R3D().get_params())}."
+        )
     reserved = {"method", "kernel", "n_bootstrap", "compat", "alpha", "quantiles"}
     if reserved & set(params):
         raise ValueError(f"`estimator_params` cannot set {sorted(reserved & set(params))}.")
@@ -561,6 +578,12 @@ def monte_carlo(
                 )
             )
     replications = pd.DataFrame(rows)
+    if not replications["ok"].any():
+        # a configuration error, not bad luck: say it instead of an empty table
+        raise ValueError(
+            f"Every replication failed; the first error: {replications['error'].iloc[0]} "
+            "(check `estimator_params`)."
+        )
     if "error" not in replications:
         replications["error"] = ""
     estimates = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame()

@@ -691,6 +691,12 @@ CASES: list[Case] = [
         r"`studentize`",
         TypeError,
     ),
+    raises("monte_carlo-methods-str", lambda: mc(methods="simple"), r"`methods`", TypeError),
+    raises("monte_carlo-kernel", lambda: mc(kernel="gauss"), r"`kernel`"),
+    raises("monte_carlo-params-unknown", lambda: mc(estimator_params={"bogus": 1}), r"bogus"),
+    raises("monte_carlo-params-list", lambda: mc(estimator_params=[1]), r"`estimator_params`"),
+    raises("monte_carlo-params-invalid", lambda: mc(estimator_params={"p": -1}), r"`p`"),
+    raises("monte_carlo-n-jobs-str", lambda: mc(n_jobs="x"), r"`n_jobs`", TypeError),
     # ---- simulate
     raises("dgp1-n-one", lambda: simulate_dgp1(n=1), r"`n`"),
     raises("dgp1-n-str", lambda: simulate_dgp1(n="5"), r"`n`", TypeError),
