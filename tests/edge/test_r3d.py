@@ -60,6 +60,15 @@ def _fuzzy():
     return simulate_normal(n=120, n_draws=8, effect=2.0, fuzzy=True, rng=2)
 
 
+@cache
+def _xi_cached():
+    return np.random.default_rng(5).standard_normal((80, 40))
+
+
+def _xi():
+    return _xi_cached().copy()
+
+
 def _x():
     return _sim().x.copy()
 
@@ -296,6 +305,19 @@ CASES: list[Case] = [
             cluster=shuffled(pd.Series(np.arange(80) // 8, index=[f"u{i}" for i in range(80)])),
         ),
         lambda e: (e.n_clusters_ == 10 and e.unit_ids_[0] == "u0") or pytest.fail("labels"),
+    ),
+    ok(
+        "fit-multipliers-frame-shuffled",
+        lambda: fit(
+            x=pd.Series(_x()),
+            multipliers=shuffled(pd.DataFrame(_xi())),
+        ),
+        lambda e: _close(e.critical_value_, fit(multipliers=_xi()).critical_value_, 1e-12),
+    ),
+    raises(
+        "fit-multipliers-frame-foreign-labels",
+        lambda: fit(multipliers=pd.DataFrame(_xi(), index=np.arange(80) + 500)),
+        r"`multipliers`",
     ),
     raises(
         "fit-series-different-labels",
