@@ -9,7 +9,7 @@ from __future__ import annotations
 from r3d import simulate
 from r3d._dask import quantiles_from_dask
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimator import R3D
+from r3d._estimator import R3D, SingleDrawWarning
 from r3d.monte_carlo import monte_carlo  # the function: r3d.monte_carlo(...)
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "R3D",
     "Distributions",
     "QuantileFunctions",
+    "SingleDrawWarning",
     "monte_carlo",
     "quantiles_from_dask",
     "simulate",

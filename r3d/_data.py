@@ -63,6 +63,8 @@ class Distributions:
         offsets = np.asarray(self.offsets, dtype=np.int64)
         if values.ndim != 1:
             raise ValueError("`values` must be one-dimensional (all outcomes, unit after unit).")
+        if offsets.ndim == 1 and offsets.size == 1 and values.size == 0:
+            raise ValueError("`y` has no units: pass at least one outcome sample per unit.")
         if offsets.ndim != 1 or offsets.size < 2 or offsets[0] != 0 or offsets[-1] != values.size:
             raise ValueError(
                 "`offsets` must start at 0, end at len(values) and hold n_units + 1 entries."
@@ -112,7 +114,7 @@ class Distributions:
         for name in ("running", "treatment", "cluster"):
             v = getattr(self, name)
             if v is not None:
-                arr = np.asarray(v) if name == "cluster" else np.asarray(v, dtype=float)
+                arr = np.asarray(v) if name == "cluster" else _unit_numbers(v, name)
                 if arr.shape != (n,):
                     raise ValueError(
                         f"`{name}` must have one value per unit ({n}); got {arr.shape}."
@@ -140,6 +142,8 @@ class Distributions:
             Matching per-observation weights.
         running, treatment, cluster : array-like of shape (n_units,), optional
         """
+        if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
+            raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
         if isinstance(samples, np.ndarray) and samples.ndim == 2:
             arr = np.asarray(samples, dtype=float)
             n, k = arr.shape
@@ -149,6 +153,11 @@ class Distributions:
             raise TypeError("`y` must be a sequence of 1-D arrays (one outcome sample per unit).")
         parts = []
         for i, s in enumerate(samples):
+            if isinstance(s, str | bytes) or np.asarray(s).dtype.kind in "USa":
+                raise TypeError(
+                    f"`y`: unit {i}'s sample holds text; outcomes must be numbers (convert "
+                    "them with pd.to_numeric first)."
+                )
             a = np.asarray(s, dtype=float)
             if a.ndim != 1:
                 a = a.reshape(-1) if a.ndim == 0 or a.size == a.shape[0] else a
@@ -265,7 +274,19 @@ class Distributions:
 
     def subset(self, keep: np.ndarray) -> Distributions:
         """The units selected by a boolean mask or index array (in that order)."""
-        idx = np.arange(self.n_units)[keep]
+        k = np.asarray(keep)
+        if k.dtype == bool and k.shape != (self.n_units,):
+            raise ValueError(
+                f"`keep`: a boolean mask needs one entry per unit ({self.n_units}); got "
+                f"shape {k.shape}."
+            )
+        if k.dtype != bool and (k.ndim != 1 or k.dtype.kind not in "iu"):
+            raise TypeError("`keep` must be a boolean mask or an array of unit positions.")
+        if k.dtype != bool and k.size and (k.min() < -self.n_units or k.max() >= self.n_units):
+            raise ValueError(f"`keep`: unit positions must lie in [0, {self.n_units}).")
+        idx = np.arange(self.n_units)[k]
+        if idx.size == 0:
+            raise ValueError("`keep` selects no unit; a Distributions needs at least one.")
         sizes = self.sizes[idx]
         starts = self.offsets[idx]
         flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
@@ -291,8 +312,22 @@ class Distributions:
         see :mod:`r3d._quantiles`.
         """
         method = check_option(method, "method", QuantileMethod)
-        qq = np.atleast_1d(np.asarray(q, dtype=float))
-        return segment_quantiles(self.values, self.offsets, qq, self.weights, method)
+        if isinstance(q, str | bytes):
+            raise TypeError(f"`q` must be quantile levels in [0, 1]; got {q!r}.")
+        try:
+            qq = np.atleast_1d(np.asarray(q, dtype=float))
+        except (TypeError, ValueError):
+            raise TypeError(f"`q` must be quantile levels in [0, 1]; got {q!r}.") from None
+        if qq.ndim != 1 or not np.all((qq >= 0) & (qq <= 1)):
+            raise ValueError(f"`q` must be a 1-D array of levels in [0, 1] (no NaN); got {q!r}.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = segment_quantiles(self.values, self.offsets, qq, self.weights, method)
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                "The unit quantiles overflow (outcomes too large to interpolate between, "
+                "beyond about 1e307): rescale the outcomes."
+            )
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,13 +365,23 @@ class QuantileFunctions:
             raise ValueError("`matrix` contains non-finite quantiles; drop those units first.")
         if np.any(g <= 0) or np.any(g >= 1) or np.any(np.diff(g) <= 0):
             raise ValueError("`grid` must be strictly increasing inside (0, 1).")
+        # quantile functions are non-decreasing (beyond rounding residue)
+        tol = 64 * np.finfo(float).eps * np.max(np.abs(m), axis=1, initial=0.0)
+        falls = np.any(np.diff(m, axis=1) < -tol[:, None], axis=1)
+        if falls.any():
+            raise ValueError(
+                f"`matrix`: {int(falls.sum())} of {m.shape[0]} rows decrease along the grid "
+                f"(first: row {int(np.flatnonzero(falls)[0])}), but a quantile function is "
+                "non-decreasing. Check the column order of the grid; if the dips are "
+                "interpolation noise, rearrange the rows first: np.sort(matrix, axis=1)."
+            )
         object.__setattr__(self, "matrix", m)
         object.__setattr__(self, "grid", g)
         n = m.shape[0]
         for name in ("running", "treatment", "cluster"):
             v = getattr(self, name)
             if v is not None:
-                arr = np.asarray(v) if name == "cluster" else np.asarray(v, dtype=float)
+                arr = np.asarray(v) if name == "cluster" else _unit_numbers(v, name)
                 if arr.shape != (n,):
                     raise ValueError(f"`{name}` must have one value per unit ({n}).")
                 object.__setattr__(self, name, arr)
@@ -349,3 +394,20 @@ class QuantileFunctions:
     def n_units(self) -> int:
         """Number of units."""
         return int(self.matrix.shape[0])
+
+
+def _unit_numbers(v: Any, name: str) -> np.ndarray:
+    """A per-unit numeric variable as floats (NaN for missing), text refused."""
+    if isinstance(v, pd.Series):
+        v = v.to_numpy(dtype=object)
+    arr = np.asarray(v)
+    if arr.dtype.kind in "USa" or (
+        arr.dtype == object and any(isinstance(e, str | bytes) for e in arr.ravel())
+    ):
+        raise TypeError(f"`{name}` must be numeric, one value per unit; got text values.")
+    if arr.dtype == object:
+        arr = np.where(pd.isna(arr), np.nan, arr)
+    try:
+        return arr.astype(float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be numeric, one value per unit.") from None

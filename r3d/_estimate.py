@@ -13,8 +13,9 @@ together with everything the multiplier bootstrap (:mod:`r3d._inference`) needs:
 intercept weights of both sides and the per-unit residuals.
 
 ``compat=True`` reproduces the R package R3D (Van Dijcke; commit 28744db) number for
-number; the default follows the paper. The differences are listed in
-``/work/notes/r3d_spec.md`` and in the docstring of :func:`estimate_r3d`.
+number; the default follows the paper. The differences are listed in ``docs/r3d.md``
+(``docs/r3d_spec.md`` for the R package itself) and in the docstring of
+:func:`estimate_r3d`.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ class R3DCore:
     fuzzy, compat : bool
     selection : BandwidthSelection or None
         Full output of the bandwidth selector when bandwidths were selected.
+    degenerate : ndarray of bool, shape (m,), or None
+        Grid points without real variation across units (decided by the caller, e.g. with
+        :func:`estkit.negligible_variation`): ``tau`` is exactly 0 there, ``plus`` equals
+        ``minus``, the residuals are zero, and inference leaves them out of sup statistics.
     """
 
     q: np.ndarray
@@ -107,6 +112,7 @@ class R3DCore:
     compat: bool
     cutoff: float
     selection: BandwidthSelection | None
+    degenerate: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -193,6 +199,7 @@ def estimate_r3d(
     Q_bandwidth: np.ndarray | None = None,
     first_stage_tol: float = 1e-8,
     regularize: bool | None = None,
+    degenerate: np.ndarray | None = None,
 ) -> R3DCore:
     """Estimate the R3D / F3D treatment effect on a quantile grid.
 
@@ -259,6 +266,10 @@ def estimate_r3d(
         is zero in population (continuous curvature at the cutoff, as in the paper's
         designs) is estimated by noise, the selected bandwidth is erratic (up to many times
         the support) and the bootstrap, which conditions on it, under-covers.
+    degenerate : array_like of bool, shape (m,), optional
+        Grid points whose unit quantiles carry no real variation (constant or top-coded
+        outcomes): reported as exactly zero effect (``plus = minus`` = the common value,
+        zero residuals) instead of rounding residue.
 
     Returns
     -------
@@ -350,6 +361,18 @@ def estimate_r3d(
         how = "R" if compat else "sort"
         cur_p = rearrange(raw_p, qv, method=how)
         cur_m = rearrange(raw_m, qv, method=how)
+    deg = None
+    if degenerate is not None:
+        deg = np.asarray(degenerate, dtype=bool).reshape(-1)
+        if deg.shape != (m,):
+            raise ValueError(f"`degenerate` must have one flag per quantile ({m}).")
+        if deg.any():
+            # every unit carries the same value: both boundary curves are that value
+            common = np.median(Qm[:, deg], axis=0)
+            cur_p, cur_m = cur_p.copy(), cur_m.copy()
+            cur_p[deg] = cur_m[deg] = common
+            resid = resid.copy()
+            resid[:, deg] = 0.0
     tau = cur_p - cur_m
 
     # ---- fuzzy first stage -------------------------------------------------------------
@@ -410,6 +433,7 @@ def estimate_r3d(
         compat=bool(compat),
         cutoff=float(cutoff),
         selection=selection,
+        degenerate=deg,
     )
 
 

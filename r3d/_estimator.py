@@ -7,7 +7,9 @@ module validates input, builds the quantile matrix, runs both and presents the r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -16,18 +18,24 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from estkit import (
+    DegenerateDataWarning,
+    EstkitWarning,
     MultiplierKind,
     SummaryParts,
     TestResult,
+    align_by_label,
     check_alpha,
+    check_bool,
     check_int,
     check_option,
     check_random_state,
     make_summary,
+    negligible_variation,
+    select_bandwidth,
 )
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimate import estimate_r3d
+from r3d._estimate import R3DCore, estimate_r3d
 from r3d._inference import (
     BootstrapDraws,
     bootstrap_draws,
@@ -36,7 +44,7 @@ from r3d._inference import (
     uniform_band,
 )
 
-__all__ = ["R3D"]
+__all__ = ["R3D", "SingleDrawWarning"]
 
 Method = Literal["simple", "frechet"]
 Compat = Literal["R"]
@@ -44,6 +52,11 @@ TestName = Literal["nullity", "homogeneity", "gini"]
 Missing = Literal["raise", "drop"]
 
 DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
+
+
+class SingleDrawWarning(EstkitWarning):
+    """Every unit of ``y`` has a single outcome draw: probably individuals passed as units
+    (use :meth:`r3d.Distributions.from_long`)."""
 
 
 class _DefaultKernel(str):
@@ -89,6 +102,7 @@ class R3D(BaseEstimator):
         :class:`~r3d.QuantileFunctions` input, which carries its own grid.
     cutoff : float, default 0.0
         Units with ``x >= cutoff`` are above the cutoff (treated in sharp designs).
+        pandas inputs of ``fit`` are paired by index label, numpy inputs by position.
     bandwidth : float or array-like of shape (m,), optional
         Outcome bandwidth(s); ``None`` selects them (MSE per quantile for ``"simple"``,
         IMSE for ``"frechet"``) with the three-step plug-in selector.
@@ -154,6 +168,14 @@ class R3D(BaseEstimator):
         covers ``tau(q)`` at its own ``q``; use ``band_`` for statements about the whole curve.
     kernel_ : str
         Kernel used.
+    degenerate_ : ndarray of bool, shape (m,)
+        Quantile levels at which every unit has the same quantile (constant or top-coded
+        outcomes): ``tau`` is exactly 0 there with a zero-width band, the points are left out
+        of the sup statistics of the band and the tests, and a
+        :class:`estkit.DegenerateDataWarning` names them.
+    unit_ids_ : pandas.Index
+        Labels of the units used (the container's ``unit_ids``, the index of pandas inputs,
+        or positions), after dropping missing ones.
     n_units_ : int
         Units used; ``n_below_``, ``n_above_`` on each side; ``n_dropped_`` dropped.
     fuzzy_ : bool
@@ -188,6 +210,13 @@ class R3D(BaseEstimator):
     band critical value         (1 - alpha) quantile           ceil((1-alpha)(B+1))-th
                                                                order statistic
     test p-value                (1 + #{T* >= T}) / (B + 1)     #{T* >= T} / B
+    test range                  q in [lo, hi] up to 1e-12      exact ``q >= lo & q <= hi``
+    Gini test draws             centred, ``|D_b - D|``         ``|D_b|``; critical value
+                                                               the type-7 quantile of
+                                                               ``|D_b|`` (R3D 28744db)
+    outcome scale               centred by the median and      centred only
+                                divided by the range of the
+                                quantile matrix, mapped back
     weighted quantiles          weighted type 7                ``Hmisc::wtd.quantile``
     ==========================  =============================  ===========================
 
@@ -280,7 +309,13 @@ class R3D(BaseEstimator):
             Cluster labels: units of one cluster share a bootstrap multiplier.
         multipliers : array-like of shape (n, B), optional
             Bootstrap multipliers to use instead of random draws (deterministic bands and
-            tests); rows follow the units kept for estimation.
+            tests); rows follow the units kept for estimation (a DataFrame is matched by
+            unit label). Not together with ``cluster``: pass cluster-level multipliers.
+
+        Pandas inputs are paired by index label (``estkit.align_by_label``); with a
+        ``Distributions`` or ``QuantileFunctions`` ``y`` they are aligned to its
+        ``unit_ids``, and an ``x``, ``treatment`` or ``cluster`` that contradicts the one the
+        container carries is a ``ValueError``. numpy inputs are paired by position.
 
         Returns
         -------
@@ -299,20 +334,33 @@ class R3D(BaseEstimator):
         alpha = check_alpha(self.alpha)
         missing = check_option(self.missing, "missing", Missing)
         mult_kind = check_option(self.multiplier, "multiplier", MultiplierKind)
+        studentize = check_bool(self.studentize, "studentize")
+        coverage_correction = check_bool(self.coverage_correction, "coverage_correction")
+        progress = None if self.progress is None else check_bool(self.progress, "progress")
         cutoff = _as_float(self.cutoff, "cutoff")
+        if self.n_jobs is not None and check_int(self.n_jobs, "n_jobs") == 0:
+            raise ValueError("`n_jobs` must be a positive number of workers, -1 (all) or None.")
         if multipliers is None and 0 < n_boot < 1.0 / alpha:
             raise ValueError(
                 f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
                 f"critical value needs at least {int(np.ceil(1 / alpha))} draws (use 2000+)."
             )
+        if multipliers is not None and cluster is not None:
+            raise ValueError(
+                "`cluster` and `multipliers` were both given, but given multipliers are used as "
+                "they are (clusters would be ignored): pass cluster-level multipliers (one "
+                "shared draw for the units of a cluster) without `cluster`, or `cluster` "
+                "without `multipliers`."
+            )
 
-        xv, Q, grid, tv, cl, n_dropped, Q_bw = self._prepare(
+        self._single_draw_message = None
+        xv, Q, grid, tv, cl, n_dropped, Q_bw, ids = self._prepare(
             x, y, treatment, weights, cluster, missing, is_r
         )
         xi = None
         if multipliers is not None:
-            xi = _check_multipliers(multipliers, xv.size, n_dropped, alpha)
-        if cl is not None and xi is None:
+            xi = _check_multipliers(multipliers, ids, n_dropped, alpha)
+        if cl is not None:
             n_cl = int(pd.factorize(cl)[1].size)
             if n_cl < 2:
                 raise ValueError(
@@ -326,28 +374,85 @@ class R3D(BaseEstimator):
                 f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: "
                 f"[{xv.min():g}, {xv.max():g}]); check `cutoff` and the running variable."
             )
-        if tv is not None and np.ptp(tv) == 0:
+        with np.errstate(over="ignore"):
+            x_range = float(np.max(np.abs(xv - cutoff)))
+        if not (1e-150 < x_range < 1e150):
             raise ValueError(
-                "`treatment` is constant; a fuzzy design needs treatment variation (for a "
-                "sharp design, leave `treatment=None`)."
+                f"`x`: the running variable lies within {x_range:.3g} of the cutoff; rescale "
+                "it (e.g. to thousands or to a share) so that its distance to the cutoff is "
+                "between 1e-150 and 1e150."
             )
+        for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
+            n_distinct = int(np.unique(xv[mask]).size)
+            # fewer units than p + 2 are explained by the selector / the local fit
+            if n_distinct < p + 1 and (n_distinct <= 1 or mask.sum() >= p + 2):
+                raise ValueError(
+                    f"`x`: the {int(mask.sum())} unit(s) {side} the cutoff {cutoff:g} take "
+                    f"{n_distinct} distinct value(s); a local polynomial of order p = {p} needs "
+                    f"at least p + 1 = {p + 1} distinct values of the running variable on each "
+                    "side (lower `p`, check `cutoff`, or add units)."
+                )
+        first_stage_tol = 1e-8
+        if tv is not None:
+            if bool(negligible_variation(tv, axis=None)):
+                raise ValueError(
+                    "`treatment` is constant; a fuzzy design needs treatment variation (for a "
+                    "sharp design, leave `treatment=None`)."
+                )
+            first_stage_tol = 1e-8 * float(np.ptp(tv))
 
+        # grid points where every unit carries the same quantile (constant or top-coded
+        # outcomes) cannot show an effect: exactly zero, zero width, out of the sup statistics
+        degenerate = np.asarray(negligible_variation(Q, axis=0), dtype=bool)
+        # the estimators are location/scale equivariant in y: estimate on centred (and, in
+        # the paper's mode, scaled) quantiles, then map back
+        centre, scale = _location_scale(Q, scale=not is_r)
+        h_den = self.bandwidth_treatment
+        if h_den is not None:
+            h_den = _as_float(h_den, "bandwidth_treatment")
+            if h_den <= 0:
+                raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
+        Qs = (Q - centre) / scale
+        Qs_bw = None if Q_bw is None else (Q_bw - centre) / scale
+        h_num = self._bandwidth_arg(grid.size)
+        if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
+            # select on the grid points with real variation only (a constant column has no
+            # bias or variance to trade off)
+            h_sel, h_den_sel = _select_on_live(
+                xv,
+                Qs if Qs_bw is None else Qs_bw,
+                grid,
+                degenerate,
+                cutoff=cutoff,
+                method=method,
+                s=s,
+                p=p,
+                kernel=kernel,
+                T=tv if h_den is None else None,
+                coverage_correction=coverage_correction,
+                compat=is_r,
+            )
+            h_num = h_sel if h_num is None else h_num
+            h_den = h_den_sel if h_den is None else h_den
         core = estimate_r3d(
             xv,
-            Q,
+            Qs,
             grid,
             cutoff=cutoff,
             T=tv,
             method=method,
             p=p,
             kernel=kernel,
-            bandwidth=self._bandwidth_arg(grid.size),
-            bandwidth_treatment=self.bandwidth_treatment,
-            coverage_correction=bool(self.coverage_correction),
+            bandwidth=h_num,
+            bandwidth_treatment=h_den,
+            coverage_correction=coverage_correction,
             s=s,
             compat=is_r,
-            Q_bandwidth=Q_bw,
+            Q_bandwidth=Qs_bw,
+            first_stage_tol=first_stage_tol,
+            degenerate=degenerate,
         )
+        core = _map_back(core, centre, scale)
 
         draws: BootstrapDraws | None = None
         band = None
@@ -363,14 +468,26 @@ class R3D(BaseEstimator):
                     kind=mult_kind,
                     cluster=cl,
                     rng=rng,
-                    progress=self.progress,
+                    progress=progress,
                     n_jobs=self.n_jobs,
                 )
-            ub = uniform_band(core, draws, alpha, studentize=bool(self.studentize))
+            ub = uniform_band(core, draws, alpha, studentize=studentize)
             band = (ub.lower, ub.upper, ub.crit)
             pw_lo, pw_hi, _ = pointwise_band(core, draws, alpha)
             pointwise = pd.DataFrame(
                 {"lower": pw_lo, "upper": pw_hi}, index=pd.Index(grid, name="quantile")
+            )
+        if self._single_draw_message:
+            warnings.warn(self._single_draw_message, SingleDrawWarning, stacklevel=2)
+        if degenerate.any():
+            where = _list_levels(grid[degenerate])
+            warnings.warn(
+                f"R3D: at {int(degenerate.sum())} of {grid.size} quantile level(s) ({where}) "
+                "every unit has the same quantile (constant or top-coded outcomes). No effect "
+                "can be measured there: tau is exactly 0 with a zero-width band, and these "
+                "points are left out of the band's and the tests' sup statistics.",
+                DegenerateDataWarning,
+                stacklevel=2,
             )
 
         self._core = core
@@ -380,7 +497,7 @@ class R3D(BaseEstimator):
         self.alpha_ = alpha
         self.p_ = p
         self.cutoff_ = cutoff
-        self.studentized_ = bool(self.studentize) and draws is not None
+        self.studentized_ = studentize and draws is not None
         self.compat_ = compat
         self.fuzzy_ = tv is not None
         self.quantiles_ = grid
@@ -390,11 +507,12 @@ class R3D(BaseEstimator):
         self.first_stage_ = core.first_stage if self.fuzzy_ else None
         self.quantile_function_plus_ = core.plus.copy()
         self.quantile_function_minus_ = core.minus.copy()
+        self.degenerate_ = degenerate
         self.n_units_ = int(xv.size)
+        self.unit_ids_ = pd.Index(ids, name="unit")
         self.n_below_, self.n_above_ = below, above
         self.n_dropped_ = n_dropped
-        # clusters enter only through generated multipliers
-        self.n_clusters_ = None if cl is None or xi is not None else int(pd.factorize(cl)[1].size)
+        self.n_clusters_ = None if cl is None else int(pd.factorize(cl)[1].size)
         self.n_bootstrap_ = 0 if draws is None else int(draws.tau.shape[0])
         self._x, self._Q = xv, Q
         self.pointwise_band_ = pointwise
@@ -430,7 +548,17 @@ class R3D(BaseEstimator):
     def _grid(self) -> np.ndarray:
         if self.quantiles is None:
             return DEFAULT_GRID.copy()
-        g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
+        if isinstance(self.quantiles, str | bytes):
+            raise TypeError(
+                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}. Use e.g. "
+                "quantiles=np.arange(1, 100) / 100."
+            )
+        try:
+            g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}."
+            ) from None
         if g.ndim != 1 or g.size == 0:
             raise ValueError("`quantiles` must be a non-empty 1-D array of levels in (0, 1).")
         if not np.all(np.isfinite(g)) or np.any(g <= 0) or np.any(g >= 1):
@@ -448,27 +576,68 @@ class R3D(BaseEstimator):
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
                 "Distributions or a QuantileFunctions object."
             )
-        if isinstance(y, QuantileFunctions):
+        if isinstance(y, Mapping):
+            raise TypeError(
+                "`y` is a mapping: pass the unit samples as a sequence in the order of `x` "
+                "(e.g. list(d.values())) or build r3d.Distributions.from_long(...)."
+            )
+        if isinstance(y, pd.DataFrame):
+            raise TypeError(
+                "`y` is a DataFrame: build the outcome container with "
+                "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...)."
+            )
+        Q = None
+        if isinstance(y, QuantileFunctions | Distributions):
             if weights is not None:
-                raise ValueError("`weights` cannot be used with precomputed QuantileFunctions.")
-            grid = y.grid
-            Q = y.matrix
-            carried = y
-        else:
-            if isinstance(y, Distributions):
-                dist = y
-                if weights is not None:
-                    raise ValueError("`weights`: pass weights inside the Distributions object.")
-            elif isinstance(y, pd.DataFrame):
-                raise TypeError(
-                    "`y` is a DataFrame: build the outcome container with "
-                    "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...)."
+                raise ValueError(
+                    "`weights` cannot be passed with a Distributions or QuantileFunctions `y`: "
+                    "put the weights inside the Distributions object (weights are not defined "
+                    "for precomputed quantiles)."
                 )
+            carried: Any = y
+            x, treatment, cluster = _align_to_units(
+                y.unit_ids, {"x": x, "treatment": treatment, "cluster": cluster}
+            )
+            if isinstance(y, QuantileFunctions):
+                grid = y.grid
+                if self.quantiles is not None:
+                    asked = self._grid()
+                    same = asked.shape == grid.shape
+                    same = same and np.allclose(asked, grid, rtol=0, atol=1e-12)
+                    if not same:
+                        raise ValueError(
+                            "`quantiles` conflicts with the grid of the QuantileFunctions `y` "
+                            f"({grid.size} levels in [{grid[0]:g}, {grid[-1]:g}]): precomputed "
+                            "quantiles fix the grid; leave quantiles=None or rebuild `y` on "
+                            "the grid you want."
+                        )
+                Q = y.matrix
             else:
-                dist = Distributions.from_arrays(y, weights)
+                grid = self._grid()
+            ids = np.asarray(y.unit_ids)
+        else:
+            aligned, index = align_by_label(
+                {"x": x, "y": y, "treatment": treatment, "weights": weights, "cluster": cluster}
+            )
+            x, y, treatment = aligned["x"], aligned["y"], aligned["treatment"]
+            weights, cluster = aligned["weights"], aligned["cluster"]
+            if isinstance(y, pd.Series):
+                y = list(y.to_numpy()) if y.dtype == object else y.to_numpy(dtype=float)
+            if isinstance(weights, pd.Series):
+                weights = list(weights.to_numpy())
+            carried = Distributions.from_arrays(y, weights)
+            if index is not None:
+                carried = dataclasses.replace(carried, unit_ids=np.asarray(index))
+            if carried.n_units > 1 and np.all(carried.sizes == 1):
+                self._single_draw_message = (
+                    f"`y` has a single outcome draw for each of its {carried.n_units} units, "
+                    "so every row is treated as its own distribution. If the rows are "
+                    "individuals grouped in units (states, schools, ...), build "
+                    "r3d.Distributions.from_long(df, unit=..., outcome=..., running=...) "
+                    "and fit on it."
+                )
             grid = self._grid()
-            carried = dist
-            Q = None
+            ids = np.asarray(carried.unit_ids)
         n = carried.n_units
         xv = _per_unit(x, carried.running, "x", n, numeric=True)
         if xv is not None and missing == "raise" and not np.all(np.isfinite(xv)):
@@ -503,22 +672,32 @@ class R3D(BaseEstimator):
                     "pass missing='drop' to drop them (the count is reported)."
                 )
             keep = ~bad
+            if not keep.any():
+                raise ValueError(f"{what} is missing for every unit: nothing left to fit.")
             xv = xv[keep]
             tv = None if tv is None else tv[keep]
             cl = None if cl is None else cl[keep]
+            ids = ids[keep]
             if Q is not None:
                 Q = Q[keep]
             else:
                 carried = carried.subset(keep)
         Q_bw = None
         if Q is None:
+            carried = _normalise_weights(carried)
             qmethod = "hmisc" if (is_r and carried.weights is not None) else "linear"
-            Q = carried.quantiles(grid, method=qmethod)
+            with np.errstate(all="ignore"):
+                Q = carried.quantiles(grid, method=qmethod)
+            if not np.all(np.isfinite(Q)):
+                raise ValueError(
+                    "`y`: the unit quantiles are not finite (outcomes too large to interpolate "
+                    "between, e.g. beyond 1e307); rescale the outcomes."
+                )
             if is_r and carried.weights is not None:
                 # R3D selects bandwidths on the unweighted quantiles (weights reach its
                 # selector only through `...`, where they are ignored)
                 Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
-        return xv, Q, grid, tv, cl, n_dropped, Q_bw
+        return xv, Q, grid, tv, cl, n_dropped, Q_bw, ids
 
     # ------------------------------------------------------------------ inference
     def test(
@@ -557,13 +736,33 @@ class R3D(BaseEstimator):
                     "The Gini test needs non-negative outcomes (incomes, wages): a boundary "
                     "quantile function takes negative values."
                 )
+            if max(self.quantile_function_plus_.max(), self.quantile_function_minus_.max()) <= 0:
+                # R3D returns NA (with a warning) for a non-positive mean; never 0
+                raise ValueError(
+                    "The Gini test is undefined: a boundary quantile function has a "
+                    "non-positive mean (all outcomes zero near the cutoff)."
+                )
         if quantile_range is None:
             rng_ = (float(q[0]), float(q[-1]))
         else:
+            if isinstance(quantile_range, str | bytes) or not hasattr(quantile_range, "__len__"):
+                raise TypeError(
+                    f"`quantile_range` must be a pair (low, high); got {quantile_range!r}."
+                )
             if len(quantile_range) != 2:
                 raise ValueError("`quantile_range` must be a pair (low, high).")
-            lo, hi = sorted(float(v) for v in quantile_range)
-            inside = (q >= lo - 1e-12) & (q <= hi + 1e-12)
+            try:
+                lo, hi = sorted(float(v) for v in quantile_range)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"`quantile_range` must be a pair of numbers; got {quantile_range!r}."
+                ) from None
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise ValueError(f"`quantile_range` must be finite; got {quantile_range!r}.")
+            # R3D selects q >= lo & q <= hi exactly; the default tolerates rounding such
+            # as 0.1 * 3 (one grid point is not lost to the last bit)
+            tol = 0.0 if self.compat_ == "R" else 1e-12
+            inside = (q >= lo - tol) & (q <= hi + tol)
             if inside.sum() < (1 if kind == "nullity" else 2):
                 raise ValueError(
                     f"`quantile_range` ({lo:g}, {hi:g}) holds {int(inside.sum())} grid point(s); "
@@ -618,8 +817,9 @@ class R3D(BaseEstimator):
             Decimal places.
         """
         check_is_fitted(self, "tau_")
+        digits = check_int(digits, "digits", minimum=0)
         q = self.quantiles_
-        pick = sorted({int(np.argmin(np.abs(q - v))) for v in quantiles})
+        pick = sorted({int(np.argmin(np.abs(q - v))) for v in _levels(quantiles, "quantiles")})
         eff = self.effect_.iloc[pick]
         cols = {"tau": eff["tau"].to_numpy(), "bandwidth": eff["bandwidth"].to_numpy()}
         if self.band_ is not None:
@@ -682,6 +882,12 @@ class R3D(BaseEstimator):
                 f"{self.n_dropped_} unit(s) dropped for a missing running variable, treatment or "
                 "cluster (missing='drop')."
             )
+        if self.degenerate_.any():
+            notes.append(
+                f"No variation across units at {_list_levels(q[self.degenerate_])} (constant "
+                "or top-coded outcomes): tau is exactly 0 with a zero-width band there, and "
+                "these points are left out of the band's and the tests' sup statistics."
+            )
         notes.append(
             "tau(q) is the local average quantile treatment effect at the cutoff"
             + (" (divided by the first-stage jump)." if self.fuzzy_ else ".")
@@ -720,6 +926,7 @@ class R3D(BaseEstimator):
         """
         check_is_fitted(self, "tau_")
         n_bins = check_int(n_bins, "n_bins", minimum=1)
+        quantiles = _levels(quantiles, "quantiles")
         ax = get_axes(ax, figsize=(7.0, 4.5))
         x, Q, q, c = self._x, self._Q, self.quantiles_, self.cutoff_
         for k, level in enumerate(quantiles):
@@ -753,6 +960,8 @@ class R3D(BaseEstimator):
 
 
 def _as_float(value: Any, name: str) -> float:
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise TypeError(f"`{name}` must be a number; got {value!r}.")
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -762,8 +971,32 @@ def _as_float(value: Any, name: str) -> float:
     return out
 
 
-def _check_multipliers(multipliers: Any, n: int, n_dropped: int, alpha: float) -> np.ndarray:
-    """Caller-supplied multipliers: a numeric (n_units, B) array, enough draws for alpha."""
+def _check_multipliers(
+    multipliers: Any, ids: np.ndarray, n_dropped: int, alpha: float
+) -> np.ndarray:
+    """Caller-supplied multipliers: a numeric (n_units, B) array, enough draws for alpha.
+
+    A pandas DataFrame is matched to the units by its index labels (all units, or the units
+    kept after dropping missing ones); an array is positional (rows = units kept).
+    """
+    n = ids.size
+    if isinstance(multipliers, pd.Series | pd.DataFrame):
+        lab = multipliers.index
+        keep = pd.Index(ids)
+        if not lab.is_unique or not keep.isin(lab).all():
+            raise ValueError(
+                "`multipliers` is a pandas object whose index labels do not cover the unit ids "
+                f"of the fit ({int((~keep.isin(lab)).sum())} unit(s) missing): index its rows by "
+                "unit id, or pass a numpy array with one row per unit in the order of `y`."
+            )
+        if lab.size not in (n, n + n_dropped):
+            raise ValueError(
+                f"`multipliers` has {lab.size} labelled rows for {n} units: give one row per unit."
+            )
+        multipliers = multipliers.loc[keep]
+        if isinstance(multipliers, pd.Series):
+            multipliers = multipliers.to_frame()
+        multipliers = multipliers.to_numpy()
     xi = np.asarray(multipliers)
     if xi.dtype == bool or xi.dtype.kind not in "iuf":
         raise TypeError(
@@ -787,28 +1020,224 @@ def _check_multipliers(multipliers: Any, n: int, n_dropped: int, alpha: float) -
     return xi
 
 
+def _align_to_units(unit_ids: Any, inputs: dict[str, Any]) -> list[Any]:
+    """Reorder pandas inputs to a container's unit ids (numpy inputs stay positional)."""
+    ref = pd.Series(np.zeros(len(unit_ids)), index=pd.Index(unit_ids))
+    out = []
+    for name, value in inputs.items():
+        if isinstance(value, pd.Series | pd.DataFrame):
+            try:
+                aligned, _ = align_by_label({"y": ref, name: value})
+            except ValueError:
+                raise ValueError(
+                    f"`{name}` is a pandas object whose index labels are not the unit ids of "
+                    f"`y` ({len(value)} labels against {len(unit_ids)} units, "
+                    f"{int((~value.index.isin(ref.index)).sum())} not among them): index "
+                    f"`{name}` by unit id, or pass a numpy array in the order of `y`."
+                ) from None
+            value = aligned[name]
+        out.append(value)
+    return out
+
+
+def _as_array(given: Any, name: str, *, numeric: bool) -> np.ndarray:
+    """One value per unit as a numpy array (numeric: float, NaN for missing)."""
+    if isinstance(given, pd.DataFrame):
+        if given.shape[1] != 1:
+            raise ValueError(f"`{name}` must be one-dimensional; got a DataFrame {given.shape}.")
+        given = given.iloc[:, 0]
+    if isinstance(given, str | bytes):
+        raise TypeError(f"`{name}` must be an array with one value per unit; got {given!r}.")
+    if not numeric:
+        arr = given.to_numpy() if isinstance(given, pd.Series) else np.asarray(given)
+        if arr.ndim != 1:
+            raise ValueError(f"`{name}` must be one-dimensional (one label per unit).")
+        return arr
+    if isinstance(given, pd.Series | pd.Index):
+        ser = pd.Series(given)
+        if ser.dtype == object or pd.api.types.is_string_dtype(ser.dtype):
+            arr = ser.to_numpy(dtype=object)
+        else:
+            try:
+                return _numeric_1d(ser.to_numpy(dtype=float, na_value=np.nan), name)
+            except (TypeError, ValueError):
+                raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+    else:
+        arr = np.asarray(given)
+    if arr.dtype.kind in "USa" or (
+        arr.dtype == object and any(isinstance(v, str | bytes) for v in arr.ravel())
+    ):
+        raise TypeError(
+            f"`{name}` must be numeric, one value per unit; got text values (convert them "
+            "with pd.to_numeric or float first)."
+        )
+    if arr.dtype == object:
+        miss = pd.isna(arr)
+        arr = np.where(miss, np.nan, arr)
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+    return _numeric_1d(arr, name)
+
+
+def _numeric_1d(arr: np.ndarray, name: str) -> np.ndarray:
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional; got shape {arr.shape}.")
+    return arr
+
+
 def _per_unit(given: Any, carried: Any, name: str, n: int, *, numeric: bool) -> np.ndarray | None:
     if given is None:
         return carried
-    if numeric:
-        arr = np.asarray(given)
-        if arr.dtype.kind not in "biuf":
-            try:
-                arr = arr.astype(float)
-            except (TypeError, ValueError):
-                raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
-        arr = arr.astype(float)
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
-            raise ValueError(f"`{name}` must be one-dimensional; got shape {arr.shape}.")
-    else:
-        arr = np.asarray(given)
-        if arr.ndim != 1:
-            raise ValueError(f"`{name}` must be one-dimensional (one label per unit).")
+    arr = _as_array(given, name, numeric=numeric)
     if arr.shape[0] != n:
         raise ValueError(
             f"`{name}` has {arr.shape[0]} values but `y` has {n} units; give one per unit, in "
             "the same order."
         )
+    if carried is not None:
+        a = pd.Series(arr, dtype=float if numeric else object)
+        b = pd.Series(np.asarray(carried), dtype=float if numeric else object)
+        differ = ~((a == b) | (a.isna() & b.isna()))
+        if differ.any():
+            label = {"x": "running variable", "treatment": "treatment", "cluster": "cluster"}
+            attr = {"x": "running", "treatment": "treatment", "cluster": "cluster"}[name]
+            raise ValueError(
+                f"`{name}` conflicts with the {label[name]} stored in `y` (`y.{attr}`): they "
+                f"differ for {int(differ.sum())} of {n} unit(s). Pass {name}=None to use the "
+                f"stored one, or rebuild `y` without `{attr}`."
+            )
     return arr
+
+
+def _normalise_weights(d: Distributions) -> Distributions:
+    """Divide each unit's weights by their maximum (weighted quantiles do not change, and
+    weights near the overflow threshold no longer overflow in cumulative sums)."""
+    if d.weights is None:
+        return d
+    top = np.maximum.reduceat(d.weights, d.offsets[:-1])
+    w = d.weights / np.repeat(top, d.sizes)
+    return dataclasses.replace(d, weights=w)
+
+
+def _location_scale(Q: np.ndarray, *, scale: bool) -> tuple[float, float]:
+    """A scalar centre (median of the middle quantile column) and scale (range) of the
+    quantile matrix; both are equivariant, so ``a Q + c`` gives ``a centre + c`` and
+    ``|a| scale``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        centre = float(np.median(Q[:, Q.shape[1] // 2]))
+        spread = float(np.max(Q) - np.min(Q))
+    if not np.isfinite(centre):
+        centre = 0.0
+    if not scale:
+        return centre, 1.0
+    if not np.isfinite(spread):
+        centre, spread = 0.0, float(np.max(np.abs(Q)))
+    return centre, (spread if spread > 0 and np.isfinite(spread) else 1.0)
+
+
+def _map_back(core: R3DCore, centre: float, scale: float) -> R3DCore:
+    """Undo the centring/scaling of :func:`_location_scale` on a fitted core."""
+    if centre == 0.0 and scale == 1.0:
+        return core
+
+    def lev(v: np.ndarray) -> np.ndarray:
+        return centre + scale * v
+
+    def coef(c: np.ndarray) -> np.ndarray:
+        out = scale * c
+        out[0] = centre + out[0]
+        return out
+
+    tau = scale * core.tau
+    if core.degenerate is not None:
+        tau = np.where(core.degenerate, 0.0, tau)
+    return dataclasses.replace(
+        core,
+        tau=tau,
+        plus=lev(core.plus),
+        minus=lev(core.minus),
+        plus_raw=lev(core.plus_raw),
+        minus_raw=lev(core.minus_raw),
+        coef_plus=coef(core.coef_plus),
+        coef_minus=coef(core.coef_minus),
+        resid=scale * core.resid,
+    )
+
+
+def _levels(values: Any, name: str) -> np.ndarray:
+    """Quantile levels chosen for display: numbers in (0, 1)."""
+    if isinstance(values, str | bytes):
+        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.")
+    try:
+        v = np.atleast_1d(np.asarray(values, dtype=float)).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.") from None
+    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v >= 1):
+        raise ValueError(f"`{name}` must be non-empty levels inside (0, 1); got {values!r}.")
+    return v
+
+
+def _select_on_live(
+    x: np.ndarray,
+    Q: np.ndarray,
+    grid: np.ndarray,
+    degenerate: np.ndarray,
+    *,
+    cutoff: float,
+    method: str,
+    s: int,
+    p: int,
+    kernel: str,
+    T: np.ndarray | None,
+    coverage_correction: bool,
+    compat: bool,
+) -> tuple[np.ndarray, float | None]:
+    """Bandwidths selected on the non-degenerate grid points (degenerate points, where the
+    effect is exactly zero whatever the bandwidth, reuse the median selected one; with no
+    such point, the whole support)."""
+    live = ~degenerate
+    if live.any():
+        sel = select_bandwidth(
+            x,
+            Q[:, live],
+            cutoff,
+            criterion="mse" if method == "simple" else "imse",
+            s=s,
+            p=p,
+            kernel=kernel,
+            T=T,
+            q=grid[live],
+            coverage_correction=coverage_correction,
+            compat=compat,
+            regularize=not compat,
+        )
+        h = np.full(grid.size, float(np.median(sel.h)))
+        h[live] = sel.h
+        h_den = None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
+        return h, h_den
+    h = np.full(grid.size, 1.01 * float(np.max(np.abs(x - cutoff))))
+    h_den = None
+    if T is not None:
+        sel = select_bandwidth(
+            x,
+            T[:, None],
+            cutoff,
+            criterion="mse",
+            s=s,
+            p=p,
+            kernel=kernel,
+            coverage_correction=coverage_correction,
+            compat=compat,
+            regularize=not compat,
+        )
+        h_den = float(sel.h[0])
+    return h, h_den
+
+
+def _list_levels(levels: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(f"{v:g}" for v in levels[:limit])
+    return "q = " + shown + (f", ... ({levels.size} in all)" if levels.size > limit else "")

@@ -19,6 +19,7 @@ processed in blocks of draws, so no ``B x n x m`` array is ever formed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from estkit import (
+    EstkitWarning,
     MultiplierKind,
     RandomStateLike,
     bootstrap_pvalue,
@@ -190,7 +192,19 @@ def bootstrap_draws(
     if core.fuzzy:
         D = float(core.first_stage)  # type: ignore[arg-type]
         G = (D * G - core.numerator[None, :] * nu_T[:, None]) / D**2  # type: ignore[index]
+    deg = _degenerate(core)
+    if deg.any():
+        # no real variation at these grid points: the processes are exactly zero there
+        nu_p, nu_m, G = nu_p.copy(), nu_m.copy(), G.copy()
+        nu_p[:, deg] = nu_m[:, deg] = G[:, deg] = 0.0
     return BootstrapDraws(tau=G, nu_plus=nu_p, nu_minus=nu_m, nu_treatment=nu_T)
+
+
+def _degenerate(core: R3DCore) -> np.ndarray:
+    """Boolean mask of the grid points without real variation (all False if none given)."""
+    if core.degenerate is None:
+        return np.zeros(core.q.size, dtype=bool)
+    return np.asarray(core.degenerate, dtype=bool)
 
 
 def _band_rule(compat: bool) -> str:
@@ -216,10 +230,24 @@ def uniform_band(
     (``ceil((1 - alpha) B)``-th order statistic). Computed by :func:`estkit.uniform_band`.
     """
     cm = core.compat if compat is None else bool(compat)
-    lo, hi, c, scale = shared_uniform_band(
-        core.tau, draws.tau, alpha, studentize=studentize, rule=_band_rule(cm)
+    deg = _degenerate(core)
+    if not deg.any():
+        lo, hi, c, scale = shared_uniform_band(
+            core.tau, draws.tau, alpha, studentize=studentize, rule=_band_rule(cm)
+        )
+        sup = sup_statistics(draws.tau, scale=scale)
+        return UniformBand(lower=lo, upper=hi, crit=c, sup_stats=sup, alpha=alpha)
+    # degenerate grid points: band exactly [0, 0], left out of the sup statistics
+    lo, hi = np.zeros(core.q.size), np.zeros(core.q.size)
+    live = ~deg
+    if not live.any():
+        B = draws.tau.shape[0]
+        return UniformBand(lower=lo, upper=hi, crit=0.0, sup_stats=np.zeros(B), alpha=alpha)
+    lo_l, hi_l, c, scale = shared_uniform_band(
+        core.tau[live], draws.tau[:, live], alpha, studentize=studentize, rule=_band_rule(cm)
     )
-    sup = sup_statistics(draws.tau, scale=scale)
+    lo[live], hi[live] = lo_l, hi_l
+    sup = sup_statistics(draws.tau[:, live], scale=scale)
     return UniformBand(lower=lo, upper=hi, crit=c, sup_stats=sup, alpha=alpha)
 
 
@@ -277,7 +305,9 @@ def gini_from_quantile(q: np.ndarray, qf: np.ndarray) -> np.ndarray:
 
     The grid is extended to 0 and 1 by constant extrapolation, the mean and the Lorenz
     curve are computed by the trapezoid rule, ``G = 1 - 2 * area(Lorenz)``, clipped to
-    ``[0, 1]``; a non-positive mean gives 0. Works on batches (last axis).
+    ``[0, 1]``. The Gini coefficient of a distribution with a non-positive mean is
+    undefined: NaN there (R3D returns ``NA`` with a warning; callers decide what to say).
+    Works on batches (last axis).
 
     Examples
     --------
@@ -303,9 +333,10 @@ def gini_from_quantile(q: np.ndarray, qf: np.ndarray) -> np.ndarray:
         lor = np.concatenate(
             [np.zeros((*F.shape[:-1], 1)), np.cumsum(seg, axis=-1) / mean[..., None]], axis=-1
         )
-    area = np.cumsum(0.5 * (lor[..., 1:] + lor[..., :-1]) * dp, axis=-1)[..., -1]
-    g = np.clip(1.0 - 2.0 * area, 0.0, 1.0)
-    return np.where(mean <= 0, 0.0, g)
+        area = np.cumsum(0.5 * (lor[..., 1:] + lor[..., :-1]) * dp, axis=-1)[..., -1]
+    with np.errstate(invalid="ignore"):
+        g = np.clip(1.0 - 2.0 * area, 0.0, 1.0)
+    return np.where(mean > 0, g, np.nan)
 
 
 def run_tests(
@@ -324,18 +355,24 @@ def run_tests(
       (each draw centred at its own mean over the tested grid points);
     * gini: ``S = |Gini(m_+) - Gini(m_-)|`` on the full grid.
 
-    ``compat=True`` (default ``core.compat``) follows R3D: critical value = type-7
+    ``compat=True`` (default ``core.compat``) follows R3D 28744db: critical value = type-7
     ``(1 - alpha)`` quantile of the draws, p-value = share of draws ``>= S`` (no +1), and
     the Gini draws are ``Gini(m_+ + nu_+) - Gini(m_- + nu_-)`` compared in absolute value
-    with ``S`` *without* centring (their critical value is the type-7 quantile of the signed
-    differences). The default uses the inverse-empirical-CDF quantile, the p-value
+    with ``S`` *without* centring (their critical value is the type-7 quantile of
+    ``|D_b|``). The default uses the inverse-empirical-CDF quantile, the p-value
     ``(1 + #{draws >= S}) / (B + 1)``, and centres the Gini draws at the estimate
     (``|D_b - D_hat|``), which is the bootstrap distribution of ``|D_hat - D|`` under the
-    null.
+    null. Draws whose Gini is undefined (a bootstrap curve with non-positive mean) are left
+    out, as R's ``na.rm = TRUE`` does, with a warning giving their count.
+
+    Grid points flagged in ``core.degenerate`` (no real variation) are left out of the sup
+    statistics of the nullity and homogeneity tests; a range with no other point gives the
+    statistic 0 and p-value 1.
     """
     cm = core.compat if compat is None else bool(compat)
     q = core.q
     G = draws.tau
+    deg = _degenerate(core)
     out: list[BootstrapTest] = []
 
     def crit_p(stat: float, boot: np.ndarray) -> tuple[float, float]:
@@ -352,15 +389,36 @@ def run_tests(
         if t == "gini":
             ga = float(gini_from_quantile(q, core.plus))
             gb = float(gini_from_quantile(q, core.minus))
+            if not (np.isfinite(ga) and np.isfinite(gb)):
+                raise ValueError(
+                    "The Gini test is undefined here: a boundary quantile function has a "
+                    "non-positive mean (the Gini coefficient needs a positive mean outcome)."
+                )
             diff = ga - gb
             bd = gini_from_quantile(q, core.plus[None, :] + draws.nu_plus) - gini_from_quantile(
                 q, core.minus[None, :] + draws.nu_minus
             )
+            undefined = ~np.isfinite(bd)
+            if undefined.all():
+                raise ValueError(
+                    "The Gini test is undefined here: every bootstrap draw of a boundary "
+                    "quantile function has a non-positive mean."
+                )
+            if undefined.any():
+                warnings.warn(
+                    f"Gini test: {int(undefined.sum())} of {bd.size} bootstrap draws have a "
+                    "boundary quantile function with non-positive mean (Gini undefined); they "
+                    "are left out of the critical value and the p-value.",
+                    EstkitWarning,
+                    stacklevel=3,
+                )
+                bd = bd[~undefined]
             stat = abs(diff)
             if cm:
-                crit = order_statistic_critical_value(bd, alpha, "linear")
-                pv = bootstrap_pvalue(stat, np.abs(bd), plus_one=False)
-                boot = bd
+                # R3D 28744db: type-7 quantile of |D_b| (draws not centred)
+                boot = np.abs(bd)
+                crit = order_statistic_critical_value(boot, alpha, "linear")
+                pv = bootstrap_pvalue(stat, boot, plus_one=False)
             else:
                 boot = np.abs(bd - diff)
                 crit, pv = crit_p(stat, boot)
@@ -383,7 +441,14 @@ def run_tests(
             idx = (q >= lo) & (q <= hi)
             if not idx.any():
                 raise ValueError(f"No quantile of the grid lies in the test range [{lo}, {hi}].")
+            idx &= ~deg
             tr, Gr = core.tau[idx], G[:, idx]
+            if not idx.any():  # only degenerate points: no effect can be measured
+                boot = np.zeros(G.shape[0])
+                out.append(
+                    BootstrapTest(t, (lo, hi), f"{t}:[{lo:.2f}, {hi:.2f}]", 0.0, 0.0, 1.0, boot, {})
+                )
+                continue
             if t == "nullity":
                 stat = float(np.max(np.abs(tr)))
                 boot = np.max(np.abs(Gr), axis=1)

@@ -46,7 +46,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from estkit import check_alpha, check_int, check_option, spawn
+from estkit import check_alpha, check_bool, check_int, check_option, spawn
 from estkit._locpoly import polynomial_basis
 from estkit.results import ResultsBase, SummaryParts
 from r3d._data import QuantileFunctions
@@ -65,11 +65,11 @@ DECILES = np.round(np.arange(1, 10) / 10.0, 2)
 def _parse_mode(label: str) -> tuple[str, bool, int, bool]:
     """``"R+window+lev"`` -> (base "R", window True, lev +1, regularize False)."""
     if not isinstance(label, str) or not label:
-        raise ValueError(f"Invalid mode {label!r}.")
+        raise ValueError(f"`modes`: invalid mode {label!r}; use e.g. 'paper' or 'R'.")
     parts = label.replace("-", "|-").replace("+", "|+").split("|")
     base, mods = parts[0], parts[1:]
     if base not in ("paper", "R"):
-        raise ValueError(f"Mode {label!r} must start with 'paper' or 'R'.")
+        raise ValueError(f"`modes`: Mode {label!r} must start with 'paper' or 'R'.")
     window, lev, reg = False, 0, base == "paper"
     for mod in mods:
         if mod == "+window":
@@ -80,8 +80,8 @@ def _parse_mode(label: str) -> tuple[str, bool, int, bool]:
             lev = 1 if mod == "+lev" else -1
         else:
             raise ValueError(
-                f"Unknown modifier {mod!r} in mode {label!r}; use '+window', '+lev', '-lev' "
-                "or '-reg'."
+                f"`modes`: unknown modifier {mod!r} in mode {label!r}; use '+window', '+lev', "
+                "'-lev' or '-reg'."
             )
     return base, window, lev, reg
 
@@ -452,22 +452,53 @@ def monte_carlo(
     """
     dgp = check_option(dgp, "dgp", DGP)
     ns = [check_int(v, "n", minimum=20) for v in np.atleast_1d(n).tolist()]
-    deltas = [float(v) for v in np.atleast_1d(np.asarray(delta, dtype=float)).tolist()]
+    try:
+        deltas = [float(v) for v in np.atleast_1d(np.asarray(delta, dtype=float)).tolist()]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"`delta` must be a number or a sequence of numbers; got {delta!r}."
+        ) from None
+    if not deltas or not np.all(np.isfinite(deltas)):
+        raise ValueError(f"`delta` must be finite (one cell per value); got {delta!r}.")
+    if not np.isfinite(float(delta_lambda)):
+        raise ValueError(f"`delta_lambda` must be finite; got {delta_lambda!r}.")
+    if progress is not None:
+        check_bool(progress, "progress")
     n_draws = check_int(n_draws, "n_draws", minimum=1)
     n_reps = check_int(n_reps, "n_reps", minimum=1)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=19)
     alpha = check_alpha(alpha)
+    for name, seq in (("methods", methods), ("modes", modes)):
+        if isinstance(seq, str | bytes):
+            raise TypeError(f"`{name}` must be a sequence of names, e.g. [{seq!r}]; got {seq!r}.")
     methods = [check_option(m, "method", Literal["simple", "frechet"]) for m in methods]
     modes = list(modes)
+    if kernel is not None:
+        kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
+    if n_jobs is not None:
+        check_int(n_jobs, "n_jobs")
     for label in modes:
         _parse_mode(label)
     if not methods or not modes:
         raise ValueError("`methods` and `modes` must be non-empty.")
-    q = DECILES.copy() if quantiles is None else np.asarray(quantiles, dtype=float).reshape(-1)
-    if q.size == 0 or np.any(q <= 0) or np.any(q >= 1) or np.any(np.diff(q) <= 0):
+    try:
+        q = DECILES.copy() if quantiles is None else np.asarray(quantiles, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"`quantiles` must be levels in (0, 1); got {quantiles!r}.") from None
+    if q.size == 0 or not np.all((q > 0) & (q < 1)) or np.any(np.diff(q) <= 0):
         raise ValueError("`quantiles` must be strictly increasing inside (0, 1).")
     dl = float(delta_lambda) if dgp == "dgp2" else 0.0
+    if estimator_params is not None and not isinstance(estimator_params, dict):
+        raise TypeError(
+            f"`estimator_params` must be a dict of R3D parameters; got {estimator_params!r}."
+        )
     params = dict(estimator_params or {})
+    unknown = sorted(set(params) - set(R3D().get_params()))
+    if unknown:
+        raise ValueError(
+            f"`estimator_params`: {unknown} are not R3D parameters; valid: "
+            f"{sorted(R3D().get_params())}."
+        )
     reserved = {"method", "kernel", "n_bootstrap", "compat", "alpha", "quantiles"}
     if reserved & set(params):
         raise ValueError(f"`estimator_params` cannot set {sorted(reserved & set(params))}.")
@@ -547,6 +578,12 @@ def monte_carlo(
                 )
             )
     replications = pd.DataFrame(rows)
+    if not replications["ok"].any():
+        # a configuration error, not bad luck: say it instead of an empty table
+        raise ValueError(
+            f"Every replication failed; the first error: {replications['error'].iloc[0]} "
+            "(check `estimator_params`)."
+        )
     if "error" not in replications:
         replications["error"] = ""
     estimates = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame()

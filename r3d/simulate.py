@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from estkit import RandomStateLike, check_int, check_random_state
+from estkit import RandomStateLike, check_bool, check_int, check_random_state
 from r3d._data import Distributions
 
 __all__ = ["SimulatedRD", "simulate_dgp1", "simulate_dgp2", "simulate_normal"]
@@ -42,6 +42,21 @@ class SimulatedRD:
     true_effect: Callable[[np.ndarray], np.ndarray]
 
 
+def _real(value: float, name: str, *, minimum: float | None = None) -> float:
+    """A finite real parameter of a design (text and bools refused)."""
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise TypeError(f"`{name}` must be a number; got {value!r}.")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a number; got {value!r}.") from None
+    if not np.isfinite(out):
+        raise ValueError(f"`{name}` must be finite; got {value!r}.")
+    if minimum is not None and out < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum:g}; got {value!r}.")
+    return out
+
+
 def _pack(x: np.ndarray, draws: np.ndarray, treatment=None) -> Distributions:
     n, k = draws.shape
     return Distributions(draws.reshape(-1), np.arange(n + 1) * k, running=x, treatment=treatment)
@@ -64,6 +79,7 @@ def simulate_dgp1(
     """
     n = check_int(n, "n", minimum=2)
     k = check_int(n_draws, "n_draws", minimum=1)
+    delta = _real(delta, "delta")
     g = check_random_state(rng, "rng")
     x = g.uniform(-1.0, 1.0, n)
     mu = g.normal(5.0 + 5.0 * x + delta * (x >= 0), 1.0)
@@ -121,6 +137,8 @@ def simulate_dgp2(
     """
     n = check_int(n, "n", minimum=2)
     k = check_int(n_draws, "n_draws", minimum=1)
+    delta = _real(delta, "delta")
+    delta_lambda = _real(delta_lambda, "delta_lambda")
     if not 0.5 + delta_lambda > 0:
         raise ValueError("`delta_lambda` must keep the exponential rate positive (> -0.5).")
     g = check_random_state(rng, "rng")
@@ -159,6 +177,10 @@ def simulate_normal(
     """
     n = check_int(n, "n", minimum=2)
     k = check_int(n_draws, "n_draws", minimum=1)
+    effect = _real(effect, "effect")
+    slope = _real(slope, "slope")
+    sd = _real(sd, "sd", minimum=0.0)
+    fuzzy = check_bool(fuzzy, "fuzzy")
     g = check_random_state(rng, "rng")
     x = g.uniform(-1.0, 1.0, n)
     if fuzzy:

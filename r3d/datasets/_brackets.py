@@ -46,9 +46,25 @@ from numpy.typing import ArrayLike
 __all__ = ["bracket_cdf", "bracket_quantiles", "pareto_alpha"]
 
 
+def _floats(value: ArrayLike, name: str) -> np.ndarray:
+    if isinstance(value, str | bytes):
+        raise TypeError(f"`{name}` must be numbers; got {value!r}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be numbers; got {value!r}") from None
+
+
+def _check_min_alpha(min_alpha: float) -> float:
+    a = float(_floats(min_alpha, "min_alpha"))
+    if not (np.isfinite(a) and a > 0):
+        raise ValueError(f"`min_alpha` must be a finite positive Pareto index; got {min_alpha!r}")
+    return a
+
+
 def _validate(counts: ArrayLike, bounds: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    c = np.asarray(counts, dtype=float)
-    b = np.asarray(bounds, dtype=float)
+    c = _floats(counts, "counts")
+    b = _floats(bounds, "bounds")
     if b.ndim != 1 or b.size < 2:
         raise ValueError("bounds must be a 1-d array of at least two bracket edges")
     if c.ndim == 0 or c.shape[-1] != b.size - 1:
@@ -103,6 +119,7 @@ def pareto_alpha(counts: ArrayLike, bounds: ArrayLike, *, min_alpha: float = 1.0
     array(2.)
     """
     c, b = _validate(counts, bounds)
+    min_alpha = _check_min_alpha(min_alpha)
     if c.shape[-1] < 2:
         raise ValueError("a Pareto tail needs at least two brackets")
     if b[-3] <= 0:
@@ -169,7 +186,8 @@ def bracket_quantiles(
     """
     c, b = _validate(counts, bounds)
     _check_pareto_brackets(pareto_brackets)
-    q = np.asarray(probs, dtype=float)
+    _check_min_alpha(min_alpha)
+    q = _floats(probs, "probs")
     if q.ndim != 1:
         raise ValueError("probs must be 1-d")
     if np.any(~(q > 0) | ~(q < 1)):
@@ -247,9 +265,12 @@ def bracket_cdf(
     """
     c, b = _validate(counts, bounds)
     _check_pareto_brackets(pareto_brackets)
-    xs = np.asarray(x, dtype=float)
+    _check_min_alpha(min_alpha)
+    xs = _floats(x, "x")
     if xs.ndim != 1:
-        raise ValueError("x must be 1-d")
+        raise ValueError("`x` must be 1-d")
+    if np.isnan(xs).any():
+        raise ValueError("`x` must not contain NaN (the CDF is evaluated at each point)")
     shares = _shares_below(c)
     n_br = b.size - 1
     open_top = bool(np.isinf(b[-1]))

@@ -13,6 +13,8 @@ from typing import Literal
 
 import pandas as pd
 
+from estkit import check_bool, check_int
+
 __all__ = [
     "CPI_U_ANNUAL",
     "FAMILY_INCOME_QUANTILES",
@@ -190,15 +192,18 @@ def load_gubernatorial(
     >>> int((df["margin"].abs() < 0.05).sum())
     80
     """
-    if outcome not in ("family_income", "placebo", "poverty_ratio"):
+    if not isinstance(outcome, str) or outcome not in ("family_income", "placebo", "poverty_ratio"):
         raise ValueError(
-            f"outcome must be 'family_income', 'placebo' or 'poverty_ratio', got {outcome!r}"
+            f"`outcome` must be 'family_income', 'placebo' or 'poverty_ratio', got {outcome!r}"
         )
+    base_year = check_int(base_year, "base_year")
     if base_year not in CPI_U_ANNUAL:
         raise ValueError(
-            f"base_year must be between {min(CPI_U_ANNUAL)} and {max(CPI_U_ANNUAL)}, "
+            f"`base_year` must be between {min(CPI_U_ANNUAL)} and {max(CPI_U_ANNUAL)}, "
             f"got {base_year!r}"
         )
+    dropna = check_bool(dropna, "dropna")
+    details = check_bool(details, "details")
 
     elections = _read(ELECTIONS_FILE)
     if outcome == "placebo":

@@ -122,14 +122,19 @@ def test_cluster_multipliers(sharp):
 def test_missing_running_variable(sharp):
     x = sharp.x.copy()
     x[[3, 7]] = np.nan
+    # an explicit x that differs from the running variable stored in the container is a
+    # conflict (issue 11), so this test passes the samples without a stored running variable
+    y = Distributions(sharp.y.values, sharp.y.offsets)
     with pytest.raises(ValueError, match="missing='drop'"):
-        R3D(quantiles=Q5, n_bootstrap=0).fit(x, sharp.y)
-    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
+        R3D(quantiles=Q5, n_bootstrap=0).fit(x, y)
+    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, y)
     assert est.n_dropped_ == 2 and est.n_units_ == 298
     assert "2 unit(s) dropped for a missing running variable" in str(est.summary())
     x[5] = np.inf  # non-finite values are dropped too
-    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
+    est = R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, y)
     assert est.n_dropped_ == 3
+    with pytest.raises(ValueError, match="`x` conflicts with the running variable stored"):
+        R3D(quantiles=Q5, n_bootstrap=0, missing="drop").fit(x, sharp.y)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +244,10 @@ def test_review_regressions(sharp):
     with pytest.raises(ValueError, match="at least 20"):
         fit(x, y, multipliers=np.ones((300, 5)))
     xi = np.random.default_rng(1).standard_normal((300, 40))
-    assert fit(x, y, cluster=cl, multipliers=xi).n_clusters_ is None
+    # clusters are not silently dropped when multipliers are given: refused (issue 11)
+    with pytest.raises(ValueError, match="cluster-level multipliers"):
+        fit(x, y, cluster=cl, multipliers=xi)
+    assert fit(x, y, multipliers=xi).n_clusters_ is None
     with pytest.raises(ValueError, match="`n_bootstrap` = 5 is too small"):
         R3D(quantiles=Q5, n_bootstrap=5).fit(x, y)
     # numeric settings named
