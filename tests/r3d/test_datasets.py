@@ -18,8 +18,6 @@ from r3d.datasets import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-RAW = SHARED / "data" / "gubernatorial"
 BUILDER = REPO / "data" / "build_gubernatorial.py"
 QCOLS = [f"q{5 * j:02d}" for j in range(1, 20)]
 
@@ -194,15 +192,15 @@ def test_edge_cases() -> None:
 # ---------------------------------------------------------------------------- rebuild
 
 
-@pytest.mark.skipif(
-    not (RAW.is_dir() and BUILDER.is_file()), reason="raw data (../shared) or builder absent"
-)
-def test_rebuild_equals_shipped() -> None:
+def test_rebuild_equals_shipped(shared_data: Path) -> None:
+    raw = shared_data / "gubernatorial"
+    if not raw.is_dir():
+        pytest.skip("raw gubernatorial data (../shared/data/gubernatorial) not available")
     spec = importlib.util.spec_from_file_location("build_gubernatorial", BUILDER)
     assert spec is not None and spec.loader is not None
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
-    tables = builder.build_tables(RAW)
+    tables = builder.build_tables(raw)
     shipped = REPO / "r3d" / "datasets" / "data"
     assert sorted(tables) == sorted(p.name for p in shipped.glob("*.csv"))
     for name, text in tables.items():

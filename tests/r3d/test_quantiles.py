@@ -1,5 +1,4 @@
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,8 +6,6 @@ import pytest
 
 from r3d import Distributions, QuantileFunctions
 from r3d._quantiles import segment_quantiles
-
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
 
 
 def _ragged(seed=0, n=200, lo=1, hi=60):
@@ -87,12 +84,11 @@ def test_weighted_quantiles_monotone():
     assert np.all(np.diff(got, axis=1) >= -1e-12)
 
 
-@pytest.mark.skipif(not REF.exists(), reason="../shared/r3d_reference not available")
-def test_reference_type7_quantiles():
-    ref = pd.read_csv(REF / "ref_quantiles.csv")
+def test_reference_type7_quantiles(reference_csv):
+    ref = reference_csv("ref_quantiles.csv")
     worst = 0.0
     for case in sorted(ref["case"].unique()):
-        v = pd.read_csv(REF / f"ref_quantile_y_{case}.csv").iloc[:, -1].to_numpy(float)
+        v = reference_csv(f"ref_quantile_y_{case}.csv").iloc[:, -1].to_numpy(float)
         rows = ref[ref["case"] == case]
         got = segment_quantiles(v, np.array([0, v.size]), rows["q"].to_numpy())[0]
         worst = max(worst, np.max(np.abs(got / rows["value"].to_numpy() - 1)))

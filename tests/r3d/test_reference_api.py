@@ -2,20 +2,13 @@
 
 ``test_reference_r.py`` checks the numerical cores; this module checks that the public
 API (parameter names, defaults, input containers, multipliers) reaches the same numbers.
-Files: ``../shared/r3d_reference`` (R3D commit 28744db, MIT); skipped when absent.
+Files: ``tests/r3d/reference`` (R3D commit 28744db, MIT; the ``reference_csv`` fixture).
 """
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from r3d import R3D, QuantileFunctions
-
-pd = pytest.importorskip("pandas")
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
-if not REF.is_dir():
-    pytest.skip("R3D reference files not available", allow_module_level=True)
 
 TOL = 1e-6  # layer 3-5 tolerance of the issue (relative)
 
@@ -37,8 +30,8 @@ CASES = {
 }
 
 
-def _load(name):
-    d = pd.read_csv(REF / f"ref_data_{name}.csv")
+def _load(read, name):
+    d = read(f"ref_data_{name}.csv")
     qcols = [c for c in d.columns if c.startswith("Q")]
     t = d["T_treat"].to_numpy(float) if "T_treat" in d else None
     return d["X"].to_numpy(float), d[qcols].to_numpy(float), t
@@ -50,10 +43,10 @@ def _rel(a, b):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_public_estimator_matches_r(name):
+def test_public_estimator_matches_r(reference_csv, name):
     data, kw = CASES[name]
-    x, Q, t = _load(data)
-    ref = pd.read_csv(REF / f"ref_results_{name}.csv")
+    x, Q, t = _load(reference_csv, data)
+    ref = reference_csv(f"ref_results_{name}.csv")
     grid = ref["q"].to_numpy()
     est = R3D(compat="R", n_bootstrap=0, **kw).fit(x, QuantileFunctions(Q, grid), treatment=t)
     assert est.kernel_ == kw.get("kernel", "epanechnikov")
@@ -65,11 +58,11 @@ def test_public_estimator_matches_r(name):
         assert _rel(est.bandwidth_treatment_, ref["bw_den"].iloc[0]) < TOL
 
 
-def test_public_deterministic_bootstrap_matches_r():
-    x, Q, _ = _load("sharp_simple_20")
-    band = pd.read_csv(REF / "ref_bootstrap_deterministic.csv")
-    pv = pd.read_csv(REF / "ref_pvalues_deterministic.csv").set_index("test")
-    xi = pd.read_csv(REF / "ref_xi_matrix.csv").to_numpy(float)
+def test_public_deterministic_bootstrap_matches_r(reference_csv):
+    x, Q, _ = _load(reference_csv, "sharp_simple_20")
+    band = reference_csv("ref_bootstrap_deterministic.csv")
+    pv = reference_csv("ref_pvalues_deterministic.csv").set_index("test")
+    xi = reference_csv("ref_xi_matrix.csv").to_numpy(float)
     grid = band["q"].to_numpy()
     est = R3D(method="simple", compat="R").fit(x, QuantileFunctions(Q, grid), multipliers=xi)
     assert _rel(est.critical_value_, band["crit_val"].iloc[0]) < TOL

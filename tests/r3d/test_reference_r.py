@@ -3,33 +3,29 @@
 Layers 1-2 must match to 1e-10 (relative), layers 3-5 to 1e-6; the random-draw bootstrap
 file (different multipliers) is compared loosely (band half-width within 15%).
 
-The files were written by the package's own generator before three fixes of R3D 28744db
-(pilot residual variance below machine epsilon replaced by 1; Gini critical value taken on
-|D_b|; Gini of a non-positive mean NA). None of the quantities compared here depends on them
-(no Gini critical value is stored, the reference designs have no constant residuals, and
-the Gini reference curves have positive means), so the old files still pin 28744db; the
-three fixes are tested in test_trust.py against the R source.
+The files (in tests/r3d/reference/, with their README) were written by the package's own
+generator before three fixes of R3D 28744db (pilot residual variance below machine epsilon
+replaced by 1; Gini critical value taken on |D_b|; Gini of a non-positive mean NA). None of
+the quantities compared here depends on them (no Gini critical value is stored, the
+reference designs have no constant residuals, and the Gini reference curves have positive
+means), so the old files still pin 28744db; the three fixes are tested in test_trust.py
+against the R source.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
-if not REF.is_dir():
-    pytest.skip("R3D reference files not available", allow_module_level=True)
-
-pd = pytest.importorskip("pandas")
-
-from estkit._bandwidth import density_at_cutoff  # noqa: E402
-from estkit._locpoly import locpoly_boundary  # noqa: E402
-from estkit._monotone import isotonic_regression  # noqa: E402
-from r3d._estimate import R3DCore, estimate_r3d  # noqa: E402
-from r3d._inference import (  # noqa: E402
+from estkit._bandwidth import density_at_cutoff
+from estkit._locpoly import locpoly_boundary
+from estkit._monotone import isotonic_regression
+from r3d._estimate import R3DCore, estimate_r3d
+from r3d._inference import (
     bootstrap_draws,
     gini_from_quantile,
     run_tests,
@@ -37,6 +33,7 @@ from r3d._inference import (  # noqa: E402
 )
 
 L12, L345 = 1e-10, 1e-6
+Read = Callable[[str], pd.DataFrame]
 
 
 def _rel(ours, ref) -> float:
@@ -45,39 +42,39 @@ def _rel(ours, ref) -> float:
 
 
 @cache
-def _data(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    d = pd.read_csv(REF / f"ref_data_{name}.csv")
+def _data(read: Read, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    d = read(f"ref_data_{name}.csv")
     T = d["T_treat"].to_numpy(float) if "T_treat" in d else None
     return d["X"].to_numpy(float), d.filter(regex=r"^Q\d+$").to_numpy(float), T
 
 
 # ---------------------------------------------------------------- layer 1
-def test_type7_quantiles() -> None:
-    ref = pd.read_csv(REF / "ref_quantiles.csv")
+def test_type7_quantiles(reference_csv: Read) -> None:
+    ref = reference_csv("ref_quantiles.csv")
     for case in (1, 2, 3):
-        y = pd.read_csv(REF / f"ref_quantile_y_{case}.csv")["y"].to_numpy()
+        y = reference_csv(f"ref_quantile_y_{case}.csv")["y"].to_numpy()
         sub = ref[ref["case"] == case]
         assert _rel(np.quantile(y, sub["q"].to_numpy()), sub["value"]) < L12
 
 
-def test_density() -> None:
-    x = _data("sharp_simple_20")[0]
-    ref = pd.read_csv(REF / "ref_density.csv")
+def test_density(reference_csv: Read) -> None:
+    x = _data(reference_csv, "sharp_simple_20")[0]
+    ref = reference_csv("ref_density.csv")
     f, b = density_at_cutoff(x, 0.0, "triangular")
     assert _rel([f, b, np.std(x, ddof=1)], ref.iloc[0].to_numpy()) < L12
 
 
-def test_isotonic() -> None:
-    ref = pd.read_csv(REF / "ref_isotonic.csv")
+def test_isotonic(reference_csv: Read) -> None:
+    ref = reference_csv("ref_isotonic.csv")
     for _, g in ref.groupby("case"):
         g = g.sort_values("idx")
         assert _rel(isotonic_regression(g["input"].to_numpy(float)), g["output"]) < L12
 
 
 @pytest.mark.parametrize("case", ["uniform", "exponential", "degenerate"])
-def test_gini(case: str) -> None:
-    qf = pd.read_csv(REF / f"ref_gini_qf_{case}.csv")
-    ref = pd.read_csv(REF / "ref_gini.csv").set_index("case")["gini"][case]
+def test_gini(reference_csv: Read, case: str) -> None:
+    qf = reference_csv(f"ref_gini_qf_{case}.csv")
+    ref = reference_csv("ref_gini.csv").set_index("case")["gini"][case]
     g = float(gini_from_quantile(qf["q"].to_numpy(), qf["qf"].to_numpy()))
     assert g == pytest.approx(ref, rel=L12, abs=1e-14)
 
@@ -85,12 +82,12 @@ def test_gini(case: str) -> None:
 # ---------------------------------------------------------------- layer 2
 @pytest.mark.parametrize("kernel", ["triangular", "epanechnikov", "uniform"])
 @pytest.mark.parametrize("side", ["plus", "minus"])
-def test_locpoly(kernel: str, side: str) -> None:
-    x, Q, _ = _data("sharp_simple_20")
-    h = pd.read_csv(REF / f"ref_locpoly_bw_{kernel}.csv")["h"].to_numpy()
+def test_locpoly(reference_csv: Read, kernel: str, side: str) -> None:
+    x, Q, _ = _data(reference_csv, "sharp_simple_20")
+    h = reference_csv(f"ref_locpoly_bw_{kernel}.csv")["h"].to_numpy()
     fit = locpoly_boundary(x, Q, 0.0, h, 2, kernel, side)
-    A = pd.read_csv(REF / f"ref_locpoly_alpha_{side}_{kernel}.csv").to_numpy()
-    W = pd.read_csv(REF / f"ref_locpoly_w_{side}_{kernel}.csv").to_numpy()
+    A = reference_csv(f"ref_locpoly_alpha_{side}_{kernel}.csv").to_numpy()
+    W = reference_csv(f"ref_locpoly_w_{side}_{kernel}.csv").to_numpy()
     # relative to each coefficient row's magnitude (15-digit CSVs limit elementwise accuracy)
     assert np.max(np.abs(fit.coef - A) / np.abs(A).max(axis=1, keepdims=True)) < L12
     assert np.max(np.abs(fit.weights - W)) / np.abs(W).max() < L12
@@ -118,17 +115,17 @@ RESULTS = {
 
 
 @cache
-def _fit(name: str) -> R3DCore:
+def _fit(read: Read, name: str) -> R3DCore:
     data, kw = RESULTS[name]
-    x, Q, T = _data(data)
-    q = pd.read_csv(REF / f"ref_results_{name}.csv")["q"].to_numpy()
+    x, Q, T = _data(read, data)
+    q = read(f"ref_results_{name}.csv")["q"].to_numpy()
     return estimate_r3d(x, Q, q, T=T, compat=True, **kw)
 
 
 @pytest.mark.parametrize("name", sorted(RESULTS))
-def test_results(name: str) -> None:
-    ref = pd.read_csv(REF / f"ref_results_{name}.csv")
-    core = _fit(name)
+def test_results(reference_csv: Read, name: str) -> None:
+    ref = reference_csv(f"ref_results_{name}.csv")
+    core = _fit(reference_csv, name)
     assert _rel(core.tau, ref["tau"]) < L345
     assert _rel(core.bandwidth, ref["bw_num"]) < L345
     assert _rel(core.plus, ref["int_plus"]) < L345
@@ -138,20 +135,20 @@ def test_results(name: str) -> None:
 
 
 @pytest.mark.parametrize("kernel", ["epanechnikov", "triangular", "uniform"])
-def test_result_coefficients(kernel: str) -> None:
-    core = _fit(f"sharp_simple_{kernel}")
+def test_result_coefficients(reference_csv: Read, kernel: str) -> None:
+    core = _fit(reference_csv, f"sharp_simple_{kernel}")
     for side, coef in (("plus", core.coef_plus), ("minus", core.coef_minus)):
-        A = pd.read_csv(REF / f"ref_est_alpha_{side}_sharp_simple_{kernel}.csv").to_numpy()
+        A = reference_csv(f"ref_est_alpha_{side}_sharp_simple_{kernel}.csv").to_numpy()
         assert np.max(np.abs(coef - A) / np.abs(A).max(axis=1, keepdims=True)) < L345
 
 
 # ---------------------------------------------------------------- layer 4
 @pytest.mark.parametrize("case", ["sharp", "frechet", "fuzzy"])
-def test_bwselect(case: str) -> None:
+def test_bwselect(reference_csv: Read, case: str) -> None:
     from estkit._bandwidth import select_bandwidth
 
-    x, Q, T = _data("fuzzy_simple_20" if case == "fuzzy" else "sharp_simple_20")
-    ref = pd.read_csv(REF / f"ref_bwselect_{case}.csv")
+    x, Q, T = _data(reference_csv, "fuzzy_simple_20" if case == "fuzzy" else "sharp_simple_20")
+    ref = reference_csv(f"ref_bwselect_{case}.csv")
     sel = select_bandwidth(
         x,
         Q,
@@ -179,30 +176,30 @@ def test_bwselect(case: str) -> None:
 
 # ---------------------------------------------------------------- layer 5
 @cache
-def _det():
-    core = _fit("sharp_simple_epanechnikov")
-    xi = pd.read_csv(REF / "ref_xi_matrix.csv").to_numpy()
+def _det(read: Read):
+    core = _fit(read, "sharp_simple_epanechnikov")
+    xi = read("ref_xi_matrix.csv").to_numpy()
     return core, bootstrap_draws(core, xi, block_size=64)
 
 
-def test_bootstrap_draws() -> None:
-    _, dr = _det()
-    ref = pd.read_csv(REF / "ref_bootstrap_taus.csv").to_numpy()  # m x B
+def test_bootstrap_draws(reference_csv: Read) -> None:
+    _, dr = _det(reference_csv)
+    ref = reference_csv("ref_bootstrap_taus.csv").to_numpy()  # m x B
     assert np.max(np.abs(dr.tau.T - ref)) / np.abs(ref).max() < L345
 
 
-def test_bootstrap_band() -> None:
-    core, dr = _det()
+def test_bootstrap_band(reference_csv: Read) -> None:
+    core, dr = _det(reference_csv)
     band = uniform_band(core, dr, 0.05)
-    ref = pd.read_csv(REF / "ref_bootstrap_deterministic.csv")
+    ref = reference_csv("ref_bootstrap_deterministic.csv")
     assert band.crit == pytest.approx(ref["crit_val"][0], rel=L345)
     assert _rel(band.lower, ref["cb_lower"]) < L345
     assert _rel(band.upper, ref["cb_upper"]) < L345
 
 
-def test_pvalues() -> None:
-    core, dr = _det()
-    ref = pd.read_csv(REF / "ref_pvalues_deterministic.csv").set_index("test")
+def test_pvalues(reference_csv: Read) -> None:
+    core, dr = _det(reference_csv)
+    ref = reference_csv("ref_pvalues_deterministic.csv").set_index("test")
     out = {t.label: t for t in run_tests(core, dr, ("nullity", "homogeneity"))}
     assert set(out) == set(ref.index)
     for label, row in ref.iterrows():
@@ -210,10 +207,10 @@ def test_pvalues() -> None:
         assert out[label].statistic == pytest.approx(row["test_stat"], rel=L345)
 
 
-def test_random_bootstrap_loosely() -> None:
-    core = _fit("sharp_simple_epanechnikov")
-    ref = pd.read_csv(REF / "ref_results_bootstrap_sharp.csv")
-    pref = pd.read_csv(REF / "ref_pvalues_bootstrap_sharp.csv").set_index("test")["p_value"]
+def test_random_bootstrap_loosely(reference_csv: Read) -> None:
+    core = _fit(reference_csv, "sharp_simple_epanechnikov")
+    ref = reference_csv("ref_results_bootstrap_sharp.csv")
+    pref = reference_csv("ref_pvalues_bootstrap_sharp.csv").set_index("test")["p_value"]
     rng = np.random.default_rng(20250101)
     dr = bootstrap_draws(core, rng.standard_normal((core.n, 500)))
     band = uniform_band(core, dr, 0.05)
