@@ -53,7 +53,8 @@ def test_shape_mismatches():
     mdp = random_mdp(3, 2, rng=0)
     with pytest.raises(ValueError, match=r"`transition` must have shape \(S, A, S\)"):
         TabularMDP(np.ones((2, 2)), None, 0.9)
-    with pytest.raises(ValueError, match=r"`reward` must have shape"):
+    # the message names the argument (`r1`), not a generic `reward`
+    with pytest.raises(ValueError, match=r"`r1` must have shape"):
         starc_distance(mdp, np.zeros((4, 2)), np.zeros(3))
     with pytest.raises(ValueError, match=r"`initial` must be a distribution of shape \(3,\)"):
         TabularMDP(mdp.transition, [1.0, 0.0], 0.9)
