@@ -529,10 +529,18 @@ def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float 
     >>> normalized_regret(mdp, R, R), normalized_regret(mdp, R, -R)
     (0.0, 1.0)
     """
-    from irl_sensitivity._policies import optimal_policy
+    from irl_sensitivity._policies import _check_tol, optimal_policy
 
+    check_mdp(mdp)
+    tol = _check_tol(tol)
+    r_true = mdp.check_reward(r_true, "r_true")
+    r_proxy = mdp.check_reward(r_proxy, "r_proxy")
+    m = float(np.max(np.abs(r_true))) if r_true.size else 0.0
+    if m == 0.0:
+        return 0.0
+    r_true = r_true / m  # the regret is invariant to positive scaling
     v_best, _ = optimal_values(mdp, r_true)
-    v_worst, _ = optimal_values(mdp, -mdp.broadcast_reward(r_true))
+    v_worst, _ = optimal_values(mdp, -r_true)
     j_best, j_worst = mdp.initial @ v_best, -(mdp.initial @ v_worst)
     v_proxy, _ = policy_evaluation(mdp, r_true, optimal_policy(mdp, r_proxy, tol=tol))
     span = j_best - j_worst

@@ -350,8 +350,9 @@ class TabularMDP:
         """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array."""
         s, a = self.n_states, self.n_actions
         if reward is None:
-            raise TypeError(f"`{name}` is required: an array of shape ({s},), ({s}, {a}) or "
-                            f"({s}, {a}, {s}).")
+            raise TypeError(
+                f"`{name}` is required: an array of shape ({s},), ({s}, {a}) or ({s}, {a}, {s})."
+            )
         r = _as_float(_labelled(reward, name, s, a), name)
         if r.shape not in {(s,), (s, a), (s, a, s)}:
             raise ValueError(
