@@ -56,6 +56,7 @@ def _check_sparse_list(mats_in: Sequence[Any], name: str) -> list[sp.csr_matrix]
                 "matrices in one format."
             )
         mats.append(sp.csr_matrix(m, dtype=float))
+    tol = max(_row_tol(np.dtype(m.dtype)) for m in mats_in)
     s = mats[0].shape[0]
     for a, m in enumerate(mats):
         if m.shape != (s, s):
@@ -65,7 +66,7 @@ def _check_sparse_list(mats_in: Sequence[Any], name: str) -> list[sp.csr_matrix]
         if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
             raise ValueError(f"`{name}`[{a}] must hold finite non-negative probabilities.")
         rows = np.asarray(m.sum(axis=1)).ravel()
-        bad = np.flatnonzero(np.abs(rows - 1.0) > _ROW_TOL)
+        bad = np.flatnonzero(np.abs(rows - 1.0) > tol)
         if bad.size:
             raise ValueError(
                 f"`{name}`[{a}] rows must sum to 1; row {int(bad[0])} sums to "
@@ -123,11 +124,13 @@ def _check_transition(
             raise ValueError(f"The per-action matrices of `{name}` must all have the same shape.")
         transition = np.stack(mats, axis=1)
     try:
-        t = np.asarray(transition, dtype=float)
+        raw = np.asarray(transition)
+        t = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
             f"`{name}` must be an (S, A, S) array or a list of A per-action (S, S) matrices."
         ) from None
+    tol = _row_tol(raw.dtype)
     if t.ndim != 3 or t.shape[0] != t.shape[2]:
         raise ValueError(
             f"`{name}` must have shape (S, A, S) (state, action, next state); got {t.shape}."
@@ -137,14 +140,23 @@ def _check_transition(
     if not np.all(np.isfinite(t)) or t.min() < 0:
         raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
     rows = t.sum(axis=2)
-    bad = np.argwhere(np.abs(rows - 1.0) > _ROW_TOL)
+    bad = np.argwhere(np.abs(rows - 1.0) > tol)
     if bad.size:
         s, a = bad[0]
         raise ValueError(
             f"`{name}` rows must sum to 1 over next states; transition[{s}, {a}, :] sums to "
             f"{rows[s, a]:.6g}. Normalise with transition / transition.sum(axis=2, keepdims=True)."
         )
+    if tol > _ROW_TOL:  # low-precision input: rows exact in float64
+        t = t / rows[:, :, None]
     return t
+
+
+def _row_tol(dtype: np.dtype) -> float:
+    """Row-sum tolerance: 1e-8, or a few ulps of a lower-precision input dtype."""
+    if dtype.kind == "f" and np.finfo(dtype).eps > np.finfo(float).eps:
+        return max(_ROW_TOL, 64 * float(np.finfo(dtype).eps))
+    return _ROW_TOL
 
 
 _DENSE_LIMIT = 20_000_000  # largest (S, A, S) array built for a sparse MDP
@@ -234,15 +246,18 @@ class TabularMDP:
         if initial is None:
             mu = np.full(self.n_states, 1.0 / self.n_states)
         else:
-            mu = _as_float(_labelled(initial, "initial", self.n_states), "initial")
+            raw = _labelled(initial, "initial", self.n_states)
+            mu = _as_float(raw, "initial")
             if mu.shape != (self.n_states,):
                 raise ValueError(
                     f"`initial` must be a distribution of shape ({self.n_states},); got {mu.shape}."
                 )
-            if not np.all(np.isfinite(mu)) or mu.min() < 0 or abs(mu.sum() - 1.0) > _ROW_TOL:
+            tol = _row_tol(np.asarray(raw).dtype)
+            if not np.all(np.isfinite(mu)) or mu.min() < 0 or abs(mu.sum() - 1.0) > tol:
                 raise ValueError(
                     "`initial` must be finite, non-negative and sum to 1 (divide by its sum)."
                 )
+            mu = mu / mu.sum()
         self.initial = mu
 
     # ------------------------------------------------------------------ constructors
@@ -402,7 +417,7 @@ class TabularMDP:
         if not np.all(np.isfinite(p)) or p.min() < 0:
             raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
         rows = p.sum(axis=1)
-        if np.any(np.abs(rows - 1.0) > 1e-8):
+        if np.any(np.abs(rows - 1.0) > _row_tol(np.asarray(policy).dtype)):
             s = int(np.argmax(np.abs(rows - 1.0)))
             raise ValueError(f"`{name}` rows must sum to 1; row {s} sums to {rows[s]:.6g}.")
         if full_support and p.min() <= 0:
