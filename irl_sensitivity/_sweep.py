@@ -28,6 +28,13 @@ __all__ = ["ProbeResults", "SweepResults", "misspecification_sweep", "separation
 _PARAMS = ("gamma", "beta", "alpha", "transition")
 
 
+def _max_or_na(col: pd.Series) -> float | str:
+    """Largest non-NaN value, or "n/a" when every grid point is outside the image."""
+    vals = col.to_numpy(dtype=float)
+    vals = vals[~np.isnan(vals)]
+    return float(vals.max()) if vals.size else "n/a (no point in the image)"
+
+
 def _check_values(values: Any, name: str = "values") -> np.ndarray:
     if values is None or isinstance(values, str):
         raise TypeError(f"`{name}` must be a non-empty sequence of numbers; got {values!r}.")
@@ -86,7 +93,7 @@ class SweepResults(ResultsBase):
                 ("States", self.mdp.n_states),
                 ("Actions", self.mdp.n_actions),
                 ("STARC scale", self.scale),
-                ("Max worst case", float(np.nanmax(self.frame["worst_case_error"]))),
+                ("Max worst case", _max_or_na(self.frame["worst_case_error"])),
             ],
             tables=[("STARC error of the inferred reward", tab)],
             notes=[
@@ -152,8 +159,7 @@ def misspecification_sweep(
     """
     check_mdp(mdp)
     _check_models(true_model, assumed_model)
-    if not isinstance(param, str) or param not in _PARAMS:
-        raise ValueError(f"`param` must be one of {_PARAMS}; got {param!r}.")
+    param = check_option(param, "param", _PARAMS)
     known = {f.name for f in fields(assumed_model)}
     if param not in known:
         raise ValueError(

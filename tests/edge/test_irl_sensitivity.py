@@ -1066,3 +1066,9 @@ if __name__ == "__main__" and "--classify" in sys.argv:
         print(f"== {k} ({len(v)})")
         for line in v:
             print("  ", line)
+
+
+def test_sweep_summary_with_no_point_in_the_image_has_no_numpy_warning():
+    res = irl.misspecification_sweep(MDP, R, OptimalModel(), BoltzmannModel(), "beta", [1.0])
+    text = str(res.summary())  # filterwarnings=error: a raw numpy warning would fail here
+    assert "n/a" in text and not res.frame["in_image"].iloc[0]
