@@ -104,10 +104,19 @@ class BehaviouralModel:
 
     def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
         """The rewards ``R`` with ``f(R) = policy``: representative plus the span of the
-        shaping and S'-redistribution basis of the model's environment."""
+        shaping and S'-redistribution basis of the model's environment (on a sparse MDP, in
+        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping)."""
         env = self.environment(mdp)
         exact = not isinstance(self, OptimalModel)
-        return InverseSet(self.representative(mdp, policy), ambiguity_basis(env), exact)
+        rep = self.representative(mdp, policy)
+        if env.is_sparse:
+            # (S, A) representation: S'-redistributions vanish, shaping is (gamma T - I) Phi
+            s, a = env.n_states, env.n_actions
+            cols = env.expect_next(np.eye(s)).reshape(s * a, s) * env.gamma
+            cols -= np.repeat(np.eye(s), a, axis=0)
+            u, sv, _ = np.linalg.svd(cols, full_matrices=False)
+            return InverseSet(rep, u[:, sv > 1e-10 * sv[0]], exact)
+        return InverseSet(rep, ambiguity_basis(env), exact)
 
     def in_image(
         self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10

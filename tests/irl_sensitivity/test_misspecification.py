@@ -420,3 +420,14 @@ def test_sparse_irl_with_reference_matches_dense():
     assert s == pytest.approx(d, abs=1e-12)
     sp_trajs = sample_trajectories(_sparse_copy(mdp), np.full((5, 2), 0.5), 3, 4, rng=0)
     assert len(sp_trajs) == 3 and sp_trajs[0].shape == (4, 2)
+
+
+def test_inverse_set_on_sparse_mdp_is_in_the_sa_representation():
+    mdp = random_mdp(4, 2, rng=3)
+    sparse = _sparse_copy(mdp)
+    r = np.random.default_rng(0).normal(size=(4, 2))
+    model = BoltzmannModel(beta=2.0)
+    inv = model.inverse(sparse, model.policy(sparse, r))
+    assert inv.representative.shape == (4, 2) and inv.basis.shape == (8, 4)
+    moved = inv.representative + (inv.basis @ np.arange(1.0, 5.0)).reshape(4, 2)
+    np.testing.assert_allclose(model.policy(sparse, moved), model.policy(mdp, r), atol=1e-10)
