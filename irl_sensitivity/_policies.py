@@ -103,4 +103,11 @@ def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
     alpha = _check_temp(alpha, "alpha")
     r, m = _scaled(mdp, reward)
     # pi(R, alpha) = pi(R / m, alpha / m): the temperature is scaled with the reward
-    return soft_value_iteration(mdp, r, max(alpha / m, np.finfo(float).tiny))[2]
+    a_eff = alpha / m
+    if a_eff < 1e-200:
+        # exp(-gap / alpha) underflows to 0 for every gap above rounding: in floating point
+        # the soft-optimal policy is uniform over the exactly optimal actions
+        v, q = optimal_values(mdp, r)
+        best = q >= v[:, None]
+        return best / best.sum(axis=1, keepdims=True)
+    return soft_value_iteration(mdp, r, a_eff)[2]

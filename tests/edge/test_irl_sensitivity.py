@@ -310,6 +310,11 @@ add(
     Ok(_close(lambda: irl.optimal_policy(MDP, R))),
 )
 add(
+    "model/mce_alpha_1e-310_is_greedy",
+    lambda: irl.mce_policy(MDP, R, alpha=1e-310),
+    Ok(_close(lambda: irl.optimal_policy(MDP, R))),
+)
+add(
     "model/optimal_reward_1e-300",
     lambda: OptimalModel().policy(MDP, 1e-300 * R),
     Ok(_close(lambda: irl.optimal_policy(MDP, R))),
