@@ -1013,54 +1013,53 @@ def test_property_invariance_to_scaling_and_shaping(r, other, c, phi, method):
 
 
 # ---------------------------------------------------------------------------- classification
-def classify(timeout: int = 60) -> dict[str, list[str]]:
-    """Run every case and sort it into the issue's five classes (see the module notes)."""
+def _outcome(name: str) -> tuple[str, str]:
+    """Class and detail of one case, run in this process."""
     import re
-    import signal
 
+    fn, expect = CASES[name]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn()
+    except Exception as exc:
+        msg = str(exc)
+        named = isinstance(exc, ValueError | TypeError) and "`" in msg
+        if isinstance(expect, Raises) and isinstance(exc, expect.exc):
+            named = named or bool(re.search(expect.match, msg))
+        return ("clear error" if named else "obscure error"), f"{type(exc).__name__}: {msg[:90]}"
+    if isinstance(expect, Raises):
+        return "silently wrong", f"returned {str(out)[:60]!r}"
+    try:
+        good = bool(expect.check(out))
+    except Exception:
+        good = False
+    return ("handled well", "") if good else ("silently wrong", repr(str(out)[:60]))
+
+
+def classify(timeout: int = 60) -> dict[str, list[str]]:
+    """Run every case in a forked child (killed after ``timeout`` s: a hang) and sort it
+    into the issue's five classes: clear error (ValueError/TypeError naming an argument),
+    handled well (the right answer), silently wrong (a wrong answer, or a value where a
+    refusal is due), obscure error (any other exception), hang."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
     classes: dict[str, list[str]] = {
-        "clear error": [],
-        "handled well": [],
-        "silently wrong": [],
-        "obscure error": [],
-        "hang": [],
+        k: [] for k in ("clear error", "handled well", "silently wrong", "obscure error", "hang")
     }
-
-    def alarm(*_: Any) -> None:
-        raise TimeoutError
-
-    signal.signal(signal.SIGALRM, alarm)
     for name in sorted(CASES):
-        fn, expect = CASES[name]
-        signal.alarm(timeout)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = fn()
-            signal.alarm(0)
-        except TimeoutError:
-            classes["hang"].append(name)
-            continue
-        except Exception as exc:
-            signal.alarm(0)
-            msg = str(exc)
-            named = isinstance(exc, ValueError | TypeError) and "`" in msg
-            if isinstance(expect, Raises) and isinstance(exc, expect.exc):
-                named = named or bool(re.search(expect.match, msg))
-            classes["clear error" if named else "obscure error"].append(
-                f"{name}: {type(exc).__name__}: {msg[:90]}"
-            )
-            continue
-        if isinstance(expect, Raises):
-            classes["silently wrong"].append(f"{name}: returned {str(out)[:60]!r}")
+        print("..", name, flush=True)
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=lambda n=name, c=child: c.send(_outcome(n)))
+        proc.start()
+        if parent.poll(timeout):
+            cls, detail = parent.recv()
         else:
-            try:
-                good = bool(expect.check(out))
-            except Exception:
-                good = False
-            classes["handled well" if good else "silently wrong"].append(
-                name if good else f"{name}: {str(out)[:60]!r}"
-            )
+            cls, detail = "hang", f"> {timeout} s"
+        proc.kill()
+        proc.join()
+        classes[cls].append(f"{name}: {detail}" if detail else name)
     return classes
 
 
