@@ -4,6 +4,10 @@ Targets (quiet machine): ``worst_case_error`` with ``OptimalModel`` on (S, A) = 
 <= 0.2 s and (50, 4) <= 5 s; ``max_error`` with ``OptimalModel`` on (4, 2) in seconds.
 Prints wall and CPU (process) time; both matter on a shared machine.
 
+Before this work (commit fbb8101, same machine, loaded: 2 cores shared by eight jobs):
+worst_case_error Optimal (4, 2) 9.5 s wall / 2.2 s CPU; (50, 4) did not finish in 300 s;
+max_error Optimal (4, 2) did not finish in 60 s (the issue measured 540 s).
+
 Run: ``python benchmarks/bench_irl_misspec.py``
 """
 
@@ -13,7 +17,7 @@ import time
 
 import numpy as np
 
-from irl_sensitivity import OptimalModel, max_error, random_mdp, worst_case_error
+from irl_sensitivity import BoltzmannModel, OptimalModel, max_error, random_mdp, worst_case_error
 
 
 def _timed(fn):
@@ -37,6 +41,8 @@ def main() -> None:
     mdp = random_mdp(4, 2, rng=0)
     val, wall, cpu = _timed(lambda: max_error(mdp, OptimalModel(), OptimalModel(gamma=0.85), 0))
     print(f"{'max_error Optimal (S, A) = (4, 2)':44s} {val:8.4f} {wall:8.3f} {cpu:8.3f} {'~s':>9s}")
+    val, wall, cpu = _timed(lambda: max_error(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.8), 0))
+    print(f"{'max_error Boltzmann (S, A) = (4, 2)':44s} {val:8.4f} {wall:8.3f} {cpu:8.3f} {'':>9s}")
 
 
 if __name__ == "__main__":
