@@ -1028,13 +1028,17 @@ def _outcome(name: str) -> tuple[str, str]:
         if isinstance(expect, Raises) and isinstance(exc, expect.exc):
             named = named or bool(re.search(expect.match, msg))
         return ("clear error" if named else "obscure error"), f"{type(exc).__name__}: {msg[:90]}"
+    try:
+        shown = repr(str(out)[:60])
+    except Exception:
+        shown = f"a {type(out).__name__} that cannot be printed"
     if isinstance(expect, Raises):
-        return "silently wrong", f"returned {str(out)[:60]!r}"
+        return "silently wrong", f"returned {shown}"
     try:
         good = bool(expect.check(out))
     except Exception:
         good = False
-    return ("handled well", "") if good else ("silently wrong", repr(str(out)[:60]))
+    return ("handled well", "") if good else ("silently wrong", shown)
 
 
 def classify(timeout: int = 60) -> dict[str, list[str]]:
@@ -1053,10 +1057,14 @@ def classify(timeout: int = 60) -> dict[str, list[str]]:
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=lambda n=name, c=child: c.send(_outcome(n)))
         proc.start()
-        if parent.poll(timeout):
-            cls, detail = parent.recv()
-        else:
-            cls, detail = "hang", f"> {timeout} s"
+        cls, detail = "hang", f"> {timeout} s"
+        for _ in range(10 * timeout):
+            if parent.poll(0.1):
+                cls, detail = parent.recv()
+                break
+            if not proc.is_alive() and not parent.poll(0.1):
+                cls, detail = "obscure error", "the process died"
+                break
         proc.kill()
         proc.join()
         classes[cls].append(f"{name}: {detail}" if detail else name)
