@@ -29,12 +29,16 @@ Canonicalisations (``R`` is (S, A, S); ``r(s, a) = E_{s'} R(s, a, s')``)
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Literal
 
 import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from estkit import check_option
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import TabularMDP, _as_float, check_mdp
 from irl_sensitivity._planning import optimal_values, policy_evaluation
 
 __all__ = [
@@ -52,15 +56,22 @@ Canonicalization = Literal["val", "minimal", "epic", "dard"]
 
 def check_scale(scale: Any) -> float:
     """The STARC ``scale``: finite and positive (0.5 gives [0, 1], 1.0 gives [0, 2])."""
-    try:
+    ok = isinstance(scale, numbers.Real) and not isinstance(scale, bool | np.bool_)
+    if ok:
         ok = bool(np.isfinite(scale) and scale > 0)
-    except TypeError:
-        ok = False
     if not ok:
         raise ValueError(
             f"`scale` must be > 0 (0.5 gives [0, 1], 1.0 gives [0, 2]); got {scale!r}."
         )
     return float(scale)
+
+
+def check_norm(norm: Any) -> float:
+    """The norm of a STARC metric: 1, 2 or ``numpy.inf``."""
+    if isinstance(norm, numbers.Real) and not isinstance(norm, bool | np.bool_):
+        if norm in (1, 2) or norm == np.inf:
+            return float(norm)
+    raise ValueError(f"`norm` must be 1, 2 or numpy.inf; got {norm!r}.")
 
 
 DEFAULT_SCALE = 0.5
@@ -70,12 +81,14 @@ _ZERO_REL = 1e-10
 def _check_weights(mdp: TabularMDP, weights: Any) -> np.ndarray | None:
     if weights is None:
         return None
-    w = np.asarray(weights, dtype=float)
+    w = _as_float(weights, "weights")
     shape = (mdp.n_states, mdp.n_actions, mdp.n_states)
     if w.shape != shape:
         raise ValueError(f"`weights` must have shape {shape}; got {w.shape}.")
     if not np.all(np.isfinite(w)) or w.min() <= 0:
         raise ValueError("`weights` must be finite and strictly positive.")
+    if mdp.is_sparse:
+        mdp.dense_transition("`weights` of shape (S, A, S)")
     return w
 
 
@@ -114,20 +127,246 @@ def _minimal(mdp: TabularMDP, reward: Any, weights: np.ndarray | None = None) ->
 
 
 def _epic(mdp: TabularMDP, reward: Any) -> np.ndarray:
-    r = mdp.broadcast_reward(reward)
+    r = mdp.broadcast_reward(reward) if not mdp.is_sparse else _broadcast_sparse(mdp, reward)
     g = mdp.gamma
     m = r.mean(axis=(1, 2))  # E_{A, S'} R(x, A, S') with uniform coverage
     return r + g * m[None, None, :] - m[:, None, None] - g * m.mean()
 
 
 def _dard(mdp: TabularMDP, reward: Any) -> np.ndarray:
-    r = mdp.broadcast_reward(reward)
-    t = mdp.transition
+    t = mdp.dense_transition("The 'dard' canonicalisation")
+    r = mdp.broadcast_reward(reward) if not mdp.is_sparse else _broadcast_sparse(mdp, reward)
     g = mdp.gamma
     d_a = np.full(mdp.n_actions, 1.0 / mdp.n_actions)
-    f = mdp.expected_reward(r) @ d_a  # E_{A, S'~T(x, A)} R(x, A, S')
+    f = np.einsum("sat,sat->sa", t, r) @ d_a  # E_{A, S'~T(x, A)} R(x, A, S')
     cross = np.einsum("sax,tay,xay,a->st", t, t, r, d_a)
     return r + g * f[None, None, :] - f[:, None, None] - g * cross[:, None, :]
+
+
+def _broadcast_sparse(mdp: TabularMDP, reward: Any) -> np.ndarray:
+    """(S, A, S) broadcast of an (S,) / (S, A) reward of a sparse MDP (size checked)."""
+    mdp.dense_transition("The 'epic' and 'dard' canonicalisations")
+    r = mdp.expected_reward(reward)
+    s = mdp.n_states
+    return np.broadcast_to(r[:, :, None], (*r.shape, s)).copy()
+
+
+# ---------------------------------------------------------------------------- metric object
+class _Metric:
+    """A STARC metric for one MDP, canonicalisation, norm and weights, with what is fixed
+    computed once (the linear canonicalisation map, its norm weights).
+
+    ``"val"`` and ``"minimal"`` (unit weights) depend on a reward only through its
+    expectation ``r(s, a)``, and their canonical forms are ``k(s, a) p(s, a, s')`` with a
+    fixed pattern ``p`` (``1`` for ``"val"``, ``T(s, a, s') / sum_x T(s, a, x)^2`` for
+    ``"minimal"``), so every norm is a weighted norm of the ``(S, A)`` coefficients ``k``:
+    these are computed in ``(S, A)`` space ("compressed"), which is exact, fast and works on
+    sparse MDPs of any size. Other canonicalisations use the ``(S, A, S)`` arrays.
+
+    Coordinates (:meth:`coords`) are flat vectors whose metric norm is :meth:`norm`; for the
+    L2 norm they are pre-multiplied by the square roots of the weights, so the metric is the
+    Euclidean norm. Every reward is divided by its largest absolute entry first (a STARC
+    metric is invariant to positive scaling), so that results are exact at any magnitude.
+    """
+
+    def __init__(
+        self,
+        mdp: TabularMDP,
+        canonicalization: str = "val",
+        norm: float = 2,
+        weights: Any = None,
+        policy: Any = None,
+    ) -> None:
+        self.mdp = mdp
+        self.canon = check_option(canonicalization, "canonicalization", Canonicalization)
+        self.norm_p = check_norm(norm)
+        self.w = _check_weights(mdp, weights)
+        s, a = mdp.n_states, mdp.n_actions
+        self.policy = None if policy is None else mdp.check_policy(policy)
+        self.compressed = self.w is None and self.canon in ("val", "minimal")
+        self._matrix: np.ndarray | None = None
+        if self.compressed:
+            if self.canon == "val":
+                pat2 = np.full((s, a), float(s))
+                pat1 = np.full((s, a), float(s))
+                patinf = np.ones((s, a))
+                pi = np.full((s, a), 1.0 / a) if self.policy is None else self.policy
+                self._pi = pi
+                p_pi = mdp.state_transition(pi)
+                n = mdp.n_states
+                if sp.issparse(p_pi):
+                    chain = (sp.identity(n, format="csc") - mdp.gamma * p_pi).tocsc()
+                    self._solve = spla.splu(chain).solve
+                else:
+                    lu = sla.lu_factor(np.eye(n) - mdp.gamma * p_pi)
+                    self._solve = lambda b: sla.lu_solve(lu, b)
+            else:
+                sq = _row_sq(mdp)  # sum_s' T(s, a, s')^2
+                self._w_sa = 1.0 / sq
+                pat2 = self._w_sa
+                pat1 = self._w_sa
+                patinf = self._w_sa * _row_max(mdp)
+                self._prepare_minimal()
+            if self.norm_p == 2:
+                self._sqrt_w = np.sqrt(pat2).ravel()
+                self._nw = None
+            else:
+                self._sqrt_w = None
+                self._nw = (pat1 if self.norm_p == 1 else patinf).ravel()
+        else:
+            sq = None if self.w is None else np.sqrt(self.w).ravel()
+            self._sqrt_w = sq if self.norm_p == 2 else None
+            # the sup norm is unweighted (as ``weighted_norm``)
+            self._nw = self.w.ravel() if (self.w is not None and self.norm_p == 1) else None
+
+    # -------------------------------------------------------------- compressed maps
+    def _prepare_minimal(self) -> None:
+        mdp = self.mdp
+        s, a = mdp.n_states, mdp.n_actions
+        sw = np.sqrt(self._w_sa.ravel())
+        if mdp.is_sparse:
+            rows, cols = np.arange(s * a), np.repeat(np.arange(s), a)
+            e = sp.csr_matrix((np.ones(s * a), (rows, cols)), shape=(s * a, s))
+            design = (mdp.gamma * mdp.stacked_transition() - e).tocsr()
+            wd = sp.diags(sw) @ design
+            gram = (wd.T @ wd).tocsc()
+            lu = spla.splu(gram)
+            self._design = design
+            self._ls = lambda y: lu.solve(np.asarray(wd.T @ y))
+        else:
+            design = mdp.gamma * mdp.transition.reshape(s * a, s) - np.repeat(np.eye(s), a, axis=0)
+            q, rr = np.linalg.qr(sw[:, None] * design)
+            self._design = design
+            self._ls = lambda y: sla.solve_triangular(rr, q.T @ y)
+        self._sw_minimal = sw
+
+    def k_map(self, r: np.ndarray) -> np.ndarray:
+        """Canonical coefficients ``k`` of expected rewards given as columns ``(S*A, n)``."""
+        mdp = self.mdp
+        s, a = mdp.n_states, mdp.n_actions
+        cols = r.reshape(s * a, -1)
+        if self.canon == "val":
+            pi = self._pi
+            rr = cols.reshape(s, a, -1)
+            v = self._solve(np.einsum("sa,san->sn", pi, rr))
+            v = np.asarray(v).reshape(s, -1)
+            q = rr + mdp.gamma * mdp.expect_next(v)
+            k = q - v[:, None, :]
+            return k.reshape(s * a, -1)
+        sw = self._sw_minimal[:, None]
+        phi = self._ls(-sw * cols)
+        return cols + self._design @ np.asarray(phi).reshape(s, -1)
+
+    def matrix(self) -> np.ndarray:
+        """The compressed coordinate map as a dense ``(S*A, S*A)`` matrix (cached)."""
+        if self._matrix is None:
+            n = self.mdp.n_states * self.mdp.n_actions
+            self._matrix = self.coords_of_expected(np.eye(n))
+        return self._matrix
+
+    def coords_of_expected(self, r: np.ndarray) -> np.ndarray:
+        """Coordinates of expected rewards ``(S*A, n)`` (no rescaling: the map is linear)."""
+        k = self.k_map(r)
+        if self._sqrt_w is not None:
+            k = self._sqrt_w[:, None] * k
+        return k
+
+    # -------------------------------------------------------------- public-ish API
+    def prepared(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
+        """The reward divided by its largest absolute entry, and that entry."""
+        r = self.mdp.check_reward(reward, name)
+        m = float(np.max(np.abs(r))) if r.size else 0.0
+        return (r / m if m > 0 else r), m
+
+    def coords(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
+        """Coordinates of ``c(R / max|R|)`` and the metric norm of ``R / max|R|``."""
+        r, _ = self.prepared(reward, name)
+        mdp = self.mdp
+        s, a = mdp.n_states, mdp.n_actions
+        if r.ndim == 3:
+            nr = weighted_norm(r, self.norm_p, self.w)
+        else:
+            r2 = r[:, None] * np.ones((1, a)) if r.ndim == 1 else r
+            if self.w is not None:
+                nr = weighted_norm(np.broadcast_to(r2[:, :, None], (s, a, s)), self.norm_p, self.w)
+            elif self.norm_p == 2:
+                nr = float(np.sqrt(s * np.sum(r2 * r2)))
+            elif self.norm_p == 1:
+                nr = float(s * np.sum(np.abs(r2)))
+            else:
+                nr = float(np.max(np.abs(r2)))
+        if self.compressed:
+            x = self.coords_of_expected(mdp.expected_reward(r).reshape(-1, 1)).ravel()
+        else:
+            x = _canonical_dense(mdp, r, self.canon, self.w, self.policy).ravel()
+            if self._sqrt_w is not None:
+                x = self._sqrt_w * x
+        return x, nr
+
+    def norm(self, x: np.ndarray) -> float:
+        if self.norm_p == 2:
+            return float(np.sqrt(x @ x))
+        ax = np.abs(x)
+        if self._nw is not None:
+            ax = self._nw * ax
+        if self.norm_p == 1:
+            return float(ax.sum())
+        return float(ax.max()) if ax.size else 0.0
+
+    def unit(self, reward: Any, name: str = "reward") -> np.ndarray:
+        """Coordinates of the standardised reward ``s(R)`` (zero when ``c(R)`` vanishes)."""
+        x, nr = self.coords(reward, name)
+        nc = self.norm(x)
+        if nc <= _ZERO_REL * nr or nc == 0.0:
+            return np.zeros_like(x)
+        return x / nc
+
+    def distance(self, r1: Any, r2: Any, scale: float, names=("r1", "r2")) -> float:
+        d = self.norm(self.unit(r1, names[0]) - self.unit(r2, names[1]))
+        return float(min(scale * d, 2.0 * scale))
+
+    def standardized_array(self, reward: Any) -> np.ndarray:
+        """``s(R)`` as a reward array: (S, A, S) for dense MDPs, (S, A) for sparse ones."""
+        mdp = self.mdp
+        s, a = mdp.n_states, mdp.n_actions
+        u = self.unit(reward)
+        if not self.compressed:
+            out = u if self._sqrt_w is None else u / self._sqrt_w
+            if mdp.is_sparse:
+                t = mdp.dense_transition("standardize")
+                return np.einsum("sat,sat->sa", t, out.reshape(s, a, s))
+            return out.reshape(s, a, s)
+        k = u if self._sqrt_w is None else u / self._sqrt_w
+        k = k.reshape(s, a)
+        return _expand(mdp, self.canon, k, getattr(self, "_w_sa", None))
+
+
+def _row_sq(mdp: TabularMDP) -> np.ndarray:
+    if mdp.is_sparse:
+        return np.stack(
+            [np.asarray(m.multiply(m).sum(axis=1)).ravel() for m in mdp.sparse_transition], axis=1
+        )
+    return (mdp.transition**2).sum(axis=2)
+
+
+def _row_max(mdp: TabularMDP) -> np.ndarray:
+    if mdp.is_sparse:
+        return np.stack(
+            [np.asarray(m.max(axis=1).todense()).ravel() for m in mdp.sparse_transition], axis=1
+        )
+    return mdp.transition.max(axis=2)
+
+
+def _expand(mdp: TabularMDP, canon: str, k: np.ndarray, w_sa: np.ndarray | None) -> np.ndarray:
+    """The canonical reward ``k p`` as (S, A, S) (dense MDP) or its (S, A) expectation."""
+    s, a = mdp.n_states, mdp.n_actions
+    if canon == "val":
+        if mdp.is_sparse:
+            return k
+        return np.broadcast_to(k[:, :, None], (s, a, s)).copy()
+    if mdp.is_sparse:
+        return k  # E_{s'}[k w T] = k w sum T^2 = k
+    return (k * w_sa)[:, :, None] * mdp.transition
 
 
 def canonicalize(
@@ -138,7 +377,7 @@ def canonicalize(
     weights: Any = None,
     policy: Any = None,
 ) -> np.ndarray:
-    """Canonical representative ``c(R)`` as an (S, A, S) array.
+    """Canonical representative ``c(R)``: an (S, A, S) array ((S, A) on sparse MDPs).
 
     Parameters
     ----------
@@ -150,6 +389,14 @@ def canonicalize(
     policy : array-like of shape (S, A), optional
         Policy of ``"val"`` (uniform by default).
 
+    Notes
+    -----
+    On a sparse MDP the result is the ``(S, A)`` expectation ``E_{s'} c(R)(s, a, s')``;
+    ``"epic"`` and ``"dard"`` there build ``(S, A, S)`` arrays and are refused above
+    20 million entries. The reward is divided by its largest absolute entry before the
+    (linear) canonicalisation and the result multiplied back, so huge and tiny rewards do
+    not overflow or underflow in the intermediate values.
+
     Examples
     --------
     >>> import numpy as np
@@ -160,15 +407,33 @@ def canonicalize(
     >>> bool(np.allclose(canonicalize(mdp, R), canonicalize(mdp, R2)))
     True
     """
+    check_mdp(mdp)
     method = check_option(method, "canonicalization", Canonicalization)
+    w = _check_weights(mdp, weights)
+    pol = None if policy is None else mdp.check_policy(policy)
+    r = mdp.check_reward(reward)
+    m = float(np.max(np.abs(r))) if r.size else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        m = 1.0
+    r = r / m
+    if mdp.is_sparse:
+        if method in ("val", "minimal") and w is None:
+            metric = _Metric(mdp, method, 2, None, pol)
+            k = metric.k_map(mdp.expected_reward(r).reshape(-1, 1)).reshape(r.shape[0], -1)
+            return m * k
+        c = _canonical_dense(mdp, r, method, w, pol)
+        return m * np.einsum("sat,sat->sa", mdp.dense_transition("canonicalize"), c)
+    return m * _canonical_dense(mdp, r, method, w, pol)
+
+
+def _canonical_dense(mdp, r, method, w, pol):
     if method == "val":
-        pol = None if policy is None else mdp.check_policy(policy)
-        return _val(mdp, reward, pol)
+        return _val(mdp, r, pol)
     if method == "minimal":
-        return _minimal(mdp, reward, _check_weights(mdp, weights))
+        return _minimal(mdp, r, w)
     if method == "epic":
-        return _epic(mdp, reward)
-    return _dard(mdp, reward)
+        return _epic(mdp, r)
+    return _dard(mdp, r)
 
 
 def standardize(
@@ -180,14 +445,21 @@ def standardize(
     weights: Any = None,
     policy: Any = None,
 ) -> np.ndarray:
-    """``s(R) = c(R) / n(c(R))``; zero when ``c(R)`` vanishes (relative to ``R``)."""
-    w = _check_weights(mdp, weights)
-    c = canonicalize(mdp, reward, canonicalization, weights=w, policy=policy)
-    nc = weighted_norm(c, norm, w)
-    nr = weighted_norm(mdp.broadcast_reward(reward), norm, w)
-    if nc <= _ZERO_REL * nr or nc == 0.0:
-        return np.zeros_like(c)
-    return c / nc
+    """``s(R) = c(R) / n(c(R))``; zero when ``c(R)`` vanishes (relative to ``R``).
+
+    An (S, A, S) array, or its (S, A) expectation on a sparse MDP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, standardize
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(3, 2))
+    >>> bool(np.allclose(standardize(mdp, R), standardize(mdp, 1e300 * R)))
+    True
+    """
+    check_mdp(mdp)
+    return _Metric(mdp, canonicalization, norm, weights, policy).standardized_array(reward)
 
 
 def starc_distance(
@@ -211,12 +483,19 @@ def starc_distance(
     norm : {1, 2, numpy.inf}
         Norm used both to normalise and as the metric.
     scale : float, default 0.5
-        ``0.5`` is the paper's convention (values in [0, 1] for ``norm=2``); ``1.0`` gives
-        ``||s1 - s2||_2`` in [0, 2].
+        ``0.5`` is the paper's convention (values in [0, 1]); ``1.0`` gives
+        ``||s1 - s2||`` in [0, 2].
     weights : array-like of shape (S, A, S), optional
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
     policy : array-like of shape (S, A), optional
         Policy of the ``"val"`` canonicalisation (uniform by default).
+
+    Notes
+    -----
+    STARC metrics are invariant to positive scaling, so each reward is divided by its
+    largest absolute entry first: the distance is the same for ``R`` and ``1e300 * R`` or
+    ``1e-300 * R``, and always lies in ``[0, 2 * scale]``. ``"val"`` and ``"minimal"`` are
+    computed in ``(S, A)`` space (exact; sparse MDPs of any size).
 
     Examples
     --------
@@ -226,12 +505,12 @@ def starc_distance(
     >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
     >>> round(starc_distance(mdp, R, -R), 12), round(starc_distance(mdp, R, 3 * R), 12)
     (1.0, 0.0)
+    >>> round(starc_distance(mdp, 1e300 * R, -1e-300 * R), 12)
+    1.0
     """
-    check_scale(scale)
-    w = _check_weights(mdp, weights)
-    s1 = standardize(mdp, r1, canonicalization, norm, weights=w, policy=policy)
-    s2 = standardize(mdp, r2, canonicalization, norm, weights=w, policy=policy)
-    return float(scale) * weighted_norm(s1 - s2, norm, w)
+    check_mdp(mdp)
+    sc = check_scale(scale)
+    return _Metric(mdp, canonicalization, norm, weights, policy).distance(r1, r2, sc)
 
 
 def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float = 1e-8) -> float:
@@ -250,10 +529,18 @@ def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float 
     >>> normalized_regret(mdp, R, R), normalized_regret(mdp, R, -R)
     (0.0, 1.0)
     """
-    from irl_sensitivity._policies import optimal_policy
+    from irl_sensitivity._policies import _check_tol, optimal_policy
 
+    check_mdp(mdp)
+    tol = _check_tol(tol)
+    r_true = mdp.check_reward(r_true, "r_true")
+    r_proxy = mdp.check_reward(r_proxy, "r_proxy")
+    m = float(np.max(np.abs(r_true))) if r_true.size else 0.0
+    if m == 0.0:
+        return 0.0
+    r_true = r_true / m  # the regret is invariant to positive scaling
     v_best, _ = optimal_values(mdp, r_true)
-    v_worst, _ = optimal_values(mdp, -mdp.broadcast_reward(r_true))
+    v_worst, _ = optimal_values(mdp, -r_true)
     j_best, j_worst = mdp.initial @ v_best, -(mdp.initial @ v_worst)
     v_proxy, _ = policy_evaluation(mdp, r_true, optimal_policy(mdp, r_proxy, tol=tol))
     span = j_best - j_worst

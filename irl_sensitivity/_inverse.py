@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from irl_sensitivity._mdp import TabularMDP
-from irl_sensitivity._policies import _check_temp
+from irl_sensitivity._mdp import TabularMDP, check_mdp
+from irl_sensitivity._policies import _check_temp, _check_tol
 from irl_sensitivity._transforms import s_redistribution_basis, shaping_basis
 
 __all__ = [
@@ -67,6 +67,7 @@ class InverseSet:
 
 def ambiguity_basis(mdp: TabularMDP) -> np.ndarray:
     """Orthonormal basis (S*A*S, k) of potential shaping + S'-redistribution for ``mdp``."""
+    check_mdp(mdp)
     b = np.hstack([shaping_basis(mdp), s_redistribution_basis(mdp)])
     u, sv, _ = np.linalg.svd(b, full_matrices=False)
     rank = int(np.sum(sv > 1e-10 * sv[0])) if sv.size else 0
@@ -74,11 +75,15 @@ def ambiguity_basis(mdp: TabularMDP) -> np.ndarray:
 
 
 def _broadcast_sa(mdp: TabularMDP, x: np.ndarray) -> np.ndarray:
+    if mdp.is_sparse:  # sparse MDPs represent rewards by (S, A) arrays
+        return x
     return np.broadcast_to(x[:, :, None], (mdp.n_states, mdp.n_actions, mdp.n_states)).copy()
 
 
 def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.ndarray:
     """Reward whose Boltzmann-rational policy (``beta``, ``mdp.gamma``) is ``policy``.
+
+    An (S, A, S) array; on a sparse MDP its (S, A) expectation.
 
     ``Rh(s, a, s') = (1/beta) [log pi(a|s) - gamma * max_a' log pi(a'|s')]``, exact (see
     the module notes). The policy needs full support.
@@ -93,9 +98,12 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
     >>> bool(np.abs(boltzmann_policy(mdp, Rh, beta=2.0) - pi).max() < 1e-10)
     True
     """
+    check_mdp(mdp)
     beta = _check_temp(beta, "beta")
     pi = mdp.check_policy(policy, full_support=True)
     logpi = np.log(pi)
+    if mdp.is_sparse:  # the (S, A) expectation
+        return (logpi - mdp.gamma * mdp.expect_next(logpi.max(axis=1))) / beta
     r = logpi[:, :, None] - mdp.gamma * logpi.max(axis=1)[None, None, :]
     return r / beta
 
@@ -113,6 +121,7 @@ def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
     >>> bool(np.abs(mce_policy(mdp, mce_inverse(mdp, pi, 0.5), 0.5) - pi).max() < 1e-10)
     True
     """
+    check_mdp(mdp)
     alpha = _check_temp(alpha, "alpha")
     pi = mdp.check_policy(policy, full_support=True)
     return _broadcast_sa(mdp, alpha * np.log(pi))
@@ -129,5 +138,7 @@ def optimality_inverse(mdp: TabularMDP, policy: Any, *, tol: float = 1e-8) -> np
     >>> optimality_inverse(mdp, [[1.0, 0.0], [0.5, 0.5]])[:, :, 0].tolist()
     [[0.0, -1.0], [0.0, 0.0]]
     """
+    check_mdp(mdp)
+    tol = _check_tol(tol)
     pi = mdp.check_policy(policy)
     return _broadcast_sa(mdp, np.where(pi > tol, 0.0, -1.0))

@@ -9,6 +9,7 @@ with a percentile interval from a bootstrap over whole trajectories (the shared
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,9 +22,10 @@ from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.exceptions import NotFittedError
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, standardize, starc_distance
+from irl_sensitivity._canonical import DEFAULT_SCALE, _Metric, check_scale, standardize
 from irl_sensitivity._inverse import boltzmann_inverse, mce_inverse
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import TabularMDP, check_mdp
+from irl_sensitivity._policies import _check_temp
 
 __all__ = ["BoltzmannIRL", "IRLResults", "MaxCausalEntropyIRL", "sample_trajectories"]
 
@@ -43,13 +45,25 @@ def sample_trajectories(
     >>> len(trajs), trajs[0].shape
     (4, (10, 2))
     """
+    check_mdp(mdp)
     pi = mdp.check_policy(policy)
     n_trajectories = check_int(n_trajectories, "n_trajectories", minimum=1)
     horizon = check_int(horizon, "horizon", minimum=1)
     gen = check_random_state(rng, "rng")
-    t = mdp.transition
     cum_pi = np.cumsum(pi, axis=1)
-    cum_t = np.cumsum(t, axis=2)
+    if mdp.is_sparse:
+        mats = mdp.sparse_transition
+
+        def step(s: int, a: int) -> int:
+            row = mats[a].getrow(s)
+            idx = min(int(np.searchsorted(np.cumsum(row.data), gen.random())), row.nnz - 1)
+            return int(row.indices[idx])
+    else:
+        cum_t = np.cumsum(mdp.transition, axis=2)
+
+        def step(s: int, a: int) -> int:
+            return min(int(np.searchsorted(cum_t[s, a], gen.random())), mdp.n_states - 1)
+
     out = []
     for _ in range(n_trajectories):
         traj = np.empty((horizon, 2), dtype=np.intp)
@@ -57,25 +71,57 @@ def sample_trajectories(
         for k in range(horizon):
             a = min(int(np.searchsorted(cum_pi[s], gen.random())), mdp.n_actions - 1)
             traj[k] = s, a
-            s = min(int(np.searchsorted(cum_t[s, a], gen.random())), mdp.n_states - 1)
+            s = step(s, a)
         out.append(traj)
     return out
 
 
-def _check_trajectories(mdp: TabularMDP, trajectories: Any) -> list[np.ndarray]:
-    if not isinstance(trajectories, Sequence) or len(trajectories) == 0:
+def _frame_columns(df: pd.DataFrame, name: str) -> np.ndarray:
+    """The ``state`` and ``action`` columns of a DataFrame, by label."""
+    missing = {"state", "action"} - set(df.columns)
+    if missing:
         raise ValueError(
-            "`trajectories` must be a non-empty list of (T, 2) integer arrays of (state, action)."
+            f"`{name}` is a DataFrame without the column(s) {sorted(missing)}; name the columns "
+            "'state' and 'action' (they are read by label, not by position)."
+        )
+    return df[["state", "action"]].to_numpy()
+
+
+def _check_trajectories(mdp: TabularMDP, trajectories: Any) -> list[np.ndarray]:
+    if isinstance(trajectories, pd.DataFrame):
+        # long format: one row per step, columns state / action (and trajectory ids)
+        if "trajectory" in trajectories.columns:
+            trajectories = [
+                _frame_columns(g, "trajectories")
+                for _, g in trajectories.groupby("trajectory", sort=False)
+            ]
+        else:
+            trajectories = [_frame_columns(trajectories, "trajectories")]
+    if (
+        isinstance(trajectories, str | np.ndarray)
+        or not isinstance(trajectories, Sequence)
+        or len(trajectories) == 0
+    ):
+        raise ValueError(
+            "`trajectories` must be a non-empty list of (T, 2) integer arrays of (state, action) "
+            "(or a DataFrame with columns 'state', 'action' and optionally 'trajectory')."
         )
     out = []
     for i, tr in enumerate(trajectories):
+        if isinstance(tr, pd.DataFrame):
+            tr = _frame_columns(tr, f"trajectories[{i}]")
         arr = np.asarray(tr)
         if arr.ndim != 2 or arr.shape[1] < 2 or arr.shape[0] == 0:
             raise ValueError(
                 f"`trajectories`[{i}] must have shape (T, 2) (state, action columns); got "
                 f"{arr.shape}."
             )
-        if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+            raise TypeError(
+                f"`trajectories`[{i}] must hold integer state/action indices; got dtype "
+                f"{arr.dtype}."
+            )
+        if arr.dtype.kind == "f":
             if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                 raise ValueError(f"`trajectories`[{i}] must hold integer state/action indices.")
             arr = arr.astype(np.intp)
@@ -94,6 +140,11 @@ def _counts(mdp: TabularMDP, trajs: list[np.ndarray]) -> np.ndarray:
     for tr in trajs:
         np.add.at(c, (tr[:, 0], tr[:, 1]), 1.0)
     return c
+
+
+def _sa(x: np.ndarray) -> np.ndarray:
+    """(S, A) view of a VAL-standardised reward (constant over s')."""
+    return x if x.ndim == 2 else x[:, :, 0]
 
 
 class IRLResults(ResultsBase):
@@ -180,13 +231,13 @@ class IRLResults(ResultsBase):
     def plot(self, ax: Any = None) -> Any:
         """Standardised (VAL) estimated reward against the reference (or by state-action)."""
         ax = get_axes(ax)
-        est = standardize(self.mdp, self.reward)[:, :, 0].ravel()
+        est = _sa(standardize(self.mdp, self.reward)).ravel()
         if self.reference is None:
             ax.plot(est, "o", color="C0")
             ax.set_xlabel("state-action index")
             ax.set_ylabel("standardised reward")
             return ax
-        ref = standardize(self.mdp, self.reference)[:, :, 0].ravel()
+        ref = _sa(standardize(self.mdp, self.reference)).ravel()
         lim = max(np.abs(ref).max(), np.abs(est).max()) * 1.05
         ax.plot([-lim, lim], [-lim, lim], color="0.5", lw=0.8, ls="--")
         ax.plot(ref, est, "o", color="C0")
@@ -220,21 +271,38 @@ class _TabularIRL(BaseEstimator):
         -------
         self
         """
-        if not isinstance(mdp, TabularMDP):
-            raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
-        temp = float(getattr(self, self._temp_name))
-        if not np.isfinite(temp) or temp <= 0:
-            raise ValueError(f"`{self._temp_name}` must be > 0; got {temp!r}.")
-        smoothing = float(self.smoothing)
-        if not np.isfinite(smoothing) or smoothing <= 0:
+        check_mdp(mdp)
+        temp = _check_temp(getattr(self, self._temp_name), self._temp_name)
+        sm = self.smoothing
+        if (
+            isinstance(sm, bool | np.bool_)
+            or not isinstance(sm, numbers.Real)
+            or not np.isfinite(sm)
+            or sm <= 0
+        ):
             raise ValueError(
                 f"`smoothing` must be > 0 (a pseudo-count giving the full support that the "
                 f"inverse needs); got {self.smoothing!r}."
             )
+        smoothing = float(sm)
         n_boot = check_int(self.n_boot, "n_boot", minimum=0)
         alpha = check_alpha(self.alpha)
+        scale = check_scale(self.scale)
+        min_boot = int(np.ceil(1.0 / alpha - 1e-9))
+        if 0 < n_boot < min_boot:
+            raise ValueError(
+                f"`n_boot`={n_boot} is too small for a percentile interval at alpha={alpha:g}: "
+                f"its tails would hold no draw (a zero-width interval). Use n_boot=0 (no "
+                f"interval) or n_boot >= {min_boot} ({int(np.ceil(2.0 / alpha))} or more "
+                "recommended)."
+            )
         trajs = _check_trajectories(mdp, trajectories)
-        ref = None if reference is None else mdp.broadcast_reward(reference, "reference")
+        ref = None if reference is None else mdp.check_reward(reference, "reference")
+        metric = _Metric(mdp, "val", 2)
+        ref_unit = None if ref is None else metric.unit(ref, "reference")
+
+        def dist_to_ref(reward: np.ndarray) -> float:
+            return min(scale * metric.norm(ref_unit - metric.unit(reward)), 2.0 * scale)
 
         def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             c = _counts(mdp, [trajs[i] for i in idx]) + smoothing
@@ -245,11 +313,11 @@ class _TabularIRL(BaseEstimator):
         self.n_trajectories_ = len(trajs)
         dist, lo_hi, boots = None, None, np.empty(0)
         if ref is not None:
-            dist = starc_distance(mdp, ref, self.reward_, scale=self.scale)
+            dist = dist_to_ref(self.reward_)
             if n_boot:
                 boots = np.asarray(
                     pairs_bootstrap(
-                        lambda idx: starc_distance(mdp, ref, estimate(idx)[1], scale=self.scale),
+                        lambda idx: dist_to_ref(estimate(idx)[1]),
                         len(trajs),
                         n_boot,
                         rng=self.random_state,
@@ -275,7 +343,7 @@ class _TabularIRL(BaseEstimator):
             alpha=alpha,
             n_boot=n_boot,
             boot_distances=boots,
-            scale=self.scale,
+            scale=scale,
         )
         return self
 
@@ -323,7 +391,7 @@ class BoltzmannIRL(_TabularIRL):
     >>> mdp = random_mdp(3, 2, rng=0)
     >>> R = np.random.default_rng(0).normal(size=(3, 2))
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
-    >>> est = BoltzmannIRL(beta=2.0, n_boot=20, random_state=0).fit(mdp, trajs, reference=R)
+    >>> est = BoltzmannIRL(beta=2.0, n_boot=40, random_state=0).fit(mdp, trajs, reference=R)
     >>> est.reward_.shape, bool(0 <= est.distance_ <= 1)
     ((3, 2, 3), True)
     """

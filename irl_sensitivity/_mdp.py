@@ -9,25 +9,26 @@ formats share one code path.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
-from estkit import check_random_state
+from estkit import check_int, check_positive, check_random_state
 from estkit._random import RandomStateLike
 
-__all__ = ["TabularMDP", "perturb_transition", "random_mdp"]
+__all__ = ["TabularMDP", "check_mdp", "perturb_transition", "random_mdp"]
 
 _ROW_TOL = 1e-8
 
 
 def _check_gamma(gamma: Any, name: str = "gamma") -> float:
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a float in (0, 1); got {gamma!r}.") from None
+    if isinstance(gamma, bool | np.bool_) or not isinstance(gamma, numbers.Real):
+        raise TypeError(f"`{name}` must be a float in (0, 1), e.g. 0.9; got {gamma!r}.")
+    g = float(gamma)
     if not 0.0 < g < 1.0:
         raise ValueError(
             f"`{name}` is a discount factor and must lie strictly in (0, 1), e.g. 0.9; "
@@ -36,35 +37,100 @@ def _check_gamma(gamma: Any, name: str = "gamma") -> float:
     return g
 
 
+def check_mdp(mdp: Any, name: str = "mdp") -> TabularMDP:
+    """The door check of every public function taking an MDP."""
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(
+            f"`{name}` must be a TabularMDP (build one with TabularMDP(transition, initial, "
+            f"gamma)); got {type(mdp).__name__}."
+        )
+    return mdp
+
+
+def _check_sparse_list(mats_in: Sequence[Any], name: str) -> list[sp.csr_matrix]:
+    mats = []
+    for a, m in enumerate(mats_in):
+        if not sp.issparse(m):
+            raise TypeError(
+                f"`{name}`[{a}] is dense while `{name}`[0] is sparse; pass all per-action "
+                "matrices in one format."
+            )
+        mats.append(sp.csr_matrix(m, dtype=float))
+    tol = max(_row_tol(np.dtype(m.dtype)) for m in mats_in)
+    s = mats[0].shape[0]
+    for a, m in enumerate(mats):
+        if m.shape != (s, s):
+            raise ValueError(
+                f"`{name}`[{a}] must be a square (S, S) sparse matrix with S={s}; got {m.shape}."
+            )
+        if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
+            raise ValueError(f"`{name}`[{a}] must hold finite non-negative probabilities.")
+        rows = np.asarray(m.sum(axis=1)).ravel()
+        bad = np.flatnonzero(np.abs(rows - 1.0) > tol)
+        if bad.size:
+            raise ValueError(
+                f"`{name}`[{a}] rows must sum to 1; row {int(bad[0])} sums to "
+                f"{rows[bad[0]]:.6g}. Normalise each row (divide by its sum)."
+            )
+    if s < 1:
+        raise ValueError(f"`{name}` needs at least one state; got (0, 0) matrices.")
+    return mats
+
+
 def _check_transition(
     transition: Any, name: str = "transition"
 ) -> np.ndarray | list[sp.csr_matrix]:
-    """Validate a dense ``(S, A, S)`` kernel or a sequence of ``A`` sparse ``(S, S)`` matrices."""
-    if isinstance(transition, Sequence) and len(transition) > 0 and sp.issparse(transition[0]):
-        mats = [sp.csr_matrix(m, dtype=float) for m in transition]
-        s = mats[0].shape[0]
-        for a, m in enumerate(mats):
-            if m.shape != (s, s):
-                raise ValueError(
-                    f"`{name}`[{a}] must be a square (S, S) sparse matrix with S={s}; "
-                    f"got {m.shape}."
+    """Validate a kernel: an ``(S, A, S)`` array, or a list/tuple of ``A`` per-action
+    ``(S, S)`` matrices (all dense or all sparse)."""
+    if transition is None:
+        raise TypeError(
+            f"`{name}` is required: an (S, A, S) array or a list of A per-action (S, S) matrices."
+        )
+    if isinstance(transition, pd.DataFrame | pd.Series):
+        raise TypeError(
+            f"`{name}` must be an (S, A, S) numpy array or a list of A per-action (S, S) "
+            "matrices, not a pandas object (its labels would be ignored)."
+        )
+    if sp.issparse(transition):
+        raise TypeError(
+            f"`{name}` is a single sparse matrix; pass a list of A sparse (S, S) matrices, "
+            "one per action."
+        )
+    if isinstance(transition, list | tuple):
+        if len(transition) == 0:
+            raise ValueError(f"`{name}` is an empty list; pass A >= 1 per-action (S, S) matrices.")
+        if sp.issparse(transition[0]):
+            return _check_sparse_list(transition, name)
+        # a list is read as per-action (S, S) matrices whatever S and A are
+        mats = []
+        for a, m in enumerate(transition):
+            if sp.issparse(m):
+                raise TypeError(
+                    f"`{name}`[{a}] is sparse while `{name}`[0] is dense; pass all per-action "
+                    "matrices in one format."
                 )
-            if m.nnz and (not np.all(np.isfinite(m.data)) or m.data.min() < 0):
-                raise ValueError(f"`{name}`[{a}] must hold finite non-negative probabilities.")
-            rows = np.asarray(m.sum(axis=1)).ravel()
-            bad = np.flatnonzero(np.abs(rows - 1.0) > _ROW_TOL)
-            if bad.size:
+            try:
+                arr = np.asarray(m, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"`{name}`[{a}] must be a numeric (S, S) matrix.") from None
+            if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
                 raise ValueError(
-                    f"`{name}`[{a}] rows must sum to 1; row {int(bad[0])} sums to "
-                    f"{rows[bad[0]]:.6g}. Normalise each row (divide by its sum)."
+                    f"A list `{name}` is read as A per-action (S, S) matrices, but `{name}`[{a}] "
+                    f"has shape {arr.shape}. For an (S, A, S) kernel (state, action, next "
+                    "state) pass a numpy array: np.asarray(transition)."
                 )
-        return mats
+            mats.append(arr)
+        if len({m.shape for m in mats}) != 1:
+            raise ValueError(f"The per-action matrices of `{name}` must all have the same shape.")
+        transition = np.stack(mats, axis=1)
     try:
-        t = np.asarray(transition, dtype=float)
+        raw = np.asarray(transition)
+        t = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(
-            f"`{name}` must be an (S, A, S) array or a list of A sparse (S, S) matrices."
+            f"`{name}` must be an (S, A, S) array or a list of A per-action (S, S) matrices."
         ) from None
+    tol = _row_tol(raw.dtype)
     if t.ndim != 3 or t.shape[0] != t.shape[2]:
         raise ValueError(
             f"`{name}` must have shape (S, A, S) (state, action, next state); got {t.shape}."
@@ -74,14 +140,56 @@ def _check_transition(
     if not np.all(np.isfinite(t)) or t.min() < 0:
         raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
     rows = t.sum(axis=2)
-    bad = np.argwhere(np.abs(rows - 1.0) > _ROW_TOL)
+    bad = np.argwhere(np.abs(rows - 1.0) > tol)
     if bad.size:
         s, a = bad[0]
         raise ValueError(
             f"`{name}` rows must sum to 1 over next states; transition[{s}, {a}, :] sums to "
             f"{rows[s, a]:.6g}. Normalise with transition / transition.sum(axis=2, keepdims=True)."
         )
+    if tol > _ROW_TOL:  # low-precision input: rows exact in float64
+        t = t / rows[:, :, None]
     return t
+
+
+def _row_tol(dtype: np.dtype) -> float:
+    """Row-sum tolerance: 1e-8, or a few ulps of a lower-precision input dtype."""
+    if dtype.kind == "f" and np.finfo(dtype).eps > np.finfo(float).eps:
+        return max(_ROW_TOL, 64 * float(np.finfo(dtype).eps))
+    return _ROW_TOL
+
+
+_DENSE_LIMIT = 20_000_000  # largest (S, A, S) array built for a sparse MDP
+
+
+def _labelled(x: Any, name: str, n_rows: int, n_cols: int | None = None) -> Any:
+    """pandas inputs indexed by state (rows) and action (columns): reordered by label when
+    the labels are exactly 0..S-1 (0..A-1), refused otherwise; other inputs unchanged."""
+    if not isinstance(x, pd.Series | pd.DataFrame):
+        return x
+    want_rows = pd.RangeIndex(n_rows)
+    if set(x.index) != set(want_rows) or len(x.index) != n_rows:
+        raise ValueError(
+            f"`{name}` is a pandas object whose index is not the states 0..{n_rows - 1}; "
+            "index it by state (and columns by action) or pass a numpy array (positional)."
+        )
+    x = x.loc[list(want_rows)]
+    if isinstance(x, pd.DataFrame):
+        if n_cols is None or set(x.columns) != set(range(n_cols)) or x.shape[1] != n_cols:
+            raise ValueError(
+                f"`{name}` is a DataFrame whose columns are not the actions "
+                f"0..{(n_cols or 1) - 1}; label the columns by action or pass a numpy array."
+            )
+        x = x[list(range(n_cols))]
+    return x.to_numpy()
+
+
+def _as_float(x: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a numeric array; got {type(x).__name__}.") from None
+    return arr
 
 
 class TabularMDP:
@@ -89,10 +197,16 @@ class TabularMDP:
 
     Parameters
     ----------
-    transition : array-like of shape (S, A, S) or sequence of A sparse (S, S) matrices
+    transition : array of shape (S, A, S), or list of A per-action (S, S) matrices
         ``transition[s, a, s']`` is the probability of moving to ``s'``; rows sum to 1.
+        Accepted layouts: a numpy array ``(S, A, S)`` (state, action, next state), or a
+        list/tuple of ``A`` matrices ``(S, S)``, one per action, all dense (stacked into
+        ``(S, A, S)``) or all ``scipy.sparse`` (kept sparse). A list is always read as
+        per-action matrices, whatever ``S`` and ``A`` are; a nested list of another shape is
+        refused (pass ``np.asarray`` of it for the ``(S, A, S)`` layout).
     initial : array-like of shape (S,), optional
-        Initial state distribution; uniform by default.
+        Initial state distribution; uniform by default. A pandas Series is read by its
+        labels, which must be the states ``0..S-1``.
     gamma : float
         Discount factor in (0, 1).
 
@@ -100,7 +214,11 @@ class TabularMDP:
     -----
     Rewards are ``(S, A, S)`` arrays ``R(s, a, s')``; ``(S,)`` inputs mean ``R(s)`` (the
     current state) and ``(S, A)`` inputs mean ``R(s, a)``, both broadcast over the missing
-    axes. With sparse transitions only ``(S,)`` and ``(S, A)`` rewards are accepted.
+    axes. With sparse transitions only ``(S,)`` and ``(S, A)`` rewards are accepted, and
+    every function that returns a reward returns its ``(S, A)`` expectation
+    ``r(s, a) = E_{s'} R(s, a, s')`` (the same reward up to an S'-redistribution, to which
+    the behavioural models and the ``"val"`` / ``"minimal"`` canonicalisations are
+    invariant), so that nothing of size ``S * A * S`` is built.
 
     Examples
     --------
@@ -128,13 +246,18 @@ class TabularMDP:
         if initial is None:
             mu = np.full(self.n_states, 1.0 / self.n_states)
         else:
-            mu = np.asarray(initial, dtype=float)
+            raw = _labelled(initial, "initial", self.n_states)
+            mu = _as_float(raw, "initial")
             if mu.shape != (self.n_states,):
                 raise ValueError(
                     f"`initial` must be a distribution of shape ({self.n_states},); got {mu.shape}."
                 )
-            if not np.all(np.isfinite(mu)) or mu.min() < 0 or abs(mu.sum() - 1.0) > _ROW_TOL:
-                raise ValueError("`initial` must be non-negative and sum to 1.")
+            tol = _row_tol(np.asarray(raw).dtype)
+            if not np.all(np.isfinite(mu)) or mu.min() < 0 or abs(mu.sum() - 1.0) > tol:
+                raise ValueError(
+                    "`initial` must be finite, non-negative and sum to 1 (divide by its sum)."
+                )
+            mu = mu / mu.sum()
         self.initial = mu
 
     # ------------------------------------------------------------------ constructors
@@ -198,13 +321,32 @@ class TabularMDP:
 
     # ------------------------------------------------------------------ operators
     def expect_next(self, v: np.ndarray) -> np.ndarray:
-        """``(S, A)`` array ``sum_s' T(s, a, s') v(s')`` for a state function ``v``."""
+        """``(S, A)`` array ``sum_s' T(s, a, s') v(s')`` for a state function ``v``
+        (``(S, A, n)`` for ``n`` state functions given as the columns of an ``(S, n)`` array)."""
         if self._sparse:
-            if self._stacked is None:
-                # rows ordered (s, a): one sparse product gives the (S, A) result
-                self._stacked = sp.vstack(self._t, format="csr")[self._row_order()]
-            return (self._stacked @ v).reshape(self.n_states, self.n_actions)
+            # rows ordered (s, a): one sparse product gives the (S, A) result
+            return np.asarray(self.stacked_transition() @ v).reshape(
+                self.n_states, self.n_actions, *np.shape(v)[1:]
+            )
+        if np.ndim(v) == 2:
+            return np.tensordot(self._t, v, axes=(2, 0))
         return self._t @ v
+
+    def stacked_transition(self) -> sp.csr_matrix:
+        """The sparse kernel as one ``(S * A, S)`` CSR matrix with rows ordered ``(s, a)``."""
+        if self._stacked is None:
+            self._stacked = sp.vstack(self.sparse_transition, format="csr")[self._row_order()]
+        return self._stacked
+
+    def dense_transition(self, purpose: str) -> np.ndarray:
+        """The dense kernel for ``purpose``, refused when a sparse MDP is too large for it."""
+        if self._sparse and self.n_states**2 * self.n_actions > _DENSE_LIMIT:
+            raise ValueError(
+                f"{purpose} needs the dense (S, A, S) kernel, which for this sparse MDP has "
+                f"{self.n_states**2 * self.n_actions:,} entries (limit {_DENSE_LIMIT:,}); use the "
+                "'val' or 'minimal' canonicalisation, which work on sparse MDPs of any size."
+            )
+        return self.transition
 
     def _row_order(self) -> np.ndarray:
         s, a = self.n_states, self.n_actions
@@ -221,8 +363,12 @@ class TabularMDP:
 
     def check_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
         """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array."""
-        r = np.asarray(reward, dtype=float)
         s, a = self.n_states, self.n_actions
+        if reward is None:
+            raise TypeError(
+                f"`{name}` is required: an array of shape ({s},), ({s}, {a}) or ({s}, {a}, {s})."
+            )
+        r = _as_float(_labelled(reward, name, s, a), name)
         if r.shape not in {(s,), (s, a), (s, a, s)}:
             raise ValueError(
                 f"`{name}` must have shape ({s},), ({s}, {a}) or ({s}, {a}, {s}) for this MDP; "
@@ -260,7 +406,9 @@ class TabularMDP:
         self, policy: Any, name: str = "policy", *, full_support: bool = False
     ) -> np.ndarray:
         """Validate an ``(S, A)`` stochastic policy (rows sum to 1)."""
-        p = np.asarray(policy, dtype=float)
+        if policy is None:
+            raise TypeError(f"`{name}` is required: an (S, A) array of action probabilities.")
+        p = _as_float(_labelled(policy, name, self.n_states, self.n_actions), name)
         if p.shape != (self.n_states, self.n_actions):
             raise ValueError(
                 f"`{name}` must have shape (S, A) = ({self.n_states}, {self.n_actions}); "
@@ -269,7 +417,7 @@ class TabularMDP:
         if not np.all(np.isfinite(p)) or p.min() < 0:
             raise ValueError(f"`{name}` must hold finite non-negative probabilities.")
         rows = p.sum(axis=1)
-        if np.any(np.abs(rows - 1.0) > 1e-8):
+        if np.any(np.abs(rows - 1.0) > _row_tol(np.asarray(policy).dtype)):
             s = int(np.argmax(np.abs(rows - 1.0)))
             raise ValueError(f"`{name}` rows must sum to 1; row {s} sums to {rows[s]:.6g}.")
         if full_support and p.min() <= 0:
@@ -305,8 +453,15 @@ def random_mdp(
     >>> random_mdp(4, 2, rng=0).transition.shape
     (4, 2, 4)
     """
+    n_states = check_int(n_states, "n_states", minimum=1)
+    n_actions = check_int(n_actions, "n_actions", minimum=1)
+    gamma = _check_gamma(gamma)
+    conc = float(check_positive(concentration, "concentration"))
     gen = check_random_state(rng, "rng")
-    t = gen.dirichlet(np.full(n_states, float(concentration)), size=(n_states, n_actions))
+    t = gen.dirichlet(np.full(n_states, conc), size=(n_states, n_actions))
+    # Dirichlet draws with tiny concentrations can underflow to all-zero rows: renormalise
+    t = np.where(t.sum(axis=2, keepdims=True) > 0, t, 1.0 / n_states)
+    t = t / t.sum(axis=2, keepdims=True)
     return TabularMDP(t, gen.dirichlet(np.ones(n_states)), gamma)
 
 
@@ -315,6 +470,8 @@ def perturb_transition(
 ) -> np.ndarray:
     """Mixture ``(1 - epsilon) T + epsilon T_rand`` toward random Dirichlet(1) dynamics.
 
+    Returns a dense ``(S, A, S)`` kernel (also for a sparse MDP, whose size is then checked).
+
     Examples
     --------
     >>> from irl_sensitivity import random_mdp, perturb_transition
@@ -322,9 +479,15 @@ def perturb_transition(
     >>> bool(np.allclose(perturb_transition(mdp, 0.0, rng=1), mdp.transition))
     True
     """
-    if not 0.0 <= float(epsilon) <= 1.0:
+    check_mdp(mdp)
+    if (
+        isinstance(epsilon, bool | np.bool_)
+        or not isinstance(epsilon, numbers.Real)
+        or not 0.0 <= float(epsilon) <= 1.0
+    ):
         raise ValueError(f"`epsilon` is a mixture weight in [0, 1]; got {epsilon!r}.")
     gen = check_random_state(rng, "rng")
     s, a = mdp.n_states, mdp.n_actions
+    t = mdp.dense_transition("perturb_transition")
     noise = gen.dirichlet(np.ones(s), size=(s, a))
-    return (1.0 - epsilon) * mdp.transition + epsilon * noise
+    return (1.0 - epsilon) * t + epsilon * noise

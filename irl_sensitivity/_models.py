@@ -20,8 +20,14 @@ from irl_sensitivity._inverse import (
     mce_inverse,
     optimality_inverse,
 )
-from irl_sensitivity._mdp import TabularMDP
-from irl_sensitivity._policies import boltzmann_policy, mce_policy, optimal_policy
+from irl_sensitivity._mdp import TabularMDP, _check_gamma, _check_transition, check_mdp
+from irl_sensitivity._policies import (
+    _check_temp,
+    _check_tol,
+    boltzmann_policy,
+    mce_policy,
+    optimal_policy,
+)
 
 __all__ = ["BehaviouralModel", "BoltzmannModel", "MCEModel", "OptimalModel"]
 
@@ -39,12 +45,33 @@ class BehaviouralModel:
 
     name = "model"
 
+    def __post_init__(self) -> None:
+        # validation at the door: a model with a NaN / negative / bool parameter is refused
+        # when it is built (``with_params`` builds a new one, so it is checked too)
+        if self.gamma is not None:
+            object.__setattr__(self, "gamma", _check_gamma(self.gamma))
+        if self.transition is not None:
+            object.__setattr__(self, "transition", _check_transition(self.transition))
+        for f in fields(self):
+            if f.name in ("beta", "alpha"):
+                object.__setattr__(self, f.name, _check_temp(getattr(self, f.name), f.name))
+            elif f.name == "tol":
+                object.__setattr__(self, "tol", _check_tol(self.tol))
+
     def environment(self, mdp: TabularMDP) -> TabularMDP:
         """The MDP this model plans in: ``mdp`` with the model's gamma / transition."""
-        if not isinstance(mdp, TabularMDP):
-            raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
+        check_mdp(mdp)
         if self.gamma is None and self.transition is None:
             return mdp
+        t = self.transition
+        if t is not None:
+            shape = (len(t), *t[0].shape) if isinstance(t, list) else t.shape
+            s_t, a_t = (shape[1], shape[0]) if isinstance(t, list) else (shape[0], shape[1])
+            if (s_t, a_t) != (mdp.n_states, mdp.n_actions):
+                raise ValueError(
+                    f"The model's `transition` has {s_t} states and {a_t} actions but the MDP "
+                    f"has {mdp.n_states} and {mdp.n_actions}; pass a kernel of the MDP's shape."
+                )
         return mdp.replace(gamma=self.gamma, transition=self.transition)
 
     def with_params(self, **params: Any) -> BehaviouralModel:
@@ -77,10 +104,19 @@ class BehaviouralModel:
 
     def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
         """The rewards ``R`` with ``f(R) = policy``: representative plus the span of the
-        shaping and S'-redistribution basis of the model's environment."""
+        shaping and S'-redistribution basis of the model's environment (on a sparse MDP, in
+        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping)."""
         env = self.environment(mdp)
         exact = not isinstance(self, OptimalModel)
-        return InverseSet(self.representative(mdp, policy), ambiguity_basis(env), exact)
+        rep = self.representative(mdp, policy)
+        if env.is_sparse:
+            # (S, A) representation: S'-redistributions vanish, shaping is (gamma T - I) Phi
+            s, a = env.n_states, env.n_actions
+            cols = env.expect_next(np.eye(s)).reshape(s * a, s) * env.gamma
+            cols -= np.repeat(np.eye(s), a, axis=0)
+            u, sv, _ = np.linalg.svd(cols, full_matrices=False)
+            return InverseSet(rep, u[:, sv > 1e-10 * sv[0]], exact)
+        return InverseSet(rep, ambiguity_basis(env), exact)
 
     def in_image(
         self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10
@@ -187,6 +223,7 @@ class OptimalModel(BehaviouralModel):
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Image: policies uniform over a non-empty set of actions in every state."""
         pi = mdp.check_policy(policy)
+        tol = _check_tol(tol)
         supp = pi > tol
         k = supp.sum(axis=1, keepdims=True)
         return bool(np.all(np.abs(np.where(supp, pi - 1.0 / k, 0.0)) <= 1e-8))

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 from scipy.special import softmax
 
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._planning import optimal_values, soft_value_iteration
 
 __all__ = ["boltzmann_policy", "mce_policy", "optimal_policy"]
 
 
 def _check_temp(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a positive float; got {value!r}.") from None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a positive float; got {value!r}.")
+    v = float(value)
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"`{name}` must be finite and > 0; got {value!r}.")
     return v
 
 
-def _check_mdp(mdp: Any) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
-    return mdp
+def _check_tol(value: Any, name: str = "tol") -> float:
+    """A tie tolerance: a finite float >= 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a float >= 0, e.g. 1e-8; got {value!r}.")
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"`{name}` must be finite and >= 0, e.g. 1e-8; got {value!r}.")
+    return v
+
+
+_check_mdp = check_mdp
+
+
+def _scaled(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, float]:
+    """The reward divided by its largest absolute entry (policies of these models are
+    invariant to positive scaling once the temperature is scaled with it)."""
+    r = mdp.check_reward(reward)
+    m = float(np.max(np.abs(r))) if r.size else 0.0
+    return (r / m, m) if m > 0 else (r, 1.0)
 
 
 def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.ndarray:
@@ -43,7 +58,9 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
     [[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]]
     """
     _check_mdp(mdp)
-    v, q = optimal_values(mdp, reward)
+    tol = _check_tol(tol)
+    r, _ = _scaled(mdp, reward)
+    v, q = optimal_values(mdp, r)
     best = q >= v[:, None] - tol * (1.0 + np.max(np.abs(v)))
     return best / best.sum(axis=1, keepdims=True)
 
@@ -61,8 +78,14 @@ def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndar
     """
     _check_mdp(mdp)
     beta = _check_temp(beta, "beta")
-    _, q = optimal_values(mdp, reward)
-    return softmax(beta * q, axis=1)
+    r, m = _scaled(mdp, reward)
+    _, q = optimal_values(mdp, r)
+    # softmax(beta * m * q) without overflow: shift by the row maximum first
+    with np.errstate(over="ignore", under="ignore"):
+        z = (beta * m) * (q - q.max(axis=1, keepdims=True)) if np.isfinite(beta * m) else None
+        if z is None:
+            z = np.where(q >= q.max(axis=1, keepdims=True), 0.0, -np.inf)
+        return softmax(z, axis=1)
 
 
 def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
@@ -78,4 +101,13 @@ def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
     """
     _check_mdp(mdp)
     alpha = _check_temp(alpha, "alpha")
-    return soft_value_iteration(mdp, reward, alpha)[2]
+    r, m = _scaled(mdp, reward)
+    # pi(R, alpha) = pi(R / m, alpha / m): the temperature is scaled with the reward
+    a_eff = alpha / m
+    if a_eff < 1e-200:
+        # exp(-gap / alpha) underflows to 0 for every gap above rounding: in floating point
+        # the soft-optimal policy is uniform over the exactly optimal actions
+        v, q = optimal_values(mdp, r)
+        best = q >= v[:, None]
+        return best / best.sum(axis=1, keepdims=True)
+    return soft_value_iteration(mdp, r, a_eff)[2]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from estkit import check_random_state
+from estkit import check_option, check_random_state
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, starc_distance
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, _Metric, check_scale
+from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._misspec import (
+    DistanceIn,
     ImageError,
     _check_models,
     representative_error,
@@ -24,6 +26,27 @@ from irl_sensitivity._models import BehaviouralModel
 __all__ = ["ProbeResults", "SweepResults", "misspecification_sweep", "separation_probe"]
 
 _PARAMS = ("gamma", "beta", "alpha", "transition")
+
+
+def _max_or_na(col: pd.Series) -> float | str:
+    """Largest non-NaN value, or "n/a" when every grid point is outside the image."""
+    vals = col.to_numpy(dtype=float)
+    vals = vals[~np.isnan(vals)]
+    return float(vals.max()) if vals.size else "n/a (no point in the image)"
+
+
+def _check_values(values: Any, name: str = "values") -> np.ndarray:
+    if values is None or isinstance(values, str):
+        raise TypeError(f"`{name}` must be a non-empty sequence of numbers; got {values!r}.")
+    try:
+        vals = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a non-empty sequence of numbers.") from None
+    if vals.ndim != 1 or vals.size == 0:
+        raise ValueError(f"`{name}` must be a non-empty 1-D sequence; got shape {vals.shape}.")
+    if not np.all(np.isfinite(vals)):
+        raise ValueError(f"`{name}` contains non-finite values.")
+    return vals
 
 
 class SweepResults(ResultsBase):
@@ -70,7 +93,7 @@ class SweepResults(ResultsBase):
                 ("States", self.mdp.n_states),
                 ("Actions", self.mdp.n_actions),
                 ("STARC scale", self.scale),
-                ("Max worst case", float(np.nanmax(self.frame["worst_case_error"]))),
+                ("Max worst case", _max_or_na(self.frame["worst_case_error"])),
             ],
             tables=[("STARC error of the inferred reward", tab)],
             notes=[
@@ -109,6 +132,7 @@ def misspecification_sweep(
     canonicalization: Canonicalization = "val",
     scale: float = DEFAULT_SCALE,
     rng: RandomStateLike = None,
+    distance_in: DistanceIn = "true",
 ) -> SweepResults:
     """Representative and worst-case errors as one parameter of the assumed model varies.
 
@@ -118,7 +142,9 @@ def misspecification_sweep(
         For ``"transition"`` the values are mixture weights ``epsilon`` and the assumed
         model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
     rng : None, int or Generator
-        Draws the random dynamics of ``"transition"``.
+        Draws the random dynamics of ``"transition"`` (and the starts of searches).
+    distance_in : {"true", "mdp"}
+        Environment of the STARC metric (see :func:`worst_case_error`).
 
     Examples
     --------
@@ -131,16 +157,26 @@ def misspecification_sweep(
     >>> bool(res.frame["worst_case_error"].max() < 1e-7)
     True
     """
+    check_mdp(mdp)
     _check_models(true_model, assumed_model)
-    if param not in _PARAMS:
-        raise ValueError(f"`param` must be one of {_PARAMS}; got {param!r}.")
-    vals = np.atleast_1d(np.asarray(values, dtype=float))
+    param = check_option(param, "param", _PARAMS)
+    known = {f.name for f in fields(assumed_model)}
+    if param not in known:
+        raise ValueError(
+            f"`param`={param!r} is not a parameter of the assumed model "
+            f"{type(assumed_model).__name__} (its parameters: {sorted(known)})."
+        )
+    vals = _check_values(values)
+    reward = mdp.check_reward(reward)
+    check_option(canonicalization, "canonicalization", Canonicalization)
+    check_scale(scale)
+    check_option(distance_in, "distance_in", DistanceIn)
+    gen = check_random_state(rng, "rng")
     noise = None
     if param == "transition":
-        gen = check_random_state(rng, "rng")
         s, a = mdp.n_states, mdp.n_actions
+        base = assumed_model.environment(mdp).dense_transition("A transition sweep")
         noise = gen.dirichlet(np.ones(s), size=(s, a))
-        base = assumed_model.environment(mdp).transition
     rows = []
     for v in vals:
         if param == "transition":
@@ -151,7 +187,13 @@ def misspecification_sweep(
             model = assumed_model.with_params(**{param: float(v)})
         try:
             rep = representative_error(
-                mdp, reward, true_model, model, canonicalization=canonicalization, scale=scale
+                mdp,
+                reward,
+                true_model,
+                model,
+                canonicalization=canonicalization,
+                scale=scale,
+                distance_in=distance_in,
             )
             wc = worst_case_error(
                 mdp,
@@ -160,7 +202,8 @@ def misspecification_sweep(
                 model,
                 canonicalization=canonicalization,
                 scale=scale,
-                rng=rng,
+                rng=gen,
+                distance_in=distance_in,
             )
             ok = True
         except ImageError:
@@ -235,8 +278,18 @@ def separation_probe(
     >>> res.frame["reward_distance"].round(10).tolist()
     [1.0, 1.0]
     """
-    lam = np.logspace(0, -6, 7) if lambdas is None else np.atleast_1d(np.asarray(lambdas, float))
-    r = mdp.broadcast_reward(reward)
+    check_mdp(mdp)
+    if not isinstance(model, BehaviouralModel):
+        raise TypeError(
+            f"`model` must be a BoltzmannModel, MCEModel or OptimalModel; got "
+            f"{type(model).__name__}."
+        )
+    lam = np.logspace(0, -6, 7) if lambdas is None else _check_values(lambdas, "lambdas")
+    if np.any(lam <= 0):
+        raise ValueError("`lambdas` must be > 0 (scalings of the reward).")
+    metric = _Metric(mdp, canonicalization, 2)
+    sc = check_scale(scale)
+    r = mdp.check_reward(reward)
     rows = []
     for x in lam:
         p1, p2 = model.policy(mdp, x * r), model.policy(mdp, -x * r)
@@ -244,7 +297,7 @@ def separation_probe(
             {
                 "lambda": float(x),
                 "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
-                "reward_distance": starc_distance(mdp, x * r, -x * r, canonicalization, 2, scale),
+                "reward_distance": metric.distance(x * r, -x * r, sc),
             }
         )
     return ProbeResults(pd.DataFrame(rows), model, scale)

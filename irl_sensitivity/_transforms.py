@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from estkit import check_random_state
+from estkit import check_positive, check_random_state
 from estkit._random import RandomStateLike
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import TabularMDP, _as_float, _check_gamma, _labelled, check_mdp
+from irl_sensitivity._policies import _check_tol
 
 __all__ = [
     "optimality_preserving",
@@ -32,7 +33,8 @@ __all__ = [
 def potential_shaping(
     mdp: TabularMDP, reward: Any, potential: Any, *, gamma: float | None = None
 ) -> np.ndarray:
-    """``R(s, a, s') + gamma * Phi(s') - Phi(s)`` as an (S, A, S) array.
+    """``R(s, a, s') + gamma * Phi(s') - Phi(s)`` as an (S, A, S) array (on a sparse MDP its
+    (S, A) expectation ``r(s, a) + gamma * E[Phi(s')] - Phi(s)``).
 
     Examples
     --------
@@ -42,11 +44,16 @@ def potential_shaping(
     >>> potential_shaping(mdp, np.zeros(2), [1.0, 0.0])[:, 0, :].tolist()
     [[-0.5, -1.0], [0.5, 0.0]]
     """
-    r = mdp.broadcast_reward(reward)
-    phi = np.asarray(potential, dtype=float)
+    check_mdp(mdp)
+    phi = _as_float(_labelled(potential, "potential", mdp.n_states), "potential")
     if phi.shape != (mdp.n_states,):
         raise ValueError(f"`potential` must have shape ({mdp.n_states},); got {phi.shape}.")
-    g = mdp.gamma if gamma is None else float(gamma)
+    if not np.all(np.isfinite(phi)):
+        raise ValueError("`potential` contains non-finite values.")
+    g = mdp.gamma if gamma is None else _check_gamma(gamma)
+    if mdp.is_sparse:  # the (S, A) expectation (see TabularMDP)
+        return mdp.expected_reward(reward) + g * mdp.expect_next(phi) - phi[:, None]
+    r = mdp.broadcast_reward(reward)
     return r + g * phi[None, None, :] - phi[:, None, None]
 
 
@@ -62,7 +69,11 @@ def shaping_basis(mdp: TabularMDP, *, gamma: float | None = None) -> np.ndarray:
 def s_redistribution_basis(mdp: TabularMDP, *, transition: Any = None) -> np.ndarray:
     """Orthonormal columns (flattened (S*A*S, k)) spanning the S'-redistributions:
     differences ``D`` with ``sum_s' T(s, a, s') D(s, a, s') = 0`` for every (s, a)."""
-    t = mdp.transition if transition is None else np.asarray(transition, dtype=float)
+    t = (
+        mdp.dense_transition("s_redistribution_basis")
+        if transition is None
+        else np.asarray(transition, dtype=float)
+    )
     s, a = mdp.n_states, mdp.n_actions
     blocks = []
     for i in range(s):
@@ -81,6 +92,9 @@ def s_redistribution(
 ) -> np.ndarray:
     """A random S'-redistribution of ``reward`` (same expected reward for every (s, a)).
 
+    On a sparse MDP rewards are represented by their (S, A) expectation, which an
+    S'-redistribution leaves unchanged: that expectation is returned.
+
     Examples
     --------
     >>> import numpy as np
@@ -91,8 +105,12 @@ def s_redistribution(
     >>> bool(np.allclose(mdp.expected_reward(R2), 0.0)), bool(np.abs(R2).max() > 0)
     (True, True)
     """
-    r = mdp.broadcast_reward(reward)
+    check_mdp(mdp)
+    scale = float(check_positive(scale, "scale"))
     gen = check_random_state(rng, "rng")
+    if mdp.is_sparse:  # invisible in the (S, A) representation of sparse MDPs
+        return mdp.expected_reward(reward)
+    r = mdp.broadcast_reward(reward)
     noise = gen.normal(scale=scale, size=r.shape)
     t = mdp.transition
     # remove the T-weighted mean along s' so that the expectation is unchanged
@@ -102,15 +120,19 @@ def s_redistribution(
 
 def positive_scaling(reward: Any, c: float) -> np.ndarray:
     """``c * R`` for ``c > 0``."""
-    if not float(c) > 0:
-        raise ValueError(f"`c` must be > 0 (a positive scaling); got {c!r}.")
-    return float(c) * np.asarray(reward, dtype=float)
+    c = float(check_positive(c, "c"))
+    r = _as_float(reward, "reward")
+    if not np.all(np.isfinite(r)):
+        raise ValueError("`reward` contains non-finite values.")
+    return c * r
 
 
 def random_potential(
     mdp: TabularMDP, rng: RandomStateLike = None, *, scale: float = 1.0
 ) -> np.ndarray:
     """A Gaussian potential ``Phi`` of shape (S,)."""
+    check_mdp(mdp)
+    scale = float(check_positive(scale, "scale"))
     return check_random_state(rng, "rng").normal(scale=scale, size=mdp.n_states)
 
 
@@ -135,11 +157,17 @@ def optimality_preserving(
     """
     from irl_sensitivity._planning import optimal_values
 
+    check_mdp(mdp)
+    tol = _check_tol(tol)
     gen = check_random_state(rng, "rng")
-    v, q = optimal_values(mdp, reward)
+    r_in = mdp.check_reward(reward)
+    m = float(np.max(np.abs(r_in))) if r_in.size else 0.0
+    v, q = optimal_values(mdp, r_in / m if m > 0 else r_in)
     opt = q >= v[:, None] - tol * (1.0 + np.max(np.abs(v)))
     v_new = gen.normal(size=mdp.n_states)
     gap = gen.exponential(size=q.shape) + 0.1
     q_new = np.where(opt, v_new[:, None], v_new[:, None] - gap)
     r_sa = q_new - mdp.gamma * mdp.expect_next(v_new)
+    if mdp.is_sparse:
+        return r_sa
     return s_redistribution(mdp, np.broadcast_to(r_sa[:, :, None], (*q.shape, mdp.n_states)), gen)

@@ -53,7 +53,8 @@ def test_shape_mismatches():
     mdp = random_mdp(3, 2, rng=0)
     with pytest.raises(ValueError, match=r"`transition` must have shape \(S, A, S\)"):
         TabularMDP(np.ones((2, 2)), None, 0.9)
-    with pytest.raises(ValueError, match=r"`reward` must have shape"):
+    # the message names the argument (`r1`), not a generic `reward`
+    with pytest.raises(ValueError, match=r"`r1` must have shape"):
         starc_distance(mdp, np.zeros((4, 2)), np.zeros(3))
     with pytest.raises(ValueError, match=r"`initial` must be a distribution of shape \(3,\)"):
         TabularMDP(mdp.transition, [1.0, 0.0], 0.9)
@@ -211,3 +212,32 @@ def test_from_tabular_env():
     np.testing.assert_array_equal(r[:, 1, 2], [0.0, 1.0, 2.0])
     with pytest.raises(TypeError, match="transition_matrix"):
         TabularMDP.from_tabular_env(object())
+
+
+# ------------------------------------------------------------------ trust (issue 11)
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("factor", [1e300, 1e-300, 1e-160, 1e160])
+def test_starc_exact_at_extreme_magnitudes(setup, method, factor):
+    mdp, r, rng = setup
+    other = rng.normal(size=r.shape)
+    ref = starc_distance(mdp, r, other, method)
+    assert starc_distance(mdp, factor * r, -factor * r, method) == pytest.approx(1.0, abs=1e-12)
+    assert starc_distance(mdp, factor * r, r, method) == pytest.approx(0.0, abs=1e-7)
+    assert starc_distance(mdp, factor * r, other, method) == pytest.approx(ref, abs=1e-12)
+    assert 0.0 <= starc_distance(mdp, factor * r, factor * other, method) <= 1.0
+
+
+def test_list_of_per_action_matrices_is_read_per_action_when_s_equals_a():
+    rng = np.random.default_rng(0)
+    t_a = [rng.dirichlet(np.ones(3), size=3) for _ in range(3)]  # S == A == 3
+    mdp = TabularMDP(t_a, None, 0.9)
+    for a in range(3):
+        np.testing.assert_array_equal(mdp.transition[:, a, :], t_a[a])
+    mdp2 = TabularMDP(tuple(t_a[:2]), None, 0.9)
+    assert (mdp2.n_states, mdp2.n_actions) == (3, 2)
+    nested = np.stack(t_a[:2], axis=1).tolist()  # an (S, A, S) nested list with A != S
+    with pytest.raises(ValueError, match="read as A per-action"):
+        TabularMDP(nested, None, 0.9)
+    np.testing.assert_array_equal(
+        TabularMDP(np.asarray(nested), None, 0.9).transition, mdp2.transition
+    )

@@ -13,11 +13,13 @@ from irl_sensitivity import (
     OptimalModel,
     boltzmann_inverse,
     boltzmann_policy,
+    canonicalize,
     image_condition,
     max_error,
     mce_inverse,
     mce_policy,
     misspecification_sweep,
+    normalized_regret,
     optimal_policy,
     optimality_inverse,
     optimality_preserving,
@@ -27,6 +29,7 @@ from irl_sensitivity import (
     representative_error,
     s_redistribution,
     separation_probe,
+    standardize,
     starc_distance,
     worst_case_error,
     worst_case_lower_bound,
@@ -268,3 +271,163 @@ def test_review_regressions_models_and_errors():
         max_error(mdp, BoltzmannModel(), BoltzmannModel(), canonicalization="bogus")
     with _pytest.raises(ValueError, match="`n_starts` must be >= 1"):
         max_error(mdp, BoltzmannModel(), BoltzmannModel(), n_starts=0)
+
+
+# ------------------------------------------------------------------ discount convention
+def test_discount_convention_true_environment_is_the_default():
+    """Skalse & Abate (2024) measure with d^STARC of the demonstrator's environment: when
+    the true model overrides gamma, a correctly specified assumed model has zero error in
+    that environment, while measuring in ``mdp.gamma`` reports a large error."""
+    mdp = random_mdp(4, 2, gamma=0.9, rng=0)
+    r = np.random.default_rng(1).normal(size=(4, 2))
+    true, same = BoltzmannModel(gamma=0.5), BoltzmannModel(gamma=0.5)
+    assert worst_case_error(mdp, r, true, same) < 1e-12  # default: distance_in="true"
+    assert worst_case_error(mdp, r, true, same, distance_in="true") < 1e-12
+    assert representative_error(mdp, r, true, same) < 1e-12
+    in_mdp = worst_case_error(mdp, r, true, same, distance_in="mdp")
+    assert in_mdp > 0.9
+    # the two conventions on a misspecified pair (reviewer's set-up: true gamma != mdp.gamma)
+    assumed = BoltzmannModel()
+    wc_true = worst_case_error(mdp, r, true, assumed)
+    wc_mdp = worst_case_error(mdp, r, true, assumed, distance_in="mdp")
+    assert wc_true > 0.9 and wc_mdp < 0.05
+    # "true" equals "mdp" evaluated on the true model's own environment
+    env = true.environment(mdp)
+    assert wc_true == pytest.approx(
+        worst_case_error(
+            env, r, BoltzmannModel(), assumed.with_params(gamma=0.9), distance_in="mdp"
+        ),
+        abs=1e-12,
+    )
+    lb = worst_case_lower_bound(mdp, r, true, assumed, distance_in="mdp")
+    assert lb == pytest.approx(wc_mdp, abs=1e-12)
+    sweep = misspecification_sweep(mdp, r, true, assumed, "gamma", [0.5], distance_in="true")
+    assert sweep.frame["worst_case_error"].iloc[0] < 1e-12
+    with pytest.raises(ValueError, match="`distance_in` must be one of"):
+        worst_case_error(mdp, r, true, assumed, distance_in="assumed")
+
+
+# ------------------------------------------------------------------ research scale
+def test_optimal_search_exact_gradient_matches_derivative_free_search():
+    from irl_sensitivity._misspec import _dense_search, _WorstCase
+
+    mdp = random_mdp(4, 2, rng=0)
+    r = np.random.default_rng(1).normal(size=(4, 2))
+    true, assumed = OptimalModel(), OptimalModel(gamma=0.85)
+    fast = worst_case_error(mdp, r, true, assumed, rng=0)
+    wc = _WorstCase(mdp, true, assumed, "val", 0.5, None)
+    slow = _dense_search(wc, r, true.policy(mdp, r), 6, np.random.default_rng(0))
+    assert fast >= slow - 1e-9
+    # the value of the previous (derivative-free, 12.5 s) implementation on this case
+    assert fast == pytest.approx(0.902548375872266, abs=1e-9)
+
+
+def test_max_error_optimal_model_is_fast_and_bounds_worst_case():
+    mdp = random_mdp(4, 2, rng=0)
+    true, assumed = OptimalModel(), OptimalModel(gamma=0.85)
+    m, r_star = max_error(mdp, true, assumed, 0, n_starts=1, maxiter=5, return_reward=True)
+    r = np.random.default_rng(1).normal(size=(4, 2))
+    assert worst_case_error(mdp, r_star, true, assumed, rng=0) >= m - 1e-9
+    assert 0.5 < m <= 1.0
+    assert m >= worst_case_lower_bound(mdp, r, true, assumed) - 0.2
+    with pytest.raises(TypeError, match="`return_reward` must be True or False"):
+        max_error(mdp, true, assumed, 0, return_reward="yes")
+
+
+# ------------------------------------------------------------------ sparse MDPs
+def _sparse_copy(mdp):
+    import scipy.sparse as sp
+
+    from irl_sensitivity import TabularMDP
+
+    mats = [sp.csr_matrix(mdp.transition[:, a, :]) for a in range(mdp.n_actions)]
+    return TabularMDP(mats, mdp.initial, mdp.gamma)
+
+
+SPARSE_CASES = {
+    "starc_val": lambda m, r, r2: starc_distance(m, r, r2),
+    "starc_minimal": lambda m, r, r2: starc_distance(m, r, r2, "minimal"),
+    "starc_minimal_l1": lambda m, r, r2: starc_distance(m, r, r2, "minimal", norm=1),
+    "starc_val_inf": lambda m, r, r2: starc_distance(m, r, r2, norm=np.inf),
+    "starc_epic": lambda m, r, r2: starc_distance(m, r, r2, "epic"),
+    "starc_dard": lambda m, r, r2: starc_distance(m, r, r2, "dard"),
+    "shaping_distance": lambda m, r, r2: starc_distance(
+        m, r, potential_shaping(m, r, np.arange(m.n_states, dtype=float))
+    ),
+    "shaping_expectation": lambda m, r, r2: m.expected_reward(
+        potential_shaping(m, r, np.arange(m.n_states, dtype=float))
+    ),
+    "redistribution_expectation": lambda m, r, r2: m.expected_reward(s_redistribution(m, r, rng=0)),
+    "optimality_preserving": lambda m, r, r2: optimal_policy(m, optimality_preserving(m, r, rng=1)),
+    "boltzmann_inverse": lambda m, r, r2: m.expected_reward(
+        boltzmann_inverse(m, boltzmann_policy(m, r, 2.0), 2.0)
+    ),
+    "optimality_inverse": lambda m, r, r2: m.expected_reward(
+        optimality_inverse(m, optimal_policy(m, r))
+    ),
+    "representative": lambda m, r, r2: representative_error(
+        m, r, BoltzmannModel(), BoltzmannModel(gamma=0.8)
+    ),
+    "worst_case": lambda m, r, r2: worst_case_error(
+        m, r, BoltzmannModel(), BoltzmannModel(gamma=0.8)
+    ),
+    "worst_case_mce_transition": lambda m, r, r2: worst_case_error(
+        m, r, MCEModel(), MCEModel(transition=perturb_transition(m, 0.1, rng=3))
+    ),
+    "worst_case_optimal": lambda m, r, r2: worst_case_error(
+        m, r, OptimalModel(), OptimalModel(gamma=0.8), rng=0
+    ),
+    "worst_case_minimal": lambda m, r, r2: worst_case_error(
+        m, r, MCEModel(), MCEModel(gamma=0.7), canonicalization="minimal"
+    ),
+    "max_error": lambda m, r, r2: max_error(
+        m, BoltzmannModel(), BoltzmannModel(gamma=0.8), 0, n_starts=1, maxiter=3
+    ),
+    "sweep": lambda m, r, r2: (
+        misspecification_sweep(m, r, MCEModel(), MCEModel(), "gamma", [0.8, 0.9])
+        .frame["worst_case_error"]
+        .to_numpy()
+    ),
+    "probe": lambda m, r, r2: (
+        separation_probe(m, r, BoltzmannModel(), [1.0, 1e-3]).frame["reward_distance"].to_numpy()
+    ),
+    "image_condition": lambda m, r, r2: image_condition(m, MCEModel(), BoltzmannModel(), r),
+    "canonicalize_val": lambda m, r, r2: m.expected_reward(canonicalize(m, r)),
+    "canonicalize_minimal": lambda m, r, r2: m.expected_reward(canonicalize(m, r, "minimal")),
+    "standardize_minimal": lambda m, r, r2: m.expected_reward(standardize(m, r, "minimal")),
+    "normalized_regret": lambda m, r, r2: normalized_regret(m, r, r2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPARSE_CASES))
+def test_sparse_and_dense_mdps_give_equal_results(case):
+    mdp = random_mdp(5, 3, rng=7)
+    rng = np.random.default_rng(8)
+    r, r2 = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    dense = SPARSE_CASES[case](mdp, r, r2)
+    sparse = SPARSE_CASES[case](_sparse_copy(mdp), r, r2)
+    np.testing.assert_allclose(np.asarray(sparse, float), np.asarray(dense, float), atol=1e-9)
+
+
+def test_sparse_irl_with_reference_matches_dense():
+    from irl_sensitivity import BoltzmannIRL, sample_trajectories
+
+    mdp = random_mdp(5, 2, rng=1)
+    r = np.random.default_rng(2).normal(size=(5, 2))
+    trajs = sample_trajectories(mdp, boltzmann_policy(mdp, r), 30, 10, rng=3)
+    d = BoltzmannIRL().fit(mdp, trajs, reference=r).distance_
+    s = BoltzmannIRL().fit(_sparse_copy(mdp), trajs, reference=r).distance_
+    assert s == pytest.approx(d, abs=1e-12)
+    sp_trajs = sample_trajectories(_sparse_copy(mdp), np.full((5, 2), 0.5), 3, 4, rng=0)
+    assert len(sp_trajs) == 3 and sp_trajs[0].shape == (4, 2)
+
+
+def test_inverse_set_on_sparse_mdp_is_in_the_sa_representation():
+    mdp = random_mdp(4, 2, rng=3)
+    sparse = _sparse_copy(mdp)
+    r = np.random.default_rng(0).normal(size=(4, 2))
+    model = BoltzmannModel(beta=2.0)
+    inv = model.inverse(sparse, model.policy(sparse, r))
+    assert inv.representative.shape == (4, 2) and inv.basis.shape == (8, 4)
+    moved = inv.representative + (inv.basis @ np.arange(1.0, 5.0)).reshape(4, 2)
+    np.testing.assert_allclose(model.policy(sparse, moved), model.policy(mdp, r), atol=1e-10)
