@@ -9,6 +9,7 @@ on each predetermined covariate.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -406,7 +407,8 @@ def placebo_cutoffs(
     **fit_kwargs
         ``weights`` and ``cluster`` for :meth:`R3D.fit` (subset with the units).
         ``treatment`` is refused: at a fake cutoff there is no first stage, so the
-        placebo is the outcome's (reduced-form) jump; refit without it.
+        placebo is the outcome's (reduced-form) jump; a treatment carried by ``y``
+        (``Distributions(..., treatment=...)``) is ignored for the same reason.
 
     Returns
     -------
@@ -434,6 +436,8 @@ def placebo_cutoffs(
             "reduced form (the outcome's jump); call without `treatment`."
         )
     fit_kwargs = {k: v for k, v in fit_kwargs.items() if k != "treatment"}
+    if isinstance(y, Distributions | QuantileFunctions) and y.treatment is not None:
+        y = dataclasses.replace(y, treatment=None)  # the reduced form (see Notes)
     side = check_option(side, "side", Side)
     n_cutoffs = check_int(n_cutoffs, "n_cutoffs", minimum=1)
     c = _check_real(est0.get_params()["cutoff"], "cutoff")

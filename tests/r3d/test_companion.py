@@ -391,3 +391,43 @@ def test_bandwidth_sensitivity_simple_method_and_errors(sim):
         bandwidth_sensitivity(est, sim.x, sim.y, multiples=(1, 1.0))
     with pytest.raises(TypeError, match="`multiples` must be a sequence"):
         bandwidth_sensitivity(est, sim.x, sim.y, multiples=2)
+
+
+def test_fuzzy_designs():
+    from r3d.simulate import simulate_normal
+
+    s = simulate_normal(n=400, n_draws=20, effect=3.0, fuzzy=True, rng=3)
+    est = _est(n_bootstrap=0)
+    res = bandwidth_sensitivity(est, s.x, s.y, multiples=(1, 1.5))
+    base = res.fits[1.0]
+    assert base.fuzzy_ and res.fits[1.5].fuzzy_
+    assert res.fits[1.5].bandwidth_treatment_ == pytest.approx(
+        1.5 * base.bandwidth_treatment_, rel=1e-12
+    )
+    # placebo cutoffs of a fuzzy design: the reduced form (carried treatment ignored)
+    tab = placebo_cutoffs(est, s.x, s.y, cutoffs=[-0.5])
+    keep = s.x < 0
+    qf = QuantileFunctions(s.y.quantiles(GRID)[keep], GRID)  # carries no treatment
+    sharp = _est(n_bootstrap=0, cutoff=-0.5).fit(s.x[keep], qf)
+    assert tab.loc[-0.5, "mean_tau"] == pytest.approx(np.mean(sharp.tau_), rel=1e-12)
+
+
+def test_donut_subsets_weights_and_cluster(sim):
+    rng = np.random.default_rng(5)
+    sizes = np.diff(sim.y.offsets)
+    samples = [
+        sim.y.values[a:b] for a, b in zip(sim.y.offsets[:-1], sim.y.offsets[1:], strict=True)
+    ]
+    weights = [rng.uniform(0.5, 2.0, k) for k in sizes]
+    cl = np.arange(400) // 5
+    fit = donut(_est(), sim.x, samples, radius=0.1, weights=weights, cluster=cl)
+    keep = np.flatnonzero(np.abs(sim.x) >= 0.1)
+    manual = _est().fit(
+        sim.x[keep],
+        [samples[i] for i in keep],
+        weights=[weights[i] for i in keep],
+        cluster=cl[keep],
+    )
+    np.testing.assert_array_equal(fit.tau_, manual.tau_)
+    pd.testing.assert_frame_equal(fit.band_, manual.band_)
+    assert fit.n_clusters_ == manual.n_clusters_
