@@ -23,3 +23,23 @@ __all__ = [
     "quantiles_from_dask",
     "simulate",
 ]
+
+# companion analyses and the scalar RD plot (issue 13)
+from r3d._companion import (
+    BandwidthSensitivity,
+    balance_table,
+    bandwidth_sensitivity,
+    donut,
+    placebo_cutoffs,
+)
+from r3d._rdplot import rdplot, rdplot_bins
+
+__all__ += [
+    "BandwidthSensitivity",
+    "balance_table",
+    "bandwidth_sensitivity",
+    "donut",
+    "placebo_cutoffs",
+    "rdplot",
+    "rdplot_bins",
+]
