@@ -31,6 +31,7 @@ __all__ = [
     "ScoreByLabelMixin",
     "check_frame",
     "check_max_subsets",
+    "check_mutable_varies",
     "check_n_jobs",
     "check_real",
     "fit_inputs",
@@ -188,9 +189,10 @@ def _labels(environment: Any, *, min_envs: int, min_rows: int) -> np.ndarray:
         raise ValueError("`environment` has missing labels; drop those rows.")
     counts = pd.Series(env, dtype=object).value_counts()
     if len(counts) < min_envs:
+        has = "a single value" if len(counts) == 1 else f"{len(counts)} distinct values"
         raise ValueError(
-            f"`environment` has {len(counts)} distinct value(s): the method needs data from at "
-            f"least {min_envs} training environments (the mutable mechanisms must vary)."
+            f"`environment` has {has}: the method needs at least two distinct training "
+            "environments (the mutable mechanisms must vary)."
         )
     few = counts[counts < min_rows]
     if len(few):
@@ -231,6 +233,17 @@ def fit_inputs(
         env = _labels(aligned["environment"], min_envs=min_envs, min_rows=min_rows_per_env)
     check_consistent_length(X=Xf, y=yv)
     return Xf, yv, env
+
+
+def check_mutable_varies(X: pd.DataFrame, mutable: Iterable[Hashable]) -> None:
+    """Refuse constant mutable columns (the intervention scale is their standard deviation)."""
+    flat = [m for m in mutable if np.ptp(X[m].to_numpy()) == 0]
+    if flat:
+        raise ValueError(
+            f"`X` columns {flat} are mutable but constant: the intervention bound is in units "
+            "of their standard deviation, which is zero. Drop them from the graph (and `X`) or "
+            "check the data."
+        )
 
 
 def warn_if_constant_target(y: np.ndarray, what: str) -> bool:

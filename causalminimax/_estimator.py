@@ -17,6 +17,7 @@ from causalminimax._door import (
     ScoreByLabelMixin,
     check_frame,
     check_max_subsets,
+    check_mutable_varies,
     check_n_jobs,
     fit_inputs,
     warn_if_constant_target,
@@ -301,13 +302,7 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         n_jobs = check_n_jobs(self.n_jobs)
         g = self._check_graph()
         Xf, yv, env = fit_inputs(X, y, environment, columns=g.covariates, exact=True)
-        flat = [m for m in g.mutable if np.ptp(Xf[m].to_numpy()) == 0]
-        if flat:
-            raise ValueError(
-                f"`X` columns {flat} are mutable but constant: the intervention bound is in "
-                "units of their standard deviation, which is zero. Drop them from the graph "
-                "(and `X`) or check the data."
-            )
+        check_mutable_varies(Xf, g.mutable)
         constant_y = warn_if_constant_target(
             yv,
             "every stable predictor has zero risk under any intervention; all worst-case "
