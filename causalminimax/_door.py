@@ -224,6 +224,13 @@ def fit_inputs(
             "`environment` is required: pass the training environment label of each row "
             "(fit(X, y, environment=e))."
         )
+    if environment is not None and (
+        isinstance(environment, str | bytes) or np.ndim(environment) == 0
+    ):
+        raise TypeError(
+            "`environment` must hold one environment label per row (array-like); "
+            f"got {environment!r}."
+        )
     aligned, _ = align_by_label({"X": X, "y": y, "environment": environment})
     Xf = check_frame(aligned["X"], columns, exact=exact)
     yv = _vector(aligned["y"], "y")

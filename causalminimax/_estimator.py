@@ -415,8 +415,9 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         wanted = list(subset)
         key = tuple(v for v in self.graph_.order if v in set(wanted))
         if len(key) != len(set(wanted)) or key not in self.stable_predictors_:
-            raise KeyError(
-                f"`subset` {key} is not a searched representative; see `representatives_`."
+            raise ValueError(
+                f"`subset` {tuple(wanted)} is not a searched representative; see "
+                "`representatives_`."
             )
         inputs = key + self.graph_.mutable
         sub = self._check_frame(X, inputs, exact=False)

@@ -117,13 +117,13 @@ def _validate(
         raise TypeError(f"`target` must be a column name (hashable); got {target!r}.") from None
     if isinstance(data, pd.DataFrame):
         df = data.copy()
-    elif isinstance(data, np.ndarray) and data.ndim == 2:
-        df = pd.DataFrame(data)
-    else:
+    elif isinstance(data, str | bytes) or np.ndim(data) != 2:
         raise TypeError(
             "`data` must be a pandas DataFrame (one named column per variable) or a 2-D "
             f"array; got {type(data).__name__}."
         )
+    else:
+        df = pd.DataFrame(data)
     if not df.columns.is_unique:
         raise ValueError(
             f"`data` has duplicated column names {df.columns[df.columns.duplicated()].tolist()}."
