@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from estkit import (
     DegenerateDataWarning,
+    EstkitWarning,
     align_by_label,
     check_1d,
     check_consistent_length,
@@ -35,6 +37,7 @@ __all__ = [
     "check_n_jobs",
     "check_real",
     "fit_inputs",
+    "reworded_warnings",
     "warn_if_constant_target",
 ]
 
@@ -263,6 +266,42 @@ def warn_if_constant_target(y: np.ndarray, what: str) -> bool:
         )
         return True
     return False
+
+
+@contextmanager
+def reworded_warnings(context: str) -> Iterator[None]:
+    """Re-emit the warnings raised inside the block in our words.
+
+    scikit-learn's ConvergenceWarning and numpy's floating-point RuntimeWarnings become one
+    :class:`estkit.EstkitWarning` each, saying where they arose and what to do; other warnings
+    pass through unchanged.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    for w in caught:
+        if w not in conv and w not in numeric:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if conv:
+        warnings.warn(
+            f"The `estimator` did not converge in {len(conv)} fit(s) while {context} "
+            f"(scikit-learn said: {str(conv[0].message)[:160]}). Raise its iteration limit "
+            "(e.g. max_iter) or standardise the data; the estimates may be inaccurate.",
+            EstkitWarning,
+            stacklevel=3,
+        )
+    if numeric:
+        warnings.warn(
+            f"{len(numeric)} floating-point warning(s) while {context} (first: "
+            f"{str(numeric[0].message)[:120]}); the results may be inaccurate. Check the "
+            "scale of the data (rescale variables of extreme magnitude).",
+            EstkitWarning,
+            stacklevel=3,
+        )
 
 
 class ScoreByLabelMixin:

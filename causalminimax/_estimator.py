@@ -20,6 +20,7 @@ from causalminimax._door import (
     check_mutable_varies,
     check_n_jobs,
     fit_inputs,
+    reworded_warnings,
     warn_if_constant_target,
 )
 from causalminimax._equivalence import enumerate_classes
@@ -342,8 +343,9 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         data[g.target] = yv
         parents = {v: g.parents(v) for v in g.order}
         gen_sem, gen_do, gen_eval, gen_tasks = spawn(self.random_state, 4)
-        sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
-        dosample = do_sample(sm, data, n_do, gen_do)
+        with reworded_warnings("fitting the structural equations"):
+            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
+            dosample = do_sample(sm, data, n_do, gen_do)
         n = len(yv)
         rows = gen_eval.choice(n, size=min(n, model.n_eval), replace=False)
         base = {v: data[v][rows] for v in g.order}
@@ -355,7 +357,8 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
             (s + g.mutable, dosample, g.target, est, sm, fmap, base, noise, model, r, run_search)
             for s, r in zip(subsets, rngs, strict=True)
         ]
-        results = parallel_map(_evaluate_subset, tasks, n_jobs=n_jobs, desc="subsets")
+        with reworded_warnings("fitting the stable predictors and searching their worst case"):
+            results = parallel_map(_evaluate_subset, tasks, n_jobs=n_jobs, desc="subsets")
         index = pd.Index(subsets, tupleize_cols=False, name="subset")
         values = [r[0] for r in results]
         if constant_y and run_search:

@@ -8,6 +8,7 @@ All take ``fit(X, y, environment=e)`` with ``X`` a DataFrame, like
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable
 from itertools import combinations
 from math import comb
@@ -27,6 +28,7 @@ from causalminimax._door import (
     check_mutable_varies,
     check_real,
     fit_inputs,
+    reworded_warnings,
     warn_if_constant_target,
 )
 from causalminimax._estimator import _fit_predictor, default_estimator
@@ -68,7 +70,8 @@ class PooledERM(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = X.shape[1]
         self._cols = list(X.columns)
-        self.model_ = clone(est).fit(X.to_numpy(dtype=float), yv)
+        with reworded_warnings("fitting the pooled model"):
+            self.model_ = clone(est).fit(X.to_numpy(dtype=float), yv)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -146,12 +149,13 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         data = {c: X[c].to_numpy(dtype=float) for c in g.covariates}
         data[g.target] = yv
         parents = {v: g.parents(v) for v in g.order}
-        sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
         (gen,) = spawn(self.random_state, 1)
-        sample = do_sample(sm, data, n_do, gen)
         self.subset_ = tuple(v for v in g.order if v in set(subset))
         self._inputs = self.subset_ + g.mutable
-        self.model_ = _fit_predictor(sample, self._inputs, g.target, est)
+        with reworded_warnings("fitting the structural equations and the stable predictor"):
+            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
+            sample = do_sample(sm, data, n_do, gen)
+            self.model_ = _fit_predictor(sample, self._inputs, g.target, est)
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
         self.predictor_features_ = np.asarray([str(c) for c in self._inputs], dtype=object)
@@ -179,17 +183,30 @@ def _invariance_pvalue(resid: np.ndarray, env: np.ndarray, y: np.ndarray) -> flo
     Residuals that are rounding residue relative to ``y`` (an exact fit) are invariant."""
     if np.max(np.abs(resid)) <= 64 * np.finfo(float).eps * np.max(np.abs(y)) * len(y):
         return 1.0
+    tol = 64 * np.finfo(float).eps * np.max(np.abs(y))
     labels = pd.unique(env)
     pvals = []
     for e in labels:
         a, b = resid[env == e], resid[env != e]
         if len(a) < 2 or len(b) < 2:
             continue
-        p_mean = stats.ttest_ind(a, b, equal_var=False).pvalue
-        f = np.var(a, ddof=1) / np.var(b, ddof=1)
-        p_var = 2 * min(
-            stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1)
-        )
+        va, vb = np.var(a, ddof=1), np.var(b, ddof=1)
+        flat_a, flat_b = np.ptp(a) <= tol, np.ptp(b) <= tol
+        if flat_a and flat_b:  # two constant groups: equal or not, no sampling noise
+            p_mean = 1.0 if abs(a.mean() - b.mean()) <= tol else 0.0
+            p_var = 1.0
+        elif flat_a or flat_b:  # one constant group: the variances differ
+            p_mean, p_var = 0.0, 0.0
+        else:
+            with warnings.catch_warnings():
+                # scipy's precision-loss notice for nearly constant groups: the statistic is
+                # still computed from the actual spread
+                warnings.simplefilter("ignore", RuntimeWarning)
+                p_mean = stats.ttest_ind(a, b, equal_var=False).pvalue
+            f = va / vb
+            p_var = 2 * min(
+                stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1)
+            )
         pvals.append(2 * min(p_mean, p_var))
     if not pvals:
         return 1.0

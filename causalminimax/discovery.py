@@ -29,7 +29,7 @@ from causalminimax._ci import (
     kci_test,
     stratified_fisher_z_pvalues,
 )
-from causalminimax._door import _check_magnitude
+from causalminimax._door import _check_magnitude, reworded_warnings
 from causalminimax._pc import extend_to_dag, orient, pc_skeleton
 from estkit import (
     RandomStateLike,
@@ -317,14 +317,15 @@ def discover_graph(
                 raise ValueError("The KCI subsample holds a single environment; raise it.")
         tester = _KernelTester(x, codes)
     p = x.shape[1]
-    sk = pc_skeleton(
-        p + 1,
-        tester,
-        alpha,
-        context=p,
-        max_condition_size=max_condition_size,
-        batch_size=tester.batch_size,
-    )
+    with reworded_warnings("running the conditional-independence tests"):
+        sk = pc_skeleton(
+            p + 1,
+            tester,
+            alpha,
+            context=p,
+            max_condition_size=max_condition_size,
+            batch_size=tester.batch_size,
+        )
     pdag, conflicts = orient(sk.adjacency, sk.sepsets, context=p)
     names = [*df.columns.tolist(), CONTEXT]
     return DiscoveryResult(

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
+from sklearn.neural_network import MLPRegressor
 
 from causalminimax import (
     CausalMinimaxRegressor,
@@ -40,7 +41,7 @@ from causalminimax.baselines import (
 from causalminimax.datasets import impc_graph, load_impc, simulate_paper, simulation_graph
 from causalminimax.discovery import fisher_z_test, kci_test
 from causalminimax.evaluation import max_test_mse, standardize_split
-from estkit import DegenerateDataWarning
+from estkit import DegenerateDataWarning, EstkitWarning
 
 # ----------------------------------------------------------------------------- tiny data
 G = [("Y", "M"), ("M", "X1"), ("Y", "X1"), ("E", "M")]  # the search runs (X1 ∈ K ∩ Ch(Y))
@@ -240,6 +241,13 @@ err(
     TypeError,
     "`intervention_model`",
 )
+ok(
+    "cm.estimator-not-converging",
+    lambda: fit(estimator=MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)),
+    finite_fit,
+    warns=EstkitWarning,
+    match="did not converge",
+)
 err("cm.estimator-str", lambda: fit(estimator="ols"), TypeError, "`estimator`")
 err("new-cm.max_subsets-zero", lambda: fit(max_subsets=0), ValueError, "`max_subsets`")
 err("new-cm.max_subsets-float", lambda: fit(max_subsets=1e5), TypeError, "`max_subsets`")
@@ -395,6 +403,13 @@ ok(
     "erm.fit-shuffled-y",
     lambda: PooledERM(LinearRegression()).fit(X, Y_SHUF, ENV),
     lambda e: np.allclose(e.model_.coef_, ERM.model_.coef_),
+)
+ok(
+    "erm.estimator-not-converging",
+    lambda: PooledERM(MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)).fit(X, Y),
+    lambda e: e.predict(X).shape == (40,),
+    warns=EstkitWarning,
+    match="did not converge",
 )
 err("erm.fit-X-numpy", lambda: PooledERM().fit(X.to_numpy(), Y), TypeError, "`X`")
 err("erm.fit-y-nan", lambda: PooledERM().fit(X, Y.where(Y > 0)), ValueError, "`y`")
