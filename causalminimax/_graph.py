@@ -234,6 +234,11 @@ def parse_graph(
                 f"`mutable` contains the environment node {environment_node!r}; list the "
                 "variables whose mechanisms change (its children) instead."
             )
+        if target in mut:
+            raise ValueError(
+                f"`target` {target!r} is marked mutable; the method assumes a stable mechanism "
+                "for the response. Remove it from `mutable`."
+            )
         if has_env and mut != env_children:
             children = sorted(map(str, env_children))
             raise ValueError(
