@@ -221,6 +221,28 @@ ok(
     lambda: fit(y=Y + 1e6),
     lambda e: finite_fit(e) and e.worst_case_risk_.max() < 1e3,
 )
+ok(
+    "cm.fit-y-plus-1e12",
+    lambda: fit(y=Y + 1e12),
+    lambda e: np.allclose(e.worst_case_risk_, REF.worst_case_risk_, rtol=1e-4),
+)
+ok(
+    "cm.fit-scaled-1e50",
+    lambda: fit(X * 1e50, y=Y * 1e50),
+    lambda e: np.allclose(e.worst_case_risk_ / 1e100, REF.worst_case_risk_, rtol=1e-9),
+)
+ok(
+    "cm.fit-scaled-1e-50",
+    lambda: fit(X * 1e-50, y=Y * 1e-50),
+    lambda e: np.allclose(e.worst_case_risk_ / 1e-100, REF.worst_case_risk_, rtol=1e-9),
+)
+err("cm.fit-y-two-columns", lambda: fit(y=pd.concat([Y, Y], axis=1)), ValueError, "`y`")
+err(
+    "cm.fit-X-duplicate-columns",
+    lambda: fit(pd.concat([X, X[["M"]]], axis=1)),
+    ValueError,
+    "`X`.*duplicated",
+)
 err("cm.fit-X-extra-column", lambda: fit(X.assign(Z=1.0)), ValueError, "`X`")
 err("cm.fit-X-missing-column", lambda: fit(X[["M"]]), ValueError, "`X`")
 # --- options
@@ -771,6 +793,17 @@ err(
 )
 err("discover.env-bool", lambda: discover_graph(DD, True), (TypeError, ValueError), "`environment`")
 err("discover.1e300", lambda: discover_graph(DD * 1e300, DE), ValueError, "`data`")
+err(
+    "discover.max_samples-small",
+    lambda: discover_graph(DD, DE, test="kci", max_samples=10),
+    ValueError,
+    "`max_samples`",
+)
+ok(
+    "discover.bool-column",
+    lambda: discover_graph(DD.assign(B=DD.X > 0), DE),
+    lambda r: "B" in r.variables,
+)
 err("discover.target-missing", lambda: discover_graph(DD, DE, target="Z"), ValueError, "`target`")
 err(
     "discover.to_augmented_graph-bad-option",
