@@ -275,9 +275,11 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
             Covariates; columns named as the graph's covariate nodes (pooled over the
             training environments).
         y : array-like of shape (n,)
-            Response.
+            Response. A pandas Series is paired with ``X``'s rows by index label (a
+            different label set is refused); arrays are paired by position.
         environment : array-like of shape (n,)
-            Training environment of each row (at least two distinct values).
+            Training environment of each row (at least two distinct values), paired like
+            ``y``.
 
         Returns
         -------

@@ -3,7 +3,8 @@ causal prediction (Peters, Bühlmann and Meinshausen, 2016) and anchor regressio
 (Rothenhäusler, Meinshausen, Bühlmann and Peters, 2021).
 
 All take ``fit(X, y, environment=e)`` with ``X`` a DataFrame, like
-:class:`~causalminimax.CausalMinimaxRegressor`.
+:class:`~causalminimax.CausalMinimaxRegressor`: pandas ``y`` / ``environment`` are paired with
+``X``'s rows by index label, arrays by position; ``score(X, y)`` pairs the same way.
 """
 
 from __future__ import annotations
