@@ -44,9 +44,13 @@ def _reached(g: nx.DiGraph, source: Hashable, given: set[Hashable]) -> set[Hasha
 
     End nodes may themselves be in ``given``: the trail only has to be active in its interior.
     """
-    anc = set(given)
-    for z in given:
-        anc |= nx.ancestors(g, z)
+    anc = set(given)  # the given nodes and their ancestors: one reverse pass
+    todo = list(given)
+    while todo:
+        for p in g.predecessors(todo.pop()):
+            if p not in anc:
+                anc.add(p)
+                todo.append(p)
     reached: set[Hashable] = set()
     visited: set[tuple[Hashable, bool]] = set()
     stack: list[tuple[Hashable, bool]] = []  # (node, arrived_from_child)
