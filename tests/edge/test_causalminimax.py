@@ -19,6 +19,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.neural_network import MLPRegressor
@@ -958,3 +960,32 @@ def test_edge_case(case: Case) -> None:
 def test_case_ids_unique() -> None:
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids))
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=8, deadline=None)
+@given(st.permutations(range(40)))
+def test_any_relabelled_order_of_y_and_environment_gives_the_same_fit(perm):
+    perm = list(perm)
+    est = fit(y=Y.iloc[perm], env=ENV.iloc[perm])
+    assert same_fit(est)
+    anchor = AnchorRegression().fit(X, Y.iloc[perm], ENV.iloc[perm])
+    assert np.allclose(anchor.coef_, AnchorRegression().fit(X, Y, ENV).coef_)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.one_of(
+        st.just(0.0),
+        st.floats(min_value=1e-6, max_value=1e6),
+        st.floats(min_value=-1e6, max_value=-1e-6),
+    )
+)
+def test_any_constant_response_has_zero_risk_and_selects_the_empty_set(value):
+    with pytest.warns(DegenerateDataWarning, match="constant"):
+        est = fit(y=pd.Series(value, index=X.index))
+    assert (est.worst_case_risk_ == 0.0).all()
+    assert est.selected_subset_ == ()
+    with pytest.warns(DegenerateDataWarning, match="constant"):
+        icp = InvariantCausalPrediction().fit(IX, np.full(60, value), IE)
+    assert icp.selected_subset_ == ()
