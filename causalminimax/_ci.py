@@ -13,11 +13,14 @@ Three p-value engines, all vectorised over a batch of conditioning sets of the s
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import linalg, stats
+
+from estkit import check_2d, check_consistent_length, negligible_variation
 
 __all__ = [
     "context_lr_pvalues",
@@ -214,9 +217,49 @@ def fisher_z_test(data: Any, x: int, y: int, condition_set: Sequence[int] = ()) 
     >>> fisher_z_test(d, 0, 1) < 1e-6, fisher_z_test(d, 0, 1, [2]) > 0.01
     (True, True)
     """
-    arr = np.asarray(data, dtype=float)
-    corr = np.corrcoef(arr, rowvar=False)
-    return float(fisher_z_pvalues(corr, arr.shape[0], x, y, [list(condition_set)])[0])
+    arr = check_2d(data, "data")
+    p = arr.shape[1]
+    x = _column(x, "x", p)
+    y = _column(y, "y", p)
+    if isinstance(condition_set, str | bytes) or np.ndim(condition_set) > 1:
+        raise TypeError(
+            f"`condition_set` must be a sequence of column indices; got {condition_set!r}."
+        )
+    conds = [_column(k, "condition_set", p) for k in np.atleast_1d(condition_set).tolist()]
+    if x == y or x in conds or y in conds or len(set(conds)) != len(conds):
+        raise ValueError(
+            f"`x`, `y` and `condition_set` must be distinct columns; got x={x}, y={y}, "
+            f"condition_set={conds}."
+        )
+    n = arr.shape[0]
+    if n - len(conds) - 3 < 1:
+        raise ValueError(
+            f"`data` has {n} rows; the Fisher-z test with {len(conds)} conditioning variables "
+            f"needs at least {len(conds) + 4}."
+        )
+    cols = [x, y, *conds]
+    flat = [k for k in cols if negligible_variation(arr[:, k]) or np.ptp(arr[:, k]) == 0]
+    if flat:
+        raise ValueError(
+            f"`data` columns {flat} are constant: a correlation with a constant is undefined."
+        )
+    sub = arr[:, cols] / np.max(np.abs(arr[:, cols]), axis=0)  # scale-free: no overflow
+    sub = (sub - sub.mean(axis=0)) / sub.std(axis=0)
+    corr = np.corrcoef(sub, rowvar=False)
+    return float(fisher_z_pvalues(corr, n, 0, 1, [list(range(2, len(cols)))])[0])
+
+
+def _unit_scale(a: np.ndarray) -> np.ndarray:
+    m = np.max(np.abs(a), axis=0)
+    return a / np.where(m > 0, m, 1.0)
+
+
+def _column(k: Any, name: str, p: int) -> int:
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool | np.bool_):
+        raise TypeError(f"`{name}` must hold integer column indices; got {k!r}.")
+    if not -p <= int(k) < p:
+        raise ValueError(f"`{name}` index {k} is out of range for `data` with {p} columns.")
+    return int(k) % p
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,10 +380,21 @@ def kci_test(x: Any, y: Any, z: Any = None, *, ridge: float = 1e-3) -> float:
     >>> kci_test(x, y) < 0.01, kci_test(x, y, z) > 0.01
     (True, True)
     """
+    x, y = check_2d(x, "x"), check_2d(y, "y")
+    z = None if z is None else check_2d(z, "z")
+    check_consistent_length(x=x, y=y, z=z)
+    if x.shape[0] < 4:
+        raise ValueError(f"`x` has {x.shape[0]} rows; the kernel test needs at least 4.")
+    if not isinstance(ridge, numbers.Real) or isinstance(ridge, bool) or not ridge > 0:
+        raise ValueError(f"`ridge` must be a positive number; got {ridge!r}.")
+    if not np.isfinite(ridge):
+        raise ValueError(f"`ridge` must be finite; got {ridge!r}.")
+    # the kernels standardise their inputs: dividing by the largest magnitude first avoids
+    # overflow at extreme scales without changing the test
+    x, y = _unit_scale(x), _unit_scale(y)
+    z = None if z is None else _unit_scale(z)
     kx, ky = gaussian_kernel(x), gaussian_kernel(y)
     if z is None:
         return kci_pvalue(kx, ky, None, ridge)
-    z = np.asarray(z, dtype=float)
-    z = z[:, None] if z.ndim == 1 else z
     kz = np.prod([gaussian_kernel(z[:, k], CONDITIONING_WIDTH) for k in range(z.shape[1])], axis=0)
     return kci_pvalue(kx * kz, ky, kz, ridge)

@@ -23,7 +23,13 @@ from itertools import combinations
 
 import networkx as nx
 
-__all__ = ["enumerate_classes", "y_neighbourhood"]
+__all__ = [
+    "check_class_count",
+    "check_member_count",
+    "class_members",
+    "enumerate_classes",
+    "y_neighbourhood",
+]
 
 
 def _mutilated(dag: nx.DiGraph, mutable: Iterable[Hashable]) -> nx.DiGraph:
@@ -38,9 +44,13 @@ def _reached(g: nx.DiGraph, source: Hashable, given: set[Hashable]) -> set[Hasha
 
     End nodes may themselves be in ``given``: the trail only has to be active in its interior.
     """
-    anc = set(given)
-    for z in given:
-        anc |= nx.ancestors(g, z)
+    anc = set(given)  # the given nodes and their ancestors: one reverse pass
+    todo = list(given)
+    while todo:
+        for p in g.predecessors(todo.pop()):
+            if p not in anc:
+                anc.add(p)
+                todo.append(p)
     reached: set[Hashable] = set()
     visited: set[tuple[Hashable, bool]] = set()
     stack: list[tuple[Hashable, bool]] = []  # (node, arrived_from_child)
@@ -98,11 +108,49 @@ def y_neighbourhood(
     return frozenset(_reached(mutilated, target, given) & set(subset))
 
 
+def _limit_error(what: str, count: str, max_subsets: int, hint: str) -> ValueError:
+    return ValueError(
+        f"{what} {count}, above `max_subsets`={max_subsets:,}. The enumeration is exponential "
+        f"in the number of stable variables; {hint}"
+    )
+
+
+def check_class_count(
+    dag: nx.DiGraph,
+    target: Hashable,
+    stable: Iterable[Hashable],
+    mutable: Iterable[Hashable],
+    max_subsets: int,
+) -> None:
+    """Refuse, before any enumeration, a graph whose classes surely exceed ``max_subsets``.
+
+    Every stable variable adjacent to the target in the mutilated graph belongs to the
+    Y-neighbourhood of any subset holding it, so ``a`` such neighbours give at least ``2^a``
+    classes (each subset of them is its own representative).
+    """
+    g = _mutilated(dag, frozenset(mutable))
+    st = set(stable)
+    adjacent = (set(g.predecessors(target)) | set(g.successors(target))) & st
+    a = len(adjacent)
+    if 2**a > max_subsets:
+        raise _limit_error(
+            "The equivalence classes of the stable subsets number at least",
+            f"2^{a} = {2**a:,} (the target has {a} stable neighbours, and every subset of "
+            "them is its own class)",
+            max_subsets,
+            "raise `max_subsets` only if you can afford that many classes (each is fitted and "
+            "searched by the estimator), or simplify the graph.",
+        )
+
+
 def enumerate_classes(
     dag: nx.DiGraph,
     target: Hashable,
     stable: Iterable[Hashable],
     mutable: Iterable[Hashable],
+    *,
+    max_subsets: int | None = None,
+    progress: bool | None = None,
 ) -> dict[frozenset[Hashable], list[frozenset[Hashable]]]:
     """Representatives of the equivalence classes with the maximal subsets of each class.
 
@@ -112,6 +160,14 @@ def enumerate_classes(
         The causal DAG (without environment node).
     target : hashable
     stable, mutable : iterables of nodes
+    max_subsets : int, optional
+        Largest number of subsets the recursion may explore (each explored subset costs one
+        Bayes-ball pass); a graph that surely has more classes is refused before starting
+        (see :func:`check_class_count`), one that turns out to need more is refused as soon as
+        the count is passed. ``None``: no limit.
+    progress : bool, optional
+        Progress line on stderr for long enumerations (``None``: only in an interactive
+        terminal).
 
     Returns
     -------
@@ -125,6 +181,12 @@ def enumerate_classes(
     >>> sorted(sorted(r) for r in enumerate_classes(g, "Y", ["X1", "X2"], []))
     [[], ['X1'], ['X2']]
     """
+    from estkit._parallel import _want_progress
+
+    stable = list(stable)
+    if max_subsets is not None:
+        check_class_count(dag, target, stable, mutable, max_subsets)
+    show = _want_progress(progress)
     mut = frozenset(mutable)
     g = _mutilated(dag, mut)
     out: dict[frozenset[Hashable], list[frozenset[Hashable]]] = {}
@@ -135,13 +197,59 @@ def enumerate_classes(
         if s in seen:
             continue
         seen.add(s)
+        if max_subsets is not None and len(seen) > max_subsets:
+            _end_progress(show)
+            raise _limit_error(
+                "Enumerating the equivalence classes explored more than",
+                f"{max_subsets:,} subsets (of at most 2^{len(stable)}; {len(out):,} classes "
+                "found so far)",
+                max_subsets,
+                "raise `max_subsets` or simplify the graph.",
+            )
+        if show and len(seen) % _PROGRESS_EVERY == 0:
+            _show_progress(len(seen), len(out), max_subsets)
         r = y_neighbourhood(g, target, s, mut)
         out.setdefault(r, []).append(s)
         for v in r:
             t = s - {v}
             if t not in seen:
                 stack.append(t)
+    if show and len(seen) >= _PROGRESS_EVERY:
+        _show_progress(len(seen), len(out), max_subsets)
+        _end_progress(show)
     return out
+
+
+_PROGRESS_EVERY = 2048
+
+
+def _show_progress(explored: int, classes: int, limit: int | None) -> None:
+    import sys
+
+    cap = "" if limit is None else f" (max_subsets={limit:,})"
+    sys.stderr.write(
+        f"\requivalence classes: {explored:,} subsets explored, {classes:,} classes{cap}"
+    )
+    sys.stderr.flush()
+
+
+def _end_progress(show: bool) -> None:
+    if show:
+        import sys
+
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def check_member_count(n_stable: int, max_subsets: int) -> None:
+    """The classes partition the ``2^n_stable`` subsets: refuse listing more than the limit."""
+    if 2**n_stable > max_subsets:
+        raise _limit_error(
+            "Listing every member of every equivalence class means listing all",
+            f"2^{n_stable} = {2**n_stable:,} stable subsets",
+            max_subsets,
+            "use representatives() when only the search space is needed, or raise `max_subsets`.",
+        )
 
 
 def class_members(

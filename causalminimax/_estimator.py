@@ -12,6 +12,17 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.dummy import DummyRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from causalminimax._door import (
+    DEFAULT_MAX_SUBSETS,
+    ScoreByLabelMixin,
+    check_frame,
+    check_max_subsets,
+    check_mutable_varies,
+    check_n_jobs,
+    fit_inputs,
+    reworded_warnings,
+    warn_if_constant_target,
+)
 from causalminimax._equivalence import enumerate_classes
 from causalminimax._graph import CausalGraph, _components, parse_graph
 from causalminimax._results import CausalMinimaxResults
@@ -25,8 +36,7 @@ from causalminimax._risk import (
     maximize_risk,
 )
 from estkit import (
-    check_1d,
-    check_consistent_length,
+    EstimationError,
     check_int,
     check_option,
     parallel_map,
@@ -89,7 +99,7 @@ def _fit_predictor(
     return clone(est).fit(x, y)
 
 
-class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
+class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     """Stable predictor with minimal worst-case risk over shifts of the mutable mechanisms.
 
     Given a causal DAG over the response ``Y`` and covariates ``X`` in which the mechanisms of
@@ -135,6 +145,13 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         to merge subsets (use it for small ``|S|`` when the graph may be misspecified).
     n_do_samples : int, default 3000
         Size of the graph-surgery sample on which the stable predictors are fitted.
+    max_subsets : int, default 65536 (2^16)
+        Limit of the exponential enumeration: the number of stable subsets the class search
+        may explore, or fit with ``search_space="all"``. A graph that exceeds it (e.g. a
+        target with 17 or more stable neighbours, at least ``2^17`` classes) is refused
+        with a ValueError naming ``max_subsets`` and the count, before anything is fitted.
+        Each searched subset costs one fit and one worst-case search; a progress line is
+        shown for long runs in an interactive terminal.
     n_jobs : int, optional
         Parallel workers (joblib) over the representatives; results do not depend on it.
     random_state : None, int or numpy.random.Generator
@@ -157,6 +174,10 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
     predictor_ : regressor
         Stable predictor of the chosen subset; inputs are ``selected_subset_ + mutable``.
     feature_names_in_ : ndarray of str
+        Columns of ``X`` seen in ``fit`` (every covariate of the graph, in ``X``'s order).
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    predictor_features_ : ndarray of str
         Columns used by ``predict`` (``selected_subset_`` then the mutable variables).
     structural_model_ : StructuralModel
         Fitted structural equations of the regenerated variables.
@@ -211,6 +232,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         search: str = "auto",
         search_space: str = "classes",
         n_do_samples: int = 3000,
+        max_subsets: int = DEFAULT_MAX_SUBSETS,
         n_jobs: int | None = None,
         random_state: Any = None,
     ) -> None:
@@ -223,6 +245,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         self.search = search
         self.search_space = search_space
         self.n_do_samples = n_do_samples
+        self.max_subsets = max_subsets
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -240,38 +263,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
 
     @staticmethod
     def _check_frame(X: Any, needed: Iterable[Hashable], *, exact: bool) -> pd.DataFrame:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                "`X` must be a pandas DataFrame whose columns are named as the graph's "
-                f"covariates; got {type(X).__name__}. Wrap arrays with "
-                "pd.DataFrame(X, columns=[...])."
-            )
-        needed = list(needed)
-        missing = [c for c in needed if c not in X.columns]
-        if missing:
-            raise ValueError(
-                f"`X` lacks the graph variables {missing}; its columns must be named as the "
-                "graph's nodes (rename the columns or fix the graph)."
-            )
-        if exact:
-            extra = [c for c in X.columns if c not in set(needed)]
-            if extra:
-                raise ValueError(
-                    f"`X` has columns {extra} that are not nodes of `graph`; drop them or add "
-                    "them to the graph."
-                )
-        sub = X[needed]
-        try:
-            arr = sub.to_numpy(dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError("`X` columns used by the graph must be numeric.") from None
-        if not np.all(np.isfinite(arr)):
-            bad = sub.columns[~np.isfinite(arr).all(axis=0)].tolist()
-            raise ValueError(
-                f"`X` has missing or non-finite values in columns {bad}; drop or impute them "
-                "before fitting."
-            )
-        return sub
+        return check_frame(X, needed, exact=exact)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> CausalMinimaxRegressor:
@@ -283,9 +275,11 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
             Covariates; columns named as the graph's covariate nodes (pooled over the
             training environments).
         y : array-like of shape (n,)
-            Response.
+            Response. A pandas Series is paired with ``X``'s rows by index label (a
+            different label set is refused); arrays are paired by position.
         environment : array-like of shape (n,)
-            Training environment of each row (at least two distinct values).
+            Training environment of each row (at least two distinct values), paired like
+            ``y``.
 
         Returns
         -------
@@ -307,69 +301,79 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         est = default_estimator() if self.estimator is None else self.estimator
         if not (hasattr(est, "fit") and hasattr(est, "predict")):
             raise TypeError("`estimator` must be a scikit-learn regressor (fit/predict).")
+        limit = check_max_subsets(self.max_subsets)
+        n_jobs = check_n_jobs(self.n_jobs)
         g = self._check_graph()
-        Xf = self._check_frame(X, g.covariates, exact=True)
-        yv = check_1d(y, "y")
-        if environment is None:
-            raise ValueError(
-                "`environment` is required: pass the training environment label of each row "
-                "(fit(X, y, environment=e))."
-            )
-        env = np.asarray(environment)
-        if env.ndim != 1:
-            raise ValueError(f"`environment` must be one-dimensional; got shape {env.shape}.")
-        check_consistent_length(X=Xf, y=yv, environment=env)
-        if pd.isna(pd.Series(env)).any():
-            raise ValueError("`environment` has missing labels; drop those rows.")
-        n_env = int(pd.Series(env).nunique())
-        if n_env < 2:
-            raise ValueError(
-                "`environment` has a single value: the method needs data from at least two "
-                "training environments (the mutable mechanisms must vary)."
-            )
+        Xf, yv, env = fit_inputs(X, y, environment, columns=g.covariates, exact=True)
+        check_mutable_varies(Xf, g.mutable)
+        constant_y = warn_if_constant_target(
+            yv,
+            "every stable predictor has zero risk under any intervention; all worst-case "
+            "risks are reported as 0 and the smallest representative is selected.",
+        )
+        n_env = int(pd.Series(env, dtype=object).nunique())
+        run_search = search == "always" or not bool(_components(g)["whole_stable_set_optimal"])
+        # enumerate first: the exponential step is refused before anything is fitted
+        if run_search and space == "all":
+            n_all = 2 ** len(g.stable)
+            if n_all > limit:
+                raise ValueError(
+                    f'search_space="all" would fit and score all 2^{len(g.stable)} = {n_all:,} '
+                    f"stable subsets, above `max_subsets`={limit:,}. Use "
+                    'search_space="classes" (one subset per equivalence class) or raise '
+                    "`max_subsets`."
+                )
+            subsets = [
+                c for k in range(len(g.stable) + 1) for c in itertools.combinations(g.stable, k)
+            ]
+        elif run_search:
+            reps_map = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
+            pos = {v: i for i, v in enumerate(g.order)}
+            reps = sorted(reps_map, key=lambda s: (len(s), sorted(pos[v] for v in s)))
+            subsets = [tuple(v for v in g.order if v in r) for r in reps]
+        else:
+            subsets = [tuple(g.stable)]
         self.graph_ = g
         self.components_ = _components(g)
         self.whole_stable_set_optimal_ = bool(self.components_["whole_stable_set_optimal"])
         self.n_environments_ = n_env
         self.n_obs_ = len(yv)
-        self.n_features_in_ = len(g.covariates)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
 
         data = {c: Xf[c].to_numpy(dtype=float) for c in g.covariates}
         data[g.target] = yv
         parents = {v: g.parents(v) for v in g.order}
         gen_sem, gen_do, gen_eval, gen_tasks = spawn(self.random_state, 4)
-        sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
-        dosample = do_sample(sm, data, n_do, gen_do)
+        with reworded_warnings("fitting the structural equations"):
+            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
+            dosample = do_sample(sm, data, n_do, gen_do)
         n = len(yv)
         rows = gen_eval.choice(n, size=min(n, model.n_eval), replace=False)
         base = {v: data[v][rows] for v in g.order}
         noise = {v: sm.residuals[v][gen_eval.integers(0, n, rows.size)] for v in sm.regenerated}
         fmap = FeatureMap.build(sm, model, gen_sem)
 
-        run_search = search == "always" or not self.whole_stable_set_optimal_
-        if run_search and space == "all":
-            if len(g.stable) > 16:
-                raise ValueError(
-                    f'search_space="all" would score 2^{len(g.stable)} subsets; use "classes".'
-                )
-            subsets = [
-                c for k in range(len(g.stable) + 1) for c in itertools.combinations(g.stable, k)
-            ]
-        elif run_search:
-            reps_map = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
-            pos = {v: i for i, v in enumerate(g.order)}
-            reps = sorted(reps_map, key=lambda s: (len(s), sorted(pos[v] for v in s)))
-            subsets = [tuple(v for v in g.order if v in r) for r in reps]
-        else:
-            subsets = [tuple(g.stable)]
         rngs = spawn(gen_tasks, len(subsets))
         tasks = [
             (s + g.mutable, dosample, g.target, est, sm, fmap, base, noise, model, r, run_search)
             for s, r in zip(subsets, rngs, strict=True)
         ]
-        results = parallel_map(_evaluate_subset, tasks, n_jobs=self.n_jobs, desc="subsets")
+        with reworded_warnings("fitting the stable predictors and searching their worst case"):
+            results = parallel_map(_evaluate_subset, tasks, n_jobs=n_jobs, desc="subsets")
         index = pd.Index(subsets, tupleize_cols=False, name="subset")
-        risks = pd.Series([r[0] for r in results], index=index, name="worst_case_risk")
+        values = [r[0] for r in results]
+        if constant_y and run_search:
+            values = [0.0] * len(values)  # rounding residue of a constant response is no risk
+        risks = pd.Series(values, index=index, name="worst_case_risk")
+        bad = [s for s, v in zip(subsets, values, strict=True) if not np.isfinite(v)]
+        if run_search and bad:
+            raise EstimationError(
+                f"The estimated worst-case risk is not finite for the subsets {bad[:5]}: the "
+                "`estimator`'s predictions under the interventions are NaN or overflow. Use a "
+                "regressor that extrapolates stably (e.g. the default) or a smaller "
+                "`intervention_model.bound`."
+            )
         if run_search:
             best = int(np.nanargmin(risks.to_numpy()))
         else:
@@ -381,7 +385,7 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         self.selected_subset_ = subsets[best]
         self.predictor_ = results[best][2]
         self.structural_model_: StructuralModel = sm
-        self.feature_names_in_ = np.asarray(
+        self.predictor_features_ = np.asarray(
             [str(c) for c in self.selected_subset_ + g.mutable], dtype=object
         )
         self._inputs = self.selected_subset_ + g.mutable
@@ -411,10 +415,14 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
     def predict_subset(self, X: pd.DataFrame, subset: Iterable[Hashable]) -> np.ndarray:
         """Predict with the stable predictor of another searched representative ``subset``."""
         check_is_fitted(self, "predictor_")
-        key = tuple(subset)
-        if key not in self.stable_predictors_:
-            raise KeyError(
-                f"`subset` {key} is not a searched representative; see `representatives_`."
+        if isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
+            subset = [subset]
+        wanted = list(subset)
+        key = tuple(v for v in self.graph_.order if v in set(wanted))
+        if len(key) != len(set(wanted)) or key not in self.stable_predictors_:
+            raise ValueError(
+                f"`subset` {tuple(wanted)} is not a searched representative; see "
+                "`representatives_`."
             )
         inputs = key + self.graph_.mutable
         sub = self._check_frame(X, inputs, exact=False)

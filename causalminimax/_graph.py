@@ -7,11 +7,13 @@ graph as the children of an environment node.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 
 __all__ = ["CausalGraph", "parse_graph", "stable_components"]
 
@@ -58,24 +60,97 @@ class CausalGraph:
         return tuple(v for v in self.order if v in de and v not in self.mutable)
 
 
+def _check_node(node: Any, what: str) -> None:
+    try:
+        hash(node)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be hashable node names (strings, numbers); got {node!r}."
+        ) from None
+
+
+def _from_adjacency(frame: pd.DataFrame) -> nx.DiGraph:
+    """A labelled adjacency matrix: ``frame.loc[parent, child] != 0`` is an edge."""
+    if not frame.index.equals(frame.columns):
+        if set(frame.index) != set(frame.columns) or len(frame.index) != len(frame.columns):
+            raise ValueError(
+                "`graph` given as a DataFrame is read as an adjacency matrix (rows: parents, "
+                "columns: children) and needs the same node labels as index and columns."
+            )
+        frame = frame.loc[frame.columns]
+    try:
+        a = frame.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("`graph` adjacency matrix must be numeric (0/1).") from None
+    if not np.all(np.isfinite(a)):
+        raise ValueError("`graph` adjacency matrix has missing or non-finite entries.")
+    g = nx.DiGraph()
+    names = list(frame.columns)
+    g.add_nodes_from(names)
+    rows, cols = np.nonzero(a)
+    g.add_edges_from((names[i], names[j]) for i, j in zip(rows, cols, strict=True))
+    return g
+
+
 def _to_digraph(graph: Any) -> nx.DiGraph:
     if isinstance(graph, nx.DiGraph):
+        for v in graph.nodes:
+            _check_node(v, "`graph` nodes")
         return nx.DiGraph(graph)
     if isinstance(graph, nx.Graph):
         raise TypeError(
             "`graph` must be directed: pass a networkx.DiGraph or a list of (parent, child) "
             "edges, not an undirected networkx.Graph."
         )
-    try:
-        edges = [tuple(e) for e in graph]
-    except TypeError:
+    if isinstance(graph, pd.DataFrame):
+        return _from_adjacency(graph)
+    if isinstance(graph, np.ndarray) and graph.dtype.kind in "biuf":
         raise TypeError(
-            "`graph` must be a networkx.DiGraph or an iterable of (parent, child) edges; "
-            f"got {type(graph).__name__}."
-        ) from None
-    if any(len(e) != 2 for e in edges):
-        raise ValueError("`graph` edge list must hold (parent, child) pairs.")
-    return nx.DiGraph(edges)
+            "`graph` is a numeric array: an adjacency matrix has no node names. Pass it as a "
+            "pandas DataFrame with the node names as index and columns "
+            "(pd.DataFrame(A, index=names, columns=names)), or a list of (parent, child) edges."
+        )
+    if isinstance(graph, str | bytes):
+        raise TypeError(
+            "`graph` must be a networkx.DiGraph or a list of (parent, child) edges; got the "
+            f"string {graph!r}."
+        )
+    if isinstance(graph, Mapping):
+        edges = []
+        for parent, children in graph.items():
+            _check_node(parent, "`graph` nodes")
+            if isinstance(children, str | bytes) or not isinstance(children, Iterable):
+                raise TypeError(
+                    "`graph` given as a mapping must map each parent to an iterable of its "
+                    f"children; got {children!r} for {parent!r}."
+                )
+            edges.extend((parent, c) for c in children)
+        g = nx.DiGraph()
+        g.add_nodes_from(graph)
+    else:
+        try:
+            edges = list(graph)
+        except TypeError:
+            raise TypeError(
+                "`graph` must be a networkx.DiGraph or an iterable of (parent, child) edges; "
+                f"got {type(graph).__name__}."
+            ) from None
+        g = nx.DiGraph()
+    pairs = []
+    for e in edges:
+        if isinstance(e, str | bytes) or not isinstance(e, Iterable):
+            raise ValueError(
+                f"`graph` edge list must hold (parent, child) pairs; got {e!r}. Write edges as "
+                'tuples, e.g. [("Y", "X1"), ("X1", "X2")].'
+            )
+        e = tuple(e.tolist() if isinstance(e, np.ndarray) else e)
+        if len(e) != 2:
+            raise ValueError(f"`graph` edge list must hold (parent, child) pairs; got {e!r}.")
+        for v in e:
+            _check_node(v, "`graph` nodes")
+        pairs.append(e)
+    g.add_edges_from(pairs)
+    return g
 
 
 def parse_graph(
@@ -88,12 +163,16 @@ def parse_graph(
 
     Parameters
     ----------
-    graph : networkx.DiGraph or iterable of (parent, child) edges
+    graph : networkx.DiGraph, iterable of (parent, child) edges, mapping or DataFrame
         DAG over ``target`` and the covariates, optionally augmented with an environment node.
+        A mapping is read as ``{parent: [children, ...]}``; a DataFrame as a labelled
+        adjacency matrix (``graph.loc[parent, child] != 0``).
     target : hashable
         The response node.
     mutable : iterable, optional
-        Mutable covariates. If None, they are the children of ``environment_node``.
+        Mutable covariates. If None, they are the children of ``environment_node``. When the
+        graph has an environment node, an explicit ``mutable`` must name exactly its children
+        (a contradiction is refused).
     environment_node : hashable, default "E"
         Name of the environment node of an augmented graph (removed from the DAG).
 
@@ -107,38 +186,68 @@ def parse_graph(
     >>> g.mutable, g.stable
     (('X1',), ('X2',))
     """
+    _check_node(target, "`target`")
+    _check_node(environment_node, "`environment_node`")
     dag = _to_digraph(graph)
     if target not in dag:
         raise ValueError(
             f"`target` {target!r} is not a node of `graph`; nodes are {sorted(map(str, dag))}."
+        )
+    if target == environment_node:
+        raise ValueError(
+            f"`target` and `environment_node` are both {target!r}; the environment node is "
+            "the parent of the mutable variables, not the response. Rename one of them."
         )
     if not nx.is_directed_acyclic_graph(dag):
         cycle = nx.find_cycle(dag)
         raise ValueError(
             f"`graph` must be acyclic (a DAG); found the cycle {cycle}. Remove one of its edges."
         )
+    has_env = environment_node in dag
+    if has_env and any(True for _ in dag.predecessors(environment_node)):
+        raise ValueError(
+            f"The environment node {environment_node!r} must have no parents in `graph`; it "
+            f"has {sorted(map(str, dag.predecessors(environment_node)))}."
+        )
+    env_children = set(dag.successors(environment_node)) if has_env else set()
     if mutable is None:
-        if environment_node not in dag:
+        if not has_env:
             raise ValueError(
                 "`mutable` is None and `graph` has no environment node "
                 f"{environment_node!r}: pass `mutable=[...]` or add edges from the environment "
                 "node to the mutable variables."
             )
-        mut = set(dag.successors(environment_node))
+        mut = env_children
     else:
-        if isinstance(mutable, str):
+        if isinstance(mutable, str | bytes) or not isinstance(mutable, Iterable):
+            _check_node(mutable, "`mutable`")
             mutable = [mutable]
+        mutable = list(mutable)
+        for m in mutable:
+            _check_node(m, "`mutable` variables")
         mut = set(mutable)
-        missing = [m for m in mut if m not in dag]
+        missing = [m for m in mutable if m not in dag]
         if missing:
             raise ValueError(f"`mutable` variables {missing} are not nodes of `graph`.")
-    if environment_node in dag:
-        if any(True for _ in dag.predecessors(environment_node)):
+        if environment_node in mut:
             raise ValueError(
-                f"The environment node {environment_node!r} must have no parents in `graph`."
+                f"`mutable` contains the environment node {environment_node!r}; list the "
+                "variables whose mechanisms change (its children) instead."
             )
+        if target in mut:
+            raise ValueError(
+                f"`target` {target!r} is marked mutable; the method assumes a stable mechanism "
+                "for the response. Remove it from `mutable`."
+            )
+        if has_env and mut != env_children:
+            children = sorted(map(str, env_children))
+            raise ValueError(
+                f"`mutable` {sorted(map(str, mut))} contradicts `graph`: the environment node "
+                f"{environment_node!r} points to {children}. Pass mutable=None to use the "
+                "graph's environment edges, or fix the edges (or remove the environment node)."
+            )
+    if has_env:
         dag.remove_node(environment_node)
-        mut.discard(environment_node)
     if target in mut:
         raise ValueError(
             f"`target` {target!r} is marked mutable; the method assumes a stable mechanism "

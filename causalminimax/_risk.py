@@ -93,20 +93,18 @@ class InterventionModel:
 
     def validated(self) -> InterventionModel:
         """Return ``self`` after checking every field (raises a clear error otherwise)."""
-        from estkit import check_int, check_option, check_positive
+        from causalminimax._door import check_real
+        from estkit import check_bool, check_int, check_option
 
         check_option(self.basis, "intervention_model.basis", ("linear", "rff"))
-        check_positive(self.bound, "intervention_model.bound")
-        check_positive(self.length_scale, "intervention_model.length_scale")
+        check_real(self.bound, "intervention_model.bound", positive=True)
+        check_real(self.length_scale, "intervention_model.length_scale", positive=True)
         check_int(self.n_components, "intervention_model.n_components", minimum=1)
         check_int(self.n_restarts, "intervention_model.n_restarts", minimum=1)
         check_int(self.n_iter, "intervention_model.n_iter", minimum=0)
         check_int(self.batch, "intervention_model.batch", minimum=1)
         check_int(self.n_eval, "intervention_model.n_eval", minimum=10)
-        if not isinstance(self.standardize, bool | np.bool_):
-            raise TypeError(
-                f"`intervention_model.standardize` must be a bool; got {self.standardize!r}."
-            )
+        check_bool(self.standardize, "intervention_model.standardize")
         return self
 
 

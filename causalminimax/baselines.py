@@ -3,13 +3,16 @@ causal prediction (Peters, Bühlmann and Meinshausen, 2016) and anchor regressio
 (Rothenhäusler, Meinshausen, Bühlmann and Peters, 2021).
 
 All take ``fit(X, y, environment=e)`` with ``X`` a DataFrame, like
-:class:`~causalminimax.CausalMinimaxRegressor`.
+:class:`~causalminimax.CausalMinimaxRegressor`: pandas ``y`` / ``environment`` are paired with
+``X``'s rows by index label, arrays by position; ``score(X, y)`` pairs the same way.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable
 from itertools import combinations
+from math import comb
 from typing import Any
 
 import numpy as np
@@ -18,10 +21,22 @@ from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from causalminimax._door import (
+    DEFAULT_MAX_SUBSETS,
+    ScoreByLabelMixin,
+    check_frame,
+    check_max_subsets,
+    check_mutable_varies,
+    check_real,
+    fit_inputs,
+    reworded_warnings,
+    warn_if_constant_target,
+)
 from causalminimax._estimator import _fit_predictor, default_estimator
 from causalminimax._graph import parse_graph
 from causalminimax._risk import do_sample, fit_structural_equations
-from estkit import check_1d, check_alpha, check_consistent_length, check_positive, spawn
+from estkit import check_alpha, check_int, spawn
+from estkit._parallel import _progress, _want_progress
 
 __all__ = [
     "AnchorRegression",
@@ -31,26 +46,7 @@ __all__ = [
 ]
 
 
-def _frame(X: Any, name: str = "X") -> pd.DataFrame:
-    if not isinstance(X, pd.DataFrame):
-        raise TypeError(f"`{name}` must be a pandas DataFrame with named columns.")
-    arr = X.to_numpy(dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"`{name}` has missing or non-finite values; drop or impute them.")
-    return X
-
-
-def _env(environment: Any, n: int) -> np.ndarray:
-    if environment is None:
-        raise ValueError("`environment` is required: fit(X, y, environment=e).")
-    env = np.asarray(environment)
-    check_consistent_length(X=np.empty(n), environment=env)
-    if pd.Series(env).nunique() < 2:
-        raise ValueError("`environment` must contain at least two distinct environments.")
-    return env
-
-
-class PooledERM(RegressorMixin, BaseEstimator):
+class PooledERM(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     """Empirical risk minimisation on all covariates, pooling the environments.
 
     Parameters
@@ -69,23 +65,23 @@ class PooledERM(RegressorMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> PooledERM:
-        """Fit on the pooled data (``environment`` is accepted and ignored)."""
-        X = _frame(X)
-        yv = check_1d(y, "y")
-        check_consistent_length(X=X, y=yv)
+        """Fit on the pooled data (``environment`` is checked, paired and then ignored)."""
+        X, yv, _ = fit_inputs(X, y, environment, require_environment=False, min_envs=1)
         est = default_estimator() if self.estimator is None else self.estimator
         self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = X.shape[1]
         self._cols = list(X.columns)
-        self.model_ = clone(est).fit(X.to_numpy(dtype=float), yv)
+        with reworded_warnings("fitting the pooled model"):
+            self.model_ = clone(est).fit(X.to_numpy(dtype=float), yv)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predict from the columns seen in ``fit``."""
         check_is_fitted(self, "model_")
-        return self.model_.predict(_frame(X)[self._cols].to_numpy(dtype=float))
+        return self.model_.predict(check_frame(X, self._cols).to_numpy(dtype=float))
 
 
-class StableSetRegressor(RegressorMixin, BaseEstimator):
+class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     """Stable predictor ``E[Y | X_S', do(X_M)]`` of a fixed stable subset (default: all of S).
 
     The graph-surgery estimate used by :class:`~causalminimax.CausalMinimaxRegressor`,
@@ -133,16 +129,20 @@ class StableSetRegressor(RegressorMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> StableSetRegressor:
         """Fit the structural equations, draw the graph-surgery sample, fit the predictor."""
         if self.graph is None:
-            raise ValueError("`graph` is required.")
+            raise ValueError(
+                "`graph` is required: pass a networkx.DiGraph or a list of (parent, child) "
+                "edges over the target and the columns of X."
+            )
+        n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
         g = parse_graph(self.graph, self.target, self.mutable, self.environment_node)
-        X = _frame(X)
-        missing = [c for c in g.covariates if c not in X.columns]
-        if missing:
-            raise ValueError(f"`X` lacks the graph variables {missing}.")
-        yv = check_1d(y, "y")
-        check_consistent_length(X=X, y=yv)
-        _env(environment, len(yv))
-        subset = g.stable if self.subset is None else tuple(self.subset)
+        X, yv, _ = fit_inputs(X, y, environment, columns=g.covariates)
+        check_mutable_varies(X, g.mutable)
+        subset = self.subset
+        if subset is None:
+            subset = g.stable
+        elif isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
+            subset = [subset]
+        subset = tuple(subset)
         bad = [s for s in subset if s not in g.stable]
         if bad:
             raise ValueError(f"`subset` has non-stable variables {bad}; stable are {g.stable}.")
@@ -150,22 +150,25 @@ class StableSetRegressor(RegressorMixin, BaseEstimator):
         data = {c: X[c].to_numpy(dtype=float) for c in g.covariates}
         data[g.target] = yv
         parents = {v: g.parents(v) for v in g.order}
-        sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
         (gen,) = spawn(self.random_state, 1)
-        sample = do_sample(sm, data, int(self.n_do_samples), gen)
         self.subset_ = tuple(v for v in g.order if v in set(subset))
         self._inputs = self.subset_ + g.mutable
-        self.model_ = _fit_predictor(sample, self._inputs, g.target, est)
-        self.feature_names_in_ = np.asarray([str(c) for c in self._inputs], dtype=object)
+        with reworded_warnings("fitting the structural equations and the stable predictor"):
+            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
+            sample = do_sample(sm, data, n_do, gen)
+            self.model_ = _fit_predictor(sample, self._inputs, g.target, est)
+        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.predictor_features_ = np.asarray([str(c) for c in self._inputs], dtype=object)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predict from the subset and the mutable variables."""
         check_is_fitted(self, "model_")
-        X = _frame(X)
+        X = check_frame(X, self._inputs)
         if not self._inputs:
             return self.model_.predict(np.zeros((len(X), 1)))
-        return self.model_.predict(X[list(self._inputs)].to_numpy(dtype=float))
+        return self.model_.predict(X.to_numpy(dtype=float))
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,27 +177,44 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coef, y - design @ coef
 
 
-def _invariance_pvalue(resid: np.ndarray, env: np.ndarray) -> float:
+def _invariance_pvalue(resid: np.ndarray, env: np.ndarray, y: np.ndarray) -> float:
     """Approximate ICP test: residual means (t-tests) and variances (F-tests), each
-    environment against the rest, Bonferroni over environments and the two tests."""
+    environment against the rest, Bonferroni over environments and the two tests.
+
+    Residuals that are rounding residue relative to ``y`` (an exact fit) are invariant."""
+    if np.max(np.abs(resid)) <= 64 * np.finfo(float).eps * np.max(np.abs(y)) * len(y):
+        return 1.0
+    tol = 64 * np.finfo(float).eps * np.max(np.abs(y))
     labels = pd.unique(env)
     pvals = []
     for e in labels:
         a, b = resid[env == e], resid[env != e]
         if len(a) < 2 or len(b) < 2:
             continue
-        p_mean = stats.ttest_ind(a, b, equal_var=False).pvalue
-        f = np.var(a, ddof=1) / np.var(b, ddof=1)
-        p_var = 2 * min(
-            stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1)
-        )
+        va, vb = np.var(a, ddof=1), np.var(b, ddof=1)
+        flat_a, flat_b = np.ptp(a) <= tol, np.ptp(b) <= tol
+        if flat_a and flat_b:  # two constant groups: equal or not, no sampling noise
+            p_mean = 1.0 if abs(a.mean() - b.mean()) <= tol else 0.0
+            p_var = 1.0
+        elif flat_a or flat_b:  # one constant group: the variances differ
+            p_mean, p_var = 0.0, 0.0
+        else:
+            with warnings.catch_warnings():
+                # scipy's precision-loss notice for nearly constant groups: the statistic is
+                # still computed from the actual spread
+                warnings.simplefilter("ignore", RuntimeWarning)
+                p_mean = stats.ttest_ind(a, b, equal_var=False).pvalue
+            f = va / vb
+            p_var = 2 * min(
+                stats.f.cdf(f, len(a) - 1, len(b) - 1), stats.f.sf(f, len(a) - 1, len(b) - 1)
+            )
         pvals.append(2 * min(p_mean, p_var))
     if not pvals:
         return 1.0
     return float(min(1.0, min(pvals) * len(pvals)))
 
 
-class InvariantCausalPrediction(RegressorMixin, BaseEstimator):
+class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     """Invariant causal prediction (Peters, Bühlmann and Meinshausen, 2016), linear version.
 
     Every subset of covariates (up to ``max_subset_size``) is tested for invariance of the
@@ -207,6 +227,11 @@ class InvariantCausalPrediction(RegressorMixin, BaseEstimator):
     alpha : float, default 0.05
         Level of the invariance tests (confidence 1 - alpha for the causal predictors).
     max_subset_size : int, optional
+        Largest subset size tested (default: all columns).
+    max_subsets : int, default 65536 (2^16)
+        Limit of the exponential enumeration: the number of subsets tested is counted before
+        testing and a larger count is refused (ValueError naming ``max_subsets``); a progress
+        line is shown for long runs in an interactive terminal.
 
     Attributes
     ----------
@@ -225,26 +250,50 @@ class InvariantCausalPrediction(RegressorMixin, BaseEstimator):
     ('x1',)
     """
 
-    def __init__(self, alpha: float = 0.05, max_subset_size: int | None = None) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.05,
+        max_subset_size: int | None = None,
+        *,
+        max_subsets: int = DEFAULT_MAX_SUBSETS,
+    ) -> None:
         self.alpha = alpha
         self.max_subset_size = max_subset_size
+        self.max_subsets = max_subsets
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> InvariantCausalPrediction:
         """Run the subset tests and fit OLS on the intersection of the accepted subsets."""
         alpha = check_alpha(self.alpha)
-        X = _frame(X)
-        yv = check_1d(y, "y")
-        check_consistent_length(X=X, y=yv)
-        env = _env(environment, len(yv))
+        limit = check_max_subsets(self.max_subsets)
+        X, yv, env = fit_inputs(X, y, environment, min_rows_per_env=2)
         cols = list(X.columns)
         xa = X.to_numpy(dtype=float)
-        kmax = len(cols) if self.max_subset_size is None else int(self.max_subset_size)
+        p = len(cols)
+        if self.max_subset_size is None:
+            kmax = p
+        else:
+            kmax = min(check_int(self.max_subset_size, "max_subset_size", minimum=0), p)
+        count = sum(comb(p, k) for k in range(kmax + 1))
+        if count > limit:
+            raise ValueError(
+                f"Invariant causal prediction would test {count:,} subsets of the {p} columns "
+                f"of `X` (sizes 0..{kmax}), above `max_subsets`={limit:,}. Set "
+                "`max_subset_size` (largest subset tested) or raise `max_subsets`."
+            )
+        constant = warn_if_constant_target(
+            yv, "every subset is invariant; invariant causal prediction selects the empty set."
+        )
+        show = _want_progress(None) and count >= 4096
         accepted = []
+        done = 0
         for k in range(kmax + 1):
-            for sub in combinations(range(len(cols)), k):
+            for sub in combinations(range(p), k):
                 _, resid = _ols(xa[:, list(sub)], yv)
-                if _invariance_pvalue(resid, env) > alpha:
+                if constant or _invariance_pvalue(resid, env, yv) > alpha:
                     accepted.append(tuple(cols[i] for i in sub))
+                done += 1
+                if show and (done % 1024 == 0 or done == count):
+                    _progress(done, count, "ICP subsets")
         self.accepted_ = accepted
         if accepted:
             inter = set(accepted[0]).intersection(*map(set, accepted[1:]))
@@ -254,16 +303,17 @@ class InvariantCausalPrediction(RegressorMixin, BaseEstimator):
         idx = [cols.index(c) for c in self.selected_subset_]
         self.coef_, _ = _ols(xa[:, idx], yv)
         self.feature_names_in_ = np.asarray([str(c) for c in cols], dtype=object)
+        self.n_features_in_ = p
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """OLS prediction from the selected covariates."""
         check_is_fitted(self, "coef_")
-        x = _frame(X)[list(self.selected_subset_)].to_numpy(dtype=float)
+        x = check_frame(X, self.selected_subset_).to_numpy(dtype=float)
         return self.coef_[0] + x @ self.coef_[1:]
 
 
-class AnchorRegression(RegressorMixin, BaseEstimator):
+class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     """Linear anchor regression (Rothenhäusler et al., 2021) with environment dummies as anchors.
 
     Minimises ``||(I - P_A)(y - Xb)||^2 + gamma ||P_A (y - Xb)||^2`` where ``P_A`` projects on the
@@ -287,11 +337,8 @@ class AnchorRegression(RegressorMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> AnchorRegression:
         """Fit the anchor-regression coefficients."""
-        gamma = float(check_positive(self.gamma, "gamma"))
-        X = _frame(X)
-        yv = check_1d(y, "y")
-        check_consistent_length(X=X, y=yv)
-        env = _env(environment, len(yv))
+        gamma = check_real(self.gamma, "gamma", positive=True)
+        X, yv, env = fit_inputs(X, y, environment)
         xa = X.to_numpy(dtype=float)
         xm, ym = xa.mean(axis=0), yv.mean()
         xc, yc = xa - xm, yv - ym
@@ -310,9 +357,10 @@ class AnchorRegression(RegressorMixin, BaseEstimator):
         self.intercept_ = float(ym - xm @ self.coef_)
         self._cols = list(X.columns)
         self.feature_names_in_ = np.asarray([str(c) for c in self._cols], dtype=object)
+        self.n_features_in_ = len(self._cols)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Linear prediction."""
         check_is_fitted(self, "coef_")
-        return self.intercept_ + _frame(X)[self._cols].to_numpy(dtype=float) @ self.coef_
+        return self.intercept_ + check_frame(X, self._cols).to_numpy(dtype=float) @ self.coef_

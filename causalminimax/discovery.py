@@ -29,15 +29,18 @@ from causalminimax._ci import (
     kci_test,
     stratified_fisher_z_pvalues,
 )
+from causalminimax._door import _check_magnitude, reworded_warnings
 from causalminimax._pc import extend_to_dag, orient, pc_skeleton
 from estkit import (
     RandomStateLike,
     ResultsBase,
     SummaryParts,
+    align_by_label,
     check_alpha,
     check_int,
     check_option,
     check_random_state,
+    negligible_variation,
 )
 
 __all__ = ["DiscoveryResult", "discover_graph", "fisher_z_test", "kci_test"]
@@ -108,7 +111,23 @@ class _KernelTester:
 def _validate(
     data: Any, environment: Any, target: Hashable
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    df = data.copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    try:
+        hash(target)
+    except TypeError:
+        raise TypeError(f"`target` must be a column name (hashable); got {target!r}.") from None
+    if isinstance(data, pd.DataFrame):
+        df = data.copy()
+    elif isinstance(data, str | bytes) or np.ndim(data) != 2:
+        raise TypeError(
+            "`data` must be a pandas DataFrame (one named column per variable) or a 2-D "
+            f"array; got {type(data).__name__}."
+        )
+    else:
+        df = pd.DataFrame(data)
+    if not df.columns.is_unique:
+        raise ValueError(
+            f"`data` has duplicated column names {df.columns[df.columns.duplicated()].tolist()}."
+        )
     if isinstance(environment, str | int) and not isinstance(environment, bool):
         if environment not in df.columns:
             raise ValueError(
@@ -117,15 +136,22 @@ def _validate(
             )
         env = df.pop(environment).to_numpy()
     else:
-        env = np.asarray(environment)
+        if np.ndim(environment) == 0:
+            raise TypeError(
+                "`environment` must be the name of a column of `data` or one label per row; "
+                f"got {environment!r}."
+            )
+        aligned, _ = align_by_label({"data": df, "environment": environment})
+        env_in = aligned["environment"]
+        env = env_in.to_numpy() if isinstance(env_in, pd.Series) else np.asarray(env_in)
         if env.ndim != 1 or env.shape[0] != len(df):
             raise ValueError(
                 f"`environment` must be one label per row of `data` ({len(df)}); "
                 f"got shape {env.shape}."
             )
-    if pd.isna(env).any():
+    if pd.isna(pd.Series(env, dtype=object)).any():
         raise ValueError("`environment` contains missing labels; drop those rows first.")
-    labels, codes = np.unique(env, return_inverse=True)
+    labels, codes = np.unique(env.astype(str) if env.dtype == object else env, return_inverse=True)
     if labels.size < 2:
         raise ValueError(
             "`environment` has a single environment; discovery with the environment as a "
@@ -137,18 +163,24 @@ def _validate(
         raise ValueError(
             f"A variable is named {CONTEXT!r}, the name of the environment node; rename it."
         )
-    bad = [c for c in df.columns if df[c].dtype.kind not in "biuf"]
+    bad = [
+        c
+        for c in df.columns
+        if not (pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c]))
+    ]
     if bad:
         raise ValueError(
             f"Columns {bad} are not numeric; discovery needs numeric variables (encode "
             "categorical ones or drop them)."
         )
-    x = df.to_numpy(dtype=float)
+    x = np.column_stack([df[c].to_numpy(dtype=float, na_value=np.nan) for c in df.columns])
     if not np.isfinite(x).all():
-        cols = [c for c in df.columns if not np.isfinite(df[c].to_numpy(dtype=float)).all()]
+        cols = [c for k, c in enumerate(df.columns) if not np.isfinite(x[:, k]).all()]
         raise ValueError(
             f"`data` contains NaN or infinite values (columns {cols}); drop or impute them."
         )
+    _check_magnitude(x, "data")
+    df = pd.DataFrame(x, index=df.index, columns=df.columns)
     if x.shape[1] < 2:
         raise ValueError("`data` needs at least two variables.")
     p = x.shape[1]
@@ -159,10 +191,10 @@ def _validate(
             f"the smallest has {int(sizes.min())}."
         )
     for k in range(labels.size):
-        sd = x[codes == k].std(axis=0)
-        if np.any(sd == 0):
+        flat = negligible_variation(x[codes == k], axis=0) | (x[codes == k].std(axis=0) == 0)
+        if np.any(flat):
             raise ValueError(
-                f"Columns {list(df.columns[sd == 0])} are constant in environment "
+                f"Columns {list(df.columns[flat])} are constant in environment "
                 f"{labels[k]!r}; drop them."
             )
     return df, codes, labels
@@ -285,14 +317,15 @@ def discover_graph(
                 raise ValueError("The KCI subsample holds a single environment; raise it.")
         tester = _KernelTester(x, codes)
     p = x.shape[1]
-    sk = pc_skeleton(
-        p + 1,
-        tester,
-        alpha,
-        context=p,
-        max_condition_size=max_condition_size,
-        batch_size=tester.batch_size,
-    )
+    with reworded_warnings("running the conditional-independence tests"):
+        sk = pc_skeleton(
+            p + 1,
+            tester,
+            alpha,
+            context=p,
+            max_condition_size=max_condition_size,
+            batch_size=tester.batch_size,
+        )
     pdag, conflicts = orient(sk.adjacency, sk.sepsets, context=p)
     names = [*df.columns.tolist(), CONTEXT]
     return DiscoveryResult(

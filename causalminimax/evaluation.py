@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalminimax._door import check_frame
+
 __all__ = ["max_test_mse", "standardize_split"]
 
 
@@ -46,13 +48,31 @@ def standardize_split(
     >>> tr["Y"].round(3).tolist(), te[0]["Y"].tolist()
     ([-1.342, 0.447, -0.447, 1.342], [-1.0, 1.0])
     """
-    train_envs = list(train_envs)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+    if env_col not in data.columns:
+        raise ValueError(f"`env_col` {env_col!r} is not a column of `data`.")
+    train_envs = _labels(train_envs, "train_envs")
     is_train = data[env_col].isin(train_envs)
     if not is_train.any():
         raise ValueError("`train_envs` matches no rows of `data`.")
     if test_envs is None:
         test_envs = [e for e in pd.unique(data[env_col]) if e not in set(train_envs)]
-    cols = list(columns)
+    else:
+        test_envs = _labels(test_envs, "test_envs")
+        both = [e for e in test_envs if e in set(train_envs)]
+        if both:
+            raise ValueError(
+                f"`test_envs` {both} are also training environments; a test environment must "
+                "be unseen in training."
+            )
+        absent = [e for e in test_envs if not (data[env_col] == e).any()]
+        if absent:
+            raise ValueError(f"`test_envs` {absent} match no rows of `data`.")
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if env_col in cols:
+        raise ValueError(f"`columns` contains the environment column {env_col!r}.")
+    check_frame(data, cols, name="data", what="columns")
 
     def std(frame: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
@@ -81,4 +101,34 @@ def max_test_mse(
     >>> max_test_mse(lambda d: np.zeros(len(d)), te)
     4.0
     """
-    return float(max(np.mean((t[target].to_numpy() - predict(t)) ** 2) for t in tests))
+    if not callable(predict):
+        raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
+    if isinstance(tests, pd.DataFrame):
+        tests = [tests]
+    tests = list(tests)
+    if not tests:
+        raise ValueError("`tests` is empty: pass at least one test environment's DataFrame.")
+    worst = -np.inf
+    for k, t in enumerate(tests):
+        if not isinstance(t, pd.DataFrame):
+            raise TypeError(f"`tests[{k}]` must be a pandas DataFrame; got {type(t).__name__}.")
+        y = check_frame(t, [target], name=f"tests[{k}]", what="target column")[target]
+        pred = np.asarray(predict(t), dtype=float).ravel()
+        if pred.shape != (len(t),):
+            raise ValueError(
+                f"`predict` returned {pred.size} values for `tests[{k}]` with {len(t)} rows."
+            )
+        if not np.all(np.isfinite(pred)):
+            raise ValueError(f"`predict` returned non-finite predictions for `tests[{k}]`.")
+        worst = max(worst, float(np.mean((y.to_numpy() - pred) ** 2)))
+    return worst
+
+
+def _labels(values: Any, name: str) -> list[Any]:
+    """Environment labels: a single label (string or scalar) or an iterable of them."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        return [values]
+    out = list(values)
+    if not out:
+        raise ValueError(f"`{name}` is empty.")
+    return out

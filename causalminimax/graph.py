@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from causalminimax._equivalence import class_members, enumerate_classes
+from causalminimax._door import DEFAULT_MAX_SUBSETS, check_max_subsets
+from causalminimax._equivalence import check_member_count, class_members, enumerate_classes
 from causalminimax._graph import CausalGraph, parse_graph, stable_components
 
 __all__ = ["equivalence_classes", "representatives", "stable_components"]
@@ -25,6 +26,8 @@ def representatives(
     target: Hashable = "Y",
     mutable: Iterable[Hashable] | None = None,
     environment_node: Hashable = "E",
+    *,
+    max_subsets: int = DEFAULT_MAX_SUBSETS,
 ) -> list[frozenset[Hashable]]:
     """One representative (the smallest subset) per equivalence class of stable subsets.
 
@@ -38,6 +41,12 @@ def representatives(
     mutable : iterable, optional
         Mutable covariates; if None, the children of ``environment_node``.
     environment_node : hashable, default "E"
+    max_subsets : int, default 65536 (2^16)
+        Limit of the exponential enumeration: the number of subsets the class search may
+        explore. A graph whose target has ``a`` stable neighbours has at least ``2^a``
+        classes; when that exceeds the limit a ValueError naming ``max_subsets`` and the
+        count is raised before enumerating, otherwise as soon as the search passes it. A
+        progress line is shown for long searches in an interactive terminal.
 
     Returns
     -------
@@ -55,7 +64,8 @@ def representatives(
         if isinstance(graph, CausalGraph)
         else parse_graph(graph, target, mutable, environment_node)
     )
-    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
+    limit = check_max_subsets(max_subsets)
+    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
     return sorted(reps, key=_sort_key(g.order))
 
 
@@ -64,6 +74,8 @@ def equivalence_classes(
     target: Hashable = "Y",
     mutable: Iterable[Hashable] | None = None,
     environment_node: Hashable = "E",
+    *,
+    max_subsets: int = DEFAULT_MAX_SUBSETS,
 ) -> list[list[frozenset[Hashable]]]:
     """Equivalence classes of stable subsets with respect to the stable regression function.
 
@@ -81,6 +93,10 @@ def equivalence_classes(
     mutable : iterable, optional
         Mutable covariates; if None, the children of ``environment_node``.
     environment_node : hashable, default "E"
+    max_subsets : int, default 65536 (2^16)
+        Limit of the exponential enumeration. The classes partition the ``2^|S|`` stable
+        subsets, so listing them is refused (ValueError naming ``max_subsets`` and the count)
+        before enumerating when ``2^|S|`` exceeds the limit.
 
     Returns
     -------
@@ -104,7 +120,9 @@ def equivalence_classes(
         if isinstance(graph, CausalGraph)
         else parse_graph(graph, target, mutable, environment_node)
     )
-    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable)
+    limit = check_max_subsets(max_subsets)
+    check_member_count(len(g.stable), limit)
+    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
     key = _sort_key(g.order)
     out = []
     for r in sorted(reps, key=key):

@@ -7,6 +7,8 @@ from importlib import resources
 import networkx as nx
 import pandas as pd
 
+from estkit import check_bool
+
 __all__ = ["IMPC_COLUMNS", "impc_graph", "load_impc"]
 
 #: Node name -> IMPC parameter (hematology), as used in the paper's real-data experiment.
@@ -57,6 +59,6 @@ def impc_graph(augmented: bool = True) -> nx.DiGraph:
     g = nx.DiGraph(
         [("Y", "X5"), ("Y", "X2"), ("X1", "X2"), ("X3", "X2"), ("X5", "X2"), ("X2", "X4")]
     )
-    if augmented:
+    if check_bool(augmented, "augmented"):
         g.add_edge("E", "X5")
     return g

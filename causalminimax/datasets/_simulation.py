@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estkit import RandomStateLike, check_random_state
+from estkit import RandomStateLike, check_bool, check_int, check_random_state
 
 __all__ = ["simulate_paper", "simulation_graph"]
 
@@ -50,7 +51,7 @@ def simulation_graph(augmented: bool = True) -> nx.DiGraph:
     ['X10', 'X9']
     """
     g = nx.DiGraph(_EDGES)
-    if augmented:
+    if check_bool(augmented, "augmented"):
         g.add_edges_from([("E", "X9"), ("E", "X10")])
     return g
 
@@ -98,9 +99,20 @@ def simulate_paper(
     ((100, 12), 20)
     """
     gen = check_random_state(rng, "rng")
-    envs = [int(e) for e in environments]
-    if n_per_env < 1 or not envs:
-        raise ValueError("`n_per_env` must be >= 1 and `environments` non-empty.")
+    n_per_env = check_int(n_per_env, "n_per_env", minimum=1)
+    if isinstance(environments, str | bytes) or not isinstance(environments, Iterable):
+        raise TypeError(f"`environments` must be an iterable of integers; got {environments!r}.")
+    envs = list(environments)
+    if not envs:
+        raise ValueError("`environments` is empty; pass e.g. range(1, 21).")
+    for e in envs:
+        if not isinstance(e, numbers.Integral) or isinstance(e, bool | np.bool_):
+            raise TypeError(f"`environments` must hold integers (the paper's e); got {e!r}.")
+    envs = [int(e) for e in envs]
+    if not isinstance(noise_sd, numbers.Real) or isinstance(noise_sd, bool | np.bool_):
+        raise TypeError(f"`noise_sd` must be a real number; got {noise_sd!r}.")
+    if not (np.isfinite(noise_sd) and noise_sd >= 0):
+        raise ValueError(f"`noise_sd` must be finite and >= 0; got {noise_sd!r}.")
     frames = []
     for e in envs:
         a = e - 10.5

@@ -63,7 +63,10 @@ def test_fitted_attributes_and_summary(fitted):
     for piece in ["Causal minimax", "K ∩ Ch(Y) = ∅", "Selected subset", "worst-case risk"]:
         assert piece in text
     assert est.summary().as_html().startswith("<table")
-    assert list(est.feature_names_in_) == [*est.selected_subset_, "X9", "X10"]
+    # scikit-learn convention: feature_names_in_ are all columns seen in fit (cm-trust);
+    # the predictor's own inputs moved to predictor_features_
+    assert list(est.predictor_features_) == [*est.selected_subset_, "X9", "X10"]
+    assert list(est.feature_names_in_) == [f"X{i}" for i in range(1, 11)]
 
 
 def test_deterministic_given_random_state(split):

@@ -6,6 +6,7 @@ from itertools import combinations
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from causalminimax import equivalence_classes, representatives, stable_components
@@ -126,3 +127,70 @@ def test_bad_graphs_raise_clear_errors(graph, kwargs, match):
 def test_undirected_graph_rejected():
     with pytest.raises(TypeError, match="directed"):
         stable_components(nx.Graph([("Y", "X1")]), target="Y", mutable=[])
+
+
+def test_lower_bound_of_the_class_count_is_exact_for_stars():
+    # Y with k stable children (one of them also a child of the mutable M): every subset of
+    # the children is its own class, so the 2^k lower bound of the guard is attained
+    edges = [("Y", f"S{i}") for i in range(6)] + [("Y", "M"), ("M", "S0"), ("E", "M")]
+    assert len(representatives(edges, "Y")) == 2**6
+    assert len(representatives(edges, "Y", max_subsets=2**6)) == 2**6
+    with pytest.raises(ValueError, match=r"at least 2\^6 = 64 .*`max_subsets`=63"):
+        representatives(edges, "Y", max_subsets=63)
+
+
+def test_enumeration_guard_counts_explored_subsets_and_shows_progress(capsys):
+    from causalminimax._equivalence import enumerate_classes
+
+    # a 14-node chain has only 15 classes but 2^14 members: listing is refused at once, the
+    # representatives are found by exploring 15 subsets
+    chain = [("Y", "X1")] + [(f"X{i}", f"X{i + 1}") for i in range(1, 14)]
+    with pytest.raises(ValueError, match=r"2\^14 = 16,384 .*`max_subsets`=1,000"):
+        equivalence_classes(chain, "Y", mutable=[], max_subsets=1000)
+    assert len(representatives(chain, "Y", mutable=[], max_subsets=15)) == 15
+    with pytest.raises(ValueError, match="explored more than 14 subsets"):
+        representatives(chain, "Y", mutable=[], max_subsets=14)
+    # the progress line (forced here; automatic only in an interactive terminal)
+    dense = [("Y", f"S{i}") for i in range(12)]
+    stable = [f"S{i}" for i in range(12)]
+    out = enumerate_classes(nx.DiGraph(dense), "Y", stable, [], progress=True)
+    assert len(out) == 2**12
+    err = capsys.readouterr().err
+    assert "equivalence classes: 4,096 subsets explored, 4,096 classes" in err
+    assert err.endswith("\n")
+    enumerate_classes(nx.DiGraph(dense), "Y", stable, [])
+    assert capsys.readouterr().err == ""  # not a terminal: no progress line
+
+
+@pytest.mark.parametrize(
+    ("graph", "exc", "match"),
+    [
+        (["YX", "XZ"], ValueError, "pairs"),  # strings are not edges
+        ("Y->X", TypeError, "string"),
+        (np.array([[0, 1], [0, 0]]), TypeError, "adjacency matrix has no node names"),
+        ([("Y", "X", "Z")], ValueError, "pairs"),
+        ([(["Y"], "X")], TypeError, "hashable"),
+        ({"Y": "X"}, TypeError, "iterable of its children"),
+        (pd.DataFrame([[0, 1]], index=["Y"], columns=["Y", "X"]), ValueError, "same node"),
+    ],
+)
+def test_graph_inputs_that_are_refused(graph, exc, match):
+    with pytest.raises(exc, match=match):
+        stable_components(graph, target="Y", mutable=[])
+
+
+def test_graph_as_mapping_or_labelled_adjacency_equals_edge_list():
+    edges = [("Y", "M"), ("M", "X1"), ("Y", "X1"), ("E", "M")]
+    ref = stable_components(edges)
+    assert stable_components({"Y": ["M", "X1"], "M": ["X1"], "E": ["M"]}) == ref
+    assert stable_components(nx.to_pandas_adjacency(nx.DiGraph(edges))) == ref
+    assert stable_components(np.array(edges)) == ref
+
+
+def test_explicit_mutable_must_agree_with_environment_edges():
+    edges = [("Y", "M"), ("M", "X1"), ("Y", "X1"), ("E", "M")]
+    assert stable_components(edges, mutable=["M"]) == stable_components(edges)
+    with pytest.raises(ValueError, match=r"`mutable` \['X1'\] contradicts `graph`.*\['M'\]"):
+        stable_components(edges, mutable=["X1"])
+    with pytest.raises(ValueError, match=r"`mutable` \[\] contradicts"):
+        stable_components(edges, mutable=[])
