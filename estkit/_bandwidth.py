@@ -37,7 +37,22 @@ from typing import Literal
 import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
-from estkit._locpoly import locpoly_boundary, polynomial_basis
+from estkit._locpoly import (
+    _center_scale,
+    check_running_and_outcomes,
+    locpoly_boundary,
+    polynomial_basis,
+)
+from estkit._validation import (
+    _as_float_array,
+    align_by_label,
+    check_1d,
+    check_bool,
+    check_finite,
+    check_int,
+    check_option,
+    check_scalar,
+)
 from estkit.exceptions import EstimationError, EstkitWarning
 
 __all__ = [
@@ -164,13 +179,33 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
     >>> round(f, 2)
     0.5
     """
-    xc = np.asarray(x, dtype=float) - float(cutoff)
-    n = xc.size
-    b = 1.06 * float(np.std(xc, ddof=1)) * n ** (-0.2)
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError("The running variable has no spread; cannot estimate its density.")
+    xc = _running(x, cutoff)
     k = get_kernel(kernel)
+    b = 1.06 * _sd(xc) * xc.size ** (-0.2)
+    if not np.isfinite(b) or b <= 0:
+        raise ValueError("`x` (the running variable) has no spread; cannot estimate its density.")
     return float(np.mean(k(xc / b)) / b), b
+
+
+def _running(x: object, cutoff: object, *, min_length: int = 2) -> np.ndarray:
+    """Door check of a running variable: finite, 1-D, ``min_length`` units; returns
+    ``x - cutoff``."""
+    xv = check_1d(x, "x", min_length=min_length)
+    c = check_scalar(cutoff, "cutoff")
+    xc = xv - c
+    if not np.all(np.isfinite(xc)):
+        raise ValueError(
+            "`x` - `cutoff` overflows (values near the float limit); rescale `x` and `cutoff`."
+        )
+    return xc
+
+
+def _sd(v: np.ndarray) -> float:
+    """Sample standard deviation (``n - 1``) without overflow or underflow of the squares."""
+    a = float(np.max(np.abs(v)))
+    if a == 0.0:
+        return 0.0
+    return float(np.std(v / a, ddof=1)) * a
 
 
 def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) -> float:
@@ -183,8 +218,12 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
     >>> round(rule_of_thumb_bandwidth(np.array([-1.0, 0.0, 1.0]), order=2), 6)
     0.850906
     """
-    xc = np.asarray(x, dtype=float) - float(cutoff)
-    return 1.06 * float(np.std(xc, ddof=1)) * xc.size ** (-1.0 / (2 * order + 1))
+    xc = _running(x, cutoff)
+    order = check_int(order, "order", minimum=0)
+    h = 1.06 * _sd(xc) * xc.size ** (-1.0 / (2 * order + 1))
+    if not h > 0:
+        raise ValueError("`x` (the running variable) has no spread; no rule-of-thumb bandwidth.")
+    return h
 
 
 def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> KernelConstants:
@@ -206,6 +245,8 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
     0.5
     """
     k = get_kernel(kernel)
+    s = check_int(s, "s", minimum=0)
+    compat = check_bool(compat, "compat")
     e0 = np.zeros(s + 1)
     e0[0] = 1.0
     if compat:
@@ -257,6 +298,29 @@ def _global_poly(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray
     coef = np.linalg.solve(rmat, qmat.T @ Y)  # (deg+1)^2 system; scipy's wrapper costs ms
     resid = Y - X @ coef
     return coef[degree] * factorial(degree), np.var(resid, axis=0, ddof=1)
+
+
+def _global_poly_r(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """R3D's ``fit_global_poly`` (28744db): ``lm(Y ~ poly(X, degree, raw = TRUE))``.
+
+    With fewer than ``degree + 1`` distinct values of ``x``, R's pivoting QR aliases the
+    top power (its coefficient is NA, so the derivative is 0) and the fit of the remaining
+    powers interpolates the mean of ``Y`` at every distinct ``x``. A residual variance that
+    is NA or below machine epsilon is replaced by 1.
+    """
+    k = np.unique(xc).size
+    if k > degree:
+        d, v = _global_poly(xc, Y, degree)
+    else:
+        _, inv = np.unique(xc, return_inverse=True)
+        inv = inv.ravel()
+        means = np.zeros((k, Y.shape[1]))
+        np.add.at(means, inv, Y)
+        means /= np.bincount(inv, minlength=k)[:, None]
+        resid = Y - means[inv]
+        d = np.zeros(Y.shape[1])
+        v = np.var(resid, axis=0, ddof=1) if xc.size > 1 else np.full(Y.shape[1], np.nan)
+    return d, np.where(v >= np.finfo(float).eps, v, 1.0)  # NaN compares False -> 1
 
 
 def _final_h(num: np.ndarray, den: np.ndarray, s: int, n: int) -> np.ndarray:
@@ -363,29 +427,40 @@ def select_bandwidth(
     >>> bool(0.05 < sel.h[0] < 2.0)
     True
     """
-    xv = np.asarray(x, dtype=float)
-    Ym = np.asarray(Y, dtype=float)
-    if Ym.ndim == 1:
-        Ym = Ym[:, None]
-    if xv.ndim != 1 or Ym.shape[0] != xv.size:
-        raise ValueError("`x` must be 1-D and `Y` must have one row per unit.")
-    if criterion not in ("mse", "imse"):
-        raise ValueError(f"`criterion` must be one of 'mse', 'imse'; got {criterion!r}.")
-    s, p = int(s), int(p)
-    if s < 0:
-        raise ValueError(f"`s` must be >= 0; got {s}.")
+    aligned, _ = align_by_label({"x": x, "Y": Y, "T": T})
+    xv, Ym, _ = check_running_and_outcomes(aligned["x"], aligned["Y"])
+    cutoff = check_scalar(cutoff, "cutoff")
+    criterion = check_option(criterion, "criterion", Criterion)
+    s = check_int(s, "s", minimum=0)
+    p = check_int(p, "p", minimum=0)
+    coverage_correction = check_bool(coverage_correction, "coverage_correction")
+    compat = check_bool(compat, "compat")
+    regularize = check_bool(regularize, "regularize")
+    if regularize and compat:
+        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
     n, m = Ym.shape
     kern = get_kernel(kernel)
-    xc = xv - float(cutoff)
+    xc = _running(xv, cutoff, min_length=1)
     plus, minus = xc >= 0, xc < 0
     if not plus.any() or not minus.any():
         raise ValueError(
-            f"The running variable has no data on one side of the cutoff "
-            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below)."
+            f"The running variable `x` has no data on one side of the cutoff = {cutoff:g} "
+            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below); check `cutoff`."
         )
-    Tv = None if T is None else np.asarray(T, dtype=float).reshape(-1)
-    if Tv is not None and Tv.size != n:
-        raise ValueError(f"`T` must have length {n}; got {Tv.size}.")
+    Tv = None
+    if aligned["T"] is not None:
+        Tv = check_1d(aligned["T"], "T")
+        if Tv.size != n:
+            raise ValueError(f"`T` must have length {n} (one value per unit); got {Tv.size}.")
+    if q is not None:
+        qv = _as_float_array(q, "q")
+        if qv.shape != (m,) or np.any(np.diff(qv) <= 0):
+            raise ValueError(
+                f"`q` must be a strictly increasing grid with one point per column of `Y` "
+                f"({m}); got shape {qv.shape}."
+            )
+        check_finite(qv, "q")
+        q = qv
 
     if not compat:
         need = s + 3  # a degree-(s+1) global polynomial per side, plus a residual
@@ -395,6 +470,26 @@ def select_bandwidth(
                 f"({int(plus.sum())} at or above, {int(minus.sum())} below); check `cutoff` "
                 "or pass a bandwidth."
             )
+        for side, mask, where in (("plus", plus, "at or above"), ("minus", minus, "below")):
+            k = int(np.unique(xc[mask]).size)
+            if k < s + 2:
+                raise EstimationError(
+                    f"Bandwidth selection: the {int(mask.sum())} unit(s) {where} the cutoff = "
+                    f"{cutoff:g} ({side} side) take only {k} distinct running-variable "
+                    f"value(s); the pilot polynomial of degree s + 1 = {s + 1} needs {s + 2}. "
+                    "Pass a bandwidth explicitly, or check `x` and `cutoff`."
+                )
+    # the selector is equivariant in the outcome's level and (paper mode) its scale: work on
+    # centred, scaled columns so that Y + 1e12 or 1e300 * Y select the same bandwidth
+    Ym, _, y_scale = _center_scale(Ym)
+    if compat:  # R3D's thresholds are absolute: keep the outcome's units
+        Ym, y_scale = Ym * y_scale, 1.0
+    t_scale = 1.0
+    if Tv is not None:
+        Tc, _, t_scale = _center_scale(Tv[:, None])
+        Tv = Tc[:, 0]
+        if compat:
+            Tv, t_scale = Tv * t_scale, 1.0
     f, b = density_at_cutoff(xv, cutoff, kern)
     kc = kernel_constants(kern, s, compat=compat)
     rot = rule_of_thumb_bandwidth(xv, cutoff, order=s)
@@ -403,11 +498,11 @@ def select_bandwidth(
 
     # ---- Step 1: global polynomials and pilot bandwidths --------------------------
     def pilot_terms(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = Z.shape[1]
-        d_p, v_p, d_m, v_m = (np.zeros(k) for _ in range(4))
-        if plus.sum() > s + 1 or not compat:
+        if compat:
+            d_p, v_p = _global_poly_r(xc[plus], Z[plus], s + 1)
+            d_m, v_m = _global_poly_r(xc[minus], Z[minus], s + 1)
+        else:
             d_p, v_p = _global_poly(xc[plus], Z[plus], s + 1)
-        if minus.sum() > s + 1 or not compat:
             d_m, v_m = _global_poly(xc[minus], Z[minus], s + 1)
         C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
         Cp = (v_p * kc.var_plus + v_m * kc.var_minus) / f
@@ -449,8 +544,6 @@ def select_bandwidth(
 
     # ---- Step 2: local fits at the pilot bandwidths ------------------------------
     fit_kernel = "triangular" if compat else kern
-    if regularize and compat:
-        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
     Bp, Bm, Vp, Vm, vBp, vBm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
     reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
     # a residual variance that is zero up to rounding means the pilot fit interpolated its
@@ -490,6 +583,8 @@ def select_bandwidth(
         )
 
     # ---- treatment (fuzzy) ---------------------------------------------------------
+    with np.errstate(over="ignore"):  # variances beyond the float range are infinite
+        y2, t2 = np.float64(y_scale) ** 2, np.float64(t_scale) ** 2
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
@@ -512,10 +607,10 @@ def select_bandwidth(
         tr = {
             "h": float(ht[0]),
             "pilot": float(h0t[0]),
-            "Bp": float(tBp[0]),
-            "Bm": float(tBm[0]),
-            "Vp": float(tVp[0]),
-            "Vm": float(tVm[0]),
+            "Bp": float(tBp[0]) * t_scale,
+            "Bm": float(tBm[0]) * t_scale,
+            "Vp": float(tVp[0] * t2),
+            "Vm": float(tVm[0] * t2),
         }
 
     if coverage_correction:
@@ -527,10 +622,10 @@ def select_bandwidth(
     return BandwidthSelection(
         h=h,
         pilot_h=h0,
-        B_plus=Bp,
-        B_minus=Bm,
-        V_plus=Vp,
-        V_minus=Vm,
+        B_plus=Bp * y_scale,
+        B_minus=Bm * y_scale,
+        V_plus=Vp * y2,
+        V_minus=Vm * y2,
         density=f,
         density_bandwidth=b,
         criterion=criterion,

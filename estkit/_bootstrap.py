@@ -43,8 +43,8 @@ from estkit._validation import (
     check_int,
     check_n_draws,
     check_n_jobs,
-    check_optional_bool,
     check_option,
+    check_optional_bool,
     check_scalar,
 )
 from estkit.exceptions import EstimationError

@@ -42,9 +42,7 @@ def _curves(y: object, name: str) -> np.ndarray:
     """Door check of the monotone helpers: a finite float array with at least one axis."""
     arr = _as_float_array(y, name)
     if arr.ndim == 0:
-        raise ValueError(
-            f"`{name}` must be a sequence (curves along the last axis); got a scalar."
-        )
+        raise ValueError(f"`{name}` must be a sequence (curves along the last axis); got a scalar.")
     check_finite(arr, name)
     return arr
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from math import ceil
 from collections.abc import Mapping
+from math import ceil
 from typing import Any, get_args
 
 import numpy as np
@@ -16,14 +16,14 @@ __all__ = [
     "check_2d",
     "check_alpha",
     "check_bool",
+    "check_callable",
     "check_consistent_length",
     "check_finite",
-    "check_callable",
     "check_int",
     "check_n_draws",
     "check_n_jobs",
-    "check_optional_bool",
     "check_option",
+    "check_optional_bool",
     "check_positive",
     "check_scalar",
     "literal_values",
