@@ -36,6 +36,7 @@ from estkit._parallel import _progress, _want_progress
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
+    align_by_label,
     check_alpha,
     check_bool,
     check_callable,
@@ -300,6 +301,10 @@ def multiplier_process(
     array([[ 2., -1.],
            [-2.,  2.]])
     """
+    aligned, _ = align_by_label({"scores": scores, "cluster": cluster, "multipliers": multipliers})
+    scores, cluster, multipliers = aligned["scores"], aligned["cluster"], aligned["multipliers"]
+    if cluster is not None and hasattr(cluster, "to_numpy"):
+        cluster = cluster.to_numpy()
     scores = _as_float_array(scores, "scores")
     if scores.ndim == 1:
         scores = scores[:, None]
@@ -509,7 +514,11 @@ def uniform_band(
     check_n_draws(d.shape[0], alpha, "draws")
     scale = np.ones_like(est)
     if studentize:
-        scale = d.std(axis=0, ddof=1)
+        # per-column standard deviation computed on draws scaled to [-1, 1]: no overflow of
+        # the squares at 1e300, no underflow to zero at 1e-300
+        amax = np.abs(d).max(axis=0)
+        unit = np.where(amax > 0, amax, 1.0)
+        scale = (d / unit).std(axis=0, ddof=1) * unit
         scale = np.where(scale > 0, scale, np.finfo(float).tiny)
     stats = sup_statistics(d, scale=scale)
     cv = order_statistic_critical_value(stats, alpha, rule)

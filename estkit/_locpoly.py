@@ -35,6 +35,7 @@ from estkit._validation import (
     check_int,
     check_option,
     check_scalar,
+    negligible_variation,
 )
 from estkit.exceptions import EstimationError
 
@@ -199,6 +200,10 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         pre = 1.0
     c = Y.mean(axis=0)
     Z = Y - c
+    # a column that is constant up to rounding residue carries no variation: exactly zero
+    flat = negligible_variation(Y, axis=0)
+    if flat.any():
+        Z[:, flat] = 0.0
     a = float(np.max(np.abs(Z)))
     if a == 0.0:
         return Z, c * pre, pre

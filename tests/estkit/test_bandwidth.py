@@ -180,7 +180,7 @@ def test_compat_residual_variance_below_eps_is_one_as_in_r3d() -> None:
     for kernel in ("triangular", "epanechnikov"):
         sel = select_bandwidth(x, y, T=t, s=1, kernel=kernel, compat=True)
         pilot_r, h_r = _r_treatment_bandwidth(x, t, 1, kernel, clamp=True)
-        pilot_old, h_old = _r_treatment_bandwidth(x, t, 1, kernel, clamp=False)
+        _, h_old = _r_treatment_bandwidth(x, t, 1, kernel, clamp=False)
         assert sel.pilot_h_treatment == pytest.approx(pilot_r, rel=1e-10)
         assert sel.h_treatment == pytest.approx(h_r, rel=1e-10)
         # the rule changes the answer visibly (the old code gave the unclamped value)
