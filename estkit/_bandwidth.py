@@ -66,6 +66,11 @@ __all__ = [
 
 Criterion = Literal["mse", "imse"]
 
+#: |x - cutoff| range handled without rescaling (paper mode rescales outside it, exactly)
+_X_RANGE = (2.0**-20, 2.0**20)
+#: range in which R3D's unscaled arithmetic stays finite (compat mode refuses outside it)
+_X_RANGE_COMPAT = (1e-30, 1e30)
+
 #: Weight of the bias variance in the regularised selector (Imbens-Kalyanaraman; rdrobust)
 _REGULARIZATION = 3.0
 
@@ -490,9 +495,27 @@ def select_bandwidth(
         Tv = Tc[:, 0]
         if compat:
             Tv, t_scale = Tv * t_scale, 1.0
-    f, b = density_at_cutoff(xv, cutoff, kern)
+    # the selector is equivariant in the running variable's scale too (h(a x) = a h(x)). Paper
+    # mode brings an extreme scale to order one by a power of two (an exact rescaling) and
+    # maps the results back; compat mode keeps R3D's unscaled arithmetic and absolute
+    # thresholds, so it refuses scales at which that arithmetic over- or underflows.
+    span = float(np.max(np.abs(xc)))
+    x_unit, xw, cw = 1.0, xv, cutoff
+    lo, hi = _X_RANGE_COMPAT if compat else _X_RANGE
+    if not lo <= span <= hi:
+        if compat:
+            raise ValueError(
+                f"`x` lies up to {span:.3g} from the cutoff: compat=True follows R3D's unscaled "
+                f"arithmetic, which over- or underflows outside [{lo:.3g}, {hi:.3g}]. Rescale "
+                "`x` and `cutoff` (bandwidths scale with them) or use compat=False."
+            )
+        x_unit = float(2.0 ** np.round(np.log2(span)))
+        xw, cw = xc / x_unit, 0.0
+        xc = xw
+    f, b = density_at_cutoff(xw, cw, kern)
     kc = kernel_constants(kern, s, compat=compat)
-    rot = rule_of_thumb_bandwidth(xv, cutoff, order=s)
+    rot = rule_of_thumb_bandwidth(xw, cw, order=s)
+    rot_shown = rot * x_unit
     wq = _integration_weights(q, m, compat)
     fs = factorial(s + 1)
 
@@ -532,7 +555,8 @@ def select_bandwidth(
         if bad.any() and not compat:
             warnings.warn(
                 f"Bandwidth selection ({what}): the pilot bias term vanishes for "
-                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb h = {rot:.4g}.",
+                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb "
+                f"h = {rot_shown:.4g}.",
                 EstkitWarning,
                 stacklevel=3,
             )
@@ -544,7 +568,7 @@ def select_bandwidth(
 
     # ---- Step 2: local fits at the pilot bandwidths ------------------------------
     fit_kernel = "triangular" if compat else kern
-    Bp, Bm, Vp, Vm, vBp, vBm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
+    Bp, Bm, Vp, Vm, vBp, vBm = _step2(xw, Ym, cw, h0, s2, fit_kernel, kc, f, compat, x_unit)
     reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
     # a residual variance that is zero up to rounding means the pilot fit interpolated its
     # window (too few units near the cutoff): the MSE formula would return h ~ 0
@@ -577,20 +601,23 @@ def select_bandwidth(
         )
         warnings.warn(
             f"Bandwidth selection: {why} for {int(fallback.sum())} column(s); using the "
-            f"rule of thumb h = {rot:.4g}.",
+            f"rule of thumb h = {rot_shown:.4g}.",
             EstkitWarning,
             stacklevel=2,
         )
 
     # ---- treatment (fuzzy) ---------------------------------------------------------
-    with np.errstate(over="ignore"):  # variances beyond the float range are infinite
+    with np.errstate(over="ignore", under="ignore"):  # beyond the float range: inf or 0
         y2, t2 = np.float64(y_scale) ** 2, np.float64(t_scale) ** 2
+        # paper-mode units: B ~ Y / x^(s+1), V ~ Y^2 x (compat: x_unit is 1)
+        xb, xvar = np.float64(x_unit) ** -(s + 1), np.float64(x_unit)
+        y_scale, t_scale, y2, t2 = y_scale * xb, t_scale * xb, y2 * xvar, t2 * xvar
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
         h0t = pilot_h(Ct, Cpt, False, "treatment")
         tBp, tBm, tVp, tVm, tvBp, tvBm = _step2(
-            xv, Tv[:, None], cutoff, h0t, s2, fit_kernel, kc, f, compat
+            xw, Tv[:, None], cw, h0t, s2, fit_kernel, kc, f, compat, x_unit
         )
         bdt2 = (tBp - tBm) ** 2 + (_REGULARIZATION * (tvBp + tvBm) if regularize else 0.0)
         numt = (tVp + tVm) / f if compat else tVp + tVm
@@ -599,14 +626,14 @@ def select_bandwidth(
         if t_bad.any() and not compat:
             warnings.warn(
                 "Bandwidth selection (treatment): the estimated bias difference vanishes; "
-                f"using the rule of thumb h = {rot:.4g}.",
+                f"using the rule of thumb h = {rot_shown:.4g}.",
                 EstkitWarning,
                 stacklevel=2,
             )
         ht = np.where(t_bad, rot, ht)
         tr = {
-            "h": float(ht[0]),
-            "pilot": float(h0t[0]),
+            "h": float(ht[0]) * x_unit,
+            "pilot": float(h0t[0]) * x_unit,
             "Bp": float(tBp[0]) * t_scale,
             "Bm": float(tBm[0]) * t_scale,
             "Vp": float(tVp[0] * t2),
@@ -620,14 +647,14 @@ def select_bandwidth(
             tr["h"] = float(tr["h"]) * adj
 
     return BandwidthSelection(
-        h=h,
-        pilot_h=h0,
+        h=h * x_unit,
+        pilot_h=h0 * x_unit,
         B_plus=Bp * y_scale,
         B_minus=Bm * y_scale,
         V_plus=Vp * y2,
         V_minus=Vm * y2,
-        density=f,
-        density_bandwidth=b,
+        density=f / x_unit,
+        density_bandwidth=b * x_unit,
         criterion=criterion,
         s=s,
         p=p,
@@ -654,6 +681,7 @@ def _step2(
     kc: KernelConstants,
     f: float,
     compat: bool,
+    x_unit: float = 1.0,
 ) -> tuple[np.ndarray, ...]:
     """Bias and variance terms from local fits of ``order`` at the pilot bandwidths.
 
@@ -670,10 +698,11 @@ def _step2(
                 xv, Z, cutoff, h0, order, fit_kernel, side, min_units=None if compat else order + 2
             )
         except EstimationError as exc:
+            units = "" if x_unit == 1.0 else f" (x rescaled internally by 1/{x_unit:.6g})"
             raise EstimationError(
-                f"Bandwidth selection failed at its automatically chosen pilot bandwidth: "
-                f"{exc} Too few units lie near the cutoff for a data-driven bandwidth; pass "
-                "`bandwidth` explicitly."
+                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
+                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
+                "bandwidth; pass `bandwidth` explicitly."
             ) from None
         s = order if compat else order - 1
         if compat:
