@@ -401,10 +401,14 @@ def select_bandwidth(
         and the kernel constants are dropped in Step 3; (4) the Step-2 variance is the
         intercept-weighted mean of squared residuals over units with a *positive*
         intercept weight (negative-weight units dropped); (5) IMSE integrals are sums
-        times the mean grid step. The default follows the paper: exact constants, a
-        Step-2 fit of order ``s + 1`` with the requested kernel estimates the
-        ``(s+1)``-th derivative, kernel-weighted residual variances over every unit in
-        the window.
+        times the mean grid step; (6) the global pilot fits follow R3D 28744db's
+        ``fit_global_poly``: a residual variance below machine epsilon (or NA) is replaced
+        by 1 (e.g. the treatment below the cutoff under one-sided non-compliance), and a
+        side with at most ``s + 1`` distinct values of ``x`` gets R's aliased fit
+        (derivative 0, residuals about the mean at each value). The default follows the
+        paper: exact constants, a Step-2 fit of order ``s + 1`` with the requested kernel
+        estimates the ``(s+1)``-th derivative, kernel-weighted residual variances over
+        every unit in the window.
 
     regularize : bool, default False
         Regularise the Step-3 bias term by its own sampling variance, as in
@@ -420,8 +424,19 @@ def select_bandwidth(
     Raises
     ------
     ValueError
-        For invalid inputs or when one side of the cutoff is empty; an
-        ``EstimationError`` when a pilot window cannot identify the Step-2 fit.
+        For invalid inputs (NaN/inf, lengths, non-bool options, unknown names) or when one
+        side of the cutoff is empty; an ``EstimationError`` when a side has too few
+        distinct running-variable values for the pilot polynomial (paper mode) or a pilot
+        window cannot identify the Step-2 fit. A TypeError for non-numeric arguments.
+
+    Notes
+    -----
+    pandas inputs (``x``, ``Y``, ``T``) are paired by label (:func:`estkit.align_by_label`).
+    The selection is equivariant: it runs on centred outcome columns (and, in paper mode,
+    on outcomes and a running variable rescaled to order one), so ``Y + 1e12``,
+    ``1e300 * Y`` or ``1e-300 * x`` give the same bandwidths (scaled with ``x``) up to
+    the representation of the data. compat mode keeps R3D's unscaled arithmetic and its
+    absolute thresholds, which are not scale-free.
 
     Examples
     --------

@@ -31,6 +31,7 @@ from estkit._validation import (
     _as_float_array,
     align_by_label,
     check_1d,
+    check_bandwidth,
     check_finite,
     check_int,
     check_option,
@@ -136,23 +137,6 @@ def _side_mask(xc: np.ndarray, side: str) -> np.ndarray:
     return xc >= 0.0 if side == "plus" else xc < 0.0
 
 
-def check_bandwidths(h: object, m: int, name: str = "h") -> np.ndarray:
-    """Door check of a bandwidth argument: a positive finite scalar (a length-1 sequence
-    counts as a scalar) or one per column; returns an array of shape ``(m,)``."""
-    if isinstance(h, str | bytes | bool | np.bool_) or h is None:
-        raise TypeError(
-            f"`{name}` must be a positive number or one positive number per column; got {h!r}."
-        )
-    hv = _as_float_array(h, name)
-    if hv.size == 1:
-        hv = np.full(m, check_scalar(hv.ravel()[0], name, positive=True))
-    if hv.shape != (m,):
-        raise ValueError(f"`{name}` must be a scalar or have shape ({m},); got {hv.shape}.")
-    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
-        raise ValueError(f"`{name}` must be positive and finite.")
-    return hv
-
-
 def check_running_and_outcomes(
     x: object, Y: object, *, weights: object = None, y_name: str = "Y"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -233,7 +217,8 @@ def locpoly_boundary(
     cutoff : float
         Cutoff ``c``. ``side="plus"`` uses ``x >= c``; ``side="minus"`` uses ``x < c``.
     h : float or array_like, shape (m,)
-        Bandwidth, common or per column; must be positive and finite.
+        Bandwidth, common or per column; must be positive and finite (a length-1 sequence
+        is read as the common bandwidth).
     p : int
         Polynomial order (``p >= 0``).
     kernel : str or Kernel
@@ -259,7 +244,20 @@ def locpoly_boundary(
     estkit.exceptions.EstimationError
         (a ``ValueError``) when a window holds fewer than ``p + 1`` distinct points or
         its Gram matrix is numerically singular; the message reports the number of units
-        in the window on each side, the bandwidth and the column.
+        in the window on each side, the number of distinct running-variable values on the
+        fitted side, the cutoff, the bandwidth and the column.
+    ValueError, TypeError
+        For NaN/inf or non-numeric data, mismatched lengths, pandas inputs with different
+        labels (pandas inputs with the same labels are paired by label), or invalid
+        options; the message names the argument.
+
+    Notes
+    -----
+    The fit runs on centred, rescaled outcome columns and normalised weights and is mapped
+    back (the coefficients are equivariant), so ``Y + 1e12``, ``1e300 * Y`` or weights of
+    ``1e307`` cost no precision beyond the data's own representation. Columns that are
+    constant up to rounding residue (:func:`estkit.negligible_variation`) are fitted
+    exactly: intercept at their mean, all other coefficients zero.
 
     Examples
     --------
@@ -277,7 +275,7 @@ def locpoly_boundary(
     n, m = Ym.shape
     cutoff = check_scalar(cutoff, "cutoff")
     p = check_int(p, "p", minimum=0)
-    hv = check_bandwidths(h, m, "h")
+    hv = check_bandwidth(h, m, "h")
     kern = get_kernel(kernel)
     side = check_option(side, "side", Side)
     if min_units is not None:

@@ -15,6 +15,7 @@ __all__ = [
     "check_1d",
     "check_2d",
     "check_alpha",
+    "check_bandwidth",
     "check_bool",
     "check_callable",
     "check_consistent_length",
@@ -445,3 +446,30 @@ def check_n_draws(n_draws: int, alpha: float, name: str = "draws") -> int:
             "Use more bootstrap draws or a larger alpha."
         )
     return n_draws
+
+
+def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
+    """Door check of a bandwidth argument: a positive finite scalar (a length-1 sequence
+    counts as a scalar) or one per column; returns an array of shape ``(m,)``.
+
+    Examples
+    --------
+    >>> check_bandwidth([0.5], 3)
+    array([0.5, 0.5, 0.5])
+    >>> check_bandwidth("0.5", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: `bandwidth` must be a positive number or one positive number per column; got '0.5'.
+    """
+    if isinstance(h, str | bytes | bool | np.bool_) or h is None:
+        raise TypeError(
+            f"`{name}` must be a positive number or one positive number per column; got {h!r}."
+        )
+    hv = _as_float_array(h, name)
+    if hv.size == 1:
+        hv = np.full(m, check_scalar(hv.ravel()[0], name, positive=True))
+    if hv.shape != (m,):
+        raise ValueError(f"`{name}` must be a scalar or have shape ({m},); got {hv.shape}.")
+    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
+        raise ValueError(f"`{name}` must be positive and finite.")
+    return hv
