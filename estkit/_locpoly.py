@@ -28,6 +28,7 @@ import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
 from estkit._validation import (
+    NEGLIGIBLE_RTOL,
     _as_float_array,
     align_by_label,
     check_1d,
@@ -36,7 +37,6 @@ from estkit._validation import (
     check_int,
     check_option,
     check_scalar,
-    negligible_variation,
 )
 from estkit.exceptions import EstimationError
 
@@ -177,21 +177,26 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """
     if Y.shape[0] == 0:
         return Y, np.zeros(Y.shape[1]), 1.0
-    pre = float(np.max(np.abs(Y)))
+    # column extremes once (no |Y| temporaries: r3d passes n x m quantile matrices)
+    hi, lo = Y.max(axis=0), Y.min(axis=0)
+    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
     if pre > 1e300:  # sums of values near the float limit would overflow: scale first
-        Y = Y / pre
+        Y, hi, lo = Y / pre, hi / pre, lo / pre
     else:
         pre = 1.0
     c = Y.mean(axis=0)
     Z = Y - c
     # a column that is constant up to rounding residue carries no variation: exactly zero
-    flat = negligible_variation(Y, axis=0)
+    # (the rule of estkit.negligible_variation, on the extremes computed above)
+    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
     if flat.any():
         Z[:, flat] = 0.0
-    a = float(np.max(np.abs(Z)))
-    if a == 0.0:
+    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
+    a = 0.0 if flat.all() else a
+    if a == 0.0 or not np.isfinite(a):
         return Z, c * pre, pre
-    return Z / a, c * pre, a * pre
+    Z /= a
+    return Z, c * pre, a * pre
 
 
 def locpoly_boundary(

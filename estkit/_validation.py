@@ -300,8 +300,12 @@ def align_by_label(
     return aligned, ref
 
 
+#: default relative tolerance of :func:`negligible_variation` (64 machine epsilons)
+NEGLIGIBLE_RTOL = 64 * np.finfo(float).eps
+
+
 def negligible_variation(
-    values: Any, *, axis: int | None = 0, rtol: float = 64 * np.finfo(float).eps
+    values: Any, *, axis: int | None = 0, rtol: float = NEGLIGIBLE_RTOL
 ) -> Any:
     """Flag slices whose spread is rounding residue relative to their own magnitude.
 
