@@ -943,6 +943,19 @@ if given is not None:
         assert abs(fit.coef[0, 0] - (a * base.coef[0, 0] + c)) <= tol
         assert abs(fit.coef[1, 0] - a * base.coef[1, 0]) <= 8 * tol
 
+    @settings(max_examples=15, deadline=None)
+    @given(st.floats(-1e12, 1e12, allow_nan=False), st.integers(-900, 900))
+    def test_bandwidth_shift_invariant_and_scale_free(c: float, k: int) -> None:
+        # Y -> Y + c leaves the bandwidth unchanged (up to the representation of Y + c);
+        # Y -> 2^k Y and x -> 2^k x (exact rescalings) scale it by 1 and 2^k
+        yc = Y + c
+        base = estkit.select_bandwidth(X, yc - c).h
+        np.testing.assert_allclose(estkit.select_bandwidth(X, yc).h, base, rtol=1e-9)
+        a = 2.0**k
+        h0 = estkit.select_bandwidth(X, Y).h
+        np.testing.assert_allclose(estkit.select_bandwidth(X, a * Y).h, h0, rtol=1e-12)
+        np.testing.assert_allclose(estkit.select_bandwidth(a * X, Y).h, a * h0, rtol=1e-12)
+
 
 # ---------------------------------------------------------------------------------------
 # classification (python tests/edge/test_estkit.py)
