@@ -408,8 +408,15 @@ def sup_statistics(
         sc = _grid_vector(scale, "scale", m)
         if np.any(sc <= 0):
             raise ValueError("`scale` must be strictly positive at every grid point.")
-        d = d / sc
-    return d.max(axis=1)
+        with np.errstate(over="ignore"):
+            d = d / sc
+    out = d.max(axis=1)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "The sup statistics overflow the float range (|draws - center| / `scale` "
+            "> 1.8e308); rescale `draws`, `center` and `scale` by a common factor."
+        )
+    return out
 
 
 def _grid_vector(a: Any, name: str, m: int) -> np.ndarray:
@@ -606,7 +613,14 @@ def studentized_interval(
     if np.any(se < 0):
         raise ValueError("`std_error` must be non-negative.")
     q_lo, q_hi = np.quantile(t, [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
-    return est - q_hi * se, est - q_lo * se
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo, hi = est - q_hi * se, est - q_lo * se
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(
+            "The interval bounds overflow the float range; rescale `estimate` and `std_error` "
+            "by a common factor."
+        )
+    return lo, hi
 
 
 def bootstrap_indices(

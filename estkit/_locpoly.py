@@ -339,12 +339,12 @@ def locpoly_boundary(
             [np.sum((Kw * _poly_eval(Ginv[:, a, :].T, U)) ** 2 * e2, axis=0) for a in range(p + 1)]
         )
     # back to the units of Y: coefficients are equivariant, the intercept carries the level
-    coef = coef * y_scale
-    coef[0] += y_center
-    with np.errstate(over="ignore"):  # a variance beyond the float range is infinite
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond the float range: infinite
+        coef = coef * y_scale
+        coef[0] += y_center
         coef_var = coef_var * np.float64(y_scale) ** 2
-    fit_r = fit_r * y_scale + y_center
-    res_r = res_r * y_scale
+        fit_r = fit_r * y_scale + y_center
+        res_r = res_r * y_scale
     # quantities that do not vary over columns (common bandwidth) are read-only broadcast
     # views of one (n, 1) column: (n, m) semantics without (n, m) memory
     Wint = _scatter(ridx, w_r, n, m)
@@ -424,9 +424,21 @@ def _check_windows(
     with np.errstate(divide="ignore", invalid="ignore"):
         Gs = G / (d[:, :, None] * d[:, None, :])
         rcond = 1.0 / np.linalg.cond(np.where(np.isfinite(Gs), Gs, 0.0))
+    # the scaled design (1, u, ..., u^p) underflows when every |u| in the window is tiny,
+    # i.e. the bandwidth is absurdly large for the spread of x (e.g. h = 1 for x ~ 1e-200)
+    with np.errstate(divide="ignore"):
+        umax = np.max(np.where(inw, np.abs(xr[:, None] / hcols[None, :]), 0.0), axis=0, initial=0)
+        tiny = 2 * max(p, 1) * np.log2(np.where(umax > 0, umax, 1.0)) < -960
     for j in range(G.shape[0]):
         if counts[j] < need:
             bad, reason = j, f"fewer than {need} units in the window"
+            break
+        if tiny[j]:
+            bad = j
+            reason = (
+                f"the bandwidth is {1 / umax[j]:.3g} times the largest |x - cutoff| in the "
+                "window, too large for the scale of `x`: choose `h` on the scale of x"
+            )
             break
         # tied running-variable values only matter for small windows
         if counts[j] < 50 * (p + 1) and np.unique(xr[inw[:, j]]).size < p + 1:

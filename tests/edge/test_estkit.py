@@ -245,6 +245,7 @@ err("sup_statistics/scale-zero", lambda: sup(DRAWS, scale=np.zeros(4)), "scale")
 err("sup_statistics/scale-negative", lambda: sup(DRAWS, scale=-np.ones(4)), "scale")
 err("sup_statistics/scale-nan", lambda: sup(DRAWS, scale=_with(np.ones(4), 1, np.nan)), "scale")
 err("sup_statistics/scale-length", lambda: sup(DRAWS, scale=np.ones(5)), "scale")
+err("sup_statistics/overflow", lambda: sup(1e300 * DRAWS, scale=np.full(4, 1e-300)), "scale")
 ok("sup_statistics/value", lambda: sup(DRAWS), lambda r: close(r, np.abs(DRAWS).max(axis=1)))
 ok("sup_statistics/scale-1e300", lambda: sup(1e300 * DRAWS), lambda r: close(r, 1e300 * sup(DRAWS)))
 ok(
@@ -329,6 +330,7 @@ err("studentized_interval/se-nan", lambda: sti(EST, _with(SE, 0, np.nan), DRAWS)
 err("studentized_interval/estimate-inf", lambda: sti(_with(EST, 0, np.inf), SE, DRAWS), "estimate")
 err("studentized_interval/B=1", lambda: sti(EST, SE, DRAWS[:1]), "t_draws", "at least 19 draws")
 err("studentized_interval/shape", lambda: sti(EST[:3], SE, DRAWS), "estimate")
+err("studentized_interval/overflow", lambda: sti(EST, 1e308 * SE, 1e300 * DRAWS), "std_error")
 ok(
     "studentized_interval/scale-1e300",
     lambda: sti(1e300 * EST, 1e300 * SE, DRAWS),
@@ -491,6 +493,7 @@ err(
     lambda: lp(x=pd.Series(X), y=pd.Series(Y, index=np.arange(N) + 1)),
     "Y",
 )
+err("locpoly/h-absurd-for-x-scale", lambda: lp(x=1e-200 * X), "h", match="too large for the scale")
 ok("locpoly/h-list", lambda: lp(h=[0.5]), lambda r: close(r.coef, lp(h=0.5).coef))
 ok("locpoly/h-array1", lambda: lp(h=np.array([0.5])), lambda r: close(r.coef, lp().coef))
 ok(
