@@ -37,7 +37,22 @@ from typing import Literal
 import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
-from estkit._locpoly import locpoly_boundary, polynomial_basis
+from estkit._locpoly import (
+    _center_scale,
+    check_running_and_outcomes,
+    locpoly_boundary,
+    polynomial_basis,
+)
+from estkit._validation import (
+    _as_float_array,
+    align_by_label,
+    check_1d,
+    check_bool,
+    check_finite,
+    check_int,
+    check_option,
+    check_scalar,
+)
 from estkit.exceptions import EstimationError, EstkitWarning
 
 __all__ = [
@@ -50,6 +65,11 @@ __all__ = [
 ]
 
 Criterion = Literal["mse", "imse"]
+
+#: |x - cutoff| range handled without rescaling (paper mode rescales outside it, exactly)
+_X_RANGE = (2.0**-20, 2.0**20)
+#: range in which R3D's unscaled arithmetic stays finite (compat mode refuses outside it)
+_X_RANGE_COMPAT = (1e-30, 1e30)
 
 #: Weight of the bias variance in the regularised selector (Imbens-Kalyanaraman; rdrobust)
 _REGULARIZATION = 3.0
@@ -164,13 +184,33 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
     >>> round(f, 2)
     0.5
     """
-    xc = np.asarray(x, dtype=float) - float(cutoff)
-    n = xc.size
-    b = 1.06 * float(np.std(xc, ddof=1)) * n ** (-0.2)
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError("The running variable has no spread; cannot estimate its density.")
+    xc = _running(x, cutoff)
     k = get_kernel(kernel)
+    b = 1.06 * _sd(xc) * xc.size ** (-0.2)
+    if not np.isfinite(b) or b <= 0:
+        raise ValueError("`x` (the running variable) has no spread; cannot estimate its density.")
     return float(np.mean(k(xc / b)) / b), b
+
+
+def _running(x: object, cutoff: object, *, min_length: int = 2) -> np.ndarray:
+    """Door check of a running variable: finite, 1-D, ``min_length`` units; returns
+    ``x - cutoff``."""
+    xv = check_1d(x, "x", min_length=min_length)
+    c = check_scalar(cutoff, "cutoff")
+    xc = xv - c
+    if not np.all(np.isfinite(xc)):
+        raise ValueError(
+            "`x` - `cutoff` overflows (values near the float limit); rescale `x` and `cutoff`."
+        )
+    return xc
+
+
+def _sd(v: np.ndarray) -> float:
+    """Sample standard deviation (``n - 1``) without overflow or underflow of the squares."""
+    a = float(np.max(np.abs(v)))
+    if a == 0.0:
+        return 0.0
+    return float(np.std(v / a, ddof=1)) * a
 
 
 def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) -> float:
@@ -183,8 +223,12 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
     >>> round(rule_of_thumb_bandwidth(np.array([-1.0, 0.0, 1.0]), order=2), 6)
     0.850906
     """
-    xc = np.asarray(x, dtype=float) - float(cutoff)
-    return 1.06 * float(np.std(xc, ddof=1)) * xc.size ** (-1.0 / (2 * order + 1))
+    xc = _running(x, cutoff)
+    order = check_int(order, "order", minimum=0)
+    h = 1.06 * _sd(xc) * xc.size ** (-1.0 / (2 * order + 1))
+    if not h > 0:
+        raise ValueError("`x` (the running variable) has no spread; no rule-of-thumb bandwidth.")
+    return h
 
 
 def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> KernelConstants:
@@ -206,6 +250,8 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
     0.5
     """
     k = get_kernel(kernel)
+    s = check_int(s, "s", minimum=0)
+    compat = check_bool(compat, "compat")
     e0 = np.zeros(s + 1)
     e0[0] = 1.0
     if compat:
@@ -257,6 +303,29 @@ def _global_poly(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray
     coef = np.linalg.solve(rmat, qmat.T @ Y)  # (deg+1)^2 system; scipy's wrapper costs ms
     resid = Y - X @ coef
     return coef[degree] * factorial(degree), np.var(resid, axis=0, ddof=1)
+
+
+def _global_poly_r(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """R3D's ``fit_global_poly`` (28744db): ``lm(Y ~ poly(X, degree, raw = TRUE))``.
+
+    With fewer than ``degree + 1`` distinct values of ``x``, R's pivoting QR aliases the
+    top power (its coefficient is NA, so the derivative is 0) and the fit of the remaining
+    powers interpolates the mean of ``Y`` at every distinct ``x``. A residual variance that
+    is NA or below machine epsilon is replaced by 1.
+    """
+    k = np.unique(xc).size
+    if k > degree:
+        d, v = _global_poly(xc, Y, degree)
+    else:
+        _, inv = np.unique(xc, return_inverse=True)
+        inv = inv.ravel()
+        means = np.zeros((k, Y.shape[1]))
+        np.add.at(means, inv, Y)
+        means /= np.bincount(inv, minlength=k)[:, None]
+        resid = Y - means[inv]
+        d = np.zeros(Y.shape[1])
+        v = np.var(resid, axis=0, ddof=1) if xc.size > 1 else np.full(Y.shape[1], np.nan)
+    return d, np.where(v >= np.finfo(float).eps, v, 1.0)  # NaN compares False -> 1
 
 
 def _final_h(num: np.ndarray, den: np.ndarray, s: int, n: int) -> np.ndarray:
@@ -332,10 +401,14 @@ def select_bandwidth(
         and the kernel constants are dropped in Step 3; (4) the Step-2 variance is the
         intercept-weighted mean of squared residuals over units with a *positive*
         intercept weight (negative-weight units dropped); (5) IMSE integrals are sums
-        times the mean grid step. The default follows the paper: exact constants, a
-        Step-2 fit of order ``s + 1`` with the requested kernel estimates the
-        ``(s+1)``-th derivative, kernel-weighted residual variances over every unit in
-        the window.
+        times the mean grid step; (6) the global pilot fits follow R3D 28744db's
+        ``fit_global_poly``: a residual variance below machine epsilon (or NA) is replaced
+        by 1 (e.g. the treatment below the cutoff under one-sided non-compliance), and a
+        side with at most ``s + 1`` distinct values of ``x`` gets R's aliased fit
+        (derivative 0, residuals about the mean at each value). The default follows the
+        paper: exact constants, a Step-2 fit of order ``s + 1`` with the requested kernel
+        estimates the ``(s+1)``-th derivative, kernel-weighted residual variances over
+        every unit in the window.
 
     regularize : bool, default False
         Regularise the Step-3 bias term by its own sampling variance, as in
@@ -351,8 +424,19 @@ def select_bandwidth(
     Raises
     ------
     ValueError
-        For invalid inputs or when one side of the cutoff is empty; an
-        ``EstimationError`` when a pilot window cannot identify the Step-2 fit.
+        For invalid inputs (NaN/inf, lengths, non-bool options, unknown names) or when one
+        side of the cutoff is empty; an ``EstimationError`` when a side has too few
+        distinct running-variable values for the pilot polynomial (paper mode) or a pilot
+        window cannot identify the Step-2 fit. A TypeError for non-numeric arguments.
+
+    Notes
+    -----
+    pandas inputs (``x``, ``Y``, ``T``) are paired by label (:func:`estkit.align_by_label`).
+    The selection is equivariant: it runs on centred outcome columns (and, in paper mode,
+    on outcomes and a running variable rescaled to order one), so ``Y + 1e12``,
+    ``1e300 * Y`` or ``1e-300 * x`` give the same bandwidths (scaled with ``x``) up to
+    the representation of the data. compat mode keeps R3D's unscaled arithmetic and its
+    absolute thresholds, which are not scale-free.
 
     Examples
     --------
@@ -363,29 +447,40 @@ def select_bandwidth(
     >>> bool(0.05 < sel.h[0] < 2.0)
     True
     """
-    xv = np.asarray(x, dtype=float)
-    Ym = np.asarray(Y, dtype=float)
-    if Ym.ndim == 1:
-        Ym = Ym[:, None]
-    if xv.ndim != 1 or Ym.shape[0] != xv.size:
-        raise ValueError("`x` must be 1-D and `Y` must have one row per unit.")
-    if criterion not in ("mse", "imse"):
-        raise ValueError(f"`criterion` must be one of 'mse', 'imse'; got {criterion!r}.")
-    s, p = int(s), int(p)
-    if s < 0:
-        raise ValueError(f"`s` must be >= 0; got {s}.")
+    aligned, _ = align_by_label({"x": x, "Y": Y, "T": T})
+    xv, Ym, _ = check_running_and_outcomes(aligned["x"], aligned["Y"])
+    cutoff = check_scalar(cutoff, "cutoff")
+    criterion = check_option(criterion, "criterion", Criterion)
+    s = check_int(s, "s", minimum=0)
+    p = check_int(p, "p", minimum=0)
+    coverage_correction = check_bool(coverage_correction, "coverage_correction")
+    compat = check_bool(compat, "compat")
+    regularize = check_bool(regularize, "regularize")
+    if regularize and compat:
+        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
     n, m = Ym.shape
     kern = get_kernel(kernel)
-    xc = xv - float(cutoff)
+    xc = _running(xv, cutoff, min_length=1)
     plus, minus = xc >= 0, xc < 0
     if not plus.any() or not minus.any():
         raise ValueError(
-            f"The running variable has no data on one side of the cutoff "
-            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below)."
+            f"The running variable `x` has no data on one side of the cutoff = {cutoff:g} "
+            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below); check `cutoff`."
         )
-    Tv = None if T is None else np.asarray(T, dtype=float).reshape(-1)
-    if Tv is not None and Tv.size != n:
-        raise ValueError(f"`T` must have length {n}; got {Tv.size}.")
+    Tv = None
+    if aligned["T"] is not None:
+        Tv = check_1d(aligned["T"], "T")
+        if Tv.size != n:
+            raise ValueError(f"`T` must have length {n} (one value per unit); got {Tv.size}.")
+    if q is not None:
+        qv = _as_float_array(q, "q")
+        if qv.shape != (m,) or np.any(np.diff(qv) <= 0):
+            raise ValueError(
+                f"`q` must be a strictly increasing grid with one point per column of `Y` "
+                f"({m}); got shape {qv.shape}."
+            )
+        check_finite(qv, "q")
+        q = qv
 
     if not compat:
         need = s + 3  # a degree-(s+1) global polynomial per side, plus a residual
@@ -395,19 +490,57 @@ def select_bandwidth(
                 f"({int(plus.sum())} at or above, {int(minus.sum())} below); check `cutoff` "
                 "or pass a bandwidth."
             )
-    f, b = density_at_cutoff(xv, cutoff, kern)
+        for side, mask, where in (("plus", plus, "at or above"), ("minus", minus, "below")):
+            k = int(np.unique(xc[mask]).size)
+            if k < s + 2:
+                raise EstimationError(
+                    f"Bandwidth selection: the {int(mask.sum())} unit(s) {where} the cutoff = "
+                    f"{cutoff:g} ({side} side) take only {k} distinct running-variable "
+                    f"value(s); the pilot polynomial of degree s + 1 = {s + 1} needs {s + 2}. "
+                    "Pass a bandwidth explicitly, or check `x` and `cutoff`."
+                )
+    # the selector is equivariant in the outcome's level and (paper mode) its scale: work on
+    # centred, scaled columns so that Y + 1e12 or 1e300 * Y select the same bandwidth
+    Ym, _, y_scale = _center_scale(Ym)
+    if compat:  # R3D's thresholds are absolute: keep the outcome's units
+        Ym, y_scale = Ym * y_scale, 1.0
+    t_scale = 1.0
+    if Tv is not None:
+        Tc, _, t_scale = _center_scale(Tv[:, None])
+        Tv = Tc[:, 0]
+        if compat:
+            Tv, t_scale = Tv * t_scale, 1.0
+    # the selector is equivariant in the running variable's scale too (h(a x) = a h(x)). Paper
+    # mode brings an extreme scale to order one by a power of two (an exact rescaling) and
+    # maps the results back; compat mode keeps R3D's unscaled arithmetic and absolute
+    # thresholds, so it refuses scales at which that arithmetic over- or underflows.
+    span = float(np.max(np.abs(xc)))
+    x_unit, xw, cw = 1.0, xv, cutoff
+    lo, hi = _X_RANGE_COMPAT if compat else _X_RANGE
+    if not lo <= span <= hi:
+        if compat:
+            raise ValueError(
+                f"`x` lies up to {span:.3g} from the cutoff: compat=True follows R3D's unscaled "
+                f"arithmetic, which over- or underflows outside [{lo:.3g}, {hi:.3g}]. Rescale "
+                "`x` and `cutoff` (bandwidths scale with them) or use compat=False."
+            )
+        x_unit = float(2.0 ** np.round(np.log2(span)))
+        xw, cw = xc / x_unit, 0.0
+        xc = xw
+    f, b = density_at_cutoff(xw, cw, kern)
     kc = kernel_constants(kern, s, compat=compat)
-    rot = rule_of_thumb_bandwidth(xv, cutoff, order=s)
+    rot = rule_of_thumb_bandwidth(xw, cw, order=s)
+    rot_shown = rot * x_unit
     wq = _integration_weights(q, m, compat)
     fs = factorial(s + 1)
 
     # ---- Step 1: global polynomials and pilot bandwidths --------------------------
     def pilot_terms(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k = Z.shape[1]
-        d_p, v_p, d_m, v_m = (np.zeros(k) for _ in range(4))
-        if plus.sum() > s + 1 or not compat:
+        if compat:
+            d_p, v_p = _global_poly_r(xc[plus], Z[plus], s + 1)
+            d_m, v_m = _global_poly_r(xc[minus], Z[minus], s + 1)
+        else:
             d_p, v_p = _global_poly(xc[plus], Z[plus], s + 1)
-        if minus.sum() > s + 1 or not compat:
             d_m, v_m = _global_poly(xc[minus], Z[minus], s + 1)
         C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
         Cp = (v_p * kc.var_plus + v_m * kc.var_minus) / f
@@ -437,7 +570,8 @@ def select_bandwidth(
         if bad.any() and not compat:
             warnings.warn(
                 f"Bandwidth selection ({what}): the pilot bias term vanishes for "
-                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb h = {rot:.4g}.",
+                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb "
+                f"h = {rot_shown:.4g}.",
                 EstkitWarning,
                 stacklevel=3,
             )
@@ -449,9 +583,7 @@ def select_bandwidth(
 
     # ---- Step 2: local fits at the pilot bandwidths ------------------------------
     fit_kernel = "triangular" if compat else kern
-    if regularize and compat:
-        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
-    Bp, Bm, Vp, Vm, vBp, vBm = _step2(xv, Ym, cutoff, h0, s2, fit_kernel, kc, f, compat)
+    Bp, Bm, Vp, Vm, vBp, vBm = _step2(xw, Ym, cw, h0, s2, fit_kernel, kc, f, compat, x_unit)
     reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
     # a residual variance that is zero up to rounding means the pilot fit interpolated its
     # window (too few units near the cutoff): the MSE formula would return h ~ 0
@@ -484,18 +616,23 @@ def select_bandwidth(
         )
         warnings.warn(
             f"Bandwidth selection: {why} for {int(fallback.sum())} column(s); using the "
-            f"rule of thumb h = {rot:.4g}.",
+            f"rule of thumb h = {rot_shown:.4g}.",
             EstkitWarning,
             stacklevel=2,
         )
 
     # ---- treatment (fuzzy) ---------------------------------------------------------
+    with np.errstate(over="ignore", under="ignore"):  # beyond the float range: inf or 0
+        y2, t2 = np.float64(y_scale) ** 2, np.float64(t_scale) ** 2
+        # paper-mode units: B ~ Y / x^(s+1), V ~ Y^2 x (compat: x_unit is 1)
+        xb, xvar = np.float64(x_unit) ** -(s + 1), np.float64(x_unit)
+        y_scale, t_scale, y2, t2 = y_scale * xb, t_scale * xb, y2 * xvar, t2 * xvar
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
         Ct, Cpt = pilot_terms(Tv[:, None])
         h0t = pilot_h(Ct, Cpt, False, "treatment")
         tBp, tBm, tVp, tVm, tvBp, tvBm = _step2(
-            xv, Tv[:, None], cutoff, h0t, s2, fit_kernel, kc, f, compat
+            xw, Tv[:, None], cw, h0t, s2, fit_kernel, kc, f, compat, x_unit
         )
         bdt2 = (tBp - tBm) ** 2 + (_REGULARIZATION * (tvBp + tvBm) if regularize else 0.0)
         numt = (tVp + tVm) / f if compat else tVp + tVm
@@ -504,18 +641,18 @@ def select_bandwidth(
         if t_bad.any() and not compat:
             warnings.warn(
                 "Bandwidth selection (treatment): the estimated bias difference vanishes; "
-                f"using the rule of thumb h = {rot:.4g}.",
+                f"using the rule of thumb h = {rot_shown:.4g}.",
                 EstkitWarning,
                 stacklevel=2,
             )
         ht = np.where(t_bad, rot, ht)
         tr = {
-            "h": float(ht[0]),
-            "pilot": float(h0t[0]),
-            "Bp": float(tBp[0]),
-            "Bm": float(tBm[0]),
-            "Vp": float(tVp[0]),
-            "Vm": float(tVm[0]),
+            "h": float(ht[0]) * x_unit,
+            "pilot": float(h0t[0]) * x_unit,
+            "Bp": float(tBp[0]) * t_scale,
+            "Bm": float(tBm[0]) * t_scale,
+            "Vp": float(tVp[0] * t2),
+            "Vm": float(tVm[0] * t2),
         }
 
     if coverage_correction:
@@ -525,14 +662,14 @@ def select_bandwidth(
             tr["h"] = float(tr["h"]) * adj
 
     return BandwidthSelection(
-        h=h,
-        pilot_h=h0,
-        B_plus=Bp,
-        B_minus=Bm,
-        V_plus=Vp,
-        V_minus=Vm,
-        density=f,
-        density_bandwidth=b,
+        h=h * x_unit,
+        pilot_h=h0 * x_unit,
+        B_plus=Bp * y_scale,
+        B_minus=Bm * y_scale,
+        V_plus=Vp * y2,
+        V_minus=Vm * y2,
+        density=f / x_unit,
+        density_bandwidth=b * x_unit,
         criterion=criterion,
         s=s,
         p=p,
@@ -559,6 +696,7 @@ def _step2(
     kc: KernelConstants,
     f: float,
     compat: bool,
+    x_unit: float = 1.0,
 ) -> tuple[np.ndarray, ...]:
     """Bias and variance terms from local fits of ``order`` at the pilot bandwidths.
 
@@ -575,10 +713,11 @@ def _step2(
                 xv, Z, cutoff, h0, order, fit_kernel, side, min_units=None if compat else order + 2
             )
         except EstimationError as exc:
+            units = "" if x_unit == 1.0 else f" (x rescaled internally by 1/{x_unit:.6g})"
             raise EstimationError(
-                f"Bandwidth selection failed at its automatically chosen pilot bandwidth: "
-                f"{exc} Too few units lie near the cutoff for a data-driven bandwidth; pass "
-                "`bandwidth` explicitly."
+                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
+                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
+                "bandwidth; pass `bandwidth` explicitly."
             ) from None
         s = order if compat else order - 1
         if compat:

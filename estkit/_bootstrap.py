@@ -34,7 +34,21 @@ import numpy as np
 
 from estkit._parallel import _progress, _want_progress
 from estkit._random import RandomStateLike, check_random_state, spawn
-from estkit._validation import check_alpha, check_int, check_option
+from estkit._validation import (
+    _as_float_array,
+    align_by_label,
+    check_alpha,
+    check_bool,
+    check_callable,
+    check_finite,
+    check_int,
+    check_n_draws,
+    check_n_jobs,
+    check_option,
+    check_optional_bool,
+    check_scalar,
+)
+from estkit.exceptions import EstimationError
 
 __all__ = [
     "CriticalValueRule",
@@ -115,6 +129,33 @@ def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
             "unit a cluster."
         )
     return codes.astype(np.intp), len(uniques)
+
+
+def _draws_matrix(a: Any, name: str, *, min_rows: int = 1) -> np.ndarray:
+    """Door check of a (B, m) array of bootstrap draws: 2-D, non-empty, finite."""
+    d = _as_float_array(a, name)
+    if d.ndim != 2:
+        raise ValueError(
+            f"`{name}` must be a (B, m) array of bootstrap draws (one row per draw); got shape "
+            f"{d.shape}."
+        )
+    if d.shape[0] < min_rows or d.shape[1] == 0:
+        raise ValueError(f"`{name}` is empty (shape {d.shape}); no bootstrap draws to use.")
+    _finite_draws(d, name)
+    return d
+
+
+def _finite_draws(d: np.ndarray, name: str) -> None:
+    """A NaN or infinite draw has no place in an order statistic: refuse it, with the fix."""
+    bad = ~np.isfinite(d)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(d.shape[0], -1).any(axis=1)) if d.ndim else [0]
+        raise ValueError(
+            f"`{name}` contains non-finite values (NaN or infinite) in {len(rows)} bootstrap "
+            f"draw(s), the first at row {int(rows[0])}; a bootstrap distribution with undefined "
+            "draws has no valid critical value or p-value. Find why those draws are undefined "
+            "(e.g. a degenerate resample) instead of passing them on."
+        )
 
 
 def _draw(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.ndarray:
@@ -260,16 +301,43 @@ def multiplier_process(
     array([[ 2., -1.],
            [-2.,  2.]])
     """
-    scores = np.asarray(scores, dtype=float)
+    aligned, _ = align_by_label({"scores": scores, "cluster": cluster, "multipliers": multipliers})
+    scores, cluster, multipliers = aligned["scores"], aligned["cluster"], aligned["multipliers"]
+    if cluster is not None and hasattr(cluster, "to_numpy"):
+        cluster = cluster.to_numpy()
+    scores = _as_float_array(scores, "scores")
     if scores.ndim == 1:
         scores = scores[:, None]
+    if scores.ndim != 2 or scores.shape[0] == 0:
+        raise ValueError(
+            f"`scores` must be an (n_units, m) array with at least one unit; got shape "
+            f"{scores.shape}."
+        )
+    check_finite(scores, "scores")
     n = scores.shape[0]
+    if block_size is not None:
+        block_size = check_int(block_size, "block_size", minimum=1)
+    if reducer is not None:
+        check_callable(reducer, "reducer")
+    progress = check_optional_bool(progress, "progress")
+    n_jobs = check_n_jobs(n_jobs)
     out: list[np.ndarray] = []
     if multipliers is not None:
-        xi = np.asarray(multipliers, dtype=float)
-        if xi.ndim != 2 or xi.shape[0] != n:
+        if cluster is not None:
+            raise ValueError(
+                "`cluster` and `multipliers` were both given: caller-supplied multipliers are "
+                "used as they are, so `cluster` would be ignored. Pass one multiplier matrix "
+                "with equal rows within each cluster, or `cluster` with `n_boot`."
+            )
+        xi = _as_float_array(multipliers, "multipliers")
+        if xi.ndim != 2 or xi.shape[0] != n or xi.shape[1] == 0:
             raise ValueError(
                 f"`multipliers` must have shape (n_units, B) = ({n}, B); got {xi.shape}."
+            )
+        if n_boot is not None and check_int(n_boot, "n_boot") != xi.shape[1]:
+            raise ValueError(
+                f"`n_boot` = {n_boot} conflicts with the {xi.shape[1]} columns of `multipliers`; "
+                "pass one of them."
             )
         if not np.all(np.isfinite(xi)):
             raise ValueError("`multipliers` contains non-finite values.")
@@ -319,14 +387,45 @@ def multiplier_process(
 def sup_statistics(
     draws: np.ndarray, *, center: np.ndarray | None = None, scale: np.ndarray | None = None
 ) -> np.ndarray:
-    """Per-draw sup-norm ``max_j |draws_bj - center_j| / scale_j`` of an ``(B, m)`` array."""
-    d = np.asarray(draws, dtype=float)
+    """Per-draw sup-norm ``max_j |draws_bj - center_j| / scale_j`` of an ``(B, m)`` array.
+
+    ``draws`` must be finite (a NaN draw is refused: it would silently drop out of the
+    maximum or poison it); ``center`` is finite and ``scale`` finite and strictly positive,
+    each of shape ``(m,)`` (or scalar).
+
+    Examples
+    --------
+    >>> sup_statistics(np.array([[1.0, -3.0], [0.5, 0.25]]), scale=np.array([1.0, 2.0]))
+    array([1.5, 0.5])
+    """
+    d = _draws_matrix(draws, "draws")
+    m = d.shape[1]
     if center is not None:
-        d = d - center
+        c = _grid_vector(center, "center", m)
+        d = d - c
     d = np.abs(d)
     if scale is not None:
-        d = d / np.asarray(scale, dtype=float)
-    return d.max(axis=1)
+        sc = _grid_vector(scale, "scale", m)
+        if np.any(sc <= 0):
+            raise ValueError("`scale` must be strictly positive at every grid point.")
+        with np.errstate(over="ignore"):
+            d = d / sc
+    out = d.max(axis=1)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(
+            "The sup statistics overflow the float range (|draws - center| / `scale` "
+            "> 1.8e308); rescale `draws`, `center` and `scale` by a common factor."
+        )
+    return out
+
+
+def _grid_vector(a: Any, name: str, m: int) -> np.ndarray:
+    """A finite scalar or length-``m`` vector over the grid (door check)."""
+    v = _as_float_array(a, name)
+    if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != m):
+        raise ValueError(f"`{name}` must be a scalar or have shape ({m},); got {v.shape}.")
+    check_finite(v, name)
+    return v
 
 
 CriticalValueRule = Literal["inverse_cdf", "ceil", "linear"]
@@ -343,10 +442,14 @@ def order_statistic_critical_value(
         The ``ceil((1 - alpha) B)``-th order statistic: the inverse of the bootstrap
         distribution function at ``1 - alpha``.
     ``"ceil"``
-        The ``ceil((1 - alpha)(B + 1))``-th order statistic, capped at ``B`` (R3D's band
-        rule; returns the largest statistic when ``B`` is too small for the level).
+        The ``ceil((1 - alpha)(B + 1))``-th order statistic (R3D's band rule).
     ``"linear"``
         The type-7 sample quantile (NumPy's default), as in R's ``quantile``.
+
+    Every rule needs ``(B + 1) alpha >= 1`` (e.g. 19 draws for ``alpha=0.05``): with fewer
+    draws the level cannot be resolved (the largest draw would stand in for the critical
+    value; R3D returns NA), so a ValueError says the minimum. NaN or infinite statistics
+    are refused.
 
     Examples
     --------
@@ -356,9 +459,14 @@ def order_statistic_critical_value(
     """
     alpha = check_alpha(alpha)
     rule = check_option(rule, "rule", CriticalValueRule)
-    s = np.sort(np.asarray(stats, dtype=float))
+    s = _as_float_array(stats, "stats")
+    if s.ndim != 1:
+        raise ValueError(f"`stats` must be one-dimensional (one per draw); got shape {s.shape}.")
     if s.size == 0:
         raise ValueError("No bootstrap statistics: `stats` is empty.")
+    _finite_draws(s, "stats")
+    check_n_draws(s.size, alpha, "stats")
+    s = np.sort(s)
     if rule == "linear":
         return float(np.quantile(s, 1.0 - alpha))
     b = s.size + 1 if rule == "ceil" else s.size
@@ -397,11 +505,27 @@ def uniform_band(
     scale : ndarray of shape (m,)
         Pointwise scale used (ones for a constant-width band).
     """
-    est = np.asarray(estimate, dtype=float)
-    d = np.asarray(draws, dtype=float)
+    alpha = check_alpha(alpha)
+    studentize = check_bool(studentize, "studentize")
+    rule = check_option(rule, "rule", CriticalValueRule)
+    est = _as_float_array(estimate, "estimate")
+    if est.ndim != 1:
+        raise ValueError(f"`estimate` must be one-dimensional (m,); got shape {est.shape}.")
+    check_finite(est, "estimate")
+    d = _draws_matrix(draws, "draws")
+    if d.shape[1] != est.size:
+        raise ValueError(
+            f"`draws` has {d.shape[1]} column(s) but `estimate` has {est.size} grid point(s); "
+            "they must match."
+        )
+    check_n_draws(d.shape[0], alpha, "draws")
     scale = np.ones_like(est)
     if studentize:
-        scale = d.std(axis=0, ddof=1)
+        # per-column standard deviation computed on draws scaled to [-1, 1]: no overflow of
+        # the squares at 1e300, no underflow to zero at 1e-300
+        amax = np.abs(d).max(axis=0)
+        unit = np.where(amax > 0, amax, 1.0)
+        scale = (d / unit).std(axis=0, ddof=1) * unit
         scale = np.where(scale > 0, scale, np.finfo(float).tiny)
     stats = sup_statistics(d, scale=scale)
     cv = order_statistic_critical_value(stats, alpha, rule)
@@ -413,9 +537,24 @@ def bootstrap_pvalue(observed: float, stats: np.ndarray, *, plus_one: bool = Tru
 
     With ``plus_one=True`` (default) the p-value is ``(1 + #{T*_b >= T}) / (B + 1)``, which is
     never zero and is exact-size for exchangeable draws; ``plus_one=False`` gives the plain
-    share ``#{T*_b >= T} / B``.
+    share ``#{T*_b >= T} / B``. A NaN (or infinite) observed statistic or draw is refused
+    with a ValueError: no comparison with NaN is true, so it would read as maximal
+    significance.
+
+    Examples
+    --------
+    >>> bootstrap_pvalue(2.0, np.array([0.5, 1.0, 2.5, 3.0]))
+    0.6
     """
-    s = np.asarray(stats, dtype=float)
+    observed = check_scalar(observed, "observed")
+    plus_one = check_bool(plus_one, "plus_one")
+    s = _as_float_array(stats, "stats")
+    if s.ndim != 1 or s.size == 0:
+        raise ValueError(
+            f"`stats` must be a non-empty one-dimensional array (one per draw); got shape "
+            f"{s.shape}."
+        )
+    _finite_draws(s, "stats")
     k = int(np.count_nonzero(s >= observed))
     return (1 + k) / (s.size + 1) if plus_one else k / s.size
 
@@ -428,14 +567,36 @@ def percentile_interval(
     ``draws`` are bootstrap replicates of the estimate itself, shape ``(B, m)`` or ``(B,)``.
     """
     alpha = check_alpha(alpha)
-    d = np.asarray(draws, dtype=float)
+    kind = check_option(kind, "kind", ("percentile", "basic"))
+    d = _replicates(draws, "draws", alpha)
+    est = _estimate_like(estimate, "estimate", d.shape[1:])
     lo, hi = np.quantile(d, [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
     if kind == "percentile":
         return lo, hi
-    if kind == "basic":
-        est = np.asarray(estimate, dtype=float)
-        return 2.0 * est - hi, 2.0 * est - lo
-    raise ValueError(f"`kind` must be 'percentile' or 'basic'; got {kind!r}.")
+    return 2.0 * est - hi, 2.0 * est - lo
+
+
+def _replicates(a: Any, name: str, alpha: float) -> np.ndarray:
+    """Door check of bootstrap replicates, shape (B,) or (B, m): finite, enough draws."""
+    d = _as_float_array(a, name)
+    if d.ndim not in (1, 2) or d.shape[0] == 0 or (d.ndim == 2 and d.shape[1] == 0):
+        raise ValueError(
+            f"`{name}` must be a non-empty array of shape (B,) or (B, m) (one row per draw); "
+            f"got shape {d.shape}."
+        )
+    _finite_draws(d, name)
+    check_n_draws(d.shape[0], alpha, name)
+    return d
+
+
+def _estimate_like(a: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    v = _as_float_array(a, name)
+    if v.shape != shape and not (v.size == 1 and shape in ((), (1,))):
+        raise ValueError(
+            f"`{name}` must have shape {shape} to match the bootstrap draws; got {v.shape}."
+        )
+    check_finite(v, name)
+    return v
 
 
 def studentized_interval(
@@ -446,23 +607,47 @@ def studentized_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap-t intervals from draws of ``(theta*_b - theta_hat) / se*_b``."""
     alpha = check_alpha(alpha)
-    q_lo, q_hi = np.quantile(
-        np.asarray(t_draws, dtype=float), [alpha / 2.0, 1.0 - alpha / 2.0], axis=0
-    )
-    est, se = np.asarray(estimate, dtype=float), np.asarray(std_error, dtype=float)
-    return est - q_hi * se, est - q_lo * se
+    t = _replicates(t_draws, "t_draws", alpha)
+    est = _estimate_like(estimate, "estimate", t.shape[1:])
+    se = _estimate_like(std_error, "std_error", t.shape[1:])
+    if np.any(se < 0):
+        raise ValueError("`std_error` must be non-negative.")
+    q_lo, q_hi = np.quantile(t, [alpha / 2.0, 1.0 - alpha / 2.0], axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo, hi = est - q_hi * se, est - q_lo * se
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        raise ValueError(
+            "The interval bounds overflow the float range; rescale `estimate` and `std_error` "
+            "by a common factor."
+        )
+    return lo, hi
 
 
 def bootstrap_indices(
     n: int, n_boot: int, *, cluster: Any = None, rng: RandomStateLike = None
 ) -> Iterator[np.ndarray]:
-    """Yield ``n_boot`` resampling index arrays (pairs bootstrap, or whole clusters)."""
+    """Yield ``n_boot`` resampling index arrays (pairs bootstrap, or whole clusters).
+
+    Examples
+    --------
+    >>> len([idx for idx in bootstrap_indices(3, 2, rng=0)])
+    2
+    """
+    n = check_int(n, "n", minimum=1)
+    n_boot = check_int(n_boot, "n_boot", minimum=1)
     gen = check_random_state(rng, "rng")
-    if cluster is None:
+    codes = None if cluster is None else cluster_codes(cluster, n)
+    return _indices(n, n_boot, codes, gen)
+
+
+def _indices(
+    n: int, n_boot: int, codes: tuple[np.ndarray, int] | None, gen: np.random.Generator
+) -> Iterator[np.ndarray]:
+    if codes is None:
         for _ in range(n_boot):
             yield gen.integers(0, n, size=n)
         return
-    codes, g = cluster_codes(cluster, n)
+    codes, g = codes
     members = np.split(
         np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1]
     )
@@ -493,15 +678,40 @@ def pairs_bootstrap(
     >>> len(reps)
     5
     """
+    check_callable(statistic, "statistic")
     n = check_int(n, "n", minimum=1)
     n_boot = check_int(n_boot, "n_boot", minimum=1)
+    n_jobs = check_n_jobs(n_jobs)
+    codes = None if cluster is None else cluster_codes(cluster, n)
     streams = spawn(rng, n_boot, "rng")
 
     def one(g: np.random.Generator) -> Any:
-        return statistic(next(bootstrap_indices(n, 1, cluster=cluster, rng=g)))
+        return statistic(next(_indices(n, 1, codes, g)))
 
     if n_jobs is None or n_jobs == 1:
-        return [one(g) for g in streams]
-    from joblib import Parallel, delayed
+        reps = [one(g) for g in streams]
+    else:
+        from joblib import Parallel, delayed
 
-    return list(Parallel(n_jobs=n_jobs)(delayed(one)(g) for g in streams))
+        reps = list(Parallel(n_jobs=n_jobs)(delayed(one)(g) for g in streams))
+    _check_replicates(reps)
+    return reps
+
+
+def _check_replicates(reps: list[Any]) -> None:
+    """Refuse numeric replicates that are NaN/infinite (they look like valid draws later)."""
+    bad = []
+    for b, r in enumerate(reps):
+        try:
+            v = np.asarray(r, dtype=float)
+        except (TypeError, ValueError):
+            continue  # not numeric: the caller's own objects
+        if not np.all(np.isfinite(v)):
+            bad.append(b)
+    if bad:
+        raise EstimationError(
+            f"`statistic` returned a non-finite value (NaN or infinite) in {len(bad)} of "
+            f"{len(reps)} bootstrap draw(s), the first at draw {bad[0]}; percentile intervals "
+            "and p-values from such draws would be wrong. Make `statistic` defined on every "
+            "resample (e.g. guard degenerate resamples) before bootstrapping."
+        )

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.polynomial import polynomial as P
 from scipy.special import gammainc
 
-from estkit._validation import check_option
+from estkit._validation import _as_float_array, check_finite, check_int, check_option
 
 __all__ = ["Kernel", "KernelName", "get_kernel", "kernel_names"]
 
@@ -56,8 +56,9 @@ class Kernel:
     _poly: tuple[float, ...] = field(default=(), repr=False)
 
     def __call__(self, u: np.ndarray | float) -> np.ndarray:
-        """Evaluate the kernel at ``u`` (vectorised)."""
-        u = np.asarray(u, dtype=float)
+        """Evaluate the kernel at ``u`` (vectorised); NaN or infinite ``u`` is refused."""
+        u = _as_float_array(u, "u")
+        check_finite(u, "u")
         if not self.compact:
             return np.exp(-0.5 * u * u) / sqrt(2.0 * pi)
         a = np.abs(u)
@@ -77,7 +78,10 @@ class Kernel:
         lower, upper : float
             Integration limits; infinite limits are clipped to the support.
         """
-        return _moment(self.name, int(k), int(power), float(lower), float(upper))
+        k = check_int(k, "k", minimum=0)
+        power = check_int(power, "power", minimum=1)
+        lo, hi = (_limit(v, n) for v, n in ((lower, "lower"), (upper, "upper")))
+        return _moment(self.name, k, power, lo, hi)
 
     def moment_matrix(
         self, p: int, *, power: int = 1, side: Literal["plus", "minus"] = "plus"
@@ -87,10 +91,22 @@ class Kernel:
         ``side="plus"`` integrates over ``[0, 1]`` (``[0, inf)`` for the Gaussian) and
         ``side="minus"`` over ``[-1, 0]``.
         """
+        p = check_int(p, "p", minimum=0)
+        power = check_int(power, "power", minimum=1)
+        side = check_option(side, "side", ("plus", "minus"))
         lo, hi = (0.0, np.inf) if side == "plus" else (-np.inf, 0.0)
         m = np.array([self.moment(j, power=power, lower=lo, upper=hi) for j in range(2 * p + 1)])
         idx = np.add.outer(np.arange(p + 1), np.arange(p + 1))
         return m[idx]
+
+
+def _limit(v: object, name: str) -> float:
+    """An integration limit: a real number, possibly infinite, never NaN."""
+    if isinstance(v, bool | np.bool_ | str) or not isinstance(v, int | float | np.number):
+        raise TypeError(f"`{name}` must be a real number (or +/- inf); got {v!r}.")
+    if np.isnan(v):
+        raise ValueError(f"`{name}` must not be NaN.")
+    return float(v)
 
 
 _POLYS: dict[str, tuple[float, ...]] = {

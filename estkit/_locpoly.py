@@ -27,6 +27,17 @@ from typing import Literal
 import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
+from estkit._validation import (
+    NEGLIGIBLE_RTOL,
+    _as_float_array,
+    align_by_label,
+    check_1d,
+    check_bandwidth,
+    check_finite,
+    check_int,
+    check_option,
+    check_scalar,
+)
 from estkit.exceptions import EstimationError
 
 __all__ = ["LocpolyFit", "Side", "locpoly_boundary", "polynomial_basis"]
@@ -112,7 +123,9 @@ def polynomial_basis(u: np.ndarray, p: int) -> np.ndarray:
     >>> polynomial_basis(np.array([2.0, 3.0]), 2).tolist()
     [[1.0, 2.0, 4.0], [1.0, 3.0, 9.0]]
     """
-    u = np.asarray(u, dtype=float)
+    u = _as_float_array(u, "u")
+    check_finite(u, "u")
+    p = check_int(p, "p", minimum=0)
     out = np.empty((*u.shape, p + 1))
     out[..., 0] = 1.0
     for k in range(1, p + 1):
@@ -121,11 +134,69 @@ def polynomial_basis(u: np.ndarray, p: int) -> np.ndarray:
 
 
 def _side_mask(xc: np.ndarray, side: str) -> np.ndarray:
-    if side == "plus":
-        return xc >= 0.0
-    if side == "minus":
-        return xc < 0.0
-    raise ValueError(f"`side` must be one of 'plus', 'minus'; got {side!r}.")
+    return xc >= 0.0 if side == "plus" else xc < 0.0
+
+
+def check_running_and_outcomes(
+    x: object, Y: object, *, weights: object = None, y_name: str = "Y"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Door check shared by the local polynomial and bandwidth entry points.
+
+    pandas inputs are aligned by label (:func:`estkit.align_by_label`); ``x`` becomes a
+    finite 1-D array, ``Y`` a finite (n, m) array (a 1-D ``Y`` is one column) and
+    ``weights`` a finite non-negative 1-D array with at least one positive entry.
+    """
+    aligned, _ = align_by_label({"x": x, y_name: Y, "weights": weights})
+    xv = check_1d(aligned["x"], "x")
+    Ym = _as_float_array(aligned[y_name], y_name)
+    if Ym.ndim == 1:
+        Ym = Ym[:, None]
+    if Ym.ndim != 2 or Ym.shape[0] != xv.shape[0] or Ym.shape[1] == 0:
+        raise ValueError(
+            f"`{y_name}` must have shape (n, m) with n = {xv.shape[0]} (one row per unit of "
+            f"`x`); got {Ym.shape}."
+        )
+    check_finite(Ym, y_name)
+    wt = None
+    if aligned["weights"] is not None:
+        wt = check_1d(aligned["weights"], "weights")
+        if wt.shape != xv.shape or np.any(wt < 0) or not np.any(wt > 0):
+            raise ValueError(
+                f"`weights` must be non-negative and finite with shape ({xv.shape[0]},), with "
+                "at least one positive weight."
+            )
+    return xv, Ym, wt
+
+
+def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centre every column at its mean and divide by one common scale.
+
+    Local polynomial coefficients are equivariant (``fit(a Y + c) = a fit(Y) + c e0``), so
+    the fit runs on ``(Y - c) / a`` and is mapped back: a level of ``1e12`` or a scale of
+    ``1e300`` costs no more precision than the data's own representation.
+    """
+    if Y.shape[0] == 0:
+        return Y, np.zeros(Y.shape[1]), 1.0
+    # column extremes once (no |Y| temporaries: r3d passes n x m quantile matrices)
+    hi, lo = Y.max(axis=0), Y.min(axis=0)
+    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
+    if pre > 1e300:  # sums of values near the float limit would overflow: scale first
+        Y, hi, lo = Y / pre, hi / pre, lo / pre
+    else:
+        pre = 1.0
+    c = Y.mean(axis=0)
+    Z = Y - c
+    # a column that is constant up to rounding residue carries no variation: exactly zero
+    # (the rule of estkit.negligible_variation, on the extremes computed above)
+    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
+    if flat.any():
+        Z[:, flat] = 0.0
+    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
+    a = 0.0 if flat.all() else a
+    if a == 0.0 or not np.isfinite(a):
+        return Z, c * pre, pre
+    Z /= a
+    return Z, c * pre, a * pre
 
 
 def locpoly_boundary(
@@ -151,7 +222,8 @@ def locpoly_boundary(
     cutoff : float
         Cutoff ``c``. ``side="plus"`` uses ``x >= c``; ``side="minus"`` uses ``x < c``.
     h : float or array_like, shape (m,)
-        Bandwidth, common or per column; must be positive and finite.
+        Bandwidth, common or per column; must be positive and finite (a length-1 sequence
+        is read as the common bandwidth).
     p : int
         Polynomial order (``p >= 0``).
     kernel : str or Kernel
@@ -177,7 +249,20 @@ def locpoly_boundary(
     estkit.exceptions.EstimationError
         (a ``ValueError``) when a window holds fewer than ``p + 1`` distinct points or
         its Gram matrix is numerically singular; the message reports the number of units
-        in the window on each side, the bandwidth and the column.
+        in the window on each side, the number of distinct running-variable values on the
+        fitted side, the cutoff, the bandwidth and the column.
+    ValueError, TypeError
+        For NaN/inf or non-numeric data, mismatched lengths, pandas inputs with different
+        labels (pandas inputs with the same labels are paired by label), or invalid
+        options; the message names the argument.
+
+    Notes
+    -----
+    The fit runs on centred, rescaled outcome columns and normalised weights and is mapped
+    back (the coefficients are equivariant), so ``Y + 1e12``, ``1e300 * Y`` or weights of
+    ``1e307`` cost no precision beyond the data's own representation. Columns that are
+    constant up to rounding residue (:func:`estkit.negligible_variation`) are fitted
+    exactly: intercept at their mean, all other coefficients zero.
 
     Examples
     --------
@@ -191,34 +276,23 @@ def locpoly_boundary(
     >>> round(float(fit.weights.sum()), 12)
     1.0
     """
-    xv = np.asarray(x, dtype=float)
-    if xv.ndim != 1:
-        raise ValueError(f"`x` must be one-dimensional; got shape {xv.shape}.")
-    Ym = np.asarray(Y, dtype=float)
-    if Ym.ndim == 1:
-        Ym = Ym[:, None]
-    if Ym.ndim != 2 or Ym.shape[0] != xv.shape[0]:
-        raise ValueError(f"`Y` must have shape (n, m) with n = {xv.shape[0]}; got {Ym.shape}.")
+    xv, Ym, wt = check_running_and_outcomes(x, Y, weights=weights)
     n, m = Ym.shape
-    p = int(p)
-    if p < 0:
-        raise ValueError(f"`p` must be >= 0; got {p}.")
-    hv = np.asarray(h, dtype=float)
-    if hv.ndim == 0:
-        hv = np.full(m, float(hv))
-    if hv.shape != (m,):
-        raise ValueError(f"`h` must be a scalar or have shape ({m},); got {hv.shape}.")
-    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
-        raise ValueError("`h` must be positive and finite.")
+    cutoff = check_scalar(cutoff, "cutoff")
+    p = check_int(p, "p", minimum=0)
+    hv = check_bandwidth(h, m, "h")
     kern = get_kernel(kernel)
-    xc = xv - float(cutoff)
+    side = check_option(side, "side", Side)
+    if min_units is not None:
+        min_units = check_int(min_units, "min_units", minimum=1)
+    if wt is not None:
+        wt = wt / wt.max()  # the fit is invariant to a common factor: no overflow at 1e307
+    xc = xv - cutoff
+    if not np.all(np.isfinite(xc)):
+        raise ValueError(
+            "`x` - `cutoff` overflows (values near the float limit); rescale `x` and `cutoff`."
+        )
     on_side = _side_mask(xc, side)
-    if weights is not None:
-        wt = np.asarray(weights, dtype=float)
-        if wt.shape != (n,) or np.any(wt < 0) or not np.all(np.isfinite(wt)):
-            raise ValueError(f"`weights` must be non-negative and finite with shape ({n},).")
-    else:
-        wt = None
 
     common_h = bool(np.all(hv == hv[0]))
     hcols = hv[:1] if common_h else hv
@@ -239,9 +313,9 @@ def locpoly_boundary(
     S = np.stack([np.sum(Kw * pw, axis=0) for pw in powers])  # (2p+1, k)
     hankel = np.add.outer(np.arange(p + 1), np.arange(p + 1))
     G = np.moveaxis(S[hankel], -1, 0)  # (k, p+1, p+1)
-    _check_windows(G, inw, xc[ridx], hcols, p, side, common_h, m, xc, min_units)
+    _check_windows(G, inw, xc[ridx], hcols, p, side, common_h, m, xc, min_units, cutoff)
     Ginv = np.linalg.inv(G)
-    Ys = Ym[ridx]
+    Ys, y_center, y_scale = _center_scale(Ym[ridx])
     if common_h:
         KR = Kw[:, 0, None] * np.stack([pw[:, 0] for pw in powers[: p + 1]], axis=1)  # (r, p+1)
         coef = Ginv[0] @ (KR.T @ Ys)  # (p+1, m)
@@ -256,13 +330,21 @@ def locpoly_boundary(
         lev_r = Kw * _poly_eval(_antidiagonal_sums(Ginv), U)
         fit_r = _poly_eval(coef, U)
     inw_r = np.broadcast_to(inw, (ridx.size, m))
-    e2 = np.where(inw_r, Ys - fit_r, 0.0) ** 2
+    res_r = np.where(inw_r, Ys - fit_r, 0.0)
+    e2 = res_r**2
     if common_h:
         coef_var = (omega**2).T @ e2  # (p+1, m)
     else:
         coef_var = np.stack(
             [np.sum((Kw * _poly_eval(Ginv[:, a, :].T, U)) ** 2 * e2, axis=0) for a in range(p + 1)]
         )
+    # back to the units of Y: coefficients are equivariant, the intercept carries the level
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond the float range: infinite
+        coef = coef * y_scale
+        coef[0] += y_center
+        coef_var = coef_var * np.float64(y_scale) ** 2
+        fit_r = fit_r * y_scale + y_center
+        res_r = res_r * y_scale
     # quantities that do not vary over columns (common bandwidth) are read-only broadcast
     # views of one (n, 1) column: (n, m) semantics without (n, m) memory
     Wint = _scatter(ridx, w_r, n, m)
@@ -270,7 +352,7 @@ def locpoly_boundary(
     Kfull = _scatter(ridx, Kw, n, m)
     inwin = _scatter(ridx, inw, n, m, dtype=bool)
     fitted = _scatter(ridx, np.where(inw_r, fit_r, 0.0), n, m)
-    resid = _scatter(ridx, np.where(inw_r, Ys - fit_r, 0.0), n, m)
+    resid = _scatter(ridx, res_r, n, m)
     return LocpolyFit(
         coef=coef,
         weights=Wint,
@@ -330,6 +412,7 @@ def _check_windows(
     m: int,
     xc: np.ndarray,
     min_units: int | None,
+    cutoff: float,
 ) -> None:
     """Raise an informative EstimationError for under-identified or singular windows."""
     # distinct design points per window (p + 1 are needed to identify a degree-p fit)
@@ -341,9 +424,21 @@ def _check_windows(
     with np.errstate(divide="ignore", invalid="ignore"):
         Gs = G / (d[:, :, None] * d[:, None, :])
         rcond = 1.0 / np.linalg.cond(np.where(np.isfinite(Gs), Gs, 0.0))
+    # the scaled design (1, u, ..., u^p) underflows when every |u| in the window is tiny,
+    # i.e. the bandwidth is absurdly large for the spread of x (e.g. h = 1 for x ~ 1e-200)
+    with np.errstate(divide="ignore"):
+        umax = np.max(np.where(inw, np.abs(xr[:, None] / hcols[None, :]), 0.0), axis=0, initial=0)
+        tiny = 2 * max(p, 1) * np.log2(np.where(umax > 0, umax, 1.0)) < -960
     for j in range(G.shape[0]):
         if counts[j] < need:
             bad, reason = j, f"fewer than {need} units in the window"
+            break
+        if tiny[j]:
+            bad = j
+            reason = (
+                f"the bandwidth is {1 / umax[j]:.3g} times the largest |x - cutoff| in the "
+                "window, too large for the scale of `x`: choose `h` on the scale of x"
+            )
             break
         # tied running-variable values only matter for small windows
         if counts[j] < 50 * (p + 1) and np.unique(xr[inw[:, j]]).size < p + 1:
@@ -360,10 +455,13 @@ def _check_windows(
     hj = float(hcols[bad])
     n_plus = int(np.sum((xc >= 0) & (np.abs(xc) <= hj)))
     n_minus = int(np.sum((xc < 0) & (np.abs(xc) <= hj)))
+    n_distinct = int(np.unique(xr[inw[:, bad]]).size)
     col = "all columns" if common_h and m > 1 else f"column {bad}"
+    where = "at or above" if side == "plus" else "below"
     raise EstimationError(
         f"Local polynomial of order p = {p} on the {side} side cannot be estimated with "
         f"bandwidth h = {hj:.6g} ({col}): the kernel window |x - cutoff| <= h holds "
-        f"{n_plus} unit(s) at or above the cutoff and {n_minus} below it ({reason}). "
-        f"Use a larger bandwidth or a lower polynomial order."
+        f"{n_plus} unit(s) at or above the cutoff and {n_minus} below it ({reason}); the "
+        f"units {where} the cutoff = {cutoff:.6g} in the window take {n_distinct} distinct "
+        f"running-variable value(s). Use a larger bandwidth or a lower polynomial order."
     )

@@ -19,6 +19,8 @@ from typing import Literal
 
 import numpy as np
 
+from estkit._validation import _as_float_array, check_finite, check_int, check_option
+
 __all__ = ["is_nondecreasing", "isotonic_regression", "rearrange"]
 
 
@@ -30,10 +32,19 @@ def is_nondecreasing(y: np.ndarray) -> np.ndarray:
     >>> is_nondecreasing(np.array([[1, 2, 2], [2, 1, 3]])).tolist()
     [True, False]
     """
-    y = np.asarray(y, dtype=float)
+    y = _curves(y, "y")
     if y.shape[-1] < 2:
         return np.ones(y.shape[:-1], dtype=bool)
     return np.all(np.diff(y, axis=-1) >= 0, axis=-1)
+
+
+def _curves(y: object, name: str) -> np.ndarray:
+    """Door check of the monotone helpers: a finite float array with at least one axis."""
+    arr = _as_float_array(y, name)
+    if arr.ndim == 0:
+        raise ValueError(f"`{name}` must be a sequence (curves along the last axis); got a scalar.")
+    check_finite(arr, name)
+    return arr
 
 
 def _pava_1d(y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -46,7 +57,8 @@ def _pava_1d(y: np.ndarray, w: np.ndarray) -> np.ndarray:
         while vals and vals[-1] > v:
             pv, pw, pl = vals.pop(), wts.pop(), lens.pop()
             tot = pw + ww
-            v = (pv * pw + v * ww) / tot if tot > 0 else 0.5 * (pv + v)
+            # convex combination: no overflow for values near the float limits
+            v = pv * (pw / tot) + v * (ww / tot) if tot > 0 else 0.5 * pv + 0.5 * v
             ww, ln = tot, ln + pl
         vals.append(v)
         wts.append(ww)
@@ -79,18 +91,28 @@ def isotonic_regression(y: np.ndarray, weights: np.ndarray | None = None) -> np.
     >>> isotonic_regression(np.array([[5.0, 3, 4, 1, 2, 6]])).round(6).tolist()
     [[3.0, 3.0, 3.0, 3.0, 3.0, 6.0]]
     """
-    ya = np.asarray(y, dtype=float)
+    ya = _curves(y, "y")
+    if weights is None:
+        wa = None
+    else:
+        wa = _as_float_array(weights, "weights")
+        try:
+            wa = np.broadcast_to(wa, ya.shape)
+        except ValueError:
+            raise ValueError(
+                f"`weights` must have shape ({ya.shape[-1]},) or {ya.shape} to match `y`; "
+                f"got {wa.shape}."
+            ) from None
+        if np.any(np.isnan(wa)) or not np.all(np.isfinite(wa)) or np.any(wa <= 0):
+            raise ValueError("`weights` must be positive and finite.")
+        # PAVA is invariant to a common factor of the weights: normalise so that weighted
+        # sums cannot overflow (weights of 1e307) or underflow
+        wa = wa / wa.max(axis=-1, keepdims=True)
     out = ya.copy()
     if ya.shape[-1] < 2:
         return out
     flat = out.reshape(-1, ya.shape[-1])
-    if weights is None:
-        wflat = None
-    else:
-        wa = np.broadcast_to(np.asarray(weights, dtype=float), ya.shape)
-        if np.any(wa <= 0) or not np.all(np.isfinite(wa)):
-            raise ValueError("`weights` must be positive and finite.")
-        wflat = wa.reshape(-1, ya.shape[-1])
+    wflat = None if wa is None else wa.reshape(-1, ya.shape[-1])
     todo = np.flatnonzero(~is_nondecreasing(flat))
     ones = np.ones(ya.shape[-1])
     for r in todo:
@@ -146,15 +168,18 @@ def rearrange(
     >>> np.round(rearrange(np.array([0.0, 1.0, 2.0]), np.array([0.1, 0.2, 0.3]), method="R"), 12)
     array([0., 1., 2.])
     """
-    ya = np.asarray(y, dtype=float)
+    ya = _curves(y, "y")
+    method = check_option(method, "method", ("sort", "R"))
+    n_points = check_int(n_points, "n_points", minimum=1)
+    m = ya.shape[-1]
+    g = np.arange(m, dtype=float) if grid is None else _curves(grid, "grid")
+    if g.shape != (m,) or np.any(np.diff(g) <= 0):
+        raise ValueError(
+            f"`grid` must be strictly increasing with one point per value ({m}); got shape "
+            f"{g.shape}."
+        )
     if method == "sort":
         return np.sort(ya, axis=-1)
-    if method != "R":
-        raise ValueError(f"`method` must be one of 'sort', 'R'; got {method!r}.")
-    m = ya.shape[-1]
-    g = np.arange(m, dtype=float) if grid is None else np.asarray(grid, dtype=float)
-    if g.shape != (m,) or np.any(np.diff(g) <= 0):
-        raise ValueError("`grid` must be strictly increasing with one point per value.")
     if m < 2:
         return ya.copy()
     nx = (g - g[0]) / (g[-1] - g[0])

@@ -38,7 +38,17 @@ def parallel_map(
     >>> parallel_map(abs, [-1, 2, -3])
     [1, 2, 3]
     """
-    seq: Sequence[Any] = list(items)
+    from estkit._validation import check_callable, check_n_jobs, check_optional_bool
+
+    check_callable(func, "func")
+    n_jobs = check_n_jobs(n_jobs)
+    progress = check_optional_bool(progress, "progress")
+    if not isinstance(desc, str):
+        raise TypeError(f"`desc` must be a string; got {type(desc).__name__}.")
+    try:
+        seq: Sequence[Any] = list(items)
+    except TypeError:
+        raise TypeError(f"`items` must be iterable; got {type(items).__name__}.") from None
     show = _want_progress(progress)
     if n_jobs is None or n_jobs == 1:
         out = []

@@ -74,5 +74,8 @@ def spawn(
     >>> [float(g.random()) for g in spawn(0, 2)] == [float(g.random()) for g in spawn(0, 2)]
     True
     """
+    from estkit._validation import check_int
+
+    n = check_int(n, "n", minimum=0)
     gen = check_random_state(random_state, name)
-    return list(gen.spawn(int(n)))
+    return list(gen.spawn(n))

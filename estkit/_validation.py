@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from math import ceil
 from typing import Any, get_args
 
 import numpy as np
@@ -14,12 +15,18 @@ __all__ = [
     "check_1d",
     "check_2d",
     "check_alpha",
+    "check_bandwidth",
     "check_bool",
+    "check_callable",
     "check_consistent_length",
     "check_finite",
     "check_int",
+    "check_n_draws",
+    "check_n_jobs",
     "check_option",
+    "check_optional_bool",
     "check_positive",
+    "check_scalar",
     "literal_values",
     "negligible_variation",
 ]
@@ -52,14 +59,21 @@ def check_option(value: Any, name: str, allowed: Any) -> Any:
         for opt in options:
             if isinstance(opt, str) and opt.lower() == low:
                 return opt
-    elif value in options:
-        return value
+    elif not isinstance(value, np.ndarray | list | dict | set | pd.Series | pd.DataFrame):
+        for opt in options:
+            if isinstance(value, bool | np.bool_) != isinstance(opt, bool):
+                continue  # True is not the option 1 (nor the reverse)
+            if not isinstance(opt, str) and opt == value:
+                return opt
     shown = ", ".join(repr(o) for o in options)
     raise ValueError(f"`{name}` must be one of {shown}; got {value!r}.")
 
 
 def check_finite(a: np.ndarray, name: str, *, allow_nan: bool = False) -> np.ndarray:
     """Raise a ValueError naming ``name`` if ``a`` holds NaN or infinite values."""
+    a = np.asarray(a)
+    if a.dtype == object:
+        a = _as_float_array(a, name)
     if a.dtype.kind in "fc":
         bad = ~np.isfinite(a)
         if allow_nan:
@@ -75,6 +89,18 @@ def check_finite(a: np.ndarray, name: str, *, allow_nan: bool = False) -> np.nda
 
 
 def _as_float_array(a: Any, name: str) -> np.ndarray:
+    """``a`` as a float array; nullable pandas values (``pd.NA``) become NaN."""
+    if a is None:
+        raise TypeError(f"`{name}` is None; pass numeric array-like data.")
+    if isinstance(a, pd.Series | pd.DataFrame | pd.Index):
+        try:
+            return a.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"`{name}` must be numeric array-like; could not convert: {exc}"
+            ) from None
+    if isinstance(a, str | bytes):
+        raise TypeError(f"`{name}` must be numeric array-like; got the string {a!r}.")
     try:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -134,7 +160,14 @@ def check_2d(
 
 def check_consistent_length(**arrays: Any) -> int:
     """Check that all given (non-None) arrays have the same first dimension; return it."""
-    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    lengths = {}
+    for k, v in arrays.items():
+        if v is None:
+            continue
+        shape = np.shape(v)
+        if not shape:
+            raise TypeError(f"`{k}` must be array-like with one entry per unit; got {v!r}.")
+        lengths[k] = shape[0]
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"`{k}` has {n}" for k, n in lengths.items())
         raise ValueError(f"Inconsistent numbers of units: {shown}. They must match.")
@@ -172,8 +205,10 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
 
 def check_positive(value: Any, name: str) -> np.ndarray:
     """Check that a scalar or array is finite and strictly positive; return it as an array."""
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"`{name}` must be a positive number; got {value!r}.")
+    arr = _as_float_array(value, name)
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise ValueError(f"`{name}` must be finite and strictly positive; got {value!r}.")
     return arr
 
@@ -265,8 +300,12 @@ def align_by_label(
     return aligned, ref
 
 
+#: default relative tolerance of :func:`negligible_variation` (64 machine epsilons)
+NEGLIGIBLE_RTOL = 64 * np.finfo(float).eps
+
+
 def negligible_variation(
-    values: Any, *, axis: int | None = 0, rtol: float = 64 * np.finfo(float).eps
+    values: Any, *, axis: int | None = 0, rtol: float = NEGLIGIBLE_RTOL
 ) -> Any:
     """Flag slices whose spread is rounding residue relative to their own magnitude.
 
@@ -297,8 +336,144 @@ def negligible_variation(
     >>> negligible_variation(y)
     array([ True, False])
     """
-    v = np.asarray(values, dtype=float)
+    v = _as_float_array(values, "values")
+    if v.size == 0:
+        raise ValueError("`values` is empty; nothing to check for variation.")
+    if np.isinf(v).any():
+        raise ValueError("`values` contains infinite values; their variation is undefined.")
+    # an all-NaN slice carries no variation: its spread is NaN and compares False, so mark it
+    # degenerate explicitly (and keep numpy's all-NaN warning from reaching users)
+    filled = np.where(np.isnan(v), 0.0, v)
+    has = ~np.isnan(v)
+    any_value = has.any(axis=axis)
+    big = np.where(has, filled, -np.inf).max(axis=axis)
+    small = np.where(has, filled, np.inf).min(axis=axis)
     with np.errstate(invalid="ignore"):
-        spread = np.nanmax(v, axis=axis) - np.nanmin(v, axis=axis)
-        scale = np.nanmax(np.abs(v), axis=axis)
+        spread = np.where(any_value, big - small, 0.0)
+    scale = np.abs(filled).max(axis=axis)
     return spread <= rtol * scale
+
+
+def check_optional_bool(value: Any, name: str) -> bool | None:
+    """Like :func:`check_bool`, but ``None`` (meaning "automatic") passes through."""
+    return None if value is None else check_bool(value, name)
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    finite: bool = True,
+) -> float:
+    """Check a real scalar (a length-1 sequence or array is read as its element).
+
+    Strings, booleans and ``None`` are refused with a TypeError; NaN, infinite (unless
+    ``finite=False``), non-positive (``positive=True``) or negative (``nonnegative=True``)
+    values with a ValueError; every message names ``name``.
+
+    Examples
+    --------
+    >>> check_scalar([0.5], "bandwidth", positive=True)
+    0.5
+    >>> check_scalar("0.5", "bandwidth")
+    Traceback (most recent call last):
+    ...
+    TypeError: `bandwidth` must be a real number; got '0.5'.
+    """
+    v = value
+    if isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index):
+        arr = np.asarray(v, dtype=object).ravel()
+        if arr.size != 1:
+            raise ValueError(
+                f"`{name}` must be a single number; got {arr.size} values. Pass one value."
+            )
+        v = arr[0]
+    if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    x = float(v)
+    if np.isnan(x) or (finite and not np.isfinite(x)):
+        raise ValueError(f"`{name}` must be a finite number; got {value!r}.")
+    if positive and not x > 0:
+        raise ValueError(f"`{name}` must be strictly positive; got {value!r}.")
+    if nonnegative and not x >= 0:
+        raise ValueError(f"`{name}` must be non-negative; got {value!r}.")
+    return x
+
+
+def check_n_jobs(n_jobs: Any, name: str = "n_jobs") -> int | None:
+    """Check a joblib ``n_jobs`` option: None, a positive integer, or a negative one (-1: all
+    cores); 0 is refused."""
+    if n_jobs is None:
+        return None
+    n_jobs = check_int(n_jobs, name)
+    if n_jobs == 0:
+        raise ValueError(
+            f"`{name}` must be None, a positive number of workers or -1 (all cores); got 0."
+        )
+    return n_jobs
+
+
+def check_callable(value: Any, name: str) -> Any:
+    """Check that ``value`` is callable (a TypeError naming ``name`` otherwise)."""
+    if not callable(value):
+        raise TypeError(f"`{name}` must be callable; got {type(value).__name__}.")
+    return value
+
+
+def min_draws(alpha: float) -> int:
+    """Smallest number of bootstrap draws ``B`` with ``(B + 1) alpha >= 1``.
+
+    Fewer draws cannot resolve a level-``alpha`` tail: the critical value would be the
+    largest draw (or, for ``B = 1``, an interval of zero width) whatever the data.
+
+    Examples
+    --------
+    >>> min_draws(0.05), min_draws(0.1), min_draws(0.5)
+    (19, 9, 1)
+    """
+    return max(1, ceil((1.0 - alpha) / alpha - 1e-9))
+
+
+def check_n_draws(n_draws: int, alpha: float, name: str = "draws") -> int:
+    """Refuse fewer bootstrap draws than a level-``alpha`` critical value needs.
+
+    Raises a ValueError naming ``name``, the minimum number of draws for ``alpha`` and the
+    fix (more draws or a larger ``alpha``).
+    """
+    need = min_draws(alpha)
+    if n_draws < need:
+        raise ValueError(
+            f"`{name}` holds {n_draws} bootstrap draw(s), too few for alpha = {alpha:g}: a "
+            f"level-alpha critical value needs at least {need} draws ((B + 1) * alpha >= 1). "
+            "Use more bootstrap draws or a larger alpha."
+        )
+    return n_draws
+
+
+def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
+    """Door check of a bandwidth argument: a positive finite scalar (a length-1 sequence
+    counts as a scalar) or one per column; returns an array of shape ``(m,)``.
+
+    Examples
+    --------
+    >>> check_bandwidth([0.5], 3)
+    array([0.5, 0.5, 0.5])
+    >>> check_bandwidth("0.5", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: `bandwidth` must be a positive number or one positive number per column; got '0.5'.
+    """
+    if isinstance(h, str | bytes | bool | np.bool_) or h is None:
+        raise TypeError(
+            f"`{name}` must be a positive number or one positive number per column; got {h!r}."
+        )
+    hv = _as_float_array(h, name)
+    if hv.size == 1:
+        hv = np.full(m, check_scalar(hv.ravel()[0], name, positive=True))
+    if hv.shape != (m,):
+        raise ValueError(f"`{name}` must be a scalar or have shape ({m},); got {hv.shape}.")
+    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
+        raise ValueError(f"`{name}` must be positive and finite.")
+    return hv

@@ -58,6 +58,11 @@ def make_summary(parts: SummaryParts, digits: int = 4):
     """Render :class:`SummaryParts` as a ``statsmodels.iolib.summary.Summary``."""
     from statsmodels.iolib.table import SimpleTable
 
+    from estkit._validation import check_int
+
+    if not isinstance(parts, SummaryParts):
+        raise TypeError(f"`parts` must be a SummaryParts; got {type(parts).__name__}.")
+    digits = check_int(digits, "digits", minimum=0)
     smry = _summary_class()()
     header = [(str(k), format_number(v, digits)) for k, v in parts.header]
     half = (len(header) + 1) // 2
@@ -218,6 +223,16 @@ class TestResult(ResultsBase):
     null: str
     quantile_range: tuple[float, float] | None = None
     method: str = ""
+
+    def __post_init__(self) -> None:
+        from estkit._validation import check_alpha
+
+        check_alpha(self.alpha)
+        p = self.pvalue
+        if isinstance(p, bool | np.bool_) or not isinstance(p, int | float | np.number):
+            raise TypeError(f"`pvalue` must be a number in [0, 1]; got {p!r}.")
+        if not (0.0 <= float(p) <= 1.0 or np.isnan(p)):  # NaN: undefined, never a rejection
+            raise ValueError(f"`pvalue` must lie in [0, 1] (or be NaN if undefined); got {p!r}.")
 
     @property
     def reject(self) -> bool:

@@ -105,3 +105,103 @@ def test_selector_matches_r(case: str) -> None:
         np.testing.assert_allclose(
             np.broadcast_to(ours, len(ref)), ref[col], rtol=1e-9, err_msg=col
         )
+
+
+# ---- compat="R": R3D 28744db's fit_global_poly replaces a residual variance < eps by 1 -------
+
+
+def _r_treatment_bandwidth(x: np.ndarray, t: np.ndarray, s: int, kernel: str, clamp: bool):
+    """Transcription of r3d_bwselect's treatment branch (R3D 28744db, R/r3d_bwselect.R and
+    fit_global_poly in R/r3d_utils.R), written out with numpy, independent of estkit's fits.
+
+    ``clamp=False`` leaves out the 28744db rule (the old behaviour) for comparison.
+    """
+    from math import factorial
+
+    n = x.size
+    k = {"triangular": lambda u: np.maximum(1 - np.abs(u), 0.0)}.get(
+        kernel, lambda u: np.where(np.abs(u) <= 1, 0.75 * (1 - u**2), 0.0)
+    )
+    sigma = np.std(x, ddof=1)
+    cn = 1.06 * sigma * n ** (-1 / 5)
+    fx = np.mean(k(x / cn)) / cn
+    # kernel matrices: Riemann sums on seq(-1, 1, length.out = 1000)
+    grid = np.linspace(-1, 1, 1000)
+    mats = {}
+    for side, g in (("plus", grid[grid >= 0]), ("minus", grid[grid < 0])):
+        r = np.vander(g, s + 1, increasing=True)
+        kv = k(g) * 2 / 1000
+        gam = (r * kv[:, None]).T @ r
+        lam = (r * (g ** (s + 1) * kv)[:, None]).sum(axis=0)
+        psi = (r * (k(g) ** 2 * 2 / 1000)[:, None]).T @ r
+        gi = np.linalg.inv(gam)
+        mats[side] = (gi @ lam)[0], (gi @ psi @ gi)[0, 0]
+
+    def fit_global_poly(yy, xx):  # lm(Y ~ poly(X, s + 1, raw = TRUE))
+        X = np.vander(xx, s + 2, increasing=True)
+        coef, *_ = np.linalg.lstsq(X, yy, rcond=None)
+        resid_var = np.var(yy - X @ coef, ddof=1)
+        if clamp and not resid_var >= np.finfo(float).eps:
+            resid_var = 1.0
+        return coef[s + 1] * factorial(s + 1), resid_var
+
+    plus = x >= 0
+    dp, vp = fit_global_poly(t[plus], x[plus])
+    dm, vm = fit_global_poly(t[~plus], x[~plus])
+    c0 = mats["plus"][0] * dp / factorial(s + 1) - mats["minus"][0] * dm / factorial(s + 1)
+    c0p = (vp * mats["plus"][1] + vm * mats["minus"][1]) / fx
+    pilot = (c0p / (2 * (s + 1) * c0**2)) ** (1 / (2 * s + 3)) * n ** (-1 / (2 * s + 3))
+
+    # Step 2: the Fortran locweights fit of order s, triangular kernel, at the pilot bandwidth
+    terms = []
+    for mask in (plus, ~plus):
+        u = x[mask] / pilot
+        kw = np.maximum(1 - np.abs(u), 0.0)
+        X = np.vander(u, s + 1, increasing=True)
+        G = (X * kw[:, None]).T @ X
+        alpha = np.linalg.solve(G, (X * kw[:, None]).T @ t[mask])
+        w = kw * (X @ np.linalg.inv(G)[:, 0])
+        pos = w > 0
+        resid = t[mask][pos] - X[pos] @ alpha
+        terms.append((alpha[s] / factorial(s + 1), np.sum(w[pos] * resid**2) / np.sum(w[pos])))
+    (bp, vvp), (bm, vvm) = terms
+    ratio = (vvp + vvm) / fx / (2 * (s + 1) * (bp - bm) ** 2)
+    return pilot, ratio ** (1 / (2 * s + 3)) * n ** (-1 / (2 * s + 3))
+
+
+def test_compat_residual_variance_below_eps_is_one_as_in_r3d() -> None:
+    # one-sided non-compliance: nobody below the cutoff is treated, so the global pilot fit of
+    # the treatment below the cutoff has zero residual variance; R3D 28744db sets it to 1
+    rng = np.random.default_rng(11)
+    n = 600
+    x = rng.uniform(-1, 1, n)
+    t = (rng.uniform(size=n) < np.where(x >= 0, 0.5 + 0.4 * x, 0.0)).astype(float)
+    y = 1 + x + 2 * t + rng.normal(0, 0.5, n)
+    for kernel in ("triangular", "epanechnikov"):
+        sel = select_bandwidth(x, y, T=t, s=1, kernel=kernel, compat=True)
+        pilot_r, h_r = _r_treatment_bandwidth(x, t, 1, kernel, clamp=True)
+        _, h_old = _r_treatment_bandwidth(x, t, 1, kernel, clamp=False)
+        assert sel.pilot_h_treatment == pytest.approx(pilot_r, rel=1e-10)
+        assert sel.h_treatment == pytest.approx(h_r, rel=1e-10)
+        # the rule changes the answer visibly (the old code gave the unclamped value)
+        assert abs(h_r / h_old - 1) > 0.05
+    # paper mode keeps the honest (zero) residual variance of that side
+    paper = select_bandwidth(x, y, T=t, s=1, kernel="triangular")
+    assert paper.V_minus_treatment == 0.0
+
+
+def test_compat_aliased_top_power_as_in_r_lm() -> None:
+    # compat: fewer distinct x values than the pilot polynomial needs on a side -> R's lm
+    # aliases the top power (derivative 0) and fits the group means; no LinAlgError
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.uniform(-1, 0, 200) - 1e-9, np.repeat([0.0, 0.5], 100)]
+    y = 1 + x + rng.normal(0, 0.3, x.size)
+    with pytest.raises(ValueError, match=r"plus side\) take only 2 distinct running-variable"):
+        select_bandwidth(x, y, s=1)
+    from estkit._bandwidth import _global_poly_r
+
+    xp, yp = x[x >= 0], y[x >= 0]
+    d, v = _global_poly_r(xp, yp[:, None], 2)
+    resid = yp - np.where(xp == 0, yp[xp == 0].mean(), yp[xp == 0.5].mean())
+    assert d[0] == 0.0
+    assert v[0] == pytest.approx(np.var(resid, ddof=1), rel=1e-12)

@@ -70,7 +70,11 @@ def test_critical_value_rules():
     assert order_statistic_critical_value(s, 0.05, "ceil") == 96.0
     # ceil(0.95 * 100) = 95 -> 95th order statistic, despite 0.95 * 100 = 95.00000000000001
     assert order_statistic_critical_value(s, 0.05, "inverse_cdf") == 95.0
-    assert order_statistic_critical_value(s[:10], 0.01, "ceil") == 10.0  # capped at B
+    # too few draws for the level: refused (it used to return the largest draw, a band of a
+    # lower level than requested; R3D returns NA there)
+    with pytest.raises(ValueError, match="at least 99 draws"):
+        order_statistic_critical_value(s[:10], 0.01, "ceil")
+    assert order_statistic_critical_value(s[:99], 0.01, "ceil") == 99.0  # exactly enough
     with pytest.raises(ValueError, match="`rule` must be one of"):
         order_statistic_critical_value(s, 0.05, "type9")
 
