@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,9 +11,6 @@ from estkit._bandwidth import (
     rule_of_thumb_bandwidth,
     select_bandwidth,
 )
-
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
-needs_ref = pytest.mark.skipif(not REF.is_dir(), reason="R3D reference files not available")
 
 
 def test_exact_kernel_constants_triangular_s1() -> None:
@@ -58,26 +53,22 @@ def test_one_sided_data_is_rejected() -> None:
         select_bandwidth(np.linspace(0.1, 1, 20), np.zeros(20))
 
 
-@needs_ref
-def test_density_matches_r() -> None:
-    pd = pytest.importorskip("pandas")
-    x = pd.read_csv(REF / "ref_data_sharp_simple_20.csv")["X"].to_numpy()
-    ref = pd.read_csv(REF / "ref_density_all.csv")
+def test_density_matches_r(reference_csv) -> None:
+    x = reference_csv("ref_data_sharp_simple_20.csv")["X"].to_numpy()
+    ref = reference_csv("ref_density_all.csv")
     for _, row in ref.iterrows():
         f, b = density_at_cutoff(x, 0.0, row["kernel"])
         assert f == pytest.approx(row["f_X_hat"], rel=1e-12)
         assert b == pytest.approx(row["h_bw"], rel=1e-12)
 
 
-@needs_ref
 @pytest.mark.parametrize("case", ["sharp", "frechet", "fuzzy"])
-def test_selector_matches_r(case: str) -> None:
-    pd = pytest.importorskip("pandas")
+def test_selector_matches_r(reference_csv, case: str) -> None:
     data = "fuzzy_simple_20" if case == "fuzzy" else "sharp_simple_20"
-    d = pd.read_csv(REF / f"ref_data_{data}.csv")
+    d = reference_csv(f"ref_data_{data}.csv")
     Q = d.filter(regex=r"^Q\d+$").to_numpy()
     T = d["T_treat"].to_numpy() if case == "fuzzy" else None
-    ref = pd.read_csv(REF / f"ref_bwselect_{case}.csv")
+    ref = reference_csv(f"ref_bwselect_{case}.csv")
     sel = select_bandwidth(
         d["X"].to_numpy(),
         Q,

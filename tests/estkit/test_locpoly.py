@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from estkit._locpoly import locpoly_boundary, polynomial_basis
 from estkit.exceptions import EstimationError
 
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
 KERNELS = ["triangular", "epanechnikov", "uniform", "gaussian"]
 
 
@@ -94,17 +91,15 @@ def test_bad_inputs() -> None:
         locpoly_boundary(np.zeros(3), np.zeros(3), 0.0, -1.0, 1, "uniform", "plus")
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason="R3D reference files not available")
 @pytest.mark.parametrize("kernel", ["triangular", "epanechnikov", "uniform"])
 @pytest.mark.parametrize("side", ["plus", "minus"])
-def test_matches_r3d_fortran(kernel: str, side: str) -> None:
-    pd = pytest.importorskip("pandas")
-    d = pd.read_csv(REF / "ref_data_sharp_simple_20.csv")
+def test_matches_r3d_fortran(reference_csv, kernel: str, side: str) -> None:
+    d = reference_csv("ref_data_sharp_simple_20.csv")
     Q = d.filter(regex=r"^Q\d+$").to_numpy()
-    h = pd.read_csv(REF / f"ref_locpoly_bw_{kernel}.csv")["h"].to_numpy()
+    h = reference_csv(f"ref_locpoly_bw_{kernel}.csv")["h"].to_numpy()
     fit = locpoly_boundary(d["X"].to_numpy(), Q, 0.0, h, 2, kernel, side)
-    A = pd.read_csv(REF / f"ref_locpoly_alpha_{side}_{kernel}.csv").to_numpy()
-    W = pd.read_csv(REF / f"ref_locpoly_w_{side}_{kernel}.csv").to_numpy()
+    A = reference_csv(f"ref_locpoly_alpha_{side}_{kernel}.csv").to_numpy()
+    W = reference_csv(f"ref_locpoly_w_{side}_{kernel}.csv").to_numpy()
     # 1e-10 relative to each coefficient row's scale (the CSVs carry 15 digits)
     scale = np.abs(A).max(axis=1, keepdims=True)
     assert np.max(np.abs(fit.coef - A) / scale) < 1e-10

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from estkit._monotone import is_nondecreasing, isotonic_regression, rearrange
-
-REF = Path(__file__).resolve().parents[2].parent / "shared" / "r3d_reference"
 
 
 def _brute_isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -61,10 +57,8 @@ def test_rearrange_sort_and_r_method() -> None:
         rearrange(y[0], np.array([0.3, 0.2, 0.1]), method="R")
 
 
-@pytest.mark.skipif(not REF.is_dir(), reason="R3D reference files not available")
-def test_isotonic_matches_r_isoreg() -> None:
-    pd = pytest.importorskip("pandas")
-    ref = pd.read_csv(REF / "ref_isotonic.csv")
+def test_isotonic_matches_r_isoreg(reference_csv) -> None:
+    ref = reference_csv("ref_isotonic.csv")
     for _, g in ref.groupby("case", sort=False):
         g = g.sort_values("idx")
         np.testing.assert_allclose(
