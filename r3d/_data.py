@@ -355,7 +355,7 @@ class QuantileFunctions:
     unit_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        m = np.asarray(self.matrix, dtype=float)
+        m = np.ascontiguousarray(self.matrix, dtype=float)  # one layout: results bit-identical
         g = np.asarray(self.grid, dtype=float).reshape(-1)
         if m.ndim != 2 or m.shape[1] != g.size:
             raise ValueError(

@@ -195,7 +195,7 @@ CASES: dict[str, tuple[Callable[[], Any], Any]] = {
     "lpr-nan-y": (lambda: lpr(X, _with(Y, 5, np.nan)), Err(ValueError, "`y` contains 1")),
     "lpr-inf-x": (lambda: lpr(_with(X, 5, np.inf), Y), Err(ValueError, "`x` contains 1")),
     "lpr-inf-y": (lambda: lpr(X, _with(Y, 5, -np.inf)), Err(ValueError, "`y` contains 1")),
-    "lpr-none-y": (lambda: lpr(X, None), Err(ValueError, "`y` must be one-dimensional")),
+    "lpr-none-y": (lambda: lpr(X, None), Err(TypeError, "`y` is None")),
     "lpr-none-in-list-x": (
         lambda: lpr([*X[:-1].tolist(), None], Y),
         Err(ValueError, "`x` contains 1"),
@@ -396,7 +396,7 @@ CASES: dict[str, tuple[Callable[[], Any], Any]] = {
     # --- density_test
     "dens-nan": (lambda: dens(_with(DX, 2, np.nan)), Err(ValueError, "`x` contains 1")),
     "dens-inf": (lambda: dens(_with(DX, 2, np.inf)), Err(ValueError, "`x` contains 1")),
-    "dens-none": (lambda: dens(None), Err(ValueError, "`x` must be one-dimensional")),
+    "dens-none": (lambda: dens(None), Err(TypeError, "`x` is None")),
     "dens-empty": (lambda: dens([]), Err(ValueError, "`x` needs at least")),
     "dens-2d": (lambda: dens(DX.reshape(-1, 2)), Err(ValueError, "`x` must be one-dimensional")),
     "dens-nullable-na": (lambda: dens(_nullable_na()), Err(ValueError, "`x` contains 1")),
