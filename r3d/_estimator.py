@@ -128,6 +128,12 @@ class R3D(BaseEstimator):
         ``joblib.parallel_backend("dask")`` on a Dask cluster). Results do not depend on it.
         On one machine the default already uses every core (threaded random-number
         generation and multithreaded BLAS).
+    memory_budget : int, optional
+        Bytes of temporary arrays in the fit: bandwidth selection, local fits and
+        bootstrap run over blocks of quantile columns, units and draws sized to it, so the
+        fit's memory stays a small multiple of the quantile matrix (default: half the
+        matrix, at least 64 MiB). Results do not depend on it beyond floating-point
+        rounding.
 
     Attributes
     ----------
@@ -230,6 +236,7 @@ class R3D(BaseEstimator):
         missing: Missing = "raise",
         progress: bool | None = None,
         n_jobs: int | None = None,
+        memory_budget: int | None = None,
     ) -> None:
         self.method = method
         self.p = p
@@ -249,6 +256,7 @@ class R3D(BaseEstimator):
         self.missing = missing
         self.progress = progress
         self.n_jobs = n_jobs
+        self.memory_budget = memory_budget
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -300,6 +308,11 @@ class R3D(BaseEstimator):
         missing = check_option(self.missing, "missing", Missing)
         mult_kind = check_option(self.multiplier, "multiplier", MultiplierKind)
         cutoff = _as_float(self.cutoff, "cutoff")
+        budget = (
+            None
+            if self.memory_budget is None
+            else check_int(self.memory_budget, "memory_budget", minimum=1)
+        )
         if multipliers is None and 0 < n_boot < 1.0 / alpha:
             raise ValueError(
                 f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
@@ -347,6 +360,7 @@ class R3D(BaseEstimator):
             s=s,
             compat=is_r,
             Q_bandwidth=Q_bw,
+            memory_budget=budget,
         )
 
         draws: BootstrapDraws | None = None
@@ -354,7 +368,7 @@ class R3D(BaseEstimator):
         pointwise = None
         if xi is not None or n_boot > 0:
             if xi is not None:
-                draws = bootstrap_draws(core, xi)
+                draws = bootstrap_draws(core, xi, memory_budget=budget)
             else:
                 rng = check_random_state(self.random_state)
                 draws = bootstrap_draws(
@@ -365,6 +379,7 @@ class R3D(BaseEstimator):
                     rng=rng,
                     progress=self.progress,
                     n_jobs=self.n_jobs,
+                    memory_budget=budget,
                 )
             ub = uniform_band(core, draws, alpha, studentize=bool(self.studentize))
             band = (ub.lower, ub.upper, ub.crit)
