@@ -129,6 +129,7 @@ class Distributions:
         running: Any = None,
         treatment: Any = None,
         cluster: Any = None,
+        unit_ids: Any = None,
     ) -> Distributions:
         """Build from a sequence of 1-D arrays (one per unit) or a 2-D (units x draws) array.
 
@@ -139,12 +140,16 @@ class Distributions:
         weights : sequence of array-like, optional
             Matching per-observation weights.
         running, treatment, cluster : array-like of shape (n_units,), optional
+        unit_ids : array-like of shape (n_units,), optional
+            Unit labels (default ``0..n-1``).
         """
         if isinstance(samples, np.ndarray) and samples.ndim == 2:
             arr = np.asarray(samples, dtype=float)
             n, k = arr.shape
             w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-            return cls(arr.reshape(-1), np.arange(n + 1) * k, w, None, running, treatment, cluster)
+            return cls(
+                arr.reshape(-1), np.arange(n + 1) * k, w, unit_ids, running, treatment, cluster
+            )
         if isinstance(samples, str | bytes) or not hasattr(samples, "__len__"):
             raise TypeError("`y` must be a sequence of 1-D arrays (one outcome sample per unit).")
         parts = []
@@ -169,7 +174,7 @@ class Distributions:
                     f"`weights` must hold one array per unit ({len(parts)}); got {len(weights)}."
                 )
             w = np.concatenate([np.asarray(x, dtype=float).reshape(-1) for x in weights])
-        return cls(values, offsets, w, None, running, treatment, cluster)
+        return cls(values, offsets, w, unit_ids, running, treatment, cluster)
 
     @classmethod
     def from_long(
@@ -221,11 +226,10 @@ class Distributions:
             )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-        codes, ids = pd.factorize(data[unit], sort=True)
-        order = np.argsort(codes, kind="stable")
-        values = data[outcome].to_numpy(dtype=float)[order]
-        w = None if weight is None else data[weight].to_numpy(dtype=float)[order]
-        counts = np.bincount(codes, minlength=len(ids))
+        codes, ids = _unit_codes(data[unit])
+        order, counts = _group_order(codes, ids.size)
+        values = _take(data[outcome].to_numpy(dtype=float), order)
+        w = None if weight is None else _take(data[weight].to_numpy(dtype=float), order)
         offsets = np.concatenate([[0], np.cumsum(counts)])
         per_unit: dict[str, Any] = {}
         for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
@@ -238,14 +242,29 @@ class Distributions:
             else:
                 if col not in data.columns:
                     raise KeyError(f"Column {col!r} not found in `data`.")
-                g = data.groupby(codes, sort=True)[col]
-                if (g.nunique(dropna=False) > 1).any():
-                    raise ValueError(
-                        f"Column {col!r} varies within unit; a per-unit variable must be constant "
-                        "within each unit (or pass it through `unit_data`)."
-                    )
-                per_unit[name] = g.first().to_numpy()
+                per_unit[name] = _constant_per_unit(data[col], order, offsets, col)
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
+
+    def to_quantile_functions(self, q: Any, method: QuantileMethod = "linear") -> QuantileFunctions:
+        """The units' quantile functions at levels ``q``, with the unit ids and per-unit
+        variables carried over.
+
+        Examples
+        --------
+        >>> d = Distributions.from_arrays([[1.0, 3.0], [5.0, 7.0]], unit_ids=["a", "b"])
+        >>> qf = d.to_quantile_functions([0.5])
+        >>> qf.matrix.ravel().tolist(), qf.unit_ids.tolist()
+        ([2.0, 6.0], ['a', 'b'])
+        """
+        qq = np.atleast_1d(np.asarray(q, dtype=float))
+        return QuantileFunctions(
+            self.quantiles(qq, method),
+            qq,
+            running=self.running,
+            treatment=self.treatment,
+            cluster=self.cluster,
+            unit_ids=self.unit_ids,
+        )
 
     # ------------------------------------------------------------------ properties
     @property
@@ -349,3 +368,81 @@ class QuantileFunctions:
     def n_units(self) -> int:
         """Number of units."""
         return int(self.matrix.shape[0])
+
+    def subset(self, keep: Any) -> QuantileFunctions:
+        """The units selected by a boolean mask or index array (in that order), with their
+        ids and per-unit variables."""
+        idx = np.arange(self.n_units)[np.asarray(keep)]
+        per_unit = [
+            None if v is None else v[idx] for v in (self.running, self.treatment, self.cluster)
+        ]
+        return QuantileFunctions(
+            self.matrix[idx], self.grid, *per_unit, unit_ids=self.unit_ids[idx]
+        )
+
+
+# ---------------------------------------------------------------------- long-format helpers
+def _unit_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``0..n-1`` of the unit ids in sorted id order, and the sorted ids.
+
+    Integer ids spanning a range not much larger than the row count are coded by a
+    counting pass (no hashing, no sort); other ids by ``pandas.factorize``.
+    """
+    v = ids.to_numpy()
+    if v.dtype.kind in "iu" and v.size:
+        lo, hi = int(v.min()), int(v.max())
+        span = hi - lo + 1
+        if span <= 2 * v.size + 1024:
+            present = np.bincount((v - lo).astype(np.intp), minlength=span) > 0
+            remap = np.cumsum(present) - 1
+            return remap[v - lo], (np.flatnonzero(present) + lo).astype(v.dtype)
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes, np.asarray(uniques)
+
+
+def _take(v: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    return v if order is None else v[order]
+
+
+def _group_order(codes: np.ndarray, n: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Stable order of the rows grouped by code, and the rows per code.
+
+    Rows already grouped (codes non-decreasing) keep their order (``None``); otherwise a counting
+    sort (SciPy's COO-to-CSR conversion: O(rows + units), stable) replaces an argsort.
+    """
+    counts = np.bincount(codes, minlength=n)
+    N = codes.size
+    if N == 0 or np.all(codes[1:] >= codes[:-1]):
+        return None, counts
+    from scipy.sparse import coo_matrix
+
+    itype = np.int32 if N < 2**31 - 1 else np.int64
+    rows = np.arange(N, dtype=itype)
+    csr = coo_matrix(
+        (np.ones(N, dtype=np.int8), (codes.astype(itype, copy=False), rows)), shape=(n, N)
+    ).tocsr()
+    return np.asarray(csr.indices), counts
+
+
+def _constant_per_unit(
+    col: pd.Series, order: np.ndarray | None, offsets: np.ndarray, name: str
+) -> np.ndarray:
+    """Each unit's value of a per-unit column (rows in unit order), checked constant."""
+    v = col.to_numpy()
+    if v.dtype.kind in "biuf":
+        s = _take(v, order)
+        if s.size > 1:
+            diff = s[1:] != s[:-1]
+            if s.dtype.kind == "f":
+                diff &= ~(np.isnan(s[1:]) & np.isnan(s[:-1]))  # NaN == NaN within a unit
+            # a change is allowed only where a new unit starts
+            diff[offsets[1:-1] - 1] = False
+            if diff.any():
+                raise ValueError(
+                    f"Column {name!r} varies within unit; a per-unit variable must be constant "
+                    "within each unit (or pass it through `unit_data`)."
+                )
+        return s[offsets[:-1]]
+    codes, _ = pd.factorize(col)  # labels of any type: compare their codes (NaN -> -1)
+    _constant_per_unit(pd.Series(codes), order, offsets, name)
+    return _take(v, order)[offsets[:-1]]
