@@ -242,7 +242,7 @@ class Distributions:
             else:
                 if col not in data.columns:
                     raise KeyError(f"Column {col!r} not found in `data`.")
-                per_unit[name] = _constant_per_unit(data[col], order, offsets, col)
+                per_unit[name] = _constant_per_unit(data[col], codes, ids.size, col)
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
 
     def to_quantile_functions(self, q: Any, method: QuantileMethod = "linear") -> QuantileFunctions:
@@ -424,25 +424,24 @@ def _group_order(codes: np.ndarray, n: int) -> tuple[np.ndarray | None, np.ndarr
     return np.asarray(csr.indices), counts
 
 
-def _constant_per_unit(
-    col: pd.Series, order: np.ndarray | None, offsets: np.ndarray, name: str
-) -> np.ndarray:
-    """Each unit's value of a per-unit column (rows in unit order), checked constant."""
+def _constant_per_unit(col: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
+    """Each unit's value of a per-unit column, checked constant within every unit.
+
+    One scatter (some row of each unit) and one gather back, compared with every row: no
+    sort and no groupby. Missing values count as one value (a unit may be all-NaN).
+    """
     v = col.to_numpy()
-    if v.dtype.kind in "biuf":
-        s = _take(v, order)
-        if s.size > 1:
-            diff = s[1:] != s[:-1]
-            if s.dtype.kind == "f":
-                diff &= ~(np.isnan(s[1:]) & np.isnan(s[:-1]))  # NaN == NaN within a unit
-            # a change is allowed only where a new unit starts
-            diff[offsets[1:-1] - 1] = False
-            if diff.any():
-                raise ValueError(
-                    f"Column {name!r} varies within unit; a per-unit variable must be constant "
-                    "within each unit (or pass it through `unit_data`)."
-                )
-        return s[offsets[:-1]]
-    codes, _ = pd.factorize(col)  # labels of any type: compare their codes (NaN -> -1)
-    _constant_per_unit(pd.Series(codes), order, offsets, name)
-    return _take(v, order)[offsets[:-1]]
+    numeric = v.dtype.kind in "biuf"
+    lab = v if numeric else pd.factorize(col)[0]  # labels of any type: compare codes
+    rep = np.empty(n, dtype=np.intp)
+    rep[codes] = np.arange(codes.size)  # one row of each unit
+    back = lab[rep][codes]
+    same = back == lab
+    if lab.dtype.kind == "f":
+        same |= np.isnan(back) & np.isnan(lab)
+    if not same.all():
+        raise ValueError(
+            f"Column {name!r} varies within unit; a per-unit variable must be constant "
+            "within each unit (or pass it through `unit_data`)."
+        )
+    return v[rep]
