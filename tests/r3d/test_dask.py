@@ -33,11 +33,29 @@ def long_data():
     return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
+# the README's recipe for a memory-tight cluster: spill early, pause before the limit
+RECIPE = {
+    "distributed.worker.memory.target": 0.6,
+    "distributed.worker.memory.spill": 0.7,
+    "distributed.worker.memory.pause": 0.85,
+    "distributed.worker.memory.terminate": 0.98,
+}
+
+
 @pytest.fixture(scope="module")
 def client():
+    """Two worker processes with a tight memory limit (450 MB each) and the recipe's spill
+    settings; every test of this module runs on it."""
+    import dask
+
     with (
+        dask.config.set(RECIPE),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="450MB",
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -110,11 +128,11 @@ def test_partitions_sized_from_memory_limit(long_data):
         quantiles_from_dask(ddf, unit="unit", outcome="y", rows_per_partition=0)
 
 
-def test_memory_tight_recipe(tmp_path):
+def test_memory_tight_recipe(tmp_path, client):
     """The README's recipe on a small scale: two 450 MB worker processes with spilling,
     partitions sized from the memory limit, Parquet input."""
-    import dask
-
+    workers = client.scheduler_info()["workers"].values()
+    assert [w["memory_limit"] for w in workers] == [450_000_000] * 2
     rng = np.random.default_rng(3)
     n_units, k = 8_000, 40
     unit = rng.permutation(np.repeat(np.arange(n_units), k))
@@ -123,24 +141,7 @@ def test_memory_tight_recipe(tmp_path):
     step = -(-len(df) // 6)
     for i in range(6):
         df.iloc[i * step : (i + 1) * step].to_parquet(tmp_path / f"part-{i}.parquet")
-    recipe = {
-        "distributed.worker.memory.target": 0.6,
-        "distributed.worker.memory.spill": 0.7,
-        "distributed.worker.memory.pause": 0.85,
-        "distributed.worker.memory.terminate": 0.98,
-    }
-    with (
-        dask.config.set(recipe),
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit="450MB",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-    ):
-        qf = quantiles_from_dask(str(tmp_path), unit="unit", outcome="y", running="x")
+    qf = quantiles_from_dask(str(tmp_path), unit="unit", outcome="y", running="x")
     mem = Distributions.from_long(df, unit="unit", outcome="y", running="x")
     np.testing.assert_array_equal(qf.matrix, mem.quantiles(np.arange(1, 100) / 100))
     np.testing.assert_array_equal(qf.unit_ids, np.arange(n_units))
