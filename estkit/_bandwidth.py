@@ -346,7 +346,7 @@ def select_bandwidth(
         e.g. when the curvature is continuous at the cutoff. Paper mode only.
     memory_budget : int, optional
         Bytes of temporary arrays: the pilot fits run over blocks of columns of ``Y``
-        sized to it (default: half the size of ``Y``, at least 64 MiB). The bandwidths do
+        sized to it (default: the size of ``Y``, at least 64 MiB). The bandwidths do
         not depend on it beyond floating-point rounding.
 
     Returns
@@ -451,7 +451,7 @@ def select_bandwidth(
     imse = criterion == "imse"
     # every column's pilot terms and Step-2 fit are separate: run them over blocks of
     # columns so temporaries stay within the memory budget
-    budget = max(64 * 2**20, 4 * n * m) if memory_budget is None else int(memory_budget)
+    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
     step = max(1, min(m, budget // (8 * 10 * max(n, 1))))  # ~10 (n,) arrays a column
     blocks = [slice(a, min(a + step, m)) for a in range(0, m, step)]
     C, Cp = (np.concatenate(v) for v in zip(*(pilot_terms(Ym[:, c]) for c in blocks), strict=True))

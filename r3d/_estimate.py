@@ -403,8 +403,9 @@ def estimate_r3d(
 
 
 def default_memory_budget(n: int, m: int) -> int:
-    """Default bytes of temporaries of a fit: half the quantile matrix, at least 64 MiB."""
-    return max(64 * 2**20, 4 * n * m)
+    """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
+    64 MiB."""
+    return max(64 * 2**20, 8 * n * m)
 
 
 def _leverage(fp, fm, cols: slice) -> np.ndarray:

@@ -131,8 +131,8 @@ class R3D(BaseEstimator):
     memory_budget : int, optional
         Bytes of temporary arrays in the fit: bandwidth selection, local fits and
         bootstrap run over blocks of quantile columns, units and draws sized to it, so the
-        fit's memory stays a small multiple of the quantile matrix (default: half the
-        matrix, at least 64 MiB). Results do not depend on it beyond floating-point
+        fit's memory stays a small multiple of the quantile matrix (default: the size of
+        the matrix, at least 64 MiB). Results do not depend on it beyond floating-point
         rounding.
 
     Attributes

@@ -157,9 +157,9 @@ def bootstrap_draws(
     n_jobs : int, optional
         Blocks of draws in parallel through joblib (see :func:`estkit.multiplier_process`).
     memory_budget : int, optional
-        Bytes of temporary arrays (blocks of multipliers, blocks of score rows); default
-        half the size of the ``(n, m)`` residual matrix, at least 64 MiB. Never changes
-        the multipliers.
+        Bytes of temporary arrays (blocks of multipliers, blocks of score rows; half of it
+        for the multipliers); default the size of the ``(n, m)`` residual matrix, at
+        least 64 MiB. Never changes the multipliers.
 
     Returns
     -------
@@ -168,6 +168,8 @@ def bootstrap_draws(
     m = core.q.size
     if memory_budget is None:
         memory_budget = default_memory_budget(core.n, m)
+    # the score blocks take up to one (n, m) matrix: half the budget for multipliers
+    memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
     if xi is not None:
         X = np.asarray(xi, dtype=float)
