@@ -32,7 +32,7 @@ from estkit._parallel import _want_progress
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
-    _group_order,
+    _group_rows,
     _take,
     _unit_codes,
 )
@@ -123,12 +123,10 @@ def _partition_quantiles(
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
     codes, ids = _unit_codes(part[unit])
-    order, counts = _group_order(codes, ids.size)
-    values = _take(part[outcome].to_numpy(dtype=float), order)
+    order, offsets, values = _group_rows(codes, ids.size, part[outcome].to_numpy(dtype=float))
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
     w = None if weight is None else _take(part[weight].to_numpy(dtype=float), order)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
     Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     for col in per_unit:

@@ -227,10 +227,8 @@ class Distributions:
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
         codes, ids = _unit_codes(data[unit])
-        order, counts = _group_order(codes, ids.size)
-        values = _take(data[outcome].to_numpy(dtype=float), order)
+        order, offsets, values = _group_rows(codes, ids.size, data[outcome].to_numpy(dtype=float))
         w = None if weight is None else _take(data[weight].to_numpy(dtype=float), order)
-        offsets = np.concatenate([[0], np.cumsum(counts)])
         per_unit: dict[str, Any] = {}
         for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
             if col is None:
@@ -393,9 +391,12 @@ def _unit_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = int(v.min()), int(v.max())
         span = hi - lo + 1
         if span <= 2 * v.size + 1024:
-            present = np.bincount((v - lo).astype(np.intp), minlength=span) > 0
+            shifted = (v - lo).astype(np.intp, copy=False)
+            present = np.bincount(shifted, minlength=span) > 0
+            if present.all():  # ids lo, lo + 1, ..., hi: the shifted ids are the codes
+                return shifted, np.arange(lo, hi + 1).astype(v.dtype)
             remap = np.cumsum(present) - 1
-            return remap[v - lo], (np.flatnonzero(present) + lo).astype(v.dtype)
+            return remap[shifted], (np.flatnonzero(present) + lo).astype(v.dtype)
     codes, uniques = pd.factorize(ids, sort=True)
     return codes, np.asarray(uniques)
 
@@ -404,24 +405,30 @@ def _take(v: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     return v if order is None else v[order]
 
 
-def _group_order(codes: np.ndarray, n: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Stable order of the rows grouped by code, and the rows per code.
+def _group_rows(
+    codes: np.ndarray, n: int, values: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Rows grouped by code in a stable order: ``(order, offsets, values[order])``.
 
-    Rows already grouped (codes non-decreasing) keep their order (``None``); otherwise a counting
-    sort (SciPy's COO-to-CSR conversion: O(rows + units), stable) replaces an argsort.
+    Rows already grouped (codes non-decreasing) keep their order (``order`` is None);
+    otherwise a counting sort (SciPy's COO-to-CSR conversion: O(rows + units), stable)
+    replaces an argsort, and moves the values with it.
     """
-    counts = np.bincount(codes, minlength=n)
     N = codes.size
     if N == 0 or np.all(codes[1:] >= codes[:-1]):
-        return None, counts
+        counts = np.bincount(codes, minlength=n)
+        return None, np.concatenate([[0], np.cumsum(counts)]), values
     from scipy.sparse import coo_matrix
 
     itype = np.int32 if N < 2**31 - 1 else np.int64
-    rows = np.arange(N, dtype=itype)
     csr = coo_matrix(
-        (np.ones(N, dtype=np.int8), (codes.astype(itype, copy=False), rows)), shape=(n, N)
+        (values, (codes.astype(itype, copy=False), np.arange(N, dtype=itype))), shape=(n, N)
     ).tocsr()
-    return np.asarray(csr.indices), counts
+    return (
+        np.asarray(csr.indices),
+        np.asarray(csr.indptr, dtype=np.int64),
+        np.asarray(csr.data, dtype=float),
+    )
 
 
 def _constant_per_unit(col: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:

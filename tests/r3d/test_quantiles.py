@@ -189,11 +189,12 @@ def _reference_from_long(df):
 @pytest.mark.parametrize(
     "ids",
     [
+        np.arange(40) + 5,  # contiguous integers: the shifted ids are the codes
         np.arange(40) * 3 + 7,  # dense integers: counting pass
         np.arange(40) * 10**12,  # sparse integers: factorize
         np.array([f"u{i:03d}" for i in range(40)], dtype=object),  # strings
     ],
-    ids=["dense-int", "sparse-int", "str"],
+    ids=["contiguous-int", "dense-int", "sparse-int", "str"],
 )
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_from_long_equals_groupby_reading(ids, shuffle):
