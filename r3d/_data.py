@@ -431,24 +431,32 @@ def _group_rows(
     )
 
 
+_CHUNK_ROWS = 2**22  # rows per pass of the per-unit checks: temporaries stay small
+
+
 def _constant_per_unit(col: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
     """Each unit's value of a per-unit column, checked constant within every unit.
 
-    One scatter (some row of each unit) and one gather back, compared with every row: no
-    sort and no groupby. Missing values count as one value (a unit may be all-NaN).
+    One scatter (some row of each unit) and one gather back, compared with every row in
+    chunks of rows: no sort and no groupby. Missing values count as one value (a unit may
+    be all-NaN).
     """
     v = col.to_numpy()
-    numeric = v.dtype.kind in "biuf"
-    lab = v if numeric else pd.factorize(col)[0]  # labels of any type: compare codes
+    lab = v if v.dtype.kind in "biuf" else pd.factorize(col)[0]  # labels: compare codes
+    N = codes.size
     rep = np.empty(n, dtype=np.intp)
-    rep[codes] = np.arange(codes.size)  # one row of each unit
-    back = lab[rep][codes]
-    same = back == lab
-    if lab.dtype.kind == "f":
-        same |= np.isnan(back) & np.isnan(lab)
-    if not same.all():
-        raise ValueError(
-            f"Column {name!r} varies within unit; a per-unit variable must be constant "
-            "within each unit (or pass it through `unit_data`)."
-        )
+    for a in range(0, N, _CHUNK_ROWS):
+        rep[codes[a : a + _CHUNK_ROWS]] = np.arange(a, min(a + _CHUNK_ROWS, N))
+    ref = lab[rep]  # one row's value per unit
+    for a in range(0, N, _CHUNK_ROWS):
+        own = lab[a : a + _CHUNK_ROWS]
+        back = ref[codes[a : a + _CHUNK_ROWS]]
+        same = back == own
+        if lab.dtype.kind == "f":
+            same |= np.isnan(back) & np.isnan(own)
+        if not same.all():
+            raise ValueError(
+                f"Column {name!r} varies within unit; a per-unit variable must be constant "
+                "within each unit (or pass it through `unit_data`)."
+            )
     return v[rep]
