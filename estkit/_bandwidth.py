@@ -256,7 +256,18 @@ def _global_poly(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray
     qmat, rmat = np.linalg.qr(X)
     coef = np.linalg.solve(rmat, qmat.T @ Y)  # (deg+1)^2 system; scipy's wrapper costs ms
     resid = Y - X @ coef
-    return coef[degree] * factorial(degree), np.var(resid, axis=0, ddof=1)
+    return coef[degree] * factorial(degree), _column_var(resid, ddof=1)
+
+
+def _column_var(Y: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """``np.var(Y, axis=0, ddof=ddof)`` of a tall, narrow block of columns, with the two
+    column sums as matrix-vector products (about twice as fast as NumPy's strided
+    reductions, and summed blockwise, so no less accurate)."""
+    n = Y.shape[0]
+    one = np.ones(n)
+    dev = Y - (one @ Y) / n
+    np.square(dev, out=dev)
+    return (one @ dev) / (n - ddof)
 
 
 def _final_h(num: np.ndarray, den: np.ndarray, s: int, n: int) -> np.ndarray:
@@ -474,7 +485,7 @@ def select_bandwidth(
     if compat:
         degenerate = np.zeros(m, dtype=bool)
     else:
-        var_y = np.concatenate([np.var(Ym[:, c], axis=0) for c in blocks])
+        var_y = np.concatenate([_column_var(Ym[:, c]) for c in blocks])
         scale = var_y * (kc.var_plus + kc.var_minus) / f
         degenerate = (Vp + Vm) <= 1e-10 * np.where(scale > 0, scale, 1.0)
 
