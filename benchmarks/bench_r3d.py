@@ -13,11 +13,23 @@ and library versions:
 5. The alternative a Python user has today: a loop of rdrobust calls over the 19 quantile
    columns (pointwise only, no uniform band) on the same quantile matrix; ratio (target
    >= 5x). Skipped when rdrobust (``pip install "estkit[bench]"``) is missing.
+6. Scale: ``R3D(n_bootstrap=200).fit`` on 250,000 and 1,000,000 units x 99 quantiles
+   (a QuantileFunctions matrix, as from ``quantiles_from_dask``): wall and CPU time (target
+   <= 10 s at 1e6 on 2 cores) and peak traced memory relative to the matrix (target <= 3x).
+7. Long format: ``Distributions.from_long`` + quantiles on 1e7 shuffled rows against the
+   2-D array path (``from_arrays`` + quantiles) on the same rows (target <= 2x; 5e7 rows
+   <= 5 s with ``--long-rows 5e7``).
+8. Dask (``--dask``; optional extra): ``quantiles_from_dask`` on 5e7 rows with the threaded
+   scheduler (``--dask-rows`` for another size).
+
+Every time is printed as wall and CPU (``time.process_time``, all threads) seconds: on a
+shared machine the wall time depends on the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -89,8 +101,133 @@ def header() -> None:
         pass
 
 
-def main(quick: bool = False) -> None:
+def cpu_timed(f) -> tuple[object, float, float]:
+    t, c = time.perf_counter(), time.process_time()
+    out = f()
+    return out, time.perf_counter() - t, time.process_time() - c
+
+
+def quantile_matrix(n: int, seed: int = 2) -> QuantileFunctions:
+    """n units x 99 quantiles of normal outcomes with a jump of 2 at the cutoff."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    g99 = np.arange(1, 100) / 100
+    Q = (5 + x + 2 * (x >= 0))[:, None] + norm.ppf(g99)[None, :] * np.abs(
+        1 + 0.2 * rng.standard_normal((n, 1))
+    )
+    return QuantileFunctions(Q, g99, running=x)
+
+
+def scale_fits(sizes: list[int]) -> None:
+    print("\n6. Scale: R3D(n_bootstrap=200).fit on n units x 99 quantiles (frechet)")
+    for n in sizes:
+        qf = quantile_matrix(n)
+        size = qf.matrix.nbytes
+        gc.collect()
+        tracemalloc.start()
+        est, el, cpu = cpu_timed(lambda qf=qf: R3D(n_bootstrap=200, random_state=0).fit(y=qf))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"   {n:>9,d} units: {el:6.2f} s wall, {cpu:6.2f} s CPU; peak traced memory "
+            f"{peak / 2**20:,.0f} MiB = {peak / size:.2f} x the matrix ({size / 2**20:,.0f} MiB; "
+            f"target <= 3x{', <= 10 s' if n >= 10**6 else ''}); tau(0.5) = "
+            f"{est.tau_[49]:.4f}"  # type: ignore[attr-defined]
+        )
+        del qf, est
+        gc.collect()
+
+
+def long_format(n_rows: int, k: int = 200) -> None:
+    import pandas as pd
+
+    print(f"\n7. Long format: {n_rows:,d} rows ({n_rows // k:,d} units x {k} draws), 99 quantiles")
+    n = n_rows // k
+    rng = np.random.default_rng(5)
+    vals = rng.standard_normal((n, k))
+    x = rng.uniform(-1, 1, n)
+    g99 = np.arange(1, 100) / 100
+    _, w2, c2 = cpu_timed(lambda v=vals: Distributions.from_arrays(v, running=x).quantiles(g99))
+    order = rng.permutation(n * k)
+    df = pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(n) * 3 + 11, k)[order],
+            "y": vals.ravel()[order],
+            "x": np.repeat(x, k)[order],
+        }
+    )
+    del vals, order
+    d, wl, cl = cpu_timed(
+        lambda: Distributions.from_long(df, unit="unit", outcome="y", running="x")
+    )
+    _, wq, cq = cpu_timed(lambda: d.quantiles(g99))  # type: ignore[attr-defined]
+    print(f"   2-D array path (from_arrays + quantiles): {w2:.2f} s wall, {c2:.2f} s CPU")
+    print(
+        f"   from_long (shuffled rows): {wl:.2f} s wall, {cl:.2f} s CPU; + quantiles "
+        f"{wq:.2f} s wall, {cq:.2f} s CPU"
+    )
+    print(
+        f"   ratio long / 2-D: {(wl + wq) / w2:.2f}x wall, {(cl + cq) / c2:.2f}x CPU "
+        f"(target <= 2x; total {wl + wq:.2f} s)"
+    )
+
+
+def dask_run(n_rows: int, k: int = 200) -> None:
+    try:
+        import dask
+        import dask.dataframe as dd
+        import pandas as pd
+    except ImportError:
+        print("\n8. Dask not installed (pip install '.[dask]'): skipped")
+        return
+    from r3d import quantiles_from_dask
+
+    n_parts = max(1, n_rows // 2_000_000)
+    rows = n_rows // n_parts
+    n_units = max(1, n_rows // k)
+
+    def part(i: int) -> pd.DataFrame:
+        rng = np.random.default_rng(i)
+        unit = rng.integers(0, n_units, rows)
+        xu = ((unit * 2654435761) % 2**32) / 2**31 - 1.0  # running variable fixed per unit
+        return pd.DataFrame({"unit": unit, "y": rng.standard_normal(rows) + (xu >= 0), "x": xu})
+
+    ddf = dd.from_map(part, list(range(n_parts)))
+    print(f"\n8. Dask: quantiles_from_dask on {n_parts * rows:,d} rows ({n_parts} partitions)")
+    with dask.config.set(scheduler="threads"):
+        qf, el, cpu = cpu_timed(
+            lambda: quantiles_from_dask(ddf, unit="unit", outcome="y", running="x")
+        )
+    print(
+        f"   threaded scheduler: {el:.1f} s wall, {cpu:.1f} s CPU (this process); "
+        f"{qf.n_units:,d} units x 99 quantiles"  # type: ignore[attr-defined]
+    )
+
+
+def main(
+    quick: bool = False,
+    scale_units: str = "250000,1000000",
+    long_rows: float = 1e7,
+    dask: bool = False,
+    dask_rows: float = 5e7,
+    cases: str = "1,2,3,4,5,6,7,8",
+) -> None:
     header()
+    run = {int(c) for c in cases.split(",") if c}
+    if run & {1, 2, 3, 4, 5}:
+        classic(quick, run)
+    if 6 in run:
+        sizes = [int(float(v)) for v in scale_units.split(",") if v]
+        scale_fits([max(1, v // 20) for v in sizes] if quick else sizes)
+    if 7 in run:
+        long_format(int(long_rows // 10) if quick else int(long_rows))
+    if dask and 8 in run:
+        dask_run(int(dask_rows // 10) if quick else int(dask_rows))
+
+
+def classic(quick: bool, run: set[int]) -> None:
     print("\n1. Case '1e6': 5,000 units x 200 draws, 19 quantiles, B = 200, band + 2 tests")
     d6 = microdata(5_000, 200)
     for method in ("frechet", "simple"):
@@ -147,6 +284,11 @@ def main(quick: bool = False) -> None:
         rows = n_units * k
         print(f"   {rows:>10,d} rows: {t:.3f} s  = {t / rows * 1e6:.3f} s per 1e6 rows")
 
+    if 5 in run:
+        rdrobust_loop(d6)
+
+
+def rdrobust_loop(d6: Distributions) -> None:
     print("\n5. rdrobust loop over the 19 quantile columns (same quantile matrix as case 1e6)")
     try:
         from rdrobust import rdrobust
@@ -173,4 +315,11 @@ def main(quick: bool = False) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
+    ap.add_argument(
+        "--scale-units", default="250000,1000000", help="units of the scale fits (case 6)"
+    )
+    ap.add_argument("--long-rows", type=float, default=1e7, help="rows of case 7")
+    ap.add_argument("--dask", action="store_true", help="run the Dask case (8)")
+    ap.add_argument("--dask-rows", type=float, default=5e7, help="rows of the Dask case")
+    ap.add_argument("--cases", default="1,2,3,4,5,6,7,8", help="cases to run, e.g. 6,7")
     main(**vars(ap.parse_args()))

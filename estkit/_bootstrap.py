@@ -25,8 +25,9 @@ size or the number of threads: ``multiplier_process(s, B, rng=0)`` and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from math import ceil, sqrt
 from typing import Any, Literal
 
@@ -208,6 +209,22 @@ def draw_multipliers(
     return _draw_chunks(streams, 0, n_boot, kind, g).T[codes]
 
 
+@dataclass(frozen=True)
+class ScoreBlocks:
+    """A block-sparse ``(n_units, n_columns)`` score matrix held as its non-zero blocks.
+
+    Block ``(rows, cols, values)`` puts ``values`` (shape ``(len(rows), len(cols))``) at
+    rows ``rows`` and columns ``cols`` (index arrays or slices); blocks with overlapping
+    cells add up. :func:`multiplier_process` accepts it in place of a dense matrix, so a
+    caller whose units score on disjoint column groups (the two sides of an RD cutoff)
+    never forms the dense matrix: memory is the number of non-zero cells.
+    """
+
+    n_units: int
+    n_columns: int
+    blocks: Sequence[tuple[Any, Any, np.ndarray]]
+
+
 def _support_groups(scores: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
     """Group the columns of ``scores`` by their set of non-zero rows.
 
@@ -231,25 +248,61 @@ def _support_groups(scores: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] |
     return groups if work <= 0.8 * n * m else None
 
 
-def _apply(xi_t: np.ndarray, scores: np.ndarray, groups) -> np.ndarray:
-    """``xi_t @ scores`` for a (b, n) block, skipping rows that are zero in a column group."""
+def _as_blocks(scores: np.ndarray | ScoreBlocks) -> ScoreBlocks:
+    """Dense scores as one block, or as their non-zero column groups (extracted once)."""
+    if isinstance(scores, ScoreBlocks):
+        return scores
+    n, m = scores.shape
+    groups = _support_groups(scores)
     if groups is None:
-        return xi_t @ scores
-    out = np.zeros((xi_t.shape[0], scores.shape[1]))
-    for rows, cols in groups:
-        if rows.size:
-            out[:, cols] = xi_t[:, rows] @ scores[np.ix_(rows, cols)]
+        return ScoreBlocks(n, m, [(slice(None), slice(None), scores)])
+    blocks = [(r, c, scores[np.ix_(r, c)]) for r, c in groups if r.size]
+    return ScoreBlocks(n, m, blocks)
+
+
+def _cluster_blocks(sb: ScoreBlocks, codes: np.ndarray, g: int) -> ScoreBlocks:
+    """Scores summed within clusters (rows become cluster codes), block by block."""
+    out = []
+    for rows, cols, vals in sb.blocks:
+        c = codes[rows]
+        members, inv = np.unique(c, return_inverse=True)
+        agg = np.zeros((members.size, vals.shape[1]))
+        np.add.at(agg, inv.ravel(), vals)
+        out.append((members, cols, agg))
+    return ScoreBlocks(g, sb.n_columns, out)
+
+
+def _apply(xi_t: np.ndarray, sb: ScoreBlocks) -> np.ndarray:
+    """``xi_t @ scores`` for a (b, n) block of multipliers, block by non-zero block."""
+    blocks = sb.blocks
+    if len(blocks) == 1 and isinstance(blocks[0][0], slice) and blocks[0][0] == slice(None):
+        rows, cols, vals = blocks[0]
+        if isinstance(cols, slice) and cols == slice(None):
+            return xi_t @ vals
+    out = np.zeros((xi_t.shape[0], sb.n_columns))
+    for rows, cols, vals in blocks:
+        # (m, r) @ (r, b) keeps the product's threads busy on the long dimension (the
+        # (b, r) @ (r, m) form of a few draws stalls multithreaded BLAS on a loaded machine)
+        out[:, cols] += (vals.T @ xi_t[:, rows].T).T
     return out
 
 
-def _block_size(n: int, n_boot: int, block_size: int | None) -> int:
+def _block_size(
+    n: int,
+    n_boot: int,
+    block_size: int | None,
+    memory_budget: int | None = None,
+    copies: int = 1,
+) -> int:
     if block_size is not None:
         return max(1, min(int(block_size), n_boot))
-    return max(1, min(n_boot, _MEM_BUDGET_BYTES // (8 * max(n, 1))))
+    if memory_budget is None:  # 256 MiB per block of multipliers
+        return max(1, min(n_boot, _MEM_BUDGET_BYTES // (8 * max(n, 1))))
+    return max(1, min(n_boot, int(memory_budget) // (8 * max(n, 1) * copies)))
 
 
 def multiplier_process(
-    scores: np.ndarray,
+    scores: np.ndarray | ScoreBlocks,
     n_boot: int | None = None,
     kind: MultiplierKind = "gaussian",
     *,
@@ -260,13 +313,15 @@ def multiplier_process(
     reducer: Callable[[np.ndarray], np.ndarray] | None = None,
     progress: bool | None = None,
     n_jobs: int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """Bootstrap draws ``T*_b = sum_i xi_ib s_i`` of a linear statistic, computed in blocks.
 
     Parameters
     ----------
-    scores : ndarray of shape (n, m)
-        Per-unit score (influence) rows.
+    scores : ndarray of shape (n, m), or ScoreBlocks
+        Per-unit score (influence) rows, dense or as their non-zero blocks
+        (:class:`ScoreBlocks`, which avoids forming a mostly-zero dense matrix).
     n_boot : int, optional
         Number of draws; required unless ``multipliers`` is given.
     kind : {"gaussian", "rademacher", "mammen"}
@@ -277,7 +332,7 @@ def multiplier_process(
         Caller-supplied multipliers for deterministic results.
     rng : None, int, SeedSequence or Generator
     block_size : int, optional
-        Draws per block; by default as many as fit in 256 MiB of multipliers.
+        Draws per block; by default as many as fit in ``memory_budget``.
     reducer : callable, optional
         Applied to each ``(B_blk, m)`` block (e.g. a sup-norm); its outputs are
         concatenated, so only the reduced draws are kept in memory.
@@ -288,6 +343,10 @@ def multiplier_process(
         Run blocks of generated draws in parallel with joblib (``-1``: all cores); with a
         ``joblib.parallel_backend("dask")`` context they run on a Dask cluster. Results are
         identical to the serial run (each block owns whole random streams).
+    memory_budget : int, optional
+        Bytes of multipliers held at once (a block of draws and its row selections);
+        default: blocks of 256 MiB. It sets the number of draws per block, never the
+        draws themselves.
 
     Returns
     -------
@@ -301,20 +360,26 @@ def multiplier_process(
     array([[ 2., -1.],
            [-2.,  2.]])
     """
-    aligned, _ = align_by_label({"scores": scores, "cluster": cluster, "multipliers": multipliers})
-    scores, cluster, multipliers = aligned["scores"], aligned["cluster"], aligned["multipliers"]
+    if isinstance(scores, ScoreBlocks):  # internal callers: already validated blocks
+        sb = scores
+    else:
+        aligned, _ = align_by_label(
+            {"scores": scores, "cluster": cluster, "multipliers": multipliers}
+        )
+        scores, cluster, multipliers = aligned["scores"], aligned["cluster"], aligned["multipliers"]
+        scores = _as_float_array(scores, "scores")
+        if scores.ndim == 1:
+            scores = scores[:, None]
+        if scores.ndim != 2 or scores.shape[0] == 0:
+            raise ValueError(
+                f"`scores` must be an (n_units, m) array with at least one unit; got shape "
+                f"{scores.shape}."
+            )
+        check_finite(scores, "scores")
+        sb = _as_blocks(scores)
     if cluster is not None and hasattr(cluster, "to_numpy"):
         cluster = cluster.to_numpy()
-    scores = _as_float_array(scores, "scores")
-    if scores.ndim == 1:
-        scores = scores[:, None]
-    if scores.ndim != 2 or scores.shape[0] == 0:
-        raise ValueError(
-            f"`scores` must be an (n_units, m) array with at least one unit; got shape "
-            f"{scores.shape}."
-        )
-    check_finite(scores, "scores")
-    n = scores.shape[0]
+    n = sb.n_units
     if block_size is not None:
         block_size = check_int(block_size, "block_size", minimum=1)
     if reducer is not None:
@@ -341,10 +406,9 @@ def multiplier_process(
             )
         if not np.all(np.isfinite(xi)):
             raise ValueError("`multipliers` contains non-finite values.")
-        bs = _block_size(n, xi.shape[1], block_size)
-        groups = _support_groups(scores)
+        bs = _block_size(n, xi.shape[1], block_size, memory_budget, 2)
         for start in range(0, xi.shape[1], bs):
-            blk = _apply(xi[:, start : start + bs].T, scores, groups)
+            blk = _apply(xi[:, start : start + bs].T, sb)
             out.append(reducer(blk) if reducer else blk)
         return np.concatenate(out, axis=0)
     if n_boot is None:
@@ -354,11 +418,9 @@ def multiplier_process(
     streams = _streams(check_random_state(rng, "rng"), n_boot)
     if cluster is not None:
         codes, g = cluster_codes(cluster, n)
-        agg = np.zeros((g, scores.shape[1]))
-        np.add.at(agg, codes, scores)
-        scores, n = agg, g
-    bs = _block_size(n, n_boot, block_size)
-    groups = _support_groups(scores)
+        sb = _cluster_blocks(sb, codes, g)
+        n = g
+    bs = _block_size(n, n_boot, block_size, memory_budget, 2)
     if n_jobs not in (None, 1):
         from joblib import Parallel, delayed
 
@@ -366,7 +428,7 @@ def multiplier_process(
 
         def one(start: int) -> np.ndarray:
             b = min(bs, n_boot - start)
-            blk = _apply(_draw_chunks(streams, start, b, kind, n), scores, groups)
+            blk = _apply(_draw_chunks(streams, start, b, kind, n), sb)
             return reducer(blk) if reducer else blk
 
         verbose = 5 if _want_progress(progress) else 0
@@ -377,7 +439,7 @@ def multiplier_process(
     show = _want_progress(progress) and n_boot > bs
     for start in range(0, n_boot, bs):
         b = min(bs, n_boot - start)
-        blk = _apply(_draw_chunks(streams, start, b, kind, n), scores, groups)
+        blk = _apply(_draw_chunks(streams, start, b, kind, n), sb)
         out.append(reducer(blk) if reducer else blk)
         if show:
             _progress(start + b, n_boot, "bootstrap")

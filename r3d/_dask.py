@@ -8,14 +8,20 @@ quantiles with the same vectorised routine as the in-memory path
 in-memory result, because each unit's quantiles depend only on its own sorted sample.
 Everything after the reduction (bandwidths, fits, bootstrap) is small and local.
 
-Dask is an optional dependency: ``pip install "estkit[dask]"``. To use a real cluster,
-create a client first (``dask.distributed.Client("tcp://scheduler:8786")``): Dask then
-runs the reduction there.
+Dask is an optional dependency: ``pip install "estkit[dask]"``. On one machine the
+default threaded scheduler is the fastest choice (no inter-process transfer); to use a
+real cluster, create a client first (``dask.distributed.Client("tcp://scheduler:8786")``):
+Dask then runs the reduction there, partitions are sized from the workers' memory limit
+and the progress bar follows the cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,10 +29,81 @@ import pandas as pd
 
 from estkit import check_option
 from estkit._parallel import _want_progress
-from r3d._data import QuantileFunctions
+from r3d._data import (
+    QuantileFunctions,
+    _constant_per_unit,
+    _group_rows,
+    _take,
+    _unit_codes,
+)
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
 __all__ = ["quantiles_from_dask"]
+
+# loggers whose per-shuffle chatter (P2P shuffle started / deactivated) floods the output
+_NOISY_LOGGERS = ("distributed.shuffle", "distributed.shuffle._scheduler_plugin")
+# share of a worker's memory limit that one shuffled partition may take (the shuffle, the
+# pandas frame and the sorted quantile blocks hold a few copies of it at once)
+_PARTITION_SHARE = 1 / 16
+_BYTES_PER_OBJECT = 64  # rough size of a Python object (string ids) in a pandas column
+
+
+@contextlib.contextmanager
+def _quiet_shuffle_logs() -> Iterator[None]:
+    """Raise distributed's shuffle loggers to ERROR in this process for one call."""
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _active_client() -> Any:
+    """The current ``distributed.Client``, or None (no client, or distributed missing)."""
+    try:
+        from distributed import get_client
+    except ImportError:  # pragma: no cover - distributed is part of the dask extra
+        return None
+    try:
+        return get_client()
+    except ValueError:
+        return None
+
+
+def _worker_memory_limit(client: Any) -> int | None:
+    """Smallest memory limit of the client's workers in bytes (None if unlimited/unknown)."""
+    if client is None:
+        return None
+    limits = [w.get("memory_limit") for w in client.scheduler_info()["workers"].values()]
+    limits = [int(v) for v in limits if v]
+    return min(limits) if limits else None
+
+
+def _row_bytes(data: Any, cols: list[str]) -> int:
+    return int(
+        sum(
+            data[c].dtype.itemsize if data[c].dtype.kind in "biufcmM" else _BYTES_PER_OBJECT
+            for c in cols
+        )
+    )
+
+
+def _n_partitions(
+    data: Any, cols: list[str], rows_per_partition: int | None, memory_limit: int | None
+) -> int | None:
+    """Output partitions of the shuffle: from ``rows_per_partition``, or from the workers'
+    memory limit (each partition at most 1/16 of it); None keeps Dask's choice."""
+    if rows_per_partition is None and memory_limit is None:
+        return None
+    n_rows = len(data)  # one pass over the partitions (Parquet: from the metadata)
+    if rows_per_partition is None:
+        budget = max(1, int(memory_limit * _PARTITION_SHARE))  # type: ignore[operator]
+        rows_per_partition = max(1, budget // max(1, _row_bytes(data, cols)))
+    return max(data.npartitions, math.ceil(n_rows / rows_per_partition))
 
 
 def _partition_quantiles(
@@ -44,21 +121,16 @@ def _partition_quantiles(
         return pd.DataFrame(
             {**{c: pd.Series(dtype=float) for c in qcols}, **{c: pd.Series() for c in per_unit}}
         )
-    codes, ids = pd.factorize(part[unit], sort=True)
-    order = np.argsort(codes, kind="stable")
-    values = part[outcome].to_numpy(dtype=float)[order]
+    # the in-memory long-format path's grouping, constancy check and quantiles
+    codes, ids = _unit_codes(part[unit])
+    order, offsets, values = _group_rows(codes, ids.size, part[outcome].to_numpy(dtype=float))
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
-    w = None if weight is None else part[weight].to_numpy(dtype=float)[order]
-    counts = np.bincount(codes, minlength=len(ids))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
+    w = None if weight is None else _take(part[weight].to_numpy(dtype=float), order)
     Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     for col in per_unit:
-        g = part.groupby(codes, sort=True)[col]
-        if (g.nunique(dropna=False) > 1).any():
-            raise ValueError(f"Column {col!r} varies within unit; it must be constant per unit.")
-        out[col] = g.first().to_numpy()
+        out[col] = _constant_per_unit(part[col], codes, ids.size, col)
     return out
 
 
@@ -74,6 +146,7 @@ def quantiles_from_dask(
     cluster: str | None = None,
     method: QuantileMethod = "linear",
     progress: bool | None = None,
+    rows_per_partition: int | None = None,
 ) -> QuantileFunctions:
     """Reduce long microdata held by Dask (or in Parquet files) to unit quantile functions.
 
@@ -93,13 +166,29 @@ def quantiles_from_dask(
     method : {"linear", "hmisc"}
         Weighted-quantile definition (see :mod:`r3d._quantiles`).
     progress : bool, optional
-        Show Dask's progress bar (default: only in an interactive terminal).
+        Show a progress bar (default: only in an interactive terminal): the cluster's
+        (``distributed.progress``) when a ``distributed.Client`` is active, the local
+        scheduler's otherwise.
+    rows_per_partition : int, optional
+        Rows per partition after the shuffle by unit. Default: under a
+        ``distributed.Client``, sized so that one partition takes at most 1/16 of the
+        smallest worker memory limit (the shuffle and the per-partition quantiles hold a
+        few copies of it); without a client, Dask's own choice. A unit's rows always stay
+        in one partition.
 
     Returns
     -------
     QuantileFunctions
-        Units ordered by id; ``R3D().fit(y=result)`` fits directly when ``running`` is
-        given.
+        Units ordered by id, with ``unit_ids`` the unit column's labels;
+        ``R3D().fit(y=result)`` fits directly when ``running`` is given.
+
+    Notes
+    -----
+    On one machine, call it without a client: the threaded scheduler avoids moving the
+    rows between processes. On a cluster whose workers have little memory, set the
+    workers' spill thresholds (``distributed.worker.memory.target/spill/pause``) and let
+    this function size the partitions from the memory limit (see the README's recipe).
+    distributed's per-shuffle log lines are silenced during the call (in this process).
 
     Examples
     --------
@@ -130,8 +219,14 @@ def quantiles_from_dask(
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise KeyError(f"Columns {missing} not found; available: {list(data.columns)}.")
+    if rows_per_partition is not None:
+        from estkit import check_int
+
+        rows_per_partition = check_int(rows_per_partition, "rows_per_partition", minimum=1)
+    client = _active_client()
+    n_out = _n_partitions(data, cols, rows_per_partition, _worker_memory_limit(client))
     # all rows of a unit in one partition, then one vectorised pass per partition
-    shuffled = data[cols].shuffle(on=unit)
+    shuffled = data[cols].shuffle(on=unit, npartitions=n_out)
     qcols = [f"q{j}" for j in range(q.size)]
     meta = pd.DataFrame(
         {**{c: pd.Series(dtype=float) for c in qcols}, **{c: data[c].dtype for c in per_unit}}
@@ -140,13 +235,21 @@ def quantiles_from_dask(
     reduced = shuffled.map_partitions(
         _partition_quantiles, unit, outcome, weight, per_unit, q, method, meta=meta
     )
-    if _want_progress(progress):
-        from dask.diagnostics import ProgressBar
+    show = _want_progress(progress)
+    with dask.config.set({"dataframe.convert-string": False}), _quiet_shuffle_logs():
+        if client is not None:
+            if show:
+                from distributed import progress as cluster_progress
 
-        with ProgressBar():
+                reduced = reduced.persist()
+                cluster_progress(reduced)
             result = reduced.compute()
-    else:
-        with dask.config.set({"dataframe.convert-string": False}):
+        elif show:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar():
+                result = reduced.compute()
+        else:
             result = reduced.compute()
     result = result.sort_index()
     if result.index.has_duplicates:
@@ -157,4 +260,5 @@ def quantiles_from_dask(
         running=None if running is None else result[running].to_numpy(dtype=float),
         treatment=None if treatment is None else result[treatment].to_numpy(dtype=float),
         cluster=None if cluster is None else result[cluster].to_numpy(),
+        unit_ids=result.index.to_numpy(),
     )

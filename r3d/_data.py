@@ -131,6 +131,7 @@ class Distributions:
         running: Any = None,
         treatment: Any = None,
         cluster: Any = None,
+        unit_ids: Any = None,
     ) -> Distributions:
         """Build from a sequence of 1-D arrays (one per unit) or a 2-D (units x draws) array.
 
@@ -141,6 +142,8 @@ class Distributions:
         weights : sequence of array-like, optional
             Matching per-observation weights.
         running, treatment, cluster : array-like of shape (n_units,), optional
+        unit_ids : array-like of shape (n_units,), optional
+            Unit labels (default ``0..n-1``).
         """
         if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
             raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
@@ -148,7 +151,9 @@ class Distributions:
             arr = np.asarray(samples, dtype=float)
             n, k = arr.shape
             w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-            return cls(arr.reshape(-1), np.arange(n + 1) * k, w, None, running, treatment, cluster)
+            return cls(
+                arr.reshape(-1), np.arange(n + 1) * k, w, unit_ids, running, treatment, cluster
+            )
         if isinstance(samples, str | bytes) or not hasattr(samples, "__len__"):
             raise TypeError("`y` must be a sequence of 1-D arrays (one outcome sample per unit).")
         parts = []
@@ -178,7 +183,7 @@ class Distributions:
                     f"`weights` must hold one array per unit ({len(parts)}); got {len(weights)}."
                 )
             w = np.concatenate([np.asarray(x, dtype=float).reshape(-1) for x in weights])
-        return cls(values, offsets, w, None, running, treatment, cluster)
+        return cls(values, offsets, w, unit_ids, running, treatment, cluster)
 
     @classmethod
     def from_long(
@@ -230,12 +235,9 @@ class Distributions:
             )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-        codes, ids = pd.factorize(data[unit], sort=True)
-        order = np.argsort(codes, kind="stable")
-        values = data[outcome].to_numpy(dtype=float)[order]
-        w = None if weight is None else data[weight].to_numpy(dtype=float)[order]
-        counts = np.bincount(codes, minlength=len(ids))
-        offsets = np.concatenate([[0], np.cumsum(counts)])
+        codes, ids = _unit_codes(data[unit])
+        order, offsets, values = _group_rows(codes, ids.size, data[outcome].to_numpy(dtype=float))
+        w = None if weight is None else _take(data[weight].to_numpy(dtype=float), order)
         per_unit: dict[str, Any] = {}
         for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
             if col is None:
@@ -247,14 +249,29 @@ class Distributions:
             else:
                 if col not in data.columns:
                     raise KeyError(f"Column {col!r} not found in `data`.")
-                g = data.groupby(codes, sort=True)[col]
-                if (g.nunique(dropna=False) > 1).any():
-                    raise ValueError(
-                        f"Column {col!r} varies within unit; a per-unit variable must be constant "
-                        "within each unit (or pass it through `unit_data`)."
-                    )
-                per_unit[name] = g.first().to_numpy()
+                per_unit[name] = _constant_per_unit(data[col], codes, ids.size, col)
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
+
+    def to_quantile_functions(self, q: Any, method: QuantileMethod = "linear") -> QuantileFunctions:
+        """The units' quantile functions at levels ``q``, with the unit ids and per-unit
+        variables carried over.
+
+        Examples
+        --------
+        >>> d = Distributions.from_arrays([[1.0, 3.0], [5.0, 7.0]], unit_ids=["a", "b"])
+        >>> qf = d.to_quantile_functions([0.5])
+        >>> qf.matrix.ravel().tolist(), qf.unit_ids.tolist()
+        ([2.0, 6.0], ['a', 'b'])
+        """
+        qq = np.atleast_1d(np.asarray(q, dtype=float))
+        return QuantileFunctions(
+            self.quantiles(qq, method),
+            qq,
+            running=self.running,
+            treatment=self.treatment,
+            cluster=self.cluster,
+            unit_ids=self.unit_ids,
+        )
 
     # ------------------------------------------------------------------ properties
     @property
@@ -395,6 +412,17 @@ class QuantileFunctions:
         """Number of units."""
         return int(self.matrix.shape[0])
 
+    def subset(self, keep: Any) -> QuantileFunctions:
+        """The units selected by a boolean mask or index array (in that order), with their
+        ids and per-unit variables."""
+        idx = np.arange(self.n_units)[np.asarray(keep)]
+        per_unit = [
+            None if v is None else v[idx] for v in (self.running, self.treatment, self.cluster)
+        ]
+        return QuantileFunctions(
+            self.matrix[idx], self.grid, *per_unit, unit_ids=self.unit_ids[idx]
+        )
+
 
 def _unit_numbers(v: Any, name: str) -> np.ndarray:
     """A per-unit numeric variable as floats (NaN for missing), text refused."""
@@ -411,3 +439,86 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
         return arr.astype(float)
     except (TypeError, ValueError):
         raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
+
+
+# ---------------------------------------------------------------------- long-format helpers
+def _unit_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ``0..n-1`` of the unit ids in sorted id order, and the sorted ids.
+
+    Integer ids spanning a range not much larger than the row count are coded by a
+    counting pass (no hashing, no sort); other ids by ``pandas.factorize``.
+    """
+    v = ids.to_numpy()
+    if v.dtype.kind in "iu" and v.size:
+        lo, hi = int(v.min()), int(v.max())
+        span = hi - lo + 1
+        if span <= 2 * v.size + 1024:
+            shifted = (v - lo).astype(np.intp, copy=False)
+            present = np.bincount(shifted, minlength=span) > 0
+            if present.all():  # ids lo, lo + 1, ..., hi: the shifted ids are the codes
+                return shifted, np.arange(lo, hi + 1).astype(v.dtype)
+            remap = np.cumsum(present) - 1
+            return remap[shifted], (np.flatnonzero(present) + lo).astype(v.dtype)
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes, np.asarray(uniques)
+
+
+def _take(v: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    return v if order is None else v[order]
+
+
+def _group_rows(
+    codes: np.ndarray, n: int, values: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Rows grouped by code in a stable order: ``(order, offsets, values[order])``.
+
+    Rows already grouped (codes non-decreasing) keep their order (``order`` is None);
+    otherwise a counting sort (SciPy's COO-to-CSR conversion: O(rows + units), stable)
+    replaces an argsort, and moves the values with it.
+    """
+    N = codes.size
+    if N == 0 or np.all(codes[1:] >= codes[:-1]):
+        counts = np.bincount(codes, minlength=n)
+        return None, np.concatenate([[0], np.cumsum(counts)]), values
+    from scipy.sparse import coo_matrix
+
+    itype = np.int32 if N < 2**31 - 1 else np.int64
+    csr = coo_matrix(
+        (values, (codes.astype(itype, copy=False), np.arange(N, dtype=itype))), shape=(n, N)
+    ).tocsr()
+    return (
+        np.asarray(csr.indices),
+        np.asarray(csr.indptr, dtype=np.int64),
+        np.asarray(csr.data, dtype=float),
+    )
+
+
+_CHUNK_ROWS = 2**22  # rows per pass of the per-unit checks: temporaries stay small
+
+
+def _constant_per_unit(col: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
+    """Each unit's value of a per-unit column, checked constant within every unit.
+
+    One scatter (some row of each unit) and one gather back, compared with every row in
+    chunks of rows: no sort and no groupby. Missing values count as one value (a unit may
+    be all-NaN).
+    """
+    v = col.to_numpy()
+    lab = v if v.dtype.kind in "biuf" else pd.factorize(col)[0]  # labels: compare codes
+    N = codes.size
+    rep = np.empty(n, dtype=np.intp)
+    for a in range(0, N, _CHUNK_ROWS):
+        rep[codes[a : a + _CHUNK_ROWS]] = np.arange(a, min(a + _CHUNK_ROWS, N))
+    ref = lab[rep]  # one row's value per unit
+    for a in range(0, N, _CHUNK_ROWS):
+        own = lab[a : a + _CHUNK_ROWS]
+        back = ref[codes[a : a + _CHUNK_ROWS]]
+        same = back == own
+        if lab.dtype.kind == "f":
+            same |= np.isnan(back) & np.isnan(own)
+        if not same.all():
+            raise ValueError(
+                f"Column {name!r} varies within unit; a per-unit variable must be constant "
+                "within each unit (or pass it through `unit_data`)."
+            )
+    return v[rep]

@@ -200,6 +200,7 @@ def estimate_r3d(
     first_stage_tol: float = 1e-8,
     regularize: bool | None = None,
     degenerate: np.ndarray | None = None,
+    memory_budget: int | None = None,
 ) -> R3DCore:
     """Estimate the R3D / F3D treatment effect on a quantile grid.
 
@@ -319,6 +320,7 @@ def estimate_r3d(
             coverage_correction=coverage_correction,
             compat=compat,
             regularize=(not compat) if regularize is None else bool(regularize),
+            memory_budget=memory_budget,
         )
     h = selection.h if need_num else _as_bandwidth(bandwidth, m, "bandwidth")  # type: ignore[union-attr]
     if method == "frechet" and not np.all(h == h[0]):
@@ -334,25 +336,12 @@ def estimate_r3d(
     # p + 2 units per side: p + 1 identify the fit, one more leaves a residual for inference
     # (R3D only needs the fit identified)
     need = None if compat else p + 2
-    fp = locpoly_boundary(xv, Qm, cutoff, h, p, kern, "plus", min_units=need)
-    fm = locpoly_boundary(xv, Qm, cutoff, h, p, kern, "minus", min_units=need)
-    wp, wm = fp.weights, fm.weights
-
-    # ---- bootstrap support and first-stage (per-unit) fitted values -------------------
-    if compat:
-        sup_p, sup_m = wp > 0, wm > 0
-    else:
-        sup_p, sup_m = fp.in_window, fm.in_window
-    fitted = np.where(sup_p, fp.fitted, 0.0) + np.where(sup_m, fm.fitted, 0.0)
-    if method == "frechet":
-        fitted = _project_rows(fitted, sup_p, sup_m, qv, compat)
-    resid = np.where(sup_p | sup_m, Qm - fitted, 0.0)
-    leverage = np.where(fp.in_window, fp.leverage, 0.0) + np.where(fm.in_window, fm.leverage, 0.0)
-    if not compat:
-        resid = _hc2(resid, leverage)
+    coef_p, coef_m, wp, wm, resid, leverage = _fit_sides(
+        xv, Qm, qv, cutoff, h, p, kern, need, method, compat, memory_budget
+    )
 
     # ---- boundary curves ---------------------------------------------------------------
-    raw_p, raw_m = fp.coef[0].copy(), fm.coef[0].copy()
+    raw_p, raw_m = coef_p[0].copy(), coef_m[0].copy()
     if method == "frechet":
         gw = None if compat else grid_weights(qv)
         cur_p = isotonic_regression(raw_p, gw)
@@ -411,8 +400,8 @@ def estimate_r3d(
         minus=cur_m,
         plus_raw=raw_p,
         minus_raw=raw_m,
-        coef_plus=fp.coef,
-        coef_minus=fm.coef,
+        coef_plus=coef_p,
+        coef_minus=coef_m,
         weights_plus=wp,
         weights_minus=wm,
         resid=resid,
@@ -435,6 +424,92 @@ def estimate_r3d(
         selection=selection,
         degenerate=deg,
     )
+
+
+def default_memory_budget(n: int, m: int) -> int:
+    """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
+    64 MiB."""
+    return max(64 * 2**20, 8 * n * m)
+
+
+def _leverage(fp, fm, cols: slice) -> np.ndarray:
+    """Each unit's leverage in its side's fit (zero outside the window)."""
+    return np.where(fp.in_window[:, cols], fp.leverage[:, cols], 0.0) + np.where(
+        fm.in_window[:, cols], fm.leverage[:, cols], 0.0
+    )
+
+
+def _fit_sides(
+    xv: np.ndarray,
+    Qm: np.ndarray,
+    qv: np.ndarray,
+    cutoff: float,
+    h: np.ndarray,
+    p: int,
+    kern: Kernel,
+    need: int | None,
+    method: str,
+    compat: bool,
+    memory_budget: int | None,
+) -> tuple[np.ndarray, ...]:
+    """Both one-sided fits, the bootstrap residuals and the leverages, memory-bounded.
+
+    The local polynomial fits run over blocks of quantile columns (each column's fit is
+    separate), writing the fitted values straight into the one ``(n, m)`` output array;
+    the Frechet projection and the residuals then run over blocks of units. Weights,
+    supports and leverages shared by all columns (one bandwidth) stay ``(n, 1)`` columns
+    broadcast to ``(n, m)``. Returns ``coef_plus, coef_minus, weights_plus,
+    weights_minus, resid, leverage``.
+    """
+    n, m = Qm.shape
+    budget = default_memory_budget(n, m) if memory_budget is None else int(memory_budget)
+    # about 12 (n,)-sized temporaries per quantile column in the two side fits
+    step = max(1, min(m, budget // (8 * 12 * max(n, 1))))
+    common = bool(np.all(h == h[0]))
+    coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
+    resid = np.empty((n, m))  # fitted values first, residuals in place afterwards
+    if common:
+        wp = wm = lev = sup_p = sup_m = None
+    else:
+        wp, wm, lev = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
+        sup_p, sup_m = np.empty((n, m), dtype=bool), np.empty((n, m), dtype=bool)
+    for a in range(0, m, step):
+        cols = slice(a, min(a + step, m))
+        fp = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
+        fm = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
+        coef_p[:, cols], coef_m[:, cols] = fp.coef, fm.coef
+        if compat:
+            sp, sm = fp.weights > 0, fm.weights > 0
+        else:
+            sp, sm = fp.in_window, fm.in_window
+        np.add(np.where(sp, fp.fitted, 0.0), np.where(sm, fm.fitted, 0.0), out=resid[:, cols])
+        if common:
+            if wp is None:  # identical for every block: keep one column
+                wp, wm = fp.weights[:, :1].copy(), fm.weights[:, :1].copy()
+                sup_p, sup_m = sp[:, :1].copy(), sm[:, :1].copy()
+                lev = _leverage(fp, fm, slice(0, 1))
+        else:
+            wp[:, cols], wm[:, cols] = fp.weights, fm.weights
+            lev[:, cols] = _leverage(fp, fm, slice(None))
+            sup_p[:, cols], sup_m[:, cols] = sp, sm
+        del fp, fm, sp, sm
+    row_step = max(1, budget // (8 * 6 * m))
+    if method == "frechet":
+        # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
+        # the whole row of every unit with any positive weight, the default units inside
+        # the window
+        rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
+        gw = None if compat else grid_weights(qv)
+        for a in range(0, rows.size, row_step):
+            r = rows[a : a + row_step]
+            resid[r] = isotonic_regression(resid[r], gw)
+    for a in range(0, n, row_step):
+        r = slice(a, min(a + row_step, n))
+        e = np.where(sup_p[r] | sup_m[r], Qm[r] - resid[r], 0.0)
+        resid[r] = e if compat else _hc2(e, lev[r])
+    if common:
+        wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
+    return coef_p, coef_m, wp, wm, resid, lev
 
 
 # 1 - h_ii is floored here before the square root (only a unit that the local polynomial

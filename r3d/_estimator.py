@@ -142,6 +142,12 @@ class R3D(BaseEstimator):
         ``joblib.parallel_backend("dask")`` on a Dask cluster). Results do not depend on it.
         On one machine the default already uses every core (threaded random-number
         generation and multithreaded BLAS).
+    memory_budget : int, optional
+        Bytes of temporary arrays in the fit: bandwidth selection, local fits and
+        bootstrap run over blocks of quantile columns, units and draws sized to it, so the
+        fit's memory stays a small multiple of the quantile matrix (default: the size of
+        the matrix, at least 64 MiB). Results do not depend on it beyond floating-point
+        rounding.
 
     Attributes
     ----------
@@ -259,6 +265,7 @@ class R3D(BaseEstimator):
         missing: Missing = "raise",
         progress: bool | None = None,
         n_jobs: int | None = None,
+        memory_budget: int | None = None,
     ) -> None:
         self.method = method
         self.p = p
@@ -278,6 +285,7 @@ class R3D(BaseEstimator):
         self.missing = missing
         self.progress = progress
         self.n_jobs = n_jobs
+        self.memory_budget = memory_budget
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -340,6 +348,11 @@ class R3D(BaseEstimator):
         cutoff = _as_float(self.cutoff, "cutoff")
         if self.n_jobs is not None and check_int(self.n_jobs, "n_jobs") == 0:
             raise ValueError("`n_jobs` must be a positive number of workers, -1 (all) or None.")
+        budget = (
+            None
+            if self.memory_budget is None
+            else check_int(self.memory_budget, "memory_budget", minimum=1)
+        )
         if multipliers is None and 0 < n_boot < 1.0 / alpha:
             raise ValueError(
                 f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
@@ -451,6 +464,7 @@ class R3D(BaseEstimator):
             Q_bandwidth=Qs_bw,
             first_stage_tol=first_stage_tol,
             degenerate=degenerate,
+            memory_budget=budget,
         )
         core = _map_back(core, centre, scale)
 
@@ -459,7 +473,7 @@ class R3D(BaseEstimator):
         pointwise = None
         if xi is not None or n_boot > 0:
             if xi is not None:
-                draws = bootstrap_draws(core, xi)
+                draws = bootstrap_draws(core, xi, memory_budget=budget)
             else:
                 rng = check_random_state(self.random_state)
                 draws = bootstrap_draws(
@@ -470,6 +484,7 @@ class R3D(BaseEstimator):
                     rng=rng,
                     progress=progress,
                     n_jobs=self.n_jobs,
+                    memory_budget=budget,
                 )
             ub = uniform_band(core, draws, alpha, studentize=studentize)
             band = (ub.lower, ub.upper, ub.crit)

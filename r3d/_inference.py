@@ -36,7 +36,8 @@ from estkit import (
     sup_statistics,
 )
 from estkit import uniform_band as shared_uniform_band
-from r3d._estimate import R3DCore
+from estkit._bootstrap import ScoreBlocks
+from r3d._estimate import R3DCore, default_memory_budget
 
 __all__ = [
     "BootstrapDraws",
@@ -135,6 +136,7 @@ def bootstrap_draws(
     block_size: int | None = None,
     progress: bool | None = None,
     n_jobs: int | None = None,
+    memory_budget: int | None = None,
 ) -> BootstrapDraws:
     """Bootstrap processes from given multipliers ``xi`` or from ``n_boot`` fresh draws.
 
@@ -156,25 +158,28 @@ def bootstrap_draws(
         Progress line for large ``n_boot`` (default: only in an interactive terminal).
     n_jobs : int, optional
         Blocks of draws in parallel through joblib (see :func:`estkit.multiplier_process`).
+    memory_budget : int, optional
+        Bytes of temporary arrays (blocks of multipliers, blocks of score rows; half of it
+        for the multipliers); default the size of the ``(n, m)`` residual matrix, at
+        least 64 MiB. Never changes the multipliers.
 
     Returns
     -------
     BootstrapDraws
     """
     m = core.q.size
-    pieces = [core.weights_plus * core.resid, core.weights_minus * core.resid]
-    if core.fuzzy:
-        assert core.resid_treatment is not None and core.weights_treatment_plus is not None
-        assert core.weights_treatment_minus is not None and core.first_stage is not None
-        wt = core.weights_treatment_plus - core.weights_treatment_minus
-        pieces.append((wt * core.resid_treatment)[:, None])
-    # one score matrix, one matrix product per block of draws
-    scores = np.concatenate(pieces, axis=1)
+    if memory_budget is None:
+        memory_budget = default_memory_budget(core.n, m)
+    # the score blocks take up to one (n, m) matrix: half the budget for multipliers
+    memory_budget = max(1, memory_budget // 2)
+    scores = _score_blocks(core, memory_budget)
     if xi is not None:
         X = np.asarray(xi, dtype=float)
         if X.ndim == 1:
             X = X[:, None]
-        proc = multiplier_process(scores, multipliers=X, block_size=block_size)
+        proc = multiplier_process(
+            scores, multipliers=X, block_size=block_size, memory_budget=memory_budget
+        )
     else:
         proc = multiplier_process(
             scores,
@@ -185,6 +190,7 @@ def bootstrap_draws(
             block_size=block_size,
             progress=progress,
             n_jobs=n_jobs,
+            memory_budget=memory_budget,
         )
     nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
     nu_T = proc[:, 2 * m] if core.fuzzy else None
@@ -205,6 +211,45 @@ def _degenerate(core: R3DCore) -> np.ndarray:
     if core.degenerate is None:
         return np.zeros(core.q.size, dtype=bool)
     return np.asarray(core.degenerate, dtype=bool)
+
+
+def _rows_block(
+    w: np.ndarray, resid: np.ndarray, cols: slice, memory_budget: int | None
+) -> tuple[np.ndarray, slice, np.ndarray]:
+    """Non-zero rows of ``w * resid`` (weights zero off one side of the cutoff) as one
+    compact block, filled in row chunks so no dense product is ever formed."""
+    # a weight column shared by all quantiles is a broadcast view: test one column
+    base = w[:, :1] if w.strides[1] == 0 else w
+    rows = np.flatnonzero((base != 0).any(axis=1))
+    m = resid.shape[1]
+    vals = np.empty((rows.size, m))
+    budget = 64 * 2**20 if memory_budget is None else int(memory_budget)
+    step = max(1, budget // (8 * 3 * m))
+    for a in range(0, rows.size, step):
+        r = rows[a : a + step]
+        np.multiply(base[r], resid[r], out=vals[a : a + r.size])
+    return rows, cols, vals
+
+
+def _score_blocks(core: R3DCore, memory_budget: int | None) -> ScoreBlocks:
+    """The bootstrap scores ``[w_+ e, w_- e, w_T e_T]`` as their non-zero blocks: each unit
+    scores on its own side of the cutoff only, so memory is one ``(n, m)`` matrix at most
+    (no ``(n, 2m + 1)`` dense matrix)."""
+    m = core.q.size
+    blocks = [
+        _rows_block(core.weights_plus, core.resid, slice(0, m), memory_budget),
+        _rows_block(core.weights_minus, core.resid, slice(m, 2 * m), memory_budget),
+    ]
+    n_cols = 2 * m
+    if core.fuzzy:
+        assert core.resid_treatment is not None and core.weights_treatment_plus is not None
+        assert core.weights_treatment_minus is not None and core.first_stage is not None
+        wt = core.weights_treatment_plus - core.weights_treatment_minus
+        sT = wt * core.resid_treatment
+        rows = np.flatnonzero(sT != 0)
+        blocks.append((rows, slice(2 * m, 2 * m + 1), sT[rows, None]))
+        n_cols += 1
+    return ScoreBlocks(core.n, n_cols, [b for b in blocks if b[0].size])
 
 
 def _band_rule(compat: bool) -> str:

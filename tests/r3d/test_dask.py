@@ -33,11 +33,29 @@ def long_data():
     return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
+# the README's recipe for a memory-tight cluster: spill early, pause before the limit
+RECIPE = {
+    "distributed.worker.memory.target": 0.6,
+    "distributed.worker.memory.spill": 0.7,
+    "distributed.worker.memory.pause": 0.85,
+    "distributed.worker.memory.terminate": 0.98,
+}
+
+
 @pytest.fixture(scope="module")
 def client():
+    """Two worker processes with a tight memory limit (450 MB each) and the recipe's spill
+    settings; every test of this module runs on it."""
+    import dask
+
     with (
+        dask.config.set(RECIPE),
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="450MB",
+            dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -69,3 +87,62 @@ def test_dask_bad_columns(long_data, client):
     ddf = dd.from_pandas(long_data, npartitions=2)
     with pytest.raises(KeyError, match="not found"):
         quantiles_from_dask(ddf, unit="unit", outcome="income")
+
+
+def test_dask_unit_ids_and_quiet_progress(long_data, client, capsys, caplog):
+    import logging
+
+    df = long_data.assign(unit=long_data["unit"].map(lambda u: f"firm{u:04d}"))
+    ddf = dd.from_pandas(df, npartitions=5)
+    shuffle_logger = logging.getLogger("distributed.shuffle")
+    level = shuffle_logger.level
+    with caplog.at_level(logging.INFO):
+        qf = quantiles_from_dask(
+            ddf, unit="unit", outcome="y", running="x", quantiles=Q, progress=True
+        )
+    mem = Distributions.from_long(df, unit="unit", outcome="y", running="x")
+    assert qf.unit_ids.tolist() == mem.unit_ids.tolist()
+    assert qf.unit_ids[0] == "firm0000"
+    np.testing.assert_array_equal(qf.matrix, mem.quantiles(Q))
+    # our call is silent in distributed's shuffle loggers, and leaves their level alone
+    assert not [r for r in caplog.records if r.name.startswith("distributed.shuffle")]
+    assert shuffle_logger.level == level
+    # the cluster's progress bar (not the local scheduler's, which stays empty here)
+    out = capsys.readouterr()
+    assert "100% Completed" in out.out + out.err
+    sub = qf.subset(np.arange(qf.n_units) % 2 == 0)
+    assert sub.unit_ids.tolist() == mem.unit_ids[::2].tolist()
+
+
+def test_partitions_sized_from_memory_limit(long_data):
+    from r3d._dask import _n_partitions
+
+    ddf = dd.from_pandas(long_data, npartitions=2)
+    rows = len(long_data)
+    # 3 numeric columns: 24 bytes a row; a partition may take 1/16 of the memory limit
+    assert _n_partitions(ddf, ["unit", "y", "x"], None, 16 * 24 * 1000) == -(-rows // 1000)
+    assert _n_partitions(ddf, ["unit", "y", "x"], 500, None) == -(-rows // 500)
+    assert _n_partitions(ddf, ["unit", "y", "x"], None, None) is None
+    assert _n_partitions(ddf, ["unit", "y", "x"], 10**9, None) == 2  # never fewer than input
+    with pytest.raises(ValueError, match="`rows_per_partition` must be >= 1"):
+        quantiles_from_dask(ddf, unit="unit", outcome="y", rows_per_partition=0)
+
+
+def test_memory_tight_recipe(tmp_path, client):
+    """The README's recipe on a small scale: two 450 MB worker processes with spilling,
+    partitions sized from the memory limit, Parquet input."""
+    workers = client.scheduler_info()["workers"].values()
+    assert [w["memory_limit"] for w in workers] == [450_000_000] * 2
+    rng = np.random.default_rng(3)
+    n_units, k = 8_000, 40
+    unit = rng.permutation(np.repeat(np.arange(n_units), k))
+    x = rng.uniform(-1, 1, n_units)
+    df = pd.DataFrame({"unit": unit, "y": rng.standard_normal(unit.size), "x": x[unit]})
+    step = -(-len(df) // 6)
+    for i in range(6):
+        df.iloc[i * step : (i + 1) * step].to_parquet(tmp_path / f"part-{i}.parquet")
+    qf = quantiles_from_dask(str(tmp_path), unit="unit", outcome="y", running="x")
+    mem = Distributions.from_long(df, unit="unit", outcome="y", running="x")
+    np.testing.assert_array_equal(qf.matrix, mem.quantiles(np.arange(1, 100) / 100))
+    np.testing.assert_array_equal(qf.unit_ids, np.arange(n_units))
+    np.testing.assert_array_equal(qf.running, x)

@@ -149,3 +149,96 @@ def test_zero_weights_are_dropped(method):
         segment_quantiles(v, off, q, w0, method=method),
         segment_quantiles(v[~zero], keep_off, q, w[~zero], method=method),
     )
+
+
+def _long_frame(ids, seed=3, shuffle=True):
+    """One row per observation; per-unit running variable, treatment and string cluster."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 9, size=len(ids))
+    unit = np.repeat(np.asarray(ids), sizes)
+    df = pd.DataFrame(
+        {
+            "unit": unit,
+            "y": rng.standard_normal(unit.size).round(1),  # ties: the order within unit matters
+            "w": rng.uniform(0.1, 2.0, unit.size),
+            "x": np.repeat(rng.uniform(-1, 1, len(ids)), sizes),
+            "d": np.repeat(rng.integers(0, 2, len(ids)).astype(float), sizes),
+            "state": np.repeat(rng.choice(["ny", "ca", "tx"], len(ids)), sizes),
+        }
+    )
+    return df.sample(frac=1.0, random_state=seed) if shuffle else df
+
+
+def _reference_from_long(df):
+    """The pandas groupby reading: units sorted by id, rows in their original order."""
+    groups = [g for _, g in df.groupby("unit", sort=True)]
+    return Distributions.from_arrays(
+        [g["y"].to_numpy() for g in groups],
+        [g["w"].to_numpy() for g in groups],
+        running=[g["x"].iloc[0] for g in groups],
+        treatment=[g["d"].iloc[0] for g in groups],
+        cluster=np.array([g["state"].iloc[0] for g in groups], dtype=object),
+        unit_ids=np.array(sorted(df["unit"].unique())),
+    )
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.arange(40) + 5,  # contiguous integers: the shifted ids are the codes
+        np.arange(40) * 3 + 7,  # dense integers: counting pass
+        np.arange(40) * 10**12,  # sparse integers: factorize
+        np.array([f"u{i:03d}" for i in range(40)], dtype=object),  # strings
+    ],
+    ids=["contiguous-int", "dense-int", "sparse-int", "str"],
+)
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_from_long_equals_groupby_reading(ids, shuffle):
+    df = _long_frame(ids, shuffle=shuffle)
+    got = Distributions.from_long(
+        df, unit="unit", outcome="y", weight="w", running="x", treatment="d", cluster="state"
+    )
+    want = _reference_from_long(df)
+    np.testing.assert_array_equal(got.offsets, want.offsets)
+    np.testing.assert_array_equal(got.values, want.values)  # stable: rows keep their order
+    np.testing.assert_array_equal(got.weights, want.weights)
+    np.testing.assert_array_equal(got.running, want.running)
+    np.testing.assert_array_equal(got.treatment, want.treatment)
+    assert got.cluster.tolist() == want.cluster.tolist()
+    assert got.unit_ids.tolist() == want.unit_ids.tolist()
+    q = np.linspace(0.05, 0.95, 7)
+    np.testing.assert_array_equal(got.quantiles(q), want.quantiles(q))
+
+
+@pytest.mark.parametrize("col", ["x", "d", "state"])
+def test_from_long_refuses_varying_per_unit_column(col):
+    df = _long_frame(np.arange(10))
+    big = df.groupby("unit")["y"].transform("size") > 1
+    row = df.index[big.to_numpy()][0]
+    df.loc[row, col] = 5.0 if col != "state" else "zz"
+    with pytest.raises(ValueError, match=f"Column '{col}' varies within unit"):
+        Distributions.from_long(df, unit="unit", outcome="y", **{_ROLE[col]: col})
+
+
+_ROLE = {"x": "running", "d": "treatment", "state": "cluster"}
+
+
+def test_from_long_missing_values_per_unit():
+    df = pd.DataFrame(
+        {
+            "id": [1, 1, 2, 2, 3],
+            "y": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "x": [np.nan, np.nan, 0.5, 0.5, 1.0],
+        }
+    )
+    d = Distributions.from_long(df, unit="id", outcome="y", running="x")
+    assert np.isnan(d.running[0]) and d.running[1:].tolist() == [0.5, 1.0]
+    df.loc[1, "x"] = 0.2  # NaN and a number in one unit: not constant
+    with pytest.raises(ValueError, match="Column 'x' varies within unit"):
+        Distributions.from_long(df, unit="id", outcome="y", running="x")
+    df2 = pd.DataFrame({"id": [1.0, np.nan], "y": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="missing unit ids"):
+        Distributions.from_long(df2, unit="id", outcome="y")
+    df3 = pd.DataFrame({"id": [1, 1], "y": [1.0, np.nan]})
+    with pytest.raises(ValueError, match="non-finite outcomes"):
+        Distributions.from_long(df3, unit="id", outcome="y")
