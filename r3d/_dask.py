@@ -29,6 +29,7 @@ import pandas as pd
 
 from estkit import check_option
 from estkit._parallel import _want_progress
+from estkit._validation import check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
@@ -235,7 +236,7 @@ def quantiles_from_dask(
     reduced = shuffled.map_partitions(
         _partition_quantiles, unit, outcome, weight, per_unit, q, method, meta=meta
     )
-    show = _want_progress(progress)
+    show = _want_progress(check_optional_bool(progress, "progress"))
     with dask.config.set({"dataframe.convert-string": False}), _quiet_shuffle_logs():
         if client is not None:
             if show:

@@ -227,6 +227,9 @@ class Distributions:
         """
         if not isinstance(data, pd.DataFrame):
             raise TypeError("`data` must be a pandas DataFrame with one row per observation.")
+        for arg, col in (("unit", unit), ("outcome", outcome)):
+            if col is None:
+                raise TypeError(f"`{arg}` must name a column of `data`; got None.")
         cols = [c for c in (unit, outcome, weight) if c is not None]
         missing = [c for c in cols if c not in data.columns]
         if missing:
@@ -236,8 +239,14 @@ class Distributions:
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
         codes, ids = _unit_codes(data[unit])
-        order, offsets, values = _group_rows(codes, ids.size, data[outcome].to_numpy(dtype=float))
-        w = None if weight is None else _take(data[weight].to_numpy(dtype=float), order)
+        order, offsets, values = _group_rows(
+            codes, ids.size, _numeric_column(data[outcome], "outcome", outcome)
+        )
+        w = (
+            None
+            if weight is None
+            else _take(_numeric_column(data[weight], "weight", weight), order)
+        )
         per_unit: dict[str, Any] = {}
         for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
             if col is None:
@@ -245,6 +254,14 @@ class Distributions:
             elif unit_data is not None:
                 if col not in unit_data.columns:
                     raise KeyError(f"Column {col!r} not found in `unit_data`.")
+                absent = ~pd.Index(ids).isin(unit_data.index)
+                if absent.any():
+                    first = pd.Index(ids)[absent].tolist()[0]
+                    raise ValueError(
+                        f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
+                        f"(first: {first!r}); index `unit_data` by the unit ids, one row per "
+                        "unit."
+                    )
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
             else:
                 if col not in data.columns:
@@ -422,6 +439,16 @@ class QuantileFunctions:
         return QuantileFunctions(
             self.matrix[idx], self.grid, *per_unit, unit_ids=self.unit_ids[idx]
         )
+
+
+def _numeric_column(col: pd.Series, arg: str, name: str) -> np.ndarray:
+    """A long-format column as floats (missing values as NaN); text refused, naming it."""
+    if col.dtype.kind not in "biuf" and not pd.api.types.is_numeric_dtype(col.dtype):
+        raise TypeError(
+            f"`{arg}` column {name!r} must be numeric; got dtype {col.dtype} (convert it, "
+            "e.g. with pandas.to_numeric)."
+        )
+    return col.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _unit_numbers(v: Any, name: str) -> np.ndarray:

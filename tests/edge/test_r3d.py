@@ -852,7 +852,7 @@ if importlib.util.find_spec("dask") is not None:
 
 
 # found here, fixed in r3d/_dask.py by its owner (helper r3d-scale)
-KNOWN_ELSEWHERE = {"dask-progress-str"}
+KNOWN_ELSEWHERE: set[str] = set()
 
 
 @pytest.mark.parametrize(

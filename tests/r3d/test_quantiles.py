@@ -242,3 +242,19 @@ def test_from_long_missing_values_per_unit():
     df3 = pd.DataFrame({"id": [1, 1], "y": [1.0, np.nan]})
     with pytest.raises(ValueError, match="non-finite outcomes"):
         Distributions.from_long(df3, unit="id", outcome="y")
+
+
+def test_from_long_door_errors_name_the_argument():
+    from r3d import Distributions
+
+    df = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "y": [1.0, 2, 3, 4, 5, 6], "t": list("abcdef")})
+    with pytest.raises(TypeError, match="`outcome` column 't' must be numeric"):
+        Distributions.from_long(df, unit="u", outcome="t")
+    with pytest.raises(TypeError, match="`unit` must name a column"):
+        Distributions.from_long(df, unit=None, outcome="y")
+    unit_data = pd.DataFrame({"x": [-0.5, 0.2]}, index=[1, 2])
+    with pytest.raises(ValueError, match=r"`unit_data` has no row for 1 unit\(s\) .*first: 3"):
+        Distributions.from_long(df, unit="u", outcome="y", running="x", unit_data=unit_data)
+    full = pd.DataFrame({"x": [0.4, -0.5, 0.2]}, index=[3, 1, 2])
+    d = Distributions.from_long(df, unit="u", outcome="y", running="x", unit_data=full)
+    np.testing.assert_array_equal(d.running, [-0.5, 0.2, 0.4])
