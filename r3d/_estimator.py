@@ -1074,10 +1074,7 @@ class R3D(BaseEstimator):
         kwargs.setdefault("label", "tau(q)")
         kwargs.setdefault("band_label", self._band_name() or "uniform band")
         ax = plot_band(self.quantiles_, tau, lo, hi, ax=ax, **kwargs)
-        from matplotlib.ticker import FuncFormatter
-
-        fmt = "{:,.0f}%" if relative else "{:,.6g}"
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.format(v)))
+        ax.yaxis.set_major_formatter(_thousands("{:,.0f}%" if relative else "{:,.6g}"))
         if legend_loc == "outside":
             ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         else:
@@ -1198,11 +1195,19 @@ class R3D(BaseEstimator):
                 else:
                     artist.set_color(col)
         ax.set_ylabel("unit quantile Q_i(q)")
+        ax.yaxis.set_major_formatter(_thousands())
         if several:  # one entry per artist and level: beside the axes, out of the data
             ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
         else:
             ax.legend(frameon=False, fontsize="small")
         return ax
+
+
+def _thousands(fmt: str = "{:,.6g}") -> Any:
+    """Tick formatter with thousands separators (12,345; with ``%`` for percentages)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt.format(v))
 
 
 def _as_float(value: Any, name: str) -> float:

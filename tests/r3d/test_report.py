@@ -121,6 +121,7 @@ def test_plot_rd_several_levels_global_fit_and_bins(simple):
     }
     assert fit_colours == {"q = 0.25": "C0", "q = 0.75": "C1"}
     assert len(_boundary_markers(ax)) == 2
+    assert ax.yaxis.get_major_formatter()(190000.0, 0) == "190,000"
 
 
 def test_plot_rd_bad_options(simple):
