@@ -1163,19 +1163,22 @@ class R3D(BaseEstimator):
         for k, level in enumerate(levels):
             j = int(np.argmin(np.abs(q - level)))
             n_lines, n_patches = len(ax.lines), len(ax.patches)
-            rdplot(
-                x,
-                Q[:, j],
-                c,
-                p=self.p_,
-                kernel=self.kernel_,
-                bandwidth=float(self.bandwidth_[j]),
-                n_bins=n_bins,
-                alpha=alpha,
-                ax=ax,
-                global_fit=global_fit,
-                global_order=global_order,
-            )
+            with warnings.catch_warnings():
+                if self.degenerate_[j]:  # said at fit time; the flat fits show it
+                    warnings.simplefilter("ignore", DegenerateDataWarning)
+                rdplot(
+                    x,
+                    Q[:, j],
+                    c,
+                    p=self.p_,
+                    kernel=self.kernel_,
+                    bandwidth=float(self.bandwidth_[j]),
+                    n_bins=n_bins,
+                    alpha=alpha,
+                    ax=ax,
+                    global_fit=global_fit,
+                    global_order=global_order,
+                )
             tag = f"q = {q[j]:g}: "
             col = f"C{k}"
             for patch in ax.patches[n_patches:]:  # the shaded bandwidth window

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -230,6 +231,9 @@ fig.savefig(OUT / "gubernatorial_rdplot.png", dpi=130, bbox_inches="tight")
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
 sens.plot(ax=axes[0])
 sens.plot(quantile=0.5, ax=axes[1])
+for a in axes:
+    a.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    a.set_ylabel("effect (2018 dollars)")
 fig.tight_layout()
 fig.savefig(OUT / "gubernatorial_bandwidth_sensitivity.png", dpi=130, bbox_inches="tight")
 plt.close("all")

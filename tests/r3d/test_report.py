@@ -223,3 +223,13 @@ def test_summary_studentised_weighted_and_without_bootstrap(data):
     none = str(R3D(quantiles=Q5, n_bootstrap=0).fit(data.x, data.y).summary())
     assert "no band: n_bootstrap=0" in none and "std err" not in none
     assert "n in h below" in none
+
+
+def test_plot_rd_of_a_degenerate_level_is_quiet():
+    # the fit already warned that every unit has the same quantile; the plot does not repeat it
+    x = np.linspace(-1, 1, 60)
+    with pytest.warns(estkit.DegenerateDataWarning, match="every unit has the same quantile"):
+        est = R3D(n_bootstrap=0, quantiles=[0.25, 0.5]).fit(x, np.ones((60, 3)))
+    ax = est.plot_rd(quantiles=(0.5,))
+    (circles,) = _boundary_markers(ax)
+    np.testing.assert_allclose(circles.get_ydata(), [1.0, 1.0])
