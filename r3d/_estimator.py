@@ -33,6 +33,8 @@ from estkit import (
     negligible_variation,
     select_bandwidth,
 )
+from estkit import density_test as _density_test
+from estkit._kernels import get_kernel
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimate import R3DCore, estimate_r3d
@@ -43,6 +45,7 @@ from r3d._inference import (
     run_tests,
     uniform_band,
 )
+from r3d._rdplot import rdplot
 
 __all__ = ["R3D", "SingleDrawWarning"]
 
@@ -654,6 +657,7 @@ class R3D(BaseEstimator):
             grid = self._grid()
             ids = np.asarray(carried.unit_ids)
         n = carried.n_units
+        self._weighted = getattr(carried, "weights", None) is not None
         xv = _per_unit(x, carried.running, "x", n, numeric=True)
         if xv is not None and missing == "raise" and not np.all(np.isfinite(xv)):
             bad_x = int(np.sum(~np.isfinite(xv)))
@@ -821,33 +825,131 @@ class R3D(BaseEstimator):
             df = df.join(self.band_)
         return df
 
-    def summary(self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int = 4):
+    def density_test(self, **kwargs: Any) -> Any:
+        """Manipulation test of the running variable of the fitted units at the cutoff.
+
+        Runs :func:`estkit.density_test` (Cattaneo, Jansson and Ma 2020, rddensity's
+        defaults) on the running variable of the units used in the fit (after any
+        ``missing="drop"``), at ``cutoff_``.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`estkit.density_test`: ``p``, ``kernel``, ``bandwidth``,
+            ``alpha`` (its defaults otherwise; not the estimator's ``p`` or kernel, which
+            describe the outcome fits).
+
+        Returns
+        -------
+        estkit.DensityTestResults
+            With ``statistic``, ``pvalue``, ``bandwidth``, ``density``, ``n_eff``,
+            ``summary()`` and ``plot()``.
+        """
+        check_is_fitted(self, "tau_")
+        allowed = {"p", "kernel", "bandwidth", "alpha"}
+        unknown = sorted(set(kwargs) - allowed)
+        if unknown:
+            raise TypeError(
+                f"R3D.density_test() got unexpected argument(s) {unknown}; it accepts "
+                f"{sorted(allowed)} (passed to estkit.density_test)."
+            )
+        return _density_test(self._x, self.cutoff_, **kwargs)
+
+    def _units_in_window(self) -> tuple[np.ndarray, np.ndarray]:
+        """Units with positive kernel weight below / above the cutoff, per quantile."""
+        kern = get_kernel(self.kernel_)
+        u = (self._x[:, None] - self.cutoff_) / self.bandwidth_[None, :]
+        inside = kern(u) > 0
+        below = self._x < self.cutoff_
+        return inside[below].sum(axis=0), inside[~below].sum(axis=0)
+
+    def _standard_errors(self) -> np.ndarray | None:
+        """Bootstrap standard deviation of tau at each quantile (None without draws)."""
+        if self._draws is None:
+            return None
+        return np.std(self._draws.tau, axis=0, ddof=1)
+
+    def _band_name(self) -> str:
+        """E.g. '95% uniform band (constant width)'; '' without a band."""
+        if self.band_ is None:
+            return ""
+        kind = "studentised" if self.studentized_ else "constant width"
+        return f"{100 * (1 - self.alpha_):g}% uniform band ({kind})"
+
+    def _outcome_digits(self) -> int:
+        """Decimals that match the outcome's magnitude (3 significant digits of the SEs)."""
+        se = self._standard_errors()
+        ref = np.abs(se) if se is not None else np.array([])
+        ref = ref[np.isfinite(ref) & (ref > 0)]
+        if ref.size == 0:
+            curves = np.abs(np.r_[self.quantile_function_plus_, self.quantile_function_minus_])
+            ref = curves[np.isfinite(curves) & (curves > 0)]
+        if ref.size == 0:
+            return 4
+        mag = int(np.floor(np.log10(float(np.median(ref)))))
+        return int(np.clip(2 - mag, 0, 8))
+
+    def summary(
+        self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int | None = None
+    ):
         """statsmodels-style summary: design, sample, bandwidths, effects, tests.
 
         Parameters
         ----------
         quantiles : sequence of float
             Quantile levels shown in the effect table (nearest grid points).
-        digits : int
-            Decimal places.
+        digits : int, optional
+            Decimal places of numbers in outcome units (effects, standard errors, bands);
+            ``None`` rounds them to the outcome's magnitude (three significant digits of
+            the typical standard error). Bandwidths show four significant digits and
+            p-values three decimals.
+
+        Notes
+        -----
+        The effect table has, per selected quantile: ``tau``, its bootstrap standard error
+        (the standard deviation of the multiplier-bootstrap draws of tau at that q), the
+        pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
+        inside it below and above the cutoff (positive kernel weight).
         """
         check_is_fitted(self, "tau_")
-        digits = check_int(digits, "digits", minimum=0)
+        if digits is None:
+            digits = self._outcome_digits()
+        else:
+            digits = check_int(digits, "digits", minimum=0)
+
+        def num(v: Any) -> str:
+            if v is None or not np.isfinite(v):
+                return "-"
+            return f"{float(v):,.{digits}f}"
+
+        def bw(v: float) -> str:
+            return f"{v:.4g}"
+
         q = self.quantiles_
         pick = sorted({int(np.argmin(np.abs(q - v))) for v in _levels(quantiles, "quantiles")})
-        eff = self.effect_.iloc[pick]
-        cols = {"tau": eff["tau"].to_numpy(), "bandwidth": eff["bandwidth"].to_numpy()}
+        se = self._standard_errors()
+        n_lo, n_hi = self._units_in_window()
+        cols: dict[str, list[str]] = {"tau": [num(self.tau_[j]) for j in pick]}
+        if se is not None:
+            cols["std err"] = [num(se[j]) for j in pick]
+        if self.pointwise_band_ is not None:
+            cols["pw lower"] = [num(self.pointwise_band_["lower"].iloc[j]) for j in pick]
+            cols["pw upper"] = [num(self.pointwise_band_["upper"].iloc[j]) for j in pick]
         if self.band_ is not None:
-            cols["lower"] = eff["lower"].to_numpy()
-            cols["upper"] = eff["upper"].to_numpy()
-        table = pd.DataFrame(cols, index=[f"q={v:g}" for v in eff.index])
+            cols["band lower"] = [num(self.band_["lower"].iloc[j]) for j in pick]
+            cols["band upper"] = [num(self.band_["upper"].iloc[j]) for j in pick]
+        cols["bandwidth"] = [bw(self.bandwidth_[j]) for j in pick]
+        cols["n in h below"] = [f"{int(n_lo[j]):,}" for j in pick]
+        cols["n in h above"] = [f"{int(n_hi[j]):,}" for j in pick]
+        table = pd.DataFrame(cols, index=[f"q={q[j]:g}" for j in pick])
         avg = pd.DataFrame(
-            {"mean of tau(q)": [float(np.mean(self.tau_))]}, index=[f"{q.size} grid points"]
+            {"mean of tau(q)": [num(float(np.mean(self.tau_)))]}, index=[f"{q.size} grid points"]
         )
+        level = f"{100 * (1 - self.alpha_):g}%"
         band_txt = "no band: n_bootstrap=0"
         if self.band_ is not None:
             kind_txt = "studentised uniform band" if self.studentized_ else "uniform band"
-            band_txt = f"{100 * (1 - self.alpha_):g}% {kind_txt}"
+            band_txt = f"{level} {kind_txt}; pointwise {level} intervals"
         tables: list[tuple[str | None, pd.DataFrame]] = [
             (f"Effect at selected quantiles ({band_txt})", table),
             ("Average effect over the grid points", avg),
@@ -859,38 +961,53 @@ class R3D(BaseEstimator):
                     t = self.test(kind)
                 except ValueError:  # Gini of negative outcomes is not defined
                     continue
-                rows[kind] = [t.statistic, t.critical_value, t.pvalue]
+                fmt = num if kind != "gini" else (lambda v: f"{v:.4g}")
+                rows[kind] = [fmt(t.statistic), fmt(t.critical_value), f"{t.pvalue:.3f}"]
             tables.append(
                 (
                     "Tests over the whole grid",
                     pd.DataFrame(rows, index=["statistic", "critical value", "p-value"]).T,
                 )
             )
+
+        def span(v: np.ndarray, f: Any) -> str:
+            lo_, hi_ = float(np.min(v)), float(np.max(v))
+            return f(lo_) if lo_ == hi_ else f"{f(lo_)} - {f(hi_)}"
+
         h = self.bandwidth_
         header: list[tuple[str, Any]] = [
             ("Design", "fuzzy" if self.fuzzy_ else "sharp"),
             ("Method", self.method_),
             ("Kernel", self.kernel_),
             ("Order p", self.p_),
-            ("Cutoff", self.cutoff_),
+            ("Cutoff", f"{self.cutoff_:g}"),
             ("Quantiles", f"{q.size} in [{q[0]:g}, {q[-1]:g}]"),
             ("Units", self.n_units_),
             ("Below / above", f"{self.n_below_} / {self.n_above_}"),
-            ("Bandwidth", f"{h.min():.4g}" if np.ptp(h) == 0 else f"{h.min():.4g} - {h.max():.4g}"),
+            ("Bandwidth", span(h, bw)),
+            (
+                "In bandwidth b/a",
+                f"{span(n_lo, lambda v: f'{int(v):,}')} / {span(n_hi, lambda v: f'{int(v):,}')}",
+            ),
             ("Bootstrap B", self.n_bootstrap_),
             ("Mode", "R3D 0.1.0 (compat)" if self.compat_ == "R" else "paper"),
-            (
-                "Crit. value (sup-t)" if self.studentized_ else "Critical value",
-                self.critical_value_,
-            ),
+            ("Weights", "yes (within units)" if getattr(self, "_weighted", False) else "no"),
+            ("Clusters", "none" if self.n_clusters_ is None else f"{self.n_clusters_:,}"),
         ]
+        if self.band_ is not None:
+            half = 0.5 * (self.band_["upper"] - self.band_["lower"]).to_numpy()
+            live = ~self.degenerate_
+            header.append(("Band", f"{level} uniform, " + self._band_name().split("(")[1][:-1]))
+            if self.studentized_:
+                header.append(("Crit. value (sup-t)", f"{self.critical_value_:.4g}"))
+            header.append(
+                ("Band half-width", span(half[live] if live.any() else half, num) + " (y units)")
+            )
         if self.fuzzy_:
             header += [
                 ("First stage", self.first_stage_),
                 ("Treatment bw", self.bandwidth_treatment_),
             ]
-        if self.n_clusters_ is not None:
-            header.append(("Clusters", self.n_clusters_))
         notes = []
         if self.n_dropped_:
             notes.append(
@@ -907,71 +1024,208 @@ class R3D(BaseEstimator):
             "tau(q) is the local average quantile treatment effect at the cutoff"
             + (" (divided by the first-stage jump)." if self.fuzzy_ else ".")
         )
+        if self._draws is not None:
+            notes.append(
+                "std err: bootstrap standard deviation of tau(q); pw lower/upper: pointwise "
+                "intervals (each q alone); band lower/upper: the uniform band (all q at once)"
+                + (
+                    ", whose half-width is the critical value times each q's std err."
+                    if self.studentized_
+                    else ", of constant half-width (the critical value, in outcome units)."
+                )
+            )
         parts = SummaryParts(
             title="Distributional regression discontinuity (R3D)",
             header=header,
             tables=tables,
             notes=notes,
         )
-        return make_summary(parts, digits=digits)
+        return make_summary(parts, digits=4)
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Plot the effect curve with its uniform band; return the matplotlib Axes."""
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        relative: bool = False,
+        caption: bool = False,
+        legend_loc: str = "best",
+        **kwargs: Any,
+    ) -> Any:
+        """Plot the effect curve with its uniform band; return the matplotlib Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        relative : bool, default False
+            Show ``100 * tau(q) / Q_-(q)``: the effect (and band) in percent of the
+            control-side (below-cutoff) boundary quantile ``quantile_function_minus_``.
+            Quantile levels where that quantile is zero are left blank.
+        caption : bool, default False
+            Write the sample size, the bandwidth(s), the order and kernel and the number of
+            clusters under the axes.
+        legend_loc : str, default "best"
+            Legend position (matplotlib's ``loc``); the legend is drawn without a frame
+            and, with ``"outside"``, to the right of the axes.
+        **kwargs
+            ``xlabel``, ``ylabel``, ``label``, ``band_label``, ``title``, ``color``,
+            ``zero_line`` (see :func:`estkit._plotting.plot_band`).
+        """
         check_is_fitted(self, "tau_")
+        relative = check_bool(relative, "relative")
+        caption = check_bool(caption, "caption")
+        if not isinstance(legend_loc, str):
+            raise TypeError(f"`legend_loc` must be a string such as 'best'; got {legend_loc!r}.")
+        tau = self.tau_
         lo = hi = None
         if self.band_ is not None:
             lo, hi = self.band_["lower"].to_numpy(), self.band_["upper"].to_numpy()
+        if relative:
+            tau, lo, hi = (None if v is None else self._relative(v) for v in (tau, lo, hi))
         kwargs.setdefault("xlabel", "quantile level q")
-        kwargs.setdefault("ylabel", "treatment effect tau(q)")
+        kwargs.setdefault(
+            "ylabel",
+            "effect, % of the below-cutoff quantile" if relative else "treatment effect tau(q)",
+        )
         kwargs.setdefault("label", "tau(q)")
-        kwargs.setdefault("band_label", f"{100 * (1 - self.alpha_):g}% uniform band")
-        return plot_band(self.quantiles_, self.tau_, lo, hi, ax=ax, **kwargs)
+        kwargs.setdefault("band_label", self._band_name() or "uniform band")
+        ax = plot_band(self.quantiles_, tau, lo, hi, ax=ax, **kwargs)
+        ax.yaxis.set_major_formatter(_thousands("{:,.0f}%" if relative else "{:,.6g}"))
+        if legend_loc == "outside":
+            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        else:
+            ax.legend(frameon=False, loc=legend_loc, fontsize="small")
+        if caption:
+            h = self.bandwidth_
+            htxt = f"{h[0]:.3g}" if np.ptp(h) == 0 else f"{h.min():.3g}-{h.max():.3g}"
+            cl = "" if self.n_clusters_ is None else f", {self.n_clusters_:,} clusters"
+            ax.annotate(
+                f"n = {self.n_units_:,} ({self.n_below_:,} below, {self.n_above_:,} above), "
+                f"h = {htxt}, p = {self.p_}, {self.kernel_} kernel, {self.method_}{cl}, "
+                f"B = {self.n_bootstrap_:,}",
+                xy=(0, 0),
+                xycoords="axes fraction",
+                xytext=(0, -40),
+                textcoords="offset points",
+                va="top",
+                fontsize="small",
+                color="0.3",
+            )
+        return ax
+
+    def _relative(self, values: np.ndarray) -> np.ndarray:
+        """``100 * values / Q_-(q)`` (NaN where the below-cutoff quantile is zero)."""
+        base = self.quantile_function_minus_
+        out = np.full(base.shape, np.nan)
+        ok = base != 0
+        out[ok] = 100.0 * np.asarray(values, dtype=float)[ok] / base[ok]
+        return out
 
     def plot_rd(
         self,
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-        n_bins: int = 20,
+        n_bins: int | tuple[int, int] | None = None,
         ax: Any = None,
+        *,
+        global_fit: bool = False,
+        global_order: int = 4,
+        alpha: float | None = None,
     ) -> Any:
-        """Binned RD plot of unit quantiles against the running variable.
+        """RD plot of the unit quantiles at selected levels, following rdplot.
 
-        For each selected quantile level, unit quantiles are averaged in ``n_bins``
-        equal-width bins per side and shown as dots, with the global polynomial fit of
-        order ``p`` on each side as lines and the boundary estimates as open circles.
+        For each selected quantile level ``q`` (nearest grid point), the unit quantiles
+        ``Q_i(q)`` are drawn against the running variable with :func:`r3d.rdplot`: bin
+        means with confidence intervals in evenly spaced bins (IMSE-optimal numbers by
+        default, rdplot's ``"es"`` rule, or ``n_bins``), and the local polynomial fits of
+        order ``p_`` with the fitted kernel and that quantile's bandwidth
+        ``bandwidth_[q]``, drawn inside the shaded bandwidth window. Several levels share
+        the axes, one colour each.
+
+        The fits' ends at the cutoff are the local polynomial boundary estimates at ``q``
+        before monotonisation. For ``method="simple"`` these are ``quantile_function_plus_``
+        and ``quantile_function_minus_`` at ``q`` whenever the rearrangement leaves the
+        boundary curves unchanged there (always, when the per-quantile estimates are
+        already increasing in ``q``), so the jump between the open circles is ``tau(q)``.
+        For ``method="frechet"`` the drawn ends are the per-quantile local polynomial fits
+        with the common bandwidth, i.e. the boundary curves *before* their isotonic
+        projection onto increasing functions; ``tau(q)`` is the jump of the projected
+        curves and differs from the drawn jump where the projection is active. In fuzzy
+        designs the plot shows the outcome's jump (the reduced form), not ``tau(q)``.
+
+        Parameters
+        ----------
+        quantiles : sequence of float, default (0.1, 0.5, 0.9)
+        n_bins : int or (int, int), optional
+            Bins below and above; ``None``: rdplot's IMSE-optimal evenly spaced numbers.
+        ax : matplotlib Axes, optional
+        global_fit : bool, default False
+            Also draw a global polynomial of order ``global_order`` per side, dashed and
+            labelled "global fit (not the estimate)".
+        global_order : int, default 4
+        alpha : float, optional
+            Level of the bin confidence intervals; default the estimator's ``alpha_``.
+
+        Returns
+        -------
+        matplotlib Axes
         """
         check_is_fitted(self, "tau_")
-        n_bins = check_int(n_bins, "n_bins", minimum=1)
-        quantiles = _levels(quantiles, "quantiles")
+        levels = _levels(quantiles, "quantiles")
+        global_fit = check_bool(global_fit, "global_fit")
+        alpha = self.alpha_ if alpha is None else check_alpha(alpha)
         ax = get_axes(ax, figsize=(7.0, 4.5))
         x, Q, q, c = self._x, self._Q, self.quantiles_, self.cutoff_
-        for k, level in enumerate(quantiles):
+        several = len(levels) > 1
+        for k, level in enumerate(levels):
             j = int(np.argmin(np.abs(q - level)))
-            col = f"C{k}"
-            for side, mask in (("minus", x < c), ("plus", x >= c)):
-                xs, ys = x[mask], Q[mask, j]
-                edges = np.linspace(xs.min(), xs.max(), n_bins + 1)
-                b = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, n_bins - 1)
-                cnt = np.bincount(b, minlength=n_bins)
-                ok = cnt > 0
-                mx = np.bincount(b, xs, n_bins)[ok] / cnt[ok]
-                my = np.bincount(b, ys, n_bins)[ok] / cnt[ok]
-                ax.plot(mx, my, "o", ms=3.5, color=col, alpha=0.8)
-                deg = min(self.p_, max(xs.size - 1, 0))
-                coef = np.polynomial.polynomial.polyfit(xs - c, ys, deg)
-                grid = np.linspace(xs.min(), xs.max(), 100)
-                ax.plot(grid, np.polynomial.polynomial.polyval(grid - c, coef), color=col, lw=1.5)
-                bnd = (
-                    self.quantile_function_plus_
-                    if side == "plus"
-                    else self.quantile_function_minus_
+            n_lines, n_patches = len(ax.lines), len(ax.patches)
+            with warnings.catch_warnings():
+                if self.degenerate_[j]:  # said at fit time; the flat fits show it
+                    warnings.simplefilter("ignore", DegenerateDataWarning)
+                rdplot(
+                    x,
+                    Q[:, j],
+                    c,
+                    p=self.p_,
+                    kernel=self.kernel_,
+                    bandwidth=float(self.bandwidth_[j]),
+                    n_bins=n_bins,
+                    alpha=alpha,
+                    ax=ax,
+                    global_fit=global_fit,
+                    global_order=global_order,
                 )
-                ax.plot([c], [bnd[j]], "o", mfc="white", mec=col, ms=7)
-            ax.plot([], [], "o-", color=col, label=f"q = {q[j]:g}")
-        ax.axvline(c, color="0.3", lw=0.8, ls="--")
-        ax.set_xlabel("running variable")
-        ax.set_ylabel("unit quantile")
-        ax.legend(frameon=False)
+            tag = f"q = {q[j]:g}: "
+            col = f"C{k}"
+            for patch in ax.patches[n_patches:]:  # the shaded bandwidth window
+                patch.set_label(tag + patch.get_label())
+                if several:
+                    patch.set_facecolor(col)
+            for artist in ax.lines[n_lines:]:
+                lab = artist.get_label()
+                if lab and not lab.startswith("_"):
+                    artist.set_label(tag + lab)
+                if not several:
+                    continue
+                if artist.get_linestyle() == "--":
+                    continue  # the global fit stays grey
+                elif artist.get_marker() == "o" and artist.get_markerfacecolor() == "white":
+                    artist.set_markeredgecolor(col)
+                else:
+                    artist.set_color(col)
+        ax.set_ylabel("unit quantile Q_i(q)")
+        ax.yaxis.set_major_formatter(_thousands())
+        if several:  # one entry per artist and level: beside the axes, out of the data
+            ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+        else:
+            ax.legend(frameon=False, fontsize="small")
         return ax
+
+
+def _thousands(fmt: str = "{:,.6g}") -> Any:
+    """Tick formatter with thousands separators (12,345; with ``%`` for percentages)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: fmt.format(v))
 
 
 def _as_float(value: Any, name: str) -> float:

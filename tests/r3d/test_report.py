@@ -1,0 +1,235 @@
+"""R3D's reporting: density_test, plot_rd (rdplot conventions), plot, summary (issue 13)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import estkit
+from estkit import NotFittedError
+from r3d import R3D, Distributions
+from r3d.simulate import simulate_normal
+
+Q5 = [0.1, 0.25, 0.5, 0.75, 0.9]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return simulate_normal(n=300, n_draws=40, effect=2.0, rng=11)
+
+
+@pytest.fixture(scope="module")
+def simple(data):
+    return R3D(method="simple", quantiles=Q5, n_bootstrap=300, random_state=0).fit(data.x, data.y)
+
+
+@pytest.fixture(scope="module")
+def frechet(data):
+    cl = np.arange(300) // 10
+    return R3D(quantiles=Q5, n_bootstrap=300, random_state=0).fit(data.x, data.y, cluster=cl)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _boundary_markers(ax):
+    return [ln for ln in ax.lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "white"]
+
+
+# ---------------------------------------------------------------- density_test
+def test_density_test_is_estkit_on_the_fitted_units(data, frechet):
+    res = frechet.density_test()
+    ref = estkit.density_test(np.asarray(data.x), cutoff=0.0)
+    assert res.statistic == ref.statistic and res.pvalue == ref.pvalue
+    assert res.bandwidth == ref.bandwidth and res.n_eff == ref.n_eff
+    # keyword arguments pass through
+    res2 = frechet.density_test(p=1, bandwidth=0.5, kernel="uniform")
+    ref2 = estkit.density_test(np.asarray(data.x), 0.0, p=1, bandwidth=0.5, kernel="uniform")
+    assert res2.pvalue == ref2.pvalue and res2.bandwidth == (0.5, 0.5)
+
+
+def test_density_test_uses_the_fitted_cutoff_and_dropped_units(data):
+    x = np.asarray(data.x, dtype=float).copy()
+    x[:3] = np.nan
+    bare = Distributions(data.y.values, data.y.offsets)  # without the stored running variable
+    est = R3D(quantiles=Q5, n_bootstrap=0, cutoff=0.1, missing="drop").fit(x, bare)
+    res = est.density_test()
+    ref = estkit.density_test(x[3:], cutoff=0.1)
+    assert res.pvalue == ref.pvalue and sum(res.n) == 297
+
+
+def test_density_test_rejects_unknown_arguments_and_unfitted(frechet):
+    with pytest.raises(TypeError, match=r"unexpected argument\(s\) \['cutoff'\]"):
+        frechet.density_test(cutoff=0.5)
+    with pytest.raises(NotFittedError, match="fit"):
+        R3D().density_test()
+
+
+# ---------------------------------------------------------------- plot_rd
+@pytest.mark.parametrize("level", [0.1, 0.5, 0.9])
+def test_plot_rd_fit_ends_are_the_boundary_estimates_simple(simple, level):
+    est = simple
+    j = int(np.argmin(np.abs(est.quantiles_ - level)))
+    # the rearrangement left the curves alone here, so the fits' ends are the estimates
+    np.testing.assert_array_equal(est._core.plus_raw, est.quantile_function_plus_)
+    ax = est.plot_rd(quantiles=(level,))
+    fits = [ln for ln in ax.lines if ln.get_linestyle() == "-" and ln.get_marker() == "None"]
+    assert len(fits) == 2  # below, above
+    below, above = sorted(fits, key=lambda ln: ln.get_xdata()[0])
+    assert below.get_xdata()[-1] == 0.0 and above.get_xdata()[0] == 0.0
+    np.testing.assert_allclose(
+        below.get_ydata()[-1], est.quantile_function_minus_[j], rtol=1e-10, atol=0
+    )
+    np.testing.assert_allclose(
+        above.get_ydata()[0], est.quantile_function_plus_[j], rtol=1e-10, atol=0
+    )
+    (circles,) = _boundary_markers(ax)
+    np.testing.assert_allclose(
+        circles.get_ydata(),
+        [est.quantile_function_minus_[j], est.quantile_function_plus_[j]],
+        rtol=1e-10,
+    )
+    # the fits live inside the bandwidth window, which is shaded
+    h = est.bandwidth_[j]
+    assert below.get_xdata()[0] >= -h - 1e-12 and above.get_xdata()[-1] <= h + 1e-12
+    assert any(f"h = {h:.3g}" in p.get_label() for p in ax.patches)
+
+
+def test_plot_rd_frechet_draws_the_fits_before_projection(frechet):
+    ax = frechet.plot_rd(quantiles=(0.5,))
+    (circles,) = _boundary_markers(ax)
+    np.testing.assert_allclose(
+        circles.get_ydata(), [frechet._core.minus_raw[2], frechet._core.plus_raw[2]], rtol=1e-10
+    )
+
+
+def test_plot_rd_several_levels_global_fit_and_bins(simple):
+    ax = simple.plot_rd(quantiles=(0.25, 0.75), n_bins=10, global_fit=True)
+    labels = [ln.get_label() for ln in ax.lines]
+    assert "q = 0.25: bin means (10 | 10 bins, 95% CI)" in labels
+    assert any(lab.startswith("q = 0.75: global fit (not the estimate)") for lab in labels)
+    # one colour per level; the global fit stays grey and dashed
+    fit_colours = {
+        ln.get_label().split(":")[0]: ln.get_color()
+        for ln in ax.lines
+        if "local fit" in ln.get_label()
+    }
+    assert fit_colours == {"q = 0.25": "C0", "q = 0.75": "C1"}
+    assert len(_boundary_markers(ax)) == 2
+    assert ax.yaxis.get_major_formatter()(190000.0, 0) == "190,000"
+
+
+def test_plot_rd_bad_options(simple):
+    with pytest.raises(TypeError, match="`global_fit`"):
+        simple.plot_rd(global_fit="yes")
+    with pytest.raises(ValueError, match="`n_bins`"):
+        simple.plot_rd(n_bins=0)
+    with pytest.raises(ValueError, match="`alpha`"):
+        simple.plot_rd(alpha=1.5)
+    with pytest.raises(NotFittedError, match="fit"):
+        R3D().plot_rd()
+
+
+# ---------------------------------------------------------------- plot
+def test_plot_legend_names_the_band_type(frechet, data):
+    ax = frechet.plot()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "95% uniform band (constant width)" in texts
+    stud = R3D(quantiles=Q5, n_bootstrap=300, random_state=0, studentize=True, alpha=0.1)
+    ax2 = stud.fit(data.x, data.y).plot()
+    assert "90% uniform band (studentised)" in [t.get_text() for t in ax2.get_legend().get_texts()]
+    # thousands separators on the y axis
+    assert ax.yaxis.get_major_formatter()(12345.0, 0) == "12,345"
+
+
+def test_plot_relative_is_percent_of_the_control_quantile(frechet):
+    ax = frechet.plot(relative=True)
+    line = next(ln for ln in ax.lines if ln.get_label() == "tau(q)")
+    expected = 100 * frechet.tau_ / frechet.quantile_function_minus_
+    np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    lo = 100 * frechet.band_["lower"].to_numpy() / frechet.quantile_function_minus_
+    hi = 100 * frechet.band_["upper"].to_numpy() / frechet.quantile_function_minus_
+    assert np.isclose(band.min(), min(lo.min(), hi.min()))
+    assert np.isclose(band.max(), max(lo.max(), hi.max()))
+    assert ax.yaxis.get_major_formatter()(25.0, 0) == "25%"
+
+
+def test_plot_caption_and_legend_position(frechet):
+    ax = frechet.plot(caption=True, legend_loc="outside")
+    (caption,) = [t.get_text() for t in ax.texts]
+    assert caption.startswith(f"n = 300 ({frechet.n_below_} below, {frechet.n_above_} above)")
+    assert f"h = {frechet.bandwidth_[0]:.3g}" in caption and "30 clusters" in caption
+
+
+def test_plot_bad_options(frechet):
+    with pytest.raises(TypeError, match="`relative`"):
+        frechet.plot(relative="yes")
+    with pytest.raises(TypeError, match="`caption`"):
+        frechet.plot(caption=1)
+    with pytest.raises(TypeError, match="`legend_loc`"):
+        frechet.plot(legend_loc=2)
+    with pytest.raises(NotFittedError, match="fit"):
+        R3D().plot(relative=True)
+
+
+# ---------------------------------------------------------------- summary
+def test_summary_has_units_in_bandwidth_and_standard_errors(frechet):
+    text = str(frechet.summary())
+    for column in ("std err", "pw lower", "pw upper", "band lower", "n in h below", "n in h above"):
+        assert column in text
+    x, h = np.asarray(frechet._x), frechet.bandwidth_[0]
+    n_lo = int(np.sum((x < 0) & (x > -h)))
+    n_hi = int(np.sum((x >= 0) & (x < h)))
+    assert "In bandwidth b/a:" in text and f"{n_lo} / {n_hi}" in text
+    se = np.std(frechet._draws.tau, axis=0, ddof=1)
+    digits = frechet._outcome_digits()
+    row = next(line for line in text.splitlines() if line.startswith("q=0.5 "))
+    assert f"{se[2]:,.{digits}f}" in row.split()
+    pw = frechet.pointwise_band_.loc[0.5]
+    assert f"{pw['lower']:,.{digits}f}" in row.split()
+    # the band's half-width is in outcome units and labelled as such, not "Critical value"
+    assert "Critical value:" not in text
+    assert f"{frechet.critical_value_:,.{digits}f} (y units)" in text
+    assert "Band:" in text and "constant width" in text
+    assert "Clusters:" in text and "Weights:" in text
+
+
+def test_summary_rounds_to_the_outcome_magnitude(data):
+    big = Distributions(data.y.values * 10_000.0, data.y.offsets)
+    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0).fit(data.x, big)
+    row = next(line for line in str(est.summary()).splitlines() if line.startswith("q=0.5 "))
+    tau = row.split()[1]
+    assert "," in tau and "." not in tau  # e.g. 20,123: dollars, no spurious decimals
+    assert tau == f"{est.tau_[2]:,.0f}"
+    # explicit digits still work, and are validated
+    assert f"{est.tau_[2]:,.2f}" in str(est.summary(digits=2))
+    with pytest.raises(TypeError, match="`digits`"):
+        est.summary(digits="2")
+
+
+def test_summary_studentised_weighted_and_without_bootstrap(data):
+    w = [np.ones(b - a) for a, b in zip(data.y.offsets[:-1], data.y.offsets[1:], strict=True)]
+    weighted = Distributions(data.y.values, data.y.offsets, weights=np.concatenate(w))
+    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0, studentize=True).fit(data.x, weighted)
+    text = str(est.summary())
+    assert "Crit. value (sup-t):" in text and "studentised" in text
+    assert "yes (within units)" in text
+    none = str(R3D(quantiles=Q5, n_bootstrap=0).fit(data.x, data.y).summary())
+    assert "no band: n_bootstrap=0" in none and "std err" not in none
+    assert "n in h below" in none
+
+
+def test_plot_rd_of_a_degenerate_level_is_quiet():
+    # the fit already warned that every unit has the same quantile; the plot does not repeat it
+    x = np.linspace(-1, 1, 60)
+    with pytest.warns(estkit.DegenerateDataWarning, match="every unit has the same quantile"):
+        est = R3D(n_bootstrap=0, quantiles=[0.25, 0.5]).fit(x, np.ones((60, 3)))
+    ax = est.plot_rd(quantiles=(0.5,))
+    (circles,) = _boundary_markers(ax)
+    np.testing.assert_allclose(circles.get_ydata(), [1.0, 1.0])
