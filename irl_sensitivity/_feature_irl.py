@@ -1,0 +1,514 @@
+"""Feature-based maximal causal entropy IRL (Ziebart et al. 2008, 2010).
+
+The reward is linear in given features, ``r_theta(s, a) = phi(s, a) . theta``, and
+``theta`` maximises the causal likelihood of the demonstrations, whose dual is the convex
+problem
+
+    minimise  f(theta) = mu0 . V_0(theta) - theta . F_demo + (l2 / 2) |theta|^2,
+
+where ``V_0`` are the soft (temperature ``alpha``) values of ``r_theta`` and ``F_demo`` the
+demonstrator's expected discounted feature counts. The gradient is exact:
+``F_model(theta) - F_demo + l2 * theta`` with ``F_model`` the feature counts of the
+soft-optimal policy (``dV_0 / dr`` is the state-action occupancy measure, whatever the
+temperature). At the optimum without penalty the model matches the demonstrator's feature
+counts (occupancy matching). Finite horizons follow ``soft_value_iteration_fh`` and
+``occupancy_measure`` (imitation's conventions); ``horizon=None`` is the infinite
+discounted horizon.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from estkit import check_int
+from estkit.exceptions import NotFittedError
+from estkit.results import ResultsBase, SummaryParts
+from irl_sensitivity._irl import _check_trajectories
+from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._occupancy import (
+    OccupancyMeasure,
+    _check_horizon,
+    _discounted_core,
+    _finite_core,
+    _Flow,
+)
+from irl_sensitivity._planning import (
+    _check_discount,
+    _check_temperature,
+    _soft_fh_core,
+    soft_value_iteration,
+)
+
+__all__ = ["FeatureIRLResults", "FeatureMCEIRL"]
+
+_MASS_RTOL = 1e-6
+
+
+def _check_nonneg_float(value: Any, name: str, *, positive: bool = False) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"`{name}` must be a float; got {value!r}.")
+    out = float(value)
+    if not np.isfinite(out) or out < 0 or (positive and out == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"`{name}` must be finite and {bound}; got {value!r}.")
+    return out
+
+
+def _feature_matrix(mdp: TabularMDP, features: Any) -> np.ndarray | sp.csr_matrix | None:
+    """Features as an (S * A, K) matrix, rows in (s, a) order; None means tabular one-hot."""
+    if features is None:
+        return None
+    s, a = mdp.n_states, mdp.n_actions
+    if sp.issparse(features):
+        phi = sp.csr_matrix(features, dtype=float)
+        if phi.shape[0] != s * a or phi.shape[1] < 1:
+            raise ValueError(
+                f"sparse `features` must have shape (S * A, K) = ({s * a}, K) with rows in "
+                f"(state, action) order; got {phi.shape}."
+            )
+        if not np.all(np.isfinite(phi.data)):
+            raise ValueError("`features` contains non-finite values.")
+        return phi
+    try:
+        f = np.asarray(features, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "`features` must be a numeric array of shape (S, K), (S, A, K) or (S, A, S, K), a "
+            "sparse (S * A, K) matrix, or None (tabular)."
+        ) from None
+    shapes = f"(S, K), (S, A, K) or (S, A, S, K) with S={s}, A={a}"
+    if f.ndim == 2 and f.shape[0] == s:
+        phi = np.repeat(f, a, axis=0)
+    elif f.ndim == 3 and f.shape[:2] == (s, a):
+        phi = f.reshape(s * a, f.shape[2])
+    elif f.ndim == 4 and f.shape[:3] == (s, a, s):
+        if mdp.is_sparse:
+            raise ValueError(
+                "`features` of shape (S, A, S, K) is not supported with sparse transitions; "
+                "pass expected features of shape (S, A, K)."
+            )
+        phi = np.einsum("sat,satk->sak", mdp.transition, f).reshape(s * a, f.shape[3])
+    else:
+        raise ValueError(f"`features` must have shape {shapes}; got {f.shape}.")
+    if phi.shape[1] < 1:
+        raise ValueError("`features` needs at least one feature (K >= 1).")
+    if not np.all(np.isfinite(phi)):
+        raise ValueError("`features` contains non-finite values.")
+    return np.ascontiguousarray(phi)
+
+
+def _occupancy_mass(horizon: int | None, disc: float) -> float:
+    """Total mass of a state-action occupancy under our convention."""
+    if horizon is None:
+        return 1.0 / (1.0 - disc)
+    if disc == 1.0:
+        return float(horizon)
+    return (1.0 - disc**horizon) / (1.0 - disc)
+
+
+def _demo_occupancy(
+    mdp: TabularMDP,
+    trajectories: Any,
+    occupancy: Any,
+    horizon: int | None,
+    disc: float,
+) -> tuple[np.ndarray, int | None]:
+    """The demonstrator's state-action occupancy and the number of trajectories (or None)."""
+    s, a = mdp.n_states, mdp.n_actions
+    mass = _occupancy_mass(horizon, disc)
+    if (trajectories is None) == (occupancy is None):
+        raise ValueError(
+            "Pass exactly one of `trajectories` (demonstrations) and `occupancy` (the "
+            "demonstrator's state-action occupancy, e.g. occupancy_measure(...).state_action)."
+        )
+    if occupancy is not None:
+        if isinstance(occupancy, OccupancyMeasure):
+            if occupancy.horizon != horizon or not np.isclose(occupancy.discount, disc):
+                raise ValueError(
+                    f"`occupancy` was computed with horizon={occupancy.horizon}, "
+                    f"discount={occupancy.discount:g}, but the estimator uses horizon={horizon}, "
+                    f"discount={disc:g}; recompute it or change the estimator."
+                )
+            occupancy = occupancy.state_action
+        try:
+            occ = np.asarray(occupancy, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError("`occupancy` must be a numeric (S, A) array.") from None
+        if occ.shape != (s, a):
+            raise ValueError(
+                f"`occupancy` must be a state-action occupancy of shape (S, A) = ({s}, {a}); "
+                f"got {occ.shape}. Use occupancy_measure(...).state_action."
+            )
+        if not np.all(np.isfinite(occ)) or occ.min() < 0:
+            raise ValueError("`occupancy` must hold finite non-negative visit counts.")
+        total = float(occ.sum())
+        if abs(total - mass) > _MASS_RTOL * mass:
+            raise ValueError(
+                f"`occupancy` sums to {total:.6g}, but horizon={horizon} and discount={disc:g} "
+                f"imply a total of {mass:.6g}; compute it with occupancy_measure(mdp, policy, "
+                f"horizon={horizon}, discount={disc:g}).state_action."
+            )
+        return occ.copy(), None
+    trajs = _check_trajectories(mdp, trajectories)
+    occ = np.zeros((s, a))
+    for i, tr in enumerate(trajs):
+        if horizon is not None:
+            if len(tr) < horizon:
+                raise ValueError(
+                    f"`trajectories`[{i}] has {len(tr)} steps but horizon={horizon}; every "
+                    "demonstration needs at least `horizon` steps (the first `horizon` are used)."
+                )
+            tr = tr[:horizon]
+        w = disc ** np.arange(len(tr))
+        np.add.at(occ, (tr[:, 0], tr[:, 1]), w)
+    occ /= len(trajs)
+    if horizon is None:
+        # truncated discounted counts: rescale to the infinite-horizon mass 1 / (1 - d)
+        occ *= mass / occ.sum()
+    return occ, len(trajs)
+
+
+class FeatureIRLResults(ResultsBase):
+    """Results of a feature-based MCE IRL fit."""
+
+    def __init__(
+        self,
+        *,
+        theta: np.ndarray,
+        feature_names: list[str],
+        reward: np.ndarray,
+        policy: np.ndarray,
+        demo_features: np.ndarray,
+        model_features: np.ndarray,
+        objective: float,
+        n_iter: int,
+        converged: bool,
+        message: str,
+        horizon: int | None,
+        discount: float,
+        temperature: float,
+        l2: float,
+        n_trajectories: int | None,
+        mdp: TabularMDP,
+    ) -> None:
+        self.theta = theta
+        self.feature_names = feature_names
+        self.reward = reward
+        self.policy = policy
+        self.demo_features = demo_features
+        self.model_features = model_features
+        self.objective = objective
+        self.n_iter = n_iter
+        self.converged = converged
+        self.message = message
+        self.horizon = horizon
+        self.discount = discount
+        self.temperature = temperature
+        self.l2 = l2
+        self.n_trajectories = n_trajectories
+        self.mdp = mdp
+        self._freeze()
+
+    @property
+    def params(self) -> pd.Series:
+        """Fitted feature weights ``theta`` indexed by feature name."""
+        return pd.Series(self.theta, index=self.feature_names, name="theta")
+
+    @property
+    def feature_table(self) -> pd.DataFrame:
+        """Weights with the demonstrator's and the model's expected feature counts."""
+        return pd.DataFrame(
+            {
+                "theta": self.theta,
+                "demonstrator counts": self.demo_features,
+                "model counts": self.model_features,
+                "difference": self.model_features - self.demo_features,
+            },
+            index=self.feature_names,
+        )
+
+    @property
+    def max_count_gap(self) -> float:
+        """``max |F_model - F_demo|`` at the fitted weights (0 at an unpenalised optimum)."""
+        return float(np.max(np.abs(self.model_features - self.demo_features)))
+
+    def _summary_parts(self) -> SummaryParts:
+        table = self.feature_table
+        if len(table) > 20:
+            table = table.iloc[:20]
+        notes = [
+            "Reward linear in the features, fitted by maximal causal entropy (occupancy "
+            "matching, exact gradient, L-BFGS); identified up to the MCE model's ambiguity "
+            "(potential shaping for the infinite horizon)."
+        ]
+        if len(self.feature_names) > 20:
+            notes.append(f"First 20 of {len(self.feature_names)} features shown.")
+        if not self.converged:
+            notes.append(f"Not converged: {self.message}")
+        return SummaryParts(
+            title="Feature MCE IRL",
+            header=[
+                ("Features", len(self.feature_names)),
+                ("Horizon", "infinite" if self.horizon is None else self.horizon),
+                ("Discount", self.discount),
+                ("Temperature", self.temperature),
+                ("L2 penalty", self.l2),
+                ("Trajectories", "-" if self.n_trajectories is None else self.n_trajectories),
+                ("Iterations", self.n_iter),
+                ("Converged", self.converged),
+                ("Max count gap", self.max_count_gap),
+                ("States", self.mdp.n_states),
+                ("Actions", self.mdp.n_actions),
+                ("Gamma", self.mdp.gamma),
+            ],
+            tables=[("Feature weights and expected counts", table)],
+            notes=notes,
+        )
+
+
+class FeatureMCEIRL(BaseEstimator):
+    """Feature-based maximal causal entropy IRL (occupancy matching, exact gradient, L-BFGS).
+
+    Parameters
+    ----------
+    features : array-like or sparse matrix, optional
+        ``phi`` of shape (S, K) (state features), (S, A, K), (S, A, S, K) (dense MDPs;
+        reduced to their expectation over ``s'``) or a sparse (S * A, K) matrix with rows
+        in (state, action) order. None (default) is tabular: one-hot over (s, a), K = S * A.
+    horizon : int, optional
+        Finite horizon ``H`` (time-indexed soft-optimal policy, as imitation's MCEIRL); None
+        (default) is the infinite discounted horizon.
+    temperature : float, default 1.0
+        Temperature ``alpha`` of the soft Bellman backup.
+    discount : float, optional
+        Discount; ``mdp.gamma`` by default. With a finite horizon 1.0 (undiscounted, as
+        imitation's MCEIRL) is allowed.
+    l2 : float, default 0.0
+        Ridge penalty ``(l2 / 2) |theta|^2``.
+    tol : float, default 1e-9
+        Converged when ``max |F_model - F_demo + l2 theta| <= tol * total occupancy``.
+    max_iter : int, default 1000
+        Maximum L-BFGS iterations.
+
+    Attributes
+    ----------
+    theta_ : ndarray of shape (K,)
+    reward_ : ndarray of shape (S, A)
+        ``phi(s, a) . theta_``.
+    policy_ : ndarray of shape (S, A) or (H, S, A)
+        Soft-optimal policy of ``reward_``.
+    occupancy_ : ndarray of shape (S, A)
+        The model's state-action occupancy.
+    n_iter_ : int
+    converged_ : bool
+    results_ : FeatureIRLResults
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import (FeatureMCEIRL, mce_policy, occupancy_measure,
+    ...     random_mdp, starc_distance)
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(4, 2))
+    >>> occ = occupancy_measure(mdp, mce_policy(mdp, R)).state_action
+    >>> est = FeatureMCEIRL().fit(mdp, occupancy=occ)
+    >>> bool(est.converged_), bool(starc_distance(mdp, R, est.reward_) < 1e-6)
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        features: Any = None,
+        horizon: int | None = None,
+        *,
+        temperature: float = 1.0,
+        discount: float | None = None,
+        l2: float = 0.0,
+        tol: float = 1e-9,
+        max_iter: int = 1000,
+    ) -> None:
+        self.features = features
+        self.horizon = horizon
+        self.temperature = temperature
+        self.discount = discount
+        self.l2 = l2
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, mdp: TabularMDP, trajectories: Any = None, *, occupancy: Any = None) -> Any:
+        """Fit the feature weights to demonstrations or to an occupancy measure.
+
+        Parameters
+        ----------
+        mdp : TabularMDP
+            Known dynamics and initial distribution (dense or sparse).
+        trajectories : list of array-like of shape (T_i, 2), optional
+            (state, action) index pairs. Finite horizon: the first ``H`` steps of each
+            (``T_i >= H``), discounted; infinite horizon: all steps, discounted, rescaled to
+            the total ``1 / (1 - d)``.
+        occupancy : array-like of shape (S, A) or OccupancyMeasure, optional
+            The demonstrator's state-action occupancy, as returned by
+            :func:`occupancy_measure` with the same horizon and discount.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(mdp, TabularMDP):
+            raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
+        horizon = _check_horizon(self.horizon)
+        alpha = _check_temperature(self.temperature, "temperature")
+        disc = _check_discount(self.discount, mdp)
+        if horizon is None and disc >= 1.0:
+            raise ValueError(
+                "`discount` must be < 1 with the infinite horizon (horizon=None); set a finite "
+                "`horizon` for undiscounted MCE IRL."
+            )
+        l2 = _check_nonneg_float(self.l2, "l2")
+        tol = _check_nonneg_float(self.tol, "tol", positive=True)
+        max_iter = check_int(self.max_iter, "max_iter", minimum=1)
+        phi = _feature_matrix(mdp, self.features)
+        occ_demo, n_traj = _demo_occupancy(mdp, trajectories, occupancy, horizon, disc)
+
+        s, a = mdp.n_states, mdp.n_actions
+        if phi is None:
+            f_demo = occ_demo.ravel()
+            n_feat = s * a
+            names = [f"r({i}, {j})" for i in range(s) for j in range(a)]
+        else:
+            f_demo = np.asarray(phi.T @ occ_demo.ravel()).ravel()
+            n_feat = phi.shape[1]
+            names = [f"phi_{k}" for k in range(n_feat)]
+        mass = _occupancy_mass(horizon, disc)
+        model = _MCEModel(mdp, horizon, alpha, disc)
+
+        def reward_of(theta: np.ndarray) -> np.ndarray:
+            if phi is None:
+                return theta.reshape(s, a)
+            return np.asarray(phi @ theta).reshape(s, a)
+
+        def counts(x: np.ndarray) -> np.ndarray:
+            return x.ravel() if phi is None else np.asarray(phi.T @ x.ravel()).ravel()
+
+        def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            value, occ, _ = model(reward_of(theta))
+            f = value - theta @ f_demo + 0.5 * l2 * theta @ theta
+            return f, counts(occ) - f_demo + l2 * theta
+
+        gtol = tol * mass
+        res = minimize(
+            fun,
+            np.zeros(n_feat),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "gtol": gtol, "ftol": 0.0, "maxcor": 30},
+        )
+        theta = np.asarray(res.x, dtype=float)
+        theta, grad, n_polish = _polish(fun, theta, gtol)
+        reward = reward_of(theta).copy()
+        value, occ_model, policy = model(reward)
+        converged = bool(np.max(np.abs(grad)) <= gtol)
+        if not converged:
+            warnings.warn(
+                f"FeatureMCEIRL did not converge in {res.nit} iterations: the largest "
+                f"feature-count gap is {np.max(np.abs(grad)):.3g} (tolerance {gtol:.3g}; "
+                f"{res.message}). Raise `max_iter`, add an `l2` penalty or loosen `tol`.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.theta_ = theta
+        self.reward_ = reward
+        self.policy_ = policy
+        self.occupancy_ = occ_model
+        self.n_iter_ = int(res.nit) + n_polish
+        self.converged_ = converged
+        self.n_features_ = n_feat
+        self.results_ = FeatureIRLResults(
+            theta=theta,
+            feature_names=names,
+            reward=reward,
+            policy=policy,
+            demo_features=f_demo,
+            model_features=counts(occ_model),
+            objective=float(value - theta @ f_demo + 0.5 * l2 * theta @ theta),
+            n_iter=self.n_iter_,
+            converged=converged,
+            message=str(res.message),
+            horizon=horizon,
+            discount=disc,
+            temperature=alpha,
+            l2=l2,
+            n_trajectories=n_traj,
+            mdp=mdp,
+        )
+        return self
+
+    def summary(self):
+        """Summary of the fit (statsmodels ``Summary``)."""
+        if not hasattr(self, "results_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted; call fit first.")
+        return self.results_.summary()
+
+
+def _polish(
+    fun: Any, theta: np.ndarray, gtol: float, max_features: int = 64, max_steps: int = 5
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Newton steps on the exact gradient with a finite-difference Hessian (few features).
+
+    Near the optimum the objective's decrease (``~gap^2``) falls below its rounding error,
+    which stops L-BFGS's line search while the gradient is still accurate. For up to
+    ``max_features`` weights a Newton step with a forward-difference Hessian (``K``
+    gradients; least squares for the flat directions of the reward's ambiguity) finishes
+    the job; a step is kept only if it shrinks the largest feature-count gap.
+    """
+    g = fun(theta)[1]
+    k = theta.size
+    steps = 0
+    while np.max(np.abs(g)) > gtol and steps < max_steps and k <= max_features:
+        h = 1e-6 * max(1.0, float(np.max(np.abs(theta))))
+        hess = np.empty((k, k))
+        for j in range(k):
+            e = theta.copy()
+            e[j] += h
+            hess[:, j] = (fun(e)[1] - g) / h
+        hess = 0.5 * (hess + hess.T)
+        cand = theta - np.linalg.lstsq(hess, g, rcond=1e-10)[0]
+        g_new = fun(cand)[1]
+        if not np.max(np.abs(g_new)) < np.max(np.abs(g)):
+            break
+        theta, g = cand, g_new
+        steps += 1
+    return theta, g, steps
+
+
+class _MCEModel:
+    """reward (S, A) -> (mu0 . V_0, model state-action occupancy, soft-optimal policy)."""
+
+    def __init__(self, mdp: TabularMDP, horizon: int | None, alpha: float, disc: float) -> None:
+        self.horizon = horizon
+        self.alpha = alpha
+        self.disc = disc
+        if horizon is None:
+            self.mdp = mdp if disc == mdp.gamma else mdp.replace(gamma=disc)
+            self.flow = None
+        else:
+            self.mdp = mdp
+            self.flow = _Flow(mdp)
+
+    def __call__(self, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        mdp = self.mdp
+        if self.horizon is None:
+            v, _, pi = soft_value_iteration(mdp, r, self.alpha)
+            occ = _discounted_core(mdp, pi, self.disc).state_action
+            return float(mdp.initial @ v), occ, pi
+        w, _, pi = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
+        occ = _finite_core(mdp, pi, self.horizon, self.disc, self.flow, keep_by_time=False)
+        return float(mdp.initial @ w[0]), occ.state_action, pi
