@@ -7,7 +7,10 @@ problem
     minimise  f(theta) = mu0 . V_0(theta) - theta . F_demo + (l2 / 2) |theta|^2,
 
 where ``V_0`` are the soft (temperature ``alpha``) values of ``r_theta`` and ``F_demo`` the
-demonstrator's expected discounted feature counts. The gradient is exact:
+demonstrator's expected discounted feature counts (from an exact occupancy; with
+sampled trajectories ``mu0 . V_0`` becomes the flow through the observed states, which
+makes ``f`` the negative causal log-likelihood, see :class:`FeatureMCEIRL`). The
+gradient is exact:
 ``F_model(theta) - F_demo + l2 * theta`` with ``F_model`` the feature counts of the
 soft-optimal policy (``dV_0 / dr`` is the state-action occupancy measure, whatever the
 temperature). At the optimum without penalty the model matches the demonstrator's feature
@@ -19,7 +22,7 @@ discounted horizon.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,7 +40,6 @@ from irl_sensitivity._occupancy import (
     OccupancyMeasure,
     _check_horizon,
     _discounted_core,
-    _finite_core,
     _Flow,
 )
 from irl_sensitivity._planning import (
@@ -114,66 +116,103 @@ def _occupancy_mass(horizon: int | None, disc: float) -> float:
     return (1.0 - disc**horizon) / (1.0 - disc)
 
 
-def _demo_occupancy(
+class _Demo(NamedTuple):
+    """The demonstrator's statistics: counts ``c`` (S, A) and injections ``rho``.
+
+    The fit minimises ``sum_t rho_t . V_t(theta) - theta . phi^T c``: with an exact
+    occupancy ``rho`` is ``mu0`` at ``t = 0`` (the feature-matching dual); with
+    trajectories it is the negative causal log-likelihood of the demonstrated actions
+    (``rho_t(s) = sum_a c_t(s, a) - d (T^T c_{t-1})(s)``, which equals the dual in
+    expectation and stays bounded when the sample counts violate the Bellman flow).
+    """
+
+    counts: np.ndarray
+    rho: np.ndarray
+    n_trajectories: int | None
+
+
+def _demo_statistics(
     mdp: TabularMDP,
     trajectories: Any,
     occupancy: Any,
     horizon: int | None,
     disc: float,
-) -> tuple[np.ndarray, int | None]:
-    """The demonstrator's state-action occupancy and the number of trajectories (or None)."""
+    flow: _Flow,
+) -> _Demo:
+    """Validate the demonstrations and reduce them to counts and injections."""
     s, a = mdp.n_states, mdp.n_actions
-    mass = _occupancy_mass(horizon, disc)
     if (trajectories is None) == (occupancy is None):
         raise ValueError(
             "Pass exactly one of `trajectories` (demonstrations) and `occupancy` (the "
             "demonstrator's state-action occupancy, e.g. occupancy_measure(...).state_action)."
         )
     if occupancy is not None:
-        if isinstance(occupancy, OccupancyMeasure):
-            if occupancy.horizon != horizon or not np.isclose(occupancy.discount, disc):
-                raise ValueError(
-                    f"`occupancy` was computed with horizon={occupancy.horizon}, "
-                    f"discount={occupancy.discount:g}, but the estimator uses horizon={horizon}, "
-                    f"discount={disc:g}; recompute it or change the estimator."
-                )
-            occupancy = occupancy.state_action
-        try:
-            occ = np.asarray(occupancy, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError("`occupancy` must be a numeric (S, A) array.") from None
-        if occ.shape != (s, a):
-            raise ValueError(
-                f"`occupancy` must be a state-action occupancy of shape (S, A) = ({s}, {a}); "
-                f"got {occ.shape}. Use occupancy_measure(...).state_action."
-            )
-        if not np.all(np.isfinite(occ)) or occ.min() < 0:
-            raise ValueError("`occupancy` must hold finite non-negative visit counts.")
-        total = float(occ.sum())
-        if abs(total - mass) > _MASS_RTOL * mass:
-            raise ValueError(
-                f"`occupancy` sums to {total:.6g}, but horizon={horizon} and discount={disc:g} "
-                f"imply a total of {mass:.6g}; compute it with occupancy_measure(mdp, policy, "
-                f"horizon={horizon}, discount={disc:g}).state_action."
-            )
-        return occ.copy(), None
+        occ = _check_occupancy(mdp, occupancy, horizon, disc)
+        if horizon is None:
+            rho = occ.sum(axis=1) - disc * flow(occ)
+        else:
+            rho = np.zeros((horizon, s))
+            rho[0] = mdp.initial
+        return _Demo(occ, rho, None)
     trajs = _check_trajectories(mdp, trajectories)
-    occ = np.zeros((s, a))
-    for i, tr in enumerate(trajs):
-        if horizon is not None:
-            if len(tr) < horizon:
-                raise ValueError(
-                    f"`trajectories`[{i}] has {len(tr)} steps but horizon={horizon}; every "
-                    "demonstration needs at least `horizon` steps (the first `horizon` are used)."
-                )
-            tr = tr[:horizon]
-        w = disc ** np.arange(len(tr))
-        np.add.at(occ, (tr[:, 0], tr[:, 1]), w)
-    occ /= len(trajs)
+    n = len(trajs)
     if horizon is None:
-        # truncated discounted counts: rescale to the infinite-horizon mass 1 / (1 - d)
-        occ *= mass / occ.sum()
-    return occ, len(trajs)
+        counts = np.zeros((s, a))
+        for tr in trajs:
+            np.add.at(counts, (tr[:, 0], tr[:, 1]), 1.0)
+        counts /= n
+        return _Demo(counts, counts.sum(axis=1) - disc * flow(counts), n)
+    for i, tr in enumerate(trajs):
+        if len(tr) < horizon:
+            raise ValueError(
+                f"`trajectories`[{i}] has {len(tr)} steps but horizon={horizon}; every "
+                "demonstration needs at least `horizon` steps (the first `horizon` are used)."
+            )
+    steps = np.stack([tr[:horizon] for tr in trajs])  # (N, H, 2)
+    flat = steps[:, :, 0] * a + steps[:, :, 1]
+    counts = np.zeros((s, a))
+    rho = np.empty((horizon, s))
+    prev = None
+    for t in range(horizon):
+        c_t = np.bincount(flat[:, t], minlength=s * a).reshape(s, a) / n
+        rho[t] = c_t.sum(axis=1) if prev is None else c_t.sum(axis=1) - disc * flow(prev)
+        counts += c_t
+        prev = c_t
+    return _Demo(counts, rho, n)
+
+
+def _check_occupancy(
+    mdp: TabularMDP, occupancy: Any, horizon: int | None, disc: float
+) -> np.ndarray:
+    s, a = mdp.n_states, mdp.n_actions
+    if isinstance(occupancy, OccupancyMeasure):
+        if occupancy.horizon != horizon or not np.isclose(occupancy.discount, disc):
+            raise ValueError(
+                f"`occupancy` was computed with horizon={occupancy.horizon}, "
+                f"discount={occupancy.discount:g}, but the estimator uses horizon={horizon}, "
+                f"discount={disc:g}; recompute it or change the estimator."
+            )
+        occupancy = occupancy.state_action
+    try:
+        occ = np.asarray(occupancy, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("`occupancy` must be a numeric (S, A) array.") from None
+    if occ.shape != (s, a):
+        raise ValueError(
+            f"`occupancy` must be a state-action occupancy of shape (S, A) = ({s}, {a}); "
+            f"got {occ.shape}. Use occupancy_measure(...).state_action."
+        )
+    if not np.all(np.isfinite(occ)) or occ.min() < 0:
+        raise ValueError("`occupancy` must hold finite non-negative visit counts.")
+    mass = _occupancy_mass(horizon, disc)
+    total = float(occ.sum())
+    if abs(total - mass) > _MASS_RTOL * mass:
+        raise ValueError(
+            f"`occupancy` sums to {total:.6g}, but horizon={horizon} and discount={disc:g} "
+            f"imply a total of {mass:.6g}; compute it with occupancy_measure(mdp, policy, "
+            f"horizon={horizon}, discount={disc:g}).state_action."
+        )
+    return occ.copy()
 
 
 class FeatureIRLResults(ResultsBase):
@@ -351,9 +390,14 @@ class FeatureMCEIRL(BaseEstimator):
         mdp : TabularMDP
             Known dynamics and initial distribution (dense or sparse).
         trajectories : list of array-like of shape (T_i, 2), optional
-            (state, action) index pairs. Finite horizon: the first ``H`` steps of each
-            (``T_i >= H``), discounted; infinite horizon: all steps, discounted, rescaled to
-            the total ``1 / (1 - d)``.
+            (state, action) index pairs. The fit then maximises the causal log-likelihood
+            of the demonstrated actions, ``sum log pi_theta(a_t | s_t)`` over all steps
+            (infinite horizon) or the first ``H`` steps (finite horizon, ``T_i >= H``,
+            time-indexed policy). Its gradient is again a difference of feature counts,
+            the model's being the flow of the soft-optimal policy through the observed
+            states; it equals the feature-matching dual in expectation. In the tabular
+            model an action never taken in a visited state has no finite maximum
+            likelihood reward: use ``l2 > 0`` or features.
         occupancy : array-like of shape (S, A) or OccupancyMeasure, optional
             The demonstrator's state-action occupancy, as returned by
             :func:`occupancy_measure` with the same horizon and discount.
@@ -376,19 +420,20 @@ class FeatureMCEIRL(BaseEstimator):
         tol = _check_nonneg_float(self.tol, "tol", positive=True)
         max_iter = check_int(self.max_iter, "max_iter", minimum=1)
         phi = _feature_matrix(mdp, self.features)
-        occ_demo, n_traj = _demo_occupancy(mdp, trajectories, occupancy, horizon, disc)
+        model = _MCEModel(mdp, horizon, alpha, disc)
+        demo = _demo_statistics(mdp, trajectories, occupancy, horizon, disc, model.flow)
+        n_traj = demo.n_trajectories
 
         s, a = mdp.n_states, mdp.n_actions
         if phi is None:
-            f_demo = occ_demo.ravel()
+            f_demo = demo.counts.ravel()
             n_feat = s * a
             names = [f"r({i}, {j})" for i in range(s) for j in range(a)]
         else:
-            f_demo = np.asarray(phi.T @ occ_demo.ravel()).ravel()
+            f_demo = np.asarray(phi.T @ demo.counts.ravel()).ravel()
             n_feat = phi.shape[1]
             names = [f"phi_{k}" for k in range(n_feat)]
-        mass = _occupancy_mass(horizon, disc)
-        model = _MCEModel(mdp, horizon, alpha, disc)
+        mass = float(demo.counts.sum())
 
         def reward_of(theta: np.ndarray) -> np.ndarray:
             if phi is None:
@@ -399,7 +444,7 @@ class FeatureMCEIRL(BaseEstimator):
             return x.ravel() if phi is None else np.asarray(phi.T @ x.ravel()).ravel()
 
         def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            value, occ, _ = model(reward_of(theta))
+            value, occ, _ = model(reward_of(theta), demo.rho)
             f = value - theta @ f_demo + 0.5 * l2 * theta @ theta
             return f, counts(occ) - f_demo + l2 * theta
 
@@ -412,9 +457,9 @@ class FeatureMCEIRL(BaseEstimator):
             options={"maxiter": max_iter, "gtol": gtol, "ftol": 0.0, "maxcor": 30},
         )
         theta = np.asarray(res.x, dtype=float)
-        theta, grad, n_polish = _polish(fun, theta, gtol)
+        theta, grad, n_polish = _polish(fun, theta, gtol, max_steps=min(5, max_iter - res.nit))
         reward = reward_of(theta).copy()
-        value, occ_model, policy = model(reward)
+        value, occ_model, policy = model(reward, demo.rho)
         converged = bool(np.max(np.abs(grad)) <= gtol)
         if not converged:
             warnings.warn(
@@ -490,25 +535,33 @@ def _polish(
 
 
 class _MCEModel:
-    """reward (S, A) -> (mu0 . V_0, model state-action occupancy, soft-optimal policy)."""
+    """(reward (S, A), injections rho) -> (sum_t rho_t . V_t, model occupancy, policy).
+
+    The model occupancy is ``d/dr`` of the value term: the flow of the soft-optimal policy
+    fed by ``rho`` (``mu0`` at ``t = 0`` for the classical dual).
+    """
 
     def __init__(self, mdp: TabularMDP, horizon: int | None, alpha: float, disc: float) -> None:
         self.horizon = horizon
         self.alpha = alpha
         self.disc = disc
-        if horizon is None:
-            self.mdp = mdp if disc == mdp.gamma else mdp.replace(gamma=disc)
-            self.flow = None
-        else:
-            self.mdp = mdp
-            self.flow = _Flow(mdp)
+        self.mdp = mdp if horizon is not None or disc == mdp.gamma else mdp.replace(gamma=disc)
+        self.flow = _Flow(mdp)
 
-    def __call__(self, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def __call__(self, r: np.ndarray, rho: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         mdp = self.mdp
         if self.horizon is None:
             v, _, pi = soft_value_iteration(mdp, r, self.alpha)
-            occ = _discounted_core(mdp, pi, self.disc).state_action
-            return float(mdp.initial @ v), occ, pi
+            occ = _discounted_core(mdp, pi, self.disc, rho).state_action
+            return float(rho @ v), occ, pi
         w, _, pi = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
-        occ = _finite_core(mdp, pi, self.horizon, self.disc, self.flow, keep_by_time=False)
-        return float(mdp.initial @ w[0]), occ.state_action, pi
+        y = rho[0].copy()
+        occ = np.zeros(r.shape)
+        for k in range(self.horizon):
+            x = y[:, None] * pi[k]
+            occ += x
+            if k + 1 < self.horizon:
+                y = self.flow(x)
+                y *= self.disc
+                y += rho[k + 1]
+        return float(np.sum(rho * w)), occ, pi

@@ -157,10 +157,15 @@ def _finite_core(
     return OccupancyMeasure(state, sa, by_time, horizon, disc)
 
 
-def _discounted_core(mdp: TabularMDP, policy: np.ndarray, disc: float) -> OccupancyMeasure:
+def _discounted_core(
+    mdp: TabularMDP, policy: np.ndarray, disc: float, mu: np.ndarray | None = None
+) -> OccupancyMeasure:
+    """Solve ``(I - d P_pi^T) x = mu``; ``mu`` defaults to ``mdp.initial`` (any signed
+    measure is allowed, e.g. the injections of the causal likelihood)."""
     p = mdp.state_transition(policy)
     n = mdp.n_states
-    mu = mdp.initial
+    signed = mu is not None
+    mu = mdp.initial if mu is None else mu
     if sp.issparse(p):
         m = (sp.identity(n, format="csr") - disc * p.T).tocsc()
         if n <= _DIRECT_SPARSE_MAX:
@@ -178,7 +183,8 @@ def _discounted_core(mdp: TabularMDP, policy: np.ndarray, disc: float) -> Occupa
                     state += term
     else:
         state = np.linalg.solve(np.eye(n) - disc * p.T, mu)
-    state = np.maximum(state, 0.0)  # rounding residue below zero is not a visit
+    if not signed:
+        state = np.maximum(state, 0.0)  # rounding residue below zero is not a visit
     return OccupancyMeasure(state, state[:, None] * policy, None, None, disc)
 
 
