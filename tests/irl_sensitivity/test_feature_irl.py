@@ -223,3 +223,33 @@ def test_bad_demonstrations(setup):
         est.fit(mdp.transition, occupancy=om)
     with pytest.raises(ValueError, match="not supported with sparse transitions"):
         FeatureMCEIRL(np.ones((6, 3, 6, 1))).fit(to_sparse(mdp), occupancy=om)
+
+
+# STARC distance to the true reward of imitation 1.0.1's MCEIRL (defaults: linear state
+# reward on one-hot observations, Adam lr 1e-2, discount 1, horizon 50, train() with
+# max_iter=1000) on exactly the samples below; computed by
+# ``benchmarks/bench_irl.py --sections samples`` in the oracle venv /work/oracles/irl on
+# 2026-12-01. Issue 14 quotes 0.52 / 0.34 / 0.25 for imitation (0.11 / 0.05 / 0.02 for the
+# count-based estimator) on a setting it does not spell out; these are recomputed here.
+IMITATION_STARC = {500: 0.0878, 2_000: 0.0633, 8_000: 0.0330}
+ISSUE_IMITATION_STARC = {500: 0.52, 2_000: 0.34, 8_000: 0.25}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_traj", [500, 2_000, 8_000])
+def test_sampled_trajectories_at_least_as_accurate_as_imitation(n_traj):
+    """The setting of benchmarks/bench_irl.py's ``sample_setting`` (seed 0)."""
+    mdp = random_mdp(8, 3, gamma=0.9, rng=11)
+    r = np.random.default_rng(12).normal(size=8)
+    trajs = sample_trajectories(mdp, mce_policy(mdp, r), n_traj, 51, rng=0)
+    demos = [t[:-1] for t in trajs]  # imitation saw 51 states and the first 50 actions
+    est = FeatureMCEIRL().fit(mdp, demos)
+    assert est.converged_
+    d = starc_distance(mdp, r, est.reward_)
+    d_count = MaxCausalEntropyIRL().fit(mdp, demos, reference=r).distance_
+    assert d <= IMITATION_STARC[n_traj]
+    assert d <= ISSUE_IMITATION_STARC[n_traj]
+    assert d <= d_count + 1e-3
+    # state features (imitation's model class) are at least as accurate as well
+    d_state = starc_distance(mdp, r, FeatureMCEIRL(np.eye(8)).fit(mdp, demos).reward_)
+    assert d_state <= IMITATION_STARC[n_traj]
