@@ -142,23 +142,28 @@ def bench_planning_and_occupancy(sizes: list[int], sections: set[str]) -> None:
         del env
 
 
-def _scale_child(n: int) -> None:
-    """Run in a subprocess: planning on S = n, report time and peak RSS."""
+def _scale_child(n: int, mode: str) -> None:
+    """Run in a subprocess: planning on S = n, report time and peak RSS.
+
+    ``mode="policy"`` keeps ``v`` (H, S) and the time-indexed policy (H, S, A);
+    ``mode="values"`` keeps ``v`` only (the policy at step t is ``exp(Q_t - V_t)`` with
+    ``Q_t = r + E[V_{t+1}]``, one sparse product away).
+    """
     mdp = sparse_mdp(n)
     r = np.random.default_rng(1).normal(size=(n, 4))
     mdp.expect_next(np.zeros(n))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    keep_pi = mode == "policy"
     print(f"  S = {n:,}: MDP built, peak RSS so far {base:.2f} GiB", flush=True)
     timed(
-        "soft_value_iteration_fh, v and policy (return_q=False)",
-        lambda: soft_value_iteration_fh(mdp, r, HORIZON, discount=1.0, return_q=False),
+        "soft_value_iteration_fh, " + ("v and policy" if keep_pi else "v only"),
+        lambda: soft_value_iteration_fh(
+            mdp, r, HORIZON, discount=1.0, return_q=False, return_policy=keep_pi
+        ),
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(
-        f"  peak RSS of the process {peak:.2f} GiB (outputs v + policy alone: "
-        f"{8 * HORIZON * n * 5 / 2**30:.2f} GiB)",
-        flush=True,
-    )
+    size = 8 * HORIZON * n * (5 if keep_pi else 1) / 2**30
+    print(f"  peak RSS of the process {peak:.2f} GiB (the outputs alone: {size:.2f} GiB)")
 
 
 def _scale_in_process(n: int) -> None:
@@ -177,9 +182,12 @@ def bench_scale(quick: bool) -> None:
     _scale_in_process(100_000)
     if quick:
         return
-    subprocess.run(
-        [sys.executable, __file__, "--child", "1000000"], check=True, env=os.environ.copy()
-    )
+    for mode in ("values", "policy"):
+        subprocess.run(
+            [sys.executable, __file__, "--child", "1000000", "--mode", mode],
+            check=True,
+            env=os.environ.copy(),
+        )
 
 
 def bench_irl(quick: bool) -> None:
@@ -273,9 +281,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--full", action="store_true", help="also S = 16,000 against imitation")
     parser.add_argument("--sections", default="planning,occupancy,scale,irl,samples")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="policy", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _scale_child(args.child)
+        _scale_child(args.child, args.mode)
         return
     sections = set(args.sections.split(","))
     mce = imitation_module()

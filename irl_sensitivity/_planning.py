@@ -195,22 +195,25 @@ def soft_value_iteration(
             if done:
                 break
     q = r + mdp.gamma * mdp.expect_next(v)
-    v = alpha * logsumexp(q / alpha, axis=1)
-    return v, q, np.exp((q - v[:, None]) / alpha)
+    lse, e, tot = _lse_rows(q / alpha)
+    return alpha * lse, q, e / tot[:, None]
 
 
-def _lse_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise ``log sum exp`` of an (S, A) block and the shifted exponentials.
+def _lse_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise ``log sum exp`` of an (S, A) block with the pieces of the softmax.
 
     For few actions the row reductions run column by column (contiguous passes over S),
     which is several times faster than numpy's axis-1 reductions over short rows.
-    Returns ``(lse, e)`` with ``e = exp(z - max)``.
+    Returns ``(lse, e, tot)`` with ``e = exp(z - max)`` and ``tot = e.sum(axis=1)``, so
+    that the softmax is ``e / tot`` (normalised even where ``lse`` rounds to the max, as
+    for rows of magnitude 1e300).
     """
     n_act = z.shape[1]
     if n_act > 16:
         m = z.max(axis=1)
         e = np.exp(z - m[:, None])
-        return np.log(e.sum(axis=1)) + m, e
+        tot = e.sum(axis=1)
+        return np.log(tot) + m, e, tot
     m = z[:, 0].copy()
     for j in range(1, n_act):
         np.maximum(m, z[:, j], out=m)
@@ -219,9 +222,7 @@ def _lse_rows(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tot = e[:, 0].copy()
     for j in range(1, n_act):
         tot += e[:, j]
-    np.log(tot, out=tot)
-    tot += m
-    return tot, e
+    return np.log(tot) + m, e, tot
 
 
 def _soft_fh_core(
@@ -255,10 +256,9 @@ def _soft_fh_core(
             if disc != 1.0:
                 z *= disc
             z += rz
-        w[t], e = _lse_rows(z)
+        w[t], e, tot = _lse_rows(z)
         if pi is not None:
-            np.subtract(z, w[t][:, None], out=e)
-            np.exp(e, out=pi[t])
+            np.divide(e, tot[:, None], out=pi[t])
         if q is not None:
             q[t] = z
     if scaled:
