@@ -1,22 +1,26 @@
 """Feature-based maximal causal entropy IRL (Ziebart et al. 2008, 2010).
 
-The reward is linear in given features, ``r_theta(s, a) = phi(s, a) . theta``, and
-``theta`` maximises the causal likelihood of the demonstrations, whose dual is the convex
-problem
+The reward is linear in given features, ``r_theta(s, a) = phi(s, a) . theta``. With the
+demonstrator's state-action occupancy ``c`` (expected discounted counts) the weights solve
+the convex feature-matching dual
 
-    minimise  f(theta) = mu0 . V_0(theta) - theta . F_demo + (l2 / 2) |theta|^2,
+    minimise  f(theta) = mu0 . V_0(theta) - theta . phi^T c + (l2 / 2) |theta|^2,
 
-where ``V_0`` are the soft (temperature ``alpha``) values of ``r_theta`` and ``F_demo`` the
-demonstrator's expected discounted feature counts (from an exact occupancy; with
-sampled trajectories ``mu0 . V_0`` becomes the flow through the observed states, which
-makes ``f`` the negative causal log-likelihood, see :class:`FeatureMCEIRL`). The
-gradient is exact:
-``F_model(theta) - F_demo + l2 * theta`` with ``F_model`` the feature counts of the
-soft-optimal policy (``dV_0 / dr`` is the state-action occupancy measure, whatever the
-temperature). At the optimum without penalty the model matches the demonstrator's feature
-counts (occupancy matching). Finite horizons follow ``soft_value_iteration_fh`` and
-``occupancy_measure`` (imitation's conventions); ``horizon=None`` is the infinite
-discounted horizon.
+where ``V_0`` are the soft (temperature ``alpha``) values of ``r_theta``. Its gradient is
+exact, ``phi^T (c_model(theta) - c) + l2 * theta``, with ``c_model`` the occupancy of the
+soft-optimal policy (``dV_0 / dr`` is that occupancy, whatever the temperature); at the
+unpenalised optimum the expected feature counts match.
+
+From sampled trajectories, ``mu0`` is replaced by the injections
+``rho_t(s) = sum_a c_t(s, a) - d (T^T c_{t-1})(s)`` of the empirical counts ``c_t``:
+``f`` is then exactly the negative causal log-likelihood of the demonstrated actions,
+``-sum log pi_theta(a_t | s_t)`` (since ``log pi = (Q - V) / alpha`` and
+``Q_t = r + d T V_{t+1}``), with the same form of exact gradient. It equals the dual in
+expectation and, unlike the dual, stays bounded when the sample counts violate the
+Bellman flow (which they do).
+
+Finite horizons follow ``soft_value_iteration_fh`` and ``occupancy_measure`` (imitation's
+conventions); ``horizon=None`` is the infinite discounted horizon.
 """
 
 from __future__ import annotations
@@ -335,7 +339,9 @@ class FeatureMCEIRL(BaseEstimator):
     tol : float, default 1e-9
         Converged when ``max |F_model - F_demo + l2 theta| <= tol * total occupancy``.
     max_iter : int, default 1000
-        Maximum L-BFGS iterations.
+        Maximum iterations: L-BFGS, then (for at most 64 features) up to 5 Newton steps
+        with a finite-difference Hessian, which finish where the objective's rounding
+        stops the line search.
 
     Attributes
     ----------
@@ -345,10 +351,18 @@ class FeatureMCEIRL(BaseEstimator):
     policy_ : ndarray of shape (S, A) or (H, S, A)
         Soft-optimal policy of ``reward_``.
     occupancy_ : ndarray of shape (S, A)
-        The model's state-action occupancy.
+        The model's state-action occupancy (fed by ``mu0``, or by the demonstrations'
+        injections when fitted to trajectories).
     n_iter_ : int
     converged_ : bool
     results_ : FeatureIRLResults
+
+    Notes
+    -----
+    The reward is identified up to the MCE model's ambiguity (potential shaping in the
+    infinite horizon; STARC distances ignore it) and, with features, only within their
+    span. imitation's ``MCEIRL`` plans undiscounted, learns state rewards only and uses
+    temperature 1; all three are options here.
 
     Examples
     --------

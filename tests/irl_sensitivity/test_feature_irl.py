@@ -126,6 +126,13 @@ def test_from_trajectories(setup):
     d = starc_distance(mdp, r, est.reward_)
     d_count = MaxCausalEntropyIRL().fit(mdp, trajs, reference=r).distance_
     assert d < 0.15 and d <= d_count * 1.5
+    # tabular, infinite horizon: the causal likelihood's maximiser reproduces the
+    # empirical policy exactly (every state-action pair is visited here)
+    c = np.zeros((6, 3))
+    for tr in trajs:
+        np.add.at(c, (tr[:, 0], tr[:, 1]), 1.0)
+    assert c.min() > 0
+    np.testing.assert_allclose(est.policy_, c / c.sum(axis=1, keepdims=True), atol=1e-9)
     # finite horizon uses the first H steps of each trajectory
     fh = FeatureMCEIRL(horizon=20, discount=1.0).fit(mdp, trajs)
     assert fh.results_.demo_features.sum() == pytest.approx(20.0)
