@@ -337,7 +337,8 @@ class FeatureMCEIRL(BaseEstimator):
     l2 : float, default 0.0
         Ridge penalty ``(l2 / 2) |theta|^2``.
     tol : float, default 1e-9
-        Converged when ``max |F_model - F_demo + l2 theta| <= tol * total occupancy``.
+        Converged when the largest gradient entry (feature-count gap plus penalty, each
+        feature scaled to ``max |phi_k| = 1``) is at most ``tol`` times the total occupancy.
     max_iter : int, default 1000
         Maximum iterations: L-BFGS, then (for at most 64 features) up to 5 Newton steps
         with a finite-difference Hessian, which finish where the objective's rounding
@@ -444,9 +445,25 @@ class FeatureMCEIRL(BaseEstimator):
             n_feat = s * a
             names = [f"r({i}, {j})" for i in range(s) for j in range(a)]
         else:
+            # the fit is equivariant to rescaling a feature: work with max |phi_k| = 1
+            # (features of magnitude 1e300 or 1e-300 behave as any other)
+            if sp.issparse(phi):
+                col = abs(phi).max(axis=0).toarray().ravel()
+            else:
+                col = np.abs(phi).max(axis=0)
+            col = np.where(col > 0, col, 1.0)
+            phi = phi @ sp.diags(1.0 / col) if sp.issparse(phi) else phi / col
+            phi = sp.csr_matrix(phi) if sp.issparse(phi) else phi
             f_demo = np.asarray(phi.T @ demo.counts.ravel()).ravel()
             n_feat = phi.shape[1]
             names = [f"phi_{k}" for k in range(n_feat)]
+        scale = np.ones(n_feat) if phi is None else col
+        # the penalty (l2 / 2) |theta|^2 in the scaled coordinates (capped: a feature of
+        # scale 1e-300 under a ridge is simply held at zero)
+        pen = np.zeros(n_feat)
+        if l2 > 0:
+            with np.errstate(over="ignore", under="ignore"):
+                pen = np.minimum(l2 * (1.0 / scale) ** 2, 1e200)
         mass = float(demo.counts.sum())
 
         def reward_of(theta: np.ndarray) -> np.ndarray:
@@ -459,8 +476,8 @@ class FeatureMCEIRL(BaseEstimator):
 
         def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
             value, occ, _ = model(reward_of(theta), demo.rho)
-            f = value - theta @ f_demo + 0.5 * l2 * theta @ theta
-            return f, counts(occ) - f_demo + l2 * theta
+            f = value - theta @ f_demo + 0.5 * theta @ (pen * theta)
+            return f, counts(occ) - f_demo + pen * theta
 
         gtol = tol * mass
         res = minimize(
@@ -474,12 +491,17 @@ class FeatureMCEIRL(BaseEstimator):
         theta, grad, n_polish = _polish(fun, theta, gtol, max_steps=min(5, max_iter - res.nit))
         reward = reward_of(theta).copy()
         value, occ_model, policy = model(reward, demo.rho)
+        objective = float(value - theta @ f_demo + 0.5 * theta @ (pen * theta))
+        model_features = counts(occ_model) * scale
+        f_demo = f_demo * scale
+        theta = theta / scale
         converged = bool(np.max(np.abs(grad)) <= gtol)
         if not converged:
             warnings.warn(
                 f"FeatureMCEIRL did not converge in {res.nit} iterations: the largest "
-                f"feature-count gap is {np.max(np.abs(grad)):.3g} (tolerance {gtol:.3g}; "
-                f"{res.message}). Raise `max_iter`, add an `l2` penalty or loosen `tol`.",
+                f"gradient entry is {np.max(np.abs(grad)):.3g} (features scaled to max "
+                f"|phi| = 1; tolerance {gtol:.3g}; {res.message}). Raise `max_iter`, add an "
+                "`l2` penalty or loosen `tol`.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -496,8 +518,8 @@ class FeatureMCEIRL(BaseEstimator):
             reward=reward,
             policy=policy,
             demo_features=f_demo,
-            model_features=counts(occ_model),
-            objective=float(value - theta @ f_demo + 0.5 * l2 * theta @ theta),
+            model_features=model_features,
+            objective=objective,
             n_iter=self.n_iter_,
             converged=converged,
             message=str(res.message),

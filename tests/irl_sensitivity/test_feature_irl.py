@@ -260,3 +260,23 @@ def test_sampled_trajectories_at_least_as_accurate_as_imitation(n_traj):
     # state features (imitation's model class) are at least as accurate as well
     d_state = starc_distance(mdp, r, FeatureMCEIRL(np.eye(8)).fit(mdp, demos).reward_)
     assert d_state <= IMITATION_STARC[n_traj]
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300, 1e6])
+def test_feature_scale_is_irrelevant(setup, factor):
+    """Rescaling the features rescales theta inversely and leaves the reward unchanged."""
+    mdp, _ = setup
+    phi = np.random.default_rng(3).normal(size=(6, 3, 4))
+    r = phi @ np.array([0.5, -1.0, 0.25, 2.0])
+    occ = occupancy_measure(mdp, mce_policy(mdp, r))
+    base = FeatureMCEIRL(phi).fit(mdp, occupancy=occ)
+    big = FeatureMCEIRL(phi * factor).fit(mdp, occupancy=occ)
+    assert big.converged_
+    np.testing.assert_allclose(big.theta_ * factor, base.theta_, rtol=1e-7)
+    np.testing.assert_allclose(big.reward_, base.reward_, atol=1e-7)
+    # the ridge penalty keeps its meaning: (l2 / 2) |theta|^2 on the caller's theta
+    ridge = FeatureMCEIRL(phi, l2=0.3).fit(mdp, occupancy=occ)
+    res = ridge.results_
+    np.testing.assert_allclose(
+        res.model_features - res.demo_features + 0.3 * ridge.theta_, 0.0, atol=1e-7
+    )
