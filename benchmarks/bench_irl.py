@@ -101,6 +101,17 @@ def _env(mdp: TabularMDP, reward_state: np.ndarray, horizon: int):
     )
 
 
+def _available_gib() -> float:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return float("inf")
+
+
 def bench_planning_and_occupancy(sizes: list[int], sections: set[str]) -> None:
     mce = imitation_module()
     for n in sizes:
@@ -123,8 +134,11 @@ def bench_planning_and_occupancy(sizes: list[int], sections: set[str]) -> None:
         if mce is None:
             print("  imitation not installed: no ratios")
             continue
-        env = _env(mdp, r, HORIZON)
-        env.transition_matrix = mdp.transition  # dense (S, A, S), imitation's format
+        need = 8 * 4 * n * n * 1.5 / 2**30  # dense (S, A, S) kernel plus imitation's work
+        if _available_gib() < need + 2:
+            print(f"  skipping imitation: it needs ~{need:.1f} GiB, {_available_gib():.1f} free")
+            continue
+        env = _env(mdp, r, HORIZON)  # one dense (S, A, S) copy, imitation's format
         if "planning" in sections:
             (_, _, pi_i), w, c = timed(
                 "imitation: mce_partition_fh (dense)",

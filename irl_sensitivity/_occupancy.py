@@ -26,12 +26,11 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from estkit import check_int
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import _ROW_TOL, TabularMDP
 from irl_sensitivity._planning import _DIRECT_SPARSE_MAX, _check_discount
+from irl_sensitivity._policies import _check_mdp
 
 __all__ = ["OccupancyMeasure", "occupancy_measure"]
-
-_ROW_TOL = 1e-8
 
 
 class OccupancyMeasure(NamedTuple):
@@ -60,20 +59,15 @@ class OccupancyMeasure(NamedTuple):
     discount: float
 
 
-def _check_mdp(mdp: Any) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
-    return mdp
-
-
 def _check_horizon(horizon: Any) -> int | None:
     if horizon is None:
         return None
     return check_int(horizon, "horizon", minimum=1)
 
 
-def check_policy_any(mdp: TabularMDP, policy: Any, horizon: int | None) -> np.ndarray:
-    """Validate a stationary (S, A) or time-indexed (H, S, A) policy."""
+def _check_policy_any(mdp: TabularMDP, policy: Any, horizon: int | None) -> np.ndarray:
+    """Validate a stationary (S, A) or time-indexed (H, S, A) policy (the rules of
+    ``TabularMDP.check_policy``, with the time index in the messages)."""
     try:
         p = np.asarray(policy, dtype=float)
     except (TypeError, ValueError):
@@ -230,7 +224,7 @@ def occupancy_measure(
     mdp = _check_mdp(mdp)
     horizon = _check_horizon(horizon)
     disc = _check_discount(discount, mdp)
-    pi = check_policy_any(mdp, policy, horizon)
+    pi = _check_policy_any(mdp, policy, horizon)
     if horizon is None:
         if disc >= 1.0:
             raise ValueError(
