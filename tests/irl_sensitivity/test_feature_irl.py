@@ -280,3 +280,14 @@ def test_feature_scale_is_irrelevant(setup, factor):
     np.testing.assert_allclose(
         res.model_features - res.demo_features + 0.3 * ridge.theta_, 0.0, atol=1e-7
     )
+
+
+@pytest.mark.parametrize("horizon", [None, 12])
+def test_sparse_and_dense_mdps_agree_on_trajectories(setup, horizon):
+    mdp, r = setup
+    trajs = sample_trajectories(mdp, mce_policy(mdp, r), 60, 15, rng=4)
+    phi = np.random.default_rng(8).normal(size=(6, 3, 3))
+    dense = FeatureMCEIRL(phi, horizon).fit(mdp, trajs)
+    sparse = FeatureMCEIRL(phi, horizon).fit(to_sparse(mdp), trajs)
+    assert dense.converged_ and sparse.converged_
+    np.testing.assert_allclose(sparse.theta_, dense.theta_, rtol=1e-7, atol=1e-9)
