@@ -47,6 +47,7 @@ from irl_sensitivity._occupancy import (
     _Flow,
 )
 from irl_sensitivity._planning import (
+    _DIRECT_SPARSE_MAX,
     _check_discount,
     _check_temperature,
     _soft_fh_core,
@@ -583,11 +584,15 @@ class _MCEModel:
         self.disc = disc
         self.mdp = mdp if horizon is not None or disc == mdp.gamma else mdp.replace(gamma=disc)
         self.flow = _Flow(mdp)
+        # soft policy iteration (exact sparse LU solves) converges quadratically; beyond
+        # the direct-solve size plain soft value iteration is cheaper per step
+        small = not mdp.is_sparse or mdp.n_states <= _DIRECT_SPARSE_MAX
+        self.method = "newton" if small else "iterate"
 
     def __call__(self, r: np.ndarray, rho: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         mdp = self.mdp
         if self.horizon is None:
-            v, _, pi = soft_value_iteration(mdp, r, self.alpha)
+            v, _, pi = soft_value_iteration(mdp, r, self.alpha, method=self.method)
             occ = _discounted_core(mdp, pi, self.disc, rho).state_action
             return float(rho @ v), occ, pi
         w, _, pi = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
