@@ -416,7 +416,10 @@ class FeatureMCEIRL(BaseEstimator):
             likelihood reward: use ``l2 > 0`` or features.
         occupancy : array-like of shape (S, A) or OccupancyMeasure, optional
             The demonstrator's state-action occupancy, as returned by
-            :func:`occupancy_measure` with the same horizon and discount.
+            :func:`occupancy_measure` with the same horizon and discount (its total is
+            checked). Sample counts are better passed as ``trajectories``: they violate
+            the Bellman flow, which leaves the finite-horizon dual without a minimum
+            (the infinite-horizon fit absorbs the violation like the likelihood does).
 
         Returns
         -------
