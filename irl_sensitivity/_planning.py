@@ -165,9 +165,7 @@ def soft_value_iteration(
     >>> bool(np.allclose(p1, p2, atol=1e-10))
     True
     """
-    alpha = float(alpha)
-    if not np.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"`alpha` (temperature) must be finite and > 0; got {alpha!r}.")
+    alpha = _check_temperature(alpha, "alpha")
     if method not in ("auto", "newton", "iterate"):
         raise ValueError(f"`method` must be 'auto', 'newton' or 'iterate'; got {method!r}.")
     if method == "auto":
@@ -328,12 +326,14 @@ def soft_value_iteration_fh(
 
 
 def _check_temperature(value: Any, name: str) -> float:
-    """A temperature: a finite real number > 0 (bools refused)."""
+    """A temperature: a finite real number > 0 (bools and strings refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"`{name}` (temperature) must be a positive float; got {value!r}.")
+        raise TypeError(f"`{name}` must be a positive float (a temperature); got {value!r}.")
     out = float(value)
     if not np.isfinite(out) or out <= 0:
-        raise ValueError(f"`{name}` (temperature) must be finite and > 0, e.g. 1.0; got {value!r}.")
+        raise ValueError(
+            f"`{name}` must be finite and > 0 (a temperature, e.g. 1.0); got {value!r}."
+        )
     return out
 
 

@@ -177,7 +177,7 @@ def test_init_only_stores_and_not_fitted():
 @pytest.mark.parametrize(
     ("params", "err", "match"),
     [
-        ({"temperature": 0.0}, ValueError, r"`temperature` \(temperature\) must be finite and > 0"),
+        ({"temperature": 0.0}, ValueError, "`temperature` must be finite and > 0"),
         ({"temperature": np.nan}, ValueError, "must be finite and > 0"),
         ({"temperature": "1"}, TypeError, "`temperature`"),
         ({"temperature": True}, TypeError, "`temperature`"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from irl_sensitivity import TabularMDP, random_mdp, soft_value_iteration_fh
+from irl_sensitivity import TabularMDP, random_mdp, soft_value_iteration, soft_value_iteration_fh
 
 
 def reference_fh(t, r_sa, horizon, alpha, disc):
@@ -79,11 +79,11 @@ def test_extreme_rewards_stay_finite():
         ({"horizon": 0}, ValueError, "`horizon` must be >= 1"),
         ({"horizon": 2.0}, TypeError, "`horizon` must be an integer"),
         ({"horizon": True}, TypeError, "`horizon` must be an integer"),
-        ({"alpha": 0.0}, ValueError, r"`alpha` \(temperature\) must be finite and > 0"),
+        ({"alpha": 0.0}, ValueError, "`alpha` must be finite and > 0 \\(a temperature"),
         ({"alpha": -1.0}, ValueError, "must be finite and > 0"),
         ({"alpha": np.inf}, ValueError, "must be finite and > 0"),
         ({"alpha": np.nan}, ValueError, "must be finite and > 0"),
-        ({"alpha": "1"}, TypeError, "`alpha` \\(temperature\\) must be a positive float"),
+        ({"alpha": "1"}, TypeError, "`alpha` must be a positive float"),
         ({"discount": 0.0}, ValueError, r"`discount` must lie in \(0, 1\]"),
         ({"discount": 1.01}, ValueError, r"`discount` must lie in \(0, 1\]"),
         ({"discount": np.nan}, ValueError, r"`discount` must lie in \(0, 1\]"),
@@ -104,3 +104,13 @@ def test_bad_inputs(kwargs, err, match):
 def test_bad_mdp():
     with pytest.raises(TypeError, match="`mdp` must be a TabularMDP"):
         soft_value_iteration_fh(np.full((2, 1, 2), 0.5), np.ones(2), 3)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "err"),
+    [(np.nan, ValueError), (np.inf, ValueError), ("1", TypeError), (True, TypeError)],
+)
+def test_infinite_horizon_temperature_checked(alpha, err):
+    mdp = random_mdp(3, 2, rng=0)
+    with pytest.raises(err, match="`alpha`"):
+        soft_value_iteration(mdp, np.ones(3), alpha)
