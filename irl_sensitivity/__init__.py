@@ -15,6 +15,7 @@ from irl_sensitivity._canonical import (
     standardize,
     starc_distance,
 )
+from irl_sensitivity._feature_irl import FeatureIRLResults, FeatureMCEIRL
 from irl_sensitivity._inverse import (
     InverseSet,
     ambiguity_basis,
@@ -33,6 +34,7 @@ from irl_sensitivity._misspec import (
     worst_case_lower_bound,
 )
 from irl_sensitivity._models import BehaviouralModel, BoltzmannModel, MCEModel, OptimalModel
+from irl_sensitivity._occupancy import OccupancyMeasure, occupancy_measure
 from irl_sensitivity._planning import (
     optimal_values,
     policy_evaluation,
@@ -62,11 +64,14 @@ __all__ = [
     "BehaviouralModel",
     "BoltzmannIRL",
     "BoltzmannModel",
+    "FeatureIRLResults",
+    "FeatureMCEIRL",
     "IRLResults",
     "ImageError",
     "InverseSet",
     "MCEModel",
     "MaxCausalEntropyIRL",
+    "OccupancyMeasure",
     "OptimalModel",
     "ProbeResults",
     "SweepResults",
@@ -81,6 +86,7 @@ __all__ = [
     "mce_policy",
     "misspecification_sweep",
     "normalized_regret",
+    "occupancy_measure",
     "optimal_policy",
     "optimal_values",
     "optimality_inverse",

@@ -21,5 +21,7 @@ def test_vignette_runs(tmp_path, monkeypatch):
         "irl_error_vs_temperature.png",
         "irl_error_vs_transition.png",
         "irl_estimate.png",
+        "irl_gridworld_misspecification.png",
+        "irl_gridworld_reward.png",
         "irl_separation_probe.png",
     ]
