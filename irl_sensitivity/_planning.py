@@ -16,13 +16,16 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from sklearn.exceptions import ConvergenceWarning
 
 from estkit import check_bool, check_int
+from estkit._validation import check_scalar
 from irl_sensitivity._mdp import TabularMDP
 
 __all__ = [
@@ -87,6 +90,8 @@ def value_iteration(
     mdp: TabularMDP, reward: Any, *, tol: float = 1e-12, max_iter: int = 100_000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Optimal ``V*`` and ``Q*`` by value iteration (stops when the sup-change < ``tol``)."""
+    _check_mdp_arg(mdp)
+    tol, max_iter = _check_iteration(tol, max_iter)
     r = mdp.expected_reward(reward)
     v = r.max(axis=1)
     for _ in range(max_iter):
@@ -96,6 +101,8 @@ def value_iteration(
             v = v_new
             break
         v = v_new
+    else:
+        _warn_unconverged("value_iteration", max_iter, tol)
     return v, r + mdp.gamma * mdp.expect_next(v)
 
 
@@ -112,6 +119,7 @@ def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray
     >>> bool(np.allclose(optimal_values(mdp, R)[1], value_iteration(mdp, R)[1]))
     True
     """
+    _check_mdp_arg(mdp)
     if mdp.is_sparse and mdp.n_states > _DIRECT_SPARSE_MAX:
         return value_iteration(mdp, reward)
     r = mdp.expected_reward(reward)
@@ -165,12 +173,21 @@ def soft_value_iteration(
     >>> bool(np.allclose(p1, p2, atol=1e-10))
     True
     """
+    _check_mdp_arg(mdp)
     alpha = _check_temperature(alpha, "alpha")
+    tol, max_iter = _check_iteration(tol, max_iter)
     if method not in ("auto", "newton", "iterate"):
         raise ValueError(f"`method` must be 'auto', 'newton' or 'iterate'; got {method!r}.")
     if method == "auto":
         method = "iterate" if mdp.is_sparse else "newton"
     r = mdp.expected_reward(reward)
+    r_scale = float(np.max(np.abs(r))) / (1.0 - mdp.gamma)
+    if r_scale > 0 and alpha < r_scale * 1e-290:
+        raise ValueError(
+            f"`alpha` = {alpha:.3g} is too small for rewards of this size (max|Q| about "
+            f"{r_scale:.3g}): the soft values overflow. Use optimal_values / optimal_policy "
+            "(the alpha -> 0 limit) or a larger temperature."
+        )
     if method == "newton":
         pi = np.exp(r / alpha - logsumexp(r / alpha, axis=1)[:, None])
         v = np.zeros(mdp.n_states)
@@ -178,12 +195,15 @@ def soft_value_iteration(
             logpi = np.log(np.maximum(pi, np.finfo(float).tiny))
             v_pi = _solve_chain(mdp, pi, (pi * (r - alpha * logpi)).sum(axis=1))
             q = r + mdp.gamma * mdp.expect_next(v_pi)
-            v_new = alpha * logsumexp(q / alpha, axis=1)
-            pi = np.exp((q - v_new[:, None]) / alpha)
+            lse, e, tot = _lse_rows(q / alpha)
+            v_new = alpha * lse
+            pi = e / tot[:, None]  # normalised softmax: no overflow at tiny temperatures
             done = np.max(np.abs(v_new - v)) <= tol * (1.0 + np.max(np.abs(v_new)))
             v = v_new
             if done:
                 break
+        else:
+            _warn_unconverged("soft_value_iteration (newton)", 200, tol)
     else:
         v = alpha * logsumexp(r / alpha, axis=1)
         for _ in range(max_iter):
@@ -193,6 +213,8 @@ def soft_value_iteration(
             v = v_new
             if done:
                 break
+        else:
+            _warn_unconverged("soft_value_iteration", max_iter, tol)
     q = r + mdp.gamma * mdp.expect_next(v)
     lse, e, tot = _lse_rows(q / alpha)
     return alpha * lse, q, e / tot[:, None]
@@ -323,6 +345,25 @@ def soft_value_iteration_fh(
     check_bool(return_policy, "return_policy")
     r = mdp.expected_reward(reward)
     return _soft_fh_core(mdp, r, horizon, alpha, disc, keep_q=return_q, keep_policy=return_policy)
+
+
+def _check_mdp_arg(mdp: Any) -> None:
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
+
+
+def _check_iteration(tol: Any, max_iter: Any) -> tuple[float, int]:
+    """A positive finite tolerance and at least one iteration."""
+    return check_scalar(tol, "tol", positive=True), check_int(max_iter, "max_iter", minimum=1)
+
+
+def _warn_unconverged(what: str, max_iter: int, tol: float) -> None:
+    warnings.warn(
+        f"{what} did not converge in max_iter = {max_iter} iterations (tol = {tol:g}); the "
+        "values returned are the last iterate. Raise `max_iter` or loosen `tol`.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
 
 
 def _check_temperature(value: Any, name: str) -> float:
