@@ -95,6 +95,20 @@ def max_test_mse(
 ) -> float:
     """Largest mean squared error of ``predict`` over the test environments.
 
+    Parameters
+    ----------
+    predict : callable
+        ``predict(frame) -> array`` of one finite prediction per row (e.g. ``est.predict``).
+    tests : sequence of pandas.DataFrame, or a DataFrame
+        One frame per test environment, each holding ``target`` and the predictors.
+    target : hashable, default "Y"
+        The response column.
+
+    Returns
+    -------
+    float
+        ``max_k mean((y_k - predict(tests[k]))**2)``.
+
     Examples
     --------
     >>> te = [pd.DataFrame({"Y": [0.0, 1.0]}), pd.DataFrame({"Y": [2.0, 2.0]})]
