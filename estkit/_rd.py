@@ -72,14 +72,8 @@ class ScalarRDResults(ResultsBase):
         Conventional estimate and inference (order ``p``, bandwidth ``h``).
     conf_int : tuple of float
         Conventional interval.
-    estimate_bias_corrected : float
-        Estimate minus the estimated leading bias (order ``q = p + 1``, bandwidth ``b``).
-    std_error_robust, zstat_robust, pvalue_robust : float
-        Robust bias-corrected inference (CCT 2014).
-    conf_int_robust : tuple of float
-        Robust bias-corrected interval, centred at ``estimate_bias_corrected``.
-    bandwidth, bias_bandwidth : float
-        ``h`` and ``b``.
+    bandwidth : float
+        The bandwidth ``h``.
     n_below, n_above : int
         Units on each side.
     n_eff_below, n_eff_above : int
@@ -97,6 +91,14 @@ class ScalarRDResults(ResultsBase):
         The cutoff.
     n_clusters : int or None, default None
         Number of clusters with clustered standard errors.
+    estimate_bias_corrected : float, default NaN
+        Estimate minus the estimated leading bias (order ``q = p + 1``, bandwidth ``b``).
+    std_error_robust, zstat_robust, pvalue_robust : float, default NaN
+        Robust bias-corrected inference (CCT 2014).
+    conf_int_robust : tuple of float, default (NaN, NaN)
+        Robust bias-corrected interval, centred at ``estimate_bias_corrected``.
+    bias_bandwidth : float, default NaN
+        The bias bandwidth ``b``.
     vce : str, default "hc0"
         Variance estimator (``"nn"``, ``"hc0"``, ..., ``"hc3"``).
     bandwidth_method : str, default "manual"
@@ -114,9 +116,8 @@ class ScalarRDResults(ResultsBase):
 
     Notes
     -----
-    The defaults of ``estimate_bias_corrected``, ``std_error_robust``, ``zstat_robust``,
-    ``pvalue_robust``, ``bias_bandwidth`` (NaN) and ``conf_int_robust`` ((NaN, NaN)) mark
-    quantities that were not computed.
+    The NaN defaults of the bias-corrected and robust quantities mark quantities that were
+    not computed.
 
     Examples
     --------
