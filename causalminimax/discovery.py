@@ -256,6 +256,7 @@ def discover_graph(
     Returns
     -------
     DiscoveryResult
+        The partially directed graph, the estimated mutable set and the test record.
 
     Notes
     -----

@@ -28,11 +28,13 @@ def standardize_split(
     Parameters
     ----------
     data : pandas.DataFrame
+        All rows, with an environment column.
     train_envs : iterable
         Training environment labels.
     columns : sequence
         Columns to standardise (the response and the covariates).
     env_col : hashable, default "E"
+        Name of the environment column.
     test_envs : iterable, optional
         Test environments; default all others.
 

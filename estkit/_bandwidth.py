@@ -446,6 +446,7 @@ def select_bandwidth(
         Outcome columns (e.g. unit quantile functions on a grid); a scalar RD passes one
         column.
     cutoff : float, default 0
+        The cutoff.
     criterion : {"mse", "imse"}, default "mse"
         ``"mse"``: one bandwidth per column. ``"imse"``: one bandwidth minimising the
         integrated MSE over the columns (``q`` gives the integration grid).
@@ -489,6 +490,7 @@ def select_bandwidth(
     Returns
     -------
     BandwidthSelection
+        Final and pilot bandwidths with the bias and variance terms behind them.
 
     Raises
     ------

@@ -276,13 +276,15 @@ def multiplier_process(
         Per-unit score (influence) rows.
     n_boot : int, optional
         Number of draws; required unless ``multipliers`` is given.
-    kind : {"gaussian", "rademacher", "mammen"}
+    kind : {"gaussian", "rademacher", "mammen"}, default "gaussian"
+        Multiplier distribution (mean 0, variance 1).
     cluster : array-like of shape (n,), optional
         Cluster labels: scores are summed within clusters and one multiplier is drawn per
         cluster. Ignored when ``multipliers`` is given (pass a matrix with equal rows).
     multipliers : ndarray of shape (n, B), optional
         Caller-supplied multipliers for deterministic results.
     rng : None, int, SeedSequence or Generator
+        Seed or generator (see :func:`estkit.check_random_state`).
     block_size : int, optional
         Draws per block; by default as many as fit in 256 MiB of multipliers.
     reducer : callable, optional
@@ -298,7 +300,8 @@ def multiplier_process(
 
     Returns
     -------
-    ndarray of shape (B, m), or the concatenated reducer outputs.
+    numpy.ndarray
+        The draws, shape ``(B, m)``, or the concatenated reducer outputs.
 
     Examples
     --------
@@ -536,20 +539,24 @@ def uniform_band(
     Parameters
     ----------
     estimate : ndarray of shape (m,)
+        The estimate on the grid (finite).
     draws : ndarray of shape (B, m)
         Bootstrap draws of ``estimate - truth`` (centred processes).
-    alpha : float
-    studentize : bool
+    alpha : float, default 0.05
+        Significance level: a ``1 - alpha`` band.
+    studentize : bool, default False
         Scale each grid point by its bootstrap standard deviation (band width varies along
         the grid) instead of a constant-width band.
-    rule : {"inverse_cdf", "ceil", "linear"}
+    rule : {"inverse_cdf", "ceil", "linear"}, default "inverse_cdf"
         Order-statistic rule for the critical value (see
         :func:`order_statistic_critical_value`).
 
     Returns
     -------
     lower, upper : ndarray of shape (m,)
+        Band limits ``estimate -/+ critical_value * scale``.
     critical_value : float
+        The ``1 - alpha`` critical value of the sup statistics.
     scale : ndarray of shape (m,)
         Pointwise scale used (ones for a constant-width band).
 

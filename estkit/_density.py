@@ -503,6 +503,7 @@ def density_test(
     Returns
     -------
     DensityTestResults
+        Test statistic, p-value, bandwidths and the densities on each side.
 
     Examples
     --------

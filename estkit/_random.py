@@ -29,6 +29,7 @@ def check_random_state(
     Returns
     -------
     numpy.random.Generator
+        The generator (``random_state`` itself when it is one).
 
     Examples
     --------

@@ -703,10 +703,12 @@ def local_polynomial_rd(
     cluster : array-like of shape (n,), optional
         Cluster labels for cluster-robust standard errors.
     alpha : float, default 0.05
+        Significance level of the intervals (``1 - alpha`` confidence).
 
     Returns
     -------
     ScalarRDResults
+        Conventional and robust bias-corrected estimates and inference.
 
     Notes
     -----
