@@ -363,12 +363,16 @@ def kci_test(x: Any, y: Any, z: Any = None, *, ridge: float = 1e-3) -> float:
     Parameters
     ----------
     x, y : array-like of shape (n,) or (n, q)
+        The two variables tested.
     z : array-like of shape (n,) or (n, q), optional
+        Conditioning variables; None tests unconditional independence.
     ridge : float, default 1e-3
+        Regularisation of the kernel ridge regression on ``Z`` (positive).
 
     Returns
     -------
     float
+        The p-value (gamma approximation of the null distribution).
 
     Examples
     --------

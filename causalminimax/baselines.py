@@ -89,12 +89,16 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    graph, target, mutable, estimator, environment_node
+    graph, target, mutable, estimator
         As in :class:`~causalminimax.CausalMinimaxRegressor`.
     subset : iterable, optional
         Stable covariates to use; default the whole stable set.
+    environment_node : hashable, default "E"
+        As in :class:`~causalminimax.CausalMinimaxRegressor`.
     n_do_samples : int, default 3000
+        Size of the graph-surgery sample on which the stable predictor is fitted.
     random_state : None, int or Generator
+        Seed of the graph-surgery sample.
 
     Examples
     --------
@@ -324,6 +328,7 @@ class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     gamma : float, default 5.0
+        Anchor penalty: weight of the environment-explained part of the residual.
 
     Examples
     --------

@@ -256,6 +256,7 @@ def discover_graph(
     Returns
     -------
     DiscoveryResult
+        The partially directed graph, the estimated mutable set and the test record.
 
     Notes
     -----
@@ -355,6 +356,7 @@ class DiscoveryResult(ResultsBase):
     variables : tuple
         Variable names (columns of the data, without the environment).
     target : hashable
+        The response variable.
     pdag : ndarray of shape (p + 1, p + 1)
         Partially directed graph over the variables and the environment node (last);
         ``pdag[i, j] = pdag[j, i] = 1`` for an undirected edge.
@@ -365,9 +367,14 @@ class DiscoveryResult(ResultsBase):
     conflicts : list of tuple
         Unshielded colliders that clashed with earlier orientations.
     test : str
+        Description of the conditional-independence test used.
     alpha : float
+        Level of every test.
     n_obs, n_used, n_environments, n_tests : int
+        Rows of the data, rows used by the tests, number of environments and number of
+        tests run.
     fit_time : float
+        Wall time of the search, in seconds.
 
     Attributes
     ----------
@@ -377,6 +384,22 @@ class DiscoveryResult(ResultsBase):
         attribute ``directed=False``; oriented edges have ``directed=True``.
     mutable : tuple
         Variables adjacent to the environment node (changing mechanisms), in column order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from causalminimax import discover_graph
+    >>> rng = np.random.default_rng(0)
+    >>> env = np.repeat([0, 1, 2], 200)
+    >>> x1 = rng.normal(size=600) + 2.0 * env
+    >>> y = x1 + rng.normal(size=600)
+    >>> x2 = y + rng.normal(size=600)
+    >>> res = discover_graph(pd.DataFrame({"X1": x1, "Y": y, "X2": x2}), env)
+    >>> res.variables, res.mutable, res.n_environments
+    (('X1', 'Y', 'X2'), ('X1',), 3)
+    >>> sorted(res.graph.edges(data="directed"))
+    [('X1', 'Y', True), ('Y', 'X2', True)]
     """
 
     def __init__(

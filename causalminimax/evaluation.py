@@ -28,11 +28,13 @@ def standardize_split(
     Parameters
     ----------
     data : pandas.DataFrame
+        All rows, with an environment column.
     train_envs : iterable
         Training environment labels.
     columns : sequence
         Columns to standardise (the response and the covariates).
     env_col : hashable, default "E"
+        Name of the environment column.
     test_envs : iterable, optional
         Test environments; default all others.
 
@@ -94,6 +96,20 @@ def max_test_mse(
     target: Hashable = "Y",
 ) -> float:
     """Largest mean squared error of ``predict`` over the test environments.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(frame) -> array`` of one finite prediction per row (e.g. ``est.predict``).
+    tests : sequence of pandas.DataFrame, or a DataFrame
+        One frame per test environment, each holding ``target`` and the predictors.
+    target : hashable, default "Y"
+        The response column.
+
+    Returns
+    -------
+    float
+        ``max_k mean((y_k - predict(tests[k]))**2)``.
 
     Examples
     --------

@@ -37,10 +37,13 @@ def representatives(
     Parameters
     ----------
     graph : networkx.DiGraph or iterable of (parent, child) edges
+        The causal graph (a DAG), with or without the environment node.
     target : hashable, default "Y"
+        The response node.
     mutable : iterable, optional
         Mutable covariates; if None, the children of ``environment_node``.
     environment_node : hashable, default "E"
+        Name of the environment node in ``graph``.
     max_subsets : int, default 65536 (2^16)
         Limit of the exponential enumeration: the number of subsets the class search may
         explore. A graph whose target has ``a`` stable neighbours has at least ``2^a``
@@ -89,10 +92,13 @@ def equivalence_classes(
     Parameters
     ----------
     graph : networkx.DiGraph or iterable of (parent, child) edges
+        The causal graph (a DAG), with or without the environment node.
     target : hashable, default "Y"
+        The response node.
     mutable : iterable, optional
         Mutable covariates; if None, the children of ``environment_node``.
     environment_node : hashable, default "E"
+        Name of the environment node in ``graph``.
     max_subsets : int, default 65536 (2^16)
         Limit of the exponential enumeration. The classes partition the ``2^|S|`` stable
         subsets, so listing them is refused (ValueError naming ``max_subsets`` and the count)

@@ -79,7 +79,10 @@ _REGULARIZATION = 3.0
 class KernelConstants:
     """One-sided kernel constants of an order-``s`` boundary fit.
 
-    Attributes
+    Built by :func:`kernel_constants`; a frozen dataclass whose constructor arguments are
+    stored as attributes of the same names.
+
+    Parameters
     ----------
     gamma_plus, gamma_minus : ndarray, shape (s+1, s+1)
         ``int_{R+/-} K(u) r_s(u) r_s(u)' du``.
@@ -91,6 +94,12 @@ class KernelConstants:
         ``e0' Gamma^-1 Lambda`` (the bias constant without the derivative and ``(s+1)!``).
     var_plus, var_minus : float
         ``e0' Gamma^-1 Psi Gamma^-1 e0``.
+
+    Examples
+    --------
+    >>> kc = kernel_constants("uniform", 0)
+    >>> kc.gamma_plus, kc.bias_plus, kc.var_plus
+    (array([[0.5]]), 0.5, 1.0)
     """
 
     gamma_plus: np.ndarray
@@ -109,7 +118,10 @@ class KernelConstants:
 class BandwidthSelection:
     """Output of :func:`select_bandwidth`.
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names.
+
+    Parameters
     ----------
     h : ndarray, shape (m,)
         Final bandwidth per column (all equal for ``criterion="imse"``), after the
@@ -129,18 +141,31 @@ class BandwidthSelection:
     density_bandwidth : float
         ``1.06 sd(x) n^(-1/5)``.
     criterion : {"mse", "imse"}
+        Bandwidth criterion used.
     s, p : int
         Pilot order and final order.
     kernel : str
+        Kernel name.
     compat : bool
+        Whether R3D's compatibility formulas were used.
     coverage_correction : bool
+        Whether the coverage-error adjustment was applied to ``h``.
     h_treatment, pilot_h_treatment : float or None
         Fuzzy designs: bandwidth and pilot bandwidth of the treatment (first-stage)
         regression.
     B_plus_treatment, B_minus_treatment, V_plus_treatment, V_minus_treatment : float or None
         Treatment bias and variance terms (same conventions as for the outcome).
-    fallback : ndarray of bool, shape (m,)
+    fallback : ndarray of bool, shape (m,), optional
         Columns whose final bandwidth fell back to the rule of thumb.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-1, 1, 200)
+    >>> y = x + (x >= 0) + rng.normal(0, 0.3, 200)
+    >>> sel = select_bandwidth(x, y)
+    >>> sel.h.shape, sel.criterion, sel.kernel, sel.h_treatment is None
+    ((1,), 'mse', 'triangular', True)
     """
 
     h: np.ndarray
@@ -174,8 +199,26 @@ class BandwidthSelection:
 def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tuple[float, float]:
     """Kernel density of ``x`` at the cutoff with Silverman's bandwidth.
 
-    Returns ``(f, b)`` with ``b = 1.06 * sd(x) * n^(-1/5)`` (``sd`` with ``n - 1``) and
-    ``f = mean(K((x - cutoff) / b)) / b``.
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        Running variable (finite, at least two units).
+    cutoff : float
+        Point at which the density is estimated.
+    kernel : str or Kernel
+        Kernel name (see :func:`estkit.kernel_names`) or a :class:`estkit.Kernel`.
+
+    Returns
+    -------
+    f : float
+        ``mean(K((x - cutoff) / b)) / b``, the density estimate.
+    b : float
+        The bandwidth ``1.06 * sd(x) * n^(-1/5)`` (``sd`` with ``n - 1``).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has no spread.
 
     Examples
     --------
@@ -218,6 +261,25 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
 
     This is R3D's fallback when a bias estimate vanishes (``order = s``).
 
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        Running variable (finite, at least two units).
+    cutoff : float, default 0.0
+        Cutoff; ``x - cutoff`` is used (the standard deviation does not depend on it).
+    order : int, default 1
+        Order in the exponent ``-1 / (2 order + 1)``.
+
+    Returns
+    -------
+    float
+        The bandwidth (``sd`` with ``n - 1``).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has no spread.
+
     Examples
     --------
     >>> round(rule_of_thumb_bandwidth(np.array([-1.0, 0.0, 1.0]), order=2), 6)
@@ -237,11 +299,18 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
     Parameters
     ----------
     kernel : str or Kernel
+        Kernel name or object.
     s : int
+        Polynomial order of the boundary fit (>= 0).
     compat : bool, default False
         ``False``: exact integrals (closed-form kernel moments). ``True``: R3D's Riemann
         sum on ``seq(-1, 1, length.out = 1000)`` with weight ``2/1000`` per point, the
         plus side being the grid points ``>= 0`` and the minus side those ``< 0``.
+
+    Returns
+    -------
+    KernelConstants
+        The constants of both sides.
 
     Examples
     --------
@@ -389,6 +458,7 @@ def select_bandwidth(
         Outcome columns (e.g. unit quantile functions on a grid); a scalar RD passes one
         column.
     cutoff : float, default 0
+        The cutoff.
     criterion : {"mse", "imse"}, default "mse"
         ``"mse"``: one bandwidth per column. ``"imse"``: one bandwidth minimising the
         integrated MSE over the columns (``q`` gives the integration grid).
@@ -436,6 +506,7 @@ def select_bandwidth(
     Returns
     -------
     BandwidthSelection
+        Final and pilot bandwidths with the bias and variance terms behind them.
 
     Raises
     ------

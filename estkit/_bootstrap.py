@@ -192,6 +192,13 @@ def draw_multipliers(
     cluster : array-like of shape (n,), optional
         Cluster labels; units in one cluster share a multiplier.
     rng : None, int, SeedSequence or Generator
+        Seed or generator (see :func:`estkit.check_random_state`).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, n_boot)
+        Multipliers, one row per unit and one column per draw; rows of units in the same
+        cluster are equal.
 
     Examples
     --------
@@ -324,13 +331,15 @@ def multiplier_process(
         (:class:`ScoreBlocks`, which avoids forming a mostly-zero dense matrix).
     n_boot : int, optional
         Number of draws; required unless ``multipliers`` is given.
-    kind : {"gaussian", "rademacher", "mammen"}
+    kind : {"gaussian", "rademacher", "mammen"}, default "gaussian"
+        Multiplier distribution (mean 0, variance 1).
     cluster : array-like of shape (n,), optional
         Cluster labels: scores are summed within clusters and one multiplier is drawn per
         cluster. Ignored when ``multipliers`` is given (pass a matrix with equal rows).
     multipliers : ndarray of shape (n, B), optional
         Caller-supplied multipliers for deterministic results.
     rng : None, int, SeedSequence or Generator
+        Seed or generator (see :func:`estkit.check_random_state`).
     block_size : int, optional
         Draws per block; by default as many as fit in ``memory_budget``.
     reducer : callable, optional
@@ -350,7 +359,8 @@ def multiplier_process(
 
     Returns
     -------
-    ndarray of shape (B, m), or the concatenated reducer outputs.
+    numpy.ndarray
+        The draws, shape ``(B, m)``, or the concatenated reducer outputs.
 
     Examples
     --------
@@ -455,6 +465,26 @@ def sup_statistics(
     maximum or poison it); ``center`` is finite and ``scale`` finite and strictly positive,
     each of shape ``(m,)`` (or scalar).
 
+    Parameters
+    ----------
+    draws : array-like of shape (B, m)
+        Bootstrap draws, one row per draw.
+    center : array-like of shape (m,) or scalar, optional
+        Subtracted from every draw before the absolute value; None means no centring.
+    scale : array-like of shape (m,) or scalar, optional
+        Divides each grid point; None means no scaling.
+
+    Returns
+    -------
+    numpy.ndarray of shape (B,)
+        The sup statistic of each draw.
+
+    Raises
+    ------
+    ValueError
+        If ``draws`` is not 2-D or holds non-finite values, ``center``/``scale`` have the
+        wrong shape, ``scale`` is not strictly positive, or a statistic overflows.
+
     Examples
     --------
     >>> sup_statistics(np.array([[1.0, -3.0], [0.5, 0.25]]), scale=np.array([1.0, 2.0]))
@@ -498,8 +528,29 @@ def order_statistic_critical_value(
 ) -> float:
     """(1 - alpha) critical value of ``B`` bootstrap statistics.
 
-    Rules
+    Parameters
+    ----------
+    stats : array-like of shape (B,)
+        Bootstrap statistics, one per draw (finite).
+    alpha : float
+        Significance level in (0, 1).
+    rule : {"inverse_cdf", "ceil", "linear"}, default "inverse_cdf"
+        Order-statistic rule (see Notes).
+
+    Returns
+    -------
+    float
+        The critical value.
+
+    Raises
+    ------
+    ValueError
+        If ``stats`` is empty, not 1-D, non-finite, or has fewer draws than ``alpha`` needs.
+
+    Notes
     -----
+    The rules:
+
     ``"inverse_cdf"`` (default)
         The ``ceil((1 - alpha) B)``-th order statistic: the inverse of the bootstrap
         distribution function at ``1 - alpha``.
@@ -550,22 +601,36 @@ def uniform_band(
     Parameters
     ----------
     estimate : ndarray of shape (m,)
+        The estimate on the grid (finite).
     draws : ndarray of shape (B, m)
         Bootstrap draws of ``estimate - truth`` (centred processes).
-    alpha : float
-    studentize : bool
+    alpha : float, default 0.05
+        Significance level: a ``1 - alpha`` band.
+    studentize : bool, default False
         Scale each grid point by its bootstrap standard deviation (band width varies along
         the grid) instead of a constant-width band.
-    rule : {"inverse_cdf", "ceil", "linear"}
+    rule : {"inverse_cdf", "ceil", "linear"}, default "inverse_cdf"
         Order-statistic rule for the critical value (see
         :func:`order_statistic_critical_value`).
 
     Returns
     -------
     lower, upper : ndarray of shape (m,)
+        Band limits ``estimate -/+ critical_value * scale``.
     critical_value : float
+        The ``1 - alpha`` critical value of the sup statistics.
     scale : ndarray of shape (m,)
         Pointwise scale used (ones for a constant-width band).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> draws = rng.standard_normal((200, 3))
+    >>> lower, upper, cv, scale = uniform_band(np.zeros(3), draws, alpha=0.1)
+    >>> round(cv, 3), scale
+    (2.0, array([1., 1., 1.]))
+    >>> bool(np.allclose(upper, cv)), bool(np.allclose(lower, -cv))
+    (True, True)
     """
     alpha = check_alpha(alpha)
     studentize = check_bool(studentize, "studentize")
@@ -603,6 +668,20 @@ def bootstrap_pvalue(observed: float, stats: np.ndarray, *, plus_one: bool = Tru
     with a ValueError: no comparison with NaN is true, so it would read as maximal
     significance.
 
+    Parameters
+    ----------
+    observed : float
+        The statistic on the original data ``T``.
+    stats : array-like of shape (B,)
+        Bootstrap statistics ``T*_b`` (finite).
+    plus_one : bool, default True
+        Add one to numerator and denominator (see above).
+
+    Returns
+    -------
+    float
+        The p-value, in ``(0, 1]`` with ``plus_one=True`` and ``[0, 1]`` otherwise.
+
     Examples
     --------
     >>> bootstrap_pvalue(2.0, np.array([0.5, 1.0, 2.5, 3.0]))
@@ -627,6 +706,35 @@ def percentile_interval(
     """Pointwise percentile (``kind="percentile"``) or basic (``"basic"``) intervals.
 
     ``draws`` are bootstrap replicates of the estimate itself, shape ``(B, m)`` or ``(B,)``.
+    The percentile interval is the ``alpha / 2`` and ``1 - alpha / 2`` sample quantiles
+    (type 7) of the replicates; the basic interval reflects them about the estimate,
+    ``(2 estimate - q_hi, 2 estimate - q_lo)``.
+
+    Parameters
+    ----------
+    estimate : array-like of shape (m,) or scalar
+        The estimate on the original data (shape of one replicate).
+    draws : array-like of shape (B, m) or (B,)
+        Bootstrap replicates of the estimate; finite, with ``(B + 1) alpha >= 1``.
+    alpha : float, default 0.05
+        Significance level: ``1 - alpha`` intervals.
+    kind : {"percentile", "basic"}, default "percentile"
+        Interval type.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray of shape (m,) (0-d for ``(B,)`` draws)
+        Interval bounds at each grid point.
+
+    Examples
+    --------
+    >>> reps = np.arange(1.0, 100.0)
+    >>> lo, hi = percentile_interval(50.0, reps, alpha=0.1)
+    >>> float(lo), float(hi)
+    (5.9, 94.1)
+    >>> lo, hi = percentile_interval(40.0, reps, alpha=0.1, kind="basic")
+    >>> float(lo), float(hi)
+    (-14.1, 74.1)
     """
     alpha = check_alpha(alpha)
     kind = check_option(kind, "kind", ("percentile", "basic"))
@@ -667,7 +775,34 @@ def studentized_interval(
     t_draws: np.ndarray,
     alpha: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Bootstrap-t intervals from draws of ``(theta*_b - theta_hat) / se*_b``."""
+    """Bootstrap-t intervals from draws of ``(theta*_b - theta_hat) / se*_b``.
+
+    The interval is ``(estimate - q_hi * std_error, estimate - q_lo * std_error)`` with
+    ``q_lo, q_hi`` the ``alpha / 2`` and ``1 - alpha / 2`` sample quantiles of the t-draws.
+
+    Parameters
+    ----------
+    estimate : array-like of shape (m,) or scalar
+        The estimate on the original data.
+    std_error : array-like of shape (m,) or scalar
+        Its standard error (non-negative).
+    t_draws : array-like of shape (B, m) or (B,)
+        Bootstrap t-statistics; finite, with ``(B + 1) alpha >= 1``.
+    alpha : float, default 0.05
+        Significance level: ``1 - alpha`` intervals.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray of shape (m,) (0-d for ``(B,)`` draws)
+        Interval bounds.
+
+    Examples
+    --------
+    >>> t = np.linspace(-2.0, 3.0, 101)
+    >>> lo, hi = studentized_interval(1.0, 0.5, t, alpha=0.1)
+    >>> float(lo), float(hi)
+    (-0.375, 1.875)
+    """
     alpha = check_alpha(alpha)
     t = _replicates(t_draws, "t_draws", alpha)
     est = _estimate_like(estimate, "estimate", t.shape[1:])
@@ -689,6 +824,26 @@ def bootstrap_indices(
     n: int, n_boot: int, *, cluster: Any = None, rng: RandomStateLike = None
 ) -> Iterator[np.ndarray]:
     """Yield ``n_boot`` resampling index arrays (pairs bootstrap, or whole clusters).
+
+    Without ``cluster`` each array holds ``n`` indices drawn with replacement from
+    ``0..n-1``; with ``cluster`` the ``G`` clusters are drawn with replacement and the indices
+    of all units of each drawn cluster are concatenated (so lengths vary).
+
+    Parameters
+    ----------
+    n : int
+        Number of units.
+    n_boot : int
+        Number of resamples.
+    cluster : array-like of shape (n,), optional
+        Cluster labels; whole clusters are resampled.
+    rng : None, int, SeedSequence or Generator
+        Seed or generator (see :func:`estkit.check_random_state`).
+
+    Returns
+    -------
+    iterator of numpy.ndarray of int
+        One index array per resample.
 
     Examples
     --------
@@ -732,6 +887,31 @@ def pairs_bootstrap(
     ``statistic`` receives an index array into the ``n`` original units and returns any
     value. With ``n_jobs`` the replications run in parallel through joblib; each draw has
     its own random stream, so results do not depend on ``n_jobs``.
+
+    Parameters
+    ----------
+    statistic : callable
+        ``statistic(indices) -> value``; numeric values must be finite.
+    n : int
+        Number of units.
+    n_boot : int
+        Number of bootstrap replications.
+    cluster : array-like of shape (n,), optional
+        Cluster labels; whole clusters are resampled.
+    rng : None, int, SeedSequence or Generator
+        Seed or generator (see :func:`estkit.check_random_state`).
+    n_jobs : int, optional
+        joblib workers (``-1``: all cores); None or 1 runs serially.
+
+    Returns
+    -------
+    list
+        The ``n_boot`` values returned by ``statistic``, in draw order.
+
+    Raises
+    ------
+    EstimationError
+        If a numeric replicate is NaN or infinite.
 
     Examples
     --------

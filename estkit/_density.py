@@ -264,7 +264,11 @@ def _select_bandwidths(
 class DensityTestResults(ResultsBase):
     """Result of :func:`density_test` (Cattaneo, Jansson and Ma manipulation test).
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names; ``difference``, ``reject``, ``to_frame()``, ``density_curve()`` and ``plot()``
+    derive from them.
+
+    Parameters
     ----------
     statistic : float
         ``(f_+ - f_-) / se``, robust bias-corrected (fits of order ``p + 1``), jackknife se.
@@ -282,6 +286,29 @@ class DensityTestResults(ResultsBase):
         Units inside the bandwidth on each side.
     n : tuple of int
         Units on each side.
+    p : int
+        Order the bandwidths are optimal for (the estimates use ``p + 1``).
+    kernel : str
+        Kernel name.
+    cutoff : float
+        The cutoff.
+    alpha : float
+        Level of the pointwise intervals of :meth:`density_curve` and :meth:`plot`.
+    bandwidth_method : str
+        ``"comb (MSE-optimal)"`` or ``"fixed"``.
+    mass_points : bool
+        Whether mass points (repeated values) were detected in the running variable.
+    _x : numpy.ndarray
+        Internal: the sorted running variable (for :meth:`plot`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> res = density_test(rng.uniform(-1, 1, 500), bandwidth=0.5)
+    >>> res.bandwidth, res.n, res.bandwidth_method
+    ((0.5, 0.5), (259, 241), 'fixed')
+    >>> list(res.to_frame().index)
+    ['left', 'right']
     """
 
     statistic: float
@@ -476,6 +503,7 @@ def density_test(
     Returns
     -------
     DensityTestResults
+        Test statistic, p-value, bandwidths and the densities on each side.
 
     Examples
     --------

@@ -30,12 +30,18 @@ KernelName = Literal["triangular", "epanechnikov", "uniform", "gaussian"]
 class Kernel:
     """A symmetric kernel ``K(u)``.
 
-    Attributes
+    Obtain kernels with :func:`get_kernel`; a frozen dataclass whose constructor arguments
+    are stored as attributes of the same names.
+
+    Parameters
     ----------
     name : str
         One of ``"triangular"``, ``"epanechnikov"``, ``"uniform"``, ``"gaussian"``.
     compact : bool
         True when the support is ``[-1, 1]``.
+    _poly : tuple of float, default ()
+        Internal: coefficients (increasing degree) of ``K(|u|)`` on ``[0, 1]`` for compact
+        kernels.
 
     Examples
     --------
@@ -175,12 +181,40 @@ _KERNELS = {
 
 
 def kernel_names() -> tuple[str, ...]:
-    """Names accepted by :func:`get_kernel`."""
+    """Names accepted by :func:`get_kernel`.
+
+    Returns
+    -------
+    tuple of str
+        The kernel names, in a fixed order.
+
+    Examples
+    --------
+    >>> kernel_names()
+    ('triangular', 'epanechnikov', 'uniform', 'gaussian')
+    """
     return tuple(_KERNELS)
 
 
 def get_kernel(kernel: KernelName | Kernel, name: str = "kernel") -> Kernel:
     """Look up a kernel by name (case-insensitive); a :class:`Kernel` passes through.
+
+    Parameters
+    ----------
+    kernel : str or Kernel
+        A name from :func:`kernel_names` (any case) or a kernel object.
+    name : str, default "kernel"
+        Argument name used in the error message.
+
+    Returns
+    -------
+    Kernel
+        The kernel.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown; the message lists the accepted names.
 
     Examples
     --------

@@ -52,7 +52,10 @@ _RCOND_TOL = 1e-13
 class LocpolyFit:
     """Result of :func:`locpoly_boundary` (all arrays are read-only views of fresh arrays).
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names; ``intercept`` is ``coef[0]``.
+
+    Parameters
     ----------
     coef : ndarray, shape (p + 1, m)
         Coefficients on the scaled basis ``(1, u, ..., u^p)``, ``u = (x - c) / h``; row 0
@@ -89,6 +92,13 @@ class LocpolyFit:
         Heteroskedasticity-robust (HC0 sandwich) variance of every coefficient,
         ``sum_i omega_ki^2 e_i^2`` with ``omega_k`` the equivalent-kernel weights of
         ``coef[k]``.
+
+    Examples
+    --------
+    >>> x = np.linspace(0.0, 1.0, 11)
+    >>> fit = locpoly_boundary(x, 2.0 + 3.0 * x, 0.0, 0.5, 1, "uniform", "plus")
+    >>> fit.coef.shape, int(fit.n_eff[0]), round(float(fit.intercept[0]), 10)
+    ((2, 1), 6, 2.0)
     """
 
     coef: np.ndarray
@@ -117,6 +127,18 @@ def polynomial_basis(u: np.ndarray, p: int) -> np.ndarray:
 
     Powers are built by repeated multiplication (as the reference Fortran does), which
     keeps the basis bit-for-bit reproducible.
+
+    Parameters
+    ----------
+    u : array-like
+        Points (finite), any shape.
+    p : int
+        Highest power (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray of shape ``u.shape + (p + 1,)``
+        ``out[..., k] = u**k``.
 
     Examples
     --------

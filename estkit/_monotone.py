@@ -27,6 +27,16 @@ __all__ = ["is_nondecreasing", "isotonic_regression", "rearrange"]
 def is_nondecreasing(y: np.ndarray) -> np.ndarray:
     """Whether each row (last axis) of ``y`` is non-decreasing.
 
+    Parameters
+    ----------
+    y : array-like of shape (..., k)
+        Curves along the last axis (finite; at least one axis).
+
+    Returns
+    -------
+    numpy.ndarray of bool of shape ``y.shape[:-1]``
+        True where consecutive values never decrease (always True when ``k < 2``).
+
     Examples
     --------
     >>> is_nondecreasing(np.array([[1, 2, 2], [2, 1, 3]])).tolist()

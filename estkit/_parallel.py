@@ -25,13 +25,20 @@ def parallel_map(
     Parameters
     ----------
     func : callable
+        Called once per item.
     items : iterable
+        The inputs (materialised into a list first).
     n_jobs : int, optional
         ``None`` or ``1`` runs serially (default); ``-1`` uses every core.
     progress : bool, optional
         Show a progress line on stderr. ``None`` shows it only in an interactive terminal.
-    desc : str
+    desc : str, default ""
         Label of the progress line.
+
+    Returns
+    -------
+    list
+        ``func(item)`` for every item, in the order of ``items``.
 
     Examples
     --------

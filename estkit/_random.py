@@ -29,6 +29,7 @@ def check_random_state(
     Returns
     -------
     numpy.random.Generator
+        The generator (``random_state`` itself when it is one).
 
     Examples
     --------
@@ -67,6 +68,20 @@ def spawn(
 
     Used to hand one stream to each parallel task so results do not depend on the number
     of workers.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Source of the streams (see :func:`check_random_state`); a Generator is advanced.
+    n : int
+        Number of generators (>= 0).
+    name : str, default "random_state"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    list of numpy.random.Generator
+        ``n`` generators spawned from the source (``Generator.spawn``).
 
     Examples
     --------

@@ -63,29 +63,74 @@ _MASS_BWCHECK = 10  # unique values the pilot bandwidth must hold under mass poi
 class ScalarRDResults(ResultsBase):
     """Result of :func:`local_polynomial_rd`.
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names; ``table`` and ``summary()`` present them.
+
+    Parameters
     ----------
     estimate, std_error, zstat, pvalue : float
         Conventional estimate and inference (order ``p``, bandwidth ``h``).
     conf_int : tuple of float
         Conventional interval.
-    estimate_bias_corrected : float
-        Estimate minus the estimated leading bias (order ``q = p + 1``, bandwidth ``b``).
-    std_error_robust, zstat_robust, pvalue_robust : float
-        Robust bias-corrected inference (CCT 2014).
-    conf_int_robust : tuple of float
-        Robust bias-corrected interval, centred at ``estimate_bias_corrected``.
-    bandwidth, bias_bandwidth : float
-        ``h`` and ``b``.
+    bandwidth : float
+        The bandwidth ``h``.
     n_below, n_above : int
-        Units on each side; ``n_eff_below``, ``n_eff_above`` inside the window ``h``.
+        Units on each side.
+    n_eff_below, n_eff_above : int
+        Units on each side inside the window ``h``.
     intercept_below, intercept_above : float
         Boundary estimates (of the outcome; of the covariate-adjusted outcome with
         covariates; of the outcome, not the ratio, in a fuzzy design).
-    first_stage : float or None
+    p : int
+        Order of the local polynomial.
+    kernel : str
+        Kernel name.
+    alpha : float
+        Significance level of the intervals.
+    cutoff : float
+        The cutoff.
+    n_clusters : int or None, default None
+        Number of clusters with clustered standard errors.
+    estimate_bias_corrected : float, default NaN
+        Estimate minus the estimated leading bias (order ``q = p + 1``, bandwidth ``b``).
+    std_error_robust, zstat_robust, pvalue_robust : float, default NaN
+        Robust bias-corrected inference (CCT 2014).
+    conf_int_robust : tuple of float, default (NaN, NaN)
+        Robust bias-corrected interval, centred at ``estimate_bias_corrected``.
+    bias_bandwidth : float, default NaN
+        The bias bandwidth ``b``.
+    vce : str, default "hc0"
+        Variance estimator (``"nn"``, ``"hc0"``, ..., ``"hc3"``).
+    bandwidth_method : str, default "manual"
+        How the bandwidths were chosen.
+    fuzzy : bool, default False
+        Whether the design is fuzzy (the estimate is a ratio of jumps).
+    first_stage : float or None, default None
         Conventional first-stage jump of a fuzzy design.
-    degenerate : bool
+    n_covariates : int, default 0
+        Number of covariates used for adjustment.
+    mass_points : bool, default False
+        Whether mass points (repeated values) were detected in the running variable.
+    degenerate : bool, default False
         The outcome has no real variation: every estimate is exactly zero.
+
+    Notes
+    -----
+    The NaN defaults of the bias-corrected and robust quantities mark quantities that were
+    not computed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-1, 1, 500)
+    >>> y = x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 500)
+    >>> res = local_polynomial_rd(x, y, bandwidth=0.5)
+    >>> res.bandwidth, res.n_below + res.n_above, res.kernel, res.bandwidth_method
+    (0.5, 500, 'triangular', 'manual')
+    >>> round(res.estimate, 2)
+    0.56
+    >>> list(res.table.columns)
+    ['Coef.', 'Std. Err.', 'z', 'P>|z|', '95% lower', '95% upper']
     """
 
     estimate: float
@@ -658,10 +703,12 @@ def local_polynomial_rd(
     cluster : array-like of shape (n,), optional
         Cluster labels for cluster-robust standard errors.
     alpha : float, default 0.05
+        Significance level of the intervals (``1 - alpha`` confidence).
 
     Returns
     -------
     ScalarRDResults
+        Conventional and robust bias-corrected estimates and inference.
 
     Notes
     -----

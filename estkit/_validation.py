@@ -41,7 +41,27 @@ def literal_values(literal: Any) -> tuple[Any, ...]:
 def check_option(value: Any, name: str, allowed: Any) -> Any:
     """Check that ``value`` is one of the ``allowed`` options (a ``Literal`` alias or tuple).
 
-    String options are matched case-insensitively and returned in canonical form.
+    String options are matched case-insensitively and returned in canonical form. A boolean
+    never matches a non-boolean option (``True`` is not the option ``1``).
+
+    Parameters
+    ----------
+    value : object
+        The value passed by the user.
+    name : str
+        Argument name, used in the error message.
+    allowed : typing.Literal alias or tuple
+        The allowed options.
+
+    Returns
+    -------
+    object
+        The matching option as spelled in ``allowed``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is none of the options; the message lists them.
 
     Examples
     --------
@@ -70,7 +90,38 @@ def check_option(value: Any, name: str, allowed: Any) -> Any:
 
 
 def check_finite(a: np.ndarray, name: str, *, allow_nan: bool = False) -> np.ndarray:
-    """Raise a ValueError naming ``name`` if ``a`` holds NaN or infinite values."""
+    """Raise a ValueError naming ``name`` if ``a`` holds NaN or infinite values.
+
+    Parameters
+    ----------
+    a : array-like
+        Values to check; object arrays are converted to float first (``pd.NA`` becomes NaN).
+    name : str
+        Argument name, used in the error message.
+    allow_nan : bool, default False
+        If True, NaN passes and only infinite values are refused.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``a`` as an array (unchanged values).
+
+    Raises
+    ------
+    ValueError
+        If a non-finite value is found; the message gives their count and the first position.
+
+    Examples
+    --------
+    >>> check_finite([1.0, 2.0], "y")
+    array([1., 2.])
+    >>> check_finite([1.0, float("nan")], "y")
+    Traceback (most recent call last):
+    ...
+    ValueError: `y` contains 1 non-finite value(s) (NaN at flat position 1); drop or impute ...
+    >>> check_finite([1.0, float("nan")], "y", allow_nan=True)
+    array([ 1., nan])
+    """
     a = np.asarray(a)
     if a.dtype == object:
         a = _as_float_array(a, name)
@@ -120,6 +171,31 @@ def check_1d(
 
     A column vector of shape (n, 1) is accepted and flattened.
 
+    Parameters
+    ----------
+    a : array-like
+        Input values (list, numpy array or pandas object; ``pd.NA`` becomes NaN).
+    name : str
+        Argument name, used in error messages.
+    allow_nan : bool, default False
+        If True, NaN passes the finiteness check (only with ``dtype=float``).
+    min_length : int, default 1
+        Minimum number of elements.
+    dtype : type, default float
+        Target dtype; the finiteness check runs only for ``float``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+        The converted array.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` cannot be converted to numbers (e.g. a string or None).
+    ValueError
+        If ``a`` is not 1-D (or (n, 1)), is too short, or holds non-finite values.
+
     Examples
     --------
     >>> check_1d([1, 2, 3], "x")
@@ -144,7 +220,41 @@ def check_1d(
 def check_2d(
     a: Any, name: str, *, allow_nan: bool = False, n_rows: int | None = None
 ) -> np.ndarray:
-    """Convert ``a`` to a 2-D float array (a 1-D input becomes one column)."""
+    """Convert ``a`` to a 2-D float array (a 1-D input becomes one column).
+
+    Parameters
+    ----------
+    a : array-like
+        Input values (list, numpy array or pandas object).
+    name : str
+        Argument name, used in error messages.
+    allow_nan : bool, default False
+        If True, NaN passes the finiteness check.
+    n_rows : int or None, default None
+        Required number of rows (one per unit); None skips the check.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, m)
+        The converted array.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` cannot be converted to numbers.
+    ValueError
+        If ``a`` has more than two dimensions, the wrong number of rows, or non-finite values.
+
+    Examples
+    --------
+    >>> check_2d([1, 2], "y")
+    array([[1.],
+           [2.]])
+    >>> check_2d([[1, 2], [3, 4]], "y", n_rows=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: `y` has 2 rows but 3 were expected (one per unit).
+    """
     arr = _as_float_array(a, name)
     if arr.ndim == 1:
         arr = arr[:, None]
@@ -159,7 +269,34 @@ def check_2d(
 
 
 def check_consistent_length(**arrays: Any) -> int:
-    """Check that all given (non-None) arrays have the same first dimension; return it."""
+    """Check that all given (non-None) arrays have the same first dimension; return it.
+
+    Parameters
+    ----------
+    **arrays : array-like or None
+        Arrays keyed by argument name; None values are skipped.
+
+    Returns
+    -------
+    int
+        The common first dimension (0 when every array is None or none is given).
+
+    Raises
+    ------
+    TypeError
+        If a value is a scalar (it has no first dimension).
+    ValueError
+        If the first dimensions differ; the message lists each argument's length.
+
+    Examples
+    --------
+    >>> check_consistent_length(x=[1, 2, 3], y=[[1], [2], [3]], weights=None)
+    3
+    >>> check_consistent_length(x=[1, 2, 3], y=[1, 2])
+    Traceback (most recent call last):
+    ...
+    ValueError: Inconsistent numbers of units: `x` has 3, `y` has 2. They must match.
+    """
     lengths = {}
     for k, v in arrays.items():
         if v is None:
@@ -176,6 +313,23 @@ def check_consistent_length(**arrays: Any) -> int:
 
 def check_alpha(alpha: Any, name: str = "alpha") -> float:
     """Check a significance level in (0, 1) (``alpha=0.05`` gives 95% confidence).
+
+    Parameters
+    ----------
+    alpha : object
+        The value to check; a real number strictly between 0 and 1 (booleans are refused).
+    name : str, default "alpha"
+        Argument name, used in the error message.
+
+    Returns
+    -------
+    float
+        ``alpha`` as a float.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not a real number in (0, 1).
 
     Examples
     --------
@@ -195,7 +349,42 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """Check an integer parameter (booleans rejected) with an optional lower bound."""
+    """Check an integer parameter (booleans rejected) with an optional lower bound.
+
+    Parameters
+    ----------
+    value : object
+        The value to check; any ``numbers.Integral`` except bool (numpy integers pass).
+    name : str
+        Argument name, used in error messages.
+    minimum : int or None, default None
+        Smallest allowed value; None means no bound.
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (floats such as ``2.0`` and booleans included).
+    ValueError
+        If ``value`` is below ``minimum``.
+
+    Examples
+    --------
+    >>> check_int(5, "n_draws", minimum=1)
+    5
+    >>> check_int(2.0, "n_draws")
+    Traceback (most recent call last):
+    ...
+    TypeError: `n_draws` must be an integer; got 2.0.
+    >>> check_int(0, "n_draws", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `n_draws` must be >= 1; got 0.
+    """
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"`{name}` must be an integer; got {value!r}.")
     if minimum is not None and value < minimum:
@@ -204,7 +393,36 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
 
 
 def check_positive(value: Any, name: str) -> np.ndarray:
-    """Check that a scalar or array is finite and strictly positive; return it as an array."""
+    """Check that a scalar or array is finite and strictly positive; return it as an array.
+
+    Parameters
+    ----------
+    value : scalar or array-like
+        The value(s) to check; booleans are refused.
+    name : str
+        Argument name, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``value`` as a float array (0-d for a scalar).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a boolean or not numeric.
+    ValueError
+        If ``value`` is empty, or any entry is non-finite or not strictly positive.
+
+    Examples
+    --------
+    >>> check_positive(0.5, "bandwidth")
+    array(0.5)
+    >>> check_positive([1.0, 0.0], "bandwidth")
+    Traceback (most recent call last):
+    ...
+    ValueError: `bandwidth` must be finite and strictly positive; got [1.0, 0.0].
+    """
     if isinstance(value, bool | np.bool_):
         raise TypeError(f"`{name}` must be a positive number; got {value!r}.")
     arr = _as_float_array(value, name)
@@ -218,6 +436,23 @@ def check_bool(value: Any, name: str) -> bool:
 
     Strings such as ``"no"`` or ``"False"`` and integers are refused instead of being read by
     their truth value.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Argument name, used in the error message.
+
+    Returns
+    -------
+    bool
+        ``value`` as a Python bool.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a Python or numpy bool.
 
     Examples
     --------

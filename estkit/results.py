@@ -40,12 +40,31 @@ def format_number(v: Any, digits: int = 4) -> str:
 class SummaryParts:
     """What a summary shows: a title, header facts, tables and notes.
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names; :func:`make_summary` renders it.
+
+    Parameters
     ----------
     title : str
-    header : sequence of (label, value) pairs, split over two columns.
-    tables : sequence of (title, DataFrame) pairs, rendered in order.
-    notes : sequence of str, printed at the bottom.
+        Title printed above the header.
+    header : sequence of (str, object) pairs
+        Label and value of each header fact, split over two columns.
+    tables : sequence of (str or None, pandas.DataFrame) pairs, default ()
+        Title and content of each table, rendered in order.
+    notes : sequence of str, default ()
+        Notes printed at the bottom, numbered ``[1]``, ``[2]``, ...
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parts = SummaryParts(
+    ...     title="Demo",
+    ...     header=[("Units", 100), ("Kernel", "triangular")],
+    ...     tables=[("Estimates", pd.DataFrame({"coef": [0.5]}, index=["tau"]))],
+    ...     notes=["A note."],
+    ... )
+    >>> len(parts.tables), parts.notes
+    (1, ['A note.'])
     """
 
     title: str
@@ -55,7 +74,49 @@ class SummaryParts:
 
 
 def make_summary(parts: SummaryParts, digits: int = 4):
-    """Render :class:`SummaryParts` as a ``statsmodels.iolib.summary.Summary``."""
+    """Render :class:`SummaryParts` as a ``statsmodels.iolib.summary.Summary``.
+
+    The header facts fill two columns (first half left, rest right); each table is a
+    ``SimpleTable`` with its index as row stubs; notes are numbered. Numbers are formatted
+    with ``digits`` decimals (general format for very large or small magnitudes; ``-`` for
+    None or NaN).
+
+    Parameters
+    ----------
+    parts : SummaryParts
+        What to show.
+    digits : int, default 4
+        Decimals of the numbers (>= 0).
+
+    Returns
+    -------
+    statsmodels.iolib.summary.Summary
+        Printable summary (``str``, ``.as_html()``, ``.as_latex()``).
+
+    Raises
+    ------
+    TypeError
+        If ``parts`` is not a :class:`SummaryParts`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parts = SummaryParts(
+    ...     title="Demo",
+    ...     header=[("Units", 100), ("Alpha", 0.05)],
+    ...     tables=[("Estimates", pd.DataFrame({"coef": [0.5]}, index=["tau"]))],
+    ... )
+    >>> print(make_summary(parts, digits=2))
+                Demo
+    ============================
+    Units:   100   Alpha:   0.05
+          Estimates
+    =====================
+                     coef
+    ---------------------
+    tau              0.50
+    ---------------------
+    """
     from statsmodels.iolib.table import SimpleTable
 
     from estkit._validation import check_int
@@ -148,6 +209,26 @@ class ResultsBase:
 
     Subclasses implement :meth:`_summary_parts`. Instances are read-only after
     construction: attributes cannot be rebound (use the documented properties).
+    ``str(res)`` is the text summary and ``res._repr_html_()`` the HTML one.
+
+    Examples
+    --------
+    >>> class Mean(ResultsBase):
+    ...     def __init__(self, value):
+    ...         self.value = value
+    ...         self._freeze()
+    ...     def _summary_parts(self):
+    ...         return SummaryParts(title="Mean", header=[("Value", self.value)])
+    >>> res = Mean(1.5)
+    >>> res.value = 2.0
+    Traceback (most recent call last):
+    ...
+    AttributeError: Mean is immutable; cannot set 'value'.
+    >>> print(res)
+             Mean
+    =====================
+    Value:   1.5000
+    ---------------------
     """
 
     _frozen: bool = False
@@ -185,7 +266,10 @@ class ResultsBase:
 class TestResult(ResultsBase):
     """Result of a hypothesis test.
 
-    Attributes
+    A frozen dataclass whose constructor arguments are stored as attributes of the same
+    names; ``reject`` and ``to_series()`` derive from them.
+
+    Parameters
     ----------
     name : str
         Test name, e.g. ``"nullity"``.
@@ -194,14 +278,14 @@ class TestResult(ResultsBase):
     critical_value : float
         Critical value at level ``alpha``.
     pvalue : float
-        p-value.
+        p-value in [0, 1] (NaN if undefined: never a rejection).
     alpha : float
         Significance level the critical value refers to.
     null : str
         The null hypothesis in words.
-    quantile_range : tuple of float or None
+    quantile_range : tuple of float or None, default None
         Range of the index (e.g. quantile levels) over which the test is taken.
-    method : str
+    method : str, default ""
         How the reference distribution was obtained (e.g. "multiplier bootstrap, B=2000").
 
     Examples

@@ -382,12 +382,20 @@ def canonicalize(
     Parameters
     ----------
     mdp : TabularMDP
+        The environment.
     reward : array-like of shape (S,), (S, A) or (S, A, S)
-    method : {"val", "minimal", "epic", "dard"}
+        The reward.
+    method : {"val", "minimal", "epic", "dard"}, default "val"
+        The canonicalisation.
     weights : array-like of shape (S, A, S), optional
         Weights of the L2 norm minimised by ``"minimal"`` (uniform by default).
     policy : array-like of shape (S, A), optional
         Policy of ``"val"`` (uniform by default).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The canonical reward ``c(R)``.
 
     Notes
     -----
@@ -449,6 +457,26 @@ def standardize(
 
     An (S, A, S) array, or its (S, A) expectation on a sparse MDP.
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        The canonicalisation ``c``.
+    norm : {1, 2, numpy.inf}, default 2
+        The norm ``n``.
+    weights : array-like of shape (S, A, S), optional
+        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    policy : array-like of shape (S, A), optional
+        Policy of the ``"val"`` canonicalisation (uniform by default).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The standardised reward ``s(R)``, of norm 1 or 0.
+
     Examples
     --------
     >>> import numpy as np
@@ -478,9 +506,12 @@ def starc_distance(
     Parameters
     ----------
     mdp : TabularMDP
+        The environment.
     r1, r2 : array-like of shape (S,), (S, A) or (S, A, S)
-    canonicalization : {"val", "minimal", "epic", "dard"}
-    norm : {1, 2, numpy.inf}
+        The two rewards.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        The canonicalisation.
+    norm : {1, 2, numpy.inf}, default 2
         Norm used both to normalise and as the metric.
     scale : float, default 0.5
         ``0.5`` is the paper's convention (values in [0, 1]); ``1.0`` gives
@@ -489,6 +520,11 @@ def starc_distance(
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
     policy : array-like of shape (S, A), optional
         Policy of the ``"val"`` canonicalisation (uniform by default).
+
+    Returns
+    -------
+    float
+        The distance, in ``[0, 2 * scale]``.
 
     Notes
     -----
@@ -519,6 +555,22 @@ def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float 
     ``(J(pi*) - J(pi_proxy)) / (J(pi*) - J(pi_worst))`` under ``r_true`` and the initial
     distribution, where ``pi_proxy`` is the maximally supportive optimal policy of
     ``r_proxy``; 0 when every policy has the same return.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (its ``initial`` distribution weighs the returns).
+    r_true : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward that is the goal.
+    r_proxy : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward that is optimised.
+    tol : float, default 1e-8
+        Tie tolerance of the proxy's optimal actions (see :func:`optimal_policy`).
+
+    Returns
+    -------
+    float
+        The normalised regret, in ``[0, 1]``.
 
     Examples
     --------

@@ -51,13 +51,28 @@ __all__ = [
 class InverseSet:
     """Rewards consistent with a policy under a behavioural model.
 
-    Attributes
+    Returned by the models' ``inverse`` method; a frozen dataclass whose constructor
+    arguments are stored as attributes of the same names.
+
+    Parameters
     ----------
     representative : ndarray of shape (S, A, S)
+        One reward of the set (the model's closed-form inverse).
     basis : ndarray of shape (S * A * S, k)
         Orthonormal columns; ``representative + span(basis)`` is the set (``exact=True``)
         or a subset of it (``exact=False``, the optimality model).
     exact : bool
+        Whether the affine space is the whole set of consistent rewards.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> model = BoltzmannModel()
+    >>> inv = model.inverse(mdp, model.policy(mdp, np.zeros((3, 2))))
+    >>> inv.representative.shape, inv.basis.shape, inv.exact
+    ((3, 2, 3), (18, 15), True)
     """
 
     representative: np.ndarray
@@ -66,7 +81,29 @@ class InverseSet:
 
 
 def ambiguity_basis(mdp: TabularMDP) -> np.ndarray:
-    """Orthonormal basis (S*A*S, k) of potential shaping + S'-redistribution for ``mdp``."""
+    """Orthonormal basis (S*A*S, k) of potential shaping + S'-redistribution for ``mdp``.
+
+    These are the reward differences that leave Boltzmann and MCE policies unchanged.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        A dense MDP (its ``gamma`` and transition kernel are used).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S * A * S, k)
+        Orthonormal columns spanning the space; ``k`` is its numerical rank.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, ambiguity_basis
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> B = ambiguity_basis(mdp)
+    >>> B.shape, bool(np.allclose(B.T @ B, np.eye(B.shape[1])))
+    ((18, 15), True)
+    """
     check_mdp(mdp)
     b = np.hstack([shaping_basis(mdp), s_redistribution_basis(mdp)])
     u, sv, _ = np.linalg.svd(b, full_matrices=False)
@@ -87,6 +124,20 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
 
     ``Rh(s, a, s') = (1/beta) [log pi(a|s) - gamma * max_a' log pi(a'|s')]``, exact (see
     the module notes). The policy needs full support.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (its ``gamma`` and transition kernel are used).
+    policy : array-like of shape (S, A)
+        A stochastic policy with full support (every entry positive).
+    beta : float, default 1.0
+        Inverse temperature of the Boltzmann model (positive).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The representative reward ``Rh``.
 
     Examples
     --------
@@ -112,6 +163,20 @@ def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
     """Reward whose soft-optimal policy (temperature ``alpha``) is ``policy``:
     ``Rh(s, a, s') = alpha * log pi(a|s)``.
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (its ``gamma`` and transition kernel are used).
+    policy : array-like of shape (S, A)
+        A stochastic policy with full support (every entry positive).
+    alpha : float, default 1.0
+        Temperature of the maximum causal entropy model (positive).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The representative reward ``Rh``, constant in ``s'``.
+
     Examples
     --------
     >>> import numpy as np
@@ -129,6 +194,20 @@ def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
 
 def optimality_inverse(mdp: TabularMDP, policy: Any, *, tol: float = 1e-8) -> np.ndarray:
     """Reward whose optimal actions are exactly the support of ``policy`` (0 there, -1 off).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (its ``gamma`` and transition kernel are used).
+    policy : array-like of shape (S, A)
+        A policy; its support (entries ``> tol``) gives the optimal actions.
+    tol : float, default 1e-8
+        Entries above ``tol`` count as support.
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        0 on the supported actions and -1 elsewhere, constant in ``s'``.
 
     Examples
     --------

@@ -35,6 +35,26 @@ def sample_trajectories(
 ) -> list[np.ndarray]:
     """Roll out ``policy``: a list of ``(horizon, 2)`` integer arrays of (state, action).
 
+    Each trajectory starts from ``mdp.initial`` and follows ``policy`` and the MDP's kernel.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (dense or sparse).
+    policy : array-like of shape (S, A)
+        The stochastic policy followed.
+    n_trajectories : int
+        Number of trajectories (>= 1).
+    horizon : int
+        Steps per trajectory (>= 1).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+
+    Returns
+    -------
+    list of numpy.ndarray of shape (horizon, 2)
+        One integer array of (state, action) rows per trajectory.
+
     Examples
     --------
     >>> import numpy as np
@@ -148,7 +168,57 @@ def _sa(x: np.ndarray) -> np.ndarray:
 
 
 class IRLResults(ResultsBase):
-    """Results of an IRL fit: the estimated reward and its distance to a reference."""
+    """Results of an IRL fit: the estimated reward and its distance to a reference.
+
+    Built by ``fit`` of :class:`BoltzmannIRL` and :class:`MaxCausalEntropyIRL` (available as
+    their ``results_``); the keyword-only constructor arguments are stored as read-only
+    attributes of the same names.
+
+    Parameters
+    ----------
+    model : str
+        Name of the behavioural model.
+    temperature : tuple of (str, float)
+        Name and value of the model's temperature.
+    smoothing : float
+        Pseudo-count added to the visit counts.
+    n_trajectories : int
+        Number of demonstrations.
+    n_steps : int
+        Total (state, action) pairs in the demonstrations.
+    reward : numpy.ndarray
+        The estimated reward.
+    policy : numpy.ndarray of shape (S, A)
+        The estimated (smoothed) policy.
+    mdp : TabularMDP
+        The environment.
+    reference : numpy.ndarray or None
+        The reference reward, if one was given.
+    distance : float or None
+        STARC distance between reference and estimate (None without a reference).
+    interval : tuple of float or None
+        Bootstrap percentile interval of the distance.
+    alpha : float
+        Significance level of the interval.
+    n_boot : int
+        Bootstrap resamples (0: none).
+    boot_distances : numpy.ndarray of shape (n_boot,)
+        Bootstrap distances (empty without bootstrap).
+    scale : float
+        Scale of the STARC distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannIRL
+    >>> from irl_sensitivity import sample_trajectories
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R), 20, 10, rng=1)
+    >>> res = BoltzmannIRL().fit(mdp, trajs, reference=R).results_
+    >>> res.model, res.temperature, res.n_steps, list(res.distance_table.index)
+    ('Boltzmann', ('beta', 1.0), 200, ['STARC d(reference, reward)'])
+    """
 
     def __init__(
         self,
@@ -370,12 +440,16 @@ class BoltzmannIRL(_TabularIRL):
     scale : float, default 0.5
         STARC scale (0.5: distances in [0, 1]).
     random_state : None, int or Generator
+        Seed or generator of the bootstrap.
     n_jobs : int, optional
+        joblib workers of the bootstrap (None: serial).
 
     Attributes
     ----------
     policy_ : ndarray (S, A)
+        Smoothed empirical policy.
     reward_ : ndarray (S, A, S)
+        Estimated reward (closed-form inverse of ``policy_``).
     distance_ : float
         STARC distance to ``reference`` (None without one).
     distance_interval_ : tuple of float or None
@@ -427,6 +501,36 @@ class MaxCausalEntropyIRL(_TabularIRL):
 
     Parameters are those of :class:`BoltzmannIRL` with the temperature ``temperature``
     (named so that ``alpha`` stays the significance level).
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        Temperature of the maximal causal entropy model assumed for the demonstrator.
+    smoothing : float, default 1.0
+        Pseudo-count added to every (state, action) visit count.
+    n_boot : int, default 0
+        Bootstrap resamples of trajectories for the distance interval (needs ``reference``).
+    alpha : float, default 0.05
+        Significance level of the interval.
+    scale : float, default 0.5
+        STARC scale (0.5: distances in [0, 1]).
+    random_state : None, int or Generator
+        Seed or generator of the bootstrap.
+    n_jobs : int, optional
+        joblib workers of the bootstrap (None: serial).
+
+    Attributes
+    ----------
+    policy_ : ndarray (S, A)
+        Smoothed empirical policy.
+    reward_ : ndarray (S, A, S)
+        Estimated reward ``temperature * log policy_``.
+    distance_ : float
+        STARC distance to ``reference`` (None without one).
+    distance_interval_ : tuple of float or None
+        Bootstrap percentile interval of the distance.
+    results_ : IRLResults
+        The results object.
 
     Examples
     --------

@@ -447,6 +447,28 @@ def random_mdp(
 ) -> TabularMDP:
     """A random dense MDP with Dirichlet(``concentration``) transition rows.
 
+    The initial distribution is a Dirichlet(1) draw; the MDP carries no reward (rewards are
+    passed to each function).
+
+    Parameters
+    ----------
+    n_states : int
+        Number of states ``S`` (>= 1).
+    n_actions : int
+        Number of actions ``A`` (>= 1).
+    gamma : float, default 0.9
+        Discount factor.
+    concentration : float, default 1.0
+        Dirichlet concentration of each transition row (positive; small values give
+        nearly deterministic rows).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+
+    Returns
+    -------
+    TabularMDP
+        A dense MDP with an ``(S, A, S)`` transition array.
+
     Examples
     --------
     >>> from irl_sensitivity import random_mdp
@@ -470,7 +492,19 @@ def perturb_transition(
 ) -> np.ndarray:
     """Mixture ``(1 - epsilon) T + epsilon T_rand`` toward random Dirichlet(1) dynamics.
 
-    Returns a dense ``(S, A, S)`` kernel (also for a sparse MDP, whose size is then checked).
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The MDP whose kernel ``T`` is perturbed (unchanged).
+    epsilon : float
+        Mixture weight in [0, 1].
+    rng : None, int, SeedSequence or Generator
+        Seed or generator of the random kernel ``T_rand``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S)
+        A dense kernel (also for a sparse MDP, whose size is then checked).
 
     Examples
     --------

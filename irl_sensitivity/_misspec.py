@@ -93,7 +93,28 @@ ErrorKind = Literal["worst_case", "representative"]
 
 
 class ImageError(ValueError):
-    """The true model's policy is outside the image of the assumed model."""
+    """The true model's policy is outside the image of the assumed model.
+
+    A subclass of ``ValueError``: no reward explains the observed policy under the assumed
+    model, so the misspecification error is undefined.
+
+    Parameters
+    ----------
+    *args : object
+        The message (as for any exception).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, OptimalModel
+    >>> from irl_sensitivity import representative_error
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(3, 2))
+    >>> representative_error(mdp, R, OptimalModel(), BoltzmannModel())
+    Traceback (most recent call last):
+    ...
+    irl_sensitivity._misspec.ImageError: The policy of the true model ...
+    """
 
 
 def _check_models(true_model: Any, assumed_model: Any) -> None:
@@ -138,6 +159,28 @@ def image_condition(
     With random rewards this is a numerical check of ``Im(g) ⊆ Im(f)`` (a counterexample
     proves it false).
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment; it supplies every parameter a model leaves as None.
+    true_model : BehaviouralModel
+        The model ``g`` that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model ``f`` assumed by IRL.
+    reward : array-like of shape (S,), (S, A) or (S, A, S), optional
+        A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
+        rewards.
+    n_rewards : int, default 20
+        Number of random rewards (used only without ``reward``).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator of the random rewards.
+
+    Returns
+    -------
+    bool
+        True when the assumed model's image contains the true model's policy for every
+        reward checked.
+
     Examples
     --------
     >>> from irl_sensitivity import random_mdp, BoltzmannModel, OptimalModel
@@ -176,6 +219,38 @@ def representative_error(
 
     ``distance_in="true"`` (default, the paper's convention) measures in the true model's
     environment ``true_model.environment(mdp)``; ``"mdp"`` in ``mdp`` (see the module notes).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment; it supplies every parameter a model leaves as None.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The true reward ``R``.
+    true_model : BehaviouralModel
+        The model ``g`` that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model ``f`` assumed by IRL.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric.
+    norm : {1, 2, numpy.inf}, default 2
+        Norm of the STARC metric.
+    scale : float, default 0.5
+        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
+    weights : array-like of shape (S, A, S), optional
+        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    distance_in : {"true", "mdp"}, default "true"
+        Environment of the STARC metric (see :func:`worst_case_error`).
+
+    Returns
+    -------
+    float
+        ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse of
+        ``true_model.policy(mdp, reward)``.
+
+    Raises
+    ------
+    ImageError
+        If the true model's policy is outside the image of the assumed model.
 
     Examples
     --------
@@ -417,6 +492,35 @@ def worst_case_lower_bound(
     assumed model's environment (L2 norm). Exact for Boltzmann and MCE assumed models, a
     lower bound for the optimal model. ``distance_in`` as in :func:`worst_case_error`.
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment; it supplies every parameter a model leaves as None.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The true reward ``R``.
+    true_model : BehaviouralModel
+        The model ``g`` that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model ``f`` assumed by IRL.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric.
+    scale : float, default 0.5
+        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
+    weights : array-like of shape (S, A, S), optional
+        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    distance_in : {"true", "mdp"}, default "true"
+        Environment of the STARC metric (see :func:`worst_case_error`).
+
+    Returns
+    -------
+    float
+        The closed-form supremum, in ``[0, 2 * scale]``.
+
+    Raises
+    ------
+    ImageError
+        If the true model's policy is outside the image of the assumed model.
+
     Examples
     --------
     >>> import numpy as np
@@ -504,10 +608,40 @@ def worst_case_error(
 
     Parameters
     ----------
+    mdp : TabularMDP
+        The environment; it supplies every parameter a model leaves as None.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The true reward ``R``.
+    true_model : BehaviouralModel
+        The model ``g`` that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model ``f`` assumed by IRL.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric.
+    norm : {1, 2, numpy.inf}, default 2
+        Norm of the STARC metric.
+    scale : float, default 0.5
+        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
+    weights : array-like of shape (S, A, S), optional
+        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    n_starts : int, default 6
+        Random starts of the search (not used by the closed form).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator of the search's starts.
     distance_in : {"true", "mdp"}, default "true"
         Environment of the STARC metric: the true model's (``true_model.environment(mdp)``,
         the paper's ``d^STARC_{tau, gamma}`` of the demonstrator's environment) or ``mdp``
         itself. They differ only when the true model overrides ``gamma`` or ``transition``.
+
+    Returns
+    -------
+    float
+        The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is used).
+
+    Raises
+    ------
+    ImageError
+        If the true model's policy is outside the image of the assumed model.
 
     Examples
     --------
@@ -574,13 +708,38 @@ def max_error(
 
     Parameters
     ----------
-    kind : {"worst_case", "representative"}
-    n_starts : int
+    mdp : TabularMDP
+        The environment; it supplies every parameter a model leaves as None.
+    true_model : BehaviouralModel
+        The model ``g`` that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model ``f`` assumed by IRL.
+    random_state : None, int, SeedSequence or Generator
+        Seed or generator of the starts.
+    kind : {"worst_case", "representative"}, default "worst_case"
+        Which error to maximise over rewards.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric.
+    scale : float, default 0.5
+        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
+    n_starts : int, default 4
         Starts of each of the four kinds.
-    return_reward : bool
+    maxiter : int, default 30
+        L-BFGS-B iterations per start.
+    return_reward : bool, default False
         Also return the maximising reward.
-    distance_in : {"true", "mdp"}
+    distance_in : {"true", "mdp"}, default "true"
         Environment of the metric (see :func:`worst_case_error`).
+
+    Returns
+    -------
+    float or (float, numpy.ndarray of shape (S, A))
+        The largest error found; with ``return_reward=True`` also the reward attaining it.
+
+    Raises
+    ------
+    ImageError
+        If the true model's policy is outside the assumed model's image at every start.
 
     Examples
     --------

@@ -37,7 +37,26 @@ class BehaviouralModel:
     """Base class: a map from rewards to policies in an environment ``(tau, gamma)``.
 
     ``gamma`` and ``transition`` are keyword-only, so that a model's first positional
-    argument is its own parameter (``BoltzmannModel(2.0)`` is ``beta=2.0``).
+    argument is its own parameter (``BoltzmannModel(2.0)`` is ``beta=2.0``). Subclasses
+    implement ``policy``, ``representative`` and ``in_image``; a frozen dataclass.
+
+    Parameters
+    ----------
+    gamma : float, optional, keyword-only
+        The model's discount; None uses the MDP's.
+    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+        The model's transition kernel (keyword-only); None uses the MDP's.
+
+    Examples
+    --------
+    >>> from irl_sensitivity import BehaviouralModel, BoltzmannModel, random_mdp
+    >>> m = BoltzmannModel(2.0, gamma=0.5)
+    >>> isinstance(m, BehaviouralModel), m.beta
+    (True, 2.0)
+    >>> m.environment(random_mdp(3, 2, rng=0)).gamma
+    0.5
+    >>> m.with_params(beta=1.0).describe()
+    'Boltzmann(gamma=0.5, transition=own, beta=1)'
     """
 
     gamma: float | None = field(default=None, kw_only=True)
@@ -129,6 +148,15 @@ class BehaviouralModel:
 class BoltzmannModel(BehaviouralModel):
     """Boltzmann-rational model ``pi = softmax(beta * Q*)``.
 
+    Parameters
+    ----------
+    beta : float, default 1.0
+        Inverse temperature (positive).
+    gamma : float, optional, keyword-only
+        The model's discount; None uses the MDP's.
+    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+        The model's transition kernel (keyword-only); None uses the MDP's.
+
     Examples
     --------
     >>> import numpy as np
@@ -164,6 +192,15 @@ class BoltzmannModel(BehaviouralModel):
 class MCEModel(BehaviouralModel):
     """Maximal causal entropy model: the soft-optimal policy with temperature ``alpha``.
 
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Temperature (positive).
+    gamma : float, optional, keyword-only
+        The model's discount; None uses the MDP's.
+    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+        The model's transition kernel (keyword-only); None uses the MDP's.
+
     Examples
     --------
     >>> import numpy as np
@@ -198,6 +235,15 @@ class OptimalModel(BehaviouralModel):
     """Maximally supportive optimal model: uniform over the optimal actions.
 
     ``tol`` is the tie tolerance (relative to ``1 + |V*|_inf``).
+
+    Parameters
+    ----------
+    tol : float, default 1e-8
+        Tie tolerance: actions within it of the optimal value count as optimal.
+    gamma : float, optional, keyword-only
+        The model's discount; None uses the MDP's.
+    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+        The model's transition kernel (keyword-only); None uses the MDP's.
 
     Examples
     --------

@@ -47,7 +47,22 @@ def _scaled(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, float]:
 def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.ndarray:
     """The maximally supportive optimal policy: uniform over the optimal actions.
 
-    An action is optimal in ``s`` when ``Q*(s, a) >= V*(s) - tol * (1 + |V*|_inf)``.
+    An action is optimal in ``s`` when ``Q*(s, a) >= V*(s) - tol * (1 + |V*|_inf)``, with
+    ``Q*`` and ``V*`` of the reward divided by its largest absolute entry.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    tol : float, default 1e-8
+        Tie tolerance (finite, >= 0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A)
+        The policy; each row is uniform over the optimal actions of that state.
 
     Examples
     --------
@@ -67,6 +82,20 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
 
 def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndarray:
     """Boltzmann-rational policy ``pi(a|s) = softmax_a(beta * Q*(s, a))``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    beta : float, default 1.0
+        Inverse temperature (finite, > 0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A)
+        The policy (rows sum to one).
 
     Examples
     --------
@@ -90,6 +119,20 @@ def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndar
 
 def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
     """Maximal causal entropy policy: the soft-optimal policy with temperature ``alpha``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    alpha : float, default 1.0
+        Temperature (finite, > 0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A)
+        The soft-optimal policy (rows sum to one).
 
     Examples
     --------

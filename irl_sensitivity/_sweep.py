@@ -52,12 +52,33 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
 class SweepResults(ResultsBase):
     """Errors of an assumed model along a grid of one misspecified parameter.
 
-    Attributes
+    Returned by :func:`misspecification_sweep`; the constructor arguments are stored as
+    read-only attributes of the same names. ``summary()`` tabulates the errors and
+    ``plot()`` draws them.
+
+    Parameters
     ----------
     frame : pandas.DataFrame
-        Columns ``value``, ``representative_error``, ``worst_case_error``, ``in_image``.
+        Columns ``value``, ``representative_error``, ``worst_case_error``, ``in_image``
+        (errors are NaN where the observed policy is outside the assumed model's image).
     param : str
+        The swept parameter.
     true_model, assumed_model : BehaviouralModel
+        The models compared (``assumed_model`` before its parameter is swept).
+    mdp : TabularMDP
+        The environment.
+    scale : float
+        Scale of the STARC distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, misspecification_sweep
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> res = misspecification_sweep(mdp, R, BoltzmannModel(), BoltzmannModel(), "gamma", [0.9])
+    >>> res.param, list(res.frame.columns)
+    ('gamma', ['value', 'representative_error', 'worst_case_error', 'in_image'])
     """
 
     def __init__(
@@ -138,13 +159,33 @@ def misspecification_sweep(
 
     Parameters
     ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The true reward.
+    true_model : BehaviouralModel
+        The model that generates the observed policy.
+    assumed_model : BehaviouralModel
+        The model assumed by IRL; ``param`` must be one of its parameters.
     param : {"gamma", "beta", "alpha", "transition"}
         For ``"transition"`` the values are mixture weights ``epsilon`` and the assumed
         model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
+    values : sequence of float
+        The grid of parameter values (mixture weights in [0, 1] for ``"transition"``).
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric.
+    scale : float, default 0.5
+        Scale of the STARC distance.
     rng : None, int or Generator
         Draws the random dynamics of ``"transition"`` (and the starts of searches).
-    distance_in : {"true", "mdp"}
+    distance_in : {"true", "mdp"}, default "true"
         Environment of the STARC metric (see :func:`worst_case_error`).
+
+    Returns
+    -------
+    SweepResults
+        One row per value: the representative and worst-case errors (NaN, with
+        ``in_image=False``, where the observed policy is outside the assumed model's image).
 
     Examples
     --------
@@ -220,7 +261,30 @@ class ProbeResults(ResultsBase):
 
     A model is epsilon/delta-separating only if small policy distance implies small reward
     distance; here the policy distance vanishes with ``lambda`` while the reward distance
-    stays at its maximum.
+    distance stays at its maximum.
+
+    Returned by :func:`separation_probe`; the constructor arguments are stored as read-only
+    attributes of the same names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``lambda``, ``policy_distance`` (max over states of the total variation
+        distance) and ``reward_distance`` (STARC).
+    model : BehaviouralModel
+        The model probed.
+    scale : float
+        Scale of the STARC distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, separation_probe
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> res = separation_probe(mdp, R, BoltzmannModel(), [1e-6])
+    >>> bool(res.frame["policy_distance"].iloc[0] < 1e-5), res.model.name
+    (True, 'Boltzmann')
     """
 
     def __init__(self, frame: pd.DataFrame, model: BehaviouralModel, scale: float) -> None:
@@ -266,6 +330,26 @@ def separation_probe(
     scale: float = DEFAULT_SCALE,
 ) -> ProbeResults:
     """Compare ``model(lambda R)`` with ``model(-lambda R)`` as ``lambda -> 0``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward ``R``.
+    model : BehaviouralModel
+        The behavioural model probed.
+    lambdas : sequence of float, optional
+        Positive scalings; None uses ``numpy.logspace(0, -6, 7)``.
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        Canonicalisation of the STARC metric (L2 norm).
+    scale : float, default 0.5
+        Scale of the STARC distance.
+
+    Returns
+    -------
+    ProbeResults
+        Policy and reward distances per ``lambda``.
 
     Examples
     --------

@@ -36,6 +36,22 @@ def potential_shaping(
     """``R(s, a, s') + gamma * Phi(s') - Phi(s)`` as an (S, A, S) array (on a sparse MDP its
     (S, A) expectation ``r(s, a) + gamma * E[Phi(s')] - Phi(s)``).
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward ``R``.
+    potential : array-like of shape (S,)
+        The potential ``Phi`` (finite; a pandas Series is aligned by state label).
+    gamma : float, optional
+        Discount of the shaping term; None uses ``mdp.gamma``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The shaped reward.
+
     Examples
     --------
     >>> import numpy as np
@@ -95,6 +111,25 @@ def s_redistribution(
     On a sparse MDP rewards are represented by their (S, A) expectation, which an
     S'-redistribution leaves unchanged: that expectation is returned.
 
+    Gaussian noise is added and its ``T``-weighted component along ``s'`` removed for each
+    ``(s, a)``, so ``E_{s' ~ T(s, a)} R'(s, a, s')`` is unchanged.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (its transition kernel is used).
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward ``R``.
+    rng : None, int, SeedSequence or Generator
+        Seed or generator of the noise.
+    scale : float, default 1.0
+        Standard deviation of the noise (positive).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The redistributed reward.
+
     Examples
     --------
     >>> import numpy as np
@@ -119,7 +154,25 @@ def s_redistribution(
 
 
 def positive_scaling(reward: Any, c: float) -> np.ndarray:
-    """``c * R`` for ``c > 0``."""
+    """``c * R`` for ``c > 0``.
+
+    Parameters
+    ----------
+    reward : array-like
+        The reward ``R`` (finite), any shape.
+    c : float
+        The scale factor (finite and strictly positive).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``c * R``, with the shape of ``reward``.
+
+    Examples
+    --------
+    >>> positive_scaling([[1.0, -2.0]], 3.0).tolist()
+    [[3.0, -6.0]]
+    """
     c = float(check_positive(c, "c"))
     r = _as_float(reward, "reward")
     if not np.all(np.isfinite(r)):
@@ -130,7 +183,29 @@ def positive_scaling(reward: Any, c: float) -> np.ndarray:
 def random_potential(
     mdp: TabularMDP, rng: RandomStateLike = None, *, scale: float = 1.0
 ) -> np.ndarray:
-    """A Gaussian potential ``Phi`` of shape (S,)."""
+    """A Gaussian potential ``Phi`` of shape (S,).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (only ``n_states`` is used).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+    scale : float, default 1.0
+        Standard deviation of the entries (positive).
+
+    Returns
+    -------
+    numpy.ndarray of shape (S,)
+        Independent ``N(0, scale^2)`` entries.
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp, random_potential
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> random_potential(mdp, rng=0).shape
+    (3,)
+    """
     check_mdp(mdp)
     scale = float(check_positive(scale, "scale"))
     return check_random_state(rng, "rng").normal(scale=scale, size=mdp.n_states)
@@ -144,6 +219,23 @@ def optimality_preserving(
     Built as ``Q'(s, a) - gamma * E V'(s')`` (plus an S'-redistribution) where ``Q'``
     equals a random ``V'(s)`` on the optimal actions of ``reward`` and is strictly smaller
     elsewhere: every such reward has exactly those optimal actions (Skalse et al., 2022).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment.
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward whose optimal actions are kept.
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+    tol : float, default 1e-8
+        Actions within ``tol * (1 + max|V*|)`` of the optimal value (of the reward scaled
+        to a largest absolute entry of 1) count as optimal.
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        The new reward.
 
     Examples
     --------

@@ -24,7 +24,10 @@ __all__ = ["SimulatedRD", "simulate_dgp1", "simulate_dgp2", "simulate_normal"]
 class SimulatedRD:
     """A simulated regression discontinuity sample with distribution-valued outcomes.
 
-    Attributes
+    Returned by the ``simulate_*`` generators; a frozen dataclass whose constructor
+    arguments are stored as attributes of the same names.
+
+    Parameters
     ----------
     x : ndarray of shape (n,)
         Running variable (cutoff 0).
@@ -34,6 +37,14 @@ class SimulatedRD:
         Treatment indicator (fuzzy designs only).
     true_effect : callable
         ``true_effect(q)`` returns the true effect curve at levels ``q``.
+
+    Examples
+    --------
+    >>> sim = simulate_normal(n=30, n_draws=4, rng=0)
+    >>> sim.x.shape, sim.y.n_units, sim.treatment is None
+    ((30,), 30, True)
+    >>> sim.true_effect([0.25, 0.75]).tolist()
+    [3.0, 3.0]
     """
 
     x: np.ndarray
@@ -70,6 +81,23 @@ def simulate_dgp1(
     ``X ~ U(-1, 1)``; unit mean ``mu_i ~ N(5 + 5 X_i + delta 1{X_i >= 0}, 1)``; unit sd
     ``sigma_i = |N(1 + X_i, 1)|``; unit sample ``N(mu_i, sigma_i^2)`` of size ``n_draws``.
     The true effect is ``delta`` at every quantile.
+
+    Parameters
+    ----------
+    n : int, default 500
+        Number of units (>= 2).
+    n_draws : int, default 50
+        Size of each unit's sample (>= 1).
+    delta : float, default 0.0
+        Location shift at the cutoff (the true effect).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+
+    Returns
+    -------
+    SimulatedRD
+        Running variable, unit samples, treatment (None for sharp designs) and the true
+        effect curve.
 
     Examples
     --------
@@ -129,6 +157,25 @@ def simulate_dgp2(
     ``N(mu_i + delta 1{X_i >= 0}, 1) + 2 Exp(rate = lambda_i + delta_lambda 1{X_i >= 0})``.
     The true effect curve (:func:`dgp2_effect`) is not constant when ``delta_lambda != 0``.
 
+    Parameters
+    ----------
+    n : int, default 500
+        Number of units (>= 2).
+    n_draws : int, default 50
+        Size of each unit's sample (>= 1).
+    delta : float, default 0.0
+        Location shift at the cutoff.
+    delta_lambda : float, default 0.0
+        Shift of the exponential rate at the cutoff (> -0.5, so the rate stays positive).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+
+    Returns
+    -------
+    SimulatedRD
+        Running variable, unit samples, treatment (None for sharp designs) and the true
+        effect curve.
+
     Examples
     --------
     >>> sim = simulate_dgp2(n=50, n_draws=10, delta=0.5, delta_lambda=0.3, rng=1)
@@ -168,6 +215,30 @@ def simulate_normal(
 
     Sharp: ``D = 1{X >= 0}``. Fuzzy: ``D ~ Bernoulli(0.1 + 0.8 1{X >= 0})``, so the
     first-stage jump is 0.8 and the local effect on compliers is ``effect``.
+    ``X ~ U(-1, 1)``.
+
+    Parameters
+    ----------
+    n : int, default 200
+        Number of units (>= 2).
+    n_draws : int, default 50
+        Size of each unit's sample (>= 1).
+    effect : float, default 3.0
+        The true effect at every quantile.
+    slope : float, default 0.5
+        Slope of the outcome in the running variable.
+    sd : float, default 0.5
+        Standard deviation of the draws (>= 0).
+    fuzzy : bool, default False
+        Fuzzy design (treatment returned) instead of a sharp one.
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+
+    Returns
+    -------
+    SimulatedRD
+        Running variable, unit samples, treatment (None for sharp designs) and the true
+        effect curve.
 
     Examples
     --------

@@ -51,10 +51,26 @@ def load_impc() -> pd.DataFrame:
 def impc_graph(augmented: bool = True) -> nx.DiGraph:
     """The causal graph assumed by the paper for the IMPC data.
 
+    Edges ``Y -> X5``, ``Y -> X2``, ``X1 -> X2``, ``X3 -> X2``, ``X5 -> X2`` and
+    ``X2 -> X4``; the augmented graph adds the environment node ``E -> X5`` (the mutable
+    variable).
+
+    Parameters
+    ----------
+    augmented : bool, default True
+        Include the environment node ``E`` and its edge.
+
+    Returns
+    -------
+    networkx.DiGraph
+        The graph over ``Y``, ``X1``..``X5`` (and ``E``).
+
     Examples
     --------
     >>> sorted(impc_graph().successors("Y"))
     ['X2', 'X5']
+    >>> "E" in impc_graph(augmented=False)
+    False
     """
     g = nx.DiGraph(
         [("Y", "X5"), ("Y", "X2"), ("X1", "X2"), ("X3", "X2"), ("X5", "X2"), ("X2", "X4")]

@@ -44,6 +44,7 @@ def simulation_graph(augmented: bool = True) -> nx.DiGraph:
     Returns
     -------
     networkx.DiGraph
+        The graph over ``Y`` and ``X1``..``X10`` (and ``E``).
 
     Examples
     --------
@@ -85,7 +86,9 @@ def simulate_paper(
     environments : iterable of int, default 1..20
         Environment labels ``e``.
     noise_sd : float, default 0.1
+        Standard deviation of every node's Gaussian noise.
     rng : None, int or numpy.random.Generator
+        Seed or generator.
 
     Returns
     -------
