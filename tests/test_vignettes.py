@@ -28,14 +28,16 @@ def _check_causalminimax(ns: dict[str, Any], out: Path) -> None:
 
 
 def _check_irl(ns: dict[str, Any], out: Path) -> None:
-    written = {p.name for p in out.glob("*.png")}
-    assert {
+    written = sorted(p.name for p in out.glob("*.png"))
+    assert written == [
         "irl_error_vs_gamma.png",
         "irl_error_vs_temperature.png",
         "irl_error_vs_transition.png",
         "irl_estimate.png",
+        "irl_gridworld_misspecification.png",
+        "irl_gridworld_reward.png",
         "irl_separation_probe.png",
-    } <= written
+    ]
 
 
 CHECKS: dict[str, Callable[[dict[str, Any], Path], None]] = {
