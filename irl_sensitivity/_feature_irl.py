@@ -221,7 +221,59 @@ def _check_occupancy(
 
 
 class FeatureIRLResults(ResultsBase):
-    """Results of a feature-based MCE IRL fit."""
+    """Results of a feature-based MCE IRL fit.
+
+    Built by :meth:`FeatureMCEIRL.fit` (available as its ``results_``); the keyword-only
+    constructor arguments are stored as read-only attributes of the same names.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (K,)
+        Fitted feature weights.
+    feature_names : list of str
+        Names of the K features (``phi_k``, or ``r(s, a)`` in the tabular model).
+    reward : ndarray of shape (S, A)
+        The fitted reward ``phi(s, a) . theta``.
+    policy : ndarray of shape (S, A) or (H, S, A)
+        Soft-optimal policy of ``reward`` (time-indexed for a finite horizon).
+    demo_features : ndarray of shape (K,)
+        The demonstrator's expected feature counts.
+    model_features : ndarray of shape (K,)
+        The model's expected feature counts at ``theta``.
+    objective : float
+        Value of the (penalised) dual objective at ``theta``.
+    n_iter : int
+        Iterations used (L-BFGS plus the polishing Newton steps).
+    converged : bool
+        Whether the largest gradient entry met the tolerance.
+    message : str
+        The optimiser's termination message.
+    horizon : int or None
+        The finite horizon (None: infinite, discounted).
+    discount : float
+        The discount used.
+    temperature : float
+        Temperature of the soft Bellman backup.
+    l2 : float
+        Ridge penalty.
+    n_trajectories : int or None
+        Number of demonstrations (None when fitted to an occupancy measure).
+    mdp : TabularMDP
+        The environment.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import FeatureMCEIRL, mce_policy, occupancy_measure, random_mdp
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> occ = occupancy_measure(mdp, mce_policy(mdp, R)).state_action
+    >>> res = FeatureMCEIRL(features=np.eye(3)).fit(mdp, occupancy=occ).results_
+    >>> res.feature_names, res.converged, res.horizon, res.discount
+    (['phi_0', 'phi_1', 'phi_2'], True, None, 0.9)
+    >>> bool(res.max_count_gap < 1e-6)
+    True
+    """
 
     def __init__(
         self,

@@ -36,7 +36,10 @@ __all__ = ["OccupancyMeasure", "occupancy_measure"]
 class OccupancyMeasure(NamedTuple):
     """State and state-action occupancy measures (see :func:`occupancy_measure`).
 
-    Attributes
+    Returned by :func:`occupancy_measure`; a named tuple whose fields are stored as
+    attributes of the same names.
+
+    Parameters
     ----------
     state : ndarray of shape (S,)
         Expected discounted number of visits of each state (``t = 0..H`` for a finite
@@ -50,6 +53,17 @@ class OccupancyMeasure(NamedTuple):
         The horizon (None: infinite, discounted).
     discount : float
         The discount used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, occupancy_measure
+    >>> mdp = random_mdp(2, 2, rng=0)
+    >>> om = occupancy_measure(mdp, np.full((2, 2), 0.5), horizon=3, discount=1.0)
+    >>> om.state_action.shape, om.by_time.shape, om.horizon, om.discount
+    ((2, 2), (4, 2), 3, 1.0)
+    >>> round(float(om.state_action.sum()), 10)
+    3.0
     """
 
     state: np.ndarray

@@ -66,6 +66,15 @@ def _solve_chain(mdp: TabularMDP, policy: np.ndarray, b: np.ndarray) -> np.ndarr
 def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V^pi`` and ``Q^pi`` by a linear solve.
 
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (dense or sparse).
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    policy : array-like of shape (S, A)
+        The stationary policy to evaluate (rows are action probabilities).
+
     Returns
     -------
     v : ndarray of shape (S,)
@@ -89,7 +98,36 @@ def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.nda
 def value_iteration(
     mdp: TabularMDP, reward: Any, *, tol: float = 1e-12, max_iter: int = 100_000
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal ``V*`` and ``Q*`` by value iteration (stops when the sup-change < ``tol``)."""
+    """Optimal ``V*`` and ``Q*`` by value iteration (stops when the sup-change < ``tol``).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (dense or sparse).
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+    tol : float, default 1e-12
+        Stop when the largest change of ``V`` is at most ``tol * (1 + max |V|)``.
+    max_iter : int, default 100000
+        Maximum number of Bellman backups; a ``ConvergenceWarning`` is raised when it is
+        reached first (the last iterate is returned).
+
+    Returns
+    -------
+    v : ndarray of shape (S,)
+        The optimal state values ``V*``.
+    q : ndarray of shape (S, A)
+        The optimal action values ``Q*``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import TabularMDP, value_iteration
+    >>> mdp = TabularMDP(np.ones((1, 2, 1)), None, 0.5)
+    >>> v, q = value_iteration(mdp, np.array([[1.0, 0.0]]))
+    >>> float(v[0]), q.round(6).tolist()
+    (2.0, [[2.0, 1.0]])
+    """
     _check_mdp_arg(mdp)
     tol, max_iter = _check_iteration(tol, max_iter)
     r = mdp.expected_reward(reward)
@@ -109,6 +147,20 @@ def value_iteration(
 def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V*`` and ``Q*``: policy iteration with linear solves (value iteration for
     large sparse MDPs).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (dense or sparse).
+    reward : array-like of shape (S,), (S, A) or (S, A, S)
+        The reward.
+
+    Returns
+    -------
+    v : ndarray of shape (S,)
+        The optimal state values ``V*``.
+    q : ndarray of shape (S, A)
+        The optimal action values ``Q*``.
 
     Examples
     --------

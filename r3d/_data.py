@@ -27,19 +27,21 @@ class Distributions:
     Build it with :meth:`from_arrays` (a sequence of 1-D arrays) or :meth:`from_long`
     (a long DataFrame, one row per observation). The running variable, treatment and
     cluster labels may ride along (one value per unit), so that ``R3D().fit(data)``
-    needs nothing else.
+    needs nothing else. A frozen dataclass whose constructor arguments are stored
+    (validated) as attributes of the same names.
 
-    Attributes
+    Parameters
     ----------
-    values : ndarray of shape (N,)
+    values : array-like of shape (N,)
         All outcomes, unit after unit.
-    offsets : ndarray of shape (n_units + 1,)
+    offsets : array-like of int, shape (n_units + 1,)
         Unit ``i`` owns ``values[offsets[i]:offsets[i + 1]]``.
-    weights : ndarray of shape (N,) or None
-        Non-negative sampling weights.
-    unit_ids : ndarray of shape (n_units,)
-        Unit labels (0..n-1 unless built from a DataFrame).
-    running, treatment, cluster : ndarray of shape (n_units,) or None
+    weights : array-like of shape (N,), optional
+        Non-negative sampling weights (None: equal weights).
+    unit_ids : array-like of shape (n_units,), optional
+        Unit labels (0..n-1 by default; the DataFrame's unit labels with ``from_long``).
+    running, treatment, cluster : array-like of shape (n_units,), optional
+        Running variable, treatment indicator and cluster labels, one value per unit.
 
     Examples
     --------
@@ -369,7 +371,19 @@ class QuantileFunctions:
     """Precomputed unit quantile functions on a grid: an ``(n_units, m)`` matrix.
 
     Use it when only the quantiles are available (e.g. published quantile tables). The
-    fit's quantile grid is then this grid.
+    fit's quantile grid is then this grid. A frozen dataclass whose constructor arguments
+    are stored (validated) as attributes of the same names.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_units, m)
+        Row ``i`` is unit ``i``'s quantile function on ``grid`` (finite, non-decreasing).
+    grid : array-like of shape (m,)
+        Quantile levels, strictly increasing inside (0, 1).
+    running, treatment, cluster : array-like of shape (n_units,), optional
+        Running variable, treatment indicator and cluster labels, one value per unit.
+    unit_ids : array-like of shape (n_units,), optional
+        Unit labels (``0..n-1`` by default).
 
     Examples
     --------

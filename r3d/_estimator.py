@@ -58,8 +58,30 @@ DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
 
 
 class SingleDrawWarning(EstkitWarning):
-    """Every unit of ``y`` has a single outcome draw: probably individuals passed as units
-    (use :meth:`r3d.Distributions.from_long`)."""
+    """Warned by :meth:`R3D.fit` when every unit of ``y`` has a single outcome draw.
+
+    Such data are probably individuals passed as units: group them with
+    :meth:`r3d.Distributions.from_long`.
+
+    Parameters
+    ----------
+    message : str
+        The warning text (set by :meth:`R3D.fit`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from r3d import R3D, SingleDrawWarning
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-1, 1, 200)
+    >>> y = (x + rng.normal(size=200))[:, None]  # one draw per "unit"
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     est = R3D(quantiles=[0.5], n_bootstrap=0).fit(x, y)
+    >>> [w.category.__name__ for w in caught]
+    ['SingleDrawWarning']
+    """
 
 
 class _DefaultKernel(str):
