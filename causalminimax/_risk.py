@@ -29,11 +29,17 @@ from sklearn.base import clone
 __all__ = [
     "FeatureMap",
     "InterventionModel",
+    "PredictorBank",
     "StructuralModel",
+    "cross_evaluate",
     "do_sample",
     "fit_structural_equations",
     "intervened_risk",
+    "intervened_sample",
+    "joint_search",
     "maximize_risk",
+    "sample_risk",
+    "worst_case_risks",
 ]
 
 Basis = Literal["linear", "rff"]
@@ -90,6 +96,7 @@ class InterventionModel:
     batch: int = 8
     n_eval: int = 400
     standardize: bool = False
+    within_support: bool = True
 
     def validated(self) -> InterventionModel:
         """Return ``self`` after checking every field (raises a clear error otherwise)."""
@@ -103,10 +110,11 @@ class InterventionModel:
         check_int(self.n_iter, "intervention_model.n_iter", minimum=0)
         check_int(self.batch, "intervention_model.batch", minimum=1)
         check_int(self.n_eval, "intervention_model.n_eval", minimum=10)
-        if not isinstance(self.standardize, bool | np.bool_):
-            raise TypeError(
-                f"`intervention_model.standardize` must be a bool; got {self.standardize!r}."
-            )
+        for name in ("standardize", "within_support"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TypeError(
+                    f"`intervention_model.{name}` must be a bool; got {getattr(self, name)!r}."
+                )
         return self
 
 
@@ -139,6 +147,8 @@ class StructuralModel:
     residuals: dict[Hashable, np.ndarray] = field(default_factory=dict)
     mean: dict[Hashable, float] = field(default_factory=dict)
     sd: dict[Hashable, float] = field(default_factory=dict)
+    lower: dict[Hashable, float] = field(default_factory=dict)
+    upper: dict[Hashable, float] = field(default_factory=dict)
 
 
 def _design(data: dict[Hashable, np.ndarray], cols: Sequence[Hashable], n: int) -> np.ndarray:
@@ -191,6 +201,8 @@ def fit_structural_equations(
         sm.mean[v] = float(np.mean(data[v]))
         sd = float(np.std(data[v]))
         sm.sd[v] = sd if sd > 0 else 1.0
+        sm.lower[v] = float(np.min(data[v]))
+        sm.upper[v] = float(np.max(data[v]))
     for v in regenerated:
         xv = _design(data, parents[v], n)
         model = clone(estimator).fit(xv, data[v])
@@ -290,6 +302,19 @@ class FeatureMap:
             start += self.sizes[m]
         return out
 
+    def evaluate(
+        self,
+        m: Hashable,
+        values: dict[Hashable, np.ndarray],
+        sm: StructuralModel,
+        w: np.ndarray,
+        k: int,
+        n: int,
+    ) -> np.ndarray:
+        """``w_i' phi_m`` on the i-th of ``k`` stacked samples of size ``n`` (flattened)."""
+        phi = self.features(m, values, sm).reshape(k, n, -1)
+        return np.einsum("knd,kd->kn", phi, w).ravel()
+
     def features(self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel):
         """``phi_m`` evaluated at the current parent values (rows x features)."""
         n = len(next(iter(values.values())))
@@ -322,6 +347,53 @@ def _zscore(a: np.ndarray, k: int, n: int) -> np.ndarray:
     return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
 
 
+def intervened_sample(
+    thetas: np.ndarray,
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    within_support: bool = True,
+) -> dict[Hashable, np.ndarray]:
+    """Samples of every node under each intervention in ``thetas``, stacked (``k * n`` rows).
+
+    Mutable variables follow ``g_m``; with ``within_support`` their values are clipped to the
+    training range of the variable, so that the fitted structural equations and predictors are
+    only evaluated where they were estimated (outside it they merely extrapolate).
+    """
+    thetas = np.atleast_2d(thetas)
+    k = thetas.shape[0]
+    n = len(next(iter(base.values())))
+    values = {v: np.tile(np.asarray(a), k) for v, a in base.items()}
+    noise_k = {v: np.tile(a, k) for v, a in noise.items()}
+    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+
+    def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
+        g = sm.mean[m] + sm.sd[m] * fmap.evaluate(m, cur, sm, thetas[:, blocks[m]], k, n)
+        if within_support:
+            g = np.clip(g, sm.lower[m], sm.upper[m])
+        return g
+
+    return _regenerate(sm, values, noise_k, set_mutable)
+
+
+def sample_risk(
+    out: dict[Hashable, np.ndarray],
+    k: int,
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    target: Hashable,
+    standardize: bool = False,
+) -> np.ndarray:
+    """Mean squared error of ``predictor`` in each of the ``k`` stacked intervened samples."""
+    n = len(out[target]) // k
+    if standardize:
+        out = {v: _zscore(out[v], k, n) for v in (*inputs, target)}
+    pred = predictor.predict(_design(out, inputs, n * k))
+    err = (out[target] - pred).reshape(k, n)
+    return np.mean(err**2, axis=1)
+
+
 def intervened_risk(
     thetas: np.ndarray,
     sm: StructuralModel,
@@ -332,6 +404,7 @@ def intervened_risk(
     inputs: Sequence[Hashable],
     target: Hashable,
     standardize: bool = False,
+    within_support: bool = False,
 ) -> np.ndarray:
     """Mean squared error of ``predictor`` under each intervention in ``thetas`` (batched).
 
@@ -352,29 +425,16 @@ def intervened_risk(
     standardize : bool, default False
         z-score the target and the inputs within each intervened sample (see
         :class:`InterventionModel`).
+    within_support : bool, default False
+        Clip the intervened mutable variables to their training range.
 
     Returns
     -------
     ndarray of shape (k,)
     """
     thetas = np.atleast_2d(thetas)
-    k = thetas.shape[0]
-    n = len(next(iter(base.values())))
-    values = {v: np.tile(np.asarray(a), k) for v, a in base.items()}
-    noise_k = {v: np.tile(a, k) for v, a in noise.items()}
-    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
-
-    def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
-        phi = fmap.features(m, cur, sm).reshape(k, n, -1)
-        w = thetas[:, blocks[m]]
-        return sm.mean[m] + sm.sd[m] * np.einsum("knd,kd->kn", phi, w).ravel()
-
-    out = _regenerate(sm, values, noise_k, set_mutable)
-    if standardize:
-        out = {v: _zscore(out[v], k, n) for v in (*inputs, target)}
-    pred = predictor.predict(_design(out, inputs, n * k))
-    err = (out[target] - pred).reshape(k, n)
-    return np.mean(err**2, axis=1)
+    out = intervened_sample(thetas, sm, fmap, base, noise, within_support)
+    return sample_risk(out, thetas.shape[0], predictor, inputs, target, standardize)
 
 
 def maximize_risk(
@@ -427,3 +487,190 @@ def maximize_risk(
         step[~better] *= 0.5
     i = int(np.argmax(cur_val))
     return float(cur_val[i]), cur[i].copy()
+
+
+class PredictorBank:
+    """Every stable predictor scored on the same intervened samples, in one pass.
+
+    When all predictors are :class:`~causalminimax._spline.AdditiveSplineRidge` models (the
+    default), the spline basis of each input column is built once per sample and the
+    predictions of all predictors are one matrix product; otherwise each predictor predicts
+    in turn.
+    """
+
+    def __init__(
+        self,
+        predictors: Sequence[Any],
+        inputs: Sequence[Sequence[Hashable]],
+        target: Hashable,
+        standardize: bool,
+    ) -> None:
+        from causalminimax._spline import AdditiveSplineRidge
+
+        self.predictors = list(predictors)
+        self.inputs = [tuple(c) for c in inputs]
+        self.target = target
+        self.standardize = standardize
+        self.columns = sorted({c for cols in self.inputs for c in cols}, key=str)
+        self.fast = all(
+            isinstance(p, AdditiveSplineRidge) and hasattr(p, "coef_") and not isinstance(p, type)
+            for p in self.predictors
+        )
+        if self.fast:
+            keys: dict[tuple[Any, ...], int] = {}
+            entries = []
+            for j, (p, cols) in enumerate(zip(self.predictors, self.inputs, strict=True)):
+                nb = p.n_basis_
+                for i, c in enumerate(cols):
+                    key = (c, float(p.lower_[i]), float(p.step_[i]), int(p.n_knots))
+                    keys.setdefault(key, len(keys))
+                    entries.append((keys[key], j, p.coef_[i * nb : (i + 1) * nb]))
+            self.keys = list(keys)
+            self.offsets = np.cumsum([0] + [k[3] + 2 for k in self.keys])
+            w = np.zeros((int(self.offsets[-1]), len(self.predictors)))
+            for kidx, j, coef in entries:
+                w[self.offsets[kidx] : self.offsets[kidx + 1], j] = coef
+            self.weights = w
+            self.intercepts = np.array([p.intercept_ for p in self.predictors])
+
+    def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
+        """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
+        from causalminimax._spline import dense_basis
+
+        n = len(sample[self.target]) // k
+        if self.standardize:
+            sample = {v: _zscore(sample[v], k, n) for v in (*self.columns, self.target)}
+        y = sample[self.target]
+        if not self.fast:
+            out = np.empty((k, len(self.predictors)))
+            for j, (p, cols) in enumerate(zip(self.predictors, self.inputs, strict=True)):
+                if cols:
+                    pred = p.predict(_design(sample, cols, n * k))
+                else:
+                    pred = p.predict(np.zeros((n * k, 1)))
+                out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
+            return out
+        basis = np.hstack([dense_basis(sample[c], lo, h, nk) for c, lo, h, nk in self.keys])
+        pred = basis @ self.weights + self.intercepts
+        err = (y[:, None] - pred).reshape(k, n, -1)
+        return np.einsum("knj,knj->kj", err, err) / n
+
+
+def _sphere(rng: np.random.Generator, size: int, blocks: list[slice], p: int, bound: float):
+    """Points with every block on the sphere of radius ``bound``."""
+    x = rng.normal(size=(size, p))
+    for b in blocks:
+        x[:, b] *= bound / np.maximum(np.linalg.norm(x[:, b], axis=1, keepdims=True), 1e-12)
+    return x
+
+
+def joint_search(
+    risks: Any,
+    n_pred: int,
+    fmap: FeatureMap,
+    model: InterventionModel,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximise the risk of every predictor at once over norm-bounded interventions.
+
+    ``risks(thetas) -> (k, n_pred)`` scores every predictor under each intervention on common
+    samples. The search starts from a shared design (the centre and ``n_restarts * batch - 1``
+    points on the boundary); every predictor moves to the best design point. Each iteration,
+    every distinct current point proposes ``batch`` Gaussian perturbations; all proposals are
+    scored for all predictors, each predictor moves to the best proposal if it improves and
+    otherwise halves its step. Sharing the proposals and the samples (common random numbers)
+    makes the estimates comparable across predictors: differences are not search noise.
+
+    Returns
+    -------
+    (ndarray of shape (n_pred,), ndarray of shape (n_pred, n_params))
+        The largest risk found for each predictor and its intervention parameters.
+    """
+    blocks = fmap.blocks()
+    p = fmap.n_params
+    start = _sphere(rng, model.n_restarts * model.batch, blocks, p, model.bound)
+    start[0] = 0.0
+    vals = risks(start)
+    arg = np.argmax(vals, axis=0)
+    cur = start[arg].copy()
+    cur_val = vals[arg, np.arange(n_pred)]
+    step = np.full(n_pred, model.bound / 2.0)
+    for _ in range(model.n_iter):
+        pts = np.column_stack([cur, step])
+        uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+        noise = rng.normal(size=(len(uniq), model.batch, p))
+        cand = uniq[:, None, :p] + uniq[:, None, p:] * noise
+        cand = _project(cand.reshape(-1, p), blocks, model.bound)
+        vals = risks(cand)
+        arg = np.argmax(vals, axis=0)
+        best = vals[arg, np.arange(n_pred)]
+        better = best > cur_val
+        cur[better] = cand[arg[better]]
+        cur_val[better] = best[better]
+        step[~better] *= 0.5
+        del inv
+    return cur_val, cur
+
+
+def cross_evaluate(
+    thetas: np.ndarray,
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    chunk: int = 64,
+) -> np.ndarray:
+    """Risk of every predictor under every intervention in ``thetas`` (shape (k, n_pred)).
+
+    The intervened samples do not depend on the predictor: they are generated once per
+    intervention (in chunks) and shared, so every predictor is scored on exactly the same
+    samples (common random numbers).
+    """
+    thetas = np.atleast_2d(thetas)
+    out = np.empty((thetas.shape[0], len(predictors)))
+    for start in range(0, thetas.shape[0], chunk):
+        t = thetas[start : start + chunk]
+        sample = intervened_sample(t, sm, fmap, base, noise, model.within_support)
+        for j, (pred, cols) in enumerate(zip(predictors, inputs, strict=True)):
+            out[start : start + len(t), j] = sample_risk(
+                sample, len(t), pred, cols, target, model.standardize
+            )
+    return out
+
+
+def worst_case_risks(
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    rng: np.random.Generator,
+    chunk: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated worst-case risk of each stable predictor and its maximising intervention.
+
+    All predictors are scored on the same intervened samples (:class:`PredictorBank`) and
+    searched jointly (:func:`joint_search`).
+    """
+    from threadpoolctl import threadpool_limits
+
+    bank = PredictorBank(predictors, inputs, target, model.standardize)
+
+    def risks(thetas: np.ndarray) -> np.ndarray:
+        out = np.empty((len(thetas), len(bank.predictors)))
+        for start in range(0, len(thetas), chunk):
+            t = thetas[start : start + chunk]
+            sample = intervened_sample(t, sm, fmap, base, noise, model.within_support)
+            out[start : start + len(t)] = bank.risks(sample, len(t))
+        return out
+
+    # small dense products: several BLAS threads only contend with each other
+    with threadpool_limits(limits=1, user_api="blas"):
+        return joint_search(risks, len(bank.predictors), fmap, model, rng)
