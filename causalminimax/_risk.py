@@ -34,15 +34,17 @@ __all__ = [
     "cross_evaluate",
     "do_sample",
     "fit_structural_equations",
+    "gradient_search",
     "intervened_risk",
     "intervened_sample",
     "joint_search",
     "maximize_risk",
+    "risk_and_gradient",
     "sample_risk",
     "worst_case_risks",
 ]
 
-Basis = Literal["linear", "rff"]
+Basis = Literal["linear", "rff", "mlp"]
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,21 @@ class InterventionModel:
     n_eval: int = 400
     standardize: bool = False
     within_support: bool = True
+    penalty: float = 1e-3
+    n_steps: int = 60
+    learning_rate: float = 0.05
 
     def validated(self) -> InterventionModel:
         """Return ``self`` after checking every field (raises a clear error otherwise)."""
         from estkit import check_int, check_option, check_positive
 
-        check_option(self.basis, "intervention_model.basis", ("linear", "rff"))
+        check_option(self.basis, "intervention_model.basis", ("linear", "rff", "mlp"))
+        check_positive(self.learning_rate, "intervention_model.learning_rate")
+        check_int(self.n_steps, "intervention_model.n_steps", minimum=1)
+        if not np.isfinite(self.penalty) or self.penalty < 0:
+            raise ValueError(
+                f"`intervention_model.penalty` must be a finite number >= 0; got {self.penalty!r}."
+            )
         check_positive(self.bound, "intervention_model.bound")
         check_positive(self.length_scale, "intervention_model.length_scale")
         check_int(self.n_components, "intervention_model.n_components", minimum=1)
@@ -269,6 +280,7 @@ class FeatureMap:
     omega: dict[Hashable, np.ndarray]
     offset: dict[Hashable, np.ndarray]
     sizes: dict[Hashable, int]
+    hidden: int = 0
 
     @classmethod
     def build(
@@ -279,6 +291,12 @@ class FeatureMap:
     ) -> FeatureMap:
         """Draw the random features (if any) for every mutable variable."""
         omega, offset, sizes = {}, {}, {}
+        if model.basis == "mlp":
+            h = model.n_components
+            sizes = {
+                m: 1 + h * (len(sm.parents[m]) + 2) if sm.parents[m] else 1 for m in sm.mutable
+            }
+            return cls({m: sm.parents[m] for m in sm.mutable}, {}, {}, sizes, h)
         for m in sm.mutable:
             k = len(sm.parents[m])
             d = 1 + k
@@ -311,9 +329,45 @@ class FeatureMap:
         k: int,
         n: int,
     ) -> np.ndarray:
-        """``w_i' phi_m`` on the i-th of ``k`` stacked samples of size ``n`` (flattened)."""
+        """``w_i' phi_m`` on the i-th of ``k`` stacked samples of size ``n`` (flattened).
+
+        For the neural class (``hidden > 0``) the output is ``v0 + v' tanh(A z + c)`` with
+        ``w = [v0, v, vec(A), c]``.
+        """
+        if self.hidden:
+            return self.network(m, values, sm, w, k, n)[0].ravel()
         phi = self.features(m, values, sm).reshape(k, n, -1)
         return np.einsum("knd,kd->kn", phi, w).ravel()
+
+    def unpack(self, m: Hashable, w: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(v0, v, A, c)`` of the network of ``m`` from its ``(k, size)`` parameter block."""
+        h, q = self.hidden, len(self.parents[m])
+        k = w.shape[0]
+        if q == 0:
+            return w[:, 0], np.zeros((k, 0)), np.zeros((k, 0, 0)), np.zeros((k, 0))
+        return (
+            w[:, 0],
+            w[:, 1 : 1 + h],
+            w[:, 1 + h : 1 + h + h * q].reshape(k, h, q),
+            w[:, 1 + h + h * q :],
+        )
+
+    def network(
+        self,
+        m: Hashable,
+        values: dict[Hashable, np.ndarray],
+        sm: StructuralModel,
+        w: np.ndarray,
+        k: int,
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Output ``(k, n)``, hidden activations ``(k, n, h)`` and inputs ``(k, n, q)``."""
+        v0, v, a_mat, c = self.unpack(m, w)
+        q = len(self.parents[m])
+        z = np.stack([(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]], axis=-1)
+        z = z.reshape(k, n, q) if q else np.zeros((k, n, 0))
+        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
+        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act, z
 
     def features(self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel):
         """``phi_m`` evaluated at the current parent values (rows x features)."""
@@ -642,6 +696,165 @@ def cross_evaluate(
     return out
 
 
+def _input_jacobian(model: Any, X: np.ndarray) -> np.ndarray:
+    """``d model.predict / d X[:, j]`` at every row: analytic for the additive-spline and
+    linear models, central differences otherwise."""
+    if hasattr(model, "partial_derivatives"):
+        return model.partial_derivatives(X)
+    coef = getattr(model, "coef_", None)
+    if coef is not None and np.ndim(coef) == 1 and len(coef) == X.shape[1]:
+        from sklearn.linear_model._base import LinearModel
+
+        if isinstance(model, LinearModel):
+            return np.broadcast_to(np.asarray(coef, dtype=float), X.shape)
+    out = np.empty(X.shape)
+    for j in range(X.shape[1]):
+        h = 1e-4 * max(1.0, float(np.std(X[:, j])))
+        up, down = X.copy(), X.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        out[:, j] = (model.predict(up) - model.predict(down)) / (2 * h)
+    return out
+
+
+def risk_and_gradient(
+    thetas: np.ndarray,
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    target: Hashable,
+    model: InterventionModel,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intervened risk of ``predictor`` under each neural intervention and its gradient.
+
+    Reverse-mode differentiation through the intervention networks, the fitted structural
+    equations of the regenerated variables (their input derivatives, see
+    :func:`_input_jacobian`), the optional per-sample standardisation and the predictor.
+    Clipped intervention values (``within_support``) have zero derivative.
+
+    Returns
+    -------
+    (ndarray of shape (k,), ndarray of shape (k, n_params))
+    """
+    thetas = np.atleast_2d(thetas)
+    k = thetas.shape[0]
+    n = len(next(iter(base.values())))
+    vals = {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()}
+    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+    regen = set(sm.regenerated)
+    rec: dict[Hashable, Any] = {}
+    for v in sm.order:
+        if v in sm.mutable:
+            out, act, z = fmap.network(v, vals, sm, thetas[:, blocks[v]], k, n)
+            g = sm.mean[v] + sm.sd[v] * out
+            mask = np.ones_like(g)
+            if model.within_support:
+                mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
+                g = np.clip(g, sm.lower[v], sm.upper[v])
+            vals[v] = g.ravel()
+            rec[v] = (act, z, mask)
+        elif v in regen:
+            x = _design(vals, sm.parents[v], k * n)
+            vals[v] = sm.models[v].predict(x) + np.tile(noise[v], k)
+            rec[v] = x
+    used = (*inputs, target)
+    zvals, scale = dict(vals), {}
+    if model.standardize:
+        for v in dict.fromkeys(used):
+            b = vals[v].reshape(k, n)
+            sd = b.std(axis=1, keepdims=True)
+            sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
+            zvals[v] = ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
+            scale[v] = sd
+    y = zvals[target]
+    adj_z = {v: np.zeros(k * n) for v in used}
+    if inputs:
+        xin = _design(zvals, inputs, k * n)
+        resid = y - predictor.predict(xin)
+        jac = _input_jacobian(predictor, xin)
+        for i, c in enumerate(inputs):
+            adj_z[c] += -2.0 * resid * jac[:, i] / n
+    else:
+        resid = y - predictor.predict(np.zeros((k * n, 1)))
+    adj_z[target] += 2.0 * resid / n
+    risk = np.mean(resid.reshape(k, n) ** 2, axis=1)
+    adj = {v: np.zeros(k * n) for v in sm.order}
+    for v, gz in adj_z.items():
+        if model.standardize:
+            gb, zb = gz.reshape(k, n), zvals[v].reshape(k, n)
+            gx = gb - gb.mean(axis=1, keepdims=True) - zb * (gb * zb).mean(axis=1, keepdims=True)
+            adj[v] += (gx / scale[v]).ravel()
+        else:
+            adj[v] += gz
+    grad = np.zeros_like(thetas)
+    for v in reversed(sm.order):
+        if v in regen:
+            jac = _input_jacobian(sm.models[v], rec[v])
+            for i, par in enumerate(sm.parents[v]):
+                adj[par] += adj[v] * jac[:, i]
+        elif v in sm.mutable:
+            act, z, mask = rec[v]
+            gout = adj[v].reshape(k, n) * mask * sm.sd[v]
+            _, vv, a_mat, _ = fmap.unpack(v, thetas[:, blocks[v]])
+            parts = [gout.sum(axis=1)[:, None]]
+            if sm.parents[v]:
+                delta = gout[:, :, None] * vv[:, None, :] * (1.0 - act**2)
+                parts += [
+                    np.einsum("kn,knh->kh", gout, act),
+                    np.einsum("knh,knq->khq", delta, z).reshape(k, -1),
+                    delta.sum(axis=1),
+                ]
+                dz = np.einsum("knh,khq->knq", delta, a_mat)
+                for i, par in enumerate(sm.parents[v]):
+                    adj[par] += (dz[:, :, i] / sm.sd[par]).ravel()
+            grad[:, blocks[v]] = np.hstack(parts)
+    return risk, grad
+
+
+def gradient_search(
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray]:
+    """Maximise ``risk(theta) - penalty * ||theta||^2`` over neural interventions by gradient
+    ascent (Adam, ``n_steps`` steps, ``n_restarts`` random initialisations in one batch).
+
+    Returns the largest (unpenalised) risk visited and its parameters.
+    """
+    blocks = fmap.blocks()
+    theta = _project(
+        rng.normal(0.0, 0.5, size=(model.n_restarts, fmap.n_params)), blocks, model.bound
+    )
+    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+    best_val = np.full(model.n_restarts, -np.inf)
+    best = theta.copy()
+    b1, b2 = 0.9, 0.999
+    for t in range(1, model.n_steps + 2):
+        risk, grad = risk_and_gradient(
+            theta, sm, fmap, base, noise, predictor, inputs, target, model
+        )
+        up = risk > best_val
+        best_val[up], best[up] = risk[up], theta[up]
+        if t > model.n_steps:
+            break
+        grad = grad - 2.0 * model.penalty * theta
+        m1 = b1 * m1 + (1 - b1) * grad
+        m2 = b2 * m2 + (1 - b2) * grad**2
+        step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
+        theta = _project(theta + step, blocks, model.bound)
+    i = int(np.argmax(best_val))
+    return float(best_val[i]), best[i].copy()
+
+
 def worst_case_risks(
     predictors: Sequence[Any],
     inputs: Sequence[Sequence[Hashable]],
@@ -673,4 +886,18 @@ def worst_case_risks(
 
     # small dense products: several BLAS threads only contend with each other
     with threadpool_limits(limits=1, user_api="blas"):
-        return joint_search(risks, len(bank.predictors), fmap, model, rng)
+        if model.basis != "mlp":
+            return joint_search(risks, len(bank.predictors), fmap, model, rng)
+        # gradient ascent per predictor from common initialisations, then every predictor is
+        # scored against every predictor's worst case (the estimate is the largest)
+        seed = int(rng.integers(2**63))
+        found = [
+            gradient_search(
+                p, cols, sm, fmap, base, noise, target, model, np.random.default_rng(seed)
+            )
+            for p, cols in zip(bank.predictors, bank.inputs, strict=True)
+        ]
+        pool = np.vstack([f[1] for f in found])
+        cross = risks(pool)
+        arg = np.argmax(cross, axis=0)
+        return cross[arg, np.arange(len(found))], pool[arg]
