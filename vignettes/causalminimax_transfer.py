@@ -6,10 +6,10 @@
 # subset with pooled ERM, the whole stable set, invariant causal prediction and anchor
 # regression by the maximum test MSE over unseen environments.
 #
-# Environment variables: ``ESTKIT_VIGNETTE_FAST=1`` shrinks the work (for test runs);
-# ``CAUSALMINIMAX_FULL=1`` runs the full protocol (default intervention search, 10
-# simulation splits, all 45 IMPC splits; a few minutes); ``ESTKIT_OUTPUT`` sets the
-# figure folder (default ``./output``).
+# Environment variables: ``ESTKIT_VIGNETTE_FAST=1`` shrinks the work (for test runs; the
+# default is the full protocol: 10 simulation splits, all 45 IMPC splits, the neural
+# intervention class on 3 simulation splits); ``ESTKIT_OUTPUT`` sets the figure folder
+# (default ``./output``).
 
 # %%
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -39,44 +40,66 @@ from causalminimax.datasets._impc import KNOCKOUTS
 from causalminimax.evaluation import max_test_mse, standardize_split
 
 FAST = os.environ.get("ESTKIT_VIGNETTE_FAST", "0") == "1"
-FULL = os.environ.get("CAUSALMINIMAX_FULL", "0") == "1" and not FAST
 OUT = Path(os.environ.get("ESTKIT_OUTPUT", "output"))
 OUT.mkdir(parents=True, exist_ok=True)
+T_START, C_START = time.perf_counter(), time.process_time()
 
-# The protocol standardises every test environment with its own statistics, so the worst-case
-# risk is evaluated in the same units (``standardize=True``: location shifts of the mutable
-# mechanisms, which that standardisation removes, are not counted as risk).
-if FULL:
-    SEARCH, N_SIM, IMPC_STEP = InterventionModel(standardize=True), 10, 1
-elif FAST:
-    SEARCH = InterventionModel(n_restarts=1, n_iter=3, n_eval=150, standardize=True)
-    N_SIM, IMPC_STEP = 2, 15
-else:
-    SEARCH = InterventionModel(n_restarts=2, n_iter=6, n_eval=300, standardize=True)
-    N_SIM, IMPC_STEP = 4, 5
-N_JOBS = 2
+# Default intervention class: linear in the standardised parents, norm bound 4 sd, values kept
+# inside the training range of each mutable variable (``within_support=True``), searched
+# jointly for all representatives on common intervened samples.
+LINEAR = InterventionModel()
+MLP = InterventionModel(basis="mlp", n_components=8, n_restarts=2, n_steps=30)
+if FAST:
+    LINEAR = InterventionModel(n_restarts=2, n_iter=6, n_eval=200)
+    MLP = InterventionModel(basis="mlp", n_components=4, n_restarts=1, n_steps=8, n_eval=150)
+N_SIM, N_MLP, IMPC_STEP = (2, 1, 15) if FAST else (10, 3, 1)
 
 # %% [markdown]
 # ## One protocol for both data sets
 # Train on some environments (standardised with pooled training statistics), test on the
 # others (each standardised with its own statistics); a method's score is its maximum test MSE
-# over the test environments.
+# over the test environments. Because every test environment is standardised with its own
+# mean and sd, **the constant predictor 0 scores exactly 1.000** (the variance of the
+# standardised response): a method is only useful when it scores below 1. We also score every
+# method in raw units (no standardisation anywhere; the constant predictor is then the
+# training mean of Y), where the constant's score is the largest test variance of Y.
 
 # %%
 
 
-def run_split(data, graph, covariates, train_envs, test_envs, seed, space="classes"):
-    cols = ["Y", *covariates]
-    tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
-    X, y, e = tr[covariates], tr["Y"], tr["E"]
+def fit_all(X, y, e, graph, seed, model, space):
     est = CausalMinimaxRegressor(
         graph=graph,
-        intervention_model=SEARCH,
+        intervention_model=model,
         search="always",
         search_space=space,
-        n_jobs=N_JOBS,
         random_state=seed,
     ).fit(X, y, environment=e)
+    return {
+        "causal minimax": est,
+        "whole stable set": StableSetRegressor(graph=graph, random_state=seed).fit(X, y, e),
+        "pooled ERM": PooledERM().fit(X, y, e),
+        "ICP": InvariantCausalPrediction().fit(X, y, e),
+        "anchor (gamma=5)": AnchorRegression().fit(X, y, e),
+    }
+
+
+def selection(name, m):
+    if name == "causal minimax":
+        return m.selected_subset_
+    if name == "whole stable set":
+        return m.subset_
+    if name == "ICP":
+        return m.selected_subset_
+    return ("all",)
+
+
+def run_split(data, graph, covariates, train_envs, test_envs, seed, space="classes", model=None):
+    model = model or LINEAR
+    cols = ["Y", *covariates]
+    tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
+    methods = fit_all(tr[covariates], tr["Y"], tr["E"], graph, seed, model, space)
+    est = methods["causal minimax"]
     observed = pd.Series(
         [
             max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
@@ -84,42 +107,148 @@ def run_split(data, graph, covariates, train_envs, test_envs, seed, space="class
         ],
         index=est.worst_case_risk_.index,
     )
-    methods = {
-        "causal minimax": est,
-        "whole stable set": StableSetRegressor(graph=graph, random_state=seed).fit(X, y, e),
-        "pooled ERM": PooledERM().fit(X, y, e),
-        "ICP": InvariantCausalPrediction().fit(X, y, e),
-        "anchor (gamma=5)": AnchorRegression().fit(X, y, e),
-    }
     scores = {k: max_test_mse(m.predict, tests) for k, m in methods.items()}
     scores["best subset (oracle)"] = float(observed.min())
-    return est, observed, scores
+    scores["constant 0"] = max_test_mse(lambda d: np.zeros(len(d)), tests)
+    chosen = {k: selection(k, m) for k, m in methods.items()}
+    # raw units: the same methods fitted and scored without any standardisation
+    raw_tr = data[data["E"].isin(train_envs)]
+    raw_tests = [data[data["E"] == t] for t in test_envs]
+    raw = fit_all(raw_tr[covariates], raw_tr["Y"], raw_tr["E"], graph, seed, model, space)
+    raw_scores = {k: max_test_mse(m.predict, raw_tests) for k, m in raw.items()}
+    ybar = float(raw_tr["Y"].mean())
+    raw_scores["constant (training mean)"] = max_test_mse(
+        lambda d: np.full(len(d), ybar), raw_tests
+    )
+    return est, observed, scores, raw_scores, chosen
+
+
+def report(rows, raw_rows, chosen_rows, name):
+    std = pd.DataFrame(rows)
+    raw = pd.DataFrame(raw_rows)
+    methods = [
+        "causal minimax", "whole stable set", "pooled ERM", "ICP", "anchor (gamma=5)",
+    ]  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "standardised: mean": std[[*methods, "best subset (oracle)", "constant 0"]].mean(),
+            "standardised: max": std[[*methods, "best subset (oracle)", "constant 0"]].max(),
+            "raw units: mean": raw[[*methods, "constant (training mean)"]].mean(),
+        }
+    )
+    picks = {k: Counter(_fmt(c[k]) for c in chosen_rows).most_common(2) for k in chosen_rows[0]}
+    table["most frequent selection (count)"] = pd.Series(
+        {k: ", ".join(f"{s} ({n})" for s, n in v) for k, v in picks.items()}
+    )
+    print(f"\n{name}: maximum test MSE over the test environments ({len(std)} splits)")
+    print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    return std, raw, table
+
+
+def _fmt(s):
+    return "{" + ", ".join(map(str, s)) + "}" if s else "{} (empty: constant)"
 
 
 # %% [markdown]
 # ## Simulation (section 6.1): 20 environments, 10 for training
+# The worst-case risk estimated by the method should track the observed one. Per split: the
+# estimated whole-stable-set / best-subset ratio against the observed ratio, and the
+# Spearman correlation between estimated and observed worst-case risk over the 45
+# representatives.
 # %%
 sim = simulate_paper(rng=2023)
 sim_cov = [f"X{i}" for i in range(1, 11)]
 rng = np.random.default_rng(0)
-sim_rows, sim_pairs = [], []
-t0 = time.perf_counter()
-for k in range(N_SIM):
+sim_splits = []
+for _ in range(N_SIM):
     train = sorted(rng.choice(np.arange(1, 21), 10, replace=False).tolist())
-    test = [e for e in range(1, 21) if e not in train]
-    est, observed, scores = run_split(sim, simulation_graph(), sim_cov, train, test, k)
-    whole_rep = ("X6", "X5", "X1")  # representative of the whole stable set {X1..X8}
-    scores["selected excludes X1"] = "X1" not in est.selected_subset_
-    scores["fit time (s)"] = est.fit_time_
+    sim_splits.append((train, [e for e in range(1, 21) if e not in train]))
+WHOLE = ("X6", "X5", "X1")  # representative of the whole stable set {X1..X8}
+sim_rows, sim_raw, sim_chosen, sim_pairs, sim_check = [], [], [], [], []
+t0, c0 = time.perf_counter(), time.process_time()
+for k, (train, test) in enumerate(sim_splits):
+    est, observed, scores, raw_scores, chosen = run_split(
+        sim, simulation_graph(), sim_cov, train, test, k
+    )
     sim_rows.append(scores)
-    sim_pairs.append(pd.DataFrame({"estimated": est.worst_case_risk_, "observed": observed}))
-sim_table = pd.DataFrame(sim_rows)
-print(f"simulation: {N_SIM} splits in {time.perf_counter() - t0:.1f} s")
-print(sim_table.describe().loc[["mean", "std", "max"]].round(3).T.to_string())
-gap = sim_table["causal minimax"] / sim_table["best subset (oracle)"] - 1
-print(f"choice vs best subset: mean gap {100 * gap.mean():.1f}%, max {100 * gap.max():.1f}%")
-ratio = sim_table["whole stable set"] / sim_table["best subset (oracle)"]
-print(f"whole stable set / best subset: mean ratio {ratio.mean():.2f}")
+    sim_raw.append(raw_scores)
+    sim_chosen.append(chosen)
+    wc = est.worst_case_risk_
+    sim_pairs.append(pd.DataFrame({"estimated": wc, "observed": observed}))
+    sim_check.append(
+        {
+            "estimated ratio": wc[WHOLE] / wc.min(),
+            "observed ratio": observed[WHOLE] / observed.min(),
+            "Spearman": spearmanr(wc, observed).statistic,
+            "choice excludes X1": "X1" not in est.selected_subset_,
+            "fit s": est.fit_time_,
+        }
+    )
+print(
+    f"simulation: {N_SIM} splits in {time.perf_counter() - t0:.1f} s "
+    f"(CPU {time.process_time() - c0:.1f} s)"
+)
+check = pd.DataFrame(sim_check)
+check["estimated / observed ratio"] = check["estimated ratio"] / check["observed ratio"]
+print(check.round(3).to_string())
+sim_std, sim_rawt, sim_table = report(sim_rows, sim_raw, sim_chosen, "Simulation")
+gap = sim_std["causal minimax"] / sim_std["best subset (oracle)"] - 1
+print(f"choice vs oracle best subset: mean gap {100 * gap.mean():.1f}%, max {100 * gap.max():.1f}%")
+
+# %% [markdown]
+# Reading the simulation. The qualitative claim of the paper reproduces: the whole stable set
+# is not optimal (observed whole-stable-set / best-subset ratio above 1 on every split), and
+# the method's choice avoids X1 and sits within a few percent of the oracle best subset. The
+# paper's "several times" magnitude does not: it comes from the authors' regeneration of X1
+# without its noise term (applying raw-scale coefficients to standardised inputs); keeping
+# X1's noise (the correct do-intervention) gives ratios of about 1.07-1.21 across three
+# learners and three worst-case measures, while the noise-free recipe gives 4x to 2,000x
+# depending on the learner. ICP selects the empty set here, i.e. the constant predictor, whose
+# score is exactly 1.000 by construction of the per-environment standardisation; its apparent
+# "win" over the oracle best subset is that artefact (Y's only non-noise signal reaches the
+# stable variables through X1, swamped by X1's noise). In raw units the same ranking holds.
+
+# %% [markdown]
+# ## The authors' intervention class: one-hidden-layer networks
+# ``basis="mlp"``: each mutable mechanism becomes ``mean + sd * (v0 + v' tanh(A z + c))`` with
+# an L2 penalty on the weights, maximised by Adam on exact gradients through the fitted
+# structural equations, from common initialisations, then every predictor is scored against
+# every predictor's worst case.
+# %%
+mlp_rows = []
+t0, c0 = time.perf_counter(), time.process_time()
+for k, (train, test) in enumerate(sim_splits[:N_MLP]):
+    tr, tests = standardize_split(sim, train, ["Y", *sim_cov], test_envs=test)
+    for label, model in [("linear", LINEAR), ("mlp", MLP)]:
+        est = CausalMinimaxRegressor(
+            graph=simulation_graph(), intervention_model=model, random_state=k
+        ).fit(tr[sim_cov], tr["Y"], environment=tr["E"])
+        obs = pd.Series(
+            [
+                max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+                for s in est.representatives_
+            ],
+            index=est.worst_case_risk_.index,
+        )
+        wc = est.worst_case_risk_
+        mlp_rows.append(
+            {
+                "split": k,
+                "class": label,
+                "estimated ratio": wc[WHOLE] / wc.min(),
+                "observed ratio": obs[WHOLE] / obs.min(),
+                "Spearman": spearmanr(wc, obs).statistic,
+                "choice": _fmt(est.selected_subset_),
+                "choice max test MSE": obs[est.selected_subset_],
+                "fit s": est.fit_time_,
+            }
+        )
+mlp_table = pd.DataFrame(mlp_rows)
+print(
+    f"linear vs neural intervention class, {N_MLP} splits in {time.perf_counter() - t0:.1f} s "
+    f"(CPU {time.process_time() - c0:.1f} s)"
+)
+print(mlp_table.round(3).to_string(index=False))
 
 # %% [markdown]
 # ## Discovering the graph and the mutable set (CD-NOD style)
@@ -140,53 +269,67 @@ print(f"undirected edges: {disc.undirected_edges}")
 
 # %% [markdown]
 # ## IMPC hematology (genotypes as environments)
-# Train on the wild type, knockouts 2, 4, 7 and a pair of the other ten; test on the other eight.
-# As in the authors' code, all 16 stable subsets are fitted and scored (``search_space="all"``):
-# the assumed graph makes Y independent of X1 and X3 (X2 is a collider), which the data
-# contradict (wild-type correlations 0.49 and 0.42), so merging subsets by the graph's
-# equivalence classes would discard real information.
+# Train on the wild type, knockouts 2, 4, 7 and a pair of the other ten; test on the other
+# eight: 45 splits (one per pair). As in the authors' code, all 16 stable subsets are fitted
+# and scored (``search_space="all"``): the assumed graph makes Y independent of X1 and X3 (X2 is
+# a collider), which the data contradict (wild-type correlations 0.49 and 0.42), so merging
+# subsets by the graph's equivalence classes would discard real information.
 # %%
 impc = load_impc()
 impc_cov = ["X1", "X2", "X3", "X4", "X5"]
 fixed = ["0"] + [KNOCKOUTS[i - 1] for i in (2, 4, 7)]
 rest = [k for i, k in enumerate(KNOCKOUTS, 1) if i not in (2, 4, 7)]
 pairs = list(itertools.combinations(rest, 2))[::IMPC_STEP]
-impc_rows, impc_pairs = [], []
-t0 = time.perf_counter()
+impc_rows, impc_raw, impc_chosen, impc_pairs = [], [], [], []
+t0, c0 = time.perf_counter(), time.process_time()
 for k, pair in enumerate(pairs):
     test = [e for e in rest if e not in pair]
-    est, observed, scores = run_split(
+    est, observed, scores, raw_scores, chosen = run_split(
         impc, impc_graph(), impc_cov, fixed + list(pair), test, k, space="all"
     )
-    scores["spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed)[0]
-    scores["beats whole stable set"] = scores["causal minimax"] < scores["whole stable set"]
+    scores["Spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed).statistic
     impc_rows.append(scores)
+    impc_raw.append(raw_scores)
+    impc_chosen.append(chosen)
     impc_pairs.append(pd.DataFrame({"estimated": est.worst_case_risk_, "observed": observed}))
-impc_table = pd.DataFrame(impc_rows)
-print(f"IMPC: {len(pairs)} splits in {time.perf_counter() - t0:.1f} s")
-print(impc_table.describe().loc[["mean", "std", "max"]].round(3).T.to_string())
+print(
+    f"\nIMPC: {len(pairs)} splits in {time.perf_counter() - t0:.1f} s "
+    f"(CPU {time.process_time() - c0:.1f} s)"
+)
+impc_std, impc_rawt, impc_table = report(impc_rows, impc_raw, impc_chosen, "IMPC")
+wins = int((impc_std["causal minimax"] < impc_std["whole stable set"]).sum())
+print(
+    f"causal minimax beats the whole stable set in {wins} of {len(impc_std)} splits "
+    f"(mean {impc_std['causal minimax'].mean():.3f} vs "
+    f"{impc_std['whole stable set'].mean():.3f})"
+)
+first9 = impc_std.iloc[::5] if len(impc_std) == 45 else impc_std
+print(
+    f"the 9-split subsample (every 5th pair): {first9['causal minimax'].mean():.3f} vs "
+    f"{first9['whole stable set'].mean():.3f}"
+)
 # the authors rank the subsets by their split-averaged estimated risk against their
 # split-averaged max test MSE
 avg = pd.concat(impc_pairs).groupby(level=0).mean()
-print(f"Spearman of split-averaged risks (16 subsets): {spearmanr(avg).statistic:.2f}")
+no_x2 = avg[[("X2" not in s) for s in avg.index]]
+rho_split = impc_std["Spearman (16 subsets)"].mean()
+rho_avg = spearmanr(avg).statistic
+rho_no_x2 = spearmanr(no_x2).statistic
+print(
+    f"Spearman(estimated, observed): per split {rho_split:.2f} (mean), split-averaged risks "
+    f"{rho_avg:.2f} (16 subsets), {rho_no_x2:.2f} (8 subsets without X2)"
+)
 print(avg.sort_values("estimated").round(3).to_string())
 
 # %% [markdown]
-# ## Table: maximum test MSE by method (mean over splits)
-# %%
-methods = [
-    "causal minimax", "whole stable set", "pooled ERM", "ICP", "anchor (gamma=5)",
-    "best subset (oracle)",
-]  # fmt: skip
-table = pd.DataFrame(
-    {
-        "simulation": sim_table[methods].mean(),
-        "simulation (sd)": sim_table[methods].std(),
-        "IMPC": impc_table[methods].mean(),
-        "IMPC (sd)": impc_table[methods].std(),
-    }
-)
-print(table.round(3).to_string())
+# Reading IMPC. Over all 45 splits the choice beats the whole stable set in most splits
+# (numbers above); a 9-split subsample can show the opposite, which is why all 45 are run.
+# Agreement between estimated and observed risks is weak here, unlike the authors' Spearman
+# of 0.93: in their run that figure is driven by 8 subsets containing X2 whose regenerated
+# values are noise-free (their split-averaged Spearman without them is 0.74, as computed by
+# the independent check of issue 15); our estimate keeps X2's noise, and the assumed graph is
+# contradicted by the data (see above), with 12-14 mice per test genotype and a maximum over 8
+# of them.
 
 # %% [markdown]
 # ## Figure: estimated worst-case risk versus observed maximum test MSE
@@ -195,12 +338,32 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for ax, pairs_, name in [(axes[0], sim_pairs, "simulation"), (axes[1], impc_pairs, "IMPC")]:
     both = pd.concat(pairs_)
     ax.scatter(both["estimated"], both["observed"], s=10, alpha=0.5)
-    ax.set_xscale("log")
+    ax.axhline(
+        1.0, color="grey", ls="--", lw=1, label="constant predictor (= 1 by standardisation)"
+    )
     ax.set_xlabel("estimated worst-case risk")
     ax.set_ylabel("observed max test MSE")
-    rho = np.mean([spearmanr(p["estimated"], p["observed"])[0] for p in pairs_])
+    rho = np.mean([spearmanr(p["estimated"], p["observed"]).statistic for p in pairs_])
     ax.set_title(f"{name}: mean Spearman {rho:.2f}")
+    ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "causalminimax_estimated_vs_observed.png", dpi=100)
 plt.close(fig)
 print(f"figure written to {OUT / 'causalminimax_estimated_vs_observed.png'}")
+
+# %% [markdown]
+# ## Checks the test suite relies on
+# %%
+table = pd.DataFrame(
+    {"simulation": sim_std.mean(numeric_only=True), "IMPC": impc_std.mean(numeric_only=True)}
+)
+main = ["causal minimax", "whole stable set", "pooled ERM", "best subset (oracle)"]
+if not np.all(np.isfinite(table.loc[main].to_numpy())):
+    raise RuntimeError("non-finite maximum test MSE in the results table")
+if not table.loc["causal minimax", "simulation"] < table.loc["whole stable set", "simulation"]:
+    raise RuntimeError("causal minimax does not beat the whole stable set in the simulation")
+if not np.isclose(table.loc["constant 0", "simulation"], 1.0):
+    raise RuntimeError("the constant predictor should score exactly 1 after standardisation")
+print(
+    f"total: {time.perf_counter() - T_START:.1f} s wall, {time.process_time() - C_START:.1f} s CPU"
+)
