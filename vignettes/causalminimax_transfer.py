@@ -67,6 +67,17 @@ N_SIM, N_MLP, IMPC_STEP = (2, 1, 15) if FAST else (10, 3, 1)
 # %%
 
 
+def observed_risks(est, tests):
+    """Maximum test MSE of every searched representative's stable predictor."""
+    return pd.Series(
+        [
+            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+            for s in est.representatives_
+        ],
+        index=est.worst_case_risk_.index,
+    )
+
+
 def fit_all(X, y, e, graph, seed, model, space):
     est = CausalMinimaxRegressor(
         graph=graph,
@@ -100,13 +111,7 @@ def run_split(data, graph, covariates, train_envs, test_envs, seed, space="class
     tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
     methods = fit_all(tr[covariates], tr["Y"], tr["E"], graph, seed, model, space)
     est = methods["causal minimax"]
-    observed = pd.Series(
-        [
-            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-            for s in est.representatives_
-        ],
-        index=est.worst_case_risk_.index,
-    )
+    observed = observed_risks(est, tests)
     scores = {k: max_test_mse(m.predict, tests) for k, m in methods.items()}
     scores["best subset (oracle)"] = float(observed.min())
     scores["constant 0"] = max_test_mse(lambda d: np.zeros(len(d)), tests)
@@ -223,13 +228,7 @@ for k, (train, test) in enumerate(sim_splits[:N_MLP]):
         est = CausalMinimaxRegressor(
             graph=simulation_graph(), intervention_model=model, random_state=k
         ).fit(tr[sim_cov], tr["Y"], environment=tr["E"])
-        obs = pd.Series(
-            [
-                max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-                for s in est.representatives_
-            ],
-            index=est.worst_case_risk_.index,
-        )
+        obs = observed_risks(est, tests)
         wc = est.worst_case_risk_
         mlp_rows.append(
             {
