@@ -14,6 +14,7 @@
 # %%
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
@@ -53,6 +54,9 @@ if FAST:
     LINEAR = InterventionModel(n_restarts=2, n_iter=6, n_eval=200)
     MLP = InterventionModel(basis="mlp", n_components=4, n_restarts=1, n_steps=8, n_eval=150)
 N_SIM, N_MLP, IMPC_STEP = (2, 1, 15) if FAST else (10, 3, 1)
+# IMPC test genotypes are standardised with their own statistics: evaluate the worst case in
+# the same units (location and scale shifts, removed by that standardisation, are not risk)
+IMPC_MODEL = dataclasses.replace(LINEAR, standardize=True)
 
 # %% [markdown]
 # ## One protocol for both data sets
@@ -284,7 +288,7 @@ t0, c0 = time.perf_counter(), time.process_time()
 for k, pair in enumerate(pairs):
     test = [e for e in rest if e not in pair]
     est, observed, scores, raw_scores, chosen = run_split(
-        impc, impc_graph(), impc_cov, fixed + list(pair), test, k, space="all"
+        impc, impc_graph(), impc_cov, fixed + list(pair), test, k, "all", IMPC_MODEL
     )
     scores["Spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed).statistic
     impc_rows.append(scores)
