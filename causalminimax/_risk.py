@@ -13,8 +13,10 @@ with resampled residuals; all other variables keep their observed values. The fu
 ``g_m`` are ``g_m(pa) = mean_m + sd_m * w_m' phi_m(pa)`` with features ``phi_m`` of the
 standardised parents (an intercept, the parents themselves and, for ``basis="rff"``, random
 Fourier features approximating a Gaussian-kernel RKHS) and the norm bound
-``||w_m||_2 <= bound``. The supremum is approximated by a batched, derivative-free local
-search (a (1, lambda) evolution strategy with step-size halving) from several restarts.
+``||w_m||_2 <= bound``, or one-hidden-layer networks with a norm penalty; intervened values stay
+inside the training range of each mutable variable. The supremum is approximated by a joint,
+derivative-free local search over all predictors on common samples (linear / random features)
+or by gradient ascent (networks).
 """
 
 from __future__ import annotations
@@ -57,14 +59,30 @@ class InterventionModel:
     random Fourier features of a Gaussian kernel (``basis="rff"``), and ``||w||_2 <= bound``.
     ``bound`` is in units of the mutable variable's standard deviation; it sets how far the
     adversary may move the mutable mechanisms (the estimated worst-case risk grows with it).
+    With ``basis="mlp"`` (the authors' class) ``g_m(pa) = mean_m + sd_m * (v0 + v' tanh(A z +
+    c))`` with ``n_components`` hidden units; the adversary maximises the risk minus
+    ``penalty * ||theta||^2`` by gradient ascent (Adam) on exact gradients through the fitted
+    structural equations and the predictor.
+
+    By default (``within_support=True``) intervened values are clipped to the training range
+    of the mutable variable. Without it the adversary pushes the mutable variables far outside
+    the data, where the fitted structural equations and stable predictors only extrapolate
+    (linearly, for the default splines), and the estimated worst case measures extrapolation
+    artefacts: on the paper's simulation the whole-stable-set / best-subset ratio was estimated
+    at 377 on a split where the observed ratio is 1.86 (1.72 with the constraint).
+
+    The linear and random-feature classes are searched jointly for all predictors: the same
+    proposals are scored for every predictor on the same intervened samples (common random
+    numbers), so differences between subsets are not search noise.
 
     Parameters
     ----------
-    basis : {"linear", "rff"}, default "linear"
+    basis : {"linear", "rff", "mlp"}, default "linear"
     bound : float, default 4.0
-        Norm bound of each ``w_m``.
+        Norm bound of each ``w_m`` (for ``"mlp"``, of each network's parameter vector).
     n_components : int, default 10
-        Random Fourier features per mutable variable (``basis="rff"`` only).
+        Random Fourier features (``basis="rff"``) or hidden units (``basis="mlp"``) per
+        mutable variable.
     length_scale : float, default 1.0
         Kernel length scale of the random features (on the standardised parents).
     n_restarts : int, default 4
@@ -82,6 +100,14 @@ class InterventionModel:
         deployment data (test environments) are standardised with their own statistics, as in
         the paper's evaluation protocol: the worst case is then taken over the shifts that
         survive that standardisation (changes of dependence, not of location or scale).
+    within_support : bool, default True
+        Clip intervened values to the training range of each mutable variable.
+    penalty : float, default 1e-3
+        L2 penalty on the network parameters (``basis="mlp"``).
+    n_steps : int, default 60
+        Gradient steps per restart (``basis="mlp"``).
+    learning_rate : float, default 0.05
+        Adam step size (``basis="mlp"``).
 
     Examples
     --------
@@ -872,7 +898,7 @@ def worst_case_risks(
     All predictors are scored on the same intervened samples (:class:`PredictorBank`) and
     searched jointly (:func:`joint_search`).
     """
-    from threadpoolctl import threadpool_limits
+    from causalminimax._spline import _blas_single_thread
 
     bank = PredictorBank(predictors, inputs, target, model.standardize)
 
@@ -885,7 +911,7 @@ def worst_case_risks(
         return out
 
     # small dense products: several BLAS threads only contend with each other
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_single_thread():
         if model.basis != "mlp":
             return joint_search(risks, len(bank.predictors), fmap, model, rng)
         # gradient ascent per predictor from common initialisations, then every predictor is

@@ -24,6 +24,18 @@ __all__ = ["AdditiveSplineRidge", "dense_basis"]
 _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 2, 13))
 
 
+_CONTROLLER: list[Any] = []
+
+
+def _blas_single_thread() -> Any:
+    """Context limiting BLAS to one thread (the controller is built once per process)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
 def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any, ...]:
     """Non-zero cubic B-spline functions (of ``n_knots + 2``) and their x-derivatives.
 
@@ -119,12 +131,14 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         B = self._basis(X)
         bm, ym = B.mean(axis=0), float(y.mean())
         Bc, yc = B - bm, y - ym
-        s, V = np.linalg.eigh(Bc.T @ Bc)
-        Q = Bc @ V
-        qy = Q.T @ yc
-        inv = 1.0 / (np.maximum(s, 0.0)[:, None] + alphas[None, :])  # (p, n_alpha)
-        hat = (Q * Q) @ inv
-        fitted = Q @ (qy[:, None] * inv)
+        # small dense problems: extra BLAS threads only contend (100x slower on a busy machine)
+        with _blas_single_thread():
+            s, V = np.linalg.eigh(Bc.T @ Bc)
+            Q = Bc @ V
+            qy = Q.T @ yc
+            inv = 1.0 / (np.maximum(s, 0.0)[:, None] + alphas[None, :])  # (p, n_alpha)
+            hat = (Q * Q) @ inv
+            fitted = Q @ (qy[:, None] * inv)
         loo = np.mean(((yc[:, None] - fitted) / (1.0 - hat)) ** 2, axis=0)
         best = int(np.argmin(loo))
         self.alpha_ = float(alphas[best])
