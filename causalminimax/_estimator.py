@@ -105,7 +105,8 @@ class CausalMinimaxRegressor(RegressorMixin, BaseEstimator):
         :func:`default_estimator` (additive splines + ridge).
     intervention_model : InterventionModel, optional
         Class of the intervention functions (basis, norm bound) and the settings of the
-        maximisation; default ``InterventionModel()`` (linear, bound 4 sd, 4 restarts).
+        maximisation; default ``InterventionModel()`` (linear, bound 3 sd, 4 restarts, values
+        kept in the training support).
     environment_node : hashable, default "E"
         Name of the environment node in an augmented ``graph``.
     search : {"auto", "always"}, default "auto"

@@ -45,7 +45,7 @@ OUT = Path(os.environ.get("ESTKIT_OUTPUT", "output"))
 OUT.mkdir(parents=True, exist_ok=True)
 T_START, C_START = time.perf_counter(), time.process_time()
 
-# Default intervention class: linear in the standardised parents, norm bound 4 sd, values kept
+# Default intervention class: linear in the standardised parents, norm bound 3 sd, values kept
 # inside the training range of each mutable variable (``within_support=True``), searched
 # jointly for all representatives on common intervened samples.
 LINEAR = InterventionModel()
