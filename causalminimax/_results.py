@@ -29,7 +29,7 @@ def _describe(im: Any) -> str:
         txt = f"mlp ({im.n_components} tanh), penalty {im.penalty:g}, {im.n_steps} Adam steps"
     else:
         txt = f"{im.basis}, bound {im.bound:g}, {im.n_restarts} restarts"
-    if getattr(im, "within_support", False):
+    if getattr(im, "clips", False):
         txt += ", in support"
     if im.standardize:
         txt += ", standardised"

@@ -64,12 +64,13 @@ class InterventionModel:
     ``penalty * ||theta||^2`` by gradient ascent (Adam) on exact gradients through the fitted
     structural equations and the predictor.
 
-    By default (``within_support=True``) intervened values are clipped to the training range
-    of the mutable variable. Without it the adversary pushes the mutable variables far outside
-    the data, where the fitted structural equations and stable predictors only extrapolate
-    (linearly, for the default splines), and the estimated worst case measures extrapolation
-    artefacts: on the paper's simulation the whole-stable-set / best-subset ratio was estimated
-    at 377 on a split where the observed ratio is 1.86 (1.72 with the constraint).
+    In raw units (``standardize=False``, the default) intervened values are by default clipped
+    to the training range of the mutable variable (``within_support``). Without it the
+    adversary pushes the mutable variables far outside the data, where the fitted structural
+    equations and stable predictors only extrapolate (linearly, for the default splines), and
+    the estimated worst case measures extrapolation artefacts: on the paper's simulation the
+    whole-stable-set / best-subset ratio was estimated at 377 on a split where the observed
+    ratio is 1.86 (1.72 with the constraint).
 
     The linear and random-feature classes are searched jointly for all predictors: the same
     proposals are scored for every predictor on the same intervened samples (common random
@@ -103,8 +104,12 @@ class InterventionModel:
         deployment data (test environments) are standardised with their own statistics, as in
         the paper's evaluation protocol: the worst case is then taken over the shifts that
         survive that standardisation (changes of dependence, not of location or scale).
-    within_support : bool, default True
-        Clip intervened values to the training range of each mutable variable.
+    within_support : bool, optional
+        Clip intervened values to the training range of each mutable variable. Default: on
+        when ``standardize=False``, off when ``standardize=True`` (the predictors then see
+        re-standardised inputs, which stay in range; clipping before the re-standardisation
+        only distorts the shift: on the 45 IMPC splits the choice beat the whole stable set in
+        34 splits without clipping and in 12 with it).
     penalty : float, default 1e-3
         L2 penalty on the network parameters (``basis="mlp"``).
     n_steps : int, default 60
@@ -127,10 +132,17 @@ class InterventionModel:
     batch: int = 8
     n_eval: int = 400
     standardize: bool = False
-    within_support: bool = True
+    within_support: bool | None = None
     penalty: float = 1e-3
     n_steps: int = 60
     learning_rate: float = 0.05
+
+    @property
+    def clips(self) -> bool:
+        """Whether intervened values are clipped to the training support."""
+        if self.within_support is None:
+            return not self.standardize
+        return bool(self.within_support)
 
     def validated(self) -> InterventionModel:
         """Return ``self`` after checking every field (raises a clear error otherwise)."""
@@ -151,10 +163,11 @@ class InterventionModel:
         check_int(self.batch, "intervention_model.batch", minimum=1)
         check_int(self.n_eval, "intervention_model.n_eval", minimum=10)
         for name in ("standardize", "within_support"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise TypeError(
-                    f"`intervention_model.{name}` must be a bool; got {getattr(self, name)!r}."
-                )
+            value = getattr(self, name)
+            if not isinstance(value, bool | np.bool_) and not (
+                name == "within_support" and value is None
+            ):
+                raise TypeError(f"`intervention_model.{name}` must be a bool; got {value!r}.")
         return self
 
 
@@ -780,7 +793,7 @@ def risk_and_gradient(
             out, act, z = fmap.network(v, vals, sm, thetas[:, blocks[v]], k, n)
             g = sm.mean[v] + sm.sd[v] * out
             mask = np.ones_like(g)
-            if model.within_support:
+            if model.clips:
                 mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
                 g = np.clip(g, sm.lower[v], sm.upper[v])
             vals[v] = g.ravel()
@@ -909,7 +922,7 @@ def worst_case_risks(
         out = np.empty((len(thetas), len(bank.predictors)))
         for start in range(0, len(thetas), chunk):
             t = thetas[start : start + chunk]
-            sample = intervened_sample(t, sm, fmap, base, noise, model.within_support)
+            sample = intervened_sample(t, sm, fmap, base, noise, model.clips)
             out[start : start + len(t)] = bank.risks(sample, len(t))
         return out
 

@@ -72,12 +72,14 @@ def test_neural_intervention_gradient_matches_finite_differences():
     pred = AdditiveSplineRidge().fit(np.column_stack([data[c] for c in inputs]), data["Y"])
     rng = np.random.default_rng(0)
     noise = {v: sm.residuals[v] for v in sm.regenerated}
-    for standardize in (False, True):
-        model = InterventionModel(basis="mlp", n_components=3, standardize=standardize)
+    for standardize, clip in [(False, None), (True, None), (True, True)]:
+        model = InterventionModel(
+            basis="mlp", n_components=3, standardize=standardize, within_support=clip
+        )
         fmap = FeatureMap.build(sm, model, rng)
         th = rng.normal(0, 0.5, size=(2, fmap.n_params))
         risk, grad = risk_and_gradient(th, sm, fmap, data, noise, pred, inputs, "Y", model)
-        args = (sm, fmap, data, noise, pred, inputs, "Y", standardize, True)
+        args = (sm, fmap, data, noise, pred, inputs, "Y", standardize, model.clips)
         np.testing.assert_allclose(risk, _risk(th, *args), rtol=1e-12)
         num = np.zeros_like(th)
         for j in range(th.shape[1]):
