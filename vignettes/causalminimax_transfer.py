@@ -206,17 +206,29 @@ gap = sim_std["causal minimax"] / sim_std["best subset (oracle)"] - 1
 print(f"choice vs oracle best subset: mean gap {100 * gap.mean():.1f}%, max {100 * gap.max():.1f}%")
 
 # %% [markdown]
-# Reading the simulation. The qualitative claim of the paper reproduces: the whole stable set
-# is not optimal (observed whole-stable-set / best-subset ratio above 1 on every split), and
-# the method's choice avoids X1 and sits within a few percent of the oracle best subset. The
-# paper's "several times" magnitude does not: it comes from the authors' regeneration of X1
-# without its noise term (applying raw-scale coefficients to standardised inputs); keeping
-# X1's noise (the correct do-intervention) gives ratios of about 1.07-1.21 across three
-# learners and three worst-case measures, while the noise-free recipe gives 4x to 2,000x
-# depending on the learner. ICP selects the empty set here, i.e. the constant predictor, whose
-# score is exactly 1.000 by construction of the per-environment standardisation; its apparent
-# "win" over the oracle best subset is that artefact (Y's only non-noise signal reaches the
-# stable variables through X1, swamped by X1's noise). In raw units the same ranking holds.
+# Reading the simulation (full run: 10 splits). The estimated worst-case risk tracks the
+# observed one: the estimated whole-stable-set / best-subset ratio is within 25% of the
+# observed ratio on all 10 splits (0.84-1.13 times it; before the support constraint it was
+# 0.9 to 203 times it, e.g. 377 for an observed 1.86). The rank agreement over the 45
+# representatives is weaker: Spearman >= 0.75 on 6 of 10 splits; on the others the observed
+# risks of most representatives lie within about 5% of each other (observed ratios 1.03-1.17),
+# where the ranking is mostly test-sampling noise.
+#
+# The qualitative claim of the paper reproduces: the whole stable set is not optimal (observed
+# ratio above 1 on every split), and the choice never contains X1 and is within 1.3% (at most
+# 4%) of the oracle best subset. The paper's "several times" magnitude does not: it comes from
+# the authors' regeneration of X1 without its noise term (raw-scale coefficients applied to
+# standardised inputs); keeping X1's noise (the correct do-intervention) gives ratios of about
+# 1.07-1.21 across three learners and three worst-case measures, while the noise-free recipe
+# gives 4x to 2,000x depending on the learner.
+#
+# ICP selects the empty set, i.e. the constant predictor, which scores exactly 1.000 by
+# construction of the per-environment standardisation and so "beats" the method and even the
+# oracle best subset. It is also marginally best in raw units: in this simulation the stable
+# variables carry almost no information on Y that survives the shifts (Y reaches them only
+# through X1, whose 0.63 coefficient on Y is swamped by X1's own noise), so the best any
+# stable predictor can do is about the constant. The comparison that matters is against the
+# whole stable set (1.30 on average, up to 2.04), pooled ERM and anchor regression.
 
 # %% [markdown]
 # ## The authors' intervention class: one-hidden-layer networks
@@ -253,6 +265,13 @@ print(
     f"(CPU {time.process_time() - c0:.1f} s)"
 )
 print(mlp_table.round(3).to_string(index=False))
+
+# %% [markdown]
+# Under the neural class (full run, 3 splits) the estimated ratios are close to the linear
+# class's (1.13, 1.74, 1.08 against 1.12, 1.67, 1.08; observed 1.17, 1.86, 1.17), the choice
+# is the same on 2 of 3 splits (on the third it is 1.038 against 1.020), and the rank agreement
+# is no better (Spearman 0.42, 0.93, 0.50 against 0.89, 0.95, 0.49), at about 6 times the
+# CPU time.
 
 # %% [markdown]
 # ## Discovering the graph and the mutable set (CD-NOD style)
