@@ -1,21 +1,109 @@
-"""Scale of the equivalence-class search: representatives and time versus 2^d.
+"""Speed targets of causalminimax and scale of the equivalence-class search.
 
-For random sparse DAGs with d = 10, 20, 30, 40 stable variables (plus the target and two
-mutable variables), prints the number of class representatives found by the recursive
+Part 1 (issue 15 targets, wall and CPU seconds; CPU is what counts on a shared machine):
+the README example fit (target <= 2 s), the 45-split IMPC run of the vignette's protocol
+(causal minimax with all 16 subsets per split, target <= 60 s) and the full vignette run as a
+subprocess (target <= 60 s).
+
+Part 2: for random sparse DAGs with d = 10, 20, 30, 40 stable variables (plus the target and
+two mutable variables), the number of class representatives found by the recursive
 Y-neighbourhood search, the search time, and the 2^d subsets an exhaustive search would
-evaluate. Run: ``python benchmarks/bench_causalminimax.py [n_graphs]``.
+evaluate.
+
+Run: ``python benchmarks/bench_causalminimax.py [n_graphs] [--no-vignette]``.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from causalminimax import representatives, stable_components
+from causalminimax import (
+    CausalMinimaxRegressor,
+    InterventionModel,
+    representatives,
+    stable_components,
+)
+from causalminimax.datasets import impc_graph, load_impc, simulate_paper, simulation_graph
+from causalminimax.datasets._impc import KNOCKOUTS
+from causalminimax.evaluation import standardize_split
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _timed(fn):
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - w, time.process_time() - c
+
+
+def readme_fit() -> CausalMinimaxRegressor:
+    df = simulate_paper(rng=0)
+    train = df[df["E"] <= 10]
+    X, y, env = train.drop(columns=["Y", "E"]), train["Y"], train["E"]
+    est = CausalMinimaxRegressor(graph=simulation_graph(), target="Y", random_state=0)
+    return est.fit(X, y, environment=env)
+
+
+def impc_45() -> int:
+    impc = load_impc()
+    cov = ["X1", "X2", "X3", "X4", "X5"]
+    fixed = ["0"] + [KNOCKOUTS[i - 1] for i in (2, 4, 7)]
+    rest = [k for i, k in enumerate(KNOCKOUTS, 1) if i not in (2, 4, 7)]
+    pairs = list(itertools.combinations(rest, 2))
+    for k, pair in enumerate(pairs):
+        tr, _ = standardize_split(impc, fixed + list(pair), ["Y", *cov])
+        CausalMinimaxRegressor(
+            graph=impc_graph(),
+            intervention_model=InterventionModel(standardize=True),
+            search="always",
+            search_space="all",
+            random_state=k,
+        ).fit(tr[cov], tr["Y"], environment=tr["E"])
+    return len(pairs)
+
+
+def vignette() -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "ESTKIT_OUTPUT": tmp, "MPLBACKEND": "Agg"}
+        env.pop("ESTKIT_VIGNETTE_FAST", None)
+        subprocess.run(
+            [sys.executable, str(ROOT / "vignettes" / "causalminimax_transfer.py")],
+            cwd=tmp,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def speed(run_vignette: bool = True) -> pd.DataFrame:
+    rows = []
+    _, w, c = _timed(readme_fit)
+    rows.append(("README example fit (45 representatives)", w, c, 2.0))
+    _, w, c = _timed(impc_45)
+    rows.append(("IMPC, 45 splits x 16 subsets", w, c, 60.0))
+    if run_vignette:
+        w0 = time.perf_counter()
+        c = vignette()
+        rows.append(("full vignette (subprocess)", time.perf_counter() - w0, c, 60.0))
+    table = pd.DataFrame(rows, columns=["task", "wall s", "CPU s", "target s"]).set_index("task")
+    table["CPU within target"] = table["CPU s"] <= table["target s"]
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(table.round(2).to_string())
+    return table
 
 
 def random_graph(d: int, rng: np.random.Generator, n_mutable: int = 2) -> nx.DiGraph:
@@ -70,4 +158,6 @@ def main(n_graphs: int = 5) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    speed(run_vignette="--no-vignette" not in sys.argv)
+    main(int(args[0]) if args else 5)

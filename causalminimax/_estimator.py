@@ -32,9 +32,9 @@ from causalminimax._risk import (
     StructuralModel,
     do_sample,
     fit_structural_equations,
-    intervened_risk,
-    maximize_risk,
+    worst_case_risks,
 )
+from causalminimax._spline import AdditiveSplineRidge
 from estkit import (
     EstimationError,
     check_int,
@@ -55,38 +55,20 @@ def default_estimator() -> Any:
 
     Examples
     --------
-    >>> default_estimator().steps[-1][0]
-    'ridgecv'
+    >>> default_estimator()
+    AdditiveSplineRidge()
     """
-    from sklearn.linear_model import RidgeCV
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import SplineTransformer, StandardScaler
-
-    return make_pipeline(
-        StandardScaler(),
-        SplineTransformer(n_knots=5, degree=3, extrapolation="linear"),
-        RidgeCV(alphas=np.logspace(-4, 2, 13)),
-    )
+    return AdditiveSplineRidge()
 
 
 def _key(subset: Iterable[Hashable]) -> tuple[Hashable, ...]:
     return tuple(subset)
 
 
-def _evaluate_subset(task: tuple[Any, ...]) -> tuple[float, np.ndarray, Any]:
-    """Fit the stable predictor of one subset and estimate its worst-case risk."""
-    (inputs, dosample, target, estimator, sm, fmap, base, noise, model, rng, search) = task
-    predictor = _fit_predictor(dosample, inputs, target, estimator)
-    if not search:
-        return float("nan"), np.zeros(0), predictor
-
-    def risk(thetas: np.ndarray) -> np.ndarray:
-        return intervened_risk(
-            thetas, sm, fmap, base, noise, predictor, inputs, target, model.standardize
-        )
-
-    best, theta = maximize_risk(risk, fmap, model, rng)
-    return best, theta, predictor
+def _fit_task(task: tuple[Any, ...]) -> Any:
+    """Fit the stable predictor of one subset on the graph-surgery sample."""
+    inputs, dosample, target, estimator = task
+    return _fit_predictor(dosample, inputs, target, estimator)
 
 
 def _fit_predictor(
@@ -133,7 +115,8 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         :func:`default_estimator` (additive splines + ridge).
     intervention_model : InterventionModel, optional
         Class of the intervention functions (basis, norm bound) and the settings of the
-        maximisation; default ``InterventionModel()`` (linear, bound 4 sd, 4 restarts).
+        maximisation; default ``InterventionModel()`` (linear, bound 3 sd, 4 restarts, values
+        kept in the training support).
     environment_node : hashable, default "E"
         Name of the environment node in an augmented ``graph``.
     search : {"auto", "always"}, default "auto"
@@ -354,17 +337,28 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         noise = {v: sm.residuals[v][gen_eval.integers(0, n, rows.size)] for v in sm.regenerated}
         fmap = FeatureMap.build(sm, model, gen_sem)
 
-        rngs = spawn(gen_tasks, len(subsets))
-        tasks = [
-            (s + g.mutable, dosample, g.target, est, sm, fmap, base, noise, model, r, run_search)
-            for s, r in zip(subsets, rngs, strict=True)
-        ]
-        with reworded_warnings("fitting the stable predictors and searching their worst case"):
-            results = parallel_map(_evaluate_subset, tasks, n_jobs=n_jobs, desc="subsets")
+        tasks = [(sub + g.mutable, dosample, g.target, est) for sub in subsets]
+        with reworded_warnings("fitting the stable predictors"):
+            predictors = parallel_map(_fit_task, tasks, n_jobs=n_jobs, desc="subsets")
         index = pd.Index(subsets, tupleize_cols=False, name="subset")
-        values = [r[0] for r in results]
+        if run_search:
+            with reworded_warnings("searching the worst-case interventions"):
+                values, found = worst_case_risks(
+                    predictors,
+                    [t[0] for t in tasks],
+                    sm,
+                    fmap,
+                    base,
+                    noise,
+                    g.target,
+                    model,
+                    gen_tasks,
+                )
+        else:
+            values, found = np.full(len(subsets), np.nan), np.zeros((len(subsets), 0))
+        values = np.asarray(values, dtype=float)
         if constant_y and run_search:
-            values = [0.0] * len(values)  # rounding residue of a constant response is no risk
+            values = np.zeros(len(subsets))  # rounding residue of a constant response is no risk
         risks = pd.Series(values, index=index, name="worst_case_risk")
         bad = [s for s, v in zip(subsets, values, strict=True) if not np.isfinite(v)]
         if run_search and bad:
@@ -374,16 +368,17 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
                 "regressor that extrapolates stably (e.g. the default) or a smaller "
                 "`intervention_model.bound`."
             )
+        thetas = {sub: found[j].copy() for j, sub in enumerate(subsets)}
         if run_search:
             best = int(np.nanargmin(risks.to_numpy()))
         else:
             best = 0
         self.representatives_ = subsets
         self.worst_case_risk_ = risks
-        self.worst_case_interventions_ = {s: r[1] for s, r in zip(subsets, results, strict=True)}
-        self.stable_predictors_ = {s: r[2] for s, r in zip(subsets, results, strict=True)}
+        self.worst_case_interventions_ = thetas
+        self.stable_predictors_ = dict(zip(subsets, predictors, strict=True))
         self.selected_subset_ = subsets[best]
-        self.predictor_ = results[best][2]
+        self.predictor_ = predictors[best]
         self.structural_model_: StructuralModel = sm
         self.predictor_features_ = np.asarray(
             [str(c) for c in self.selected_subset_ + g.mutable], dtype=object

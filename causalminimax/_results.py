@@ -23,6 +23,19 @@ def _fmt(s: Any) -> str:
     return "{" + ", ".join(map(str, s)) + "}" if s else "{}"
 
 
+def _describe(im: Any) -> str:
+    """One line on the intervention class and its search."""
+    if im.basis == "mlp":
+        txt = f"mlp ({im.n_components} tanh), penalty {im.penalty:g}, {im.n_steps} Adam steps"
+    else:
+        txt = f"{im.basis}, bound {im.bound:g}, {im.n_restarts} restarts"
+    if getattr(im, "clips", False):
+        txt += ", in support"
+    if im.standardize:
+        txt += ", standardised"
+    return txt
+
+
 class CausalMinimaxResults(ResultsBase):
     """Immutable summary of a causal minimax fit.
 
@@ -87,7 +100,7 @@ class CausalMinimaxResults(ResultsBase):
     def _summary_parts(self) -> SummaryParts:
         c = self.components
         im = self.intervention_model
-        im_txt = "-" if im is None else f"{im.basis}, bound {im.bound:g}, {im.n_restarts} restarts"
+        im_txt = "-" if im is None else _describe(im)
         header = [
             ("Target", c["target"]),
             ("Mutable M", _fmt(c["mutable"])),

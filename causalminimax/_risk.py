@@ -13,8 +13,10 @@ with resampled residuals; all other variables keep their observed values. The fu
 ``g_m`` are ``g_m(pa) = mean_m + sd_m * w_m' phi_m(pa)`` with features ``phi_m`` of the
 standardised parents (an intercept, the parents themselves and, for ``basis="rff"``, random
 Fourier features approximating a Gaussian-kernel RKHS) and the norm bound
-``||w_m||_2 <= bound``. The supremum is approximated by a batched, derivative-free local
-search (a (1, lambda) evolution strategy with step-size halving) from several restarts.
+``||w_m||_2 <= bound``, or one-hidden-layer networks with a norm penalty; intervened values stay
+inside the training range of each mutable variable. The supremum is approximated by a joint,
+derivative-free local search over all predictors on common samples (linear / random features)
+or by gradient ascent (networks).
 """
 
 from __future__ import annotations
@@ -29,14 +31,22 @@ from sklearn.base import clone
 __all__ = [
     "FeatureMap",
     "InterventionModel",
+    "PredictorBank",
     "StructuralModel",
+    "cross_evaluate",
     "do_sample",
     "fit_structural_equations",
+    "gradient_search",
     "intervened_risk",
+    "intervened_sample",
+    "joint_search",
     "maximize_risk",
+    "risk_and_gradient",
+    "sample_risk",
+    "worst_case_risks",
 ]
 
-Basis = Literal["linear", "rff"]
+Basis = Literal["linear", "rff", "mlp"]
 
 
 @dataclass(frozen=True)
@@ -49,14 +59,34 @@ class InterventionModel:
     random Fourier features of a Gaussian kernel (``basis="rff"``), and ``||w||_2 <= bound``.
     ``bound`` is in units of the mutable variable's standard deviation; it sets how far the
     adversary may move the mutable mechanisms (the estimated worst-case risk grows with it).
+    With ``basis="mlp"`` (the authors' class) ``g_m(pa) = mean_m + sd_m * (v0 + v' tanh(A z +
+    c))`` with ``n_components`` hidden units; the adversary maximises the risk minus
+    ``penalty * ||theta||^2`` by gradient ascent (Adam) on exact gradients through the fitted
+    structural equations and the predictor.
+
+    In raw units (``standardize=False``, the default) intervened values are by default clipped
+    to the training range of the mutable variable (``within_support``). Without it the
+    adversary pushes the mutable variables far outside the data, where the fitted structural
+    equations and stable predictors only extrapolate (linearly, for the default splines), and
+    the estimated worst case measures extrapolation artefacts: on the paper's simulation the
+    whole-stable-set / best-subset ratio was estimated at 377 on a split where the observed
+    ratio is 1.86 (1.67 with the constraint and the default bound).
+
+    The linear and random-feature classes are searched jointly for all predictors: the same
+    proposals are scored for every predictor on the same intervened samples (common random
+    numbers), so differences between subsets are not search noise.
 
     Parameters
     ----------
-    basis : {"linear", "rff"}, default "linear"
-    bound : float, default 4.0
-        Norm bound of each ``w_m``.
+    basis : {"linear", "rff", "mlp"}, default "linear"
+    bound : float, default 3.0
+        Norm bound of each ``w_m`` (for ``"mlp"``, of each network's parameter vector). On 20
+        simulation splits, bound 3 kept the estimated whole-stable-set / best-subset ratio
+        within 25% of the observed one on 18 (bound 4: 17, bound 2: 19) and the rank
+        correlation with the observed risks at least 0.75 on 15 (bound 2: 9).
     n_components : int, default 10
-        Random Fourier features per mutable variable (``basis="rff"`` only).
+        Random Fourier features (``basis="rff"``) or hidden units (``basis="mlp"``) per
+        mutable variable.
     length_scale : float, default 1.0
         Kernel length scale of the random features (on the standardised parents).
     n_restarts : int, default 4
@@ -74,6 +104,18 @@ class InterventionModel:
         deployment data (test environments) are standardised with their own statistics, as in
         the paper's evaluation protocol: the worst case is then taken over the shifts that
         survive that standardisation (changes of dependence, not of location or scale).
+    within_support : bool, optional
+        Clip intervened values to the training range of each mutable variable. Default: on
+        when ``standardize=False``, off when ``standardize=True`` (the predictors then see
+        re-standardised inputs, which stay in range; clipping before the re-standardisation
+        only distorts the shift: on the 45 IMPC splits the choice beat the whole stable set in
+        34 splits without clipping and in 12 with it).
+    penalty : float, default 1e-3
+        L2 penalty on the network parameters (``basis="mlp"``).
+    n_steps : int, default 60
+        Gradient steps per restart (``basis="mlp"``).
+    learning_rate : float, default 0.05
+        Adam step size (``basis="mlp"``).
 
     Examples
     --------
@@ -82,7 +124,7 @@ class InterventionModel:
     """
 
     basis: Basis = "linear"
-    bound: float = 4.0
+    bound: float = 3.0
     n_components: int = 10
     length_scale: float = 1.0
     n_restarts: int = 4
@@ -90,13 +132,30 @@ class InterventionModel:
     batch: int = 8
     n_eval: int = 400
     standardize: bool = False
+    within_support: bool | None = None
+    penalty: float = 1e-3
+    n_steps: int = 60
+    learning_rate: float = 0.05
+
+    @property
+    def clips(self) -> bool:
+        """Whether intervened values are clipped to the training support."""
+        if self.within_support is None:
+            return not self.standardize
+        return bool(self.within_support)
 
     def validated(self) -> InterventionModel:
         """Return ``self`` after checking every field (raises a clear error otherwise)."""
         from causalminimax._door import check_real
         from estkit import check_bool, check_int, check_option
 
-        check_option(self.basis, "intervention_model.basis", ("linear", "rff"))
+        check_option(self.basis, "intervention_model.basis", ("linear", "rff", "mlp"))
+        check_real(self.learning_rate, "intervention_model.learning_rate", positive=True)
+        check_int(self.n_steps, "intervention_model.n_steps", minimum=1)
+        if check_real(self.penalty, "intervention_model.penalty") < 0:
+            raise ValueError(
+                f"`intervention_model.penalty` must be a finite number >= 0; got {self.penalty!r}."
+            )
         check_real(self.bound, "intervention_model.bound", positive=True)
         check_real(self.length_scale, "intervention_model.length_scale", positive=True)
         check_int(self.n_components, "intervention_model.n_components", minimum=1)
@@ -105,6 +164,8 @@ class InterventionModel:
         check_int(self.batch, "intervention_model.batch", minimum=1)
         check_int(self.n_eval, "intervention_model.n_eval", minimum=10)
         check_bool(self.standardize, "intervention_model.standardize")
+        if self.within_support is not None:
+            check_bool(self.within_support, "intervention_model.within_support")
         return self
 
 
@@ -137,6 +198,8 @@ class StructuralModel:
     residuals: dict[Hashable, np.ndarray] = field(default_factory=dict)
     mean: dict[Hashable, float] = field(default_factory=dict)
     sd: dict[Hashable, float] = field(default_factory=dict)
+    lower: dict[Hashable, float] = field(default_factory=dict)
+    upper: dict[Hashable, float] = field(default_factory=dict)
 
 
 def _design(data: dict[Hashable, np.ndarray], cols: Sequence[Hashable], n: int) -> np.ndarray:
@@ -189,6 +252,8 @@ def fit_structural_equations(
         sm.mean[v] = float(np.mean(data[v]))
         sd = float(np.std(data[v]))
         sm.sd[v] = sd if sd > 0 else 1.0
+        sm.lower[v] = float(np.min(data[v]))
+        sm.upper[v] = float(np.max(data[v]))
     for v in regenerated:
         xv = _design(data, parents[v], n)
         model = clone(estimator).fit(xv, data[v])
@@ -255,6 +320,7 @@ class FeatureMap:
     omega: dict[Hashable, np.ndarray]
     offset: dict[Hashable, np.ndarray]
     sizes: dict[Hashable, int]
+    hidden: int = 0
 
     @classmethod
     def build(
@@ -265,6 +331,12 @@ class FeatureMap:
     ) -> FeatureMap:
         """Draw the random features (if any) for every mutable variable."""
         omega, offset, sizes = {}, {}, {}
+        if model.basis == "mlp":
+            h = model.n_components
+            sizes = {
+                m: 1 + h * (len(sm.parents[m]) + 2) if sm.parents[m] else 1 for m in sm.mutable
+            }
+            return cls({m: sm.parents[m] for m in sm.mutable}, {}, {}, sizes, h)
         for m in sm.mutable:
             k = len(sm.parents[m])
             d = 1 + k
@@ -287,6 +359,55 @@ class FeatureMap:
             out.append(slice(start, start + self.sizes[m]))
             start += self.sizes[m]
         return out
+
+    def evaluate(
+        self,
+        m: Hashable,
+        values: dict[Hashable, np.ndarray],
+        sm: StructuralModel,
+        w: np.ndarray,
+        k: int,
+        n: int,
+    ) -> np.ndarray:
+        """``w_i' phi_m`` on the i-th of ``k`` stacked samples of size ``n`` (flattened).
+
+        For the neural class (``hidden > 0``) the output is ``v0 + v' tanh(A z + c)`` with
+        ``w = [v0, v, vec(A), c]``.
+        """
+        if self.hidden:
+            return self.network(m, values, sm, w, k, n)[0].ravel()
+        phi = self.features(m, values, sm).reshape(k, n, -1)
+        return np.einsum("knd,kd->kn", phi, w).ravel()
+
+    def unpack(self, m: Hashable, w: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``(v0, v, A, c)`` of the network of ``m`` from its ``(k, size)`` parameter block."""
+        h, q = self.hidden, len(self.parents[m])
+        k = w.shape[0]
+        if q == 0:
+            return w[:, 0], np.zeros((k, 0)), np.zeros((k, 0, 0)), np.zeros((k, 0))
+        return (
+            w[:, 0],
+            w[:, 1 : 1 + h],
+            w[:, 1 + h : 1 + h + h * q].reshape(k, h, q),
+            w[:, 1 + h + h * q :],
+        )
+
+    def network(
+        self,
+        m: Hashable,
+        values: dict[Hashable, np.ndarray],
+        sm: StructuralModel,
+        w: np.ndarray,
+        k: int,
+        n: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Output ``(k, n)``, hidden activations ``(k, n, h)`` and inputs ``(k, n, q)``."""
+        v0, v, a_mat, c = self.unpack(m, w)
+        q = len(self.parents[m])
+        z = np.stack([(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]], axis=-1)
+        z = z.reshape(k, n, q) if q else np.zeros((k, n, 0))
+        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
+        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act, z
 
     def features(self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel):
         """``phi_m`` evaluated at the current parent values (rows x features)."""
@@ -320,6 +441,53 @@ def _zscore(a: np.ndarray, k: int, n: int) -> np.ndarray:
     return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
 
 
+def intervened_sample(
+    thetas: np.ndarray,
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    within_support: bool = True,
+) -> dict[Hashable, np.ndarray]:
+    """Samples of every node under each intervention in ``thetas``, stacked (``k * n`` rows).
+
+    Mutable variables follow ``g_m``; with ``within_support`` their values are clipped to the
+    training range of the variable, so that the fitted structural equations and predictors are
+    only evaluated where they were estimated (outside it they merely extrapolate).
+    """
+    thetas = np.atleast_2d(thetas)
+    k = thetas.shape[0]
+    n = len(next(iter(base.values())))
+    values = {v: np.tile(np.asarray(a), k) for v, a in base.items()}
+    noise_k = {v: np.tile(a, k) for v, a in noise.items()}
+    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+
+    def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
+        g = sm.mean[m] + sm.sd[m] * fmap.evaluate(m, cur, sm, thetas[:, blocks[m]], k, n)
+        if within_support:
+            g = np.clip(g, sm.lower[m], sm.upper[m])
+        return g
+
+    return _regenerate(sm, values, noise_k, set_mutable)
+
+
+def sample_risk(
+    out: dict[Hashable, np.ndarray],
+    k: int,
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    target: Hashable,
+    standardize: bool = False,
+) -> np.ndarray:
+    """Mean squared error of ``predictor`` in each of the ``k`` stacked intervened samples."""
+    n = len(out[target]) // k
+    if standardize:
+        out = {v: _zscore(out[v], k, n) for v in (*inputs, target)}
+    pred = predictor.predict(_design(out, inputs, n * k))
+    err = (out[target] - pred).reshape(k, n)
+    return np.mean(err**2, axis=1)
+
+
 def intervened_risk(
     thetas: np.ndarray,
     sm: StructuralModel,
@@ -330,6 +498,7 @@ def intervened_risk(
     inputs: Sequence[Hashable],
     target: Hashable,
     standardize: bool = False,
+    within_support: bool = False,
 ) -> np.ndarray:
     """Mean squared error of ``predictor`` under each intervention in ``thetas`` (batched).
 
@@ -350,29 +519,16 @@ def intervened_risk(
     standardize : bool, default False
         z-score the target and the inputs within each intervened sample (see
         :class:`InterventionModel`).
+    within_support : bool, default False
+        Clip the intervened mutable variables to their training range.
 
     Returns
     -------
     ndarray of shape (k,)
     """
     thetas = np.atleast_2d(thetas)
-    k = thetas.shape[0]
-    n = len(next(iter(base.values())))
-    values = {v: np.tile(np.asarray(a), k) for v, a in base.items()}
-    noise_k = {v: np.tile(a, k) for v, a in noise.items()}
-    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
-
-    def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
-        phi = fmap.features(m, cur, sm).reshape(k, n, -1)
-        w = thetas[:, blocks[m]]
-        return sm.mean[m] + sm.sd[m] * np.einsum("knd,kd->kn", phi, w).ravel()
-
-    out = _regenerate(sm, values, noise_k, set_mutable)
-    if standardize:
-        out = {v: _zscore(out[v], k, n) for v in (*inputs, target)}
-    pred = predictor.predict(_design(out, inputs, n * k))
-    err = (out[target] - pred).reshape(k, n)
-    return np.mean(err**2, axis=1)
+    out = intervened_sample(thetas, sm, fmap, base, noise, within_support)
+    return sample_risk(out, thetas.shape[0], predictor, inputs, target, standardize)
 
 
 def maximize_risk(
@@ -425,3 +581,363 @@ def maximize_risk(
         step[~better] *= 0.5
     i = int(np.argmax(cur_val))
     return float(cur_val[i]), cur[i].copy()
+
+
+class PredictorBank:
+    """Every stable predictor scored on the same intervened samples, in one pass.
+
+    When all predictors are :class:`~causalminimax._spline.AdditiveSplineRidge` models (the
+    default), the spline basis of each input column is built once per sample and the
+    predictions of all predictors are one matrix product; otherwise each predictor predicts
+    in turn.
+    """
+
+    def __init__(
+        self,
+        predictors: Sequence[Any],
+        inputs: Sequence[Sequence[Hashable]],
+        target: Hashable,
+        standardize: bool,
+    ) -> None:
+        from causalminimax._spline import AdditiveSplineRidge
+
+        self.predictors = list(predictors)
+        self.inputs = [tuple(c) for c in inputs]
+        self.target = target
+        self.standardize = standardize
+        self.columns = sorted({c for cols in self.inputs for c in cols}, key=str)
+        self.fast = all(
+            isinstance(p, AdditiveSplineRidge) and hasattr(p, "coef_") and not isinstance(p, type)
+            for p in self.predictors
+        )
+        if self.fast:
+            keys: dict[tuple[Any, ...], int] = {}
+            entries = []
+            for j, (p, cols) in enumerate(zip(self.predictors, self.inputs, strict=True)):
+                nb = p.n_basis_
+                for i, c in enumerate(cols):
+                    key = (c, float(p.lower_[i]), float(p.step_[i]), int(p.n_knots))
+                    keys.setdefault(key, len(keys))
+                    entries.append((keys[key], j, p.coef_[i * nb : (i + 1) * nb]))
+            self.keys = list(keys)
+            self.offsets = np.cumsum([0] + [k[3] + 2 for k in self.keys])
+            w = np.zeros((int(self.offsets[-1]), len(self.predictors)))
+            for kidx, j, coef in entries:
+                w[self.offsets[kidx] : self.offsets[kidx + 1], j] = coef
+            self.weights = w
+            self.intercepts = np.array([p.intercept_ for p in self.predictors])
+
+    def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
+        """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
+        from causalminimax._spline import dense_basis
+
+        n = len(sample[self.target]) // k
+        if self.standardize:
+            sample = {v: _zscore(sample[v], k, n) for v in (*self.columns, self.target)}
+        y = sample[self.target]
+        if not self.fast:
+            out = np.empty((k, len(self.predictors)))
+            for j, (p, cols) in enumerate(zip(self.predictors, self.inputs, strict=True)):
+                if cols:
+                    pred = p.predict(_design(sample, cols, n * k))
+                else:
+                    pred = p.predict(np.zeros((n * k, 1)))
+                out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
+            return out
+        basis = np.hstack([dense_basis(sample[c], lo, h, nk) for c, lo, h, nk in self.keys])
+        pred = basis @ self.weights + self.intercepts
+        err = (y[:, None] - pred).reshape(k, n, -1)
+        return np.einsum("knj,knj->kj", err, err) / n
+
+
+def _sphere(rng: np.random.Generator, size: int, blocks: list[slice], p: int, bound: float):
+    """Points with every block on the sphere of radius ``bound``."""
+    x = rng.normal(size=(size, p))
+    for b in blocks:
+        x[:, b] *= bound / np.maximum(np.linalg.norm(x[:, b], axis=1, keepdims=True), 1e-12)
+    return x
+
+
+def joint_search(
+    risks: Any,
+    n_pred: int,
+    fmap: FeatureMap,
+    model: InterventionModel,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximise the risk of every predictor at once over norm-bounded interventions.
+
+    ``risks(thetas) -> (k, n_pred)`` scores every predictor under each intervention on common
+    samples. The search starts from a shared design (the centre and ``n_restarts * batch - 1``
+    points on the boundary); every predictor moves to the best design point. Each iteration,
+    every distinct current point proposes ``batch`` Gaussian perturbations; all proposals are
+    scored for all predictors, each predictor moves to the best proposal if it improves and
+    otherwise halves its step. Sharing the proposals and the samples (common random numbers)
+    makes the estimates comparable across predictors: differences are not search noise.
+
+    Returns
+    -------
+    (ndarray of shape (n_pred,), ndarray of shape (n_pred, n_params))
+        The largest risk found for each predictor and its intervention parameters.
+    """
+    blocks = fmap.blocks()
+    p = fmap.n_params
+    start = _sphere(rng, model.n_restarts * model.batch, blocks, p, model.bound)
+    start[0] = 0.0
+    vals = risks(start)
+    arg = np.argmax(vals, axis=0)
+    cur = start[arg].copy()
+    cur_val = vals[arg, np.arange(n_pred)]
+    step = np.full(n_pred, model.bound / 2.0)
+    for _ in range(model.n_iter):
+        pts = np.column_stack([cur, step])
+        uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+        noise = rng.normal(size=(len(uniq), model.batch, p))
+        cand = uniq[:, None, :p] + uniq[:, None, p:] * noise
+        cand = _project(cand.reshape(-1, p), blocks, model.bound)
+        vals = risks(cand)
+        arg = np.argmax(vals, axis=0)
+        best = vals[arg, np.arange(n_pred)]
+        better = best > cur_val
+        cur[better] = cand[arg[better]]
+        cur_val[better] = best[better]
+        step[~better] *= 0.5
+        del inv
+    return cur_val, cur
+
+
+def cross_evaluate(
+    thetas: np.ndarray,
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    chunk: int = 64,
+) -> np.ndarray:
+    """Risk of every predictor under every intervention in ``thetas`` (shape (k, n_pred)).
+
+    The intervened samples do not depend on the predictor: they are generated once per
+    intervention (in chunks) and shared, so every predictor is scored on exactly the same
+    samples (common random numbers).
+    """
+    thetas = np.atleast_2d(thetas)
+    out = np.empty((thetas.shape[0], len(predictors)))
+    for start in range(0, thetas.shape[0], chunk):
+        t = thetas[start : start + chunk]
+        sample = intervened_sample(t, sm, fmap, base, noise, model.within_support)
+        for j, (pred, cols) in enumerate(zip(predictors, inputs, strict=True)):
+            out[start : start + len(t), j] = sample_risk(
+                sample, len(t), pred, cols, target, model.standardize
+            )
+    return out
+
+
+def _input_jacobian(model: Any, X: np.ndarray) -> np.ndarray:
+    """``d model.predict / d X[:, j]`` at every row: analytic for the additive-spline and
+    linear models, central differences otherwise."""
+    if hasattr(model, "partial_derivatives"):
+        return model.partial_derivatives(X)
+    coef = getattr(model, "coef_", None)
+    if coef is not None and np.ndim(coef) == 1 and len(coef) == X.shape[1]:
+        from sklearn.linear_model._base import LinearModel
+
+        if isinstance(model, LinearModel):
+            return np.broadcast_to(np.asarray(coef, dtype=float), X.shape)
+    out = np.empty(X.shape)
+    for j in range(X.shape[1]):
+        h = 1e-4 * max(1.0, float(np.std(X[:, j])))
+        up, down = X.copy(), X.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        out[:, j] = (model.predict(up) - model.predict(down)) / (2 * h)
+    return out
+
+
+def risk_and_gradient(
+    thetas: np.ndarray,
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    target: Hashable,
+    model: InterventionModel,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intervened risk of ``predictor`` under each neural intervention and its gradient.
+
+    Reverse-mode differentiation through the intervention networks, the fitted structural
+    equations of the regenerated variables (their input derivatives, see
+    :func:`_input_jacobian`), the optional per-sample standardisation and the predictor.
+    Clipped intervention values (``within_support``) have zero derivative.
+
+    Returns
+    -------
+    (ndarray of shape (k,), ndarray of shape (k, n_params))
+    """
+    thetas = np.atleast_2d(thetas)
+    k = thetas.shape[0]
+    n = len(next(iter(base.values())))
+    vals = {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()}
+    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+    regen = set(sm.regenerated)
+    rec: dict[Hashable, Any] = {}
+    for v in sm.order:
+        if v in sm.mutable:
+            out, act, z = fmap.network(v, vals, sm, thetas[:, blocks[v]], k, n)
+            g = sm.mean[v] + sm.sd[v] * out
+            mask = np.ones_like(g)
+            if model.clips:
+                mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
+                g = np.clip(g, sm.lower[v], sm.upper[v])
+            vals[v] = g.ravel()
+            rec[v] = (act, z, mask)
+        elif v in regen:
+            x = _design(vals, sm.parents[v], k * n)
+            vals[v] = sm.models[v].predict(x) + np.tile(noise[v], k)
+            rec[v] = x
+    used = (*inputs, target)
+    zvals, scale = dict(vals), {}
+    if model.standardize:
+        for v in dict.fromkeys(used):
+            b = vals[v].reshape(k, n)
+            sd = b.std(axis=1, keepdims=True)
+            sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
+            zvals[v] = ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
+            scale[v] = sd
+    y = zvals[target]
+    adj_z = {v: np.zeros(k * n) for v in used}
+    if inputs:
+        xin = _design(zvals, inputs, k * n)
+        resid = y - predictor.predict(xin)
+        jac = _input_jacobian(predictor, xin)
+        for i, c in enumerate(inputs):
+            adj_z[c] += -2.0 * resid * jac[:, i] / n
+    else:
+        resid = y - predictor.predict(np.zeros((k * n, 1)))
+    adj_z[target] += 2.0 * resid / n
+    risk = np.mean(resid.reshape(k, n) ** 2, axis=1)
+    adj = {v: np.zeros(k * n) for v in sm.order}
+    for v, gz in adj_z.items():
+        if model.standardize:
+            gb, zb = gz.reshape(k, n), zvals[v].reshape(k, n)
+            gx = gb - gb.mean(axis=1, keepdims=True) - zb * (gb * zb).mean(axis=1, keepdims=True)
+            adj[v] += (gx / scale[v]).ravel()
+        else:
+            adj[v] += gz
+    grad = np.zeros_like(thetas)
+    for v in reversed(sm.order):
+        if v in regen:
+            jac = _input_jacobian(sm.models[v], rec[v])
+            for i, par in enumerate(sm.parents[v]):
+                adj[par] += adj[v] * jac[:, i]
+        elif v in sm.mutable:
+            act, z, mask = rec[v]
+            gout = adj[v].reshape(k, n) * mask * sm.sd[v]
+            _, vv, a_mat, _ = fmap.unpack(v, thetas[:, blocks[v]])
+            parts = [gout.sum(axis=1)[:, None]]
+            if sm.parents[v]:
+                delta = gout[:, :, None] * vv[:, None, :] * (1.0 - act**2)
+                parts += [
+                    np.einsum("kn,knh->kh", gout, act),
+                    np.einsum("knh,knq->khq", delta, z).reshape(k, -1),
+                    delta.sum(axis=1),
+                ]
+                dz = np.einsum("knh,khq->knq", delta, a_mat)
+                for i, par in enumerate(sm.parents[v]):
+                    adj[par] += (dz[:, :, i] / sm.sd[par]).ravel()
+            grad[:, blocks[v]] = np.hstack(parts)
+    return risk, grad
+
+
+def gradient_search(
+    predictor: Any,
+    inputs: Sequence[Hashable],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray]:
+    """Maximise ``risk(theta) - penalty * ||theta||^2`` over neural interventions by gradient
+    ascent (Adam, ``n_steps`` steps, ``n_restarts`` random initialisations in one batch).
+
+    Returns the largest (unpenalised) risk visited and its parameters.
+    """
+    blocks = fmap.blocks()
+    theta = _project(
+        rng.normal(0.0, 0.5, size=(model.n_restarts, fmap.n_params)), blocks, model.bound
+    )
+    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+    best_val = np.full(model.n_restarts, -np.inf)
+    best = theta.copy()
+    b1, b2 = 0.9, 0.999
+    for t in range(1, model.n_steps + 2):
+        risk, grad = risk_and_gradient(
+            theta, sm, fmap, base, noise, predictor, inputs, target, model
+        )
+        up = risk > best_val
+        best_val[up], best[up] = risk[up], theta[up]
+        if t > model.n_steps:
+            break
+        grad = grad - 2.0 * model.penalty * theta
+        m1 = b1 * m1 + (1 - b1) * grad
+        m2 = b2 * m2 + (1 - b2) * grad**2
+        step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
+        theta = _project(theta + step, blocks, model.bound)
+    i = int(np.argmax(best_val))
+    return float(best_val[i]), best[i].copy()
+
+
+def worst_case_risks(
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    target: Hashable,
+    model: InterventionModel,
+    rng: np.random.Generator,
+    chunk: int = 32,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated worst-case risk of each stable predictor and its maximising intervention.
+
+    All predictors are scored on the same intervened samples (:class:`PredictorBank`) and
+    searched jointly (:func:`joint_search`).
+    """
+    from causalminimax._spline import _blas_single_thread
+
+    bank = PredictorBank(predictors, inputs, target, model.standardize)
+
+    def risks(thetas: np.ndarray) -> np.ndarray:
+        out = np.empty((len(thetas), len(bank.predictors)))
+        for start in range(0, len(thetas), chunk):
+            t = thetas[start : start + chunk]
+            sample = intervened_sample(t, sm, fmap, base, noise, model.clips)
+            out[start : start + len(t)] = bank.risks(sample, len(t))
+        return out
+
+    # small dense products: several BLAS threads only contend with each other
+    with _blas_single_thread():
+        if model.basis != "mlp":
+            return joint_search(risks, len(bank.predictors), fmap, model, rng)
+        # gradient ascent per predictor from common initialisations, then every predictor is
+        # scored against every predictor's worst case (the estimate is the largest)
+        seed = int(rng.integers(2**63))
+        found = [
+            gradient_search(
+                p, cols, sm, fmap, base, noise, target, model, np.random.default_rng(seed)
+            )
+            for p, cols in zip(bank.predictors, bank.inputs, strict=True)
+        ]
+        pool = np.vstack([f[1] for f in found])
+        cross = risks(pool)
+        arg = np.argmax(cross, axis=0)
+        return cross[arg, np.arange(len(found))], pool[arg]

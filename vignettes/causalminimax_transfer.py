@@ -6,17 +6,19 @@
 # subset with pooled ERM, the whole stable set, invariant causal prediction and anchor
 # regression by the maximum test MSE over unseen environments.
 #
-# Environment variables: ``ESTKIT_VIGNETTE_FAST=1`` shrinks the work (for test runs);
-# ``CAUSALMINIMAX_FULL=1`` runs the full protocol (default intervention search, 10
-# simulation splits, all 45 IMPC splits; a few minutes); ``ESTKIT_OUTPUT`` sets the
-# figure folder (default ``./output``).
+# Environment variables: ``ESTKIT_VIGNETTE_FAST=1`` shrinks the work (for test runs; the
+# default is the full protocol: 10 simulation splits, all 45 IMPC splits, the neural
+# intervention class on 3 simulation splits); ``ESTKIT_OUTPUT`` sets the figure folder
+# (default ``./output``).
 
 # %%
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -25,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 from causalminimax import CausalMinimaxRegressor, InterventionModel
@@ -39,87 +42,244 @@ from causalminimax.datasets._impc import KNOCKOUTS
 from causalminimax.evaluation import max_test_mse, standardize_split
 
 FAST = os.environ.get("ESTKIT_VIGNETTE_FAST", "0") == "1"
-FULL = os.environ.get("CAUSALMINIMAX_FULL", "0") == "1" and not FAST
 OUT = Path(os.environ.get("ESTKIT_OUTPUT", "output"))
 OUT.mkdir(parents=True, exist_ok=True)
+T_START, C_START = time.perf_counter(), time.process_time()
 
-# The protocol standardises every test environment with its own statistics, so the worst-case
-# risk is evaluated in the same units (``standardize=True``: location shifts of the mutable
-# mechanisms, which that standardisation removes, are not counted as risk).
-if FULL:
-    SEARCH, N_SIM, IMPC_STEP = InterventionModel(standardize=True), 10, 1
-elif FAST:
-    SEARCH = InterventionModel(n_restarts=1, n_iter=3, n_eval=150, standardize=True)
-    N_SIM, IMPC_STEP = 2, 15
-else:
-    SEARCH = InterventionModel(n_restarts=2, n_iter=6, n_eval=300, standardize=True)
-    N_SIM, IMPC_STEP = 4, 5
-N_JOBS = 2
+# Default intervention class: linear in the standardised parents, norm bound 3 sd, values kept
+# inside the training range of each mutable variable (raw units), searched jointly for all
+# representatives on common intervened samples.
+LINEAR = InterventionModel()
+MLP = InterventionModel(basis="mlp", n_components=8, n_restarts=2, n_steps=30)
+if FAST:
+    LINEAR = InterventionModel(n_restarts=2, n_iter=6, n_eval=200)
+    MLP = InterventionModel(basis="mlp", n_components=4, n_restarts=1, n_steps=8, n_eval=150)
+N_SIM, N_MLP, IMPC_STEP = (2, 1, 15) if FAST else (10, 3, 1)
+# splits run in parallel worker processes (results do not depend on it: each split has its
+# own seed); CAUSALMINIMAX_N_JOBS overrides
+N_JOBS = int(os.environ.get("CAUSALMINIMAX_N_JOBS", "1" if FAST else "2"))
+# IMPC test genotypes are standardised with their own statistics: evaluate the worst case in
+# the same units (location and scale shifts, removed by that standardisation, are not risk);
+# bound 4 sd, the setting of the earlier 45-split run (issue 6)
+IMPC_MODEL = dataclasses.replace(LINEAR, standardize=True, bound=4.0)
 
 # %% [markdown]
 # ## One protocol for both data sets
 # Train on some environments (standardised with pooled training statistics), test on the
 # others (each standardised with its own statistics); a method's score is its maximum test MSE
-# over the test environments.
+# over the test environments. Because every test environment is standardised with its own
+# mean and sd, **the constant predictor 0 scores exactly 1.000** (the variance of the
+# standardised response): a method is only useful when it scores below 1. We also score every
+# method in raw units (no standardisation anywhere; the constant predictor is then the
+# training mean of Y), where the constant's score is the largest test variance of Y.
 
 # %%
 
 
-def run_split(data, graph, covariates, train_envs, test_envs, seed, space="classes"):
-    cols = ["Y", *covariates]
-    tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
-    X, y, e = tr[covariates], tr["Y"], tr["E"]
-    est = CausalMinimaxRegressor(
-        graph=graph,
-        intervention_model=SEARCH,
-        search="always",
-        search_space=space,
-        n_jobs=N_JOBS,
-        random_state=seed,
-    ).fit(X, y, environment=e)
-    observed = pd.Series(
+def observed_risks(est, tests):
+    """Maximum test MSE of every searched representative's stable predictor."""
+    return pd.Series(
         [
             max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
             for s in est.representatives_
         ],
         index=est.worst_case_risk_.index,
     )
-    methods = {
+
+
+def fit_all(X, y, e, graph, seed, model, space):
+    est = CausalMinimaxRegressor(
+        graph=graph,
+        intervention_model=model,
+        search="always",
+        search_space=space,
+        random_state=seed,
+    ).fit(X, y, environment=e)
+    return {
         "causal minimax": est,
         "whole stable set": StableSetRegressor(graph=graph, random_state=seed).fit(X, y, e),
         "pooled ERM": PooledERM().fit(X, y, e),
         "ICP": InvariantCausalPrediction().fit(X, y, e),
         "anchor (gamma=5)": AnchorRegression().fit(X, y, e),
     }
+
+
+def selection(name, m):
+    if name == "causal minimax":
+        return m.selected_subset_
+    if name == "whole stable set":
+        return m.subset_
+    if name == "ICP":
+        return m.selected_subset_
+    return ("all",)
+
+
+def run_split(data, graph, covariates, train_envs, test_envs, seed, space="classes", model=None):
+    model = model or LINEAR
+    cols = ["Y", *covariates]
+    tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
+    methods = fit_all(tr[covariates], tr["Y"], tr["E"], graph, seed, model, space)
+    est = methods["causal minimax"]
+    observed = observed_risks(est, tests)
     scores = {k: max_test_mse(m.predict, tests) for k, m in methods.items()}
     scores["best subset (oracle)"] = float(observed.min())
-    return est, observed, scores
+    scores["constant 0"] = max_test_mse(lambda d: np.zeros(len(d)), tests)
+    chosen = {k: selection(k, m) for k, m in methods.items()}
+    # raw units: the same methods fitted and scored without any standardisation
+    raw_tr = data[data["E"].isin(train_envs)]
+    raw_tests = [data[data["E"] == t] for t in test_envs]
+    raw = fit_all(raw_tr[covariates], raw_tr["Y"], raw_tr["E"], graph, seed, model, space)
+    raw_scores = {k: max_test_mse(m.predict, raw_tests) for k, m in raw.items()}
+    ybar = float(raw_tr["Y"].mean())
+    raw_scores["constant (training mean)"] = max_test_mse(
+        lambda d: np.full(len(d), ybar), raw_tests
+    )
+    return est, observed, scores, raw_scores, chosen
+
+
+def report(rows, raw_rows, chosen_rows, name):
+    std = pd.DataFrame(rows)
+    raw = pd.DataFrame(raw_rows)
+    methods = [
+        "causal minimax", "whole stable set", "pooled ERM", "ICP", "anchor (gamma=5)",
+    ]  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "standardised: mean": std[[*methods, "best subset (oracle)", "constant 0"]].mean(),
+            "standardised: max": std[[*methods, "best subset (oracle)", "constant 0"]].max(),
+            "raw units: mean": raw[[*methods, "constant (training mean)"]].mean(),
+        }
+    )
+    picks = {k: Counter(_fmt(c[k]) for c in chosen_rows).most_common(2) for k in chosen_rows[0]}
+    table["most frequent selection (count)"] = pd.Series(
+        {k: ", ".join(f"{s} ({n})" for s, n in v) for k, v in picks.items()}
+    )
+    print(f"\n{name}: maximum test MSE over the test environments ({len(std)} splits)")
+    print(table.to_string(float_format=lambda v: f"{v:.4g}", na_rep="-"))
+    return std, raw, table
+
+
+def _fmt(s):
+    return "{" + ", ".join(map(str, s)) + "}" if s else "{} (empty: constant)"
 
 
 # %% [markdown]
 # ## Simulation (section 6.1): 20 environments, 10 for training
+# The worst-case risk estimated by the method should track the observed one. Per split: the
+# estimated whole-stable-set / best-subset ratio against the observed ratio, and the
+# Spearman correlation between estimated and observed worst-case risk over the 45
+# representatives.
 # %%
 sim = simulate_paper(rng=2023)
 sim_cov = [f"X{i}" for i in range(1, 11)]
 rng = np.random.default_rng(0)
-sim_rows, sim_pairs = [], []
-t0 = time.perf_counter()
-for k in range(N_SIM):
+sim_splits = []
+for _ in range(N_SIM):
     train = sorted(rng.choice(np.arange(1, 21), 10, replace=False).tolist())
-    test = [e for e in range(1, 21) if e not in train]
-    est, observed, scores = run_split(sim, simulation_graph(), sim_cov, train, test, k)
-    whole_rep = ("X6", "X5", "X1")  # representative of the whole stable set {X1..X8}
-    scores["selected excludes X1"] = "X1" not in est.selected_subset_
-    scores["fit time (s)"] = est.fit_time_
+    sim_splits.append((train, [e for e in range(1, 21) if e not in train]))
+WHOLE = ("X6", "X5", "X1")  # representative of the whole stable set {X1..X8}
+sim_rows, sim_raw, sim_chosen, sim_pairs, sim_check = [], [], [], [], []
+t0 = time.perf_counter()
+sim_results = Parallel(n_jobs=N_JOBS)(
+    delayed(run_split)(sim, simulation_graph(), sim_cov, train, test, k)
+    for k, (train, test) in enumerate(sim_splits)
+)
+for est, observed, scores, raw_scores, chosen in sim_results:
     sim_rows.append(scores)
-    sim_pairs.append(pd.DataFrame({"estimated": est.worst_case_risk_, "observed": observed}))
-sim_table = pd.DataFrame(sim_rows)
-print(f"simulation: {N_SIM} splits in {time.perf_counter() - t0:.1f} s")
-print(sim_table.describe().loc[["mean", "std", "max"]].round(3).T.to_string())
-gap = sim_table["causal minimax"] / sim_table["best subset (oracle)"] - 1
-print(f"choice vs best subset: mean gap {100 * gap.mean():.1f}%, max {100 * gap.max():.1f}%")
-ratio = sim_table["whole stable set"] / sim_table["best subset (oracle)"]
-print(f"whole stable set / best subset: mean ratio {ratio.mean():.2f}")
+    sim_raw.append(raw_scores)
+    sim_chosen.append(chosen)
+    wc = est.worst_case_risk_
+    sim_pairs.append(pd.DataFrame({"estimated": wc, "observed": observed}))
+    sim_check.append(
+        {
+            "estimated ratio": wc[WHOLE] / wc.min(),
+            "observed ratio": observed[WHOLE] / observed.min(),
+            "Spearman": spearmanr(wc, observed).statistic,
+            "choice excludes X1": "X1" not in est.selected_subset_,
+            "fit s": est.fit_time_,
+        }
+    )
+print(f"simulation: {N_SIM} splits in {time.perf_counter() - t0:.1f} s ({N_JOBS} worker processes)")
+check = pd.DataFrame(sim_check)
+check["estimated / observed ratio"] = check["estimated ratio"] / check["observed ratio"]
+print(check.round(3).to_string())
+sim_std, sim_rawt, sim_table = report(sim_rows, sim_raw, sim_chosen, "Simulation")
+gap = sim_std["causal minimax"] / sim_std["best subset (oracle)"] - 1
+print(f"choice vs oracle best subset: mean gap {100 * gap.mean():.1f}%, max {100 * gap.max():.1f}%")
+
+# %% [markdown]
+# Reading the simulation (full run: 10 splits). The estimated worst-case risk tracks the
+# observed one: the estimated whole-stable-set / best-subset ratio is within 25% of the
+# observed ratio on all 10 splits (0.84-1.13 times it; before the support constraint it was
+# 0.9 to 203 times it, e.g. 377 for an observed 1.86). The rank agreement over the 45
+# representatives is weaker: Spearman >= 0.75 on 6 of 10 splits; on the others the observed
+# risks of most representatives lie within about 5% of each other (observed ratios 1.03-1.17),
+# where the ranking is mostly test-sampling noise.
+#
+# The qualitative claim of the paper reproduces: the whole stable set is not optimal (observed
+# ratio above 1 on every split), and the choice never contains X1 and is within 1.3% (at most
+# 4%) of the oracle best subset. The paper's "several times" magnitude does not: it comes from
+# the authors' regeneration of X1 without its noise term (raw-scale coefficients applied to
+# standardised inputs); keeping X1's noise (the correct do-intervention) gives ratios of about
+# 1.07-1.21 across three learners and three worst-case measures, while the noise-free recipe
+# gives 4x to 2,000x depending on the learner (both figures from issue 15's independent
+# check, not recomputed here).
+#
+# ICP selects the empty set, i.e. the constant predictor, which scores exactly 1.000 by
+# construction of the per-environment standardisation and so "beats" the method and even the
+# oracle best subset. It is also marginally best in raw units: in this simulation the stable
+# variables carry almost no information on Y that survives the shifts (Y reaches them only
+# through X1, whose 0.63 coefficient on Y is swamped by X1's own noise), so the best any
+# stable predictor can do is about the constant. The comparison that matters is against the
+# whole stable set (1.30 on average, up to 2.04), pooled ERM and anchor regression.
+
+# %% [markdown]
+# ## The authors' intervention class: one-hidden-layer networks
+# ``basis="mlp"``: each mutable mechanism becomes ``mean + sd * (v0 + v' tanh(A z + c))`` with
+# an L2 penalty on the weights, maximised by Adam on exact gradients through the fitted
+# structural equations, from common initialisations, then every predictor is scored against
+# every predictor's worst case.
+# %%
+
+
+def compare_classes(k, train, test, label, model):
+    tr, tests = standardize_split(sim, train, ["Y", *sim_cov], test_envs=test)
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), intervention_model=model, random_state=k
+    ).fit(tr[sim_cov], tr["Y"], environment=tr["E"])
+    obs = observed_risks(est, tests)
+    wc = est.worst_case_risk_
+    return {
+        "split": k,
+        "class": label,
+        "estimated ratio": wc[WHOLE] / wc.min(),
+        "observed ratio": obs[WHOLE] / obs.min(),
+        "Spearman": spearmanr(wc, obs).statistic,
+        "choice": _fmt(est.selected_subset_),
+        "choice max test MSE": obs[est.selected_subset_],
+        "fit s": est.fit_time_,
+    }
+
+
+t0 = time.perf_counter()
+mlp_rows = Parallel(n_jobs=N_JOBS)(
+    delayed(compare_classes)(k, train, test, label, model)
+    for k, (train, test) in enumerate(sim_splits[:N_MLP])
+    for label, model in [("mlp", MLP), ("linear", LINEAR)]
+)
+mlp_table = pd.DataFrame(mlp_rows).sort_values(["split", "class"])
+print(
+    f"linear vs neural intervention class, {N_MLP} splits in {time.perf_counter() - t0:.1f} s "
+    f"({N_JOBS} worker processes)"
+)
+print(mlp_table.round(3).to_string(index=False))
+
+# %% [markdown]
+# Under the neural class (full run, 3 splits) the estimated ratios are close to the linear
+# class's (1.13, 1.74, 1.08 against 1.12, 1.67, 1.08; observed 1.17, 1.86, 1.17), the choice
+# is the same on 2 of 3 splits (on the third it is 1.038 against 1.020), and the rank agreement
+# is no better (Spearman 0.42, 0.93, 0.50 against 0.89, 0.95, 0.49), at about 6 times the
+# CPU time.
 
 # %% [markdown]
 # ## Discovering the graph and the mutable set (CD-NOD style)
@@ -140,53 +300,77 @@ print(f"undirected edges: {disc.undirected_edges}")
 
 # %% [markdown]
 # ## IMPC hematology (genotypes as environments)
-# Train on the wild type, knockouts 2, 4, 7 and a pair of the other ten; test on the other eight.
-# As in the authors' code, all 16 stable subsets are fitted and scored (``search_space="all"``):
-# the assumed graph makes Y independent of X1 and X3 (X2 is a collider), which the data
-# contradict (wild-type correlations 0.49 and 0.42), so merging subsets by the graph's
-# equivalence classes would discard real information.
+# Train on the wild type, knockouts 2, 4, 7 and a pair of the other ten; test on the other
+# eight: 45 splits (one per pair). As in the authors' code, all 16 stable subsets are fitted
+# and scored (``search_space="all"``): the assumed graph makes Y independent of X1 and X3 (X2 is
+# a collider), which the data contradict (wild-type correlations 0.49 and 0.42), so merging
+# subsets by the graph's equivalence classes would discard real information.
 # %%
 impc = load_impc()
 impc_cov = ["X1", "X2", "X3", "X4", "X5"]
 fixed = ["0"] + [KNOCKOUTS[i - 1] for i in (2, 4, 7)]
 rest = [k for i, k in enumerate(KNOCKOUTS, 1) if i not in (2, 4, 7)]
 pairs = list(itertools.combinations(rest, 2))[::IMPC_STEP]
-impc_rows, impc_pairs = [], []
+impc_rows, impc_raw, impc_chosen, impc_pairs = [], [], [], []
 t0 = time.perf_counter()
-for k, pair in enumerate(pairs):
-    test = [e for e in rest if e not in pair]
-    est, observed, scores = run_split(
-        impc, impc_graph(), impc_cov, fixed + list(pair), test, k, space="all"
+impc_results = Parallel(n_jobs=N_JOBS)(
+    delayed(run_split)(
+        impc,
+        impc_graph(),
+        impc_cov,
+        fixed + list(pair),
+        [e for e in rest if e not in pair],
+        k,
+        "all",
+        IMPC_MODEL,
     )
-    scores["spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed)[0]
-    scores["beats whole stable set"] = scores["causal minimax"] < scores["whole stable set"]
+    for k, pair in enumerate(pairs)
+)
+for est, observed, scores, raw_scores, chosen in impc_results:
+    scores["Spearman (16 subsets)"] = spearmanr(est.worst_case_risk_, observed).statistic
     impc_rows.append(scores)
+    impc_raw.append(raw_scores)
+    impc_chosen.append(chosen)
     impc_pairs.append(pd.DataFrame({"estimated": est.worst_case_risk_, "observed": observed}))
-impc_table = pd.DataFrame(impc_rows)
-print(f"IMPC: {len(pairs)} splits in {time.perf_counter() - t0:.1f} s")
-print(impc_table.describe().loc[["mean", "std", "max"]].round(3).T.to_string())
+print(
+    f"\nIMPC: {len(pairs)} splits in {time.perf_counter() - t0:.1f} s ({N_JOBS} worker processes)"
+)
+impc_std, impc_rawt, impc_table = report(impc_rows, impc_raw, impc_chosen, "IMPC")
+wins = int((impc_std["causal minimax"] < impc_std["whole stable set"]).sum())
+print(
+    f"causal minimax beats the whole stable set in {wins} of {len(impc_std)} splits "
+    f"(mean {impc_std['causal minimax'].mean():.3f} vs "
+    f"{impc_std['whole stable set'].mean():.3f})"
+)
+first9 = impc_std.iloc[::5] if len(impc_std) == 45 else impc_std
+print(
+    f"the 9-split subsample (every 5th pair): {first9['causal minimax'].mean():.3f} vs "
+    f"{first9['whole stable set'].mean():.3f}"
+)
 # the authors rank the subsets by their split-averaged estimated risk against their
 # split-averaged max test MSE
 avg = pd.concat(impc_pairs).groupby(level=0).mean()
-print(f"Spearman of split-averaged risks (16 subsets): {spearmanr(avg).statistic:.2f}")
+no_x2 = avg[[("X2" not in s) for s in avg.index]]
+rho_split = impc_std["Spearman (16 subsets)"].mean()
+rho_avg = spearmanr(avg).statistic
+rho_no_x2 = spearmanr(no_x2).statistic
+print(
+    f"Spearman(estimated, observed): per split {rho_split:.2f} (mean), split-averaged risks "
+    f"{rho_avg:.2f} (16 subsets), {rho_no_x2:.2f} (8 subsets without X2)"
+)
 print(avg.sort_values("estimated").round(3).to_string())
 
 # %% [markdown]
-# ## Table: maximum test MSE by method (mean over splits)
-# %%
-methods = [
-    "causal minimax", "whole stable set", "pooled ERM", "ICP", "anchor (gamma=5)",
-    "best subset (oracle)",
-]  # fmt: skip
-table = pd.DataFrame(
-    {
-        "simulation": sim_table[methods].mean(),
-        "simulation (sd)": sim_table[methods].std(),
-        "IMPC": impc_table[methods].mean(),
-        "IMPC (sd)": impc_table[methods].std(),
-    }
-)
-print(table.round(3).to_string())
+# Reading IMPC (full run). Over all 45 splits the choice beats the whole stable set in 34
+# (mean 1.059 against 1.136; oracle best subset 0.970); ICP again selects the empty set, the
+# constant predictor at exactly 1.000. Agreement between estimated and observed risks is weak:
+# Spearman 0.25 per split, 0.30 on split-averaged risks and 0.14 without the 8 subsets
+# containing X2. The authors' reported 0.93 is driven by those 8 subsets, whose regenerated
+# values are noise-free in their code (their split-averaged Spearman without them is 0.74, per
+# issue 15's independent check); our estimate keeps the noise, the assumed graph is
+# contradicted by the data (see above), and the test genotypes have 12-14 mice each with a
+# maximum over 8 of them. In raw units anchor regression is best (0.0013 against 0.0026 for
+# the constant, 0.0036 for the choice and 0.037 for the whole stable set).
 
 # %% [markdown]
 # ## Figure: estimated worst-case risk versus observed maximum test MSE
@@ -195,12 +379,33 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for ax, pairs_, name in [(axes[0], sim_pairs, "simulation"), (axes[1], impc_pairs, "IMPC")]:
     both = pd.concat(pairs_)
     ax.scatter(both["estimated"], both["observed"], s=10, alpha=0.5)
-    ax.set_xscale("log")
+    ax.axhline(
+        1.0, color="grey", ls="--", lw=1, label="constant predictor (= 1 by standardisation)"
+    )
     ax.set_xlabel("estimated worst-case risk")
     ax.set_ylabel("observed max test MSE")
-    rho = np.mean([spearmanr(p["estimated"], p["observed"])[0] for p in pairs_])
+    rho = np.mean([spearmanr(p["estimated"], p["observed"]).statistic for p in pairs_])
     ax.set_title(f"{name}: mean Spearman {rho:.2f}")
+    ax.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "causalminimax_estimated_vs_observed.png", dpi=100)
 plt.close(fig)
 print(f"figure written to {OUT / 'causalminimax_estimated_vs_observed.png'}")
+
+# %% [markdown]
+# ## Checks the test suite relies on
+# %%
+table = pd.DataFrame(
+    {"simulation": sim_std.mean(numeric_only=True), "IMPC": impc_std.mean(numeric_only=True)}
+)
+main = ["causal minimax", "whole stable set", "pooled ERM", "best subset (oracle)"]
+if not np.all(np.isfinite(table.loc[main].to_numpy())):
+    raise RuntimeError("non-finite maximum test MSE in the results table")
+if not table.loc["causal minimax", "simulation"] < table.loc["whole stable set", "simulation"]:
+    raise RuntimeError("causal minimax does not beat the whole stable set in the simulation")
+if not np.isclose(table.loc["constant 0", "simulation"], 1.0):
+    raise RuntimeError("the constant predictor should score exactly 1 after standardisation")
+print(
+    f"total: {time.perf_counter() - T_START:.1f} s wall, "
+    f"{time.process_time() - C_START:.1f} s CPU in the main process (workers not counted)"
+)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import runpy
 from pathlib import Path
 
 import numpy as np
@@ -107,16 +105,12 @@ def test_pooled_erm_and_whole_stable_set():
         StableSetRegressor(graph=simulation_graph()).fit(X, y, np.zeros(len(y)))
 
 
-def test_vignette_runs_fast(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESTKIT_VIGNETTE_FAST", "1")
-    monkeypatch.setenv("ESTKIT_OUTPUT", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    cwd = os.getcwd()
-    try:
-        ns = runpy.run_path(str(ROOT / "vignettes" / "causalminimax_transfer.py"))
-    finally:
-        os.chdir(cwd)
-    assert (tmp_path / "causalminimax_estimated_vs_observed.png").exists()
-    table = ns["table"]
-    assert np.all(np.isfinite(table["simulation"].to_numpy()))
-    assert table.loc["causal minimax", "simulation"] < table.loc["whole stable set", "simulation"]
+def test_vignette_checks_its_own_table():
+    # The vignette runs once, in tests/test_vignettes.py (fast mode); the assertions of the
+    # former duplicate run here (finite table, causal minimax below the whole stable set in
+    # the simulation) are checks at the end of the vignette that raise, so that single run
+    # fails when they fail. This test pins that those checks are present.
+    text = (ROOT / "vignettes" / "causalminimax_transfer.py").read_text()
+    assert 'raise RuntimeError("non-finite maximum test MSE in the results table")' in text
+    assert "causal minimax does not beat the whole stable set in the simulation" in text
+    assert "the constant predictor should score exactly 1 after standardisation" in text

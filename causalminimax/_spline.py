@@ -1,0 +1,180 @@
+"""Additive cubic splines with a generalised-cross-validated ridge penalty (the default model).
+
+The model is the one of the scikit-learn pipeline ``StandardScaler() -> SplineTransformer(
+n_knots=5, degree=3, extrapolation="linear") -> RidgeCV(alphas=logspace(-4, 2, 13))``: every
+column gets the cubic B-spline basis on uniform knots between its training minimum and maximum,
+extended linearly outside that range, and a ridge regression with an unpenalised intercept is
+fitted on the stacked bases, its penalty chosen by efficient leave-one-out (generalised) cross
+validation. Written directly in numpy it fits and predicts an order of magnitude faster than
+the pipeline (the worst-case search evaluates the models on hundreds of thousands of rows), and
+it gives the partial derivatives of the prediction with respect to each input, which the
+gradient search of the neural intervention class needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["AdditiveSplineRidge", "dense_basis"]
+
+_DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 2, 13))
+
+
+_CONTROLLER: list[Any] = []
+
+
+def _blas_single_thread() -> Any:
+    """Context limiting BLAS to one thread (the controller is built once per process)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any, ...]:
+    """Non-zero cubic B-spline functions (of ``n_knots + 2``) and their x-derivatives.
+
+    Returns ``(first, values, derivs)``: the index of the first non-zero function of each row
+    and tuples of the four non-zero values and derivatives (linear extrapolation outside the
+    knots: values continue along the boundary tangent, derivatives stay at their boundary value).
+    """
+    u = (x - lo) / h
+    uc = np.clip(u, 0.0, n_knots - 1.0)
+    first = np.minimum(uc.astype(np.intp), n_knots - 2)
+    f = uc - first
+    g = 1.0 - f
+    f2 = f * f
+    ext = u - uc
+    d = (-0.5 * g * g, 1.5 * f2 - 2.0 * f, -1.5 * f2 + f + 0.5, 0.5 * f2)  # d/du
+    v = (
+        g * g * g / 6.0 + d[0] * ext,
+        (3.0 * f2 * f - 6.0 * f2 + 4.0) / 6.0 + d[1] * ext,
+        (-3.0 * f2 * f + 3.0 * f2 + 3.0 * f + 1.0) / 6.0 + d[2] * ext,
+        f2 * f / 6.0 + d[3] * ext,
+    )
+    return first, v, tuple(di / h for di in d)
+
+
+def dense_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> np.ndarray:
+    """The ``(n, n_knots + 2)`` basis matrix of one column (zeros for a constant column)."""
+    out = np.zeros((len(x), n_knots + 2))
+    if h == 0.0:
+        return out
+    first, v, _ = _cubic_basis(x, lo, h, n_knots)
+    rows = np.arange(len(x))
+    for i in range(4):
+        out[rows, first + i] = v[i]
+    return out
+
+
+class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
+    """Additive cubic-spline regression with a GCV ridge penalty.
+
+    Equivalent (to rounding) to ``make_pipeline(StandardScaler(), SplineTransformer(
+    n_knots=n_knots, degree=3, extrapolation="linear"), RidgeCV(alphas=alphas))``, and much
+    faster to fit and to evaluate.
+
+    Parameters
+    ----------
+    n_knots : int, default 5
+        Uniform knots per column between its training minimum and maximum.
+    alphas : sequence of float, default ``logspace(-4, 2, 13)``
+        Ridge penalties searched by leave-one-out (GCV) error; the first smallest wins.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features * (n_knots + 2),)
+    intercept_ : float
+    alpha_ : float
+    lower_, step_ : ndarray of shape (n_features,)
+        First knot and knot spacing of each column.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, size=(400, 2)); y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=400)
+    >>> m = AdditiveSplineRidge().fit(X, y)
+    >>> round(float(m.predict(np.array([[1.0, 0.0]]))[0]), 1)
+    0.8
+    """
+
+    def __init__(self, n_knots: int = 5, alphas: Any = _DEFAULT_ALPHAS) -> None:
+        self.n_knots = n_knots
+        self.alphas = alphas
+
+    @property
+    def n_basis_(self) -> int:
+        return int(self.n_knots) + 2
+
+    def _basis(self, X: np.ndarray) -> np.ndarray:
+        k, nk = self.n_basis_, int(self.n_knots)
+        return np.hstack(
+            [dense_basis(X[:, j], self.lower_[j], self.step_[j], nk) for j in range(X.shape[1])]
+        ).reshape(len(X), X.shape[1] * k)
+
+    def fit(self, X: Any, y: Any) -> AdditiveSplineRidge:
+        """Fit the spline bases and select the ridge penalty by leave-one-out error."""
+        X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
+        if int(self.n_knots) < 2:
+            raise ValueError(f"`n_knots` must be >= 2; got {self.n_knots}.")
+        alphas = np.asarray(self.alphas, dtype=float).ravel()
+        if alphas.size == 0 or np.any(alphas <= 0):
+            raise ValueError("`alphas` must be a non-empty sequence of positive penalties.")
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        self.lower_ = lo
+        self.step_ = np.where(hi > lo, (hi - lo) / (int(self.n_knots) - 1), 0.0)
+        B = self._basis(X)
+        bm, ym = B.mean(axis=0), float(y.mean())
+        Bc, yc = B - bm, y - ym
+        # small dense problems: extra BLAS threads only contend (100x slower on a busy machine)
+        with _blas_single_thread():
+            s, V = np.linalg.eigh(Bc.T @ Bc)
+            Q = Bc @ V
+            qy = Q.T @ yc
+            inv = 1.0 / (np.maximum(s, 0.0)[:, None] + alphas[None, :])  # (p, n_alpha)
+            hat = (Q * Q) @ inv
+            fitted = Q @ (qy[:, None] * inv)
+        loo = np.mean(((yc[:, None] - fitted) / (1.0 - hat)) ** 2, axis=0)
+        best = int(np.argmin(loo))
+        self.alpha_ = float(alphas[best])
+        self.coef_ = V @ (qy * inv[:, best])
+        self.intercept_ = ym - float(bm @ self.coef_)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions at ``X``."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, dtype=float, reset=False)
+        return self._predict(X)
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        k, nk = self.n_basis_, int(self.n_knots)
+        out = np.full(len(X), self.intercept_)
+        for j in range(X.shape[1]):
+            if self.step_[j] == 0.0:
+                continue
+            first, v, _ = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
+            c = self.coef_[j * k : (j + 1) * k]
+            for i in range(4):
+                out += v[i] * c[first + i]
+        return out
+
+    def partial_derivatives(self, X: np.ndarray) -> np.ndarray:
+        """``d predict / d X[:, j]`` at every row (shape ``(n, n_features)``)."""
+        check_is_fitted(self, "coef_")
+        X = np.asarray(X, dtype=float)
+        n, p = X.shape
+        k, nk = self.n_basis_, int(self.n_knots)
+        out = np.zeros((n, p))
+        for j in range(p):
+            if self.step_[j] == 0.0:
+                continue
+            first, _, d = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
+            c = self.coef_[j * k : (j + 1) * k]
+            out[:, j] = sum(d[i] * c[first + i] for i in range(4))
+        return out

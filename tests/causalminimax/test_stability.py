@@ -1,0 +1,133 @@
+"""Stability of the estimated worst-case risks (issue 15) and the numpy spline model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+from causalminimax import CausalMinimaxRegressor, InterventionModel
+from causalminimax._risk import FeatureMap, fit_structural_equations, risk_and_gradient
+from causalminimax._risk import intervened_risk as _risk
+from causalminimax._spline import AdditiveSplineRidge
+from causalminimax.datasets import simulate_paper, simulation_graph
+from causalminimax.evaluation import max_test_mse, standardize_split
+
+COV = [f"X{i}" for i in range(1, 11)]
+WHOLE = ("X6", "X5", "X1")  # representative of the whole stable set
+
+
+def _split_result(sim, train, test, seed, model=None):
+    tr, tests = standardize_split(sim, train, ["Y", *COV], test_envs=test)
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), intervention_model=model, random_state=seed
+    ).fit(tr[COV], tr["Y"], environment=tr["E"])
+    obs = pd.Series(
+        [
+            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+            for s in est.representatives_
+        ],
+        index=est.worst_case_risk_.index,
+    )
+    wc = est.worst_case_risk_
+    return wc[WHOLE] / wc.min(), obs[WHOLE] / obs.min(), spearmanr(wc, obs).statistic, est, obs
+
+
+def test_additive_spline_ridge_equals_sklearn_pipeline():
+    rng = np.random.default_rng(3)
+    pipe = make_pipeline(
+        StandardScaler(),
+        SplineTransformer(n_knots=5, degree=3, extrapolation="linear"),
+        RidgeCV(alphas=np.logspace(-4, 2, 13)),
+    )
+    for p, noise in [(1, 0.1), (4, 1.0), (7, 3.0)]:
+        X = rng.normal(size=(800, p)) * rng.uniform(0.5, 5, size=p)
+        y = np.sin(X[:, 0]) + noise * rng.normal(size=800)
+        a, b = pipe.fit(X, y), AdditiveSplineRidge().fit(X, y)
+        assert a[-1].alpha_ == b.alpha_
+        Z = 3 * rng.normal(size=(500, p)) * X.std(axis=0)  # also far outside the knots
+        np.testing.assert_allclose(b.predict(Z), a.predict(Z), rtol=1e-8, atol=1e-9)
+    h = 1e-6
+    e0 = np.array([h, 0.0, 0.0, 0.0])
+    Z = rng.normal(size=(50, 4)) * 3
+    m = AdditiveSplineRidge().fit(rng.normal(size=(300, 4)), rng.normal(size=300))
+    num = (m.predict(Z + e0) - m.predict(Z - e0)) / (2 * h)
+    np.testing.assert_allclose(m.partial_derivatives(Z)[:, 0], num, atol=1e-6)
+
+
+def test_neural_intervention_gradient_matches_finite_differences():
+    sim = simulate_paper(n_per_env=60, environments=range(1, 9), rng=4)
+    data = {c: sim[c].to_numpy() for c in ["Y", *COV]}
+    g = simulation_graph()
+    order = ["Y", "X6", "X8", "X9", "X5", "X7", "X1", "X3", "X2", "X10", "X4"]
+    parents = {v: tuple(p for p in order if g.has_edge(p, v)) for v in order}
+    sm = fit_structural_equations(
+        data, order, parents, ["X9", "X10"], ["X1", "X3", "X2", "X4"], AdditiveSplineRidge()
+    )
+    inputs = ("X6", "X5", "X1", "X9", "X10")
+    pred = AdditiveSplineRidge().fit(np.column_stack([data[c] for c in inputs]), data["Y"])
+    rng = np.random.default_rng(0)
+    noise = {v: sm.residuals[v] for v in sm.regenerated}
+    for standardize, clip in [(False, None), (True, None), (True, True)]:
+        model = InterventionModel(
+            basis="mlp", n_components=3, standardize=standardize, within_support=clip
+        )
+        fmap = FeatureMap.build(sm, model, rng)
+        th = rng.normal(0, 0.5, size=(2, fmap.n_params))
+        risk, grad = risk_and_gradient(th, sm, fmap, data, noise, pred, inputs, "Y", model)
+        args = (sm, fmap, data, noise, pred, inputs, "Y", standardize, model.clips)
+        np.testing.assert_allclose(risk, _risk(th, *args), rtol=1e-12)
+        num = np.zeros_like(th)
+        for j in range(th.shape[1]):
+            e = np.zeros(th.shape[1])
+            e[j] = 1e-6
+            num[:, j] = (_risk(th + e, *args) - _risk(th - e, *args)) / 2e-6
+        np.testing.assert_allclose(grad, num, atol=1e-6 * max(1.0, np.abs(num).max()))
+
+
+def test_interventions_stay_inside_the_training_support():
+    # without the support constraint the adversary drives X9 far outside its training range,
+    # where the fitted equations and predictors only extrapolate: the "worst case" of the
+    # empty subset (which predicts from X9, X10 alone, nearly constant) explodes
+    sim = simulate_paper(rng=2023)
+    train = [1, 4, 7, 10, 11, 13, 15, 16, 18, 19]  # the vignette's second split
+    test = [e for e in range(1, 21) if e not in train]
+    fast = {"n_restarts": 2, "n_iter": 6, "n_eval": 300}
+    est_ratio, obs_ratio, _, clipped, _ = _split_result(
+        sim, train, test, 1, InterventionModel(**fast)
+    )
+    free = InterventionModel(within_support=False, **fast)
+    _, _, _, unclipped, _ = _split_result(sim, train, test, 1, free)
+    assert unclipped.worst_case_risk_[()] > 20 * clipped.worst_case_risk_[()]
+    assert clipped.worst_case_risk_.max() < 5
+    assert 0.75 < est_ratio / obs_ratio < 1.25
+
+
+@pytest.mark.slow
+def test_worst_case_estimates_are_stable_over_ten_fresh_splits():
+    """Issue 15's targets on fresh seeds (data and splits not used for tuning).
+
+    Measured (default bound 3): estimated / observed ratio 0.81-1.39, within 25% on 8 of 10
+    splits; Spearman(estimated, observed) over the 45 representatives 0.53-0.95, >= 0.75 on 9
+    of 10. The target "on every split" is not met: the misses are splits whose observed
+    spread is small or whose test environments are milder than the worst case of the class.
+    """
+    sim = simulate_paper(rng=77)
+    rng = np.random.default_rng(5)
+    rows = []
+    for k in range(10):
+        train = sorted(rng.choice(np.arange(1, 21), 10, replace=False).tolist())
+        test = [e for e in range(1, 21) if e not in train]
+        est_ratio, obs_ratio, rho, est, _ = _split_result(sim, train, test, 100 + k)
+        rows.append((est_ratio, obs_ratio, rho, "X1" in est.selected_subset_))
+    res = pd.DataFrame(rows, columns=["est", "obs", "rho", "x1"])
+    rel = res["est"] / res["obs"]
+    assert rel.between(0.75, 1.25).sum() >= 8, res
+    assert rel.between(0.7, 1.45).all(), res  # no explosion (before the fix: up to 200x)
+    assert (res["est"] > 1).all() and not res["x1"].any()
+    assert (res["rho"] >= 0.75).sum() >= 9, res
+    assert res["rho"].min() >= 0.5, res
