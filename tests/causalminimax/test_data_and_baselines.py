@@ -18,7 +18,6 @@ from causalminimax.baselines import (
 from causalminimax.datasets import impc_graph, load_impc, simulate_paper, simulation_graph
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def test_simulation_mechanisms():
@@ -46,13 +45,15 @@ def test_load_impc_matches_paper_description():
     assert set(impc_graph().successors("E")) == {"X5"}
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "impc" / "mouse.csv").exists(), reason="no ../shared")
-def test_rebuild_impc_table_matches_shipped_copy(tmp_path):
+def test_rebuild_impc_table_matches_shipped_copy(tmp_path, shared_data):
+    raw = shared_data / "impc" / "mouse.csv"
+    if not raw.exists():
+        pytest.skip("raw IMPC data (../shared/data/impc/mouse.csv) not available")
     spec = importlib.util.spec_from_file_location("build_impc", ROOT / "data" / "build_impc.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     out = tmp_path / "impc.csv"
-    mod.main(["build", str(SHARED / "data" / "impc" / "mouse.csv"), str(out)])
+    mod.main(["build", str(raw), str(out)])
     rebuilt = pd.read_csv(out, dtype={"id": str, "E": str})
     pd.testing.assert_frame_equal(rebuilt, load_impc())
 
