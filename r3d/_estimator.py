@@ -37,7 +37,7 @@ from estkit import density_test as _density_test
 from estkit._kernels import get_kernel
 from estkit._plotting import get_axes, plot_band
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimate import R3DCore, estimate_r3d
+from r3d._estimate import estimate_r3d
 from r3d._inference import (
     BootstrapDraws,
     bootstrap_draws,
@@ -245,9 +245,9 @@ class R3D(BaseEstimator):
     Gini test draws             centred, ``|D_b - D|``         ``|D_b|``; critical value
                                                                the type-7 quantile of
                                                                ``|D_b|`` (R3D 28744db)
-    outcome scale               centred by the median and      centred only
-                                divided by the range of the
-                                quantile matrix, mapped back
+    outcome scale               each column centred and        centred (R's absolute
+                                scaled inside the shared       thresholds stay in the
+                                local polynomial engine        outcome's own units)
     weighted quantiles          weighted type 7                ``Hmisc::wtd.quantile``
     ==========================  =============================  ===========================
 
@@ -442,23 +442,18 @@ class R3D(BaseEstimator):
         # grid points where every unit carries the same quantile (constant or top-coded
         # outcomes) cannot show an effect: exactly zero, zero width, out of the sup statistics
         degenerate = np.asarray(negligible_variation(Q, axis=0), dtype=bool)
-        # the estimators are location/scale equivariant in y: estimate on centred (and, in
-        # the paper's mode, scaled) quantiles, then map back
-        centre, scale = _location_scale(Q, scale=not is_r)
         h_den = self.bandwidth_treatment
         if h_den is not None:
             h_den = _as_float(h_den, "bandwidth_treatment")
             if h_den <= 0:
                 raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
-        Qs = (Q - centre) / scale
-        Qs_bw = None if Q_bw is None else (Q_bw - centre) / scale
         h_num = self._bandwidth_arg(grid.size)
         if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
             # select on the grid points with real variation only (a constant column has no
             # bias or variance to trade off)
             h_sel, h_den_sel = _select_on_live(
                 xv,
-                Qs if Qs_bw is None else Qs_bw,
+                Q if Q_bw is None else Q_bw,
                 grid,
                 degenerate,
                 cutoff=cutoff,
@@ -474,7 +469,7 @@ class R3D(BaseEstimator):
             h_den = h_den_sel if h_den is None else h_den
         core = estimate_r3d(
             xv,
-            Qs,
+            Q,
             grid,
             cutoff=cutoff,
             T=tv,
@@ -486,12 +481,11 @@ class R3D(BaseEstimator):
             coverage_correction=coverage_correction,
             s=s,
             compat=is_r,
-            Q_bandwidth=Qs_bw,
+            Q_bandwidth=Q_bw,
             first_stage_tol=first_stage_tol,
             degenerate=degenerate,
             memory_budget=budget,
         )
-        core = _map_back(core, centre, scale)
 
         draws: BootstrapDraws | None = None
         band = None
@@ -1412,51 +1406,6 @@ def _normalise_weights(d: Distributions) -> Distributions:
     top = np.maximum.reduceat(d.weights, d.offsets[:-1])
     w = d.weights / np.repeat(top, d.sizes)
     return dataclasses.replace(d, weights=w)
-
-
-def _location_scale(Q: np.ndarray, *, scale: bool) -> tuple[float, float]:
-    """A scalar centre (median of the middle quantile column) and scale (range) of the
-    quantile matrix; both are equivariant, so ``a Q + c`` gives ``a centre + c`` and
-    ``|a| scale``."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        centre = float(np.median(Q[:, Q.shape[1] // 2]))
-        spread = float(np.max(Q) - np.min(Q))
-    if not np.isfinite(centre):
-        centre = 0.0
-    if not scale:
-        return centre, 1.0
-    if not np.isfinite(spread):
-        centre, spread = 0.0, float(np.max(np.abs(Q)))
-    return centre, (spread if spread > 0 and np.isfinite(spread) else 1.0)
-
-
-def _map_back(core: R3DCore, centre: float, scale: float) -> R3DCore:
-    """Undo the centring/scaling of :func:`_location_scale` on a fitted core."""
-    if centre == 0.0 and scale == 1.0:
-        return core
-
-    def lev(v: np.ndarray) -> np.ndarray:
-        return centre + scale * v
-
-    def coef(c: np.ndarray) -> np.ndarray:
-        out = scale * c
-        out[0] = centre + out[0]
-        return out
-
-    tau = scale * core.tau
-    if core.degenerate is not None:
-        tau = np.where(core.degenerate, 0.0, tau)
-    return dataclasses.replace(
-        core,
-        tau=tau,
-        plus=lev(core.plus),
-        minus=lev(core.minus),
-        plus_raw=lev(core.plus_raw),
-        minus_raw=lev(core.minus_raw),
-        coef_plus=coef(core.coef_plus),
-        coef_minus=coef(core.coef_minus),
-        resid=scale * core.resid,
-    )
 
 
 def _levels(values: Any, name: str) -> np.ndarray:
