@@ -38,9 +38,7 @@ def env():
 
 
 @NORMS
-@pytest.mark.parametrize(
-    ("true", "assumed"), MISSPECIFIED, ids=["boltzmann", "mce", "optimal"]
-)
+@pytest.mark.parametrize(("true", "assumed"), MISSPECIFIED, ids=["boltzmann", "mce", "optimal"])
 def test_in_unit_interval_and_above_representative(env, norm, true, assumed):
     mdp, r = env
     wc = worst_case_error(mdp, r, true, assumed, norm=norm, scale=0.5, n_starts=1, rng=0)

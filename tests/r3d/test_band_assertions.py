@@ -81,9 +81,7 @@ def test_cluster_band_equals_band_from_per_cluster_multipliers(clustered):
     # and the critical value by hand from estkit.multiplier_process on the fitted scores
     core = clus._core
     m = core.q.size
-    proc = estkit.multiplier_process(
-        _score_blocks(core, None), 200, "gaussian", cluster=cl, rng=5
-    )
+    proc = estkit.multiplier_process(_score_blocks(core, None), 200, "gaussian", cluster=cl, rng=5)
     G = proc[:, :m] - proc[:, m : 2 * m]
     stats = np.abs(G).max(axis=1)
     cv = estkit.order_statistic_critical_value(stats, 0.05, "inverse_cdf")
@@ -131,12 +129,8 @@ def test_clustered_band_covers_and_unclustered_undercovers():
         kw = dict(quantiles=Q5, n_bootstrap=B, random_state=r)
         clus = R3D(**kw).fit(x, y, cluster=cl)
         plain = R3D(**kw).fit(x, y)
-        cover_cl += bool(
-            np.all((clus.band_["lower"] <= 2.0) & (2.0 <= clus.band_["upper"]))
-        )
-        cover_plain += bool(
-            np.all((plain.band_["lower"] <= 2.0) & (2.0 <= plain.band_["upper"]))
-        )
+        cover_cl += bool(np.all((clus.band_["lower"] <= 2.0) & (2.0 <= clus.band_["upper"])))
+        cover_plain += bool(np.all((plain.band_["lower"] <= 2.0) & (2.0 <= plain.band_["upper"])))
     cov_cl, cov_plain = cover_cl / reps, cover_plain / reps
     print(f"uniform coverage: clustered {cov_cl:.3f}, unclustered {cov_plain:.3f}")
     assert 0.88 <= cov_cl <= 0.99
@@ -153,13 +147,9 @@ def test_studentised_band_uniform_coverage_dgp2():
     spread = []
     for r in range(reps):
         sim = simulate_dgp2(n=500, n_draws=50, delta=0.0, delta_lambda=0.5, rng=2000 + r)
-        est = R3D(quantiles=q, n_bootstrap=499, studentize=True, random_state=r).fit(
-            sim.x, sim.y
-        )
+        est = R3D(quantiles=q, n_bootstrap=499, studentize=True, random_state=r).fit(sim.x, sim.y)
         truth = sim.true_effect(q)
-        covered += bool(
-            np.all((est.band_["lower"] <= truth) & (truth <= est.band_["upper"]))
-        )
+        covered += bool(np.all((est.band_["lower"] <= truth) & (truth <= est.band_["upper"])))
         hw = half_width(est)
         spread.append(hw.max() / hw.min())
     cov = covered / reps
