@@ -135,6 +135,8 @@ def test_clustered_band_covers_and_unclustered_undercovers():
     print(f"uniform coverage: clustered {cov_cl:.3f}, unclustered {cov_plain:.3f}")
     assert 0.88 <= cov_cl <= 0.99
     # the unclustered band ignores the within-cluster correlation and under-covers
+    # (measured: clustered 0.893, unclustered 0.840; with about 15 clusters per side the
+    # cluster bootstrap itself sits a little below the nominal 0.95)
     assert cov_plain < 0.92
     assert cov_cl - cov_plain >= 0.03
 
