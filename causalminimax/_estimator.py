@@ -53,6 +53,11 @@ def default_estimator() -> Any:
     flexible enough for smooth nonlinear mechanisms, cheap to fit and to evaluate on the large
     batches of the worst-case search, and linear (not explosive) outside the training range.
 
+    Returns
+    -------
+    AdditiveSplineRidge
+        An unfitted scikit-learn regressor (a new instance at every call).
+
     Examples
     --------
     >>> default_estimator()
