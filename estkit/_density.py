@@ -40,7 +40,7 @@ from scipy import stats
 
 from estkit._kernels import get_kernel
 from estkit._locpoly import polynomial_basis
-from estkit._rd import _check_real
+from estkit._rd import _check_real, _scaled_sides
 from estkit._validation import check_1d, check_alpha, check_int, check_option
 from estkit.exceptions import EstimationError, EstkitWarning
 from estkit.results import ResultsBase, SummaryParts
@@ -525,25 +525,11 @@ def density_test(
         hpair = None
     else:
         hpair = _check_bandwidth_pair(bandwidth)
-    xs = np.sort(xv) - c
-    n = xs.size
-    nl = int(np.searchsorted(xs, 0.0, side="left"))
-    nr = n - nl
-    if nl == 0 or nr == 0:
-        side = "below" if nl == 0 else "at or above"
-        raise ValueError(
-            f"`x` has no units {side} the cutoff {c:g} (range [{xv.min():g}, {xv.max():g}]); "
-            "the density test needs units on both sides: check `cutoff`."
-        )
     # equivariant in the scale of x: work with |x - c| <= 1, scale bandwidths and densities
     # back (no overflow or underflow at extreme magnitudes)
-    x_scale = float(np.max(np.abs(xs)))
-    if not (np.isfinite(x_scale) and x_scale > 0):
-        raise ValueError(
-            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
-            f"{x_scale!r}."
-        )
-    xs = xs / x_scale
+    xs, x_scale, nl = _scaled_sides(np.sort(xv) - c, c, xv, "the density test")
+    n = xs.size
+    nr = n - nl
     n_unique_l = np.unique(xs[:nl]).size
     n_unique_r = np.unique(xs[nl:]).size
     need = p + 2

@@ -782,24 +782,8 @@ def local_polynomial_rd(
             raise ValueError("`cluster` has a single cluster; cluster-robust errors need >= 2.")
     # ---- sides
     order = np.argsort(xv, kind="stable")
-    xs = xv[order] - c
-    below = xs < 0
-    n_l, n_r = int(below.sum()), int((~below).sum())
-    if n_l == 0 or n_r == 0:
-        where = "below" if n_l == 0 else "at or above"
-        raise ValueError(
-            f"`x` has no units {where} the cutoff {c:g}; an RD estimate needs units on "
-            "both sides: check `cutoff`."
-        )
-    # the estimator is equivariant in the scale of x: work with |x - c| <= 1 (no overflow or
-    # underflow at extreme magnitudes) and scale the bandwidths back
-    x_scale = float(np.max(np.abs(xs)))
-    if not (np.isfinite(x_scale) and x_scale > 0):
-        raise ValueError(
-            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
-            f"{x_scale!r}."
-        )
-    xs = xs / x_scale
+    xs, x_scale, n_l = _scaled_sides(xv[order] - c, c, xv, "an RD estimate")
+    n_r = xs.size - n_l
     below = xs < 0
     q = p + 1
     m_l = np.unique(xs[below]).size
@@ -1033,6 +1017,31 @@ def _z_and_p(est: float, se: float) -> tuple[float, float]:
         return (0.0, 1.0) if est == 0.0 else (float(np.copysign(np.inf, est)), 0.0)
     z = est / se
     return float(z), float(2 * stats.norm.sf(abs(z)))
+
+
+def _scaled_sides(
+    xs: np.ndarray, cutoff: float, x: np.ndarray, purpose: str
+) -> tuple[np.ndarray, float, int]:
+    """Sorted ``x - cutoff`` checked for units on both sides and rescaled to ``|x - c| <= 1``.
+
+    RD estimators are equivariant in the scale of the running variable: working on the unit
+    scale (bandwidths and densities scaled back by the caller) avoids overflow and underflow
+    at extreme magnitudes. Returns ``(xs / x_scale, x_scale, number of units below)``.
+    """
+    n_below = int(np.searchsorted(xs, 0.0, side="left"))
+    if n_below == 0 or n_below == xs.size:
+        side = "below" if n_below == 0 else "at or above"
+        raise ValueError(
+            f"`x` has no units {side} the cutoff {cutoff:g} (range [{x.min():g}, {x.max():g}]); "
+            f"{purpose} needs units on both sides: check `cutoff`."
+        )
+    x_scale = float(np.max(np.abs(xs)))
+    if not (np.isfinite(x_scale) and x_scale > 0):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{x_scale!r}."
+        )
+    return xs / x_scale, x_scale, n_below
 
 
 def _check_real(value: Any, name: str) -> float:
