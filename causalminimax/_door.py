@@ -9,7 +9,6 @@ enumeration limit ``max_subsets`` and the ``n_jobs`` option are checked here as 
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from estkit import (
     check_int,
     negligible_variation,
 )
+from estkit._validation import check_real
 
 __all__ = [
     "DEFAULT_MAX_SUBSETS",
@@ -49,17 +49,6 @@ DEFAULT_MAX_SUBSETS = 2**16
 # (1e100 squared is 1e200; 1e-100 squared is 1e-200, still a normal number).
 _MAX_MAGNITUDE = 1e100
 _MIN_MAGNITUDE = 1e-100
-
-
-def check_real(value: Any, name: str, *, positive: bool = False) -> float:
-    """A finite real number (booleans and strings refused), optionally > 0."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    v = float(value)
-    if not np.isfinite(v) or (positive and v <= 0):
-        what = "finite and strictly positive" if positive else "finite"
-        raise ValueError(f"`{name}` must be {what}; got {value!r}.")
-    return v
 
 
 def check_max_subsets(value: Any) -> int:

@@ -40,8 +40,8 @@ from scipy import stats
 
 from estkit._kernels import get_kernel
 from estkit._locpoly import polynomial_basis
-from estkit._rd import _check_real, _scaled_sides
-from estkit._validation import check_1d, check_alpha, check_int, check_option
+from estkit._rd import _scaled_sides
+from estkit._validation import check_1d, check_alpha, check_int, check_option, check_real
 from estkit.exceptions import EstimationError, EstkitWarning
 from estkit.results import ResultsBase, SummaryParts
 
@@ -520,7 +520,7 @@ def density_test(
         raise ValueError(f"`p` must be between 1 and 7; got {p}.")
     kernel = check_option(kernel, "kernel", DensityKernel)
     alpha = check_alpha(alpha)
-    c = _check_real(cutoff, "cutoff")
+    c = check_real(cutoff, "cutoff")
     if bandwidth is None:
         hpair = None
     else:

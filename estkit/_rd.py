@@ -41,6 +41,7 @@ from estkit._validation import (
     check_consistent_length,
     check_int,
     check_option,
+    check_real,
     negligible_variation,
 )
 from estkit.exceptions import DegenerateDataWarning, EstimationError, EstkitWarning
@@ -761,7 +762,7 @@ def local_polynomial_rd(
     kernel = check_option(kernel, "kernel", RDKernel)
     vce = check_option(vce, "vce", VCE)
     alpha = check_alpha(alpha)
-    c = _check_real(cutoff, "cutoff")
+    c = check_real(cutoff, "cutoff")
     h_user = None if bandwidth is None else _check_bw(bandwidth, "bandwidth")
     b_user = None if bias_bandwidth is None else _check_bw(bias_bandwidth, "bias_bandwidth")
     if fw is not None and np.any(fw < 0):
@@ -1042,18 +1043,6 @@ def _scaled_sides(
             f"{x_scale!r}."
         )
     return xs / x_scale, x_scale, n_below
-
-
-def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool | str) or value is None:
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"`{name}` must be finite; got {value!r}.")
-    return v
 
 
 def _check_bw(value: Any, name: str) -> float:

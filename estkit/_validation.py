@@ -26,6 +26,7 @@ __all__ = [
     "check_option",
     "check_optional_bool",
     "check_positive",
+    "check_real",
     "check_scalar",
     "literal_values",
     "negligible_variation",
@@ -712,3 +713,48 @@ def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
     if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
         raise ValueError(f"`{name}` must be positive and finite.")
     return hv
+
+
+def check_real(value: Any, name: str, *, positive: bool = False) -> float:
+    """A finite real number given as a scalar (booleans, strings, None and arrays refused).
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Argument name used in the error messages.
+    positive : bool, default False
+        Also require ``value > 0``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> check_real(2, "cutoff")
+    2.0
+    >>> check_real(True, "cutoff")
+    Traceback (most recent call last):
+    ...
+    TypeError: `cutoff` must be a real number; got True.
+    >>> check_real(0.0, "bound", positive=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `bound` must be finite and strictly positive; got 0.0.
+    """
+    if (
+        value is None
+        or isinstance(value, bool | np.bool_ | str | bytes)
+        or (isinstance(value, np.ndarray) and value.ndim > 0)
+    ):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
+    if not np.isfinite(v) or (positive and v <= 0):
+        what = "finite and strictly positive" if positive else "finite"
+        raise ValueError(f"`{name}` must be {what}; got {value!r}.")
+    return v

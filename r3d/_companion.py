@@ -27,6 +27,7 @@ from estkit import (
     local_polynomial_rd,
 )
 from estkit._plotting import get_axes
+from estkit._validation import check_real
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimator import R3D
 
@@ -45,18 +46,6 @@ _FIT_KEYS = ("treatment", "weights", "cluster", "multipliers")
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool | str) or value is None:
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
-    if not np.isfinite(v):
-        raise ValueError(f"`{name}` must be finite; got {value!r}.")
-    return v
 
 
 def _check_estimator(estimator: Any) -> R3D:
@@ -440,7 +429,7 @@ def placebo_cutoffs(
         y = dataclasses.replace(y, treatment=None)  # the reduced form (see Notes)
     side = check_option(side, "side", Side)
     n_cutoffs = check_int(n_cutoffs, "n_cutoffs", minimum=1)
-    c = _check_real(est0.get_params()["cutoff"], "cutoff")
+    c = check_real(est0.get_params()["cutoff"], "cutoff")
     units = _units(est0, x, y, fit_kwargs, subsets=True)
     xv = units.x
     fin = np.isfinite(xv)
@@ -457,7 +446,7 @@ def placebo_cutoffs(
     else:
         if isinstance(cutoffs, str | bool) or np.ndim(cutoffs) > 1:
             raise TypeError(f"`cutoffs` must be a sequence of numbers; got {cutoffs!r}.")
-        fakes = [_check_real(v, "cutoffs") for v in np.atleast_1d(np.asarray(cutoffs, object))]
+        fakes = [check_real(v, "cutoffs") for v in np.atleast_1d(np.asarray(cutoffs, object))]
         if not fakes:
             raise ValueError("`cutoffs` is empty; give at least one fake cutoff or None.")
     need = _min_side(est0)
@@ -525,10 +514,10 @@ def donut(estimator: R3D, x: Any, y: Any, radius: float, **fit_kwargs: Any) -> R
     True
     """
     est0 = _check_estimator(estimator)
-    r = _check_real(radius, "radius")
+    r = check_real(radius, "radius")
     if r < 0:
         raise ValueError(f"`radius` must be >= 0; got {radius!r}.")
-    c = _check_real(est0.get_params()["cutoff"], "cutoff")
+    c = check_real(est0.get_params()["cutoff"], "cutoff")
     units = _units(est0, x, y, fit_kwargs, subsets=True)
     xv = units.x
     with np.errstate(invalid="ignore"):
@@ -609,7 +598,7 @@ class BandwidthSensitivity:
             ax.set_xlabel("quantile level q")
             ax.set_ylabel("treatment effect tau(q)")
         else:
-            q = _check_real(quantile, "quantile")
+            q = check_real(quantile, "quantile")
             tau, lo, hi = [], [], []
             for m in mults:
                 est = self.fits[m]
@@ -683,7 +672,7 @@ def bandwidth_sensitivity(
     est0 = _check_estimator(estimator)
     if isinstance(multiples, str) or np.ndim(multiples) != 1:
         raise TypeError(f"`multiples` must be a sequence of positive numbers; got {multiples!r}.")
-    mults = [_check_real(m, "multiples") for m in multiples]
+    mults = [check_real(m, "multiples") for m in multiples]
     if not mults:
         raise ValueError("`multiples` is empty; give at least one multiple.")
     if any(m <= 0 for m in mults):
