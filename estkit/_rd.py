@@ -403,6 +403,23 @@ def _combination(
 # ----------------------------------------------------------------- bandwidth selection
 
 
+def _window_fit(side: _Side, h: float, order: int, kernel: str) -> tuple[np.ndarray, ...] | None:
+    """Kernel-weighted polynomial fit of order ``order`` on one side's window of bandwidth
+    ``h``: ``(in-window mask, x, D, weights, R, R * w, (R'WR)^-1, coefficients)``, or None
+    when the window has too few distinct running-variable values."""
+    w = _kweights(side.x, h, kernel)
+    if side.fw is not None:
+        w = w * side.fw
+    ind = w > 0
+    ex, eD, ew = side.x[ind], side.D[ind], w[ind]
+    if np.unique(ex).size < order + 1:
+        return None
+    R = _vander(ex, order)
+    RW = R * ew[:, None]
+    Ginv = _spd_inverse(R.T @ RW)
+    return ind, ex, eD, ew, R, RW, Ginv, Ginv @ (RW.T @ eD)
+
+
 def _bw_terms(
     side: _Side,
     o: int,
@@ -423,17 +440,10 @@ def _bw_terms(
     if key in cache:
         V_V, BConst, s = cache[key]
     else:
-        w = _kweights(side.x, h_V, kernel)
-        if side.fw is not None:
-            w = w * side.fw
-        ind = w > 0
-        ex, eD, ew = side.x[ind], side.D[ind], w[ind]
-        if np.unique(ex).size < o + 1:
+        fit = _window_fit(side, h_V, o, kernel)
+        if fit is None:
             return np.nan, np.nan, np.nan
-        R = _vander(ex, o)
-        RW = R * ew[:, None]
-        Ginv = _spd_inverse(R.T @ RW)
-        beta = Ginv @ (RW.T @ eD)
+        ind, ex, eD, ew, R, RW, Ginv, beta = fit
         gamma = None
         if dZ:
             gamma = _partial_out([(RW, Ginv, eD[:, 1 + dT :] * ew[:, None], eD)], dT)
@@ -460,17 +470,10 @@ def _bw_terms(
         cache[key] = (V_V, BConst, s)
     if not np.isfinite(V_V) or not (np.isfinite(h_B) and h_B > 0):
         return np.nan, np.nan, np.nan
-    w = _kweights(side.x, h_B, kernel)
-    if side.fw is not None:
-        w = w * side.fw
-    ind = w > 0
-    ex, eD, ew = side.x[ind], side.D[ind], w[ind]
-    if np.unique(ex).size < o_B + 1:
+    fit = _window_fit(side, h_B, o_B, kernel)
+    if fit is None:
         return np.nan, np.nan, np.nan
-    R = _vander(ex, o_B)
-    RW = R * ew[:, None]
-    Ginv = _spd_inverse(R.T @ RW)
-    beta = Ginv @ (RW.T @ eD)
+    ind, ex, eD, _, R, RW, Ginv, beta = fit
     reg = 0.0
     if scale > 0:
         lev = np.sum((R @ Ginv) * RW, axis=1) if vce in ("hc2", "hc3") else None
