@@ -157,7 +157,7 @@ class ScalarRDResults(ResultsBase):
     pvalue_robust: float = np.nan
     conf_int_robust: tuple[float, float] = (np.nan, np.nan)
     bias_bandwidth: float = np.nan
-    vce: str = "hc0"
+    vce: str = "nn"
     bandwidth_method: str = "manual"
     fuzzy: bool = False
     first_stage: float | None = None
@@ -661,7 +661,7 @@ def local_polynomial_rd(
     kernel: RDKernel = "triangular",
     bandwidth: float | None = None,
     bias_bandwidth: float | None = None,
-    vce: VCE = "hc0",
+    vce: VCE = "nn",
     treatment: Any = None,
     covariates: Any = None,
     weights: Any = None,
@@ -690,10 +690,10 @@ def local_polynomial_rd(
     bias_bandwidth : float, optional
         Bias bandwidth ``b``. Defaults to the selected ``b`` when ``bandwidth`` is
         ``None``, and to ``b = h`` when ``bandwidth`` is given (rdrobust's rule).
-    vce : {"hc0", "nn", "hc1", "hc2", "hc3"}, default "hc0"
+    vce : {"nn", "hc0", "hc1", "hc2", "hc3"}, default "nn"
         Residuals of the variance: ``"nn"`` nearest-neighbour with 3 neighbours
-        (rdrobust's default), or the HC0-HC3 plug-in residuals. The default ``"hc0"``
-        keeps this function's earlier conventional standard error. With ``cluster``,
+        (rdrobust's default), or the HC0-HC3 plug-in residuals (``"hc0"`` was the
+        default before the unreleased changes of the changelog). With ``cluster``,
         ``"nn"``, ``"hc0"`` and ``"hc1"`` all give rdrobust's CR1 variance (per side,
         ``(n-1)/(n-k) * G/(G-1)``); CR2/CR3 (``"hc2"``/``"hc3"`` with clusters) are not
         implemented.
