@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from irl_sensitivity._canonical import (
     DEFAULT_SCALE,
+    StarcMetric,
     canonicalize,
     normalized_regret,
     standardize,
@@ -27,6 +28,7 @@ from irl_sensitivity._irl import BoltzmannIRL, IRLResults, MaxCausalEntropyIRL, 
 from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
 from irl_sensitivity._misspec import (
     ImageError,
+    Misspecification,
     image_condition,
     max_error,
     representative_error,
@@ -71,9 +73,11 @@ __all__ = [
     "InverseSet",
     "MCEModel",
     "MaxCausalEntropyIRL",
+    "Misspecification",
     "OccupancyMeasure",
     "OptimalModel",
     "ProbeResults",
+    "StarcMetric",
     "SweepResults",
     "TabularMDP",
     "ambiguity_basis",

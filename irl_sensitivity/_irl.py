@@ -22,7 +22,7 @@ from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.exceptions import NotFittedError
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, _Metric, check_scale, standardize
+from irl_sensitivity._canonical import DEFAULT_SCALE, StarcMetric, check_scale, standardize
 from irl_sensitivity._inverse import boltzmann_inverse, mce_inverse
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._policies import _check_temp
@@ -368,11 +368,11 @@ class _TabularIRL(BaseEstimator):
             )
         trajs = _check_trajectories(mdp, trajectories)
         ref = None if reference is None else mdp.check_reward(reference, "reference")
-        metric = _Metric(mdp, "val", 2)
-        ref_unit = None if ref is None else metric.unit(ref, "reference")
+        metric = StarcMetric(mdp, "val", 2, scale=scale)
+        ref_unit = None if ref is None else metric._unit(ref, "reference")
 
         def dist_to_ref(reward: np.ndarray) -> float:
-            return min(scale * metric.norm(ref_unit - metric.unit(reward)), 2.0 * scale)
+            return metric._distance_of_units(ref_unit, metric._unit(reward))
 
         def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             c = _counts(mdp, [trajs[i] for i in idx]) + smoothing

@@ -12,14 +12,14 @@ from estkit import check_option, check_random_state
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, _Metric, check_scale
+from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, StarcMetric
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._misspec import (
     DistanceIn,
     ImageError,
+    Misspecification,
     _check_models,
-    representative_error,
-    worst_case_error,
+    _metric_env,
 )
 from irl_sensitivity._models import BehaviouralModel
 
@@ -209,9 +209,9 @@ def misspecification_sweep(
         )
     vals = _check_values(values)
     reward = mdp.check_reward(reward)
-    check_option(canonicalization, "canonicalization", Canonicalization)
-    check_scale(scale)
-    check_option(distance_in, "distance_in", DistanceIn)
+    metric = StarcMetric(
+        _metric_env(mdp, true_model, distance_in), canonicalization, 2, scale=scale
+    )
     gen = check_random_state(rng, "rng")
     noise = None
     if param == "transition":
@@ -226,26 +226,10 @@ def misspecification_sweep(
             model = assumed_model.with_params(transition=(1.0 - v) * base + v * noise)
         else:
             model = assumed_model.with_params(**{param: float(v)})
+        problem = Misspecification(mdp, true_model, model, metric)
         try:
-            rep = representative_error(
-                mdp,
-                reward,
-                true_model,
-                model,
-                canonicalization=canonicalization,
-                scale=scale,
-                distance_in=distance_in,
-            )
-            wc = worst_case_error(
-                mdp,
-                reward,
-                true_model,
-                model,
-                canonicalization=canonicalization,
-                scale=scale,
-                rng=gen,
-                distance_in=distance_in,
-            )
+            rep = problem.representative(reward)
+            wc = problem.worst_case(reward, rng=gen)
             ok = True
         except ImageError:
             rep = wc = np.nan
@@ -371,8 +355,7 @@ def separation_probe(
     lam = np.logspace(0, -6, 7) if lambdas is None else _check_values(lambdas, "lambdas")
     if np.any(lam <= 0):
         raise ValueError("`lambdas` must be > 0 (scalings of the reward).")
-    metric = _Metric(mdp, canonicalization, 2)
-    sc = check_scale(scale)
+    metric = StarcMetric(mdp, canonicalization, 2, scale=scale)
     r = mdp.check_reward(reward)
     rows = []
     for x in lam:
@@ -381,7 +364,7 @@ def separation_probe(
             {
                 "lambda": float(x),
                 "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
-                "reward_distance": metric.distance(x * r, -x * r, sc),
+                "reward_distance": metric.distance(x * r, -x * r),
             }
         )
     return ProbeResults(pd.DataFrame(rows), model, scale)

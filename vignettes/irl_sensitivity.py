@@ -94,7 +94,7 @@ print(
 )
 print(
     "max error over rewards:",
-    max_error(mdp, true, assumed, random_state=0, n_starts=1 if FAST else 3),
+    max_error(mdp, true, assumed, rng=0, n_starts=1 if FAST else 3),
 )
 print(
     "Optimal policies lie in Im(Boltzmann)?",

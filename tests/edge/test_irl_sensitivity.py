@@ -723,7 +723,9 @@ add(
 )
 add(
     "misspec/max_error_optimal_4x2",
-    lambda: irl.max_error(MDP, OptimalModel(), OptimalModel(gamma=0.85), 0, n_starts=1, maxiter=3),
+    lambda: irl.max_error(
+        MDP, OptimalModel(), OptimalModel(gamma=0.85), rng=0, n_starts=1, maxiter=3
+    ),
     Ok(lambda v: 0.5 < v <= 1.0),
 )
 add(
@@ -733,7 +735,9 @@ add(
 )
 add(
     "misspec/max_error_return_reward_string",
-    lambda: irl.max_error(MDP, BoltzmannModel(), MCEModel(), 0, n_starts=1, return_reward="yes"),
+    lambda: irl.max_error(
+        MDP, BoltzmannModel(), MCEModel(), rng=0, n_starts=1, return_reward="yes"
+    ),
     Raises(TypeError, "`return_reward`"),
 )
 add(
