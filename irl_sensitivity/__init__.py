@@ -24,7 +24,13 @@ from irl_sensitivity._inverse import (
     mce_inverse,
     optimality_inverse,
 )
-from irl_sensitivity._irl import BoltzmannIRL, IRLResults, MaxCausalEntropyIRL, sample_trajectories
+from irl_sensitivity._irl import (
+    BoltzmannIRL,
+    IRLResults,
+    MaxCausalEntropyIRL,
+    TabularIRL,
+    sample_trajectories,
+)
 from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
 from irl_sensitivity._misspec import (
     ImageError,
@@ -79,6 +85,7 @@ __all__ = [
     "ProbeResults",
     "StarcMetric",
     "SweepResults",
+    "TabularIRL",
     "TabularMDP",
     "ambiguity_basis",
     "boltzmann_inverse",

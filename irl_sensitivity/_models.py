@@ -1,18 +1,20 @@
 """Behavioural models ``f_{tau, gamma, theta}: R -> pi`` as small parameter objects.
 
 Each model has its own discount ``gamma`` and transition ``transition`` (``None``: use the
-MDP's own) and its temperature (``beta`` for Boltzmann, ``alpha`` for MCE, the tie
-tolerance ``tol`` for the optimal model). The MDP given to a method supplies everything a
-model leaves as ``None``.
+MDP's own) and its temperature (the inverse temperature ``beta`` for Boltzmann, the
+``temperature`` for MCE, the tie tolerance ``tol`` for the optimal model). The MDP given to a
+method supplies everything a model leaves as ``None``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import warnings
+from dataclasses import InitVar, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
+from irl_sensitivity._docs import fill_doc
 from irl_sensitivity._inverse import (
     InverseSet,
     ambiguity_basis,
@@ -21,8 +23,8 @@ from irl_sensitivity._inverse import (
     optimality_inverse,
 )
 from irl_sensitivity._mdp import TabularMDP, _check_gamma, _check_transition, check_mdp
+from irl_sensitivity._planning import _check_temperature
 from irl_sensitivity._policies import (
-    _check_temp,
     _check_tol,
     boltzmann_policy,
     mce_policy,
@@ -32,6 +34,7 @@ from irl_sensitivity._policies import (
 __all__ = ["BehaviouralModel", "BoltzmannModel", "MCEModel", "OptimalModel"]
 
 
+@fill_doc
 @dataclass(frozen=True)
 class BehaviouralModel:
     """Base class: a map from rewards to policies in an environment ``(tau, gamma)``.
@@ -42,10 +45,7 @@ class BehaviouralModel:
 
     Parameters
     ----------
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------
@@ -65,6 +65,9 @@ class BehaviouralModel:
     name = "model"
 
     def __post_init__(self) -> None:
+        self._validate()
+
+    def _validate(self) -> None:
         # validation at the door: a model with a NaN / negative / bool parameter is refused
         # when it is built (``with_params`` builds a new one, so it is checked too)
         if self.gamma is not None:
@@ -72,10 +75,11 @@ class BehaviouralModel:
         if self.transition is not None:
             object.__setattr__(self, "transition", _check_transition(self.transition))
         for f in fields(self):
-            if f.name in ("beta", "alpha"):
-                object.__setattr__(self, f.name, _check_temp(getattr(self, f.name), f.name))
+            value = getattr(self, f.name)
+            if f.name in ("beta", "temperature"):
+                object.__setattr__(self, f.name, _check_temperature(value, f.name))
             elif f.name == "tol":
-                object.__setattr__(self, "tol", _check_tol(self.tol))
+                object.__setattr__(self, "tol", _check_tol(value))
 
     def environment(self, mdp: TabularMDP) -> TabularMDP:
         """The MDP this model plans in: ``mdp`` with the model's gamma / transition."""
@@ -94,7 +98,18 @@ class BehaviouralModel:
         return mdp.replace(gamma=self.gamma, transition=self.transition)
 
     def with_params(self, **params: Any) -> BehaviouralModel:
-        """A copy with some parameters replaced."""
+        """A copy with some parameters replaced.
+
+        Parameters
+        ----------
+        **params : object
+            New values of some of the model's parameters, by name.
+
+        Returns
+        -------
+        BehaviouralModel
+            A new model of the same class (validated).
+        """
         known = {f.name for f in fields(self)}
         bad = set(params) - known
         if bad:
@@ -102,7 +117,13 @@ class BehaviouralModel:
         return replace(self, **params)
 
     def describe(self) -> str:
-        """Short text of the parameters, for summaries."""
+        """Short text of the parameters, for summaries.
+
+        Returns
+        -------
+        str
+            ``"Name(param=value, ...)"``.
+        """
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
@@ -144,6 +165,7 @@ class BehaviouralModel:
         raise NotImplementedError
 
 
+@fill_doc
 @dataclass(frozen=True)
 class BoltzmannModel(BehaviouralModel):
     """Boltzmann-rational model ``pi = softmax(beta * Q*)``.
@@ -152,10 +174,7 @@ class BoltzmannModel(BehaviouralModel):
     ----------
     beta : float, default 1.0
         Inverse temperature (positive).
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------
@@ -188,41 +207,54 @@ class BoltzmannModel(BehaviouralModel):
         return bool(pi.min() > 0)
 
 
+@fill_doc
 @dataclass(frozen=True)
 class MCEModel(BehaviouralModel):
-    """Maximal causal entropy model: the soft-optimal policy with temperature ``alpha``.
+    """Maximal causal entropy model: the soft-optimal policy with temperature
+    ``temperature``.
 
     Parameters
     ----------
-    alpha : float, default 1.0
+    temperature : float, default 1.0
         Temperature (positive).
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
+    alpha : float, optional, keyword-only
+        Deprecated name of ``temperature`` (a ``FutureWarning``).
 
     Examples
     --------
     >>> import numpy as np
     >>> from irl_sensitivity import MCEModel, random_mdp
     >>> mdp = random_mdp(3, 2, rng=0)
-    >>> MCEModel(alpha=0.5).policy(mdp, np.zeros(3)).tolist()
+    >>> MCEModel(temperature=0.5).policy(mdp, np.zeros(3)).tolist()
     [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
     """
 
-    alpha: float = 1.0
+    temperature: float = 1.0
     gamma: float | None = field(default=None, kw_only=True)
     transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
+    alpha: InitVar[float | None] = field(default=None, kw_only=True)
 
     name = "MCE"
 
+    def __post_init__(self, alpha: float | None) -> None:  # type: ignore[override]
+        if alpha is not None:
+            warnings.warn(
+                "`alpha` of MCEModel is renamed `temperature` (alpha is a significance level "
+                "elsewhere); the old name will stop working in a future version.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "temperature", alpha)
+        self._validate()
+
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
         """Soft-optimal policy in the model's environment."""
-        return mce_policy(self.environment(mdp), reward, self.alpha)
+        return mce_policy(self.environment(mdp), reward, self.temperature)
 
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """``alpha * log pi`` (the ambiguity is shaping plus S'-redistribution)."""
-        return mce_inverse(self.environment(mdp), policy, self.alpha)
+        """``temperature * log pi`` (the ambiguity is shaping plus S'-redistribution)."""
+        return mce_inverse(self.environment(mdp), policy, self.temperature)
 
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Every policy with full support is soft-optimal for some reward."""
@@ -230,6 +262,7 @@ class MCEModel(BehaviouralModel):
         return bool(pi.min() > 0)
 
 
+@fill_doc
 @dataclass(frozen=True)
 class OptimalModel(BehaviouralModel):
     """Maximally supportive optimal model: uniform over the optimal actions.
@@ -240,10 +273,7 @@ class OptimalModel(BehaviouralModel):
     ----------
     tol : float, default 1e-8
         Tie tolerance: actions within it of the optimal value count as optimal.
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------

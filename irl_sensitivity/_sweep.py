@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import fields
 from typing import Any
 
@@ -25,7 +26,7 @@ from irl_sensitivity._models import BehaviouralModel
 
 __all__ = ["ProbeResults", "SweepResults", "misspecification_sweep", "separation_probe"]
 
-_PARAMS = ("gamma", "beta", "alpha", "transition")
+_PARAMS = ("gamma", "beta", "temperature", "transition")
 
 
 def _max_or_na(col: pd.Series) -> float | str:
@@ -167,7 +168,7 @@ def misspecification_sweep(
         The model that generates the observed policy.
     assumed_model : BehaviouralModel
         The model assumed by IRL; ``param`` must be one of its parameters.
-    param : {"gamma", "beta", "alpha", "transition"}
+    param : {"gamma", "beta", "temperature", "transition"}
         For ``"transition"`` the values are mixture weights ``epsilon`` and the assumed
         model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
     values : sequence of float
@@ -200,6 +201,14 @@ def misspecification_sweep(
     """
     check_mdp(mdp)
     _check_models(true_model, assumed_model)
+    if param == "alpha":
+        warnings.warn(
+            "param='alpha' is renamed 'temperature' (MCEModel's temperature); the old name "
+            "will stop working in a future version.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        param = "temperature"
     param = check_option(param, "param", _PARAMS)
     known = {f.name for f in fields(assumed_model)}
     if param not in known:

@@ -117,7 +117,9 @@ betas = np.logspace(-1, 1, 5 if FAST else 13)
 sweep_b = misspecification_sweep(
     mdp, r_sa, BoltzmannModel(beta=2.0), BoltzmannModel(), "beta", betas
 )
-sweep_a = misspecification_sweep(mdp, r_sa, MCEModel(alpha=0.5), MCEModel(), "alpha", betas)
+sweep_a = misspecification_sweep(
+    mdp, r_sa, MCEModel(temperature=0.5), MCEModel(), "temperature", betas
+)
 fig, ax = plt.subplots(figsize=(6.4, 4.0))
 ax.semilogx(betas, sweep_b.frame["worst_case_error"], "o-", label="Boltzmann, worst case")
 ax.semilogx(betas, sweep_a.frame["worst_case_error"], "s--", label="MCE, worst case")
@@ -160,7 +162,7 @@ plt.close(ax.figure)
 
 # %%
 trajs = sample_trajectories(mdp, pi, 50 if FAST else 300, 30, rng=rng)
-est = BoltzmannIRL(beta=2.0, n_boot=20 if FAST else 200, random_state=0).fit(
+est = BoltzmannIRL(beta=2.0, n_bootstrap=20 if FAST else 200, random_state=0).fit(
     mdp, trajs, reference=R
 )
 print(est.summary())

@@ -65,7 +65,7 @@ def test_mce_forward_inverse_roundtrip(setup, alpha):
 
 def test_ambiguity_set_gives_same_policy(setup):
     mdp, r, rng = setup
-    for model in (BoltzmannModel(beta=2.0), MCEModel(alpha=0.5)):
+    for model in (BoltzmannModel(beta=2.0), MCEModel(temperature=0.5)):
         pi = model.policy(mdp, r)
         inv = model.inverse(mdp, pi)
         assert inv.exact
@@ -104,7 +104,7 @@ def test_image_condition():
     r = np.random.default_rng(0).normal(size=(4, 3))
     assert not image_condition(mdp, OptimalModel(), BoltzmannModel(), rng=0)
     assert not image_condition(mdp, BoltzmannModel(), OptimalModel(), rng=0)
-    assert image_condition(mdp, MCEModel(alpha=2.0), BoltzmannModel(), rng=0)
+    assert image_condition(mdp, MCEModel(temperature=2.0), BoltzmannModel(), rng=0)
     with pytest.raises(ImageError, match="not in the image"):
         representative_error(mdp, r, OptimalModel(), BoltzmannModel())
 
@@ -114,7 +114,7 @@ def test_image_condition():
     ("true", "assumed"),
     [
         (BoltzmannModel(beta=3.0), BoltzmannModel(beta=0.5)),
-        (MCEModel(alpha=0.2), MCEModel(alpha=4.0)),
+        (MCEModel(temperature=0.2), MCEModel(temperature=4.0)),
     ],
 )
 def test_temperature_misspecification_is_harmless(setup, true, assumed):
@@ -176,7 +176,10 @@ def test_optimal_model_worst_case_at_least_lower_bound():
 
 def test_max_error_temperature_is_zero():
     mdp = random_mdp(3, 2, rng=5)
-    assert max_error(mdp, MCEModel(alpha=2.0), MCEModel(alpha=1.0), rng=0, n_starts=1) < 1e-6
+    assert (
+        max_error(mdp, MCEModel(temperature=2.0), MCEModel(temperature=1.0), rng=0, n_starts=1)
+        < 1e-6
+    )
     rep, r_star = max_error(
         mdp,
         BoltzmannModel(),
@@ -259,7 +262,7 @@ def test_review_regressions_models_and_errors():
 
     # a model's first positional argument is its own parameter
     assert BoltzmannModel(5.0).beta == 5.0 and BoltzmannModel(5.0).gamma is None
-    assert MCEModel(0.5).alpha == 0.5
+    assert MCEModel(0.5).temperature == 0.5
     mdp = random_mdp(3, 2, rng=0)
     R = np.random.default_rng(0).normal(size=(3, 2))
     # optimal policies are not in the Boltzmann image: an error, not "0 error"
