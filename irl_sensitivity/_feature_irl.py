@@ -34,10 +34,11 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 
 from estkit import check_int
-from estkit.exceptions import NotFittedError
 from estkit.results import ResultsBase, SummaryParts
+from irl_sensitivity._docs import fill_doc, renamed_arguments
 from irl_sensitivity._irl import _check_trajectories
 from irl_sensitivity._mdp import TabularMDP
 from irl_sensitivity._occupancy import (
@@ -370,8 +371,13 @@ class FeatureIRLResults(ResultsBase):
         )
 
 
+@fill_doc
 class FeatureMCEIRL(BaseEstimator):
     """Feature-based maximal causal entropy IRL (occupancy matching, exact gradient, L-BFGS).
+
+    The temperature has the name it has everywhere in the package (``alpha`` is a
+    significance level); the parameters are keyword-only (``features`` and ``horizon``
+    given positionally still work, with a ``FutureWarning``).
 
     Parameters
     ----------
@@ -382,8 +388,7 @@ class FeatureMCEIRL(BaseEstimator):
     horizon : int, optional
         Finite horizon ``H`` (time-indexed soft-optimal policy, as imitation's MCEIRL); None
         (default) is the infinite discounted horizon.
-    temperature : float, default 1.0
-        Temperature ``alpha`` of the soft Bellman backup.
+    %(temperature)s
     discount : float, optional
         Discount; ``mdp.gamma`` by default. With a finite horizon 1.0 (undiscounted, as
         imitation's MCEIRL) is allowed.
@@ -431,11 +436,12 @@ class FeatureMCEIRL(BaseEstimator):
     (True, True)
     """
 
+    @renamed_arguments({}, positional=("features", "horizon"))
     def __init__(
         self,
+        *,
         features: Any = None,
         horizon: int | None = None,
-        *,
         temperature: float = 1.0,
         discount: float | None = None,
         l2: float = 0.0,
@@ -491,7 +497,7 @@ class FeatureMCEIRL(BaseEstimator):
         tol = _check_nonneg_float(self.tol, "tol", positive=True)
         max_iter = check_int(self.max_iter, "max_iter", minimum=1)
         phi = _feature_matrix(mdp, self.features)
-        model = _MCEModel(mdp, horizon, alpha, disc)
+        model = _SoftBackup(mdp, horizon, alpha, disc)
         demo = _demo_statistics(mdp, trajectories, occupancy, horizon, disc, model.flow)
         n_traj = demo.n_trajectories
 
@@ -561,13 +567,6 @@ class FeatureMCEIRL(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self.theta_ = theta
-        self.reward_ = reward
-        self.policy_ = policy
-        self.occupancy_ = occ_model
-        self.n_iter_ = int(res.nit) + n_polish
-        self.converged_ = converged
-        self.n_features_ = n_feat
         self.results_ = FeatureIRLResults(
             theta=theta,
             feature_names=names,
@@ -576,7 +575,7 @@ class FeatureMCEIRL(BaseEstimator):
             demo_features=f_demo,
             model_features=model_features,
             objective=objective,
-            n_iter=self.n_iter_,
+            n_iter=int(res.nit) + n_polish,
             converged=converged,
             message=str(res.message),
             horizon=horizon,
@@ -586,12 +585,23 @@ class FeatureMCEIRL(BaseEstimator):
             n_trajectories=n_traj,
             mdp=mdp,
         )
+        # fitted attributes: views of the results object
+        self.theta_, self.reward_ = self.results_.theta, self.results_.reward
+        self.policy_ = self.results_.policy
+        self.n_iter_, self.converged_ = self.results_.n_iter, self.results_.converged
+        self.occupancy_ = occ_model
+        self.n_features_ = n_feat
         return self
 
-    def summary(self):
-        """Summary of the fit (statsmodels ``Summary``)."""
-        if not hasattr(self, "results_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted; call fit first.")
+    def summary(self) -> Any:
+        """Summary of the fit (statsmodels ``Summary``); see :meth:`FeatureIRLResults.summary`.
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+            The summary of ``results_``.
+        """
+        check_is_fitted(self, "results_")
         return self.results_.summary()
 
 
@@ -626,7 +636,7 @@ def _polish(
     return theta, g, steps
 
 
-class _MCEModel:
+class _SoftBackup:
     """(reward (S, A), injections rho) -> (sum_t rho_t . V_t, model occupancy, policy).
 
     The model occupancy is ``d/dr`` of the value term: the flow of the soft-optimal policy

@@ -205,12 +205,12 @@ theta_true = np.array([2.0, -1.5, 0.0])
 R_grid = features @ theta_true
 pi_grid = mce_policy(grid, R_grid)
 
-exact = FeatureMCEIRL(features).fit(grid, occupancy=occupancy_measure(grid, pi_grid))
+exact = FeatureMCEIRL(features=features).fit(grid, occupancy=occupancy_measure(grid, pi_grid))
 print("from the exact occupancy: theta =", exact.theta_.round(6))
 print("  STARC distance to the truth:", starc_distance(grid, R_grid, exact.reward_))
 
 demos = sample_trajectories(grid, pi_grid, 100 if FAST else 400, 40, rng=rng)
-fitted = FeatureMCEIRL(features).fit(grid, demos)
+fitted = FeatureMCEIRL(features=features).fit(grid, demos)
 print(fitted.summary())
 print("from trajectories: STARC distance", starc_distance(grid, R_grid, fitted.reward_))
 
@@ -240,21 +240,25 @@ plt.close(fig)
 gammas = np.array([0.5, 0.7, 0.8, 0.9, 0.95, 0.99])[:: 2 if FAST else 1]
 temps = np.array([0.25, 0.5, 1.0, 2.0, 4.0])[:: 2 if FAST else 1]
 d_gamma = [
-    starc_distance(grid, R_grid, FeatureMCEIRL(features, discount=g).fit(grid, demos).reward_)
+    starc_distance(
+        grid, R_grid, FeatureMCEIRL(features=features, discount=g).fit(grid, demos).reward_
+    )
     for g in gammas
 ]
 population = [
     starc_distance(
         grid,
         R_grid,
-        FeatureMCEIRL(features, discount=g)
+        FeatureMCEIRL(features=features, discount=g)
         .fit(grid, occupancy=occupancy_measure(grid, pi_grid, discount=g))
         .reward_,
     )
     for g in gammas
 ]
 d_temp = [
-    starc_distance(grid, R_grid, FeatureMCEIRL(features, temperature=t).fit(grid, demos).reward_)
+    starc_distance(
+        grid, R_grid, FeatureMCEIRL(features=features, temperature=t).fit(grid, demos).reward_
+    )
     for t in temps
 ]
 fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True)
