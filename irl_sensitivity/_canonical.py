@@ -241,6 +241,8 @@ class StarcMetric:
         self.policy = None if policy is None else mdp.check_policy(policy)
         self._compressed = self.weights is None and self.canonicalization in ("val", "minimal")
         self._map: np.ndarray | None = None
+        self._sqrt_w: np.ndarray | None = None  # coordinate weights of the L2 norm
+        self._nw: np.ndarray | None = None  # entry weights of the L1 / sup norms
         if self._compressed:
             if self.canonicalization == "val":
                 pat2 = np.full((s, a), float(s))
@@ -270,8 +272,8 @@ class StarcMetric:
                 self._sqrt_w = None
                 self._nw = (pat1 if self.norm == 1 else patinf).ravel()
         else:
-            sq = None if self.weights is None else np.sqrt(self.weights).ravel()
-            self._sqrt_w = sq if self.norm == 2 else None
+            sqrt_w = None if self.weights is None else np.sqrt(self.weights).ravel()
+            self._sqrt_w = sqrt_w if self.norm == 2 else None
             # the sup norm is unweighted (as ``weighted_norm``)
             self._nw = (
                 self.weights.ravel() if (self.weights is not None and self.norm == 1) else None

@@ -660,7 +660,9 @@ class _SoftBackup:
             v, _, pi = soft_value_iteration(mdp, r, self.alpha, method=self.method)
             occ = _discounted_core(mdp, pi, self.disc, rho).state_action
             return float(rho @ v), occ, pi
-        w, _, pi = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
+        w, _, pi_t = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
+        assert pi_t is not None  # keep_policy=True
+        pi = pi_t
         y = rho[0].copy()
         occ = np.zeros(r.shape)
         for k in range(self.horizon):

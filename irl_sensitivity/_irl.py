@@ -337,17 +337,14 @@ class IRLResults(ResultsBase):
 
 
 def _check_smoothing(value: Any) -> float:
-    if (
-        isinstance(value, bool | np.bool_)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    out = float(value) if ok else np.nan
+    if not (np.isfinite(out) and out > 0):
         raise ValueError(
             f"`smoothing` must be > 0 (a pseudo-count giving the full support that the "
             f"inverse needs); got {value!r}."
         )
-    return float(value)
+    return out
 
 
 def _check_n_bootstrap(n_bootstrap: Any, alpha: float) -> int:
@@ -488,7 +485,7 @@ class TabularIRL(BaseEstimator):
         metric = StarcMetric(mdp, "val", 2, scale=self.scale)
         trajs = _check_trajectories(mdp, trajectories)
         ref = None if reference is None else mdp.check_reward(reference, "reference")
-        ref_unit = None if ref is None else metric._unit(ref, "reference")
+        ref_unit = np.zeros(0) if ref is None else metric._unit(ref, "reference")
 
         def dist_to_ref(reward: np.ndarray) -> float:
             return metric._distance_of_units(ref_unit, metric._unit(reward))

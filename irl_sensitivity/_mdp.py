@@ -235,9 +235,9 @@ class TabularMDP:
     def __init__(self, transition: Any, initial: Any = None, gamma: float = 0.9) -> None:
         t = _check_transition(transition)
         self._sparse = isinstance(t, list)
-        self._t = t
+        self._t: Any = t  # (S, A, S) array or A CSR matrices (``_sparse`` says which)
         self._stacked: sp.csr_matrix | None = None
-        if self._sparse:
+        if isinstance(t, list):
             self.n_states = t[0].shape[0]
             self.n_actions = len(t)
         else:

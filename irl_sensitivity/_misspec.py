@@ -113,6 +113,12 @@ def _check_models(true_model: Any, assumed_model: Any) -> None:
             )
 
 
+def _tie_tolerance(model: BehaviouralModel) -> float:
+    """The tie tolerance of an optimal model (the searches over its inverse set)."""
+    assert isinstance(model, OptimalModel)
+    return model.tol
+
+
 def _metric_env(mdp: TabularMDP, true_model: BehaviouralModel, distance_in: Any) -> TabularMDP:
     where = check_option(distance_in, "distance_in", DistanceIn)
     return true_model.environment(mdp) if where == "true" else mdp
@@ -576,8 +582,7 @@ class Misspecification:
             shaping = self._env_f.gamma * t_flat - np.repeat(np.eye(s), a, axis=0)
             red = np.zeros((s * a, free.size))
             red[free, np.arange(free.size)] = 1.0
-            cols = np.hstack([shaping, red])
-            self._q = _orth(metric._coords_of_expected(cols))
+            self._q = _orth(metric._coords_of_expected(np.hstack([shaping, red])))
         else:
             from irl_sensitivity._inverse import ambiguity_basis
 
@@ -618,7 +623,7 @@ class Misspecification:
         metric = self.metric
         scale, env_d = metric.scale, metric.mdp
         s, a = env_d.n_states, env_d.n_actions
-        nonopt = ~(pi > self.assumed_model.tol).ravel()
+        nonopt = ~(pi > _tie_tolerance(self.assumed_model)).ravel()
         a_unit = metric._unit(reward)
         if not np.any(a_unit):
             return 0.0, None
@@ -685,7 +690,7 @@ class Misspecification:
         a_unit = metric._unit(reward)
         s, a = mdp.n_states, mdp.n_actions
         if isinstance(f, OptimalModel):
-            opt = pi > f.tol
+            opt = pi > _tie_tolerance(f)
             red = s_redistribution_basis(env_f)
 
             def build(theta: np.ndarray) -> np.ndarray:

@@ -237,7 +237,7 @@ class MCEModel(BehaviouralModel):
 
     name = "MCE"
 
-    def __post_init__(self, alpha: float | None) -> None:  # type: ignore[override]
+    def __post_init__(self, alpha: float | None) -> None:
         if alpha is not None:
             warnings.warn(
                 "`alpha` of MCEModel is renamed `temperature` (alpha is a significance level "
