@@ -38,6 +38,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from estkit import check_option
+from irl_sensitivity._docs import fill_doc
 from irl_sensitivity._mdp import TabularMDP, _as_float, check_mdp
 from irl_sensitivity._planning import optimal_values, policy_evaluation
 
@@ -153,6 +154,7 @@ def _broadcast_sparse(mdp: TabularMDP, reward: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- metric object
+@fill_doc
 class StarcMetric:
     """A STARC metric of one environment, with everything that does not depend on the
     rewards computed once.
@@ -181,8 +183,7 @@ class StarcMetric:
 
     Attributes
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     canonicalization : str
         The canonicalisation.
     norm : float
@@ -413,13 +414,13 @@ class StarcMetric:
         """
         return self._distance_of_units(self._unit(r1, names[0]), self._unit(r2, names[1]))
 
+    @fill_doc
     def standardize(self, reward: Any) -> np.ndarray:
         """The standardised reward ``s(R)``; zero when ``c(R)`` vanishes.
 
         Parameters
         ----------
-        reward : array-like of shape (S,), (S, A) or (S, A, S)
-            The reward.
+        %(any_reward)s
 
         Returns
         -------
@@ -468,6 +469,7 @@ def _expand(mdp: TabularMDP, canon: str, k: np.ndarray, w_sa: np.ndarray | None)
     return (k * w_sa)[:, :, None] * mdp.transition
 
 
+@fill_doc
 def canonicalize(
     mdp: TabularMDP,
     reward: Any,
@@ -480,10 +482,8 @@ def canonicalize(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     method : {"val", "minimal", "epic", "dard"}, default "val"
         The canonicalisation.
     weights : array-like of shape (S, A, S), optional
@@ -543,6 +543,7 @@ def _canonical_dense(mdp, r, method, w, pol):
     return _dard(mdp, r)
 
 
+@fill_doc
 def standardize(
     mdp: TabularMDP,
     reward: Any,
@@ -558,18 +559,15 @@ def standardize(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
         The canonicalisation ``c``.
     norm : {1, 2, numpy.inf}, default 2
         The norm ``n``.
     weights : array-like of shape (S, A, S), optional
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    policy : array-like of shape (S, A), optional
-        Policy of the ``"val"`` canonicalisation (uniform by default).
+    %(starc_policy)s
 
     Returns
     -------
@@ -590,6 +588,7 @@ def standardize(
     return metric.standardize(reward)
 
 
+@fill_doc
 def starc_distance(
     mdp: TabularMDP,
     r1: Any,
@@ -605,8 +604,7 @@ def starc_distance(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     r1, r2 : array-like of shape (S,), (S, A) or (S, A, S)
         The two rewards.
     canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
@@ -618,8 +616,7 @@ def starc_distance(
         ``||s1 - s2||`` in [0, 2].
     weights : array-like of shape (S, A, S), optional
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    policy : array-like of shape (S, A), optional
-        Policy of the ``"val"`` canonicalisation (uniform by default).
+    %(starc_policy)s
 
     Returns
     -------

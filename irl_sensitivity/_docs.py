@@ -53,6 +53,78 @@ distance_in : {"true", "mdp"}, default "true"
     Environment of the STARC metric: the true model's (``true_model.environment(mdp)``,
     the paper's ``d^STARC_{tau, gamma}`` of the demonstrator's environment) or ``mdp``
     itself. They differ only when the true model overrides ``gamma`` or ``transition``.""",
+    "env": """\
+mdp : TabularMDP
+    The environment.""",
+    "env_any": """\
+mdp : TabularMDP
+    The environment (dense or sparse).""",
+    "env_inverse": """\
+mdp : TabularMDP
+    The environment (its ``gamma`` and transition kernel are used).""",
+    "any_reward": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward.""",
+    "reward_r": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward ``R``.""",
+    "full_support_policy": """\
+policy : array-like of shape (S, A)
+    A stochastic policy with full support (every entry positive).""",
+    "optimal_returns": """\
+v : ndarray of shape (S,)
+    The optimal state values ``V*``.
+q : ndarray of shape (S, A)
+    The optimal action values ``Q*``.""",
+    "scale_short": """\
+scale : float
+    Scale of the STARC distance.""",
+    "image_reward": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S), optional
+    A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
+    rewards.
+n_rewards : int, default 20
+    Number of random rewards (used only without ``reward``).
+rng : None, int, SeedSequence or Generator
+    Seed or generator of the random rewards.""",
+    "image_returns": """\
+bool
+    True when the assumed model's image contains the true model's policy for every
+    reward checked.""",
+    "worst_starts": """\
+n_starts : int, default 6
+    Random starts of the search (not used by the closed form).
+rng : None, int, SeedSequence or Generator
+    Seed or generator of the search's starts.""",
+    "max_options": """\
+kind : {"worst_case", "representative"}, default "worst_case"
+    Which error to maximise over rewards.""",
+    "max_iter_options": """\
+n_starts : int, default 4
+    Starts of each of the four kinds.
+maxiter : int, default 30
+    L-BFGS-B iterations per start.
+return_reward : bool, default False
+    Also return the maximising reward.""",
+    "max_returns": """\
+float or (float, numpy.ndarray of shape (S, A))
+    The largest error found; with ``return_reward=True`` also the reward attaining it.""",
+    "max_raises": """\
+ImageError
+    If the true model's policy is outside the assumed model's image at every start.""",
+    "lower_returns": """\
+float
+    The closed-form supremum, in ``[0, 2 * scale]``.""",
+    "rep_returns": """\
+float
+    ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse of
+    ``true_model.policy(mdp, reward)``.""",
+    "starc_policy": """\
+policy : array-like of shape (S, A), optional
+    Policy of the ``"val"`` canonicalisation (uniform by default).""",
+    "summary_returns": """\
+statsmodels.iolib.summary.Summary
+    The summary of ``results_``.""",
     "image_error": """\
 ImageError
     If the true model's policy is outside the image of the assumed model.""",

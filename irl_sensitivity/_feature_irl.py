@@ -221,6 +221,7 @@ def _check_occupancy(
     return occ.copy()
 
 
+@fill_doc
 class FeatureIRLResults(ResultsBase):
     """Results of a feature-based MCE IRL fit.
 
@@ -259,8 +260,7 @@ class FeatureIRLResults(ResultsBase):
         Ridge penalty.
     n_trajectories : int or None
         Number of demonstrations (None when fitted to an occupancy measure).
-    mdp : TabularMDP
-        The environment.
+    %(env)s
 
     Examples
     --------
@@ -593,13 +593,13 @@ class FeatureMCEIRL(BaseEstimator):
         self.n_features_ = n_feat
         return self
 
+    @fill_doc
     def summary(self) -> Any:
         """Summary of the fit (statsmodels ``Summary``); see :meth:`FeatureIRLResults.summary`.
 
         Returns
         -------
-        statsmodels.iolib.summary.Summary
-            The summary of ``results_``.
+        %(summary_returns)s
         """
         check_is_fitted(self, "results_")
         return self.results_.summary()

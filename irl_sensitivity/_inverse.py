@@ -119,6 +119,7 @@ def _broadcast_sa(mdp: TabularMDP, x: np.ndarray) -> np.ndarray:
     return np.broadcast_to(x[:, :, None], (mdp.n_states, mdp.n_actions, mdp.n_states)).copy()
 
 
+@fill_doc
 def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.ndarray:
     """Reward whose Boltzmann-rational policy (``beta``, ``mdp.gamma``) is ``policy``.
 
@@ -129,10 +130,8 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
-    policy : array-like of shape (S, A)
-        A stochastic policy with full support (every entry positive).
+    %(env_inverse)s
+    %(full_support_policy)s
     beta : float, default 1.0
         Inverse temperature of the Boltzmann model (positive).
 
@@ -169,10 +168,8 @@ def mce_inverse(mdp: TabularMDP, policy: Any, temperature: float = 1.0) -> np.nd
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
-    policy : array-like of shape (S, A)
-        A stochastic policy with full support (every entry positive).
+    %(env_inverse)s
+    %(full_support_policy)s
     %(temperature)s
 
     Returns
@@ -195,13 +192,13 @@ def mce_inverse(mdp: TabularMDP, policy: Any, temperature: float = 1.0) -> np.nd
     return _broadcast_sa(mdp, temp * np.log(pi))
 
 
+@fill_doc
 def optimality_inverse(mdp: TabularMDP, policy: Any, *, tol: float = 1e-8) -> np.ndarray:
     """Reward whose optimal actions are exactly the support of ``policy`` (0 there, -1 off).
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
+    %(env_inverse)s
     policy : array-like of shape (S, A)
         A policy; its support (entries ``> tol``) gives the optimal actions.
     tol : float, default 1e-8

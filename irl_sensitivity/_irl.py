@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 
+@fill_doc
 def sample_trajectories(
     mdp: TabularMDP, policy: Any, n_trajectories: int, horizon: int, rng: RandomStateLike = None
 ) -> list[np.ndarray]:
@@ -46,8 +47,7 @@ def sample_trajectories(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
+    %(env_any)s
     policy : array-like of shape (S, A)
         The stochastic policy followed.
     n_trajectories : int
@@ -174,6 +174,7 @@ def _sa(x: np.ndarray) -> np.ndarray:
     return x if x.ndim == 2 else x[:, :, 0]
 
 
+@fill_doc
 class IRLResults(ResultsBase):
     """Results of an IRL fit: the estimated reward and its distance to a reference.
 
@@ -197,8 +198,7 @@ class IRLResults(ResultsBase):
         The estimated reward.
     policy : numpy.ndarray of shape (S, A)
         The estimated (smoothed) policy.
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     reference : numpy.ndarray or None
         The reference reward, if one was given.
     distance : float or None
@@ -211,8 +211,7 @@ class IRLResults(ResultsBase):
         Bootstrap resamples (0: none).
     boot_distances : numpy.ndarray of shape (n_bootstrap,)
         Bootstrap distances (empty without bootstrap).
-    scale : float
-        Scale of the STARC distance.
+    %(scale_short)s
 
     Examples
     --------
@@ -533,13 +532,13 @@ class TabularIRL(BaseEstimator):
         self.distance_interval_ = self.results_.interval
         return self
 
+    @fill_doc
     def summary(self) -> Any:
         """Summary of the fit (statsmodels ``Summary``); see :meth:`IRLResults.summary`.
 
         Returns
         -------
-        statsmodels.iolib.summary.Summary
-            The summary of ``results_``.
+        %(summary_returns)s
         """
         check_is_fitted(self, "results_")
         return self.results_.summary()

@@ -244,8 +244,7 @@ class Misspecification:
 
     Attributes
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     true_model, assumed_model : BehaviouralModel
         The models.
     metric : StarcMetric
@@ -312,6 +311,7 @@ class Misspecification:
         return self.metric.norm == 2
 
     # ------------------------------------------------------------------ public methods
+    @fill_doc
     def image_condition(
         self, reward: Any = None, *, n_rewards: int = 20, rng: RandomStateLike = None
     ) -> bool:
@@ -322,19 +322,11 @@ class Misspecification:
 
         Parameters
         ----------
-        reward : array-like of shape (S,), (S, A) or (S, A, S), optional
-            A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
-            rewards.
-        n_rewards : int, default 20
-            Number of random rewards (used only without ``reward``).
-        rng : None, int, SeedSequence or Generator
-            Seed or generator of the random rewards.
+        %(image_reward)s
 
         Returns
         -------
-        bool
-            True when the assumed model's image contains the true model's policy for every
-            reward checked.
+        %(image_returns)s
         """
         mdp, g, f = self.mdp, self.true_model, self.assumed_model
         if reward is not None:
@@ -345,6 +337,7 @@ class Misspecification:
             rewards = [gen.normal(size=(mdp.n_states, mdp.n_actions)) for _ in range(n_rewards)]
         return all(f.in_image(mdp, g.policy(mdp, r)) for r in rewards)
 
+    @fill_doc
     def representative(self, reward: Any) -> float:
         """STARC distance between ``reward`` and the assumed model's closed-form inverse of
         the true model's policy.
@@ -367,6 +360,7 @@ class Misspecification:
         pi = _observed(self.mdp, reward, self.true_model, self.assumed_model)
         return self._representative(reward, pi)
 
+    @fill_doc
     def lower_bound(self, reward: Any) -> float:
         """Closed-form ``sup d(R, R1)`` over ``R1 = Rh + shaping + S'-redistribution`` in
         the assumed model's environment (L2 metrics). Exact for Boltzmann and MCE assumed
@@ -378,8 +372,7 @@ class Misspecification:
 
         Returns
         -------
-        float
-            The closed-form supremum, in ``[0, 2 * scale]``.
+        %(lower_returns)s
 
         Raises
         ------
@@ -394,6 +387,7 @@ class Misspecification:
             )
         return self._lower(self.mdp.check_reward(reward))
 
+    @fill_doc
     def worst_case(self, reward: Any, *, n_starts: int = 6, rng: RandomStateLike = None) -> float:
         """The paper's error: ``sup { d(R, R1) : f(R1) = g(R) }``.
 
@@ -406,10 +400,7 @@ class Misspecification:
         Parameters
         ----------
         %(reward)s
-        n_starts : int, default 6
-            Random starts of the search (not used by the closed form).
-        rng : None, int, SeedSequence or Generator
-            Seed or generator of the search's starts.
+        %(worst_starts)s
 
         Returns
         -------
@@ -428,6 +419,7 @@ class Misspecification:
         with blas_single_thread(self.mdp.n_states, self.mdp.n_actions):
             return self._worst_case(reward, n_starts, gen)[0]
 
+    @fill_doc
     def max_error(
         self,
         *,
@@ -451,14 +443,8 @@ class Misspecification:
 
         Parameters
         ----------
-        kind : {"worst_case", "representative"}, default "worst_case"
-            Which error to maximise over rewards.
-        n_starts : int, default 4
-            Starts of each of the four kinds.
-        maxiter : int, default 30
-            L-BFGS-B iterations per start.
-        return_reward : bool, default False
-            Also return the maximising reward.
+        %(max_options)s
+        %(max_iter_options)s
         rng : None, int, SeedSequence or Generator
             Seed or generator of the starts.
 
@@ -470,8 +456,7 @@ class Misspecification:
 
         Raises
         ------
-        ImageError
-            If the true model's policy is outside the assumed model's image at every start.
+        %(max_raises)s
         """
         kind = check_option(kind, "kind", ErrorKind)
         n_starts = check_int(n_starts, "n_starts", minimum=1)
@@ -793,19 +778,11 @@ def image_condition(
     %(mdp)s
     %(true_model)s
     %(assumed_model)s
-    reward : array-like of shape (S,), (S, A) or (S, A, S), optional
-        A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
-        rewards.
-    n_rewards : int, default 20
-        Number of random rewards (used only without ``reward``).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator of the random rewards.
+    %(image_reward)s
 
     Returns
     -------
-    bool
-        True when the assumed model's image contains the true model's policy for every
-        reward checked.
+    %(image_returns)s
 
     Examples
     --------
@@ -855,9 +832,7 @@ def representative_error(
 
     Returns
     -------
-    float
-        ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse of
-        ``true_model.policy(mdp, reward)``.
+    %(rep_returns)s
 
     Raises
     ------
@@ -908,8 +883,7 @@ def worst_case_lower_bound(
 
     Returns
     -------
-    float
-        The closed-form supremum, in ``[0, 2 * scale]``.
+    %(lower_returns)s
 
     Raises
     ------
@@ -962,10 +936,7 @@ def worst_case_error(
     %(norm)s
     %(scale)s
     %(weights)s
-    n_starts : int, default 6
-        Random starts of the search (not used by the closed form).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator of the search's starts.
+    %(worst_starts)s
     %(distance_in)s
 
     Returns
@@ -1022,27 +993,19 @@ def max_error(
     rng : None, int, SeedSequence or Generator, keyword-only
         Seed or generator of the starts. (Formerly the fourth positional argument
         ``random_state``; both old forms still work, with a ``FutureWarning``.)
-    kind : {"worst_case", "representative"}, default "worst_case"
-        Which error to maximise over rewards.
+    %(max_options)s
     %(canonicalization)s
     %(scale)s
-    n_starts : int, default 4
-        Starts of each of the four kinds.
-    maxiter : int, default 30
-        L-BFGS-B iterations per start.
-    return_reward : bool, default False
-        Also return the maximising reward.
+    %(max_iter_options)s
     %(distance_in)s
 
     Returns
     -------
-    float or (float, numpy.ndarray of shape (S, A))
-        The largest error found; with ``return_reward=True`` also the reward attaining it.
+    %(max_returns)s
 
     Raises
     ------
-    ImageError
-        If the true model's policy is outside the assumed model's image at every start.
+    %(max_raises)s
 
     Examples
     --------

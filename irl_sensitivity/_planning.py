@@ -65,15 +65,14 @@ def _solve_chain(mdp: TabularMDP, policy: np.ndarray, b: np.ndarray) -> np.ndarr
     return np.linalg.solve(np.eye(n) - mdp.gamma * p, b)
 
 
+@fill_doc
 def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V^pi`` and ``Q^pi`` by a linear solve.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
     policy : array-like of shape (S, A)
         The stationary policy to evaluate (rows are action probabilities).
 
@@ -97,6 +96,7 @@ def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.nda
     return v, r + mdp.gamma * mdp.expect_next(v)
 
 
+@fill_doc
 def value_iteration(
     mdp: TabularMDP, reward: Any, *, tol: float = 1e-12, max_iter: int = 100_000
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -104,10 +104,8 @@ def value_iteration(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
     tol : float, default 1e-12
         Stop when the largest change of ``V`` is at most ``tol * (1 + max |V|)``.
     max_iter : int, default 100000
@@ -116,10 +114,7 @@ def value_iteration(
 
     Returns
     -------
-    v : ndarray of shape (S,)
-        The optimal state values ``V*``.
-    q : ndarray of shape (S, A)
-        The optimal action values ``Q*``.
+    %(optimal_returns)s
 
     Examples
     --------
@@ -146,23 +141,19 @@ def value_iteration(
     return v, r + mdp.gamma * mdp.expect_next(v)
 
 
+@fill_doc
 def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V*`` and ``Q*``: policy iteration with linear solves (value iteration for
     large sparse MDPs).
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
 
     Returns
     -------
-    v : ndarray of shape (S,)
-        The optimal state values ``V*``.
-    q : ndarray of shape (S, A)
-        The optimal action values ``Q*``.
+    %(optimal_returns)s
 
     Examples
     --------
@@ -208,10 +199,8 @@ def soft_value_iteration(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     %(temperature)s
     method : {"auto", "newton", "iterate"}
         ``"newton"`` is soft policy iteration (each step an exact entropy-regularised
@@ -383,10 +372,8 @@ def soft_value_iteration_fh(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     horizon : int
         Number of decision steps ``H >= 1``.
     %(temperature)s

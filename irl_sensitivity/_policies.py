@@ -36,6 +36,7 @@ def _scaled(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, float]:
     return (r / m, m) if m > 0 else (r, 1.0)
 
 
+@fill_doc
 def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.ndarray:
     """The maximally supportive optimal policy: uniform over the optimal actions.
 
@@ -44,10 +45,8 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     tol : float, default 1e-8
         Tie tolerance (finite, >= 0).
 
@@ -72,15 +71,14 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
     return best / best.sum(axis=1, keepdims=True)
 
 
+@fill_doc
 def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndarray:
     """Boltzmann-rational policy ``pi(a|s) = softmax_a(beta * Q*(s, a))``.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     beta : float, default 1.0
         Inverse temperature (finite, > 0).
 
@@ -117,10 +115,8 @@ def mce_policy(mdp: TabularMDP, reward: Any, temperature: float = 1.0) -> np.nda
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     %(temperature)s
 
     Returns

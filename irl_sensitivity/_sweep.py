@@ -14,6 +14,7 @@ from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, StarcMetric
+from irl_sensitivity._docs import fill_doc
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._misspec import (
     DistanceIn,
@@ -50,6 +51,7 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
     return vals
 
 
+@fill_doc
 class SweepResults(ResultsBase):
     """Errors of an assumed model along a grid of one misspecified parameter.
 
@@ -66,10 +68,8 @@ class SweepResults(ResultsBase):
         The swept parameter.
     true_model, assumed_model : BehaviouralModel
         The models compared (``assumed_model`` before its parameter is swept).
-    mdp : TabularMDP
-        The environment.
-    scale : float
-        Scale of the STARC distance.
+    %(env)s
+    %(scale_short)s
 
     Examples
     --------
@@ -143,6 +143,7 @@ class SweepResults(ResultsBase):
         return ax
 
 
+@fill_doc
 def misspecification_sweep(
     mdp: TabularMDP,
     reward: Any,
@@ -160,8 +161,7 @@ def misspecification_sweep(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     reward : array-like of shape (S,), (S, A) or (S, A, S)
         The true reward.
     true_model : BehaviouralModel
@@ -249,6 +249,7 @@ def misspecification_sweep(
     return SweepResults(pd.DataFrame(rows), param, true_model, assumed_model, mdp, scale)
 
 
+@fill_doc
 class ProbeResults(ResultsBase):
     """Policy and reward distances of the pairs ``(lambda R, -lambda R)``.
 
@@ -266,8 +267,7 @@ class ProbeResults(ResultsBase):
         distance) and ``reward_distance`` (STARC).
     model : BehaviouralModel
         The model probed.
-    scale : float
-        Scale of the STARC distance.
+    %(scale_short)s
 
     Examples
     --------
@@ -313,6 +313,7 @@ class ProbeResults(ResultsBase):
         return ax
 
 
+@fill_doc
 def separation_probe(
     mdp: TabularMDP,
     reward: Any,
@@ -326,10 +327,8 @@ def separation_probe(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward ``R``.
+    %(env)s
+    %(reward_r)s
     model : BehaviouralModel
         The behavioural model probed.
     lambdas : sequence of float, optional
