@@ -168,6 +168,13 @@ results_ : IRLResults
 }
 
 
+DOCS["problem"] = "\n".join(DOCS[k] for k in ("mdp", "reward", "true_model", "assumed_model"))
+DOCS["models"] = "\n".join(DOCS[k] for k in ("mdp", "true_model", "assumed_model"))
+DOCS["metric_options"] = "\n".join(
+    DOCS[k] for k in ("canonicalization", "norm", "scale", "weights")
+)
+
+
 def fill_doc(obj: F) -> F:
     """Replace each line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.
 

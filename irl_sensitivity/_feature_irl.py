@@ -32,14 +32,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_is_fitted
 
 from estkit import check_int
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._docs import fill_doc, renamed_arguments
-from irl_sensitivity._irl import _check_trajectories
+from irl_sensitivity._irl import _check_trajectories, _ResultsEstimator
 from irl_sensitivity._mdp import TabularMDP
 from irl_sensitivity._occupancy import (
     OccupancyMeasure,
@@ -372,7 +370,7 @@ class FeatureIRLResults(ResultsBase):
 
 
 @fill_doc
-class FeatureMCEIRL(BaseEstimator):
+class FeatureMCEIRL(_ResultsEstimator):
     """Feature-based maximal causal entropy IRL (occupancy matching, exact gradient, L-BFGS).
 
     The temperature has the name it has everywhere in the package (``alpha`` is a
@@ -592,17 +590,6 @@ class FeatureMCEIRL(BaseEstimator):
         self.occupancy_ = occ_model
         self.n_features_ = n_feat
         return self
-
-    @fill_doc
-    def summary(self) -> Any:
-        """Summary of the fit (statsmodels ``Summary``); see :meth:`FeatureIRLResults.summary`.
-
-        Returns
-        -------
-        %(summary_returns)s
-        """
-        check_is_fitted(self, "results_")
-        return self.results_.summary()
 
 
 def _polish(

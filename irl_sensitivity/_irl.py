@@ -384,8 +384,25 @@ _TABULAR_MODELS: dict[type, tuple[str, str]] = {
 }
 
 
+class _ResultsEstimator(BaseEstimator):
+    """Base of the IRL estimators: ``fit`` sets ``results_``; ``summary`` delegates to it."""
+
+    results_: ResultsBase
+
+    @fill_doc
+    def summary(self) -> Any:
+        """Summary of the fit (statsmodels ``Summary``) of ``results_``.
+
+        Returns
+        -------
+        %(summary_returns)s
+        """
+        check_is_fitted(self, "results_")
+        return self.results_.summary()
+
+
 @fill_doc
-class TabularIRL(BaseEstimator):
+class TabularIRL(_ResultsEstimator):
     """IRL under a behavioural model: smoothed visit counts, then the model's closed-form
     inverse.
 
@@ -531,17 +548,6 @@ class TabularIRL(BaseEstimator):
         self.distance_ = self.results_.distance
         self.distance_interval_ = self.results_.interval
         return self
-
-    @fill_doc
-    def summary(self) -> Any:
-        """Summary of the fit (statsmodels ``Summary``); see :meth:`IRLResults.summary`.
-
-        Returns
-        -------
-        %(summary_returns)s
-        """
-        check_is_fitted(self, "results_")
-        return self.results_.summary()
 
 
 @fill_doc

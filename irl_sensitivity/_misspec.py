@@ -233,9 +233,7 @@ class Misspecification:
 
     Parameters
     ----------
-    %(mdp)s
-    %(true_model)s
-    %(assumed_model)s
+    %(models)s
     metric : StarcMetric, optional
         The metric, which carries the environment the distances are measured in. None
         builds ``StarcMetric(true_model.environment(mdp))`` (the paper's convention: the
@@ -775,9 +773,7 @@ def image_condition(
 
     Parameters
     ----------
-    %(mdp)s
-    %(true_model)s
-    %(assumed_model)s
+    %(models)s
     %(image_reward)s
 
     Returns
@@ -820,14 +816,8 @@ def representative_error(
 
     Parameters
     ----------
-    %(mdp)s
-    %(reward)s
-    %(true_model)s
-    %(assumed_model)s
-    %(canonicalization)s
-    %(norm)s
-    %(scale)s
-    %(weights)s
+    %(problem)s
+    %(metric_options)s
     %(distance_in)s
 
     Returns
@@ -872,10 +862,7 @@ def worst_case_lower_bound(
 
     Parameters
     ----------
-    %(mdp)s
-    %(reward)s
-    %(true_model)s
-    %(assumed_model)s
+    %(problem)s
     %(canonicalization)s
     %(scale)s
     %(weights)s
@@ -928,14 +915,8 @@ def worst_case_error(
 
     Parameters
     ----------
-    %(mdp)s
-    %(reward)s
-    %(true_model)s
-    %(assumed_model)s
-    %(canonicalization)s
-    %(norm)s
-    %(scale)s
-    %(weights)s
+    %(problem)s
+    %(metric_options)s
     %(worst_starts)s
     %(distance_in)s
 
@@ -987,9 +968,7 @@ def max_error(
 
     Parameters
     ----------
-    %(mdp)s
-    %(true_model)s
-    %(assumed_model)s
+    %(models)s
     rng : None, int, SeedSequence or Generator, keyword-only
         Seed or generator of the starts. (Formerly the fourth positional argument
         ``random_state``; both old forms still work, with a ``FutureWarning``.)
