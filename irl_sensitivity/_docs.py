@@ -175,6 +175,54 @@ DOCS["metric_options"] = "\n".join(
 )
 
 
+DOCS["model_mdp"] = """\
+mdp : TabularMDP
+    The environment; the model's own ``gamma`` / ``transition`` replace the MDP's."""
+DOCS["model_policy"] = (
+    DOCS["model_mdp"]
+    + """
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward.
+
+Returns
+-------
+numpy.ndarray of shape (S, A)
+    The policy ``f(R)``."""
+)
+DOCS["model_representative"] = (
+    DOCS["model_mdp"]
+    + """
+policy : array-like of shape (S, A)
+    A policy in the model's image.
+
+Returns
+-------
+numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+    The closed-form representative reward."""
+)
+DOCS["model_in_image"] = (
+    DOCS["model_mdp"]
+    + """
+policy : array-like of shape (S, A)
+    The policy.
+tol : float, default 1e-10, keyword-only
+    Support tolerance (used by the optimal model).
+
+Returns
+-------
+bool
+    Whether the policy is in the model's image."""
+)
+DOCS["plot"] = """\
+ax : matplotlib.axes.Axes, optional
+    Axes to draw on; None uses the current figure's (a new one if there is none).
+
+Returns
+-------
+matplotlib.axes.Axes
+    The axes drawn on."""
+
+
 def fill_doc(obj: F) -> F:
     """Replace each line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.
 

@@ -316,8 +316,14 @@ class IRLResults(ResultsBase):
             notes=notes,
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Standardised (VAL) estimated reward against the reference (or by state-action)."""
+        """Standardised (VAL) estimated reward against the reference (or by state-action).
+
+        Parameters
+        ----------
+        %(plot)s
+        """
         ax = get_axes(ax)
         est = _sa(standardize(self.mdp, self.reward)).ravel()
         if self.reference is None:

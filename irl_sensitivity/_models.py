@@ -82,7 +82,18 @@ class BehaviouralModel:
                 object.__setattr__(self, "tol", _check_tol(value))
 
     def environment(self, mdp: TabularMDP) -> TabularMDP:
-        """The MDP this model plans in: ``mdp`` with the model's gamma / transition."""
+        """The MDP this model plans in: ``mdp`` with the model's gamma / transition.
+
+        Parameters
+        ----------
+        mdp : TabularMDP
+            The environment.
+
+        Returns
+        -------
+        TabularMDP
+            ``mdp`` itself when the model overrides nothing, else a copy.
+        """
         check_mdp(mdp)
         if self.gamma is None and self.transition is None:
             return mdp
@@ -134,18 +145,44 @@ class BehaviouralModel:
         return f"{self.name}({', '.join(parts)})"
 
     # interface -------------------------------------------------------------
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:  # pragma: no cover
-        """The policy ``f(R)``."""
+        """The policy ``f(R)``.
+
+        Parameters
+        ----------
+        %(model_policy)s
+        """
         raise NotImplementedError
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:  # pragma: no cover
-        """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S)."""
+        """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S).
+
+        Parameters
+        ----------
+        %(model_representative)s
+        """
         raise NotImplementedError
 
+    @fill_doc
     def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
         """The rewards ``R`` with ``f(R) = policy``: representative plus the span of the
         shaping and S'-redistribution basis of the model's environment (on a sparse MDP, in
-        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping)."""
+        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping).
+
+        Parameters
+        ----------
+        %(model_mdp)s
+        policy : array-like of shape (S, A)
+            A policy in the model's image.
+
+        Returns
+        -------
+        InverseSet
+            Representative, basis and whether the affine set is the whole inverse (False for
+            the optimal model).
+        """
         env = self.environment(mdp)
         exact = not isinstance(self, OptimalModel)
         rep = self.representative(mdp, policy)
@@ -158,10 +195,16 @@ class BehaviouralModel:
             return InverseSet(rep, u[:, sv > 1e-10 * sv[0]], exact)
         return InverseSet(rep, ambiguity_basis(env), exact)
 
+    @fill_doc
     def in_image(
         self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10
     ) -> bool:  # pragma: no cover
-        """Whether ``policy`` is in the image of ``f``."""
+        """Whether ``policy`` is in the image of ``f``.
+
+        Parameters
+        ----------
+        %(model_in_image)s
+        """
         raise NotImplementedError
 
 
@@ -193,16 +236,34 @@ class BoltzmannModel(BehaviouralModel):
 
     name = "Boltzmann"
 
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """``softmax(beta * Q*)`` in the model's environment."""
+        """``softmax(beta * Q*)`` in the model's environment.
+
+        Parameters
+        ----------
+        %(model_policy)s
+        """
         return boltzmann_policy(self.environment(mdp), reward, self.beta)
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """Closed-form Boltzmann inverse in the model's environment."""
+        """Closed-form Boltzmann inverse in the model's environment.
+
+        Parameters
+        ----------
+        %(model_representative)s
+        """
         return boltzmann_inverse(self.environment(mdp), policy, self.beta)
 
+    @fill_doc
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is Boltzmann-rational for some reward."""
+        """Every policy with full support is Boltzmann-rational for some reward.
+
+        Parameters
+        ----------
+        %(model_in_image)s
+        """
         pi = mdp.check_policy(policy)
         return bool(pi.min() > 0)
 
@@ -248,16 +309,34 @@ class MCEModel(BehaviouralModel):
             object.__setattr__(self, "temperature", alpha)
         self._validate()
 
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """Soft-optimal policy in the model's environment."""
+        """Soft-optimal policy in the model's environment.
+
+        Parameters
+        ----------
+        %(model_policy)s
+        """
         return mce_policy(self.environment(mdp), reward, self.temperature)
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """``temperature * log pi`` (the ambiguity is shaping plus S'-redistribution)."""
+        """``temperature * log pi`` (the ambiguity is shaping plus S'-redistribution).
+
+        Parameters
+        ----------
+        %(model_representative)s
+        """
         return mce_inverse(self.environment(mdp), policy, self.temperature)
 
+    @fill_doc
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is soft-optimal for some reward."""
+        """Every policy with full support is soft-optimal for some reward.
+
+        Parameters
+        ----------
+        %(model_in_image)s
+        """
         pi = mdp.check_policy(policy)
         return bool(pi.min() > 0)
 
@@ -288,16 +367,34 @@ class OptimalModel(BehaviouralModel):
 
     name = "Optimal"
 
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """Uniform over the optimal actions in the model's environment."""
+        """Uniform over the optimal actions in the model's environment.
+
+        Parameters
+        ----------
+        %(model_policy)s
+        """
         return optimal_policy(self.environment(mdp), reward, tol=self.tol)
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """0 on the support, -1 off it (the affine basis spans a subset of the set only)."""
+        """0 on the support, -1 off it (the affine basis spans a subset of the set only).
+
+        Parameters
+        ----------
+        %(model_representative)s
+        """
         return optimality_inverse(self.environment(mdp), policy)
 
+    @fill_doc
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Image: policies uniform over a non-empty set of actions in every state."""
+        """Image: policies uniform over a non-empty set of actions in every state.
+
+        Parameters
+        ----------
+        %(model_in_image)s
+        """
         pi = mdp.check_policy(policy)
         tol = _check_tol(tol)
         supp = pi > tol

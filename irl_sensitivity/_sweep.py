@@ -126,8 +126,14 @@ class SweepResults(ResultsBase):
             ],
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Representative and worst-case error against the swept value; returns the Axes."""
+        """Representative and worst-case error against the swept value; returns the Axes.
+
+        Parameters
+        ----------
+        %(plot)s
+        """
         ax = get_axes(ax)
         f = self.frame
         ax.plot(f["value"], f["worst_case_error"], "o-", color="C3", label="worst case")
@@ -301,8 +307,14 @@ class ProbeResults(ResultsBase):
             notes=["policy distance: max over states of the total variation distance."],
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Both distances against lambda (log x axis); returns the Axes."""
+        """Both distances against lambda (log x axis); returns the Axes.
+
+        Parameters
+        ----------
+        %(plot)s
+        """
         ax = get_axes(ax)
         f = self.frame
         ax.semilogx(f["lambda"], f["reward_distance"], "o-", color="C3", label="STARC distance")
