@@ -72,6 +72,8 @@ reward : array-like of shape (S,), (S, A) or (S, A, S)
 policy : array-like of shape (S, A)
     A stochastic policy with full support (every entry positive).""",
     "optimal_returns": """\
+Returns
+-------
 v : ndarray of shape (S,)
     The optimal state values ``V*``.
 q : ndarray of shape (S, A)
@@ -123,9 +125,13 @@ float
 policy : array-like of shape (S, A), optional
     Policy of the ``"val"`` canonicalisation (uniform by default).""",
     "summary_returns": """\
+Returns
+-------
 statsmodels.iolib.summary.Summary
     The summary of ``results_``.""",
     "image_error": """\
+Raises
+------
 ImageError
     If the true model's policy is outside the image of the assumed model.""",
     "model_env": """\
@@ -214,6 +220,8 @@ bool
     Whether the policy is in the model's image."""
 )
 DOCS["plot"] = """\
+Parameters
+----------
 ax : matplotlib.axes.Axes, optional
     Axes to draw on; None uses the current figure's (a new one if there is none).
 
@@ -221,6 +229,17 @@ Returns
 -------
 matplotlib.axes.Axes
     The axes drawn on."""
+
+
+DOCS["reward_named"] = "\n".join(
+    [
+        "Parameters",
+        "----------",
+        DOCS["any_reward"],
+        'name : str, default "reward"',
+        "    Its name in error messages.",
+    ]
+)
 
 
 def fill_doc(obj: F) -> F:

@@ -26,6 +26,7 @@ conventions); ``horizon=None`` is the infinite discounted horizon.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -220,6 +221,7 @@ def _check_occupancy(
 
 
 @fill_doc
+@dataclass(eq=False, repr=False, kw_only=True)
 class FeatureIRLResults(ResultsBase):
     """Results of a feature-based MCE IRL fit.
 
@@ -274,42 +276,24 @@ class FeatureIRLResults(ResultsBase):
     True
     """
 
-    def __init__(
-        self,
-        *,
-        theta: np.ndarray,
-        feature_names: list[str],
-        reward: np.ndarray,
-        policy: np.ndarray,
-        demo_features: np.ndarray,
-        model_features: np.ndarray,
-        objective: float,
-        n_iter: int,
-        converged: bool,
-        message: str,
-        horizon: int | None,
-        discount: float,
-        temperature: float,
-        l2: float,
-        n_trajectories: int | None,
-        mdp: TabularMDP,
-    ) -> None:
-        self.theta = theta
-        self.feature_names = feature_names
-        self.reward = reward
-        self.policy = policy
-        self.demo_features = demo_features
-        self.model_features = model_features
-        self.objective = objective
-        self.n_iter = n_iter
-        self.converged = converged
-        self.message = message
-        self.horizon = horizon
-        self.discount = discount
-        self.temperature = temperature
-        self.l2 = l2
-        self.n_trajectories = n_trajectories
-        self.mdp = mdp
+    theta: np.ndarray
+    feature_names: list[str]
+    reward: np.ndarray
+    policy: np.ndarray
+    demo_features: np.ndarray
+    model_features: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+    message: str
+    horizon: int | None
+    discount: float
+    temperature: float
+    l2: float
+    n_trajectories: int | None
+    mdp: TabularMDP
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,7 @@ def _sa(x: np.ndarray) -> np.ndarray:
 
 
 @fill_doc
+@dataclass(eq=False, repr=False, kw_only=True)
 class IRLResults(ResultsBase):
     """Results of an IRL fit: the estimated reward and its distance to a reference.
 
@@ -226,40 +228,23 @@ class IRLResults(ResultsBase):
     ('Boltzmann', ('beta', 1.0), 200, ['STARC d(reference, reward)'])
     """
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        temperature: tuple[str, float],
-        smoothing: float,
-        n_trajectories: int,
-        n_steps: int,
-        reward: np.ndarray,
-        policy: np.ndarray,
-        mdp: TabularMDP,
-        reference: np.ndarray | None,
-        distance: float | None,
-        interval: tuple[float, float] | None,
-        alpha: float,
-        n_bootstrap: int,
-        boot_distances: np.ndarray,
-        scale: float,
-    ) -> None:
-        self.model = model
-        self.temperature = temperature
-        self.smoothing = smoothing
-        self.n_trajectories = n_trajectories
-        self.n_steps = n_steps
-        self.reward = reward
-        self.policy = policy
-        self.mdp = mdp
-        self.reference = reference
-        self.distance = distance
-        self.interval = interval
-        self.alpha = alpha
-        self.n_bootstrap = n_bootstrap
-        self.boot_distances = boot_distances
-        self.scale = scale
+    model: str
+    temperature: tuple[str, float]
+    smoothing: float
+    n_trajectories: int
+    n_steps: int
+    reward: np.ndarray
+    policy: np.ndarray
+    mdp: TabularMDP
+    reference: np.ndarray | None
+    distance: float | None
+    interval: tuple[float, float] | None
+    alpha: float
+    n_bootstrap: int
+    boot_distances: np.ndarray
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     @property
@@ -320,8 +305,6 @@ class IRLResults(ResultsBase):
     def plot(self, ax: Any = None) -> Any:
         """Standardised (VAL) estimated reward against the reference (or by state-action).
 
-        Parameters
-        ----------
         %(plot)s
         """
         ax = get_axes(ax)
@@ -399,8 +382,6 @@ class _ResultsEstimator(BaseEstimator):
     def summary(self) -> Any:
         """Summary of the fit (statsmodels ``Summary``) of ``results_``.
 
-        Returns
-        -------
         %(summary_returns)s
         """
         check_is_fitted(self, "results_")

@@ -428,11 +428,7 @@ class TabularMDP:
     def check_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
         """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array.
 
-        Parameters
-        ----------
-        %(any_reward)s
-        name : str, default "reward"
-            Its name in error messages.
+        %(reward_named)s
 
         Returns
         -------
@@ -463,11 +459,7 @@ class TabularMDP:
     def broadcast_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
         """The reward as a dense ``(S, A, S)`` array.
 
-        Parameters
-        ----------
-        %(any_reward)s
-        name : str, default "reward"
-            Its name in error messages.
+        %(reward_named)s
 
         Returns
         -------
@@ -486,11 +478,7 @@ class TabularMDP:
     def expected_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
         """``(S, A)`` array ``r(s, a) = sum_s' T(s, a, s') R(s, a, s')``.
 
-        Parameters
-        ----------
-        %(any_reward)s
-        name : str, default "reward"
-            Its name in error messages.
+        %(reward_named)s
 
         Returns
         -------

@@ -350,8 +350,6 @@ class Misspecification:
             ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse
             of ``true_model.policy(mdp, reward)``.
 
-        Raises
-        ------
         %(image_error)s
         """
         reward = self.mdp.check_reward(reward)
@@ -372,8 +370,6 @@ class Misspecification:
         -------
         %(lower_returns)s
 
-        Raises
-        ------
         %(image_error)s
         ValueError
             If the metric's norm is not 2.
@@ -406,8 +402,6 @@ class Misspecification:
             The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is
             used).
 
-        Raises
-        ------
         %(image_error)s
         """
         n_starts = check_int(n_starts, "n_starts", minimum=1)
@@ -824,8 +818,6 @@ def representative_error(
     -------
     %(rep_returns)s
 
-    Raises
-    ------
     %(image_error)s
 
     Examples
@@ -872,8 +864,6 @@ def worst_case_lower_bound(
     -------
     %(lower_returns)s
 
-    Raises
-    ------
     %(image_error)s
 
     Examples
@@ -925,8 +915,6 @@ def worst_case_error(
     float
         The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is used).
 
-    Raises
-    ------
     %(image_error)s
 
     Examples

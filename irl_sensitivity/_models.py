@@ -149,8 +149,6 @@ class BehaviouralModel:
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:  # pragma: no cover
         """The policy ``f(R)``.
 
-        Parameters
-        ----------
         %(model_policy)s
         """
         raise NotImplementedError
@@ -159,8 +157,6 @@ class BehaviouralModel:
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:  # pragma: no cover
         """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S).
 
-        Parameters
-        ----------
         %(model_representative)s
         """
         raise NotImplementedError
@@ -201,16 +197,29 @@ class BehaviouralModel:
     ) -> bool:  # pragma: no cover
         """Whether ``policy`` is in the image of ``f``.
 
-        Parameters
-        ----------
         %(model_in_image)s
         """
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class _FullSupportModel(BehaviouralModel):
+    """Base of the models whose image is every policy with full support (Boltzmann, MCE)."""
+
+    @fill_doc
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
+        """Every policy with full support is Boltzmann-rational / soft-optimal for some
+        reward.
+
+        %(model_in_image)s
+        """
+        pi = mdp.check_policy(policy)
+        return bool(pi.min() > 0)
+
+
 @fill_doc
 @dataclass(frozen=True)
-class BoltzmannModel(BehaviouralModel):
+class BoltzmannModel(_FullSupportModel):
     """Boltzmann-rational model ``pi = softmax(beta * Q*)``.
 
     Parameters
@@ -240,8 +249,6 @@ class BoltzmannModel(BehaviouralModel):
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
         """``softmax(beta * Q*)`` in the model's environment.
 
-        Parameters
-        ----------
         %(model_policy)s
         """
         return boltzmann_policy(self.environment(mdp), reward, self.beta)
@@ -250,27 +257,14 @@ class BoltzmannModel(BehaviouralModel):
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
         """Closed-form Boltzmann inverse in the model's environment.
 
-        Parameters
-        ----------
         %(model_representative)s
         """
         return boltzmann_inverse(self.environment(mdp), policy, self.beta)
 
-    @fill_doc
-    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is Boltzmann-rational for some reward.
-
-        Parameters
-        ----------
-        %(model_in_image)s
-        """
-        pi = mdp.check_policy(policy)
-        return bool(pi.min() > 0)
-
 
 @fill_doc
 @dataclass(frozen=True)
-class MCEModel(BehaviouralModel):
+class MCEModel(_FullSupportModel):
     """Maximal causal entropy model: the soft-optimal policy with temperature
     ``temperature``.
 
@@ -313,8 +307,6 @@ class MCEModel(BehaviouralModel):
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
         """Soft-optimal policy in the model's environment.
 
-        Parameters
-        ----------
         %(model_policy)s
         """
         return mce_policy(self.environment(mdp), reward, self.temperature)
@@ -323,22 +315,9 @@ class MCEModel(BehaviouralModel):
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
         """``temperature * log pi`` (the ambiguity is shaping plus S'-redistribution).
 
-        Parameters
-        ----------
         %(model_representative)s
         """
         return mce_inverse(self.environment(mdp), policy, self.temperature)
-
-    @fill_doc
-    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is soft-optimal for some reward.
-
-        Parameters
-        ----------
-        %(model_in_image)s
-        """
-        pi = mdp.check_policy(policy)
-        return bool(pi.min() > 0)
 
 
 @fill_doc
@@ -371,8 +350,6 @@ class OptimalModel(BehaviouralModel):
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
         """Uniform over the optimal actions in the model's environment.
 
-        Parameters
-        ----------
         %(model_policy)s
         """
         return optimal_policy(self.environment(mdp), reward, tol=self.tol)
@@ -381,8 +358,6 @@ class OptimalModel(BehaviouralModel):
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
         """0 on the support, -1 off it (the affine basis spans a subset of the set only).
 
-        Parameters
-        ----------
         %(model_representative)s
         """
         return optimality_inverse(self.environment(mdp), policy)
@@ -391,8 +366,6 @@ class OptimalModel(BehaviouralModel):
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
         """Image: policies uniform over a non-empty set of actions in every state.
 
-        Parameters
-        ----------
         %(model_in_image)s
         """
         pi = mdp.check_policy(policy)

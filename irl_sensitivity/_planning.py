@@ -112,8 +112,6 @@ def value_iteration(
         Maximum number of Bellman backups; a ``ConvergenceWarning`` is raised when it is
         reached first (the last iterate is returned).
 
-    Returns
-    -------
     %(optimal_returns)s
 
     Examples
@@ -151,8 +149,6 @@ def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray
     %(env_any)s
     %(any_reward)s
 
-    Returns
-    -------
     %(optimal_returns)s
 
     Examples

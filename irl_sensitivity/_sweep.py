@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
 
 
 @fill_doc
+@dataclass(eq=False, repr=False)
 class SweepResults(ResultsBase):
     """Errors of an assumed model along a grid of one misspecified parameter.
 
@@ -82,21 +83,14 @@ class SweepResults(ResultsBase):
     ('gamma', ['value', 'representative_error', 'worst_case_error', 'in_image'])
     """
 
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        param: str,
-        true_model: BehaviouralModel,
-        assumed_model: BehaviouralModel,
-        mdp: TabularMDP,
-        scale: float,
-    ) -> None:
-        self.frame = frame
-        self.param = param
-        self.true_model = true_model
-        self.assumed_model = assumed_model
-        self.mdp = mdp
-        self.scale = scale
+    frame: pd.DataFrame
+    param: str
+    true_model: BehaviouralModel
+    assumed_model: BehaviouralModel
+    mdp: TabularMDP
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     def _summary_parts(self) -> SummaryParts:
@@ -130,8 +124,6 @@ class SweepResults(ResultsBase):
     def plot(self, ax: Any = None) -> Any:
         """Representative and worst-case error against the swept value; returns the Axes.
 
-        Parameters
-        ----------
         %(plot)s
         """
         ax = get_axes(ax)
@@ -256,6 +248,7 @@ def misspecification_sweep(
 
 
 @fill_doc
+@dataclass(eq=False, repr=False)
 class ProbeResults(ResultsBase):
     """Policy and reward distances of the pairs ``(lambda R, -lambda R)``.
 
@@ -286,10 +279,11 @@ class ProbeResults(ResultsBase):
     (True, 'Boltzmann')
     """
 
-    def __init__(self, frame: pd.DataFrame, model: BehaviouralModel, scale: float) -> None:
-        self.frame = frame
-        self.model = model
-        self.scale = scale
+    frame: pd.DataFrame
+    model: BehaviouralModel
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     def _summary_parts(self) -> SummaryParts:
@@ -311,8 +305,6 @@ class ProbeResults(ResultsBase):
     def plot(self, ax: Any = None) -> Any:
         """Both distances against lambda (log x axis); returns the Axes.
 
-        Parameters
-        ----------
         %(plot)s
         """
         ax = get_axes(ax)
