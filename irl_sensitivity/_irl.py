@@ -258,6 +258,36 @@ class IRLResults(ResultsBase):
         )
         return self.n_bootstrap
 
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Percentile interval of the STARC distance at level ``alpha``, computed on demand
+        from the stored bootstrap draws (a 90% interval after a 95% fit needs no refit).
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Significance level; None uses the fit's ``alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row (``STARC d(reference, reward)``), columns ``lower`` and ``upper``.
+
+        Raises
+        ------
+        ValueError
+            Without a reference reward or bootstrap draws, or with too few draws for
+            ``alpha``.
+        """
+        level = self.alpha if alpha is None else check_alpha(alpha)
+        if self.distance is None or self.n_bootstrap == 0:
+            raise ValueError(
+                "conf_int needs the bootstrap draws of the distance: fit with a `reference` "
+                "reward and n_bootstrap > 0."
+            )
+        _check_n_bootstrap(self.n_bootstrap, level)
+        lo, hi = _interval(self.distance, self.boot_distances, level)
+        return pd.DataFrame({"lower": [lo], "upper": [hi]}, index=["STARC d(reference, reward)"])
+
     @property
     def distance_table(self) -> pd.DataFrame:
         """STARC distance to the reference with its bootstrap interval (one row)."""
@@ -359,11 +389,16 @@ def _distance_interval(
     n_jobs: int | None,
 ) -> tuple[tuple[float, float], np.ndarray]:
     """Percentile interval of a statistic of resampled trajectories (the shared pairs
-    bootstrap of estkit): the interval and the bootstrap draws. The one place the IRL
-    estimators bootstrap (to be served by ``estkit.BootstrapInference`` when it lands)."""
+    bootstrap of estkit): the interval and the bootstrap draws. With :func:`_interval`, the
+    one place the IRL estimators bootstrap (to be served by ``estkit.BootstrapInference``)."""
     boots = np.asarray(pairs_bootstrap(statistic, n, n_bootstrap, rng=random_state, n_jobs=n_jobs))
+    return _interval(estimate, boots, alpha), boots
+
+
+def _interval(estimate: float, boots: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The percentile interval at level ``alpha`` of bootstrap draws of a scalar."""
     lo, hi = percentile_interval(np.asarray(estimate), boots, alpha)
-    return (float(lo), float(hi)), boots
+    return float(lo), float(hi)
 
 
 # display name and temperature parameter of the models the tabular estimators invert

@@ -250,3 +250,18 @@ def test_docstrings_are_filled_and_complete():
             assert "%(" not in doc, (name, m)
             if callable(m) and not inspect.isclass(m):
                 assert "Returns\n-------" in doc, (name, m)
+
+
+def test_irl_results_conf_int_on_demand():
+    trajs = _demos(boltzmann_policy(MDP, R))
+    est = BoltzmannIRL(n_bootstrap=40, random_state=0).fit(MDP, trajs, reference=R)
+    ci = est.results_.conf_int()
+    assert list(ci.columns) == ["lower", "upper"]
+    assert (ci["lower"].iloc[0], ci["upper"].iloc[0]) == est.distance_interval_
+    wide, narrow = est.results_.conf_int(0.05), est.results_.conf_int(0.2)
+    assert wide["lower"].iloc[0] <= narrow["lower"].iloc[0] <= narrow["upper"].iloc[0]
+    assert narrow["upper"].iloc[0] <= wide["upper"].iloc[0]
+    with pytest.raises(ValueError, match="`n_bootstrap`=40 is too small"):
+        est.results_.conf_int(0.01)
+    with pytest.raises(ValueError, match="conf_int needs the bootstrap draws"):
+        BoltzmannIRL().fit(MDP, trajs, reference=R).results_.conf_int()
