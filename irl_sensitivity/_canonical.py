@@ -38,7 +38,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from estkit import check_option
-from irl_sensitivity._docs import fill_doc
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, _as_float, check_mdp
 from irl_sensitivity._planning import optimal_values, policy_evaluation
 

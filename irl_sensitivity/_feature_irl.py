@@ -37,7 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from estkit import check_int
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._docs import fill_doc, renamed_arguments
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._irl import _check_trajectories, _ResultsEstimator
 from irl_sensitivity._mdp import TabularMDP
 from irl_sensitivity._occupancy import (

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from irl_sensitivity._docs import fill_doc, renamed_arguments
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._planning import _check_temperature
 from irl_sensitivity._policies import _check_tol

@@ -25,7 +25,7 @@ from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._canonical import DEFAULT_SCALE, StarcMetric, standardize
-from irl_sensitivity._docs import deprecated_alias, fill_doc
+from irl_sensitivity._common import deprecated_alias, fill_doc
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._models import BehaviouralModel, BoltzmannModel, MCEModel
 

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from estkit import check_int, check_positive, check_random_state
 from estkit._random import RandomStateLike
-from irl_sensitivity._docs import fill_doc
+from irl_sensitivity._common import fill_doc
 
 __all__ = ["TabularMDP", "check_mdp", "perturb_transition", "random_mdp"]
 

@@ -59,7 +59,7 @@ from irl_sensitivity._canonical import (
     StarcMetric,
     _canonical_dense,
 )
-from irl_sensitivity._docs import blas_single_thread, fill_doc, renamed_arguments
+from irl_sensitivity._common import blas_single_thread, fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._models import BehaviouralModel, OptimalModel
 from irl_sensitivity._transforms import s_redistribution_basis

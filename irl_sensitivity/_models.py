@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from irl_sensitivity._docs import fill_doc
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._inverse import (
     InverseSet,
     ambiguity_basis,

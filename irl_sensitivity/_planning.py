@@ -27,7 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from estkit import check_bool, check_int
 from estkit._validation import check_scalar
-from irl_sensitivity._docs import fill_doc, renamed_arguments
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax
 
-from irl_sensitivity._docs import fill_doc, renamed_arguments
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._planning import _check_temperature, optimal_values, soft_value_iteration
 

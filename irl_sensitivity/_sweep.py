@@ -14,7 +14,7 @@ from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, StarcMetric
-from irl_sensitivity._docs import fill_doc
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._misspec import (
     DistanceIn,

@@ -16,7 +16,7 @@ import numpy as np
 
 from estkit import check_positive, check_random_state
 from estkit._random import RandomStateLike
-from irl_sensitivity._docs import fill_doc
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, _as_float, _check_gamma, _labelled, check_mdp
 from irl_sensitivity._policies import _check_tol
 

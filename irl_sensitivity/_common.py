@@ -1,4 +1,4 @@
-"""Shared numpydoc fragments and the small helpers every module of the package uses once.
+"""Shared numpydoc fragments and the small helpers the modules of the package share.
 
 * :func:`fill_doc` -- docstring substitution (as ``scipy._lib.doccer`` and pandas'
   ``Substitution`` do it): a line holding only ``%(name)s`` is replaced by the fragment
