@@ -215,7 +215,7 @@ def bench_irl(quick: bool) -> None:
     occ = occupancy_measure(mdp, pi, HORIZON, 1.0)
     est, _, _ = timed(
         "FeatureMCEIRL(phi, horizon=100, discount=1.0).fit",
-        lambda: FeatureMCEIRL(phi, HORIZON, discount=1.0).fit(mdp, occupancy=occ),
+        lambda: FeatureMCEIRL(features=phi, horizon=HORIZON, discount=1.0).fit(mdp, occupancy=occ),
     )
     print(
         f"  iterations {est.n_iter_}, converged {est.converged_}, "

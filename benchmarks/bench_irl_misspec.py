@@ -39,9 +39,11 @@ def main() -> None:
         name = f"worst_case_error Optimal (S, A) = ({s}, {a})"
         print(f"{name:44s} {val:8.4f} {wall:8.3f} {cpu:8.3f} {target:9.1f}")
     mdp = random_mdp(4, 2, rng=0)
-    val, wall, cpu = _timed(lambda: max_error(mdp, OptimalModel(), OptimalModel(gamma=0.85), 0))
+    val, wall, cpu = _timed(lambda: max_error(mdp, OptimalModel(), OptimalModel(gamma=0.85), rng=0))
     print(f"{'max_error Optimal (S, A) = (4, 2)':44s} {val:8.4f} {wall:8.3f} {cpu:8.3f} {'~s':>9s}")
-    val, wall, cpu = _timed(lambda: max_error(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.8), 0))
+    val, wall, cpu = _timed(
+        lambda: max_error(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.8), rng=0)
+    )
     print(f"{'max_error Boltzmann (S, A) = (4, 2)':44s} {val:8.4f} {wall:8.3f} {cpu:8.3f} {'':>9s}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from irl_sensitivity._canonical import (
     DEFAULT_SCALE,
+    StarcMetric,
     canonicalize,
     normalized_regret,
     standardize,
@@ -23,10 +24,17 @@ from irl_sensitivity._inverse import (
     mce_inverse,
     optimality_inverse,
 )
-from irl_sensitivity._irl import BoltzmannIRL, IRLResults, MaxCausalEntropyIRL, sample_trajectories
+from irl_sensitivity._irl import (
+    BoltzmannIRL,
+    IRLResults,
+    MaxCausalEntropyIRL,
+    TabularIRL,
+    sample_trajectories,
+)
 from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
 from irl_sensitivity._misspec import (
     ImageError,
+    Misspecification,
     image_condition,
     max_error,
     representative_error,
@@ -71,10 +79,13 @@ __all__ = [
     "InverseSet",
     "MCEModel",
     "MaxCausalEntropyIRL",
+    "Misspecification",
     "OccupancyMeasure",
     "OptimalModel",
     "ProbeResults",
+    "StarcMetric",
     "SweepResults",
+    "TabularIRL",
     "TabularMDP",
     "ambiguity_basis",
     "boltzmann_inverse",

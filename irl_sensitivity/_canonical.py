@@ -38,12 +38,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from estkit import check_option
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, _as_float, check_mdp
 from irl_sensitivity._planning import optimal_values, policy_evaluation
 
 __all__ = [
     "DEFAULT_SCALE",
     "Canonicalization",
+    "StarcMetric",
     "canonicalize",
     "normalized_regret",
     "standardize",
@@ -152,10 +154,49 @@ def _broadcast_sparse(mdp: TabularMDP, reward: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- metric object
-class _Metric:
-    """A STARC metric for one MDP, canonicalisation, norm and weights, with what is fixed
-    computed once (the linear canonicalisation map, its norm weights).
+@fill_doc
+class StarcMetric:
+    """A STARC metric of one environment, with everything that does not depend on the
+    rewards computed once.
 
+    ``d(R1, R2) = scale * n(s(R1) - s(R2))`` with the canonicalisation ``c``, the norm ``n``
+    and the standardisation ``s(R) = c(R) / n(c(R))`` (see the module notes). Building the
+    metric validates its options and factorises the linear canonicalisation map; every
+    :meth:`distance` or :meth:`standardize` afterwards reuses it, so comparing many rewards
+    in the same environment costs one solve each. The metric is the environment the
+    distances are measured in: :class:`Misspecification` takes one.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment of the metric (its discount and kernel define ``c``).
+    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+        The canonicalisation ``c``.
+    norm : {1, 2, numpy.inf}, default 2
+        The norm ``n``, used both to normalise and as the metric.
+    scale : float, default 0.5, keyword-only
+        ``0.5`` is the paper's convention (distances in [0, 1]); ``1.0`` gives [0, 2].
+    weights : array-like of shape (S, A, S), optional, keyword-only
+        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    policy : array-like of shape (S, A), optional, keyword-only
+        Policy of the ``"val"`` canonicalisation (uniform by default).
+
+    Attributes
+    ----------
+    %(env)s
+    canonicalization : str
+        The canonicalisation.
+    norm : float
+        The norm (1.0, 2.0 or inf).
+    scale : float
+        The scale.
+    weights : numpy.ndarray of shape (S, A, S) or None
+        The validated weights.
+    policy : numpy.ndarray of shape (S, A) or None
+        The validated policy of ``"val"``.
+
+    Notes
+    -----
     ``"val"`` and ``"minimal"`` (unit weights) depend on a reward only through its
     expectation ``r(s, a)``, and their canonical forms are ``k(s, a) p(s, a, s')`` with a
     fixed pattern ``p`` (``1`` for ``"val"``, ``T(s, a, s') / sum_x T(s, a, x)^2`` for
@@ -163,30 +204,48 @@ class _Metric:
     these are computed in ``(S, A)`` space ("compressed"), which is exact, fast and works on
     sparse MDPs of any size. Other canonicalisations use the ``(S, A, S)`` arrays.
 
-    Coordinates (:meth:`coords`) are flat vectors whose metric norm is :meth:`norm`; for the
+    Coordinates (``_coords``) are flat vectors whose metric norm is ``_norm_of``; for the
     L2 norm they are pre-multiplied by the square roots of the weights, so the metric is the
     Euclidean norm. Every reward is divided by its largest absolute entry first (a STARC
     metric is invariant to positive scaling), so that results are exact at any magnitude.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import StarcMetric, random_mdp
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
+    >>> metric = StarcMetric(mdp, "val", 2, scale=0.5)
+    >>> round(metric.distance(R, -R), 12), round(metric.distance(R, 3 * R), 12)
+    (1.0, 0.0)
+    >>> metric
+    StarcMetric(canonicalization='val', norm=2.0, scale=0.5, weights=None, policy=None)
     """
 
     def __init__(
         self,
         mdp: TabularMDP,
-        canonicalization: str = "val",
+        canonicalization: Canonicalization = "val",
         norm: float = 2,
+        *,
+        scale: float = DEFAULT_SCALE,
         weights: Any = None,
         policy: Any = None,
     ) -> None:
+        check_mdp(mdp)
         self.mdp = mdp
-        self.canon = check_option(canonicalization, "canonicalization", Canonicalization)
-        self.norm_p = check_norm(norm)
-        self.w = _check_weights(mdp, weights)
+        self.canonicalization = check_option(canonicalization, "canonicalization", Canonicalization)
+        self.norm = check_norm(norm)
+        self.scale = check_scale(scale)
+        self.weights = _check_weights(mdp, weights)
         s, a = mdp.n_states, mdp.n_actions
         self.policy = None if policy is None else mdp.check_policy(policy)
-        self.compressed = self.w is None and self.canon in ("val", "minimal")
-        self._matrix: np.ndarray | None = None
-        if self.compressed:
-            if self.canon == "val":
+        self._compressed = self.weights is None and self.canonicalization in ("val", "minimal")
+        self._map: np.ndarray | None = None
+        self._sqrt_w: np.ndarray | None = None  # coordinate weights of the L2 norm
+        self._nw: np.ndarray | None = None  # entry weights of the L1 / sup norms
+        if self._compressed:
+            if self.canonicalization == "val":
                 pat2 = np.full((s, a), float(s))
                 pat1 = np.full((s, a), float(s))
                 patinf = np.ones((s, a))
@@ -207,17 +266,19 @@ class _Metric:
                 pat1 = self._w_sa
                 patinf = self._w_sa * _row_max(mdp)
                 self._prepare_minimal()
-            if self.norm_p == 2:
+            if self.norm == 2:
                 self._sqrt_w = np.sqrt(pat2).ravel()
                 self._nw = None
             else:
                 self._sqrt_w = None
-                self._nw = (pat1 if self.norm_p == 1 else patinf).ravel()
+                self._nw = (pat1 if self.norm == 1 else patinf).ravel()
         else:
-            sq = None if self.w is None else np.sqrt(self.w).ravel()
-            self._sqrt_w = sq if self.norm_p == 2 else None
+            sqrt_w = None if self.weights is None else np.sqrt(self.weights).ravel()
+            self._sqrt_w = sqrt_w if self.norm == 2 else None
             # the sup norm is unweighted (as ``weighted_norm``)
-            self._nw = self.w.ravel() if (self.w is not None and self.norm_p == 1) else None
+            self._nw = (
+                self.weights.ravel() if (self.weights is not None and self.norm == 1) else None
+            )
 
     # -------------------------------------------------------------- compressed maps
     def _prepare_minimal(self) -> None:
@@ -240,12 +301,12 @@ class _Metric:
             self._ls = lambda y: sla.solve_triangular(rr, q.T @ y)
         self._sw_minimal = sw
 
-    def k_map(self, r: np.ndarray) -> np.ndarray:
+    def _k_map(self, r: np.ndarray) -> np.ndarray:
         """Canonical coefficients ``k`` of expected rewards given as columns ``(S*A, n)``."""
         mdp = self.mdp
         s, a = mdp.n_states, mdp.n_actions
         cols = r.reshape(s * a, -1)
-        if self.canon == "val":
+        if self.canonicalization == "val":
             pi = self._pi
             rr = cols.reshape(s, a, -1)
             v = self._solve(np.einsum("sa,san->sn", pi, rr))
@@ -257,80 +318,119 @@ class _Metric:
         phi = self._ls(-sw * cols)
         return cols + self._design @ np.asarray(phi).reshape(s, -1)
 
-    def matrix(self) -> np.ndarray:
+    def _linear_map(self) -> np.ndarray:
         """The compressed coordinate map as a dense ``(S*A, S*A)`` matrix (cached)."""
-        if self._matrix is None:
+        if self._map is None:
             n = self.mdp.n_states * self.mdp.n_actions
-            self._matrix = self.coords_of_expected(np.eye(n))
-        return self._matrix
+            self._map = self._coords_of_expected(np.eye(n))
+        return self._map
 
-    def coords_of_expected(self, r: np.ndarray) -> np.ndarray:
+    def _coords_of_expected(self, r: np.ndarray) -> np.ndarray:
         """Coordinates of expected rewards ``(S*A, n)`` (no rescaling: the map is linear)."""
-        k = self.k_map(r)
+        k = self._k_map(r)
         if self._sqrt_w is not None:
             k = self._sqrt_w[:, None] * k
         return k
 
     # -------------------------------------------------------------- public-ish API
-    def prepared(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
+    def _prepared(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
         """The reward divided by its largest absolute entry, and that entry."""
         r = self.mdp.check_reward(reward, name)
         m = float(np.max(np.abs(r))) if r.size else 0.0
         return (r / m if m > 0 else r), m
 
-    def coords(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
+    def _coords(self, reward: Any, name: str = "reward") -> tuple[np.ndarray, float]:
         """Coordinates of ``c(R / max|R|)`` and the metric norm of ``R / max|R|``."""
-        r, _ = self.prepared(reward, name)
+        r, _ = self._prepared(reward, name)
         mdp = self.mdp
         s, a = mdp.n_states, mdp.n_actions
         if r.ndim == 3:
-            nr = weighted_norm(r, self.norm_p, self.w)
+            nr = weighted_norm(r, self.norm, self.weights)
         else:
             r2 = r[:, None] * np.ones((1, a)) if r.ndim == 1 else r
-            if self.w is not None:
-                nr = weighted_norm(np.broadcast_to(r2[:, :, None], (s, a, s)), self.norm_p, self.w)
-            elif self.norm_p == 2:
+            if self.weights is not None:
+                nr = weighted_norm(
+                    np.broadcast_to(r2[:, :, None], (s, a, s)), self.norm, self.weights
+                )
+            elif self.norm == 2:
                 nr = float(np.sqrt(s * np.sum(r2 * r2)))
-            elif self.norm_p == 1:
+            elif self.norm == 1:
                 nr = float(s * np.sum(np.abs(r2)))
             else:
                 nr = float(np.max(np.abs(r2)))
-        if self.compressed:
-            x = self.coords_of_expected(mdp.expected_reward(r).reshape(-1, 1)).ravel()
+        if self._compressed:
+            x = self._coords_of_expected(mdp.expected_reward(r).reshape(-1, 1)).ravel()
         else:
-            x = _canonical_dense(mdp, r, self.canon, self.w, self.policy).ravel()
+            x = _canonical_dense(mdp, r, self.canonicalization, self.weights, self.policy).ravel()
             if self._sqrt_w is not None:
                 x = self._sqrt_w * x
         return x, nr
 
-    def norm(self, x: np.ndarray) -> float:
-        if self.norm_p == 2:
+    def _norm_of(self, x: np.ndarray) -> float:
+        if self.norm == 2:
             return float(np.sqrt(x @ x))
         ax = np.abs(x)
         if self._nw is not None:
             ax = self._nw * ax
-        if self.norm_p == 1:
+        if self.norm == 1:
             return float(ax.sum())
         return float(ax.max()) if ax.size else 0.0
 
-    def unit(self, reward: Any, name: str = "reward") -> np.ndarray:
+    def _unit(self, reward: Any, name: str = "reward") -> np.ndarray:
         """Coordinates of the standardised reward ``s(R)`` (zero when ``c(R)`` vanishes)."""
-        x, nr = self.coords(reward, name)
-        nc = self.norm(x)
+        x, nr = self._coords(reward, name)
+        nc = self._norm_of(x)
         if nc <= _ZERO_REL * nr or nc == 0.0:
             return np.zeros_like(x)
         return x / nc
 
-    def distance(self, r1: Any, r2: Any, scale: float, names=("r1", "r2")) -> float:
-        d = self.norm(self.unit(r1, names[0]) - self.unit(r2, names[1]))
-        return float(min(scale * d, 2.0 * scale))
+    def __repr__(self) -> str:
+        w = None if self.weights is None else "given"
+        pol = None if self.policy is None else "given"
+        return (
+            f"StarcMetric(canonicalization={self.canonicalization!r}, norm={self.norm!r}, "
+            f"scale={self.scale!r}, weights={w}, policy={pol})"
+        )
 
-    def standardized_array(self, reward: Any) -> np.ndarray:
-        """``s(R)`` as a reward array: (S, A, S) for dense MDPs, (S, A) for sparse ones."""
+    def _distance_of_units(self, u1: np.ndarray, u2: np.ndarray) -> float:
+        """``scale * n(u1 - u2)`` of two standardised coordinate vectors, capped at its
+        range ``2 * scale``."""
+        return float(min(self.scale * self._norm_of(u1 - u2), 2.0 * self.scale))
+
+    def distance(self, r1: Any, r2: Any, *, names: tuple[str, str] = ("r1", "r2")) -> float:
+        """The STARC distance ``scale * n(s(R1) - s(R2))``.
+
+        Parameters
+        ----------
+        r1, r2 : array-like of shape (S,), (S, A) or (S, A, S)
+            The two rewards.
+        names : tuple of str, default ("r1", "r2")
+            Names of the rewards in error messages.
+
+        Returns
+        -------
+        float
+            The distance, in ``[0, 2 * scale]``.
+        """
+        return self._distance_of_units(self._unit(r1, names[0]), self._unit(r2, names[1]))
+
+    @fill_doc
+    def standardize(self, reward: Any) -> np.ndarray:
+        """The standardised reward ``s(R)``; zero when ``c(R)`` vanishes.
+
+        Parameters
+        ----------
+        %(any_reward)s
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+            ``s(R)``, of norm 1 or 0.
+        """
         mdp = self.mdp
         s, a = mdp.n_states, mdp.n_actions
-        u = self.unit(reward)
-        if not self.compressed:
+        u = self._unit(reward)
+        if not self._compressed:
             out = u if self._sqrt_w is None else u / self._sqrt_w
             if mdp.is_sparse:
                 t = mdp.dense_transition("standardize")
@@ -338,7 +438,7 @@ class _Metric:
             return out.reshape(s, a, s)
         k = u if self._sqrt_w is None else u / self._sqrt_w
         k = k.reshape(s, a)
-        return _expand(mdp, self.canon, k, getattr(self, "_w_sa", None))
+        return _expand(mdp, self.canonicalization, k, getattr(self, "_w_sa", None))
 
 
 def _row_sq(mdp: TabularMDP) -> np.ndarray:
@@ -369,6 +469,7 @@ def _expand(mdp: TabularMDP, canon: str, k: np.ndarray, w_sa: np.ndarray | None)
     return (k * w_sa)[:, :, None] * mdp.transition
 
 
+@fill_doc
 def canonicalize(
     mdp: TabularMDP,
     reward: Any,
@@ -381,10 +482,8 @@ def canonicalize(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     method : {"val", "minimal", "epic", "dard"}, default "val"
         The canonicalisation.
     weights : array-like of shape (S, A, S), optional
@@ -426,8 +525,8 @@ def canonicalize(
     r = r / m
     if mdp.is_sparse:
         if method in ("val", "minimal") and w is None:
-            metric = _Metric(mdp, method, 2, None, pol)
-            k = metric.k_map(mdp.expected_reward(r).reshape(-1, 1)).reshape(r.shape[0], -1)
+            metric = StarcMetric(mdp, method, 2, policy=pol)
+            k = metric._k_map(mdp.expected_reward(r).reshape(-1, 1)).reshape(r.shape[0], -1)
             return m * k
         c = _canonical_dense(mdp, r, method, w, pol)
         return m * np.einsum("sat,sat->sa", mdp.dense_transition("canonicalize"), c)
@@ -444,6 +543,7 @@ def _canonical_dense(mdp, r, method, w, pol):
     return _dard(mdp, r)
 
 
+@fill_doc
 def standardize(
     mdp: TabularMDP,
     reward: Any,
@@ -459,18 +559,15 @@ def standardize(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
         The canonicalisation ``c``.
     norm : {1, 2, numpy.inf}, default 2
         The norm ``n``.
     weights : array-like of shape (S, A, S), optional
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    policy : array-like of shape (S, A), optional
-        Policy of the ``"val"`` canonicalisation (uniform by default).
+    %(starc_policy)s
 
     Returns
     -------
@@ -487,9 +584,11 @@ def standardize(
     True
     """
     check_mdp(mdp)
-    return _Metric(mdp, canonicalization, norm, weights, policy).standardized_array(reward)
+    metric = StarcMetric(mdp, canonicalization, norm, weights=weights, policy=policy)
+    return metric.standardize(reward)
 
 
+@fill_doc
 def starc_distance(
     mdp: TabularMDP,
     r1: Any,
@@ -505,8 +604,7 @@ def starc_distance(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     r1, r2 : array-like of shape (S,), (S, A) or (S, A, S)
         The two rewards.
     canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
@@ -518,8 +616,7 @@ def starc_distance(
         ``||s1 - s2||`` in [0, 2].
     weights : array-like of shape (S, A, S), optional
         Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    policy : array-like of shape (S, A), optional
-        Policy of the ``"val"`` canonicalisation (uniform by default).
+    %(starc_policy)s
 
     Returns
     -------
@@ -545,8 +642,8 @@ def starc_distance(
     1.0
     """
     check_mdp(mdp)
-    sc = check_scale(scale)
-    return _Metric(mdp, canonicalization, norm, weights, policy).distance(r1, r2, sc)
+    metric = StarcMetric(mdp, canonicalization, norm, scale=scale, weights=weights, policy=policy)
+    return metric.distance(r1, r2)
 
 
 def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float = 1e-8) -> float:

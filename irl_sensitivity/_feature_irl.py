@@ -26,19 +26,19 @@ conventions); ``horizon=None`` is the infinite discounted horizon.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from estkit import check_int
-from estkit.exceptions import NotFittedError
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._irl import _check_trajectories
+from irl_sensitivity._common import fill_doc, renamed_arguments
+from irl_sensitivity._irl import _check_trajectories, _ResultsEstimator
 from irl_sensitivity._mdp import TabularMDP
 from irl_sensitivity._occupancy import (
     OccupancyMeasure,
@@ -220,6 +220,8 @@ def _check_occupancy(
     return occ.copy()
 
 
+@fill_doc
+@dataclass(eq=False, repr=False, kw_only=True)
 class FeatureIRLResults(ResultsBase):
     """Results of a feature-based MCE IRL fit.
 
@@ -258,8 +260,7 @@ class FeatureIRLResults(ResultsBase):
         Ridge penalty.
     n_trajectories : int or None
         Number of demonstrations (None when fitted to an occupancy measure).
-    mdp : TabularMDP
-        The environment.
+    %(env)s
 
     Examples
     --------
@@ -275,42 +276,24 @@ class FeatureIRLResults(ResultsBase):
     True
     """
 
-    def __init__(
-        self,
-        *,
-        theta: np.ndarray,
-        feature_names: list[str],
-        reward: np.ndarray,
-        policy: np.ndarray,
-        demo_features: np.ndarray,
-        model_features: np.ndarray,
-        objective: float,
-        n_iter: int,
-        converged: bool,
-        message: str,
-        horizon: int | None,
-        discount: float,
-        temperature: float,
-        l2: float,
-        n_trajectories: int | None,
-        mdp: TabularMDP,
-    ) -> None:
-        self.theta = theta
-        self.feature_names = feature_names
-        self.reward = reward
-        self.policy = policy
-        self.demo_features = demo_features
-        self.model_features = model_features
-        self.objective = objective
-        self.n_iter = n_iter
-        self.converged = converged
-        self.message = message
-        self.horizon = horizon
-        self.discount = discount
-        self.temperature = temperature
-        self.l2 = l2
-        self.n_trajectories = n_trajectories
-        self.mdp = mdp
+    theta: np.ndarray
+    feature_names: list[str]
+    reward: np.ndarray
+    policy: np.ndarray
+    demo_features: np.ndarray
+    model_features: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+    message: str
+    horizon: int | None
+    discount: float
+    temperature: float
+    l2: float
+    n_trajectories: int | None
+    mdp: TabularMDP
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     @property
@@ -370,8 +353,13 @@ class FeatureIRLResults(ResultsBase):
         )
 
 
-class FeatureMCEIRL(BaseEstimator):
+@fill_doc
+class FeatureMCEIRL(_ResultsEstimator):
     """Feature-based maximal causal entropy IRL (occupancy matching, exact gradient, L-BFGS).
+
+    The temperature has the name it has everywhere in the package (``alpha`` is a
+    significance level); the parameters are keyword-only (``features`` and ``horizon``
+    given positionally still work, with a ``FutureWarning``).
 
     Parameters
     ----------
@@ -382,8 +370,7 @@ class FeatureMCEIRL(BaseEstimator):
     horizon : int, optional
         Finite horizon ``H`` (time-indexed soft-optimal policy, as imitation's MCEIRL); None
         (default) is the infinite discounted horizon.
-    temperature : float, default 1.0
-        Temperature ``alpha`` of the soft Bellman backup.
+    %(temperature)s
     discount : float, optional
         Discount; ``mdp.gamma`` by default. With a finite horizon 1.0 (undiscounted, as
         imitation's MCEIRL) is allowed.
@@ -431,11 +418,12 @@ class FeatureMCEIRL(BaseEstimator):
     (True, True)
     """
 
+    @renamed_arguments({}, positional=("features", "horizon"))
     def __init__(
         self,
+        *,
         features: Any = None,
         horizon: int | None = None,
-        *,
         temperature: float = 1.0,
         discount: float | None = None,
         l2: float = 0.0,
@@ -491,7 +479,7 @@ class FeatureMCEIRL(BaseEstimator):
         tol = _check_nonneg_float(self.tol, "tol", positive=True)
         max_iter = check_int(self.max_iter, "max_iter", minimum=1)
         phi = _feature_matrix(mdp, self.features)
-        model = _MCEModel(mdp, horizon, alpha, disc)
+        model = _SoftBackup(mdp, horizon, alpha, disc)
         demo = _demo_statistics(mdp, trajectories, occupancy, horizon, disc, model.flow)
         n_traj = demo.n_trajectories
 
@@ -561,13 +549,6 @@ class FeatureMCEIRL(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self.theta_ = theta
-        self.reward_ = reward
-        self.policy_ = policy
-        self.occupancy_ = occ_model
-        self.n_iter_ = int(res.nit) + n_polish
-        self.converged_ = converged
-        self.n_features_ = n_feat
         self.results_ = FeatureIRLResults(
             theta=theta,
             feature_names=names,
@@ -576,7 +557,7 @@ class FeatureMCEIRL(BaseEstimator):
             demo_features=f_demo,
             model_features=model_features,
             objective=objective,
-            n_iter=self.n_iter_,
+            n_iter=int(res.nit) + n_polish,
             converged=converged,
             message=str(res.message),
             horizon=horizon,
@@ -586,13 +567,13 @@ class FeatureMCEIRL(BaseEstimator):
             n_trajectories=n_traj,
             mdp=mdp,
         )
+        # fitted attributes: views of the results object
+        self.theta_, self.reward_ = self.results_.theta, self.results_.reward
+        self.policy_ = self.results_.policy
+        self.n_iter_, self.converged_ = self.results_.n_iter, self.results_.converged
+        self.occupancy_ = occ_model
+        self.n_features_ = n_feat
         return self
-
-    def summary(self):
-        """Summary of the fit (statsmodels ``Summary``)."""
-        if not hasattr(self, "results_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted; call fit first.")
-        return self.results_.summary()
 
 
 def _polish(
@@ -626,7 +607,7 @@ def _polish(
     return theta, g, steps
 
 
-class _MCEModel:
+class _SoftBackup:
     """(reward (S, A), injections rho) -> (sum_t rho_t . V_t, model occupancy, policy).
 
     The model occupancy is ``d/dr`` of the value term: the flow of the soft-optimal policy
@@ -650,7 +631,9 @@ class _MCEModel:
             v, _, pi = soft_value_iteration(mdp, r, self.alpha, method=self.method)
             occ = _discounted_core(mdp, pi, self.disc, rho).state_action
             return float(rho @ v), occ, pi
-        w, _, pi = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
+        w, _, pi_t = _soft_fh_core(mdp, r, self.horizon, self.alpha, self.disc, keep_q=False)
+        assert pi_t is not None  # keep_policy=True
+        pi = pi_t
         y = rho[0].copy()
         occ = np.zeros(r.shape)
         for k in range(self.horizon):

@@ -34,8 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
-from irl_sensitivity._policies import _check_temp, _check_tol
+from irl_sensitivity._planning import _check_temperature
+from irl_sensitivity._policies import _check_tol
 from irl_sensitivity._transforms import s_redistribution_basis, shaping_basis
 
 __all__ = [
@@ -117,6 +119,7 @@ def _broadcast_sa(mdp: TabularMDP, x: np.ndarray) -> np.ndarray:
     return np.broadcast_to(x[:, :, None], (mdp.n_states, mdp.n_actions, mdp.n_states)).copy()
 
 
+@fill_doc
 def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.ndarray:
     """Reward whose Boltzmann-rational policy (``beta``, ``mdp.gamma``) is ``policy``.
 
@@ -127,10 +130,8 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
-    policy : array-like of shape (S, A)
-        A stochastic policy with full support (every entry positive).
+    %(env_inverse)s
+    %(full_support_policy)s
     beta : float, default 1.0
         Inverse temperature of the Boltzmann model (positive).
 
@@ -150,7 +151,7 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
     True
     """
     check_mdp(mdp)
-    beta = _check_temp(beta, "beta")
+    beta = _check_temperature(beta, "beta")
     pi = mdp.check_policy(policy, full_support=True)
     logpi = np.log(pi)
     if mdp.is_sparse:  # the (S, A) expectation
@@ -159,18 +160,17 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
     return r / beta
 
 
-def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
-    """Reward whose soft-optimal policy (temperature ``alpha``) is ``policy``:
-    ``Rh(s, a, s') = alpha * log pi(a|s)``.
+@renamed_arguments({"alpha": "temperature"})
+@fill_doc
+def mce_inverse(mdp: TabularMDP, policy: Any, temperature: float = 1.0) -> np.ndarray:
+    """Reward whose soft-optimal policy (temperature ``t``) is ``policy``:
+    ``Rh(s, a, s') = t * log pi(a|s)``.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
-    policy : array-like of shape (S, A)
-        A stochastic policy with full support (every entry positive).
-    alpha : float, default 1.0
-        Temperature of the maximum causal entropy model (positive).
+    %(env_inverse)s
+    %(full_support_policy)s
+    %(temperature)s
 
     Returns
     -------
@@ -182,23 +182,23 @@ def mce_inverse(mdp: TabularMDP, policy: Any, alpha: float = 1.0) -> np.ndarray:
     >>> import numpy as np
     >>> from irl_sensitivity import random_mdp, mce_policy, mce_inverse
     >>> mdp = random_mdp(4, 2, rng=0)
-    >>> pi = mce_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), alpha=0.5)
+    >>> pi = mce_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), temperature=0.5)
     >>> bool(np.abs(mce_policy(mdp, mce_inverse(mdp, pi, 0.5), 0.5) - pi).max() < 1e-10)
     True
     """
     check_mdp(mdp)
-    alpha = _check_temp(alpha, "alpha")
+    temp = _check_temperature(temperature, "temperature")
     pi = mdp.check_policy(policy, full_support=True)
-    return _broadcast_sa(mdp, alpha * np.log(pi))
+    return _broadcast_sa(mdp, temp * np.log(pi))
 
 
+@fill_doc
 def optimality_inverse(mdp: TabularMDP, policy: Any, *, tol: float = 1e-8) -> np.ndarray:
     """Reward whose optimal actions are exactly the support of ``policy`` (0 there, -1 off).
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (its ``gamma`` and transition kernel are used).
+    %(env_inverse)s
     policy : array-like of shape (S, A)
         A policy; its support (entries ``> tol``) gives the optimal actions.
     tol : float, default 1e-8

@@ -10,26 +10,35 @@ with a percentile interval from a bootstrap over whole trajectories (the shared
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from estkit import check_alpha, check_int, check_random_state, pairs_bootstrap, percentile_interval
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
-from estkit.exceptions import NotFittedError
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, _Metric, check_scale, standardize
-from irl_sensitivity._inverse import boltzmann_inverse, mce_inverse
+from irl_sensitivity._canonical import DEFAULT_SCALE, StarcMetric, standardize
+from irl_sensitivity._common import deprecated_alias, fill_doc
 from irl_sensitivity._mdp import TabularMDP, check_mdp
-from irl_sensitivity._policies import _check_temp
+from irl_sensitivity._models import BehaviouralModel, BoltzmannModel, MCEModel
 
-__all__ = ["BoltzmannIRL", "IRLResults", "MaxCausalEntropyIRL", "sample_trajectories"]
+__all__ = [
+    "BoltzmannIRL",
+    "IRLResults",
+    "MaxCausalEntropyIRL",
+    "TabularIRL",
+    "sample_trajectories",
+]
 
 
+@fill_doc
 def sample_trajectories(
     mdp: TabularMDP, policy: Any, n_trajectories: int, horizon: int, rng: RandomStateLike = None
 ) -> list[np.ndarray]:
@@ -39,8 +48,7 @@ def sample_trajectories(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
+    %(env_any)s
     policy : array-like of shape (S, A)
         The stochastic policy followed.
     n_trajectories : int
@@ -167,12 +175,14 @@ def _sa(x: np.ndarray) -> np.ndarray:
     return x if x.ndim == 2 else x[:, :, 0]
 
 
+@fill_doc
+@dataclass(eq=False, repr=False, kw_only=True)
 class IRLResults(ResultsBase):
     """Results of an IRL fit: the estimated reward and its distance to a reference.
 
-    Built by ``fit`` of :class:`BoltzmannIRL` and :class:`MaxCausalEntropyIRL` (available as
-    their ``results_``); the keyword-only constructor arguments are stored as read-only
-    attributes of the same names.
+    Built by ``fit`` of :class:`TabularIRL` and its aliases :class:`BoltzmannIRL` and
+    :class:`MaxCausalEntropyIRL` (available as their ``results_``); the keyword-only
+    constructor arguments are stored as read-only attributes of the same names.
 
     Parameters
     ----------
@@ -190,8 +200,7 @@ class IRLResults(ResultsBase):
         The estimated reward.
     policy : numpy.ndarray of shape (S, A)
         The estimated (smoothed) policy.
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     reference : numpy.ndarray or None
         The reference reward, if one was given.
     distance : float or None
@@ -200,12 +209,11 @@ class IRLResults(ResultsBase):
         Bootstrap percentile interval of the distance.
     alpha : float
         Significance level of the interval.
-    n_boot : int
+    n_bootstrap : int
         Bootstrap resamples (0: none).
-    boot_distances : numpy.ndarray of shape (n_boot,)
+    boot_distances : numpy.ndarray of shape (n_bootstrap,)
         Bootstrap distances (empty without bootstrap).
-    scale : float
-        Scale of the STARC distance.
+    %(scale_short)s
 
     Examples
     --------
@@ -220,41 +228,65 @@ class IRLResults(ResultsBase):
     ('Boltzmann', ('beta', 1.0), 200, ['STARC d(reference, reward)'])
     """
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        temperature: tuple[str, float],
-        smoothing: float,
-        n_trajectories: int,
-        n_steps: int,
-        reward: np.ndarray,
-        policy: np.ndarray,
-        mdp: TabularMDP,
-        reference: np.ndarray | None,
-        distance: float | None,
-        interval: tuple[float, float] | None,
-        alpha: float,
-        n_boot: int,
-        boot_distances: np.ndarray,
-        scale: float,
-    ) -> None:
-        self.model = model
-        self.temperature = temperature
-        self.smoothing = smoothing
-        self.n_trajectories = n_trajectories
-        self.n_steps = n_steps
-        self.reward = reward
-        self.policy = policy
-        self.mdp = mdp
-        self.reference = reference
-        self.distance = distance
-        self.interval = interval
-        self.alpha = alpha
-        self.n_boot = n_boot
-        self.boot_distances = boot_distances
-        self.scale = scale
+    model: str
+    temperature: tuple[str, float]
+    smoothing: float
+    n_trajectories: int
+    n_steps: int
+    reward: np.ndarray
+    policy: np.ndarray
+    mdp: TabularMDP
+    reference: np.ndarray | None
+    distance: float | None
+    interval: tuple[float, float] | None
+    alpha: float
+    n_bootstrap: int
+    boot_distances: np.ndarray
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
+
+    @property
+    def n_boot(self) -> int:
+        """Deprecated name of :attr:`n_bootstrap`."""
+        warnings.warn(
+            "IRLResults.n_boot is renamed n_bootstrap; the old name will stop working in a "
+            "future version.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.n_bootstrap
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Percentile interval of the STARC distance at level ``alpha``, computed on demand
+        from the stored bootstrap draws (a 90% interval after a 95% fit needs no refit).
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Significance level; None uses the fit's ``alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row (``STARC d(reference, reward)``), columns ``lower`` and ``upper``.
+
+        Raises
+        ------
+        ValueError
+            Without a reference reward or bootstrap draws, or with too few draws for
+            ``alpha``.
+        """
+        level = self.alpha if alpha is None else check_alpha(alpha)
+        if self.distance is None or self.n_bootstrap == 0:
+            raise ValueError(
+                "conf_int needs the bootstrap draws of the distance: fit with a `reference` "
+                "reward and n_bootstrap > 0."
+            )
+        _check_n_bootstrap(self.n_bootstrap, level)
+        lo, hi = _interval(self.distance, self.boot_distances, level)
+        return pd.DataFrame({"lower": [lo], "upper": [hi]}, index=["STARC d(reference, reward)"])
 
     @property
     def distance_table(self) -> pd.DataFrame:
@@ -278,9 +310,10 @@ class IRLResults(ResultsBase):
         if self.reference is not None:
             tables.append(("Distance to the reference reward", self.distance_table))
             notes.append(
-                f"Percentile interval from {self.n_boot} bootstrap resamples of whole trajectories."
-                if self.n_boot
-                else "No bootstrap (n_boot=0)."
+                f"Percentile interval from {self.n_bootstrap} bootstrap resamples of whole "
+                "trajectories."
+                if self.n_bootstrap
+                else "No bootstrap (n_bootstrap=0)."
             )
         return SummaryParts(
             title=f"{self.model} IRL",
@@ -298,8 +331,12 @@ class IRLResults(ResultsBase):
             notes=notes,
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Standardised (VAL) estimated reward against the reference (or by state-action)."""
+        """Standardised (VAL) estimated reward against the reference (or by state-action).
+
+        %(plot)s
+        """
         ax = get_axes(ax)
         est = _sa(standardize(self.mdp, self.reward)).ravel()
         if self.reference is None:
@@ -317,12 +354,143 @@ class IRLResults(ResultsBase):
         return ax
 
 
-class _TabularIRL(BaseEstimator):
-    _model_name = ""
-    _temp_name = ""
+def _check_smoothing(value: Any) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    out = float(value) if ok else np.nan
+    if not (np.isfinite(out) and out > 0):
+        raise ValueError(
+            f"`smoothing` must be > 0 (a pseudo-count giving the full support that the "
+            f"inverse needs); got {value!r}."
+        )
+    return out
 
-    def _inverse(self, mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+
+def _check_n_bootstrap(n_bootstrap: Any, alpha: float) -> int:
+    """Bootstrap resamples: 0 (none) or enough for the tails of a percentile interval."""
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=0)
+    min_boot = int(np.ceil(1.0 / alpha - 1e-9))
+    if 0 < n_bootstrap < min_boot:
+        raise ValueError(
+            f"`n_bootstrap`={n_bootstrap} is too small for a percentile interval at "
+            f"alpha={alpha:g}: its tails would hold no draw (a zero-width interval). Use "
+            f"n_bootstrap=0 (no interval) or n_bootstrap >= {min_boot} "
+            f"({int(np.ceil(2.0 / alpha))} or more recommended)."
+        )
+    return n_bootstrap
+
+
+def _distance_interval(
+    statistic: Callable[[np.ndarray], float],
+    estimate: float,
+    n: int,
+    n_bootstrap: int,
+    alpha: float,
+    random_state: RandomStateLike,
+    n_jobs: int | None,
+) -> tuple[tuple[float, float], np.ndarray]:
+    """Percentile interval of a statistic of resampled trajectories (the shared pairs
+    bootstrap of estkit): the interval and the bootstrap draws. With :func:`_interval`, the
+    one place the IRL estimators bootstrap (to be served by ``estkit.BootstrapInference``)."""
+    boots = np.asarray(pairs_bootstrap(statistic, n, n_bootstrap, rng=random_state, n_jobs=n_jobs))
+    return _interval(estimate, boots, alpha), boots
+
+
+def _interval(estimate: float, boots: np.ndarray, alpha: float) -> tuple[float, float]:
+    """The percentile interval at level ``alpha`` of bootstrap draws of a scalar."""
+    lo, hi = percentile_interval(np.asarray(estimate), boots, alpha)
+    return float(lo), float(hi)
+
+
+# display name and temperature parameter of the models the tabular estimators invert
+_TABULAR_MODELS: dict[type, tuple[str, str]] = {
+    BoltzmannModel: ("Boltzmann", "beta"),
+    MCEModel: ("Maximal causal entropy", "temperature"),
+}
+
+
+class _ResultsEstimator(BaseEstimator):
+    """Base of the IRL estimators: ``fit`` sets ``results_``; ``summary`` delegates to it."""
+
+    results_: ResultsBase
+
+    @fill_doc
+    def summary(self) -> Any:
+        """Summary of the fit (statsmodels ``Summary``) of ``results_``.
+
+        %(summary_returns)s
+        """
+        check_is_fitted(self, "results_")
+        return self.results_.summary()
+
+
+@fill_doc
+class TabularIRL(_ResultsEstimator):
+    """IRL under a behavioural model: smoothed visit counts, then the model's closed-form
+    inverse.
+
+    The demonstrator's policy is estimated by smoothed visit counts and inverted by the
+    behavioural model ``model`` (its representative reward, in the model's environment:
+    a model with its own ``gamma`` or ``transition`` inverts in that environment). The
+    reward is identified up to potential shaping and S'-redistribution.
+
+    Parameters
+    ----------
+    model : BoltzmannModel or MCEModel, optional
+        The behavioural model assumed for the demonstrator; None is ``BoltzmannModel()``.
+        (Models whose image holds every full-support policy: the optimal model's does
+        not.)
+    %(estimator_common)s
+
+    Attributes
+    ----------
+    reward_ : ndarray (S, A, S)
+        Estimated reward (closed-form inverse of ``policy_``).
+    %(estimator_attributes)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannModel, TabularIRL
+    >>> from irl_sensitivity import sample_trajectories
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
+    >>> est = TabularIRL(model=BoltzmannModel(beta=2.0), n_bootstrap=40, random_state=0)
+    >>> est = est.fit(mdp, trajs, reference=R)
+    >>> est.reward_.shape, bool(0 <= est.distance_ <= 1)
+    ((3, 2, 3), True)
+    """
+
+    def __init__(
+        self,
+        *,
+        model: BehaviouralModel | None = None,
+        smoothing: float = 1.0,
+        n_bootstrap: int = 0,
+        alpha: float = 0.05,
+        scale: float = DEFAULT_SCALE,
+        random_state: RandomStateLike = None,
+        n_jobs: int | None = None,
+        n_boot: int | None = None,
+    ) -> None:
+        self.model = model
+        self.smoothing = smoothing
+        self.n_bootstrap = n_bootstrap
+        self.alpha = alpha
+        self.scale = scale
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.n_boot = n_boot
+
+    def _behavioural_model(self) -> BehaviouralModel:
+        """The model inverted (the aliases build it from their own parameter)."""
+        model = BoltzmannModel() if self.model is None else self.model
+        if type(model) not in _TABULAR_MODELS:
+            raise ValueError(
+                f"`model` must be a BoltzmannModel or MCEModel (a model whose image holds every "
+                f"full-support policy); got {model!r}."
+            )
+        return model
 
     def fit(self, mdp: TabularMDP, trajectories: Any, reference: Any = None) -> Any:
         """Estimate the reward from demonstrations.
@@ -331,8 +499,9 @@ class _TabularIRL(BaseEstimator):
         ----------
         mdp : TabularMDP
             Known dynamics and discount.
-        trajectories : list of array-like of shape (T_i, 2)
-            (state, action) index pairs of each demonstration.
+        trajectories : list of array-like of shape (T_i, 2) or pandas.DataFrame
+            (state, action) index pairs of each demonstration (or a long DataFrame with
+            columns ``state``, ``action`` and optionally ``trajectory``).
         reference : array-like, optional
             A reference reward (e.g. the true one in a simulation); enables ``distance_``
             and its bootstrap interval.
@@ -340,122 +509,86 @@ class _TabularIRL(BaseEstimator):
         Returns
         -------
         self
+            The fitted estimator.
         """
         check_mdp(mdp)
-        temp = _check_temp(getattr(self, self._temp_name), self._temp_name)
-        sm = self.smoothing
-        if (
-            isinstance(sm, bool | np.bool_)
-            or not isinstance(sm, numbers.Real)
-            or not np.isfinite(sm)
-            or sm <= 0
-        ):
-            raise ValueError(
-                f"`smoothing` must be > 0 (a pseudo-count giving the full support that the "
-                f"inverse needs); got {self.smoothing!r}."
-            )
-        smoothing = float(sm)
-        n_boot = check_int(self.n_boot, "n_boot", minimum=0)
+        model = self._behavioural_model()
+        name, temp_name = _TABULAR_MODELS[type(model)]
+        smoothing = _check_smoothing(self.smoothing)
         alpha = check_alpha(self.alpha)
-        scale = check_scale(self.scale)
-        min_boot = int(np.ceil(1.0 / alpha - 1e-9))
-        if 0 < n_boot < min_boot:
-            raise ValueError(
-                f"`n_boot`={n_boot} is too small for a percentile interval at alpha={alpha:g}: "
-                f"its tails would hold no draw (a zero-width interval). Use n_boot=0 (no "
-                f"interval) or n_boot >= {min_boot} ({int(np.ceil(2.0 / alpha))} or more "
-                "recommended)."
-            )
+        n_bootstrap = deprecated_alias(
+            self.n_bootstrap, self.n_boot, "n_bootstrap", "n_boot", type(self).__name__
+        )
+        n_bootstrap = _check_n_bootstrap(n_bootstrap, alpha)
+        metric = StarcMetric(mdp, "val", 2, scale=self.scale)
         trajs = _check_trajectories(mdp, trajectories)
         ref = None if reference is None else mdp.check_reward(reference, "reference")
-        metric = _Metric(mdp, "val", 2)
-        ref_unit = None if ref is None else metric.unit(ref, "reference")
+        ref_unit = np.zeros(0) if ref is None else metric._unit(ref, "reference")
 
         def dist_to_ref(reward: np.ndarray) -> float:
-            return min(scale * metric.norm(ref_unit - metric.unit(reward)), 2.0 * scale)
+            return metric._distance_of_units(ref_unit, metric._unit(reward))
 
         def estimate(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             c = _counts(mdp, [trajs[i] for i in idx]) + smoothing
             pi = c / c.sum(axis=1, keepdims=True)
-            return pi, self._inverse(mdp, pi)
+            return pi, model.representative(mdp, pi)
 
-        self.policy_, self.reward_ = estimate(np.arange(len(trajs)))
-        self.n_trajectories_ = len(trajs)
+        policy, reward = estimate(np.arange(len(trajs)))
         dist, lo_hi, boots = None, None, np.empty(0)
         if ref is not None:
-            dist = dist_to_ref(self.reward_)
-            if n_boot:
-                boots = np.asarray(
-                    pairs_bootstrap(
-                        lambda idx: dist_to_ref(estimate(idx)[1]),
-                        len(trajs),
-                        n_boot,
-                        rng=self.random_state,
-                        n_jobs=self.n_jobs,
-                    )
+            dist = dist_to_ref(reward)
+            if n_bootstrap:
+                lo_hi, boots = _distance_interval(
+                    lambda idx: dist_to_ref(estimate(idx)[1]),
+                    dist,
+                    len(trajs),
+                    n_bootstrap,
+                    alpha,
+                    self.random_state,
+                    self.n_jobs,
                 )
-                lo, hi = percentile_interval(dist, boots, alpha)
-                lo_hi = (float(lo), float(hi))
-        self.distance_ = None if dist is None else float(dist)
-        self.distance_interval_ = lo_hi
         self.results_ = IRLResults(
-            model=self._model_name,
-            temperature=(self._temp_name, temp),
+            model=name,
+            temperature=(temp_name, getattr(model, temp_name)),
             smoothing=smoothing,
             n_trajectories=len(trajs),
             n_steps=int(sum(len(t) for t in trajs)),
-            reward=self.reward_,
-            policy=self.policy_,
+            reward=reward,
+            policy=policy,
             mdp=mdp,
             reference=ref,
-            distance=self.distance_,
+            distance=None if dist is None else float(dist),
             interval=lo_hi,
             alpha=alpha,
-            n_boot=n_boot,
+            n_bootstrap=n_bootstrap,
             boot_distances=boots,
-            scale=scale,
+            scale=metric.scale,
         )
+        # fitted attributes: views of the results object
+        self.policy_, self.reward_ = self.results_.policy, self.results_.reward
+        self.n_trajectories_ = self.results_.n_trajectories
+        self.distance_ = self.results_.distance
+        self.distance_interval_ = self.results_.interval
         return self
 
-    def summary(self):
-        """Summary of the fit (statsmodels ``Summary``)."""
-        if not hasattr(self, "results_"):
-            raise NotFittedError(f"This {type(self).__name__} is not fitted; call fit first.")
-        return self.results_.summary()
 
+@fill_doc
+class BoltzmannIRL(TabularIRL):
+    """:class:`TabularIRL` with the Boltzmann-rational model (an alias fixing the model).
 
-class BoltzmannIRL(_TabularIRL):
-    """IRL under the Boltzmann-rational model (closed-form inverse of smoothed counts).
+    ``BoltzmannIRL(beta=b)`` is ``TabularIRL(model=BoltzmannModel(beta=b))``.
 
     Parameters
     ----------
     beta : float, default 1.0
         Inverse temperature assumed for the demonstrator.
-    smoothing : float, default 1.0
-        Pseudo-count added to every (state, action) visit count.
-    n_boot : int, default 0
-        Bootstrap resamples of trajectories for the distance interval (needs ``reference``).
-    alpha : float, default 0.05
-        Significance level of the interval.
-    scale : float, default 0.5
-        STARC scale (0.5: distances in [0, 1]).
-    random_state : None, int or Generator
-        Seed or generator of the bootstrap.
-    n_jobs : int, optional
-        joblib workers of the bootstrap (None: serial).
+    %(estimator_common)s
 
     Attributes
     ----------
-    policy_ : ndarray (S, A)
-        Smoothed empirical policy.
     reward_ : ndarray (S, A, S)
-        Estimated reward (closed-form inverse of ``policy_``).
-    distance_ : float
-        STARC distance to ``reference`` (None without one).
-    distance_interval_ : tuple of float or None
-        Bootstrap percentile interval of the distance (None without ``reference`` or with
-        ``n_boot=0``).
-    results_ : IRLResults
+        Estimated reward (closed-form Boltzmann inverse of ``policy_``).
+    %(estimator_attributes)s
 
     Examples
     --------
@@ -465,72 +598,53 @@ class BoltzmannIRL(_TabularIRL):
     >>> mdp = random_mdp(3, 2, rng=0)
     >>> R = np.random.default_rng(0).normal(size=(3, 2))
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
-    >>> est = BoltzmannIRL(beta=2.0, n_boot=40, random_state=0).fit(mdp, trajs, reference=R)
+    >>> est = BoltzmannIRL(beta=2.0, n_bootstrap=40, random_state=0).fit(mdp, trajs, reference=R)
     >>> est.reward_.shape, bool(0 <= est.distance_ <= 1)
     ((3, 2, 3), True)
     """
-
-    _model_name = "Boltzmann"
-    _temp_name = "beta"
 
     def __init__(
         self,
         *,
         beta: float = 1.0,
         smoothing: float = 1.0,
-        n_boot: int = 0,
+        n_bootstrap: int = 0,
         alpha: float = 0.05,
         scale: float = DEFAULT_SCALE,
         random_state: RandomStateLike = None,
         n_jobs: int | None = None,
+        n_boot: int | None = None,
     ) -> None:
         self.beta = beta
         self.smoothing = smoothing
-        self.n_boot = n_boot
+        self.n_bootstrap = n_bootstrap
         self.alpha = alpha
         self.scale = scale
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.n_boot = n_boot
 
-    def _inverse(self, mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
-        return boltzmann_inverse(mdp, policy, self.beta)
+    def _behavioural_model(self) -> BehaviouralModel:
+        return BoltzmannModel(beta=self.beta)
 
 
-class MaxCausalEntropyIRL(_TabularIRL):
-    """IRL under the maximal causal entropy model (``reward_ = alpha * log pi_hat``).
+@fill_doc
+class MaxCausalEntropyIRL(TabularIRL):
+    """:class:`TabularIRL` with the maximal causal entropy model (an alias fixing the
+    model): ``reward_ = temperature * log pi_hat``.
 
-    Parameters are those of :class:`BoltzmannIRL` with the temperature ``temperature``
-    (named so that ``alpha`` stays the significance level).
+    ``MaxCausalEntropyIRL(temperature=t)`` is ``TabularIRL(model=MCEModel(temperature=t))``.
 
     Parameters
     ----------
-    temperature : float, default 1.0
-        Temperature of the maximal causal entropy model assumed for the demonstrator.
-    smoothing : float, default 1.0
-        Pseudo-count added to every (state, action) visit count.
-    n_boot : int, default 0
-        Bootstrap resamples of trajectories for the distance interval (needs ``reference``).
-    alpha : float, default 0.05
-        Significance level of the interval.
-    scale : float, default 0.5
-        STARC scale (0.5: distances in [0, 1]).
-    random_state : None, int or Generator
-        Seed or generator of the bootstrap.
-    n_jobs : int, optional
-        joblib workers of the bootstrap (None: serial).
+    %(temperature)s
+    %(estimator_common)s
 
     Attributes
     ----------
-    policy_ : ndarray (S, A)
-        Smoothed empirical policy.
     reward_ : ndarray (S, A, S)
         Estimated reward ``temperature * log policy_``.
-    distance_ : float
-        STARC distance to ``reference`` (None without one).
-    distance_interval_ : tuple of float or None
-        Bootstrap percentile interval of the distance.
-    results_ : IRLResults
-        The results object.
+    %(estimator_attributes)s
 
     Examples
     --------
@@ -545,27 +659,26 @@ class MaxCausalEntropyIRL(_TabularIRL):
     True
     """
 
-    _model_name = "Maximal causal entropy"
-    _temp_name = "temperature"
-
     def __init__(
         self,
         *,
         temperature: float = 1.0,
         smoothing: float = 1.0,
-        n_boot: int = 0,
+        n_bootstrap: int = 0,
         alpha: float = 0.05,
         scale: float = DEFAULT_SCALE,
         random_state: RandomStateLike = None,
         n_jobs: int | None = None,
+        n_boot: int | None = None,
     ) -> None:
         self.temperature = temperature
         self.smoothing = smoothing
-        self.n_boot = n_boot
+        self.n_bootstrap = n_bootstrap
         self.alpha = alpha
         self.scale = scale
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.n_boot = n_boot
 
-    def _inverse(self, mdp: TabularMDP, policy: np.ndarray) -> np.ndarray:
-        return mce_inverse(mdp, policy, self.temperature)
+    def _behavioural_model(self) -> BehaviouralModel:
+        return MCEModel(temperature=self.temperature)

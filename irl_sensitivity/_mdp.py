@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from estkit import check_int, check_positive, check_random_state
 from estkit._random import RandomStateLike
+from irl_sensitivity._common import fill_doc
 
 __all__ = ["TabularMDP", "check_mdp", "perturb_transition", "random_mdp"]
 
@@ -235,9 +236,9 @@ class TabularMDP:
     def __init__(self, transition: Any, initial: Any = None, gamma: float = 0.9) -> None:
         t = _check_transition(transition)
         self._sparse = isinstance(t, list)
-        self._t = t
+        self._t: Any = t  # (S, A, S) array or A CSR matrices (``_sparse`` says which)
         self._stacked: sp.csr_matrix | None = None
-        if self._sparse:
+        if isinstance(t, list):
             self.n_states = t[0].shape[0]
             self.n_actions = len(t)
         else:
@@ -269,10 +270,20 @@ class TabularMDP:
         ``initial_state_dist`` (S,) and ``reward_matrix`` ((S,), (S, A) or (S, A, S)).
         Nothing is imported from those packages.
 
+        Parameters
+        ----------
+        env : object
+            The environment (attributes ``transition_matrix``, ``initial_state_dist``,
+            ``reward_matrix``).
+        gamma : float, default 0.9
+            The discount (the environments carry none).
+
         Returns
         -------
         mdp : TabularMDP
+            The MDP.
         reward : ndarray of shape (S, A, S)
+            The environment's reward, broadcast.
 
         Examples
         --------
@@ -292,7 +303,20 @@ class TabularMDP:
         return mdp, mdp.broadcast_reward(np.asarray(env.reward_matrix))
 
     def replace(self, *, gamma: float | None = None, transition: Any = None) -> TabularMDP:
-        """Copy with another discount and/or transition kernel (``None`` keeps the current)."""
+        """Copy with another discount and/or transition kernel (``None`` keeps the current).
+
+        Parameters
+        ----------
+        gamma : float, optional
+            The new discount.
+        transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+            The new kernel.
+
+        Returns
+        -------
+        TabularMDP
+            The copy (validated).
+        """
         return TabularMDP(
             self._t if transition is None else transition,
             self.initial,
@@ -322,7 +346,18 @@ class TabularMDP:
     # ------------------------------------------------------------------ operators
     def expect_next(self, v: np.ndarray) -> np.ndarray:
         """``(S, A)`` array ``sum_s' T(s, a, s') v(s')`` for a state function ``v``
-        (``(S, A, n)`` for ``n`` state functions given as the columns of an ``(S, n)`` array)."""
+        (``(S, A, n)`` for ``n`` state functions given as the columns of an ``(S, n)`` array).
+
+        Parameters
+        ----------
+        v : numpy.ndarray of shape (S,) or (S, n)
+            State function(s) (not validated: a core operator).
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A) or (S, A, n)
+            The expectations under the kernel.
+        """
         if self._sparse:
             # rows ordered (s, a): one sparse product gives the (S, A) result
             return np.asarray(self.stacked_transition() @ v).reshape(
@@ -333,13 +368,30 @@ class TabularMDP:
         return self._t @ v
 
     def stacked_transition(self) -> sp.csr_matrix:
-        """The sparse kernel as one ``(S * A, S)`` CSR matrix with rows ordered ``(s, a)``."""
+        """The sparse kernel as one ``(S * A, S)`` CSR matrix with rows ordered ``(s, a)``.
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (S * A, S)
+            The stacked kernel (cached).
+        """
         if self._stacked is None:
             self._stacked = sp.vstack(self.sparse_transition, format="csr")[self._row_order()]
         return self._stacked
 
     def dense_transition(self, purpose: str) -> np.ndarray:
-        """The dense kernel for ``purpose``, refused when a sparse MDP is too large for it."""
+        """The dense kernel for ``purpose``, refused when a sparse MDP is too large for it.
+
+        Parameters
+        ----------
+        purpose : str
+            What needs the dense kernel (named in the error).
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A, S)
+            The kernel.
+        """
         if self._sparse and self.n_states**2 * self.n_actions > _DENSE_LIMIT:
             raise ValueError(
                 f"{purpose} needs the dense (S, A, S) kernel, which for this sparse MDP has "
@@ -353,7 +405,18 @@ class TabularMDP:
         return (np.arange(a)[None, :] * s + np.arange(s)[:, None]).ravel()
 
     def state_transition(self, policy: np.ndarray) -> np.ndarray | sp.csr_matrix:
-        """The ``(S, S)`` state chain ``P_pi(s, s') = sum_a pi(a|s) T(s, a, s')``."""
+        """The ``(S, S)`` state chain ``P_pi(s, s') = sum_a pi(a|s) T(s, a, s')``.
+
+        Parameters
+        ----------
+        policy : numpy.ndarray of shape (S, A)
+            The policy (not validated: a core operator).
+
+        Returns
+        -------
+        numpy.ndarray or scipy.sparse.csr_matrix of shape (S, S)
+            The chain (sparse on a sparse MDP).
+        """
         if self._sparse:
             out = sp.csr_matrix((self.n_states, self.n_states))
             for a, m in enumerate(self._t):
@@ -361,8 +424,17 @@ class TabularMDP:
             return out.tocsr()
         return np.einsum("sa,sat->st", policy, self._t)
 
+    @fill_doc
     def check_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
-        """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array."""
+        """Validate a reward: (S,), (S, A) or (S, A, S); returned unbroadcast as float array.
+
+        %(reward_named)s
+
+        Returns
+        -------
+        numpy.ndarray
+            The reward as a float array of its own shape.
+        """
         s, a = self.n_states, self.n_actions
         if reward is None:
             raise TypeError(
@@ -383,8 +455,17 @@ class TabularMDP:
             )
         return r
 
+    @fill_doc
     def broadcast_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
-        """The reward as a dense ``(S, A, S)`` array."""
+        """The reward as a dense ``(S, A, S)`` array.
+
+        %(reward_named)s
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A, S)
+            The broadcast reward.
+        """
         r = self.check_reward(reward, name)
         s, a = self.n_states, self.n_actions
         if r.ndim == 1:
@@ -393,8 +474,17 @@ class TabularMDP:
             return np.broadcast_to(r[:, :, None], (s, a, s)).copy()
         return r
 
+    @fill_doc
     def expected_reward(self, reward: Any, name: str = "reward") -> np.ndarray:
-        """``(S, A)`` array ``r(s, a) = sum_s' T(s, a, s') R(s, a, s')``."""
+        """``(S, A)`` array ``r(s, a) = sum_s' T(s, a, s') R(s, a, s')``.
+
+        %(reward_named)s
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A)
+            The expected reward.
+        """
         r = self.check_reward(reward, name)
         if r.ndim == 1:
             return np.repeat(r[:, None], self.n_actions, axis=1)
@@ -405,7 +495,22 @@ class TabularMDP:
     def check_policy(
         self, policy: Any, name: str = "policy", *, full_support: bool = False
     ) -> np.ndarray:
-        """Validate an ``(S, A)`` stochastic policy (rows sum to 1)."""
+        """Validate an ``(S, A)`` stochastic policy (rows sum to 1).
+
+        Parameters
+        ----------
+        policy : array-like of shape (S, A)
+            The policy (a pandas DataFrame is aligned by state and action labels).
+        name : str, default "policy"
+            Its name in error messages.
+        full_support : bool, default False
+            Also require every entry to be positive.
+
+        Returns
+        -------
+        numpy.ndarray of shape (S, A)
+            The policy as a float array.
+        """
         if policy is None:
             raise TypeError(f"`{name}` is required: an (S, A) array of action probabilities.")
         p = _as_float(_labelled(policy, name, self.n_states, self.n_actions), name)

@@ -35,13 +35,17 @@ whatever the true model says (the convention of earlier versions of this package
 Computation
 -----------
 For ``"val"`` and ``"minimal"`` with the L2 norm everything is computed in ``(S, A)``
-space with the metric's linear map cached once per call (see ``_canonical._Metric``); the
-search over the optimal model's inverse set uses exact gradients. Sparse MDPs work
-throughout with these canonicalisations.
+space with the metric's linear map cached once (see :class:`StarcMetric`); the search over
+the optimal model's inverse set uses exact gradients. Sparse MDPs work throughout with these
+canonicalisations. :class:`Misspecification` holds one problem (environment, models,
+metric) and caches everything that does not depend on the true reward; the functions
+:func:`representative_error`, :func:`worst_case_error`, :func:`worst_case_lower_bound`,
+:func:`max_error` and :func:`image_condition` build one and call its method.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -52,11 +56,10 @@ from estkit._random import RandomStateLike
 from irl_sensitivity._canonical import (
     DEFAULT_SCALE,
     Canonicalization,
+    StarcMetric,
     _canonical_dense,
-    _Metric,
-    check_norm,
-    check_scale,
 )
+from irl_sensitivity._common import blas_single_thread, fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._models import BehaviouralModel, OptimalModel
 from irl_sensitivity._transforms import s_redistribution_basis
@@ -64,6 +67,7 @@ from irl_sensitivity._transforms import s_redistribution_basis
 __all__ = [
     "DistanceIn",
     "ImageError",
+    "Misspecification",
     "image_condition",
     "max_error",
     "representative_error",
@@ -72,23 +76,6 @@ __all__ = [
 ]
 
 DistanceIn = Literal["true", "mdp"]
-
-_SMALL = 5000  # S * A up to which the searches run BLAS single-threaded
-
-
-def _blas_limit(mdp: TabularMDP) -> Any:
-    """Single-threaded BLAS for the small dense algebra of the searches: thread wake-ups of
-    a multi-threaded BLAS cost far more than the (S*A)-sized products themselves (15x on a
-    loaded 2-core machine)."""
-    from contextlib import nullcontext
-
-    if mdp.n_states * mdp.n_actions > _SMALL:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 ErrorKind = Literal["worst_case", "representative"]
 
 
@@ -126,9 +113,34 @@ def _check_models(true_model: Any, assumed_model: Any) -> None:
             )
 
 
+def _tie_tolerance(model: BehaviouralModel) -> float:
+    """The tie tolerance of an optimal model (the searches over its inverse set)."""
+    assert isinstance(model, OptimalModel)
+    return model.tol
+
+
 def _metric_env(mdp: TabularMDP, true_model: BehaviouralModel, distance_in: Any) -> TabularMDP:
     where = check_option(distance_in, "distance_in", DistanceIn)
     return true_model.environment(mdp) if where == "true" else mdp
+
+
+def _problem(
+    mdp: TabularMDP,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    distance_in: Any,
+    canonicalization: Any = "val",
+    norm: Any = 2,
+    scale: Any = DEFAULT_SCALE,
+    weights: Any = None,
+) -> Misspecification:
+    """The :class:`Misspecification` of the functional interface (its options spelled out,
+    the metric in the environment ``distance_in`` names)."""
+    check_mdp(mdp)
+    _check_models(true_model, assumed_model)
+    env_d = _metric_env(mdp, true_model, distance_in)
+    metric = StarcMetric(env_d, canonicalization, norm, scale=scale, weights=weights)
+    return Misspecification(mdp, true_model, assumed_model, metric)
 
 
 def _observed(
@@ -143,134 +155,6 @@ def _observed(
             "which no Boltzmann or MCE policy has."
         )
     return pi
-
-
-def image_condition(
-    mdp: TabularMDP,
-    true_model: BehaviouralModel,
-    assumed_model: BehaviouralModel,
-    reward: Any = None,
-    *,
-    n_rewards: int = 20,
-    rng: RandomStateLike = None,
-) -> bool:
-    """Check ``g(R)`` lies in ``Im(f)`` for ``reward`` or for random Gaussian rewards.
-
-    With random rewards this is a numerical check of ``Im(g) ⊆ Im(f)`` (a counterexample
-    proves it false).
-
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The environment; it supplies every parameter a model leaves as None.
-    true_model : BehaviouralModel
-        The model ``g`` that generates the observed policy.
-    assumed_model : BehaviouralModel
-        The model ``f`` assumed by IRL.
-    reward : array-like of shape (S,), (S, A) or (S, A, S), optional
-        A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
-        rewards.
-    n_rewards : int, default 20
-        Number of random rewards (used only without ``reward``).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator of the random rewards.
-
-    Returns
-    -------
-    bool
-        True when the assumed model's image contains the true model's policy for every
-        reward checked.
-
-    Examples
-    --------
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, OptimalModel
-    >>> from irl_sensitivity._misspec import image_condition
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> image_condition(mdp, OptimalModel(), BoltzmannModel(), rng=0)
-    False
-    >>> image_condition(mdp, BoltzmannModel(beta=3.0), BoltzmannModel(), rng=0)
-    True
-    """
-    check_mdp(mdp)
-    _check_models(true_model, assumed_model)
-    if reward is not None:
-        rewards = [mdp.check_reward(reward)]
-    else:
-        n_rewards = check_int(n_rewards, "n_rewards", minimum=1)
-        gen = check_random_state(rng, "rng")
-        rewards = [gen.normal(size=(mdp.n_states, mdp.n_actions)) for _ in range(n_rewards)]
-    return all(assumed_model.in_image(mdp, true_model.policy(mdp, r)) for r in rewards)
-
-
-def representative_error(
-    mdp: TabularMDP,
-    reward: Any,
-    true_model: BehaviouralModel,
-    assumed_model: BehaviouralModel,
-    *,
-    canonicalization: Canonicalization = "val",
-    norm: float = 2,
-    scale: float = DEFAULT_SCALE,
-    weights: Any = None,
-    distance_in: DistanceIn = "true",
-) -> float:
-    """STARC distance between ``reward`` and the assumed model's closed-form inverse of the
-    true model's policy.
-
-    ``distance_in="true"`` (default, the paper's convention) measures in the true model's
-    environment ``true_model.environment(mdp)``; ``"mdp"`` in ``mdp`` (see the module notes).
-
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The environment; it supplies every parameter a model leaves as None.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The true reward ``R``.
-    true_model : BehaviouralModel
-        The model ``g`` that generates the observed policy.
-    assumed_model : BehaviouralModel
-        The model ``f`` assumed by IRL.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric.
-    norm : {1, 2, numpy.inf}, default 2
-        Norm of the STARC metric.
-    scale : float, default 0.5
-        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
-    weights : array-like of shape (S, A, S), optional
-        Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    distance_in : {"true", "mdp"}, default "true"
-        Environment of the STARC metric (see :func:`worst_case_error`).
-
-    Returns
-    -------
-    float
-        ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse of
-        ``true_model.policy(mdp, reward)``.
-
-    Raises
-    ------
-    ImageError
-        If the true model's policy is outside the image of the assumed model.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, representative_error
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
-    >>> err = representative_error(mdp, R, BoltzmannModel(beta=3.0), BoltzmannModel(beta=1.0))
-    >>> bool(err < 1e-7)
-    True
-    """
-    check_mdp(mdp)
-    _check_models(true_model, assumed_model)
-    sc = check_scale(scale)
-    env_d = _metric_env(mdp, true_model, distance_in)
-    metric = _Metric(env_d, canonicalization, norm, weights)
-    reward = mdp.check_reward(reward)
-    pi = _observed(mdp, reward, true_model, assumed_model)
-    rh = assumed_model.representative(mdp, pi)
-    return metric.distance(reward, _in_env(env_d, rh), sc, ("reward", "representative"))
 
 
 def _in_env(env: TabularMDP, reward: np.ndarray) -> np.ndarray:
@@ -334,98 +218,395 @@ def _kernel_rows_differ(env_d: TabularMDP, env_f: TabularMDP) -> np.ndarray:
     return np.flatnonzero(diff.ravel() > 1e-14)
 
 
-class _WorstCase:
-    """Everything of the worst case that does not depend on the true reward: the metric
-    (canonicalisation, norm, weights, in the metric's environment), the canonical image of
-    the assumed model's ambiguity, the kernels of the optimal-set parametrisation."""
+@fill_doc
+class Misspecification:
+    """One misspecification problem: an environment, a true and an assumed behavioural
+    model, and the STARC metric the errors are measured with.
+
+    For a true reward ``R`` the observed policy is ``g(R)`` (``g = true_model``) and IRL
+    with ``f = assumed_model`` returns some ``R1`` with ``f(R1) = g(R)``; the methods give
+    the errors of Skalse & Abate (2024) (see the module notes). Everything that does not
+    depend on the true reward (the metric's canonicalisation map, the canonical image of the
+    assumed model's ambiguity, the kernels of the optimal set) is computed once and cached,
+    so one object evaluated at many rewards is much cheaper than the functions called for
+    each.
+
+    Parameters
+    ----------
+    %(models)s
+    metric : StarcMetric, optional
+        The metric, which carries the environment the distances are measured in. None
+        builds ``StarcMetric(true_model.environment(mdp))`` (the paper's convention: the
+        default "val" canonicalisation, L2 norm and scale 0.5 in the demonstrator's
+        environment).
+
+    Attributes
+    ----------
+    %(env)s
+    true_model, assumed_model : BehaviouralModel
+        The models.
+    metric : StarcMetric
+        The metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import BoltzmannModel, Misspecification, StarcMetric, random_mdp
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(4, 2))
+    >>> problem = Misspecification(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.89))
+    >>> bool(problem.worst_case(R) > 0.7), bool(problem.representative(R) < 0.5)
+    (True, True)
+    >>> problem.metric
+    StarcMetric(canonicalization='val', norm=2.0, scale=0.5, weights=None, policy=None)
+    """
 
     def __init__(
         self,
         mdp: TabularMDP,
         true_model: BehaviouralModel,
         assumed_model: BehaviouralModel,
-        canonicalization: Any,
-        scale: Any,
-        weights: Any,
-        distance_in: Any = "true",
-        norm: Any = 2,
+        metric: StarcMetric | None = None,
     ) -> None:
-        self.scale = check_scale(scale)
-        self.mdp, self.g, self.f = mdp, true_model, assumed_model
-        self.env_d = _metric_env(mdp, true_model, distance_in)
-        self.env_f = assumed_model.environment(mdp)
-        self.metric = _Metric(self.env_d, canonicalization, norm, weights)
-        self.l2 = self.metric.norm_p == 2
+        check_mdp(mdp)
+        _check_models(true_model, assumed_model)
+        if metric is not None:
+            if not isinstance(metric, StarcMetric):
+                raise TypeError(
+                    f"`metric` must be a StarcMetric (or None for the default); got "
+                    f"{type(metric).__name__}."
+                )
+            env_d = metric.mdp
+            if (env_d.n_states, env_d.n_actions) != (mdp.n_states, mdp.n_actions):
+                raise ValueError(
+                    f"`metric` is defined on an MDP with {env_d.n_states} states and "
+                    f"{env_d.n_actions} actions but `mdp` has {mdp.n_states} and "
+                    f"{mdp.n_actions}; build the metric on this environment."
+                )
+        self.mdp, self.true_model, self.assumed_model = mdp, true_model, assumed_model
+        self._metric = metric
+        self._env_f = assumed_model.environment(mdp)
         self._q: np.ndarray | None = None
         self._theta: np.ndarray | None = None
+        self._t_flat = np.zeros((0, 0))
+        self._free = np.zeros(0, dtype=np.intp)
+
+    def __repr__(self) -> str:
+        return (
+            f"Misspecification(true_model={self.true_model.describe()}, "
+            f"assumed_model={self.assumed_model.describe()}, metric={self.metric!r})"
+        )
+
+    @property
+    def metric(self) -> StarcMetric:
+        """The STARC metric (the default one is built on first use)."""
+        if self._metric is None:
+            self._metric = StarcMetric(self.true_model.environment(self.mdp))
+        return self._metric
+
+    @property
+    def _l2(self) -> bool:
+        return self.metric.norm == 2
+
+    # ------------------------------------------------------------------ public methods
+    @fill_doc
+    def image_condition(
+        self, reward: Any = None, *, n_rewards: int = 20, rng: RandomStateLike = None
+    ) -> bool:
+        """Check ``g(R)`` lies in ``Im(f)`` for ``reward`` or for random Gaussian rewards.
+
+        With random rewards this is a numerical check of ``Im(g) ⊆ Im(f)`` (a
+        counterexample proves it false).
+
+        Parameters
+        ----------
+        %(image_reward)s
+
+        Returns
+        -------
+        %(image_returns)s
+        """
+        mdp, g, f = self.mdp, self.true_model, self.assumed_model
+        if reward is not None:
+            rewards = [mdp.check_reward(reward)]
+        else:
+            n_rewards = check_int(n_rewards, "n_rewards", minimum=1)
+            gen = check_random_state(rng, "rng")
+            rewards = [gen.normal(size=(mdp.n_states, mdp.n_actions)) for _ in range(n_rewards)]
+        return all(f.in_image(mdp, g.policy(mdp, r)) for r in rewards)
+
+    @fill_doc
+    def representative(self, reward: Any) -> float:
+        """STARC distance between ``reward`` and the assumed model's closed-form inverse of
+        the true model's policy.
+
+        Parameters
+        ----------
+        %(reward)s
+
+        Returns
+        -------
+        float
+            ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse
+            of ``true_model.policy(mdp, reward)``.
+
+        %(image_error)s
+        """
+        reward = self.mdp.check_reward(reward)
+        pi = _observed(self.mdp, reward, self.true_model, self.assumed_model)
+        return self._representative(reward, pi)
+
+    @fill_doc
+    def lower_bound(self, reward: Any) -> float:
+        """Closed-form ``sup d(R, R1)`` over ``R1 = Rh + shaping + S'-redistribution`` in
+        the assumed model's environment (L2 metrics). Exact for Boltzmann and MCE assumed
+        models, a lower bound for the optimal model.
+
+        Parameters
+        ----------
+        %(reward)s
+
+        Returns
+        -------
+        %(lower_returns)s
+
+        %(image_error)s
+        ValueError
+            If the metric's norm is not 2.
+        """
+        if not self._l2:
+            raise ValueError(
+                "The closed-form bound needs an L2 metric; build the StarcMetric with norm=2 "
+                "(or use worst_case, which searches for other norms)."
+            )
+        return self._lower(self.mdp.check_reward(reward))
+
+    @fill_doc
+    def worst_case(self, reward: Any, *, n_starts: int = 6, rng: RandomStateLike = None) -> float:
+        """The paper's error: ``sup { d(R, R1) : f(R1) = g(R) }``.
+
+        Closed form (see the module notes) for Boltzmann and MCE assumed models with the L2
+        norm; otherwise the closed-form lower bound combined with a multi-start search over
+        the inverse set (for the optimal model the set is parametrised by the optimal
+        actions, with exact gradients for ``"val"`` / ``"minimal"`` and the L2 norm; for
+        other norms by its affine basis).
+
+        Parameters
+        ----------
+        %(reward)s
+        %(worst_starts)s
+
+        Returns
+        -------
+        float
+            The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is
+            used).
+
+        %(image_error)s
+        """
+        n_starts = check_int(n_starts, "n_starts", minimum=1)
+        reward = self.mdp.check_reward(reward)
+        gen = check_random_state(rng, "rng")
+        self._theta = None  # no warm start from an earlier call: results depend on rng only
+        with blas_single_thread(self.mdp.n_states, self.mdp.n_actions):
+            return self._worst_case(reward, n_starts, gen)[0]
+
+    @fill_doc
+    def max_error(
+        self,
+        *,
+        kind: ErrorKind = "worst_case",
+        n_starts: int = 4,
+        maxiter: int = 30,
+        return_reward: bool = False,
+        rng: RandomStateLike = None,
+    ) -> float | tuple[float, np.ndarray]:
+        """``sup_R`` of the worst-case (or representative) error, by multi-start
+        optimisation.
+
+        Starts are Gaussian, sparse, state-only and adversarial rewards (the adversarial
+        start is a shaping term of the assumed discount plus noise, which the two models
+        read differently); each is refined by L-BFGS-B over ``(S, A)`` rewards, which loses
+        nothing for ``"val"`` and ``"minimal"`` (both the models and these
+        canonicalisations depend on ``R`` only through ``E_{s'} R(s, a, s')``). The value is
+        a lower estimate of the supremum. With an optimal assumed model the inner supremum
+        is found by an exact-gradient search and the outer gradient is its envelope
+        (Danskin) gradient.
+
+        Parameters
+        ----------
+        %(max_options)s
+        %(max_iter_options)s
+        rng : None, int, SeedSequence or Generator
+            Seed or generator of the starts.
+
+        Returns
+        -------
+        float or (float, numpy.ndarray of shape (S, A))
+            The largest error found; with ``return_reward=True`` also the reward attaining
+            it.
+
+        Raises
+        ------
+        %(max_raises)s
+        """
+        kind = check_option(kind, "kind", ErrorKind)
+        n_starts = check_int(n_starts, "n_starts", minimum=1)
+        maxiter = check_int(maxiter, "maxiter", minimum=1)
+        return_reward = check_bool(return_reward, "return_reward")
+        gen = check_random_state(rng, "rng")
+        self._theta = None
+        s, a = self.mdp.n_states, self.mdp.n_actions
+        obj, danskin = self._max_objective(kind, gen)
+        n_in_image = 0
+
+        def safe(x: np.ndarray) -> tuple[float, np.ndarray]:
+            nonlocal n_in_image
+            try:
+                val, grad = obj(x.reshape(s, a))
+            except ImageError:  # outside the assumed model's image (e.g. exact optimal ties)
+                return 0.0, np.zeros(x.size)
+            n_in_image += 1
+            return val, grad
+
+        starts = _max_error_starts(self.mdp, self._env_f.gamma, n_starts, gen)
+        with blas_single_thread(s, a):
+            best, best_r = _max_error_loop(starts, safe, danskin, maxiter, s, a)
+        if n_in_image == 0:
+            raise ImageError(
+                "max_error: the true model's policies are outside the assumed model's image at "
+                "every start, so the assumed model cannot represent the data (see "
+                "image_condition)."
+            )
+        return (float(best), best_r) if return_reward else float(best)
+
+    # ------------------------------------------------------------------ pieces
+    def _representative(self, reward: np.ndarray, pi: np.ndarray) -> float:
+        rh = _in_env(self.metric.mdp, self.assumed_model.representative(self.mdp, pi))
+        return self.metric.distance(reward, rh, names=("reward", "representative"))
+
+    def _max_objective(
+        self, kind: str, gen: np.random.Generator
+    ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], bool]:
+        """The objective of :meth:`max_error` (value and, for the Danskin search, gradient)
+        and whether it has a gradient."""
+        f = self.assumed_model
+        zero = np.zeros(0)
+        if kind == "representative":
+
+            def rep(r: np.ndarray) -> tuple[float, np.ndarray]:
+                pi = _observed(self.mdp, r, self.true_model, f)
+                return self._representative(r, pi), zero
+
+            return rep, False
+        if not isinstance(f, OptimalModel) and self._l2:
+            return (lambda r: (self._lower(r), zero)), False
+        if not (isinstance(f, OptimalModel) and self.metric._compressed and self._l2):
+            return (lambda r: (self._worst_case(r, 2, gen)[0], zero)), False
+        mat = self.metric._linear_map()
+        scale = self.metric.scale
+
+        def danskin(r: np.ndarray) -> tuple[float, np.ndarray]:
+            val, x_star = self._worst_case(r, 2, gen)
+            y = mat @ r.ravel()
+            ny = float(np.linalg.norm(y))
+            if x_star is None or ny == 0.0:
+                return val, np.zeros(r.size)
+            au = y / ny
+            diff = au - x_star
+            nd = float(np.linalg.norm(diff))
+            if nd == 0.0:
+                return val, np.zeros(r.size)
+            g_a = scale * diff / nd
+            g_y = (g_a - au * (au @ g_a)) / ny
+            return val, mat.T @ g_y
+
+        return danskin, True
+
+    def _worst_case(
+        self, reward: np.ndarray, n_starts: int, gen: np.random.Generator
+    ) -> tuple[float, np.ndarray | None]:
+        pi = _observed(self.mdp, reward, self.true_model, self.assumed_model)
+        if self._l2:
+            lb = self._lower(reward, pi)
+            if not isinstance(self.assumed_model, OptimalModel):
+                return lb, None
+            if self.metric._compressed:
+                found, x = self._optimal_search(reward, pi, n_starts, gen)
+                return (found, x) if found >= lb else (lb, None)
+        else:
+            rh = _in_env(self.metric.mdp, self.assumed_model.representative(self.mdp, pi))
+            lb = self.metric.distance(reward, rh)
+        return max(lb, self._dense_search(reward, pi, n_starts, gen)), None
 
     # ambiguity of the assumed model, in the metric's coordinates ------------------------
     def _r_space(self) -> tuple[np.ndarray, np.ndarray]:
         """Expected-reward image (under the metric's kernel) of shaping (assumed discount)
         and S'-redistribution (assumed kernel): (T_flat, free rows)."""
-        env_d = self.env_d
+        env_d = self.metric.mdp
         s, a = env_d.n_states, env_d.n_actions
         t_flat = env_d.expect_next(np.eye(s)).reshape(s * a, s)
-        return t_flat, _kernel_rows_differ(env_d, self.env_f)
+        return t_flat, _kernel_rows_differ(env_d, self._env_f)
 
-    def subspace(self) -> np.ndarray:
+    def _subspace(self) -> np.ndarray:
         if self._q is not None:
             return self._q
         metric = self.metric
-        if metric.compressed:
-            s, a = self.env_d.n_states, self.env_d.n_actions
+        if metric._compressed:
+            s, a = metric.mdp.n_states, metric.mdp.n_actions
             t_flat, free = self._r_space()
             self._t_flat, self._free = t_flat, free
-            shaping = self.env_f.gamma * t_flat - np.repeat(np.eye(s), a, axis=0)
+            shaping = self._env_f.gamma * t_flat - np.repeat(np.eye(s), a, axis=0)
             red = np.zeros((s * a, free.size))
             red[free, np.arange(free.size)] = 1.0
-            cols = np.hstack([shaping, red])
-            self._q = _orth(metric.coords_of_expected(cols))
+            self._q = _orth(metric._coords_of_expected(np.hstack([shaping, red])))
         else:
             from irl_sensitivity._inverse import ambiguity_basis
 
-            basis = ambiguity_basis(self.env_f)
-            shape = (self.env_d.n_states, self.env_d.n_actions, self.env_d.n_states)
+            basis = ambiguity_basis(self._env_f)
+            env_d = metric.mdp
+            shape = (env_d.n_states, env_d.n_actions, env_d.n_states)
             sw = metric._sqrt_w
-            cols = []
+            cols: list[np.ndarray] = []
             for b in basis.T:
                 c = _canonical_dense(
-                    self.env_d, b.reshape(shape), metric.canon, metric.w, metric.policy
+                    env_d, b.reshape(shape), metric.canonicalization, metric.weights, metric.policy
                 ).ravel()
                 cols.append(c if sw is None else sw * c)
             n_coords = shape[0] * shape[1] * shape[2]
             self._q = _orth(np.stack(cols, axis=1)) if cols else np.zeros((n_coords, 0))
         return self._q
 
-    def lower(self, reward: Any, pi: np.ndarray | None = None) -> float:
+    def _lower(self, reward: Any, pi: np.ndarray | None = None) -> float:
         """Closed-form sup over ``Rh + shaping + S'-redistribution`` (L2)."""
         if pi is None:
-            pi = _observed(self.mdp, reward, self.g, self.f)
-        rh = _in_env(self.env_d, self.f.representative(self.mdp, pi))
-        a = self.metric.unit(reward)
-        c0, nr = self.metric.coords(rh, "representative")
-        zero = self.metric.norm(c0) <= 1e-10 * max(nr, 1e-300)
-        return _sup_distance(a, c0, self.subspace(), self.scale, zero)
+            pi = _observed(self.mdp, reward, self.true_model, self.assumed_model)
+        metric = self.metric
+        rh = _in_env(metric.mdp, self.assumed_model.representative(self.mdp, pi))
+        a = metric._unit(reward)
+        c0, nr = metric._coords(rh, "representative")
+        zero = metric._norm_of(c0) <= 1e-10 * max(nr, 1e-300)
+        return _sup_distance(a, c0, self._subspace(), metric.scale, zero)
 
     # the optimal model's inverse set: exact-gradient search ----------------------------
-    def optimal_search(
+    def _optimal_search(
         self, reward: Any, pi: np.ndarray, n_starts: int, gen: np.random.Generator
     ) -> tuple[float, np.ndarray | None]:
         """Maximise ``d(R, R1)`` over rewards with the optimal actions of ``pi`` in the
         assumed environment: ``R1 = q(s, a) - gamma_f v(s') + D`` with ``q = v`` on the
         supports and ``v - exp(z)`` off them and ``D`` an S'-redistribution of the assumed
         kernel. Returns the best distance and its canonical coordinates (unit)."""
-        self.subspace()
-        metric, scale = self.metric, self.scale
-        env_d = self.env_d
+        self._subspace()
+        metric = self.metric
+        scale, env_d = metric.scale, metric.mdp
         s, a = env_d.n_states, env_d.n_actions
-        nonopt = ~(pi > self.f.tol).ravel()
-        a_unit = metric.unit(reward)
+        nonopt = ~(pi > _tie_tolerance(self.assumed_model)).ravel()
+        a_unit = metric._unit(reward)
         if not np.any(a_unit):
             return 0.0, None
-        mat = metric.matrix()
+        mat = metric._linear_map()
         t_flat, free = self._t_flat, self._free
-        gf = self.env_f.gamma
+        gf = self._env_f.gamma
         n_free = free.size
 
         def build(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -453,7 +634,7 @@ class _WorstCase:
             return -d, -np.concatenate([gv, gz, gr[free]])
 
         best, best_x = 0.0, None
-        starts = []
+        starts: list[np.ndarray] = []
         if self._theta is not None:
             starts.append(self._theta)
         for i in range(n_starts):
@@ -476,337 +657,55 @@ class _WorstCase:
                 best_x, self._theta = x / np.linalg.norm(x), res.x
         return best, best_x
 
+    def _dense_search(
+        self, reward: np.ndarray, pi: np.ndarray, n_starts: int, gen: np.random.Generator
+    ) -> float:
+        """Derivative-free multi-start search for norms / canonicalisations without the
+        compressed closed form (the true reward is standardised once)."""
+        mdp, metric, f = self.mdp, self.metric, self.assumed_model
+        scale, env_d, env_f = metric.scale, metric.mdp, self._env_f
+        a_unit = metric._unit(reward)
+        s, a = mdp.n_states, mdp.n_actions
+        if isinstance(f, OptimalModel):
+            opt = pi > _tie_tolerance(f)
+            red = s_redistribution_basis(env_f)
 
-def worst_case_lower_bound(
-    mdp: TabularMDP,
-    reward: Any,
-    true_model: BehaviouralModel,
-    assumed_model: BehaviouralModel,
-    *,
-    canonicalization: Canonicalization = "val",
-    scale: float = DEFAULT_SCALE,
-    weights: Any = None,
-    distance_in: DistanceIn = "true",
-) -> float:
-    """Closed-form ``sup d(R, R1)`` over ``R1 = Rh + shaping + S'-redistribution`` in the
-    assumed model's environment (L2 norm). Exact for Boltzmann and MCE assumed models, a
-    lower bound for the optimal model. ``distance_in`` as in :func:`worst_case_error`.
+            def build(theta: np.ndarray) -> np.ndarray:
+                v, z, y = theta[:s], theta[s : s + s * a].reshape(s, a), theta[s + s * a :]
+                q = np.where(opt, v[:, None], v[:, None] - np.exp(np.clip(z, -30, 30)))
+                r1 = q[:, :, None] - env_f.gamma * v[None, None, :]
+                return r1 + (red @ y).reshape(s, a, s)
 
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The environment; it supplies every parameter a model leaves as None.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The true reward ``R``.
-    true_model : BehaviouralModel
-        The model ``g`` that generates the observed policy.
-    assumed_model : BehaviouralModel
-        The model ``f`` assumed by IRL.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric.
-    scale : float, default 0.5
-        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
-    weights : array-like of shape (S, A, S), optional
-        Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    distance_in : {"true", "mdp"}, default "true"
-        Environment of the STARC metric (see :func:`worst_case_error`).
+            dim = s + s * a + red.shape[1]
+            method, maxiter = "L-BFGS-B", 200
+        else:
+            inv = f.inverse(mdp, pi)
+            shape = inv.representative.shape
 
-    Returns
-    -------
-    float
-        The closed-form supremum, in ``[0, 2 * scale]``.
+            def build(theta: np.ndarray) -> np.ndarray:
+                return inv.representative + (inv.basis @ theta).reshape(shape)
 
-    Raises
-    ------
-    ImageError
-        If the true model's policy is outside the image of the assumed model.
+            dim = inv.basis.shape[1]
+            method, maxiter = "Powell", 2000
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel
-    >>> from irl_sensitivity._misspec import worst_case_lower_bound
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2))
-    >>> bool(worst_case_lower_bound(mdp, R, BoltzmannModel(), BoltzmannModel(gamma=0.89)) > 0.7)
-    True
-    """
-    check_mdp(mdp)
-    _check_models(true_model, assumed_model)
-    wc = _WorstCase(mdp, true_model, assumed_model, canonicalization, scale, weights, distance_in)
-    return wc.lower(mdp.check_reward(reward))
+        def neg(theta: np.ndarray) -> float:
+            r1 = _in_env(env_d, build(theta))
+            return -scale * metric._norm_of(a_unit - metric._unit(r1))
+
+        best = 0.0
+        for i in range(n_starts):
+            theta0 = gen.normal(scale=10.0 ** (i % 3), size=dim)
+            res = minimize(neg, theta0, method=method, options={"maxiter": maxiter})
+            best = max(best, -float(res.fun))
+        return min(best, 2.0 * scale)
 
 
-def _dense_search(
-    wc: _WorstCase,
-    reward: np.ndarray,
-    pi: np.ndarray,
-    n_starts: int,
-    gen: np.random.Generator,
-) -> float:
-    """Derivative-free multi-start search for norms / canonicalisations without the
-    compressed closed form (the true reward is standardised once)."""
-    mdp, metric, scale = wc.mdp, wc.metric, wc.scale
-    env_d, env_f = wc.env_d, wc.env_f
-    a_unit = metric.unit(reward)
+def _max_error_starts(
+    mdp: TabularMDP, gamma_f: float, n_starts: int, gen: np.random.Generator
+) -> list[np.ndarray]:
+    """Gaussian, sparse, state-only and adversarial (shaping of the assumed discount plus
+    noise) starting rewards, ``n_starts`` of each."""
     s, a = mdp.n_states, mdp.n_actions
-    if isinstance(wc.f, OptimalModel):
-        opt = pi > wc.f.tol
-        red = s_redistribution_basis(env_f)
-
-        def build(theta: np.ndarray) -> np.ndarray:
-            v, z, y = theta[:s], theta[s : s + s * a].reshape(s, a), theta[s + s * a :]
-            q = np.where(opt, v[:, None], v[:, None] - np.exp(np.clip(z, -30, 30)))
-            r1 = q[:, :, None] - env_f.gamma * v[None, None, :]
-            return r1 + (red @ y).reshape(s, a, s)
-
-        dim = s + s * a + red.shape[1]
-        method, maxiter = "L-BFGS-B", 200
-    else:
-        inv = wc.f.inverse(mdp, pi)
-        shape = inv.representative.shape
-
-        def build(theta: np.ndarray) -> np.ndarray:
-            return inv.representative + (inv.basis @ theta).reshape(shape)
-
-        dim = inv.basis.shape[1]
-        method, maxiter = "Powell", 2000
-
-    def neg(theta: np.ndarray) -> float:
-        r1 = _in_env(env_d, build(theta))
-        return -scale * metric.norm(a_unit - metric.unit(r1))
-
-    best = 0.0
-    for i in range(n_starts):
-        theta0 = gen.normal(scale=10.0 ** (i % 3), size=dim)
-        res = minimize(neg, theta0, method=method, options={"maxiter": maxiter})
-        best = max(best, -float(res.fun))
-    return min(best, 2.0 * scale)
-
-
-def worst_case_error(
-    mdp: TabularMDP,
-    reward: Any,
-    true_model: BehaviouralModel,
-    assumed_model: BehaviouralModel,
-    *,
-    canonicalization: Canonicalization = "val",
-    norm: float = 2,
-    scale: float = DEFAULT_SCALE,
-    weights: Any = None,
-    n_starts: int = 6,
-    rng: RandomStateLike = None,
-    distance_in: DistanceIn = "true",
-) -> float:
-    """The paper's error: ``sup { d(R, R1) : f(R1) = g(R) }``.
-
-    Closed form (see the module notes) for Boltzmann and MCE assumed models with the L2
-    norm; otherwise the closed-form lower bound combined with a multi-start search over the
-    inverse set (for the optimal model the set is parametrised by the optimal actions, with
-    exact gradients for ``"val"`` / ``"minimal"`` and the L2 norm; for other norms by its
-    affine basis).
-
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The environment; it supplies every parameter a model leaves as None.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The true reward ``R``.
-    true_model : BehaviouralModel
-        The model ``g`` that generates the observed policy.
-    assumed_model : BehaviouralModel
-        The model ``f`` assumed by IRL.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric.
-    norm : {1, 2, numpy.inf}, default 2
-        Norm of the STARC metric.
-    scale : float, default 0.5
-        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
-    weights : array-like of shape (S, A, S), optional
-        Weights of the norm (and of the ``"minimal"`` canonicalisation).
-    n_starts : int, default 6
-        Random starts of the search (not used by the closed form).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator of the search's starts.
-    distance_in : {"true", "mdp"}, default "true"
-        Environment of the STARC metric: the true model's (``true_model.environment(mdp)``,
-        the paper's ``d^STARC_{tau, gamma}`` of the demonstrator's environment) or ``mdp``
-        itself. They differ only when the true model overrides ``gamma`` or ``transition``.
-
-    Returns
-    -------
-    float
-        The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is used).
-
-    Raises
-    ------
-    ImageError
-        If the true model's policy is outside the image of the assumed model.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, MCEModel, worst_case_error
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
-    >>> bool(worst_case_error(mdp, R, MCEModel(alpha=2.0), MCEModel(alpha=0.5)) < 1e-7)
-    True
-    """
-    check_mdp(mdp)
-    _check_models(true_model, assumed_model)
-    check_norm(norm)
-    n_starts = check_int(n_starts, "n_starts", minimum=1)
-    reward = mdp.check_reward(reward)
-    wc = _WorstCase(
-        mdp, true_model, assumed_model, canonicalization, scale, weights, distance_in, norm
-    )
-    gen = check_random_state(rng, "rng")
-    with _blas_limit(mdp):
-        return _worst_case(wc, reward, n_starts, gen)[0]
-
-
-def _worst_case(
-    wc: _WorstCase, reward: np.ndarray, n_starts: int, gen: np.random.Generator
-) -> tuple[float, np.ndarray | None]:
-    pi = _observed(wc.mdp, reward, wc.g, wc.f)
-    if wc.l2:
-        lb = wc.lower(reward, pi)
-        if not isinstance(wc.f, OptimalModel):
-            return lb, None
-        if wc.metric.compressed:
-            found, x = wc.optimal_search(reward, pi, n_starts, gen)
-            return (found, x) if found >= lb else (lb, None)
-    else:
-        rh = _in_env(wc.env_d, wc.f.representative(wc.mdp, pi))
-        lb = wc.metric.distance(reward, rh, wc.scale)
-    return max(lb, _dense_search(wc, reward, pi, n_starts, gen)), None
-
-
-def max_error(
-    mdp: TabularMDP,
-    true_model: BehaviouralModel,
-    assumed_model: BehaviouralModel,
-    random_state: RandomStateLike = None,
-    *,
-    kind: ErrorKind = "worst_case",
-    canonicalization: Canonicalization = "val",
-    scale: float = DEFAULT_SCALE,
-    n_starts: int = 4,
-    maxiter: int = 30,
-    return_reward: bool = False,
-    distance_in: DistanceIn = "true",
-) -> float | tuple[float, np.ndarray]:
-    """``sup_R`` of the worst-case (or representative) error, by multi-start optimisation.
-
-    Starts are Gaussian, sparse, state-only and adversarial rewards (the adversarial start
-    is a shaping term of the assumed discount plus noise, which the two models read
-    differently); each is refined by L-BFGS-B over ``(S, A)`` rewards, which loses nothing
-    for ``"val"`` and ``"minimal"`` (both the models and these canonicalisations depend on
-    ``R`` only through ``E_{s'} R(s, a, s')``). The value is a lower estimate of the
-    supremum. With an optimal assumed model the inner supremum is found by an
-    exact-gradient search and the outer gradient is its envelope (Danskin) gradient.
-
-    Parameters
-    ----------
-    mdp : TabularMDP
-        The environment; it supplies every parameter a model leaves as None.
-    true_model : BehaviouralModel
-        The model ``g`` that generates the observed policy.
-    assumed_model : BehaviouralModel
-        The model ``f`` assumed by IRL.
-    random_state : None, int, SeedSequence or Generator
-        Seed or generator of the starts.
-    kind : {"worst_case", "representative"}, default "worst_case"
-        Which error to maximise over rewards.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric.
-    scale : float, default 0.5
-        Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).
-    n_starts : int, default 4
-        Starts of each of the four kinds.
-    maxiter : int, default 30
-        L-BFGS-B iterations per start.
-    return_reward : bool, default False
-        Also return the maximising reward.
-    distance_in : {"true", "mdp"}, default "true"
-        Environment of the metric (see :func:`worst_case_error`).
-
-    Returns
-    -------
-    float or (float, numpy.ndarray of shape (S, A))
-        The largest error found; with ``return_reward=True`` also the reward attaining it.
-
-    Raises
-    ------
-    ImageError
-        If the true model's policy is outside the assumed model's image at every start.
-
-    Examples
-    --------
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, max_error
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> e = max_error(mdp, BoltzmannModel(beta=2.0), BoltzmannModel(beta=1.0), 0, n_starts=1)
-    >>> bool(e < 1e-6)
-    True
-    """
-    check_mdp(mdp)
-    _check_models(true_model, assumed_model)
-    kind = check_option(kind, "kind", ErrorKind)
-    check_option(canonicalization, "canonicalization", Canonicalization)
-    check_scale(scale)
-    n_starts = check_int(n_starts, "n_starts", minimum=1)
-    maxiter = check_int(maxiter, "maxiter", minimum=1)
-    return_reward = check_bool(return_reward, "return_reward")
-    gen = check_random_state(random_state, "random_state")
-    s, a = mdp.n_states, mdp.n_actions
-    cache = _WorstCase(mdp, true_model, assumed_model, canonicalization, scale, None, distance_in)
-    danskin = (
-        kind == "worst_case" and isinstance(assumed_model, OptimalModel) and cache.metric.compressed
-    )
-    if kind == "worst_case" and not isinstance(assumed_model, OptimalModel):
-
-        def obj(r: np.ndarray) -> float:
-            return cache.lower(r)
-    elif danskin:
-        mat = cache.metric.matrix()
-
-        def obj(r: np.ndarray) -> tuple[float, np.ndarray]:
-            val, x_star = _worst_case(cache, r, 2, gen)
-            y = mat @ r.ravel()
-            ny = float(np.linalg.norm(y))
-            if x_star is None or ny == 0.0:
-                return val, np.zeros(r.size)
-            au = y / ny
-            diff = au - x_star
-            nd = float(np.linalg.norm(diff))
-            if nd == 0.0:
-                return val, np.zeros(r.size)
-            g_a = cache.scale * diff / nd
-            g_y = (g_a - au * (au @ g_a)) / ny
-            return val, mat.T @ g_y
-    elif kind == "worst_case":
-
-        def obj(r: np.ndarray) -> float:
-            return _worst_case(cache, r, 2, gen)[0]
-    else:
-
-        def obj(r: np.ndarray) -> float:
-            pi = _observed(mdp, r, true_model, assumed_model)
-            rh = _in_env(cache.env_d, assumed_model.representative(mdp, pi))
-            return cache.metric.distance(r, rh, cache.scale)
-
-    n_in_image = 0
-
-    def safe(x: np.ndarray) -> tuple[float, np.ndarray]:
-        nonlocal n_in_image
-        try:
-            out = obj(x.reshape(s, a))
-        except ImageError:  # outside the assumed model's image (e.g. exact optimal ties)
-            return 0.0, np.zeros(x.size)
-        n_in_image += 1
-        return out if danskin else (out, np.zeros(x.size))
-
-    gamma_f = cache.env_f.gamma
     starts = []
     for _ in range(n_starts):
         starts.append(gen.normal(size=(s, a)))
@@ -817,20 +716,19 @@ def max_error(
         starts.append(np.repeat(gen.normal(size=(s, 1)), a, axis=1))
         phi = gen.normal(scale=5.0, size=s)
         starts.append(gamma_f * mdp.expect_next(phi) - phi[:, None] + 0.1 * gen.normal(size=(s, a)))
-    best, best_r = -np.inf, starts[0]
-    with _blas_limit(mdp):
-        best, best_r = _max_error_loop(starts, safe, danskin, maxiter, best, best_r, s, a)
-    if n_in_image == 0:
-        raise ImageError(
-            "max_error: the true model's policies are outside the assumed model's image at "
-            "every start, so the assumed model cannot represent the data (see "
-            "image_condition)."
-        )
-    return (float(best), best_r) if return_reward else float(best)
+    return starts
 
 
-def _max_error_loop(starts, safe, danskin, maxiter, best, best_r, s, a):
+def _max_error_loop(
+    starts: list[np.ndarray],
+    safe: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    danskin: bool,
+    maxiter: int,
+    s: int,
+    a: int,
+) -> tuple[float, np.ndarray]:
     """Refine every start by L-BFGS-B; keep the best value (and reward) seen."""
+    best, best_r = -np.inf, starts[0]
     for x0 in starts:
         if danskin:
 
@@ -849,3 +747,242 @@ def _max_error_loop(starts, safe, danskin, maxiter, best, best_r, s, a):
             if val > best:
                 best, best_r = val, x.reshape(s, a)
     return best, best_r
+
+
+# ---------------------------------------------------------------------------- functions
+@fill_doc
+def image_condition(
+    mdp: TabularMDP,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    reward: Any = None,
+    *,
+    n_rewards: int = 20,
+    rng: RandomStateLike = None,
+) -> bool:
+    """Check ``g(R)`` lies in ``Im(f)`` for ``reward`` or for random Gaussian rewards.
+
+    With random rewards this is a numerical check of ``Im(g) ⊆ Im(f)`` (a counterexample
+    proves it false). Same as :meth:`Misspecification.image_condition`.
+
+    Parameters
+    ----------
+    %(models)s
+    %(image_reward)s
+
+    Returns
+    -------
+    %(image_returns)s
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, OptimalModel
+    >>> from irl_sensitivity._misspec import image_condition
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> image_condition(mdp, OptimalModel(), BoltzmannModel(), rng=0)
+    False
+    >>> image_condition(mdp, BoltzmannModel(beta=3.0), BoltzmannModel(), rng=0)
+    True
+    """
+    problem = Misspecification(mdp, true_model, assumed_model)
+    return problem.image_condition(reward, n_rewards=n_rewards, rng=rng)
+
+
+@fill_doc
+def representative_error(
+    mdp: TabularMDP,
+    reward: Any,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    *,
+    canonicalization: Canonicalization = "val",
+    norm: float = 2,
+    scale: float = DEFAULT_SCALE,
+    weights: Any = None,
+    distance_in: DistanceIn = "true",
+) -> float:
+    """STARC distance between ``reward`` and the assumed model's closed-form inverse of the
+    true model's policy.
+
+    ``distance_in="true"`` (default, the paper's convention) measures in the true model's
+    environment ``true_model.environment(mdp)``; ``"mdp"`` in ``mdp`` (see the module notes).
+    Same as :meth:`Misspecification.representative`.
+
+    Parameters
+    ----------
+    %(problem)s
+    %(metric_options)s
+    %(distance_in)s
+
+    Returns
+    -------
+    %(rep_returns)s
+
+    %(image_error)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, representative_error
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
+    >>> err = representative_error(mdp, R, BoltzmannModel(beta=3.0), BoltzmannModel(beta=1.0))
+    >>> bool(err < 1e-7)
+    True
+    """
+    problem = _problem(
+        mdp, true_model, assumed_model, distance_in, canonicalization, norm, scale, weights
+    )
+    return problem.representative(reward)
+
+
+@fill_doc
+def worst_case_lower_bound(
+    mdp: TabularMDP,
+    reward: Any,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    *,
+    canonicalization: Canonicalization = "val",
+    scale: float = DEFAULT_SCALE,
+    weights: Any = None,
+    distance_in: DistanceIn = "true",
+) -> float:
+    """Closed-form ``sup d(R, R1)`` over ``R1 = Rh + shaping + S'-redistribution`` in the
+    assumed model's environment (L2 norm). Exact for Boltzmann and MCE assumed models, a
+    lower bound for the optimal model. Same as :meth:`Misspecification.lower_bound`.
+
+    Parameters
+    ----------
+    %(problem)s
+    %(canonicalization)s
+    %(scale)s
+    %(weights)s
+    %(distance_in)s
+
+    Returns
+    -------
+    %(lower_returns)s
+
+    %(image_error)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel
+    >>> from irl_sensitivity._misspec import worst_case_lower_bound
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(4, 2))
+    >>> bool(worst_case_lower_bound(mdp, R, BoltzmannModel(), BoltzmannModel(gamma=0.89)) > 0.7)
+    True
+    """
+    problem = _problem(
+        mdp, true_model, assumed_model, distance_in, canonicalization, 2, scale, weights
+    )
+    return problem.lower_bound(reward)
+
+
+@fill_doc
+def worst_case_error(
+    mdp: TabularMDP,
+    reward: Any,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    *,
+    canonicalization: Canonicalization = "val",
+    norm: float = 2,
+    scale: float = DEFAULT_SCALE,
+    weights: Any = None,
+    n_starts: int = 6,
+    rng: RandomStateLike = None,
+    distance_in: DistanceIn = "true",
+) -> float:
+    """The paper's error: ``sup { d(R, R1) : f(R1) = g(R) }``.
+
+    Closed form (see the module notes) for Boltzmann and MCE assumed models with the L2
+    norm; otherwise the closed-form lower bound combined with a multi-start search over the
+    inverse set. Same as :meth:`Misspecification.worst_case`.
+
+    Parameters
+    ----------
+    %(problem)s
+    %(metric_options)s
+    %(worst_starts)s
+    %(distance_in)s
+
+    Returns
+    -------
+    float
+        The worst-case error, in ``[0, 2 * scale]`` (a lower estimate where a search is used).
+
+    %(image_error)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from irl_sensitivity import random_mdp, MCEModel, worst_case_error
+    >>> mdp = random_mdp(4, 2, rng=0)
+    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
+    >>> bool(worst_case_error(mdp, R, MCEModel(2.0), MCEModel(0.5)) < 1e-7)
+    True
+    """
+    problem = _problem(
+        mdp, true_model, assumed_model, distance_in, canonicalization, norm, scale, weights
+    )
+    return problem.worst_case(reward, n_starts=n_starts, rng=rng)
+
+
+@renamed_arguments({"random_state": "rng"}, positional=("rng",))
+@fill_doc
+def max_error(
+    mdp: TabularMDP,
+    true_model: BehaviouralModel,
+    assumed_model: BehaviouralModel,
+    *,
+    rng: RandomStateLike = None,
+    kind: ErrorKind = "worst_case",
+    canonicalization: Canonicalization = "val",
+    scale: float = DEFAULT_SCALE,
+    n_starts: int = 4,
+    maxiter: int = 30,
+    return_reward: bool = False,
+    distance_in: DistanceIn = "true",
+) -> float | tuple[float, np.ndarray]:
+    """``sup_R`` of the worst-case (or representative) error, by multi-start optimisation.
+
+    The smallest ``epsilon`` for which the assumed model is epsilon-robust to
+    misspecification with the true model (a lower estimate). Same as
+    :meth:`Misspecification.max_error` (which describes the search) with an L2 metric.
+
+    Parameters
+    ----------
+    %(models)s
+    rng : None, int, SeedSequence or Generator, keyword-only
+        Seed or generator of the starts. (Formerly the fourth positional argument
+        ``random_state``; both old forms still work, with a ``FutureWarning``.)
+    %(max_options)s
+    %(canonicalization)s
+    %(scale)s
+    %(max_iter_options)s
+    %(distance_in)s
+
+    Returns
+    -------
+    %(max_returns)s
+
+    Raises
+    ------
+    %(max_raises)s
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp, BoltzmannModel, max_error
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> e = max_error(mdp, BoltzmannModel(beta=2.0), BoltzmannModel(beta=1.0), rng=0, n_starts=1)
+    >>> bool(e < 1e-6)
+    True
+    """
+    problem = _problem(mdp, true_model, assumed_model, distance_in, canonicalization, 2, scale)
+    return problem.max_error(
+        kind=kind, n_starts=n_starts, maxiter=maxiter, return_reward=return_reward, rng=rng
+    )

@@ -1,18 +1,20 @@
 """Behavioural models ``f_{tau, gamma, theta}: R -> pi`` as small parameter objects.
 
 Each model has its own discount ``gamma`` and transition ``transition`` (``None``: use the
-MDP's own) and its temperature (``beta`` for Boltzmann, ``alpha`` for MCE, the tie
-tolerance ``tol`` for the optimal model). The MDP given to a method supplies everything a
-model leaves as ``None``.
+MDP's own) and its temperature (the inverse temperature ``beta`` for Boltzmann, the
+``temperature`` for MCE, the tie tolerance ``tol`` for the optimal model). The MDP given to a
+method supplies everything a model leaves as ``None``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+import warnings
+from dataclasses import InitVar, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._inverse import (
     InverseSet,
     ambiguity_basis,
@@ -21,8 +23,8 @@ from irl_sensitivity._inverse import (
     optimality_inverse,
 )
 from irl_sensitivity._mdp import TabularMDP, _check_gamma, _check_transition, check_mdp
+from irl_sensitivity._planning import _check_temperature
 from irl_sensitivity._policies import (
-    _check_temp,
     _check_tol,
     boltzmann_policy,
     mce_policy,
@@ -32,6 +34,7 @@ from irl_sensitivity._policies import (
 __all__ = ["BehaviouralModel", "BoltzmannModel", "MCEModel", "OptimalModel"]
 
 
+@fill_doc
 @dataclass(frozen=True)
 class BehaviouralModel:
     """Base class: a map from rewards to policies in an environment ``(tau, gamma)``.
@@ -42,10 +45,7 @@ class BehaviouralModel:
 
     Parameters
     ----------
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------
@@ -65,6 +65,9 @@ class BehaviouralModel:
     name = "model"
 
     def __post_init__(self) -> None:
+        self._validate()
+
+    def _validate(self) -> None:
         # validation at the door: a model with a NaN / negative / bool parameter is refused
         # when it is built (``with_params`` builds a new one, so it is checked too)
         if self.gamma is not None:
@@ -72,13 +75,25 @@ class BehaviouralModel:
         if self.transition is not None:
             object.__setattr__(self, "transition", _check_transition(self.transition))
         for f in fields(self):
-            if f.name in ("beta", "alpha"):
-                object.__setattr__(self, f.name, _check_temp(getattr(self, f.name), f.name))
+            value = getattr(self, f.name)
+            if f.name in ("beta", "temperature"):
+                object.__setattr__(self, f.name, _check_temperature(value, f.name))
             elif f.name == "tol":
-                object.__setattr__(self, "tol", _check_tol(self.tol))
+                object.__setattr__(self, "tol", _check_tol(value))
 
     def environment(self, mdp: TabularMDP) -> TabularMDP:
-        """The MDP this model plans in: ``mdp`` with the model's gamma / transition."""
+        """The MDP this model plans in: ``mdp`` with the model's gamma / transition.
+
+        Parameters
+        ----------
+        mdp : TabularMDP
+            The environment.
+
+        Returns
+        -------
+        TabularMDP
+            ``mdp`` itself when the model overrides nothing, else a copy.
+        """
         check_mdp(mdp)
         if self.gamma is None and self.transition is None:
             return mdp
@@ -94,7 +109,18 @@ class BehaviouralModel:
         return mdp.replace(gamma=self.gamma, transition=self.transition)
 
     def with_params(self, **params: Any) -> BehaviouralModel:
-        """A copy with some parameters replaced."""
+        """A copy with some parameters replaced.
+
+        Parameters
+        ----------
+        **params : object
+            New values of some of the model's parameters, by name.
+
+        Returns
+        -------
+        BehaviouralModel
+            A new model of the same class (validated).
+        """
         known = {f.name for f in fields(self)}
         bad = set(params) - known
         if bad:
@@ -102,7 +128,13 @@ class BehaviouralModel:
         return replace(self, **params)
 
     def describe(self) -> str:
-        """Short text of the parameters, for summaries."""
+        """Short text of the parameters, for summaries.
+
+        Returns
+        -------
+        str
+            ``"Name(param=value, ...)"``.
+        """
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
@@ -113,18 +145,40 @@ class BehaviouralModel:
         return f"{self.name}({', '.join(parts)})"
 
     # interface -------------------------------------------------------------
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:  # pragma: no cover
-        """The policy ``f(R)``."""
+        """The policy ``f(R)``.
+
+        %(model_policy)s
+        """
         raise NotImplementedError
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:  # pragma: no cover
-        """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S)."""
+        """The closed-form representative of ``f^{-1}(policy)``, shape (S, A, S).
+
+        %(model_representative)s
+        """
         raise NotImplementedError
 
+    @fill_doc
     def inverse(self, mdp: TabularMDP, policy: Any) -> InverseSet:
         """The rewards ``R`` with ``f(R) = policy``: representative plus the span of the
         shaping and S'-redistribution basis of the model's environment (on a sparse MDP, in
-        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping)."""
+        the (S, A) representation: representative (S, A), basis (S * A, k) of shaping).
+
+        Parameters
+        ----------
+        %(model_mdp)s
+        policy : array-like of shape (S, A)
+            A policy in the model's image.
+
+        Returns
+        -------
+        InverseSet
+            Representative, basis and whether the affine set is the whole inverse (False for
+            the optimal model).
+        """
         env = self.environment(mdp)
         exact = not isinstance(self, OptimalModel)
         rep = self.representative(mdp, policy)
@@ -137,25 +191,42 @@ class BehaviouralModel:
             return InverseSet(rep, u[:, sv > 1e-10 * sv[0]], exact)
         return InverseSet(rep, ambiguity_basis(env), exact)
 
+    @fill_doc
     def in_image(
         self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10
     ) -> bool:  # pragma: no cover
-        """Whether ``policy`` is in the image of ``f``."""
+        """Whether ``policy`` is in the image of ``f``.
+
+        %(model_in_image)s
+        """
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
-class BoltzmannModel(BehaviouralModel):
+class _FullSupportModel(BehaviouralModel):
+    """Base of the models whose image is every policy with full support (Boltzmann, MCE)."""
+
+    @fill_doc
+    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
+        """Every policy with full support is Boltzmann-rational / soft-optimal for some
+        reward.
+
+        %(model_in_image)s
+        """
+        pi = mdp.check_policy(policy)
+        return bool(pi.min() > 0)
+
+
+@fill_doc
+@dataclass(frozen=True)
+class BoltzmannModel(_FullSupportModel):
     """Boltzmann-rational model ``pi = softmax(beta * Q*)``.
 
     Parameters
     ----------
     beta : float, default 1.0
         Inverse temperature (positive).
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------
@@ -174,62 +245,82 @@ class BoltzmannModel(BehaviouralModel):
 
     name = "Boltzmann"
 
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """``softmax(beta * Q*)`` in the model's environment."""
+        """``softmax(beta * Q*)`` in the model's environment.
+
+        %(model_policy)s
+        """
         return boltzmann_policy(self.environment(mdp), reward, self.beta)
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """Closed-form Boltzmann inverse in the model's environment."""
+        """Closed-form Boltzmann inverse in the model's environment.
+
+        %(model_representative)s
+        """
         return boltzmann_inverse(self.environment(mdp), policy, self.beta)
 
-    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is Boltzmann-rational for some reward."""
-        pi = mdp.check_policy(policy)
-        return bool(pi.min() > 0)
 
-
+@fill_doc
 @dataclass(frozen=True)
-class MCEModel(BehaviouralModel):
-    """Maximal causal entropy model: the soft-optimal policy with temperature ``alpha``.
+class MCEModel(_FullSupportModel):
+    """Maximal causal entropy model: the soft-optimal policy with temperature
+    ``temperature``.
 
     Parameters
     ----------
-    alpha : float, default 1.0
+    temperature : float, default 1.0
         Temperature (positive).
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
+    alpha : float, optional, keyword-only
+        Deprecated name of ``temperature`` (a ``FutureWarning``).
 
     Examples
     --------
     >>> import numpy as np
     >>> from irl_sensitivity import MCEModel, random_mdp
     >>> mdp = random_mdp(3, 2, rng=0)
-    >>> MCEModel(alpha=0.5).policy(mdp, np.zeros(3)).tolist()
+    >>> MCEModel(temperature=0.5).policy(mdp, np.zeros(3)).tolist()
     [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
     """
 
-    alpha: float = 1.0
+    temperature: float = 1.0
     gamma: float | None = field(default=None, kw_only=True)
     transition: Any = field(default=None, kw_only=True, compare=False, hash=False)
+    alpha: InitVar[float | None] = field(default=None, kw_only=True)
 
     name = "MCE"
 
+    def __post_init__(self, alpha: float | None) -> None:
+        if alpha is not None:
+            warnings.warn(
+                "`alpha` of MCEModel is renamed `temperature` (alpha is a significance level "
+                "elsewhere); the old name will stop working in a future version.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "temperature", alpha)
+        self._validate()
+
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """Soft-optimal policy in the model's environment."""
-        return mce_policy(self.environment(mdp), reward, self.alpha)
+        """Soft-optimal policy in the model's environment.
 
+        %(model_policy)s
+        """
+        return mce_policy(self.environment(mdp), reward, self.temperature)
+
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """``alpha * log pi`` (the ambiguity is shaping plus S'-redistribution)."""
-        return mce_inverse(self.environment(mdp), policy, self.alpha)
+        """``temperature * log pi`` (the ambiguity is shaping plus S'-redistribution).
 
-    def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Every policy with full support is soft-optimal for some reward."""
-        pi = mdp.check_policy(policy)
-        return bool(pi.min() > 0)
+        %(model_representative)s
+        """
+        return mce_inverse(self.environment(mdp), policy, self.temperature)
 
 
+@fill_doc
 @dataclass(frozen=True)
 class OptimalModel(BehaviouralModel):
     """Maximally supportive optimal model: uniform over the optimal actions.
@@ -240,10 +331,7 @@ class OptimalModel(BehaviouralModel):
     ----------
     tol : float, default 1e-8
         Tie tolerance: actions within it of the optimal value count as optimal.
-    gamma : float, optional, keyword-only
-        The model's discount; None uses the MDP's.
-    transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
-        The model's transition kernel (keyword-only); None uses the MDP's.
+    %(model_env)s
 
     Examples
     --------
@@ -258,16 +346,28 @@ class OptimalModel(BehaviouralModel):
 
     name = "Optimal"
 
+    @fill_doc
     def policy(self, mdp: TabularMDP, reward: Any) -> np.ndarray:
-        """Uniform over the optimal actions in the model's environment."""
+        """Uniform over the optimal actions in the model's environment.
+
+        %(model_policy)s
+        """
         return optimal_policy(self.environment(mdp), reward, tol=self.tol)
 
+    @fill_doc
     def representative(self, mdp: TabularMDP, policy: Any) -> np.ndarray:
-        """0 on the support, -1 off it (the affine basis spans a subset of the set only)."""
+        """0 on the support, -1 off it (the affine basis spans a subset of the set only).
+
+        %(model_representative)s
+        """
         return optimality_inverse(self.environment(mdp), policy)
 
+    @fill_doc
     def in_image(self, mdp: TabularMDP, policy: Any, *, tol: float = 1e-10) -> bool:
-        """Image: policies uniform over a non-empty set of actions in every state."""
+        """Image: policies uniform over a non-empty set of actions in every state.
+
+        %(model_in_image)s
+        """
         pi = mdp.check_policy(policy)
         tol = _check_tol(tol)
         supp = pi > tol

@@ -184,7 +184,7 @@ def _discounted_core(
             x0 = mu / (1.0 - disc)
             state, info = spla.bicgstab(m.tocsr(), mu, x0=x0, rtol=1e-13, atol=0.0, maxiter=n)
             if info != 0:  # pragma: no cover - safeguard
-                pt = p.T.tocsr()
+                pt = sp.csr_matrix(p.T)
                 state, term = mu.copy(), mu.copy()
                 for _ in range(int(np.ceil(np.log(1e-16) / np.log(disc))) + 1):
                     term = disc * (pt @ term)

@@ -7,11 +7,12 @@ All routines take a :class:`~irl_sensitivity.TabularMDP` and a reward of shape (
 Conventions
 -----------
 * ``Q*(s, a) = r(s, a) + gamma * E[V*(s')]`` with ``V* = max_a Q*`` (hard optimality).
-* Soft (maximal causal entropy) values with temperature ``alpha``:
-  ``Q(s, a) = r(s, a) + gamma * E[V(s')]``, ``V(s) = alpha * log sum_a exp(Q(s, a) / alpha)``,
-  and the soft-optimal policy ``pi(a|s) = exp((Q(s, a) - V(s)) / alpha)``.
+* Soft (maximal causal entropy) values with temperature ``t`` (the argument
+  ``temperature``): ``Q(s, a) = r(s, a) + gamma * E[V(s')]``,
+  ``V(s) = t * log sum_a exp(Q(s, a) / t)``, and the soft-optimal policy
+  ``pi(a|s) = exp((Q(s, a) - V(s)) / t)``.
 * Finite horizon ``H`` (time-indexed, as in the imitation library's ``mce_partition_fh``):
-  ``Q_{H-1} = r``, ``Q_t = r + discount * E[V_{t+1}(s')]``, ``V_t = alpha * LSE(Q_t / alpha)``.
+  ``Q_{H-1} = r``, ``Q_t = r + discount * E[V_{t+1}(s')]``, ``V_t = t * LSE(Q_t / t)``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from estkit import check_bool, check_int
 from estkit._validation import check_scalar
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP
 
 __all__ = [
@@ -63,15 +65,14 @@ def _solve_chain(mdp: TabularMDP, policy: np.ndarray, b: np.ndarray) -> np.ndarr
     return np.linalg.solve(np.eye(n) - mdp.gamma * p, b)
 
 
+@fill_doc
 def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V^pi`` and ``Q^pi`` by a linear solve.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
     policy : array-like of shape (S, A)
         The stationary policy to evaluate (rows are action probabilities).
 
@@ -95,6 +96,7 @@ def policy_evaluation(mdp: TabularMDP, reward: Any, policy: Any) -> tuple[np.nda
     return v, r + mdp.gamma * mdp.expect_next(v)
 
 
+@fill_doc
 def value_iteration(
     mdp: TabularMDP, reward: Any, *, tol: float = 1e-12, max_iter: int = 100_000
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,22 +104,15 @@ def value_iteration(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
     tol : float, default 1e-12
         Stop when the largest change of ``V`` is at most ``tol * (1 + max |V|)``.
     max_iter : int, default 100000
         Maximum number of Bellman backups; a ``ConvergenceWarning`` is raised when it is
         reached first (the last iterate is returned).
 
-    Returns
-    -------
-    v : ndarray of shape (S,)
-        The optimal state values ``V*``.
-    q : ndarray of shape (S, A)
-        The optimal action values ``Q*``.
+    %(optimal_returns)s
 
     Examples
     --------
@@ -144,23 +139,17 @@ def value_iteration(
     return v, r + mdp.gamma * mdp.expect_next(v)
 
 
+@fill_doc
 def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``V*`` and ``Q*``: policy iteration with linear solves (value iteration for
     large sparse MDPs).
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment (dense or sparse).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env_any)s
+    %(any_reward)s
 
-    Returns
-    -------
-    v : ndarray of shape (S,)
-        The optimal state values ``V*``.
-    q : ndarray of shape (S, A)
-        The optimal action values ``Q*``.
+    %(optimal_returns)s
 
     Examples
     --------
@@ -191,28 +180,42 @@ def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray
     return q.max(axis=1), q
 
 
+@renamed_arguments({"alpha": "temperature"})
+@fill_doc
 def soft_value_iteration(
     mdp: TabularMDP,
     reward: Any,
-    alpha: float = 1.0,
+    temperature: float = 1.0,
     *,
     method: str = "auto",
     tol: float = 1e-13,
     max_iter: int = 100_000,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Soft (maximal causal entropy) values and policy with temperature ``alpha``.
+    """Soft (maximal causal entropy) values and policy with temperature ``temperature``.
 
     Parameters
     ----------
+    %(env)s
+    %(any_reward)s
+    %(temperature)s
     method : {"auto", "newton", "iterate"}
         ``"newton"`` is soft policy iteration (each step an exact entropy-regularised
         evaluation; quadratic convergence), ``"iterate"`` plain soft value iteration
         (linear rate ``gamma``). ``"auto"`` uses Newton for dense MDPs and iteration for
         sparse ones.
+    tol : float, default 1e-13
+        Relative tolerance of the value change that stops the iteration.
+    max_iter : int, default 100000
+        Most iterations of ``"iterate"`` (Newton stops after 200).
 
     Returns
     -------
-    v : (S,) ; q : (S, A) ; policy : (S, A)
+    v : numpy.ndarray of shape (S,)
+        Soft values.
+    q : numpy.ndarray of shape (S, A)
+        Soft action values.
+    policy : numpy.ndarray of shape (S, A)
+        The soft-optimal policy.
 
     Examples
     --------
@@ -226,7 +229,7 @@ def soft_value_iteration(
     True
     """
     _check_mdp_arg(mdp)
-    alpha = _check_temperature(alpha, "alpha")
+    alpha = _check_temperature(temperature, "temperature")
     tol, max_iter = _check_iteration(tol, max_iter)
     if method not in ("auto", "newton", "iterate"):
         raise ValueError(f"`method` must be 'auto', 'newton' or 'iterate'; got {method!r}.")
@@ -236,9 +239,9 @@ def soft_value_iteration(
     r_scale = float(np.max(np.abs(r))) / (1.0 - mdp.gamma)
     if r_scale > 0 and alpha < r_scale * 1e-290:
         raise ValueError(
-            f"`alpha` = {alpha:.3g} is too small for rewards of this size (max|Q| about "
+            f"`temperature` = {alpha:.3g} is too small for rewards of this size (max|Q| about "
             f"{r_scale:.3g}): the soft values overflow. Use optimal_values / optimal_policy "
-            "(the alpha -> 0 limit) or a larger temperature."
+            "(the temperature -> 0 limit) or a larger temperature."
         )
     if method == "newton":
         pi = np.exp(r / alpha - logsumexp(r / alpha, axis=1)[:, None])
@@ -345,11 +348,13 @@ def _soft_fh_core(
     return w, q, pi
 
 
+@renamed_arguments({"alpha": "temperature"})
+@fill_doc
 def soft_value_iteration_fh(
     mdp: TabularMDP,
     reward: Any,
     horizon: int,
-    alpha: float = 1.0,
+    temperature: float = 1.0,
     *,
     discount: float | None = None,
     return_q: bool = True,
@@ -363,12 +368,11 @@ def soft_value_iteration_fh(
 
     Parameters
     ----------
-    mdp : TabularMDP
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
+    %(env)s
+    %(any_reward)s
     horizon : int
         Number of decision steps ``H >= 1``.
-    alpha : float, default 1.0
-        Temperature (> 0).
+    %(temperature)s
     discount : float, optional
         Discount inside the horizon, in (0, 1]; ``mdp.gamma`` by default.
     return_q, return_policy : bool, default True
@@ -377,7 +381,12 @@ def soft_value_iteration_fh(
 
     Returns
     -------
-    v : (H, S) ; q : (H, S, A) or None ; policy : (H, S, A) or None
+    v : numpy.ndarray of shape (H, S)
+        Soft values per step.
+    q : numpy.ndarray of shape (H, S, A) or None
+        Soft action values per step (None with ``return_q=False``).
+    policy : numpy.ndarray of shape (H, S, A) or None
+        Soft-optimal policy per step (None with ``return_policy=False``).
 
     Examples
     --------
@@ -391,7 +400,7 @@ def soft_value_iteration_fh(
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"`mdp` must be a TabularMDP; got {type(mdp).__name__}.")
     horizon = check_int(horizon, "horizon", minimum=1)
-    alpha = _check_temperature(alpha, "alpha")
+    alpha = _check_temperature(temperature, "temperature")
     disc = _check_discount(discount, mdp)
     check_bool(return_q, "return_q")
     check_bool(return_policy, "return_policy")

@@ -8,19 +8,11 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax
 
+from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._mdp import TabularMDP, check_mdp
-from irl_sensitivity._planning import optimal_values, soft_value_iteration
+from irl_sensitivity._planning import _check_temperature, optimal_values, soft_value_iteration
 
 __all__ = ["boltzmann_policy", "mce_policy", "optimal_policy"]
-
-
-def _check_temp(value: Any, name: str) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a positive float; got {value!r}.")
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"`{name}` must be finite and > 0; got {value!r}.")
-    return v
 
 
 def _check_tol(value: Any, name: str = "tol") -> float:
@@ -44,6 +36,7 @@ def _scaled(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, float]:
     return (r / m, m) if m > 0 else (r, 1.0)
 
 
+@fill_doc
 def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.ndarray:
     """The maximally supportive optimal policy: uniform over the optimal actions.
 
@@ -52,10 +45,8 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     tol : float, default 1e-8
         Tie tolerance (finite, >= 0).
 
@@ -80,15 +71,14 @@ def optimal_policy(mdp: TabularMDP, reward: Any, *, tol: float = 1e-8) -> np.nda
     return best / best.sum(axis=1, keepdims=True)
 
 
+@fill_doc
 def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndarray:
     """Boltzmann-rational policy ``pi(a|s) = softmax_a(beta * Q*(s, a))``.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
+    %(env)s
+    %(any_reward)s
     beta : float, default 1.0
         Inverse temperature (finite, > 0).
 
@@ -106,7 +96,7 @@ def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndar
     [[0.25, 0.75]]
     """
     _check_mdp(mdp)
-    beta = _check_temp(beta, "beta")
+    beta = _check_temperature(beta, "beta")
     r, m = _scaled(mdp, reward)
     _, q = optimal_values(mdp, r)
     # softmax(beta * m * q) without overflow: shift by the row maximum first
@@ -117,17 +107,17 @@ def boltzmann_policy(mdp: TabularMDP, reward: Any, beta: float = 1.0) -> np.ndar
         return softmax(z, axis=1)
 
 
-def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
-    """Maximal causal entropy policy: the soft-optimal policy with temperature ``alpha``.
+@renamed_arguments({"alpha": "temperature"})
+@fill_doc
+def mce_policy(mdp: TabularMDP, reward: Any, temperature: float = 1.0) -> np.ndarray:
+    """Maximal causal entropy policy: the soft-optimal policy with temperature
+    ``temperature``.
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward.
-    alpha : float, default 1.0
-        Temperature (finite, > 0).
+    %(env)s
+    %(any_reward)s
+    %(temperature)s
 
     Returns
     -------
@@ -138,14 +128,14 @@ def mce_policy(mdp: TabularMDP, reward: Any, alpha: float = 1.0) -> np.ndarray:
     --------
     >>> import numpy as np
     >>> from irl_sensitivity import random_mdp, mce_policy
-    >>> pi = mce_policy(random_mdp(3, 2, rng=0), np.arange(3.0), alpha=0.5)
+    >>> pi = mce_policy(random_mdp(3, 2, rng=0), np.arange(3.0), temperature=0.5)
     >>> bool(np.allclose(pi.sum(axis=1), 1.0))
     True
     """
     _check_mdp(mdp)
-    alpha = _check_temp(alpha, "alpha")
+    alpha = _check_temperature(temperature, "temperature")
     r, m = _scaled(mdp, reward)
-    # pi(R, alpha) = pi(R / m, alpha / m): the temperature is scaled with the reward
+    # pi(R, t) = pi(R / m, t / m): the temperature is scaled with the reward
     a_eff = alpha / m
     if a_eff < 1e-200:
         # exp(-gap / alpha) underflows to 0 for every gap above rounding: in floating point

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+import warnings
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -12,20 +13,21 @@ from estkit import check_option, check_random_state
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
-from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, _Metric, check_scale
+from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, StarcMetric
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, check_mdp
 from irl_sensitivity._misspec import (
     DistanceIn,
     ImageError,
+    Misspecification,
     _check_models,
-    representative_error,
-    worst_case_error,
+    _metric_env,
 )
 from irl_sensitivity._models import BehaviouralModel
 
 __all__ = ["ProbeResults", "SweepResults", "misspecification_sweep", "separation_probe"]
 
-_PARAMS = ("gamma", "beta", "alpha", "transition")
+_PARAMS = ("gamma", "beta", "temperature", "transition")
 
 
 def _max_or_na(col: pd.Series) -> float | str:
@@ -49,6 +51,8 @@ def _check_values(values: Any, name: str = "values") -> np.ndarray:
     return vals
 
 
+@fill_doc
+@dataclass(eq=False, repr=False)
 class SweepResults(ResultsBase):
     """Errors of an assumed model along a grid of one misspecified parameter.
 
@@ -65,10 +69,8 @@ class SweepResults(ResultsBase):
         The swept parameter.
     true_model, assumed_model : BehaviouralModel
         The models compared (``assumed_model`` before its parameter is swept).
-    mdp : TabularMDP
-        The environment.
-    scale : float
-        Scale of the STARC distance.
+    %(env)s
+    %(scale_short)s
 
     Examples
     --------
@@ -81,21 +83,14 @@ class SweepResults(ResultsBase):
     ('gamma', ['value', 'representative_error', 'worst_case_error', 'in_image'])
     """
 
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        param: str,
-        true_model: BehaviouralModel,
-        assumed_model: BehaviouralModel,
-        mdp: TabularMDP,
-        scale: float,
-    ) -> None:
-        self.frame = frame
-        self.param = param
-        self.true_model = true_model
-        self.assumed_model = assumed_model
-        self.mdp = mdp
-        self.scale = scale
+    frame: pd.DataFrame
+    param: str
+    true_model: BehaviouralModel
+    assumed_model: BehaviouralModel
+    mdp: TabularMDP
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     def _summary_parts(self) -> SummaryParts:
@@ -125,8 +120,12 @@ class SweepResults(ResultsBase):
             ],
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Representative and worst-case error against the swept value; returns the Axes."""
+        """Representative and worst-case error against the swept value; returns the Axes.
+
+        %(plot)s
+        """
         ax = get_axes(ax)
         f = self.frame
         ax.plot(f["value"], f["worst_case_error"], "o-", color="C3", label="worst case")
@@ -142,6 +141,7 @@ class SweepResults(ResultsBase):
         return ax
 
 
+@fill_doc
 def misspecification_sweep(
     mdp: TabularMDP,
     reward: Any,
@@ -159,15 +159,14 @@ def misspecification_sweep(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     reward : array-like of shape (S,), (S, A) or (S, A, S)
         The true reward.
     true_model : BehaviouralModel
         The model that generates the observed policy.
     assumed_model : BehaviouralModel
         The model assumed by IRL; ``param`` must be one of its parameters.
-    param : {"gamma", "beta", "alpha", "transition"}
+    param : {"gamma", "beta", "temperature", "transition"}
         For ``"transition"`` the values are mixture weights ``epsilon`` and the assumed
         model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
     values : sequence of float
@@ -200,6 +199,14 @@ def misspecification_sweep(
     """
     check_mdp(mdp)
     _check_models(true_model, assumed_model)
+    if param == "alpha":
+        warnings.warn(
+            "param='alpha' is renamed 'temperature' (MCEModel's temperature); the old name "
+            "will stop working in a future version.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        param = "temperature"
     param = check_option(param, "param", _PARAMS)
     known = {f.name for f in fields(assumed_model)}
     if param not in known:
@@ -209,9 +216,9 @@ def misspecification_sweep(
         )
     vals = _check_values(values)
     reward = mdp.check_reward(reward)
-    check_option(canonicalization, "canonicalization", Canonicalization)
-    check_scale(scale)
-    check_option(distance_in, "distance_in", DistanceIn)
+    metric = StarcMetric(
+        _metric_env(mdp, true_model, distance_in), canonicalization, 2, scale=scale
+    )
     gen = check_random_state(rng, "rng")
     noise = None
     if param == "transition":
@@ -226,26 +233,10 @@ def misspecification_sweep(
             model = assumed_model.with_params(transition=(1.0 - v) * base + v * noise)
         else:
             model = assumed_model.with_params(**{param: float(v)})
+        problem = Misspecification(mdp, true_model, model, metric)
         try:
-            rep = representative_error(
-                mdp,
-                reward,
-                true_model,
-                model,
-                canonicalization=canonicalization,
-                scale=scale,
-                distance_in=distance_in,
-            )
-            wc = worst_case_error(
-                mdp,
-                reward,
-                true_model,
-                model,
-                canonicalization=canonicalization,
-                scale=scale,
-                rng=gen,
-                distance_in=distance_in,
-            )
+            rep = problem.representative(reward)
+            wc = problem.worst_case(reward, rng=gen)
             ok = True
         except ImageError:
             rep = wc = np.nan
@@ -256,6 +247,8 @@ def misspecification_sweep(
     return SweepResults(pd.DataFrame(rows), param, true_model, assumed_model, mdp, scale)
 
 
+@fill_doc
+@dataclass(eq=False, repr=False)
 class ProbeResults(ResultsBase):
     """Policy and reward distances of the pairs ``(lambda R, -lambda R)``.
 
@@ -273,8 +266,7 @@ class ProbeResults(ResultsBase):
         distance) and ``reward_distance`` (STARC).
     model : BehaviouralModel
         The model probed.
-    scale : float
-        Scale of the STARC distance.
+    %(scale_short)s
 
     Examples
     --------
@@ -287,10 +279,11 @@ class ProbeResults(ResultsBase):
     (True, 'Boltzmann')
     """
 
-    def __init__(self, frame: pd.DataFrame, model: BehaviouralModel, scale: float) -> None:
-        self.frame = frame
-        self.model = model
-        self.scale = scale
+    frame: pd.DataFrame
+    model: BehaviouralModel
+    scale: float
+
+    def __post_init__(self) -> None:
         self._freeze()
 
     def _summary_parts(self) -> SummaryParts:
@@ -308,8 +301,12 @@ class ProbeResults(ResultsBase):
             notes=["policy distance: max over states of the total variation distance."],
         )
 
+    @fill_doc
     def plot(self, ax: Any = None) -> Any:
-        """Both distances against lambda (log x axis); returns the Axes."""
+        """Both distances against lambda (log x axis); returns the Axes.
+
+        %(plot)s
+        """
         ax = get_axes(ax)
         f = self.frame
         ax.semilogx(f["lambda"], f["reward_distance"], "o-", color="C3", label="STARC distance")
@@ -320,6 +317,7 @@ class ProbeResults(ResultsBase):
         return ax
 
 
+@fill_doc
 def separation_probe(
     mdp: TabularMDP,
     reward: Any,
@@ -333,10 +331,8 @@ def separation_probe(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward ``R``.
+    %(env)s
+    %(reward_r)s
     model : BehaviouralModel
         The behavioural model probed.
     lambdas : sequence of float, optional
@@ -371,8 +367,7 @@ def separation_probe(
     lam = np.logspace(0, -6, 7) if lambdas is None else _check_values(lambdas, "lambdas")
     if np.any(lam <= 0):
         raise ValueError("`lambdas` must be > 0 (scalings of the reward).")
-    metric = _Metric(mdp, canonicalization, 2)
-    sc = check_scale(scale)
+    metric = StarcMetric(mdp, canonicalization, 2, scale=scale)
     r = mdp.check_reward(reward)
     rows = []
     for x in lam:
@@ -381,7 +376,7 @@ def separation_probe(
             {
                 "lambda": float(x),
                 "policy_distance": float(0.5 * np.abs(p1 - p2).sum(axis=1).max()),
-                "reward_distance": metric.distance(x * r, -x * r, sc),
+                "reward_distance": metric.distance(x * r, -x * r),
             }
         )
     return ProbeResults(pd.DataFrame(rows), model, scale)

@@ -16,6 +16,7 @@ import numpy as np
 
 from estkit import check_positive, check_random_state
 from estkit._random import RandomStateLike
+from irl_sensitivity._common import fill_doc
 from irl_sensitivity._mdp import TabularMDP, _as_float, _check_gamma, _labelled, check_mdp
 from irl_sensitivity._policies import _check_tol
 
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@fill_doc
 def potential_shaping(
     mdp: TabularMDP, reward: Any, potential: Any, *, gamma: float | None = None
 ) -> np.ndarray:
@@ -38,10 +40,8 @@ def potential_shaping(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward ``R``.
+    %(env)s
+    %(reward_r)s
     potential : array-like of shape (S,)
         The potential ``Phi`` (finite; a pandas Series is aligned by state label).
     gamma : float, optional
@@ -103,6 +103,7 @@ def s_redistribution_basis(mdp: TabularMDP, *, transition: Any = None) -> np.nda
     return np.concatenate(blocks, axis=1) if blocks else np.zeros((s * a * s, 0))
 
 
+@fill_doc
 def s_redistribution(
     mdp: TabularMDP, reward: Any, rng: RandomStateLike = None, *, scale: float = 1.0
 ) -> np.ndarray:
@@ -118,8 +119,7 @@ def s_redistribution(
     ----------
     mdp : TabularMDP
         The environment (its transition kernel is used).
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The reward ``R``.
+    %(reward_r)s
     rng : None, int, SeedSequence or Generator
         Seed or generator of the noise.
     scale : float, default 1.0
@@ -211,6 +211,7 @@ def random_potential(
     return check_random_state(rng, "rng").normal(scale=scale, size=mdp.n_states)
 
 
+@fill_doc
 def optimality_preserving(
     mdp: TabularMDP, reward: Any, rng: RandomStateLike = None, *, tol: float = 1e-8
 ) -> np.ndarray:
@@ -222,8 +223,7 @@ def optimality_preserving(
 
     Parameters
     ----------
-    mdp : TabularMDP
-        The environment.
+    %(env)s
     reward : array-like of shape (S,), (S, A) or (S, A, S)
         The reward whose optimal actions are kept.
     rng : None, int, SeedSequence or Generator

@@ -61,8 +61,10 @@ from causalminimax.baselines import (
 )
 from irl_sensitivity import (
     BoltzmannIRL,
+    BoltzmannModel,
     FeatureMCEIRL,
     MaxCausalEntropyIRL,
+    TabularIRL,
     boltzmann_policy,
     mce_policy,
     occupancy_measure,
@@ -171,6 +173,12 @@ CASES = {
         lambda e: e.summary(),
     ),
     "FeatureMCEIRL": (lambda: FeatureMCEIRL(), _fit_feature, "reward_", lambda e: e.summary()),
+    "TabularIRL": (
+        lambda: TabularIRL(model=BoltzmannModel(beta=2.0)),
+        _fit_boltzmann,
+        "reward_",
+        lambda e: e.summary(),
+    ),
 }
 NAMES = list(CASES)
 REGRESSORS = [

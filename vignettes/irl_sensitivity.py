@@ -94,7 +94,7 @@ print(
 )
 print(
     "max error over rewards:",
-    max_error(mdp, true, assumed, random_state=0, n_starts=1 if FAST else 3),
+    max_error(mdp, true, assumed, rng=0, n_starts=1 if FAST else 3),
 )
 print(
     "Optimal policies lie in Im(Boltzmann)?",
@@ -117,12 +117,14 @@ betas = np.logspace(-1, 1, 5 if FAST else 13)
 sweep_b = misspecification_sweep(
     mdp, r_sa, BoltzmannModel(beta=2.0), BoltzmannModel(), "beta", betas
 )
-sweep_a = misspecification_sweep(mdp, r_sa, MCEModel(alpha=0.5), MCEModel(), "alpha", betas)
+sweep_a = misspecification_sweep(
+    mdp, r_sa, MCEModel(temperature=0.5), MCEModel(), "temperature", betas
+)
 fig, ax = plt.subplots(figsize=(6.4, 4.0))
 ax.semilogx(betas, sweep_b.frame["worst_case_error"], "o-", label="Boltzmann, worst case")
 ax.semilogx(betas, sweep_a.frame["worst_case_error"], "s--", label="MCE, worst case")
 ax.set_ylim(-0.02, 1.02)
-ax.set_xlabel("assumed temperature parameter (true: beta = 2, alpha = 0.5)")
+ax.set_xlabel("assumed temperature parameter (true: beta = 2, temperature = 0.5)")
 ax.set_ylabel("STARC distance")
 ax.set_title("Error versus temperature misspecification")
 ax.legend(frameon=False)
@@ -160,7 +162,7 @@ plt.close(ax.figure)
 
 # %%
 trajs = sample_trajectories(mdp, pi, 50 if FAST else 300, 30, rng=rng)
-est = BoltzmannIRL(beta=2.0, n_boot=20 if FAST else 200, random_state=0).fit(
+est = BoltzmannIRL(beta=2.0, n_bootstrap=20 if FAST else 200, random_state=0).fit(
     mdp, trajs, reference=R
 )
 print(est.summary())
@@ -203,12 +205,12 @@ theta_true = np.array([2.0, -1.5, 0.0])
 R_grid = features @ theta_true
 pi_grid = mce_policy(grid, R_grid)
 
-exact = FeatureMCEIRL(features).fit(grid, occupancy=occupancy_measure(grid, pi_grid))
+exact = FeatureMCEIRL(features=features).fit(grid, occupancy=occupancy_measure(grid, pi_grid))
 print("from the exact occupancy: theta =", exact.theta_.round(6))
 print("  STARC distance to the truth:", starc_distance(grid, R_grid, exact.reward_))
 
 demos = sample_trajectories(grid, pi_grid, 100 if FAST else 400, 40, rng=rng)
-fitted = FeatureMCEIRL(features).fit(grid, demos)
+fitted = FeatureMCEIRL(features=features).fit(grid, demos)
 print(fitted.summary())
 print("from trajectories: STARC distance", starc_distance(grid, R_grid, fitted.reward_))
 
@@ -238,21 +240,25 @@ plt.close(fig)
 gammas = np.array([0.5, 0.7, 0.8, 0.9, 0.95, 0.99])[:: 2 if FAST else 1]
 temps = np.array([0.25, 0.5, 1.0, 2.0, 4.0])[:: 2 if FAST else 1]
 d_gamma = [
-    starc_distance(grid, R_grid, FeatureMCEIRL(features, discount=g).fit(grid, demos).reward_)
+    starc_distance(
+        grid, R_grid, FeatureMCEIRL(features=features, discount=g).fit(grid, demos).reward_
+    )
     for g in gammas
 ]
 population = [
     starc_distance(
         grid,
         R_grid,
-        FeatureMCEIRL(features, discount=g)
+        FeatureMCEIRL(features=features, discount=g)
         .fit(grid, occupancy=occupancy_measure(grid, pi_grid, discount=g))
         .reward_,
     )
     for g in gammas
 ]
 d_temp = [
-    starc_distance(grid, R_grid, FeatureMCEIRL(features, temperature=t).fit(grid, demos).reward_)
+    starc_distance(
+        grid, R_grid, FeatureMCEIRL(features=features, temperature=t).fit(grid, demos).reward_
+    )
     for t in temps
 ]
 fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True)

@@ -264,9 +264,9 @@ for _bad, _exc in (
         Raises(_exc, "`beta`"),
     )
     add(
-        f"model/mce_alpha_{_bad}",
-        lambda b=_bad: MCEModel(alpha=b).policy(MDP, R),
-        Raises(_exc, "`alpha`"),
+        f"model/mce_temperature_{_bad}",
+        lambda b=_bad: MCEModel(temperature=b).policy(MDP, R),
+        Raises(_exc, "`temperature`"),
     )
 add(
     "model/optimal_tol_nan",
@@ -311,7 +311,7 @@ add(
 )
 add(
     "model/mce_alpha_1e-310_is_greedy",
-    lambda: irl.mce_policy(MDP, R, alpha=1e-310),
+    lambda: irl.mce_policy(MDP, R, temperature=1e-310),
     Ok(_close(lambda: irl.optimal_policy(MDP, R))),
 )
 add(
@@ -616,9 +616,9 @@ add(
     Raises(ValueError, "`beta`"),
 )
 add(
-    "inverse/mce_alpha_bool",
+    "inverse/mce_temperature_bool",
     lambda: irl.mce_inverse(MDP, PI, True),
-    Raises(TypeError, "`alpha`"),
+    Raises(TypeError, "`temperature`"),
 )
 add(
     "inverse/optimality_tol_nan",
@@ -682,7 +682,7 @@ add(
 add(
     "misspec/representative_reward_1e-300",
     lambda: irl.representative_error(
-        MDP, 1e-300 * R, MCEModel(alpha=1e-300), MCEModel(alpha=3e-300)
+        MDP, 1e-300 * R, MCEModel(temperature=1e-300), MCEModel(temperature=3e-300)
     ),
     Ok(lambda v: abs(v) < 1e-7, "temperature misspecification is harmless"),
 )
@@ -723,7 +723,9 @@ add(
 )
 add(
     "misspec/max_error_optimal_4x2",
-    lambda: irl.max_error(MDP, OptimalModel(), OptimalModel(gamma=0.85), 0, n_starts=1, maxiter=3),
+    lambda: irl.max_error(
+        MDP, OptimalModel(), OptimalModel(gamma=0.85), rng=0, n_starts=1, maxiter=3
+    ),
     Ok(lambda v: 0.5 < v <= 1.0),
 )
 add(
@@ -733,7 +735,9 @@ add(
 )
 add(
     "misspec/max_error_return_reward_string",
-    lambda: irl.max_error(MDP, BoltzmannModel(), MCEModel(), 0, n_starts=1, return_reward="yes"),
+    lambda: irl.max_error(
+        MDP, BoltzmannModel(), MCEModel(), rng=0, n_starts=1, return_reward="yes"
+    ),
     Raises(TypeError, "`return_reward`"),
 )
 add(
@@ -765,8 +769,8 @@ add(
 )
 add(
     "sweep/param_not_of_model",
-    lambda: irl.misspecification_sweep(MDP, R, MCEModel(), BoltzmannModel(), "alpha", [1.0]),
-    Raises(ValueError, "`param`|alpha"),
+    lambda: irl.misspecification_sweep(MDP, R, MCEModel(), BoltzmannModel(), "temperature", [1.0]),
+    Raises(ValueError, "`param`|temperature"),
 )
 add(
     "sweep/values_empty",
@@ -799,7 +803,7 @@ add(
 add(
     "sweep/summary_and_plot",
     lambda: _summary_and_plot(
-        irl.misspecification_sweep(MDP, R, MCEModel(), MCEModel(), "alpha", [0.5, 2.0])
+        irl.misspecification_sweep(MDP, R, MCEModel(), MCEModel(), "temperature", [0.5, 2.0])
     ),
     Ok(lambda out: "Misspecification sweep" in out[0] and out[1] == 2),
 )
@@ -844,13 +848,13 @@ def _fit(est: Any, mdp: TabularMDP = MDP, trajs: Any = None, **kw: Any) -> Any:
 
 add(
     "irl/n_boot_one",
-    lambda: _fit(BoltzmannIRL(n_boot=1, random_state=0), reference=R),
-    Raises(ValueError, "`n_boot`"),
+    lambda: _fit(BoltzmannIRL(n_bootstrap=1, random_state=0), reference=R),
+    Raises(ValueError, "`n_bootstrap`"),
 )
 add(
     "irl/n_boot_bool",
-    lambda: _fit(BoltzmannIRL(n_boot=True), reference=R),
-    Raises(TypeError, "`n_boot`"),
+    lambda: _fit(BoltzmannIRL(n_bootstrap=True), reference=R),
+    Raises(TypeError, "`n_bootstrap`"),
 )
 add("irl/beta_nan", lambda: _fit(BoltzmannIRL(beta=np.nan)), Raises(ValueError, "`beta`"))
 add(
@@ -870,7 +874,7 @@ add(
 )
 add(
     "irl/alpha_95",
-    lambda: _fit(BoltzmannIRL(n_boot=50, alpha=95), reference=R),
+    lambda: _fit(BoltzmannIRL(n_bootstrap=50, alpha=95), reference=R),
     Raises(ValueError, "`alpha`"),
 )
 add(
@@ -942,7 +946,9 @@ add(
 )
 add(
     "irl/results_summary_and_plot",
-    lambda: _summary_and_plot(_fit(BoltzmannIRL(n_boot=40, random_state=0), reference=R).results_),
+    lambda: _summary_and_plot(
+        _fit(BoltzmannIRL(n_bootstrap=40, random_state=0), reference=R).results_
+    ),
     Ok(lambda out: "STARC" in out[0] and out[1] >= 1),
 )
 add(

@@ -69,7 +69,7 @@ def test_feature_recovery_identifies_theta(setup):
     theta = np.array([0.5, -1.0, 0.25, 2.0])
     r = phi @ theta
     occ = occupancy_measure(mdp, mce_policy(mdp, r))
-    est = FeatureMCEIRL(phi).fit(mdp, occupancy=occ)
+    est = FeatureMCEIRL(features=phi).fit(mdp, occupancy=occ)
     np.testing.assert_allclose(est.theta_, theta, atol=1e-8)
     assert starc_distance(mdp, r, est.reward_) <= 1e-6
     res = est.results_
@@ -87,11 +87,11 @@ def test_feature_layouts_agree(setup):
     state_phi = rng.normal(size=(6, 3))
     r = state_phi @ np.array([1.0, -0.5, 0.3])
     occ = occupancy_measure(mdp, mce_policy(mdp, r), horizon=10).state_action
-    a = FeatureMCEIRL(state_phi, horizon=10).fit(mdp, occupancy=occ)
-    b = FeatureMCEIRL(np.repeat(state_phi[:, None, :], 3, axis=1), horizon=10).fit(
+    a = FeatureMCEIRL(features=state_phi, horizon=10).fit(mdp, occupancy=occ)
+    b = FeatureMCEIRL(features=np.repeat(state_phi[:, None, :], 3, axis=1), horizon=10).fit(
         mdp, occupancy=occ
     )
-    c = FeatureMCEIRL(sp.csr_matrix(np.repeat(state_phi, 3, axis=0)), horizon=10).fit(
+    c = FeatureMCEIRL(features=sp.csr_matrix(np.repeat(state_phi, 3, axis=0)), horizon=10).fit(
         mdp, occupancy=occ
     )
     np.testing.assert_allclose(a.theta_, b.theta_, atol=1e-12)
@@ -101,7 +101,7 @@ def test_feature_layouts_agree(setup):
     expected = np.einsum("sat,satk->sak", mdp.transition, sas)
     r2 = expected @ np.array([0.7, -1.2])
     occ2 = occupancy_measure(mdp, mce_policy(mdp, r2)).state_action
-    d = FeatureMCEIRL(sas).fit(mdp, occupancy=occ2)
+    d = FeatureMCEIRL(features=sas).fit(mdp, occupancy=occ2)
     np.testing.assert_allclose(d.theta_, [0.7, -1.2], atol=1e-8)
 
 
@@ -229,7 +229,7 @@ def test_bad_demonstrations(setup):
     with pytest.raises(TypeError, match="`mdp` must be a TabularMDP"):
         est.fit(mdp.transition, occupancy=om)
     with pytest.raises(ValueError, match="not supported with sparse transitions"):
-        FeatureMCEIRL(np.ones((6, 3, 6, 1))).fit(to_sparse(mdp), occupancy=om)
+        FeatureMCEIRL(features=np.ones((6, 3, 6, 1))).fit(to_sparse(mdp), occupancy=om)
 
 
 # STARC distance to the true reward of imitation 1.0.1's MCEIRL (defaults: linear state
@@ -258,7 +258,7 @@ def test_sampled_trajectories_at_least_as_accurate_as_imitation(n_traj):
     assert d <= ISSUE_IMITATION_STARC[n_traj]
     assert d <= d_count + 1e-3
     # state features (imitation's model class) are at least as accurate as well
-    d_state = starc_distance(mdp, r, FeatureMCEIRL(np.eye(8)).fit(mdp, demos).reward_)
+    d_state = starc_distance(mdp, r, FeatureMCEIRL(features=np.eye(8)).fit(mdp, demos).reward_)
     assert d_state <= IMITATION_STARC[n_traj]
 
 
@@ -269,13 +269,13 @@ def test_feature_scale_is_irrelevant(setup, factor):
     phi = np.random.default_rng(3).normal(size=(6, 3, 4))
     r = phi @ np.array([0.5, -1.0, 0.25, 2.0])
     occ = occupancy_measure(mdp, mce_policy(mdp, r))
-    base = FeatureMCEIRL(phi).fit(mdp, occupancy=occ)
-    big = FeatureMCEIRL(phi * factor).fit(mdp, occupancy=occ)
+    base = FeatureMCEIRL(features=phi).fit(mdp, occupancy=occ)
+    big = FeatureMCEIRL(features=phi * factor).fit(mdp, occupancy=occ)
     assert big.converged_
     np.testing.assert_allclose(big.theta_ * factor, base.theta_, rtol=1e-7)
     np.testing.assert_allclose(big.reward_, base.reward_, atol=1e-7)
     # the ridge penalty keeps its meaning: (l2 / 2) |theta|^2 on the caller's theta
-    ridge = FeatureMCEIRL(phi, l2=0.3).fit(mdp, occupancy=occ)
+    ridge = FeatureMCEIRL(features=phi, l2=0.3).fit(mdp, occupancy=occ)
     res = ridge.results_
     np.testing.assert_allclose(
         res.model_features - res.demo_features + 0.3 * ridge.theta_, 0.0, atol=1e-7
@@ -287,7 +287,7 @@ def test_sparse_and_dense_mdps_agree_on_trajectories(setup, horizon):
     mdp, r = setup
     trajs = sample_trajectories(mdp, mce_policy(mdp, r), 60, 15, rng=4)
     phi = np.random.default_rng(8).normal(size=(6, 3, 3))
-    dense = FeatureMCEIRL(phi, horizon).fit(mdp, trajs)
-    sparse = FeatureMCEIRL(phi, horizon).fit(to_sparse(mdp), trajs)
+    dense = FeatureMCEIRL(features=phi, horizon=horizon).fit(mdp, trajs)
+    sparse = FeatureMCEIRL(features=phi, horizon=horizon).fit(to_sparse(mdp), trajs)
     assert dense.converged_ and sparse.converged_
     np.testing.assert_allclose(sparse.theta_, dense.theta_, rtol=1e-7, atol=1e-9)

@@ -34,13 +34,13 @@ def test_boltzmann_irl_consistency_and_bootstrap(data):
     small = sample_trajectories(mdp, pi, 20, 20, rng=1)
     large = sample_trajectories(mdp, pi, 400, 50, rng=1)
     d_small = BoltzmannIRL(beta=2.0).fit(mdp, small, reference=r).distance_
-    est = BoltzmannIRL(beta=2.0, n_boot=30, random_state=0).fit(mdp, large, reference=r)
+    est = BoltzmannIRL(beta=2.0, n_bootstrap=30, random_state=0).fit(mdp, large, reference=r)
     assert est.distance_ < d_small
     assert est.distance_ < 0.1
     lo, hi = est.distance_interval_
     assert 0.0 <= lo <= hi <= 1.0
     assert np.abs(est.policy_ - pi).max() < 0.05
-    again = BoltzmannIRL(beta=2.0, n_boot=30, random_state=0).fit(mdp, large, reference=r)
+    again = BoltzmannIRL(beta=2.0, n_bootstrap=30, random_state=0).fit(mdp, large, reference=r)
     assert again.distance_interval_ == est.distance_interval_
     text = str(est.summary())
     assert "Boltzmann IRL" in text and "STARC" in text

@@ -65,7 +65,7 @@ def test_mce_forward_inverse_roundtrip(setup, alpha):
 
 def test_ambiguity_set_gives_same_policy(setup):
     mdp, r, rng = setup
-    for model in (BoltzmannModel(beta=2.0), MCEModel(alpha=0.5)):
+    for model in (BoltzmannModel(beta=2.0), MCEModel(temperature=0.5)):
         pi = model.policy(mdp, r)
         inv = model.inverse(mdp, pi)
         assert inv.exact
@@ -104,7 +104,7 @@ def test_image_condition():
     r = np.random.default_rng(0).normal(size=(4, 3))
     assert not image_condition(mdp, OptimalModel(), BoltzmannModel(), rng=0)
     assert not image_condition(mdp, BoltzmannModel(), OptimalModel(), rng=0)
-    assert image_condition(mdp, MCEModel(alpha=2.0), BoltzmannModel(), rng=0)
+    assert image_condition(mdp, MCEModel(temperature=2.0), BoltzmannModel(), rng=0)
     with pytest.raises(ImageError, match="not in the image"):
         representative_error(mdp, r, OptimalModel(), BoltzmannModel())
 
@@ -114,7 +114,7 @@ def test_image_condition():
     ("true", "assumed"),
     [
         (BoltzmannModel(beta=3.0), BoltzmannModel(beta=0.5)),
-        (MCEModel(alpha=0.2), MCEModel(alpha=4.0)),
+        (MCEModel(temperature=0.2), MCEModel(temperature=4.0)),
     ],
 )
 def test_temperature_misspecification_is_harmless(setup, true, assumed):
@@ -133,7 +133,7 @@ def test_discount_misspecification_small_representative_large_worst_case(setup):
     # supremum is at least 0.5 * sqrt(2) on the paper's [0, 1] scale
     assert worst >= np.sqrt(0.5) - 1e-12
     assert worst > 100 * rep
-    assert max_error(mdp, true, assumed, random_state=0, n_starts=1) > 0.99
+    assert max_error(mdp, true, assumed, rng=0, n_starts=1) > 0.99
 
 
 def test_transition_misspecification(setup):
@@ -176,12 +176,15 @@ def test_optimal_model_worst_case_at_least_lower_bound():
 
 def test_max_error_temperature_is_zero():
     mdp = random_mdp(3, 2, rng=5)
-    assert max_error(mdp, MCEModel(alpha=2.0), MCEModel(alpha=1.0), 0, n_starts=1) < 1e-6
+    assert (
+        max_error(mdp, MCEModel(temperature=2.0), MCEModel(temperature=1.0), rng=0, n_starts=1)
+        < 1e-6
+    )
     rep, r_star = max_error(
         mdp,
         BoltzmannModel(),
         BoltzmannModel(gamma=0.8),
-        0,
+        rng=0,
         kind="representative",
         n_starts=1,
         return_reward=True,
@@ -259,12 +262,12 @@ def test_review_regressions_models_and_errors():
 
     # a model's first positional argument is its own parameter
     assert BoltzmannModel(5.0).beta == 5.0 and BoltzmannModel(5.0).gamma is None
-    assert MCEModel(0.5).alpha == 0.5
+    assert MCEModel(0.5).temperature == 0.5
     mdp = random_mdp(3, 2, rng=0)
     R = np.random.default_rng(0).normal(size=(3, 2))
     # optimal policies are not in the Boltzmann image: an error, not "0 error"
     with _pytest.raises(ImageError):
-        max_error(mdp, OptimalModel(), BoltzmannModel(), random_state=0, n_starts=1)
+        max_error(mdp, OptimalModel(), BoltzmannModel(), rng=0, n_starts=1)
     with _pytest.raises(ValueError, match="`scale` must be > 0"):
         worst_case_error(mdp, R, BoltzmannModel(), BoltzmannModel(gamma=0.5), scale=-1)
     with _pytest.raises(ValueError, match="`canonicalization` must be one of"):
@@ -309,14 +312,14 @@ def test_discount_convention_true_environment_is_the_default():
 
 # ------------------------------------------------------------------ research scale
 def test_optimal_search_exact_gradient_matches_derivative_free_search():
-    from irl_sensitivity._misspec import _dense_search, _WorstCase
+    from irl_sensitivity import Misspecification
 
     mdp = random_mdp(4, 2, rng=0)
     r = np.random.default_rng(1).normal(size=(4, 2))
     true, assumed = OptimalModel(), OptimalModel(gamma=0.85)
     fast = worst_case_error(mdp, r, true, assumed, rng=0)
-    wc = _WorstCase(mdp, true, assumed, "val", 0.5, None)
-    slow = _dense_search(wc, r, true.policy(mdp, r), 6, np.random.default_rng(0))
+    problem = Misspecification(mdp, true, assumed)
+    slow = problem._dense_search(r, true.policy(mdp, r), 6, np.random.default_rng(0))
     assert fast >= slow - 1e-9
     # the value of the previous (derivative-free, 12.5 s) implementation on this case
     assert fast == pytest.approx(0.902548375872266, abs=1e-9)
@@ -325,13 +328,13 @@ def test_optimal_search_exact_gradient_matches_derivative_free_search():
 def test_max_error_optimal_model_is_fast_and_bounds_worst_case():
     mdp = random_mdp(4, 2, rng=0)
     true, assumed = OptimalModel(), OptimalModel(gamma=0.85)
-    m, r_star = max_error(mdp, true, assumed, 0, n_starts=1, maxiter=5, return_reward=True)
+    m, r_star = max_error(mdp, true, assumed, rng=0, n_starts=1, maxiter=5, return_reward=True)
     r = np.random.default_rng(1).normal(size=(4, 2))
     assert worst_case_error(mdp, r_star, true, assumed, rng=0) >= m - 1e-9
     assert 0.5 < m <= 1.0
     assert m >= worst_case_lower_bound(mdp, r, true, assumed) - 0.2
     with pytest.raises(TypeError, match="`return_reward` must be True or False"):
-        max_error(mdp, true, assumed, 0, return_reward="yes")
+        max_error(mdp, true, assumed, rng=0, return_reward="yes")
 
 
 # ------------------------------------------------------------------ sparse MDPs
@@ -381,7 +384,7 @@ SPARSE_CASES = {
         m, r, MCEModel(), MCEModel(gamma=0.7), canonicalization="minimal"
     ),
     "max_error": lambda m, r, r2: max_error(
-        m, BoltzmannModel(), BoltzmannModel(gamma=0.8), 0, n_starts=1, maxiter=3
+        m, BoltzmannModel(), BoltzmannModel(gamma=0.8), rng=0, n_starts=1, maxiter=3
     ),
     "sweep": lambda m, r, r2: (
         misspecification_sweep(m, r, MCEModel(), MCEModel(), "gamma", [0.8, 0.9])

@@ -49,7 +49,7 @@ def test_in_unit_interval_and_above_representative(env, norm, true, assumed):
 
 
 @pytest.mark.parametrize(
-    ("norm", "model"), [(1, MCEModel(alpha=2.0)), (np.inf, BoltzmannModel(beta=0.5))]
+    ("norm", "model"), [(1, MCEModel(temperature=2.0)), (np.inf, BoltzmannModel(beta=0.5))]
 )
 def test_zero_when_models_agree(env, norm, model):
     mdp, r = env

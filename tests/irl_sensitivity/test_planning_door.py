@@ -25,8 +25,8 @@ R = np.random.default_rng(1).normal(size=(4, 2))
             ValueError,
             "`max_iter`",
         ),
-        (lambda: irl.soft_value_iteration(MDP, R, alpha=1e-310), ValueError, "too small"),
-        (lambda: irl.soft_value_iteration(MDP, R, alpha="1"), TypeError, "`alpha`"),
+        (lambda: irl.soft_value_iteration(MDP, R, temperature=1e-310), ValueError, "too small"),
+        (lambda: irl.soft_value_iteration(MDP, R, temperature="1"), TypeError, "`temperature`"),
         (lambda: irl.optimal_values("x", R), TypeError, "`mdp` must be a TabularMDP"),
         (lambda: irl.value_iteration(None, R), TypeError, "`mdp` must be a TabularMDP"),
     ],
@@ -45,7 +45,7 @@ def test_unconverged_iteration_warns_in_our_words():
 
 
 def test_small_but_representable_temperature_matches_the_optimal_limit():
-    v_soft, _, pi = irl.soft_value_iteration(MDP, R, alpha=1e-200)
+    v_soft, _, pi = irl.soft_value_iteration(MDP, R, temperature=1e-200)
     v_opt, q_opt = irl.optimal_values(MDP, R)
     np.testing.assert_allclose(v_soft, v_opt, rtol=1e-10)
     np.testing.assert_array_equal(pi.argmax(axis=1), q_opt.argmax(axis=1))

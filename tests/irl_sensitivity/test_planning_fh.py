@@ -79,11 +79,11 @@ def test_extreme_rewards_stay_finite():
         ({"horizon": 0}, ValueError, "`horizon` must be >= 1"),
         ({"horizon": 2.0}, TypeError, "`horizon` must be an integer"),
         ({"horizon": True}, TypeError, "`horizon` must be an integer"),
-        ({"alpha": 0.0}, ValueError, "`alpha` must be finite and > 0 \\(a temperature"),
-        ({"alpha": -1.0}, ValueError, "must be finite and > 0"),
-        ({"alpha": np.inf}, ValueError, "must be finite and > 0"),
-        ({"alpha": np.nan}, ValueError, "must be finite and > 0"),
-        ({"alpha": "1"}, TypeError, "`alpha` must be a positive float"),
+        ({"temperature": 0.0}, ValueError, "`temperature` must be finite and > 0 \\(a temp"),
+        ({"temperature": -1.0}, ValueError, "must be finite and > 0"),
+        ({"temperature": np.inf}, ValueError, "must be finite and > 0"),
+        ({"temperature": np.nan}, ValueError, "must be finite and > 0"),
+        ({"temperature": "1"}, TypeError, "`temperature` must be a positive float"),
         ({"discount": 0.0}, ValueError, r"`discount` must lie in \(0, 1\]"),
         ({"discount": 1.01}, ValueError, r"`discount` must lie in \(0, 1\]"),
         ({"discount": np.nan}, ValueError, r"`discount` must lie in \(0, 1\]"),
@@ -112,5 +112,5 @@ def test_bad_mdp():
 )
 def test_infinite_horizon_temperature_checked(alpha, err):
     mdp = random_mdp(3, 2, rng=0)
-    with pytest.raises(err, match="`alpha`"):
+    with pytest.raises(err, match="`temperature`"):
         soft_value_iteration(mdp, np.ones(3), alpha)

@@ -1,0 +1,410 @@
+"""Shared numpydoc fragments and the small helpers the modules of the package share.
+
+* :func:`fill_doc` -- docstring substitution (as ``scipy._lib.doccer`` and pandas'
+  ``Substitution`` do it): a line holding only ``%(name)s`` is replaced by the fragment
+  ``name`` of :data:`DOCS`, indented like the placeholder, so a parameter shared by many
+  public callables is described in one place.
+* :func:`renamed_arguments` -- old keyword names (and, optionally, a former positional
+  slot) kept working for a deprecation period, with a ``FutureWarning``.
+* :func:`blas_single_thread` -- the one place the package limits BLAS threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import textwrap
+import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TypeVar, cast
+
+__all__ = ["DOCS", "blas_single_thread", "deprecated_alias", "fill_doc", "renamed_arguments"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DOCS: dict[str, str] = {
+    "mdp": """\
+mdp : TabularMDP
+    The environment; it supplies every parameter a model leaves as None.""",
+    "reward": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The true reward ``R``.""",
+    "true_model": """\
+true_model : BehaviouralModel
+    The model ``g`` that generates the observed policy.""",
+    "assumed_model": """\
+assumed_model : BehaviouralModel
+    The model ``f`` assumed by IRL.""",
+    "canonicalization": """\
+canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
+    Canonicalisation of the STARC metric.""",
+    "norm": """\
+norm : {1, 2, numpy.inf}, default 2
+    Norm of the STARC metric.""",
+    "scale": """\
+scale : float, default 0.5
+    Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).""",
+    "weights": """\
+weights : array-like of shape (S, A, S), optional
+    Weights of the norm (and of the ``"minimal"`` canonicalisation).""",
+    "distance_in": """\
+distance_in : {"true", "mdp"}, default "true"
+    Environment of the STARC metric: the true model's (``true_model.environment(mdp)``,
+    the paper's ``d^STARC_{tau, gamma}`` of the demonstrator's environment) or ``mdp``
+    itself. They differ only when the true model overrides ``gamma`` or ``transition``.""",
+    "env": """\
+mdp : TabularMDP
+    The environment.""",
+    "env_any": """\
+mdp : TabularMDP
+    The environment (dense or sparse).""",
+    "env_inverse": """\
+mdp : TabularMDP
+    The environment (its ``gamma`` and transition kernel are used).""",
+    "any_reward": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward.""",
+    "reward_r": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward ``R``.""",
+    "full_support_policy": """\
+policy : array-like of shape (S, A)
+    A stochastic policy with full support (every entry positive).""",
+    "optimal_returns": """\
+Returns
+-------
+v : ndarray of shape (S,)
+    The optimal state values ``V*``.
+q : ndarray of shape (S, A)
+    The optimal action values ``Q*``.""",
+    "scale_short": """\
+scale : float
+    Scale of the STARC distance.""",
+    "image_reward": """\
+reward : array-like of shape (S,), (S, A) or (S, A, S), optional
+    A single reward to check; None draws ``n_rewards`` standard normal ``(S, A)``
+    rewards.
+n_rewards : int, default 20
+    Number of random rewards (used only without ``reward``).
+rng : None, int, SeedSequence or Generator
+    Seed or generator of the random rewards.""",
+    "image_returns": """\
+bool
+    True when the assumed model's image contains the true model's policy for every
+    reward checked.""",
+    "worst_starts": """\
+n_starts : int, default 6
+    Random starts of the search (not used by the closed form).
+rng : None, int, SeedSequence or Generator
+    Seed or generator of the search's starts.""",
+    "max_options": """\
+kind : {"worst_case", "representative"}, default "worst_case"
+    Which error to maximise over rewards.""",
+    "max_iter_options": """\
+n_starts : int, default 4
+    Starts of each of the four kinds.
+maxiter : int, default 30
+    L-BFGS-B iterations per start.
+return_reward : bool, default False
+    Also return the maximising reward.""",
+    "max_returns": """\
+float or (float, numpy.ndarray of shape (S, A))
+    The largest error found; with ``return_reward=True`` also the reward attaining it.""",
+    "max_raises": """\
+ImageError
+    If the true model's policy is outside the assumed model's image at every start.""",
+    "lower_returns": """\
+float
+    The closed-form supremum, in ``[0, 2 * scale]``.""",
+    "rep_returns": """\
+float
+    ``d(R, Rh)`` with ``Rh`` the assumed model's closed-form representative inverse of
+    ``true_model.policy(mdp, reward)``.""",
+    "starc_policy": """\
+policy : array-like of shape (S, A), optional
+    Policy of the ``"val"`` canonicalisation (uniform by default).""",
+    "summary_returns": """\
+Returns
+-------
+statsmodels.iolib.summary.Summary
+    The summary of ``results_``.""",
+    "image_error": """\
+Raises
+------
+ImageError
+    If the true model's policy is outside the image of the assumed model.""",
+    "model_env": """\
+gamma : float, optional, keyword-only
+    The model's discount; None uses the MDP's.
+transition : array-like of shape (S, A, S) or list of A (S, S) matrices, optional
+    The model's transition kernel (keyword-only); None uses the MDP's.""",
+    "temperature": """\
+temperature : float, default 1.0
+    Temperature of the soft (maximal causal entropy) backup (finite, > 0). Named
+    ``temperature`` everywhere (``alpha`` is kept for significance levels).""",
+    "policy_sa": """\
+policy : array-like of shape (S, A)
+    A stochastic policy (rows sum to one).""",
+    "estimator_common": """\
+smoothing : float, default 1.0
+    Pseudo-count added to every (state, action) visit count.
+n_bootstrap : int, default 0
+    Bootstrap resamples of trajectories for the distance interval (needs ``reference``).
+alpha : float, default 0.05
+    Significance level of the interval.
+scale : float, default 0.5
+    STARC scale (0.5: distances in [0, 1]).
+random_state : None, int or Generator
+    Seed or generator of the bootstrap.
+n_jobs : int, optional
+    joblib workers of the bootstrap (None: serial).
+n_boot : int, optional
+    Deprecated alias of ``n_bootstrap`` (a ``FutureWarning`` at fit).""",
+    "estimator_attributes": """\
+policy_ : ndarray (S, A)
+    Smoothed empirical policy.
+distance_ : float
+    STARC distance to ``reference`` (None without one).
+distance_interval_ : tuple of float or None
+    Bootstrap percentile interval of the distance (None without ``reference`` or with
+    ``n_bootstrap=0``).
+results_ : IRLResults
+    The results object (the attributes above are views of it).""",
+}
+
+
+DOCS["problem"] = "\n".join(DOCS[k] for k in ("mdp", "reward", "true_model", "assumed_model"))
+DOCS["models"] = "\n".join(DOCS[k] for k in ("mdp", "true_model", "assumed_model"))
+DOCS["metric_options"] = "\n".join(
+    DOCS[k] for k in ("canonicalization", "norm", "scale", "weights")
+)
+
+
+DOCS["model_mdp"] = """\
+mdp : TabularMDP
+    The environment; the model's own ``gamma`` / ``transition`` replace the MDP's."""
+DOCS["model_policy"] = (
+    DOCS["model_mdp"]
+    + """
+reward : array-like of shape (S,), (S, A) or (S, A, S)
+    The reward.
+
+Returns
+-------
+numpy.ndarray of shape (S, A)
+    The policy ``f(R)``."""
+)
+DOCS["model_representative"] = (
+    DOCS["model_mdp"]
+    + """
+policy : array-like of shape (S, A)
+    A policy in the model's image.
+
+Returns
+-------
+numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+    The closed-form representative reward."""
+)
+DOCS["model_in_image"] = (
+    DOCS["model_mdp"]
+    + """
+policy : array-like of shape (S, A)
+    The policy.
+tol : float, default 1e-10, keyword-only
+    Support tolerance (used by the optimal model).
+
+Returns
+-------
+bool
+    Whether the policy is in the model's image."""
+)
+DOCS["plot"] = """\
+Parameters
+----------
+ax : matplotlib.axes.Axes, optional
+    Axes to draw on; None uses the current figure's (a new one if there is none).
+
+Returns
+-------
+matplotlib.axes.Axes
+    The axes drawn on."""
+
+
+DOCS["reward_named"] = "\n".join(
+    [
+        "Parameters",
+        "----------",
+        DOCS["any_reward"],
+        'name : str, default "reward"',
+        "    Its name in error messages.",
+    ]
+)
+
+
+def fill_doc(obj: F) -> F:
+    """Replace each line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.
+
+    Parameters
+    ----------
+    obj : callable or class
+        The object whose ``__doc__`` is filled (in place).
+
+    Returns
+    -------
+    callable or class
+        ``obj`` itself.
+
+    Examples
+    --------
+    >>> @fill_doc
+    ... def f(mdp):
+    ...     '''Do nothing.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(mdp)s
+    ...     '''
+    >>> print(f.__doc__.splitlines()[4])
+        mdp : TabularMDP
+    """
+    doc = obj.__doc__
+    if doc:
+        lines = []
+        for line in doc.split("\n"):
+            key = line.strip()
+            if key.startswith("%(") and key.endswith(")s"):
+                indent = line[: len(line) - len(line.lstrip())]
+                lines.append(textwrap.indent(DOCS[key[2:-2]], indent))
+            else:
+                lines.append(line)
+        obj.__doc__ = "\n".join(lines)
+    return obj
+
+
+_NOT_GIVEN: Any = object()
+
+
+def renamed_arguments(
+    renamed: dict[str, str], *, positional: tuple[str, ...] = ()
+) -> Callable[[F], F]:
+    """Keep old keyword names (and former positional slots) working, with a FutureWarning.
+
+    Parameters
+    ----------
+    renamed : dict of str to str
+        Old keyword name to new keyword name.
+    positional : tuple of str, default ()
+        Keyword-only parameters that used to accept a positional argument after the
+        positional parameters, in that order.
+
+    Returns
+    -------
+    callable
+        A decorator; the decorated function's signature (``inspect.signature``) is the new
+        one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_arguments({"old": "new"})
+    ... def f(*, new=1):
+    ...     return new
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(old=3), w[0].category.__name__
+    (3, 'FutureWarning')
+    """
+
+    def decorate(func: F) -> F:
+        params = inspect.signature(func).parameters.values()
+        n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            extra = args[n_pos:]
+            if len(extra) > len(positional):
+                raise TypeError(
+                    f"{func.__name__}() takes {n_pos} positional arguments but {len(args)} "
+                    "were given."
+                )
+            for new, value in zip(positional, extra, strict=False):
+                _warn(f"passing `{new}` positionally to {func.__name__}()", f"{new}=...")
+                _put(kwargs, new, value, func.__name__)
+            for old, new in renamed.items():
+                if old in kwargs:
+                    _warn(f"`{old}` of {func.__name__}() is renamed", f"{new}=...")
+                    _put(kwargs, new, kwargs.pop(old), func.__name__)
+            return func(*args[:n_pos], **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def _warn(what: str, fix: str) -> None:
+    warnings.warn(
+        f"{what} and the old form will stop working in a future version; use {fix}.",
+        FutureWarning,
+        stacklevel=3,
+    )
+
+
+def _put(kwargs: dict[str, Any], name: str, value: Any, func: str) -> None:
+    if name in kwargs:
+        raise TypeError(f"{func}() got `{name}` twice (under its old and its new name).")
+    kwargs[name] = value
+
+
+def deprecated_alias(new: Any, old: Any, new_name: str, old_name: str, owner: str) -> Any:
+    """The value of a renamed estimator parameter: ``old`` (with a FutureWarning) when it
+    was set, else ``new``.
+
+    Parameters
+    ----------
+    new, old : object
+        The values of the new parameter and of its deprecated alias (None: not set).
+    new_name, old_name : str
+        Their names.
+    owner : str
+        The estimator's class name, for the messages.
+
+    Returns
+    -------
+    object
+        The value to use.
+    """
+    if old is None:
+        return new
+    warnings.warn(
+        f"`{old_name}` of {owner} is renamed `{new_name}`; the old name will stop working in "
+        f"a future version.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return old
+
+
+_SMALL = 5000  # S * A up to which the searches run BLAS single-threaded
+
+
+def blas_single_thread(n_states: int, n_actions: int) -> AbstractContextManager[Any]:
+    """Single-threaded BLAS for the small dense algebra of the searches: thread wake-ups of
+    a multi-threaded BLAS cost far more than the (S*A)-sized products themselves (15x on a
+    loaded 2-core machine). The only place the package uses threadpoolctl.
+
+    Parameters
+    ----------
+    n_states, n_actions : int
+        Size of the MDP; above 5000 state-action pairs the BLAS is left as it is.
+
+    Returns
+    -------
+    context manager
+        ``threadpool_limits(limits=1, user_api="blas")`` or a null context.
+    """
+    if n_states * n_actions > _SMALL:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
