@@ -36,6 +36,7 @@ __all__ = [
     "check_mutable_varies",
     "check_n_jobs",
     "check_real",
+    "feature_names",
     "fit_inputs",
     "reworded_warnings",
     "warn_if_constant_target",
@@ -232,6 +233,11 @@ def fit_inputs(
         env = _labels(aligned["environment"], min_envs=min_envs, min_rows=min_rows_per_env)
     check_consistent_length(X=Xf, y=yv)
     return Xf, yv, env
+
+
+def feature_names(columns: Iterable[Hashable]) -> np.ndarray:
+    """``feature_names_in_`` of a fitted estimator: the column names as strings."""
+    return np.asarray([str(c) for c in columns], dtype=object)
 
 
 def check_mutable_varies(X: pd.DataFrame, mutable: Iterable[Hashable]) -> None:

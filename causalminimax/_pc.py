@@ -30,18 +30,18 @@ class Skeleton:
     Attributes
     ----------
     adjacency : ndarray of bool, shape (p, p)
+    max_pvalue : ndarray of shape (p, p)
+        Largest p-value over the tests of each pair (NaN if never tested).
     sepsets : dict
         ``(i, j)`` with ``i < j`` -> separating set (sorted tuple, includes the context node
         when it was conditioned on) for every removed edge.
-    max_pvalue : ndarray of shape (p, p)
-        Largest p-value over the tests of each pair (NaN if never tested).
     n_tests : int
         Number of conditional-independence tests run.
     """
 
     adjacency: np.ndarray
+    max_pvalue: np.ndarray
     sepsets: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
-    max_pvalue: np.ndarray | None = None
     n_tests: int = 0
 
 

@@ -182,7 +182,7 @@ def test_discovery_recovers_skeleton_mutable_set_and_identifiable_orientations()
     assert est.graph is aug
     from causalminimax.graph import stable_components
 
-    assert stable_components(aug, target="Y")["mutable"] == ("X2", "X4")
+    assert stable_components(aug, target="Y").mutable == ("X2", "X4")
 
 
 def test_discovery_is_deterministic_and_accepts_label_arrays():
