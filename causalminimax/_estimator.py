@@ -37,19 +37,6 @@ from estkit import EstimationError, check_int, check_option, spawn
 __all__ = ["CausalMinimaxRegressor", "default_estimator"]
 
 
-class _ResultsView:
-    """A fitted attribute that reads the attribute of the same name (minus the trailing
-    underscore) of ``results_``: the estimator and its results cannot disagree."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name[:-1]
-
-    def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        if obj is None:
-            return self
-        return getattr(obj.results_, self.name)  # AttributeError before fit
-
-
 def _check_intervention_model(model: Any) -> InterventionModel:
     model = model or InterventionModel()
     if not isinstance(model, InterventionModel):
@@ -134,6 +121,9 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    results_ : CausalMinimaxResults
+        Results object of the fit (components, risks, choice, ``summary()``); the attributes
+        ``components_`` to ``fit_time_`` below are its values.
     graph_ : CausalGraph
         Validated graph.
     components_ : StableComponents
@@ -223,15 +213,6 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         self.max_subsets = max_subsets
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    # fitted attributes that are views of ``results_``
-    components_ = _ResultsView()
-    whole_stable_set_optimal_ = _ResultsView()
-    worst_case_risk_ = _ResultsView()
-    selected_subset_ = _ResultsView()
-    n_environments_ = _ResultsView()
-    n_obs_ = _ResultsView()
-    fit_time_ = _ResultsView()
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> CausalMinimaxRegressor:
@@ -328,6 +309,15 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
             intervention_model=model,
             fit_time=time.perf_counter() - t0,
         )
+        # the fitted attributes named in the docs are the results object's own values
+        res = self.results_
+        self.components_ = res.components
+        self.whole_stable_set_optimal_ = res.whole_stable_set_optimal
+        self.worst_case_risk_ = res.worst_case_risk
+        self.selected_subset_ = res.selected_subset
+        self.n_environments_ = res.n_environments
+        self.n_obs_ = res.n_obs
+        self.fit_time_ = res.fit_time
         return self
 
     # ------------------------------------------------------------------ predict

@@ -12,6 +12,7 @@ edges are oriented by v-structures and Meek's rules.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Hashable
 from typing import Any, Literal
 
@@ -48,6 +49,7 @@ __all__ = ["DiscoveryResult", "discover_graph", "fisher_z_test", "kci_test"]
 CITestName = Literal["fisherz", "kci"]
 UndirectedPolicy = Literal["raise", "extend"]
 CONTEXT = "E"
+_UNSET: Any = object()  # marks an argument that was not passed
 
 _ASSUMPTIONS = (
     "Assumes causal sufficiency (no hidden common causes of the observed variables, beyond "
@@ -209,7 +211,8 @@ def discover_graph(
     test: CITestName = "fisherz",
     max_condition_size: int | None = None,
     max_samples: int = 600,
-    random_state: RandomStateLike = None,
+    rng: RandomStateLike = None,
+    random_state: Any = _UNSET,
 ) -> DiscoveryResult:
     """Discover the causal graph and the mutable set with the environment as a context node.
 
@@ -250,8 +253,11 @@ def discover_graph(
         Largest conditioning set (not counting ``C``); ``None`` for no limit.
     max_samples : int, default 600
         Rows used by ``test="kci"`` (a random subsample when there are more).
-    random_state : None, int or numpy.random.Generator
+    rng : None, int or numpy.random.Generator
         Seed of the KCI subsample (Fisher-z is deterministic).
+    random_state : None, int or numpy.random.Generator
+        Deprecated name of ``rng`` (FutureWarning); functions take ``rng``, estimators
+        ``random_state``.
 
     Returns
     -------
@@ -298,6 +304,15 @@ def discover_graph(
     [('E', 'M'), ('M', 'X'), ('Y', 'M')]
     """
     t0 = time.perf_counter()
+    if random_state is not _UNSET:
+        if rng is not None:
+            raise TypeError("Pass the seed as `rng` only (`random_state` is its old name).")
+        warnings.warn(
+            "discover_graph(random_state=...) is deprecated; pass rng=... instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        rng = random_state
     test = check_option(test, "test", CITestName)
     alpha = check_alpha(alpha)
     if max_condition_size is not None:
@@ -309,7 +324,7 @@ def discover_graph(
     if test == "fisherz":
         tester: Any = _FisherZTester(x, codes)
     else:
-        gen = check_random_state(random_state)
+        gen = check_random_state(rng, "rng")
         if len(x) > max_samples:
             keep = np.sort(gen.choice(len(x), max_samples, replace=False))
             x, codes = x[keep], codes[keep]

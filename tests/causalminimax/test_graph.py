@@ -194,3 +194,30 @@ def test_explicit_mutable_must_agree_with_environment_edges():
         stable_components(edges, mutable=["X1"])
     with pytest.raises(ValueError, match=r"`mutable` \[\] contradicts"):
         stable_components(edges, mutable=[])
+
+
+def test_components_are_a_frozen_dataclass_and_the_graph_carries_no_networkx():
+    import dataclasses
+
+    from causalminimax._graph import CausalGraph, StableComponents, as_causal_graph
+
+    g = as_causal_graph(simulation_graph(), "Y")
+    assert isinstance(g, CausalGraph) and as_causal_graph(g) is g
+    assert all(not isinstance(getattr(g, f.name), nx.Graph) for f in dataclasses.fields(g))
+    assert g.order[:5] == ("X6", "X5", "X8", "X7", "Y")  # lexicographic topological
+    assert g.parents("X1") == ("X6", "X5", "Y", "X9")
+    assert g.children("Y") == ("X9", "X1")
+    assert g.regenerated() == ("X1", "X3", "X2", "X4")
+    dag = g.to_networkx()
+    assert set(dag.edges) == set(simulation_graph(augmented=False).edges)
+    assert dag is not g.to_networkx()  # a new object each time: the carrier stays frozen
+    comp = stable_components(g)
+    assert isinstance(comp, StableComponents) and comp is g.components
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comp.K = ()  # type: ignore[misc]
+    with pytest.warns(FutureWarning, match=r"read the attribute instead \(\.K\)"):
+        assert comp["K"] == comp.K
+    with pytest.raises(KeyError):
+        comp["nope"]
+    with pytest.raises(ValueError, match="`graph` is required"):
+        stable_components(None)
