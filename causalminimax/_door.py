@@ -143,7 +143,8 @@ def check_frame(
     if arr.size and not np.all(np.isfinite(arr)):
         cols = [needed[k] for k in np.flatnonzero(~np.isfinite(arr).all(axis=0))]
         raise ValueError(
-            f"`{name}` has missing or non-finite values in columns {cols}; drop or impute them."
+            f"`{name}` has missing or non-finite values (NaN, inf) in columns {cols}; drop or "
+            "impute them."
         )
     _check_magnitude(arr, name)
     return pd.DataFrame(arr, index=sub.index, columns=sub.columns)

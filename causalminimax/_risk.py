@@ -144,7 +144,13 @@ class InterventionModel:
         return bool(self.within_support)
 
     def validated(self) -> InterventionModel:
-        """Return ``self`` after checking every field (raises a clear error otherwise)."""
+        """Check every field (raises a clear error otherwise).
+
+        Returns
+        -------
+        InterventionModel
+            ``self``.
+        """
         from causalminimax._door import check_real
         from estkit import check_bool, check_int, check_option
 
@@ -311,11 +317,28 @@ def do_sample(
     return _regenerate(sm, values, noise, lambda m, _: np.asarray(data[m])[mut_rows[m]])
 
 
+def _standardised_parents(
+    values: dict[Hashable, np.ndarray], sm: StructuralModel, m: Hashable
+) -> list[np.ndarray]:
+    """The parents of ``m`` in units of their training mean and standard deviation."""
+    return [(values[p] - sm.mean[p]) / sm.sd[p] for p in sm.parents[m]]
+
+
 @dataclass(frozen=True)
 class FeatureMap:
-    """Features ``phi_m`` of each mutable variable's standardised parents."""
+    """Features ``phi_m`` of each mutable variable's standardised parents (the parents are
+    read from the :class:`StructuralModel`).
 
-    parents: dict[Hashable, tuple[Hashable, ...]]
+    Attributes
+    ----------
+    omega, offset : dict
+        Random Fourier frequencies and phases of each mutable variable (``basis="rff"``).
+    sizes : dict
+        Number of intervention parameters of each mutable variable.
+    hidden : int
+        Hidden units of the neural class (0 for the linear classes).
+    """
+
     omega: dict[Hashable, np.ndarray]
     offset: dict[Hashable, np.ndarray]
     sizes: dict[Hashable, int]
@@ -328,14 +351,25 @@ class FeatureMap:
         model: InterventionModel,
         rng: np.random.Generator,
     ) -> FeatureMap:
-        """Draw the random features (if any) for every mutable variable."""
+        """Draw the random features (if any) for every mutable variable.
+
+        Parameters
+        ----------
+        sm : StructuralModel
+        model : InterventionModel
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        FeatureMap
+        """
         omega, offset, sizes = {}, {}, {}
         if model.basis == "mlp":
             h = model.n_components
             sizes = {
                 m: 1 + h * (len(sm.parents[m]) + 2) if sm.parents[m] else 1 for m in sm.mutable
             }
-            return cls({m: sm.parents[m] for m in sm.mutable}, {}, {}, sizes, h)
+            return cls({}, {}, sizes, h)
         for m in sm.mutable:
             k = len(sm.parents[m])
             d = 1 + k
@@ -344,7 +378,7 @@ class FeatureMap:
                 offset[m] = rng.uniform(0.0, 2 * np.pi, model.n_components)
                 d += model.n_components
             sizes[m] = d
-        return cls({m: sm.parents[m] for m in sm.mutable}, omega, offset, sizes)
+        return cls(omega, offset, sizes)
 
     @property
     def n_params(self) -> int:
@@ -374,13 +408,13 @@ class FeatureMap:
         ``w = [v0, v, vec(A), c]``.
         """
         if self.hidden:
-            return self.network(m, values, sm, w, k, n)[0].ravel()
+            return self.network(self.inputs(m, values, sm, k, n), w)[0].ravel()
         phi = self.features(m, values, sm).reshape(k, n, -1)
         return np.einsum("knd,kd->kn", phi, w).ravel()
 
-    def unpack(self, m: Hashable, w: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``(v0, v, A, c)`` of the network of ``m`` from its ``(k, size)`` parameter block."""
-        h, q = self.hidden, len(self.parents[m])
+    def unpack(self, w: np.ndarray, q: int) -> tuple[np.ndarray, ...]:
+        """``(v0, v, A, c)`` of a network with ``q`` inputs from its ``(k, size)`` block."""
+        h = self.hidden
         k = w.shape[0]
         if q == 0:
             return w[:, 0], np.zeros((k, 0)), np.zeros((k, 0, 0)), np.zeros((k, 0))
@@ -391,28 +425,27 @@ class FeatureMap:
             w[:, 1 + h + h * q :],
         )
 
-    def network(
-        self,
-        m: Hashable,
-        values: dict[Hashable, np.ndarray],
-        sm: StructuralModel,
-        w: np.ndarray,
-        k: int,
-        n: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Output ``(k, n)``, hidden activations ``(k, n, h)`` and inputs ``(k, n, q)``."""
-        v0, v, a_mat, c = self.unpack(m, w)
-        q = len(self.parents[m])
-        z = np.stack([(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]], axis=-1)
-        z = z.reshape(k, n, q) if q else np.zeros((k, n, 0))
-        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
-        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act, z
+    @staticmethod
+    def inputs(
+        m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel, k: int, n: int
+    ) -> np.ndarray:
+        """Standardised parents of ``m`` in ``k`` stacked samples of size ``n``: (k, n, q)."""
+        z = _standardised_parents(values, sm, m)
+        return np.stack(z, axis=-1).reshape(k, n, len(z)) if z else np.zeros((k, n, 0))
 
-    def features(self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel):
+    def network(self, z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output ``(k, n)`` and hidden activations ``(k, n, h)`` at the inputs ``z``."""
+        v0, v, a_mat, c = self.unpack(w, z.shape[2])
+        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
+        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act
+
+    def features(
+        self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel
+    ) -> np.ndarray:
         """``phi_m`` evaluated at the current parent values (rows x features)."""
         n = len(next(iter(values.values())))
         cols = [np.ones(n)]
-        z = [(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]]
+        z = _standardised_parents(values, sm, m)
         cols.extend(z)
         if m in self.omega:
             zz = np.column_stack(z)
@@ -718,7 +751,8 @@ def risk_and_gradient(
     rec: dict[Hashable, Any] = {}
     for v in sm.order:
         if v in sm.mutable:
-            out, act, z = fmap.network(v, vals, sm, thetas[:, blocks[v]], k, n)
+            z = fmap.inputs(v, vals, sm, k, n)
+            out, act = fmap.network(z, thetas[:, blocks[v]])
             g = sm.mean[v] + sm.sd[v] * out
             mask = np.ones_like(g)
             if model.clips:
@@ -761,7 +795,7 @@ def risk_and_gradient(
         elif v in sm.mutable:
             act, z, mask = rec[v]
             gout = adj[v].reshape(k, n) * mask * sm.sd[v]
-            _, vv, a_mat, _ = fmap.unpack(v, thetas[:, blocks[v]])
+            _, vv, a_mat, _ = fmap.unpack(thetas[:, blocks[v]], len(sm.parents[v]))
             parts = [gout.sum(axis=1)[:, None]]
             if sm.parents[v]:
                 delta = gout[:, :, None] * vv[:, None, :] * (1.0 - act**2)

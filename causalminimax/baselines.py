@@ -96,6 +96,7 @@ class PooledERM(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame
+            Holds the columns seen in ``fit`` (by name; others are ignored).
 
         Returns
         -------
@@ -196,6 +197,7 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame
+            Holds ``subset_`` and the mutable variables (by name; others are ignored).
 
         Returns
         -------
@@ -328,12 +330,9 @@ class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator
 
         Parameters
         ----------
-        X : pandas.DataFrame
-            Covariates.
-        y : array-like of shape (n,)
-            Response (a pandas Series is paired with ``X`` by label).
-        environment : array-like of shape (n,)
-            Environment labels, paired like ``y``.
+        X, y, environment
+            As in :meth:`PooledERM.fit`; ``environment`` is required, with at least two rows
+            per environment (the tests compare residual variances).
 
         Returns
         -------
@@ -388,6 +387,7 @@ class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator
         Parameters
         ----------
         X : pandas.DataFrame
+            Holds the columns of ``selected_subset_`` (others are ignored).
 
         Returns
         -------
@@ -426,12 +426,9 @@ class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : pandas.DataFrame
-            Covariates.
-        y : array-like of shape (n,)
-            Response (a pandas Series is paired with ``X`` by label).
-        environment : array-like of shape (n,)
-            Environment labels, paired like ``y``.
+        X, y, environment
+            As in :meth:`PooledERM.fit`; ``environment`` is required (its indicators are the
+            anchors).
 
         Returns
         -------
@@ -464,10 +461,12 @@ class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : pandas.DataFrame
+            Holds the columns seen in ``fit``.
 
         Returns
         -------
-        ndarray of shape (n,)
+        ndarray
+            ``intercept_ + X @ coef_``.
         """
         check_is_fitted(self, "coef_")
         return self.intercept_ + check_frame(X, self._cols).to_numpy(dtype=float) @ self.coef_

@@ -30,7 +30,7 @@ from causalminimax._ci import (
     kci_test,
     stratified_fisher_z_pvalues,
 )
-from causalminimax._door import _check_magnitude, reworded_warnings
+from causalminimax._door import check_frame, reworded_warnings
 from causalminimax._pc import extend_to_dag, orient, pc_skeleton
 from estkit import (
     RandomStateLike,
@@ -127,9 +127,8 @@ def _validate(
     else:
         df = pd.DataFrame(data)
     if not df.columns.is_unique:
-        raise ValueError(
-            f"`data` has duplicated column names {df.columns[df.columns.duplicated()].tolist()}."
-        )
+        dup = df.columns[df.columns.duplicated()].tolist()
+        raise ValueError(f"`data` has duplicated column names {dup}; rename them.")
     if isinstance(environment, str | int) and not isinstance(environment, bool):
         if environment not in df.columns:
             raise ValueError(
@@ -165,24 +164,8 @@ def _validate(
         raise ValueError(
             f"A variable is named {CONTEXT!r}, the name of the environment node; rename it."
         )
-    bad = [
-        c
-        for c in df.columns
-        if not (pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c]))
-    ]
-    if bad:
-        raise ValueError(
-            f"Columns {bad} are not numeric; discovery needs numeric variables (encode "
-            "categorical ones or drop them)."
-        )
-    x = np.column_stack([df[c].to_numpy(dtype=float, na_value=np.nan) for c in df.columns])
-    if not np.isfinite(x).all():
-        cols = [c for k, c in enumerate(df.columns) if not np.isfinite(x[:, k]).all()]
-        raise ValueError(
-            f"`data` contains NaN or infinite values (columns {cols}); drop or impute them."
-        )
-    _check_magnitude(x, "data")
-    df = pd.DataFrame(x, index=df.index, columns=df.columns)
+    df = check_frame(df, name="data", what="columns")
+    x = df.to_numpy()
     if x.shape[1] < 2:
         raise ValueError("`data` needs at least two variables.")
     p = x.shape[1]
@@ -465,32 +448,41 @@ class DiscoveryResult(ResultsBase):
         """Partially directed graph over the variables (a copy; see the class docstring)."""
         return self._graph.copy()
 
+    def _pairs(self, *, directed: bool) -> list[tuple[Hashable, Hashable]]:
+        """Edges between the variables: oriented ``(parent, child)`` ones, or each undirected
+        one once in column order."""
+        v, g = self.variables, self.pdag
+        return [
+            (v[i], v[j])
+            for i in range(len(v))
+            for j in (range(len(v)) if directed else range(i + 1, len(v)))
+            if g[i, j] and bool(g[j, i]) != directed
+        ]
+
     @property
     def undirected_edges(self) -> list[tuple[Hashable, Hashable]]:
         """Edges the data leave unoriented, each once as ``(a, b)`` in column order."""
-        p = len(self.variables)
-        v = self.variables
-        return [
-            (v[i], v[j])
-            for i in range(p)
-            for j in range(i + 1, p)
-            if self.pdag[i, j] and self.pdag[j, i]
-        ]
+        return self._pairs(directed=False)
 
     @property
     def directed_edges(self) -> list[tuple[Hashable, Hashable]]:
         """Oriented edges ``(parent, child)`` between the variables."""
-        p = len(self.variables)
-        v = self.variables
-        return [
-            (v[i], v[j])
-            for i in range(p)
-            for j in range(p)
-            if self.pdag[i, j] and not self.pdag[j, i]
-        ]
+        return self._pairs(directed=True)
 
     def separating_set(self, a: Hashable, b: Hashable) -> tuple[Hashable, ...] | None:
-        """Separating set of ``a`` and ``b`` (``None`` if they are adjacent)."""
+        """Separating set of ``a`` and ``b``.
+
+        Parameters
+        ----------
+        a, b : hashable
+            Two variables (or the environment node ``"E"``).
+
+        Returns
+        -------
+        tuple or None
+            The conditioning set that removed the edge ``a - b``; ``None`` if they are
+            adjacent.
+        """
         return self.sepsets.get((a, b), self.sepsets.get((b, a)))
 
     @property

@@ -207,7 +207,7 @@ def test_bad_inputs_give_clear_errors():
         discover_graph(bad, "env")
     bad = df.copy()
     bad["label"] = "a"
-    with pytest.raises(ValueError, match="not numeric"):
+    with pytest.raises(TypeError, match="not numeric"):  # as for `X` in the estimators
         discover_graph(bad, "env")
     with pytest.raises(ValueError, match="not a column"):
         discover_graph(df, "site")
