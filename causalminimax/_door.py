@@ -36,6 +36,7 @@ __all__ = [
     "check_mutable_varies",
     "check_n_jobs",
     "check_real",
+    "check_unique_columns",
     "feature_names",
     "fit_inputs",
     "reworded_warnings",
@@ -111,9 +112,7 @@ def check_frame(
             f"`{name}` must be a pandas DataFrame with named columns; got {type(X).__name__}. "
             f"Wrap arrays with pd.DataFrame({name}, columns=[...])."
         )
-    if not X.columns.is_unique:
-        dup = X.columns[X.columns.duplicated()].tolist()
-        raise ValueError(f"`{name}` has duplicated column names {dup}; rename them.")
+    check_unique_columns(X, name)
     needed = list(X.columns) if columns is None else list(columns)
     missing = [c for c in needed if c not in X.columns]
     if missing:
@@ -148,6 +147,13 @@ def check_frame(
         )
     _check_magnitude(arr, name)
     return pd.DataFrame(arr, index=sub.index, columns=sub.columns)
+
+
+def check_unique_columns(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a DataFrame with duplicated column names (columns are read by name)."""
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].tolist()
+        raise ValueError(f"`{name}` has duplicated column names {dup}; rename them.")
 
 
 def _numeric(col: pd.Series) -> bool:
@@ -313,6 +319,10 @@ class ScoreByLabelMixin:
             pandas objects are paired with ``X`` by index label, arrays by position.
         sample_weight : array-like of shape (n,), optional
             Paired like ``y``.
+
+        Returns
+        -------
+        float
         """
         from sklearn.metrics import r2_score
 

@@ -30,7 +30,7 @@ from causalminimax._ci import (
     kci_test,
     stratified_fisher_z_pvalues,
 )
-from causalminimax._door import check_frame, reworded_warnings
+from causalminimax._door import check_frame, check_unique_columns, reworded_warnings
 from causalminimax._pc import extend_to_dag, orient, pc_skeleton
 from estkit import (
     RandomStateLike,
@@ -126,9 +126,7 @@ def _validate(
         )
     else:
         df = pd.DataFrame(data)
-    if not df.columns.is_unique:
-        dup = df.columns[df.columns.duplicated()].tolist()
-        raise ValueError(f"`data` has duplicated column names {dup}; rename them.")
+    check_unique_columns(df, "data")
     if isinstance(environment, str | int) and not isinstance(environment, bool):
         if environment not in df.columns:
             raise ValueError(
