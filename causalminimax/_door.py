@@ -39,6 +39,7 @@ __all__ = [
     "check_unique_columns",
     "feature_names",
     "fit_inputs",
+    "node_list",
     "reworded_warnings",
     "warn_if_constant_target",
 ]
@@ -147,6 +148,13 @@ def check_frame(
         )
     _check_magnitude(arr, name)
     return pd.DataFrame(arr, index=sub.index, columns=sub.columns)
+
+
+def node_list(value: Any) -> list[Any]:
+    """A node name or an iterable of them, as a list (a string is one name, not characters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
 
 
 def check_unique_columns(frame: pd.DataFrame, name: str) -> None:

@@ -17,6 +17,7 @@ from causalminimax._door import (
     ScoreByLabelMixin,
     check_max_subsets,
     check_n_jobs,
+    node_list,
     reworded_warnings,
     warn_if_constant_target,
 )
@@ -352,9 +353,7 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n,)
         """
         check_is_fitted(self, "predictor_")
-        if isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
-            subset = [subset]
-        wanted = list(subset)
+        wanted = node_list(subset)
         key = tuple(v for v in self.graph_.order if v in set(wanted))
         if len(key) != len(set(wanted)) or key not in self.stable_predictors_:
             raise ValueError(

@@ -17,6 +17,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from causalminimax._door import node_list
+
 __all__ = ["CausalGraph", "StableComponents", "as_causal_graph", "parse_graph", "stable_components"]
 
 
@@ -321,10 +323,7 @@ def parse_graph(
             )
         mut = env_children
     else:
-        if isinstance(mutable, str | bytes) or not isinstance(mutable, Iterable):
-            _check_node(mutable, "`mutable`")
-            mutable = [mutable]
-        mutable = list(mutable)
+        mutable = node_list(mutable)
         for m in mutable:
             _check_node(m, "`mutable` variables")
         mut = set(mutable)

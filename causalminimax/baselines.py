@@ -28,6 +28,7 @@ from causalminimax._door import (
     check_real,
     feature_names,
     fit_inputs,
+    node_list,
     reworded_warnings,
     warn_if_constant_target,
 )
@@ -171,12 +172,7 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
         prep = prepare(self, X, y, environment)
         g = prep.graph
-        subset = self.subset
-        if subset is None:
-            subset = g.stable
-        elif isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
-            subset = [subset]
-        subset = tuple(subset)
+        subset = g.stable if self.subset is None else tuple(node_list(self.subset))
         bad = [s for s in subset if s not in g.stable]
         if bad:
             raise ValueError(f"`subset` has non-stable variables {bad}; stable are {g.stable}.")
