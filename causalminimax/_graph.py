@@ -26,7 +26,9 @@ __all__ = ["CausalGraph", "StableComponents", "as_causal_graph", "parse_graph", 
 class StableComponents:
     """Graph components of the causal minimax analysis (sets are tuples in topological order).
 
-    Attributes
+    Returned by :func:`~causalminimax.stable_components`; the fields are read as attributes.
+
+    Parameters
     ----------
     target : hashable
         The response ``Y``.
