@@ -745,25 +745,27 @@ def risk_and_gradient(
     thetas = np.atleast_2d(thetas)
     k = thetas.shape[0]
     n = len(next(iter(base.values())))
-    vals = {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()}
     blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
     regen = set(sm.regenerated)
-    rec: dict[Hashable, Any] = {}
-    for v in sm.order:
-        if v in sm.mutable:
-            z = fmap.inputs(v, vals, sm, k, n)
-            out, act = fmap.network(z, thetas[:, blocks[v]])
-            g = sm.mean[v] + sm.sd[v] * out
-            mask = np.ones_like(g)
-            if model.clips:
-                mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
-                g = np.clip(g, sm.lower[v], sm.upper[v])
-            vals[v] = g.ravel()
-            rec[v] = (act, z, mask)
-        elif v in regen:
-            x = _design(vals, sm.parents[v], k * n)
-            vals[v] = sm.models[v].predict(x) + np.tile(noise[v], k)
-            rec[v] = x
+    rec: dict[Hashable, Any] = {}  # per mutable variable: activations, inputs, clip mask
+
+    def set_mutable(v: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
+        z = fmap.inputs(v, cur, sm, k, n)
+        out, act = fmap.network(z, thetas[:, blocks[v]])
+        g = sm.mean[v] + sm.sd[v] * out
+        mask = np.ones_like(g)
+        if model.clips:
+            mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
+            g = np.clip(g, sm.lower[v], sm.upper[v])
+        rec[v] = (act, z, mask)
+        return g.ravel()
+
+    vals = _regenerate(
+        sm,
+        {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()},
+        {v: np.tile(a, k) for v, a in noise.items()},
+        set_mutable,
+    )
     used = (*inputs, target)
     zvals, scale = dict(vals), {}
     if model.standardize:
@@ -789,7 +791,7 @@ def risk_and_gradient(
     grad = np.zeros_like(thetas)
     for v in reversed(sm.order):
         if v in regen:
-            jac = _input_jacobian(sm.models[v], rec[v])
+            jac = _input_jacobian(sm.models[v], _design(vals, sm.parents[v], k * n))
             for i, par in enumerate(sm.parents[v]):
                 adj[par] += adj[v] * jac[:, i]
         elif v in sm.mutable:
