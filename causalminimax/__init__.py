@@ -9,6 +9,7 @@ selects the minimiser.
 from __future__ import annotations
 
 from causalminimax._estimator import CausalMinimaxRegressor, default_estimator
+from causalminimax._graph import StableComponents
 from causalminimax._results import CausalMinimaxResults
 from causalminimax._risk import InterventionModel
 from causalminimax.discovery import DiscoveryResult, discover_graph
@@ -21,6 +22,7 @@ __all__ = [
     "CausalMinimaxResults",
     "DiscoveryResult",
     "InterventionModel",
+    "StableComponents",
     "default_estimator",
     "discover_graph",
     "equivalence_classes",

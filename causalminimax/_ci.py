@@ -57,6 +57,12 @@ def _as_conds(conds: Any) -> np.ndarray:
     return arr
 
 
+def _strata(ns: Any, conds: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-environment sizes as floats, the conditioning sets as an array and their size."""
+    arr = _as_conds(conds)
+    return np.asarray(ns, dtype=float), arr, arr.shape[1]
+
+
 def partial_correlations(corr: np.ndarray, x: int, y: int, conds: Any) -> np.ndarray:
     """Partial correlations of ``x`` and ``y`` given each conditioning set.
 
@@ -129,15 +135,14 @@ def stratified_fisher_z_pvalues(
     ns : ndarray of shape (K,)
         Per-environment sample sizes.
     x, y : int
+        Column indices of the tested pair.
     conds : array-like of int, shape (m, d)
 
     Returns
     -------
     ndarray of shape (m,)
     """
-    conds = _as_conds(conds)
-    d = conds.shape[1]
-    ns = np.asarray(ns, dtype=float)
+    ns, conds, d = _strata(ns, conds)
     if np.any(ns - d - 3 < 1):
         raise ValueError(f"Every environment needs n_c - |S| - 3 >= 1; got min n_c={ns.min():g}.")
     z = np.arctanh(partial_correlations(corrs, x, y, conds))  # (K, m)
@@ -176,14 +181,13 @@ def context_lr_pvalues(
     v : int
         Column index of the tested variable.
     conds : array-like of int, shape (m, d)
+        Conditioning sets ``S`` of equal size.
 
     Returns
     -------
     ndarray of shape (m,)
     """
-    conds = _as_conds(conds)
-    d = conds.shape[1]
-    ns = np.asarray(ns, dtype=float)
+    ns, conds, d = _strata(ns, conds)
     s2_env = np.maximum(_conditional_variances(covs, v, conds), 1e-300)  # (K, m)
     s2_pool = np.maximum(_conditional_variances(pooled_cov, v, conds), 1e-300)  # (m,)
     stat = ns.sum() * np.log(s2_pool) - np.sum(ns[:, None] * np.log(s2_env), axis=0)

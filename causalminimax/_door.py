@@ -36,7 +36,10 @@ __all__ = [
     "check_mutable_varies",
     "check_n_jobs",
     "check_real",
+    "check_unique_columns",
+    "feature_names",
     "fit_inputs",
+    "node_list",
     "reworded_warnings",
     "warn_if_constant_target",
 ]
@@ -110,9 +113,7 @@ def check_frame(
             f"`{name}` must be a pandas DataFrame with named columns; got {type(X).__name__}. "
             f"Wrap arrays with pd.DataFrame({name}, columns=[...])."
         )
-    if not X.columns.is_unique:
-        dup = X.columns[X.columns.duplicated()].tolist()
-        raise ValueError(f"`{name}` has duplicated column names {dup}; rename them.")
+    check_unique_columns(X, name)
     needed = list(X.columns) if columns is None else list(columns)
     missing = [c for c in needed if c not in X.columns]
     if missing:
@@ -142,10 +143,25 @@ def check_frame(
     if arr.size and not np.all(np.isfinite(arr)):
         cols = [needed[k] for k in np.flatnonzero(~np.isfinite(arr).all(axis=0))]
         raise ValueError(
-            f"`{name}` has missing or non-finite values in columns {cols}; drop or impute them."
+            f"`{name}` has missing or non-finite values (NaN, inf) in columns {cols}; drop or "
+            "impute them."
         )
     _check_magnitude(arr, name)
     return pd.DataFrame(arr, index=sub.index, columns=sub.columns)
+
+
+def node_list(value: Any) -> list[Any]:
+    """A node name or an iterable of them, as a list (a string is one name, not characters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
+def check_unique_columns(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a DataFrame with duplicated column names (columns are read by name)."""
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].tolist()
+        raise ValueError(f"`{name}` has duplicated column names {dup}; rename them.")
 
 
 def _numeric(col: pd.Series) -> bool:
@@ -234,6 +250,11 @@ def fit_inputs(
     return Xf, yv, env
 
 
+def feature_names(columns: Iterable[Hashable]) -> np.ndarray:
+    """``feature_names_in_`` of a fitted estimator: the column names as strings."""
+    return np.asarray([str(c) for c in columns], dtype=object)
+
+
 def check_mutable_varies(X: pd.DataFrame, mutable: Iterable[Hashable]) -> None:
     """Refuse constant mutable columns (the intervention scale is their standard deviation)."""
     flat = [m for m in mutable if np.ptp(X[m].to_numpy()) == 0]
@@ -306,6 +327,10 @@ class ScoreByLabelMixin:
             pandas objects are paired with ``X`` by index label, arrays by position.
         sample_weight : array-like of shape (n,), optional
             Paired like ``y``.
+
+        Returns
+        -------
+        float
         """
         from sklearn.metrics import r2_score
 

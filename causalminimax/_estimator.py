@@ -3,87 +3,62 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.dummy import DummyRegressor
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from causalminimax._door import (
     DEFAULT_MAX_SUBSETS,
     ScoreByLabelMixin,
-    check_frame,
     check_max_subsets,
-    check_mutable_varies,
     check_n_jobs,
-    fit_inputs,
+    node_list,
     reworded_warnings,
     warn_if_constant_target,
 )
-from causalminimax._equivalence import enumerate_classes
-from causalminimax._graph import CausalGraph, _components, parse_graph
+from causalminimax._graph import CausalGraph
 from causalminimax._results import CausalMinimaxResults
-from causalminimax._risk import (
-    FeatureMap,
-    InterventionModel,
-    StructuralModel,
-    do_sample,
-    fit_structural_equations,
-    worst_case_risks,
+from causalminimax._risk import InterventionModel, SearchProblem, worst_case_risks
+from causalminimax._stable import (
+    check_estimator,
+    default_estimator,
+    fit_stable_predictors,
+    graph_surgery,
+    predict_frame,
+    prepare,
 )
-from causalminimax._spline import AdditiveSplineRidge
-from estkit import (
-    EstimationError,
-    check_int,
-    check_option,
-    parallel_map,
-    spawn,
-)
+from causalminimax.graph import ordered_representatives
+from estkit import EstimationError, check_int, check_option, spawn
 
 __all__ = ["CausalMinimaxRegressor", "default_estimator"]
 
 
-def default_estimator() -> Any:
-    """The default structural-equation and predictor model.
-
-    Additive cubic splines with linear extrapolation and a cross-validated ridge penalty:
-    flexible enough for smooth nonlinear mechanisms, cheap to fit and to evaluate on the large
-    batches of the worst-case search, and linear (not explosive) outside the training range.
-
-    Returns
-    -------
-    AdditiveSplineRidge
-        An unfitted scikit-learn regressor (a new instance at every call).
-
-    Examples
-    --------
-    >>> default_estimator()
-    AdditiveSplineRidge()
-    """
-    return AdditiveSplineRidge()
+def _check_intervention_model(model: Any) -> InterventionModel:
+    model = model or InterventionModel()
+    if not isinstance(model, InterventionModel):
+        raise TypeError(
+            "`intervention_model` must be a causalminimax.InterventionModel or None; got "
+            f"{type(model).__name__}."
+        )
+    return model.validated()
 
 
-def _key(subset: Iterable[Hashable]) -> tuple[Hashable, ...]:
-    return tuple(subset)
-
-
-def _fit_task(task: tuple[Any, ...]) -> Any:
-    """Fit the stable predictor of one subset on the graph-surgery sample."""
-    inputs, dosample, target, estimator = task
-    return _fit_predictor(dosample, inputs, target, estimator)
-
-
-def _fit_predictor(
-    sample: dict[Hashable, np.ndarray], inputs: tuple[Hashable, ...], target: Hashable, est: Any
-) -> Any:
-    y = sample[target]
-    if not inputs:
-        return DummyRegressor().fit(np.zeros((len(y), 1)), y)
-    x = np.column_stack([sample[c] for c in inputs])
-    return clone(est).fit(x, y)
+def _all_subsets(g: CausalGraph, limit: int) -> list[tuple[Hashable, ...]]:
+    """Every stable subset (``search_space="all"``), refused above ``max_subsets``."""
+    n_all = 2 ** len(g.stable)
+    if n_all > limit:
+        raise ValueError(
+            f'search_space="all" would fit and score all 2^{len(g.stable)} = {n_all:,} '
+            f"stable subsets, above `max_subsets`={limit:,}. Use "
+            'search_space="classes" (one subset per equivalence class) or raise '
+            "`max_subsets`."
+        )
+    return [c for k in range(len(g.stable) + 1) for c in itertools.combinations(g.stable, k)]
 
 
 class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
@@ -147,9 +122,12 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    results_ : CausalMinimaxResults
+        Results object of the fit (components, risks, choice, ``summary()``); the attributes
+        ``components_`` to ``fit_time_`` below are its values.
     graph_ : CausalGraph
         Validated graph.
-    components_ : dict
+    components_ : StableComponents
         Output of :func:`~causalminimax.stable_components`.
     whole_stable_set_optimal_ : bool
         The graphical condition ``K ∩ Ch(Y) = ∅``.
@@ -210,12 +188,12 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         graph: Any = None,
         target: Hashable = "Y",
         mutable: Iterable[Hashable] | None = None,
         estimator: Any = None,
         intervention_model: InterventionModel | None = None,
-        *,
         environment_node: Hashable = "E",
         search: str = "auto",
         search_space: str = "classes",
@@ -237,22 +215,6 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ validation
-    def _check_graph(self) -> CausalGraph:
-        if self.graph is None:
-            raise ValueError(
-                "`graph` is required: pass a networkx.DiGraph or a list of (parent, child) "
-                "edges over the target and the columns of X (see causalminimax.datasets "
-                "for examples)."
-            )
-        if isinstance(self.graph, CausalGraph):
-            return self.graph
-        return parse_graph(self.graph, self.target, self.mutable, self.environment_node)
-
-    @staticmethod
-    def _check_frame(X: Any, needed: Iterable[Hashable], *, exact: bool) -> pd.DataFrame:
-        return check_frame(X, needed, exact=exact)
-
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> CausalMinimaxRegressor:
         """Select the stable subset with minimal estimated worst-case risk and fit it.
@@ -272,124 +234,91 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+            The fitted estimator; ``results_`` holds the results object.
         """
-        import time
-
         t0 = time.perf_counter()
         search = check_option(self.search, "search", ("auto", "always"))
         space = check_option(self.search_space, "search_space", ("classes", "all"))
         n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
-        model = self.intervention_model or InterventionModel()
-        if not isinstance(model, InterventionModel):
-            raise TypeError(
-                "`intervention_model` must be a causalminimax.InterventionModel or None; got "
-                f"{type(model).__name__}."
-            )
-        model = model.validated()
-        est = default_estimator() if self.estimator is None else self.estimator
-        if not (hasattr(est, "fit") and hasattr(est, "predict")):
-            raise TypeError("`estimator` must be a scikit-learn regressor (fit/predict).")
+        model = _check_intervention_model(self.intervention_model)
+        est = check_estimator(self.estimator)
         limit = check_max_subsets(self.max_subsets)
         n_jobs = check_n_jobs(self.n_jobs)
-        g = self._check_graph()
-        Xf, yv, env = fit_inputs(X, y, environment, columns=g.covariates, exact=True)
-        check_mutable_varies(Xf, g.mutable)
+        prep = prepare(self, X, y, environment, exact=True)
+        g = prep.graph
         constant_y = warn_if_constant_target(
-            yv,
+            prep.y,
             "every stable predictor has zero risk under any intervention; all worst-case "
             "risks are reported as 0 and the smallest representative is selected.",
         )
-        n_env = int(pd.Series(env, dtype=object).nunique())
-        run_search = search == "always" or not bool(_components(g)["whole_stable_set_optimal"])
+        comp = g.components
+        run_search = search == "always" or not comp.whole_stable_set_optimal
         # enumerate first: the exponential step is refused before anything is fitted
-        if run_search and space == "all":
-            n_all = 2 ** len(g.stable)
-            if n_all > limit:
-                raise ValueError(
-                    f'search_space="all" would fit and score all 2^{len(g.stable)} = {n_all:,} '
-                    f"stable subsets, above `max_subsets`={limit:,}. Use "
-                    'search_space="classes" (one subset per equivalence class) or raise '
-                    "`max_subsets`."
-                )
-            subsets = [
-                c for k in range(len(g.stable) + 1) for c in itertools.combinations(g.stable, k)
-            ]
-        elif run_search:
-            reps_map = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
-            pos = {v: i for i, v in enumerate(g.order)}
-            reps = sorted(reps_map, key=lambda s: (len(s), sorted(pos[v] for v in s)))
-            subsets = [tuple(v for v in g.order if v in r) for r in reps]
-        else:
+        if not run_search:
             subsets = [tuple(g.stable)]
-        self.graph_ = g
-        self.components_ = _components(g)
-        self.whole_stable_set_optimal_ = bool(self.components_["whole_stable_set_optimal"])
-        self.n_environments_ = n_env
-        self.n_obs_ = len(yv)
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
+        elif space == "all":
+            subsets = _all_subsets(g, limit)
+        else:
+            subsets = ordered_representatives(g, limit)
 
-        data = {c: Xf[c].to_numpy(dtype=float) for c in g.covariates}
-        data[g.target] = yv
-        parents = {v: g.parents(v) for v in g.order}
         gen_sem, gen_do, gen_eval, gen_tasks = spawn(self.random_state, 4)
-        with reworded_warnings("fitting the structural equations"):
-            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
-            dosample = do_sample(sm, data, n_do, gen_do)
-        n = len(yv)
-        rows = gen_eval.choice(n, size=min(n, model.n_eval), replace=False)
-        base = {v: data[v][rows] for v in g.order}
-        noise = {v: sm.residuals[v][gen_eval.integers(0, n, rows.size)] for v in sm.regenerated}
-        fmap = FeatureMap.build(sm, model, gen_sem)
-
-        tasks = [(sub + g.mutable, dosample, g.target, est) for sub in subsets]
-        with reworded_warnings("fitting the stable predictors"):
-            predictors = parallel_map(_fit_task, tasks, n_jobs=n_jobs, desc="subsets")
-        index = pd.Index(subsets, tupleize_cols=False, name="subset")
+        sm, dosample = graph_surgery(prep, est, n_do, gen_do)
+        problem = SearchProblem.draw(sm, prep.data, g.target, model, gen_eval, gen_sem)
+        predictors = fit_stable_predictors(g, dosample, subsets, est, n_jobs)
         if run_search:
             with reworded_warnings("searching the worst-case interventions"):
                 values, found = worst_case_risks(
-                    predictors,
-                    [t[0] for t in tasks],
-                    sm,
-                    fmap,
-                    base,
-                    noise,
-                    g.target,
-                    model,
-                    gen_tasks,
+                    predictors, [s + g.mutable for s in subsets], problem, gen_tasks
                 )
+            values = np.asarray(values, dtype=float)
+            if constant_y:
+                values = np.zeros(len(subsets))  # rounding residue of a constant y is no risk
+            bad = [s for s, v in zip(subsets, values, strict=True) if not np.isfinite(v)]
+            if bad:
+                raise EstimationError(
+                    f"The estimated worst-case risk is not finite for the subsets {bad[:5]}: "
+                    "the `estimator`'s predictions under the interventions are NaN or "
+                    "overflow. Use a regressor that extrapolates stably (e.g. the default) or "
+                    "a smaller `intervention_model.bound`."
+                )
+            best = int(np.nanargmin(values))
         else:
             values, found = np.full(len(subsets), np.nan), np.zeros((len(subsets), 0))
-        values = np.asarray(values, dtype=float)
-        if constant_y and run_search:
-            values = np.zeros(len(subsets))  # rounding residue of a constant response is no risk
-        risks = pd.Series(values, index=index, name="worst_case_risk")
-        bad = [s for s, v in zip(subsets, values, strict=True) if not np.isfinite(v)]
-        if run_search and bad:
-            raise EstimationError(
-                f"The estimated worst-case risk is not finite for the subsets {bad[:5]}: the "
-                "`estimator`'s predictions under the interventions are NaN or overflow. Use a "
-                "regressor that extrapolates stably (e.g. the default) or a smaller "
-                "`intervention_model.bound`."
-            )
-        thetas = {sub: found[j].copy() for j, sub in enumerate(subsets)}
-        if run_search:
-            best = int(np.nanargmin(risks.to_numpy()))
-        else:
             best = 0
-        self.representatives_ = subsets
-        self.worst_case_risk_ = risks
-        self.worst_case_interventions_ = thetas
-        self.stable_predictors_ = dict(zip(subsets, predictors, strict=True))
-        self.selected_subset_ = subsets[best]
-        self.predictor_ = predictors[best]
-        self.structural_model_: StructuralModel = sm
-        self.predictor_features_ = np.asarray(
-            [str(c) for c in self.selected_subset_ + g.mutable], dtype=object
+        risks = pd.Series(
+            values,
+            index=pd.Index(subsets, tupleize_cols=False, name="subset"),
+            name="worst_case_risk",
         )
-        self._inputs = self.selected_subset_ + g.mutable
-        self.fit_time_ = time.perf_counter() - t0
+        self.graph_ = g
+        self.feature_names_in_ = prep.feature_names
+        self.n_features_in_ = len(prep.feature_names)
+        self.representatives_ = subsets
+        self.worst_case_interventions_ = {sub: found[j].copy() for j, sub in enumerate(subsets)}
+        self.stable_predictors_ = dict(zip(subsets, predictors, strict=True))
+        self.predictor_ = predictors[best]
+        self.structural_model_ = sm
+        self._inputs = subsets[best] + g.mutable
+        self.predictor_features_ = np.asarray([str(c) for c in self._inputs], dtype=object)
+        self.results_ = CausalMinimaxResults(
+            components=comp,
+            worst_case_risk=risks,
+            selected_subset=subsets[best],
+            whole_stable_set_optimal=comp.whole_stable_set_optimal,
+            n_obs=prep.n_obs,
+            n_environments=prep.n_environments,
+            intervention_model=model,
+            fit_time=time.perf_counter() - t0,
+        )
+        # the fitted attributes named in the docs are the results object's own values
+        res = self.results_
+        self.components_ = res.components
+        self.whole_stable_set_optimal_ = res.whole_stable_set_optimal
+        self.worst_case_risk_ = res.worst_case_risk
+        self.selected_subset_ = res.selected_subset
+        self.n_environments_ = res.n_environments
+        self.n_obs_ = res.n_obs
+        self.fit_time_ = res.fit_time
         return self
 
     # ------------------------------------------------------------------ predict
@@ -407,43 +336,53 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         ndarray of shape (n,)
         """
         check_is_fitted(self, "predictor_")
-        sub = self._check_frame(X, self._inputs, exact=False)
-        if not self._inputs:
-            return self.predictor_.predict(np.zeros((len(sub), 1)))
-        return self.predictor_.predict(sub.to_numpy(dtype=float))
+        return predict_frame(self.predictor_, X, self._inputs)
 
     def predict_subset(self, X: pd.DataFrame, subset: Iterable[Hashable]) -> np.ndarray:
-        """Predict with the stable predictor of another searched representative ``subset``."""
+        """Predict with the stable predictor of another searched representative ``subset``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Must contain the columns ``subset`` and the mutable variables.
+        subset : iterable of hashable
+            One of ``representatives_`` (in any order).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         check_is_fitted(self, "predictor_")
-        if isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
-            subset = [subset]
-        wanted = list(subset)
+        wanted = node_list(subset)
         key = tuple(v for v in self.graph_.order if v in set(wanted))
         if len(key) != len(set(wanted)) or key not in self.stable_predictors_:
             raise ValueError(
                 f"`subset` {tuple(wanted)} is not a searched representative; see "
                 "`representatives_`."
             )
-        inputs = key + self.graph_.mutable
-        sub = self._check_frame(X, inputs, exact=False)
-        if not inputs:
-            return self.stable_predictors_[key].predict(np.zeros((len(sub), 1)))
-        return self.stable_predictors_[key].predict(sub.to_numpy(dtype=float))
+        return predict_frame(self.stable_predictors_[key], X, key + self.graph_.mutable)
 
     def results(self) -> CausalMinimaxResults:
-        """Immutable results object of the fit (graph components, risks, choice)."""
-        check_is_fitted(self, "predictor_")
-        return CausalMinimaxResults(
-            components=self.components_,
-            worst_case_risk=self.worst_case_risk_,
-            selected_subset=self.selected_subset_,
-            whole_stable_set_optimal=self.whole_stable_set_optimal_,
-            n_obs=self.n_obs_,
-            n_environments=self.n_environments_,
-            intervention_model=self.intervention_model or InterventionModel(),
-            fit_time=self.fit_time_,
-        )
+        """The results object of the fit (``results_``), built once in ``fit``.
 
-    def summary(self, digits: int = 4):
-        """statsmodels-style summary: components, the condition, the risk table, the choice."""
-        return self.results().summary(digits=digits)
+        Returns
+        -------
+        CausalMinimaxResults
+        """
+        check_is_fitted(self, "predictor_")
+        return self.results_
+
+    def summary(self, digits: int = 4) -> Any:
+        """statsmodels-style summary: components, the condition, the risk table, the choice.
+
+        Parameters
+        ----------
+        digits : int, default 4
+            Significant digits of the numbers.
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+        """
+        check_is_fitted(self, "predictor_")
+        return self.results_.summary(digits=digits)

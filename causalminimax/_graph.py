@@ -7,57 +7,162 @@ graph as the children of an environment node.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-__all__ = ["CausalGraph", "parse_graph", "stable_components"]
+from causalminimax._door import node_list
+
+__all__ = ["CausalGraph", "StableComponents", "as_causal_graph", "parse_graph", "stable_components"]
+
+
+@dataclass(frozen=True)
+class StableComponents:
+    """Graph components of the causal minimax analysis (sets are tuples in topological order).
+
+    Returned by :func:`~causalminimax.stable_components`; the fields are read as attributes.
+
+    Parameters
+    ----------
+    target : hashable
+        The response ``Y``.
+    mutable : tuple
+        Mutable covariates ``M``.
+    stable : tuple
+        Stable covariates ``S = X \\ M``.
+    children : tuple
+        ``Ch(Y)``.
+    mutable_children : tuple
+        ``M0 = M ∩ Ch(Y)``.
+    K : tuple
+        ``De(M0) \\ M0``.
+    regenerated : tuple
+        ``De(M) \\ M``: the variables re-simulated when the mutable mechanisms are replaced.
+    K_children : tuple
+        ``K ∩ Ch(Y)``.
+    whole_stable_set_optimal : bool
+        The graphical condition ``K ∩ Ch(Y) = ∅``.
+    """
+
+    target: Hashable
+    mutable: tuple[Hashable, ...]
+    stable: tuple[Hashable, ...]
+    children: tuple[Hashable, ...]
+    mutable_children: tuple[Hashable, ...]
+    K: tuple[Hashable, ...]
+    regenerated: tuple[Hashable, ...]
+    K_children: tuple[Hashable, ...]
+    whole_stable_set_optimal: bool
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated dictionary access (``comp["K"]``); read the attribute (``comp.K``)."""
+        if key not in {f.name for f in fields(self)}:
+            raise KeyError(key)
+        warnings.warn(
+            f"stable_components(...)[{key!r}] is deprecated: the components are a frozen "
+            f"dataclass now; read the attribute instead (.{key}).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(self, key)
 
 
 @dataclass(frozen=True)
 class CausalGraph:
     """A validated causal DAG with its target and mutable variables.
 
+    The only graph carrier of the package: every public entry point converts its ``graph``
+    argument once with :func:`parse_graph`; a :class:`networkx.DiGraph` is made from it only
+    for the algorithms that need one (:meth:`to_networkx`).
+
     Attributes
     ----------
-    dag : networkx.DiGraph
-        The DAG over the target and the covariates (environment node removed).
     target : hashable
         The response node.
+    order : tuple
+        A topological order of all nodes (lexicographic by ``str`` among ties).
+    edges : tuple of (parent, child)
+        The edges (environment node removed), sorted by the topological positions.
     mutable : tuple
         Mutable variables (mechanisms that shift across environments), in topological order.
     stable : tuple
         Stable covariates ``S = X \\ M``, in topological order.
-    order : tuple
-        A topological order of all nodes.
     """
 
-    dag: nx.DiGraph
     target: Hashable
+    order: tuple[Hashable, ...]
+    edges: tuple[tuple[Hashable, Hashable], ...]
     mutable: tuple[Hashable, ...]
     stable: tuple[Hashable, ...]
-    order: tuple[Hashable, ...]
 
     @property
     def covariates(self) -> tuple[Hashable, ...]:
         """All covariates (stable and mutable), in topological order."""
         return tuple(v for v in self.order if v != self.target)
 
+    @cached_property
+    def parent_map(self) -> dict[Hashable, tuple[Hashable, ...]]:
+        """Parents of every node, in topological order."""
+        out: dict[Hashable, list[Hashable]] = {v: [] for v in self.order}
+        for a, b in self.edges:  # edges are sorted by the parent's position
+            out[b].append(a)
+        return {v: tuple(p) for v, p in out.items()}
+
     def parents(self, node: Hashable) -> tuple[Hashable, ...]:
         """Parents of ``node`` in topological order."""
-        pa = set(self.dag.predecessors(node))
-        return tuple(v for v in self.order if v in pa)
+        return self.parent_map[node]
+
+    def children(self, node: Hashable) -> tuple[Hashable, ...]:
+        """Children of ``node`` in topological order."""
+        return tuple(v for v in self.order if node in self.parent_map[v])
+
+    def descendants(self, nodes: Iterable[Hashable]) -> tuple[Hashable, ...]:
+        """Nodes reached from ``nodes`` by a directed path of length >= 1 (topological order)."""
+        src, out = set(nodes), set()
+        for v in self.order:
+            if any(p in src or p in out for p in self.parent_map[v]):
+                out.add(v)
+        return tuple(v for v in self.order if v in out)
 
     def regenerated(self) -> tuple[Hashable, ...]:
         """Non-mutable descendants of the mutable variables (they change under ``do(X_M)``)."""
-        de: set[Hashable] = set()
-        for m in self.mutable:
-            de |= nx.descendants(self.dag, m)
-        return tuple(v for v in self.order if v in de and v not in self.mutable)
+        return tuple(v for v in self.descendants(self.mutable) if v not in self.mutable)
+
+    @cached_property
+    def components(self) -> StableComponents:
+        """The graph components (see :func:`~causalminimax.stable_components`)."""
+        ch = set(self.children(self.target))
+        m0 = tuple(m for m in self.mutable if m in ch)
+        k = set(self.descendants(m0)) - set(m0)
+        kch = k & ch
+
+        def ordered(s: set[Hashable]) -> tuple[Hashable, ...]:
+            return tuple(v for v in self.order if v in s)
+
+        return StableComponents(
+            target=self.target,
+            mutable=self.mutable,
+            stable=self.stable,
+            children=ordered(ch),
+            mutable_children=m0,
+            K=ordered(k),
+            regenerated=self.regenerated(),
+            K_children=ordered(kch),
+            whole_stable_set_optimal=not kch,
+        )
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A new :class:`networkx.DiGraph` of the DAG (for the algorithms that need one)."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self.order)
+        g.add_edges_from(self.edges)
+        return g
 
 
 def _check_node(node: Any, what: str) -> None:
@@ -115,6 +220,7 @@ def _to_digraph(graph: Any) -> nx.DiGraph:
             "`graph` must be a networkx.DiGraph or a list of (parent, child) edges; got the "
             f"string {graph!r}."
         )
+    edges: list[Any]
     if isinstance(graph, Mapping):
         edges = []
         for parent, children in graph.items():
@@ -219,10 +325,7 @@ def parse_graph(
             )
         mut = env_children
     else:
-        if isinstance(mutable, str | bytes) or not isinstance(mutable, Iterable):
-            _check_node(mutable, "`mutable`")
-            mutable = [mutable]
-        mutable = list(mutable)
+        mutable = node_list(mutable)
         for m in mutable:
             _check_node(m, "`mutable` variables")
         mut = set(mutable)
@@ -254,9 +357,30 @@ def parse_graph(
             "for the response. Remove it from `mutable` (or the edge from the environment node)."
         )
     order = tuple(nx.lexicographical_topological_sort(dag, key=str))
+    pos = {v: i for i, v in enumerate(order)}
+    edges = tuple(sorted(dag.edges, key=lambda e: (pos[e[0]], pos[e[1]])))
     mut_t = tuple(v for v in order if v in mut)
     stable = tuple(v for v in order if v != target and v not in mut)
-    return CausalGraph(dag=dag, target=target, mutable=mut_t, stable=stable, order=order)
+    return CausalGraph(target=target, order=order, edges=edges, mutable=mut_t, stable=stable)
+
+
+def as_causal_graph(
+    graph: Any,
+    target: Hashable = "Y",
+    mutable: Iterable[Hashable] | None = None,
+    environment_node: Hashable = "E",
+) -> CausalGraph:
+    """The door of every public entry point taking a ``graph``: a :class:`CausalGraph` passes
+    through, anything else is converted once by :func:`parse_graph`; ``None`` is refused."""
+    if graph is None:
+        raise ValueError(
+            "`graph` is required: pass a networkx.DiGraph or a list of (parent, child) "
+            "edges over the target and the columns of X (see causalminimax.datasets "
+            "for examples)."
+        )
+    if isinstance(graph, CausalGraph):
+        return graph
+    return parse_graph(graph, target, mutable, environment_node)
 
 
 def stable_components(
@@ -264,13 +388,14 @@ def stable_components(
     target: Hashable = "Y",
     mutable: Iterable[Hashable] | None = None,
     environment_node: Hashable = "E",
-) -> dict[str, Any]:
+) -> StableComponents:
     """Graph components of the causal minimax analysis.
 
     Parameters
     ----------
-    graph : networkx.DiGraph or iterable of (parent, child) edges
-        DAG over the target and covariates (optionally with an environment node).
+    graph : networkx.DiGraph, iterable of (parent, child) edges, mapping or DataFrame
+        DAG over the target and covariates (optionally with an environment node); see
+        :func:`parse_graph` for the accepted forms.
     target : hashable, default "Y"
         The response.
     mutable : iterable, optional
@@ -280,49 +405,18 @@ def stable_components(
 
     Returns
     -------
-    dict
-        ``"mutable"`` (M), ``"stable"`` (S), ``"children"`` (Ch(Y)), ``"mutable_children"``
-        (M0 = M ∩ Ch(Y)), ``"K"`` (De(M0) \\ M0), ``"regenerated"`` (De(M) \\ M, the variables
-        re-simulated when the mutable mechanisms are replaced), ``"K_children"`` (K ∩ Ch(Y))
-        and ``"whole_stable_set_optimal"`` (the graphical condition K ∩ Ch(Y) = ∅). Sets are
-        tuples in topological order.
+    StableComponents
+        Frozen dataclass with ``mutable`` (M), ``stable`` (S), ``children`` (Ch(Y)),
+        ``mutable_children`` (M0 = M ∩ Ch(Y)), ``K`` (De(M0) \\ M0), ``regenerated``
+        (De(M) \\ M, the variables re-simulated when the mutable mechanisms are replaced),
+        ``K_children`` (K ∩ Ch(Y)) and ``whole_stable_set_optimal`` (the graphical condition
+        K ∩ Ch(Y) = ∅). Sets are tuples in topological order.
 
     Examples
     --------
     >>> edges = [("Y", "X1"), ("Y", "M"), ("M", "X1")]
     >>> comp = stable_components(edges, target="Y", mutable=["M"])
-    >>> comp["K"], comp["whole_stable_set_optimal"]
+    >>> comp.K, comp.whole_stable_set_optimal
     (('X1',), False)
     """
-    g = (
-        graph
-        if isinstance(graph, CausalGraph)
-        else parse_graph(graph, target, mutable, environment_node)
-    )
-    return _components(g)
-
-
-def _components(g: CausalGraph) -> dict[str, Any]:
-    y = g.target
-    ch = set(g.dag.successors(y))
-    m0 = [m for m in g.mutable if m in ch]
-    k: set[Hashable] = set()
-    for m in m0:
-        k |= nx.descendants(g.dag, m)
-    k -= set(m0)
-    kch = k & ch
-
-    def ordered(s: set[Hashable]) -> tuple[Hashable, ...]:
-        return tuple(v for v in g.order if v in s)
-
-    return {
-        "target": y,
-        "mutable": g.mutable,
-        "stable": g.stable,
-        "children": ordered(ch),
-        "mutable_children": ordered(set(m0)),
-        "K": ordered(k),
-        "regenerated": g.regenerated(),
-        "K_children": ordered(kch),
-        "whole_stable_set_optimal": not kch,
-    }
+    return as_causal_graph(graph, target, mutable, environment_node).components

@@ -30,18 +30,18 @@ class Skeleton:
     Attributes
     ----------
     adjacency : ndarray of bool, shape (p, p)
+    max_pvalue : ndarray of shape (p, p)
+        Largest p-value over the tests of each pair (NaN if never tested).
     sepsets : dict
         ``(i, j)`` with ``i < j`` -> separating set (sorted tuple, includes the context node
         when it was conditioned on) for every removed edge.
-    max_pvalue : ndarray of shape (p, p)
-        Largest p-value over the tests of each pair (NaN if never tested).
     n_tests : int
         Number of conditional-independence tests run.
     """
 
     adjacency: np.ndarray
+    max_pvalue: np.ndarray
     sepsets: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict)
-    max_pvalue: np.ndarray | None = None
     n_tests: int = 0
 
 
@@ -147,6 +147,11 @@ def _adjacent(g: np.ndarray, i: int, j: int) -> bool:
     return bool(g[i, j] or g[j, i])
 
 
+def _into(g: np.ndarray, a: int, mid: int, b: int) -> bool:
+    """``a - mid -> b``: an undirected edge followed by an arrow."""
+    return _undirected(g, a, mid) and _directed(g, mid, b)
+
+
 def _meek(g: np.ndarray) -> None:
     """Apply Meek's rules R1-R4 in place until nothing changes."""
     p = g.shape[0]
@@ -163,17 +168,12 @@ def _meek(g: np.ndarray) -> None:
             r2 = any(_directed(g, a, c) and _directed(g, c, b) for c in others)
             # R3: a - c -> b, a - d -> b, c and d non-adjacent  =>  a -> b
             r3 = any(
-                _undirected(g, a, c)
-                and _directed(g, c, b)
-                and _undirected(g, a, d)
-                and _directed(g, d, b)
-                and not _adjacent(g, c, d)
+                _into(g, a, c, b) and _into(g, a, d, b) and not _adjacent(g, c, d)
                 for c, d in itertools.combinations(others, 2)
             )
             # R4: a - d -> c -> b, a adjacent to c, d and b non-adjacent  =>  a -> b
             r4 = not (r1 or r2 or r3) and any(
-                _undirected(g, a, d)
-                and _directed(g, d, c)
+                _into(g, a, d, c)
                 and _directed(g, c, b)
                 and _adjacent(g, a, c)
                 and not _adjacent(g, d, b)

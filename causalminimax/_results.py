@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from causalminimax._graph import StableComponents
 from estkit import ResultsBase, SummaryParts
 
 __all__ = ["CausalMinimaxResults"]
@@ -41,23 +42,27 @@ class CausalMinimaxResults(ResultsBase):
 
     Parameters
     ----------
-    components : dict
+    components : StableComponents
         Graph components (see :func:`~causalminimax.stable_components`).
     worst_case_risk : pandas.Series
         Estimated worst-case risk of each representative subset.
     selected_subset : tuple
+        The chosen stable subset.
     whole_stable_set_optimal : bool
+        The graphical condition ``K ∩ Ch(Y) = ∅``.
     n_obs, n_environments : int
-    intervention_model : InterventionModel
+        Training observations and environments.
+    intervention_model : InterventionModel or None
+        The intervention class searched.
     fit_time : float
+        Seconds spent in ``fit``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> r = pd.Series([1.0, 0.5], index=pd.Index([(), ("X1",)], tupleize_cols=False))
-    >>> comp = {"target": "Y", "mutable": ("M",), "stable": ("X1",), "children": ("X1",),
-    ...         "mutable_children": (), "K": (), "regenerated": (), "K_children": (),
-    ...         "whole_stable_set_optimal": True}
+    >>> from causalminimax import stable_components
+    >>> comp = stable_components([("Y", "X1"), ("Y", "M")], "Y", mutable=["M"])
     >>> res = CausalMinimaxResults(comp, r, ("X1",), True, 100, 2, None, 0.1)
     >>> float(res.table.iloc[0]["worst-case risk"])
     0.5
@@ -65,7 +70,7 @@ class CausalMinimaxResults(ResultsBase):
 
     def __init__(
         self,
-        components: dict[str, Any],
+        components: StableComponents,
         worst_case_risk: pd.Series,
         selected_subset: tuple[Hashable, ...],
         whole_stable_set_optimal: bool,
@@ -74,7 +79,7 @@ class CausalMinimaxResults(ResultsBase):
         intervention_model: Any,
         fit_time: float,
     ) -> None:
-        self.components = dict(components)
+        self.components = components
         self.worst_case_risk = worst_case_risk.copy()
         self.selected_subset = tuple(selected_subset)
         self.whole_stable_set_optimal = bool(whole_stable_set_optimal)
@@ -102,13 +107,13 @@ class CausalMinimaxResults(ResultsBase):
         im = self.intervention_model
         im_txt = "-" if im is None else _describe(im)
         header = [
-            ("Target", c["target"]),
-            ("Mutable M", _fmt(c["mutable"])),
-            ("Stable S", _fmt(c["stable"])),
-            ("Ch(Y)", _fmt(c["children"])),
-            ("Mutable children M0", _fmt(c["mutable_children"])),
-            ("K = De(M0)\\M0", _fmt(c["K"])),
-            ("Regenerated De(M)\\M", _fmt(c["regenerated"])),
+            ("Target", c.target),
+            ("Mutable M", _fmt(c.mutable)),
+            ("Stable S", _fmt(c.stable)),
+            ("Ch(Y)", _fmt(c.children)),
+            ("Mutable children M0", _fmt(c.mutable_children)),
+            ("K = De(M0)\\M0", _fmt(c.K)),
+            ("Regenerated De(M)\\M", _fmt(c.regenerated)),
             ("K ∩ Ch(Y) = ∅", self.whole_stable_set_optimal),
             ("No. observations", self.n_obs),
             ("No. environments", self.n_environments),

@@ -32,15 +32,14 @@ __all__ = [
     "FeatureMap",
     "InterventionModel",
     "PredictorBank",
+    "SearchProblem",
     "StructuralModel",
-    "cross_evaluate",
     "do_sample",
     "fit_structural_equations",
     "gradient_search",
     "intervened_risk",
     "intervened_sample",
     "joint_search",
-    "maximize_risk",
     "risk_and_gradient",
     "sample_risk",
     "worst_case_risks",
@@ -145,7 +144,13 @@ class InterventionModel:
         return bool(self.within_support)
 
     def validated(self) -> InterventionModel:
-        """Return ``self`` after checking every field (raises a clear error otherwise)."""
+        """Check every field (raises a clear error otherwise).
+
+        Returns
+        -------
+        InterventionModel
+            ``self``.
+        """
         from causalminimax._door import check_real
         from estkit import check_bool, check_int, check_option
 
@@ -312,11 +317,28 @@ def do_sample(
     return _regenerate(sm, values, noise, lambda m, _: np.asarray(data[m])[mut_rows[m]])
 
 
+def _standardised_parents(
+    values: dict[Hashable, np.ndarray], sm: StructuralModel, m: Hashable
+) -> list[np.ndarray]:
+    """The parents of ``m`` in units of their training mean and standard deviation."""
+    return [(values[p] - sm.mean[p]) / sm.sd[p] for p in sm.parents[m]]
+
+
 @dataclass(frozen=True)
 class FeatureMap:
-    """Features ``phi_m`` of each mutable variable's standardised parents."""
+    """Features ``phi_m`` of each mutable variable's standardised parents (the parents are
+    read from the :class:`StructuralModel`).
 
-    parents: dict[Hashable, tuple[Hashable, ...]]
+    Attributes
+    ----------
+    omega, offset : dict
+        Random Fourier frequencies and phases of each mutable variable (``basis="rff"``).
+    sizes : dict
+        Number of intervention parameters of each mutable variable.
+    hidden : int
+        Hidden units of the neural class (0 for the linear classes).
+    """
+
     omega: dict[Hashable, np.ndarray]
     offset: dict[Hashable, np.ndarray]
     sizes: dict[Hashable, int]
@@ -329,14 +351,25 @@ class FeatureMap:
         model: InterventionModel,
         rng: np.random.Generator,
     ) -> FeatureMap:
-        """Draw the random features (if any) for every mutable variable."""
+        """Draw the random features (if any) for every mutable variable.
+
+        Parameters
+        ----------
+        sm : StructuralModel
+        model : InterventionModel
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        FeatureMap
+        """
         omega, offset, sizes = {}, {}, {}
         if model.basis == "mlp":
             h = model.n_components
             sizes = {
                 m: 1 + h * (len(sm.parents[m]) + 2) if sm.parents[m] else 1 for m in sm.mutable
             }
-            return cls({m: sm.parents[m] for m in sm.mutable}, {}, {}, sizes, h)
+            return cls({}, {}, sizes, h)
         for m in sm.mutable:
             k = len(sm.parents[m])
             d = 1 + k
@@ -345,7 +378,7 @@ class FeatureMap:
                 offset[m] = rng.uniform(0.0, 2 * np.pi, model.n_components)
                 d += model.n_components
             sizes[m] = d
-        return cls({m: sm.parents[m] for m in sm.mutable}, omega, offset, sizes)
+        return cls(omega, offset, sizes)
 
     @property
     def n_params(self) -> int:
@@ -375,13 +408,13 @@ class FeatureMap:
         ``w = [v0, v, vec(A), c]``.
         """
         if self.hidden:
-            return self.network(m, values, sm, w, k, n)[0].ravel()
+            return self.network(self.inputs(m, values, sm, k, n), w)[0].ravel()
         phi = self.features(m, values, sm).reshape(k, n, -1)
         return np.einsum("knd,kd->kn", phi, w).ravel()
 
-    def unpack(self, m: Hashable, w: np.ndarray) -> tuple[np.ndarray, ...]:
-        """``(v0, v, A, c)`` of the network of ``m`` from its ``(k, size)`` parameter block."""
-        h, q = self.hidden, len(self.parents[m])
+    def unpack(self, w: np.ndarray, q: int) -> tuple[np.ndarray, ...]:
+        """``(v0, v, A, c)`` of a network with ``q`` inputs from its ``(k, size)`` block."""
+        h = self.hidden
         k = w.shape[0]
         if q == 0:
             return w[:, 0], np.zeros((k, 0)), np.zeros((k, 0, 0)), np.zeros((k, 0))
@@ -392,28 +425,27 @@ class FeatureMap:
             w[:, 1 + h + h * q :],
         )
 
-    def network(
-        self,
-        m: Hashable,
-        values: dict[Hashable, np.ndarray],
-        sm: StructuralModel,
-        w: np.ndarray,
-        k: int,
-        n: int,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Output ``(k, n)``, hidden activations ``(k, n, h)`` and inputs ``(k, n, q)``."""
-        v0, v, a_mat, c = self.unpack(m, w)
-        q = len(self.parents[m])
-        z = np.stack([(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]], axis=-1)
-        z = z.reshape(k, n, q) if q else np.zeros((k, n, 0))
-        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
-        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act, z
+    @staticmethod
+    def inputs(
+        m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel, k: int, n: int
+    ) -> np.ndarray:
+        """Standardised parents of ``m`` in ``k`` stacked samples of size ``n``: (k, n, q)."""
+        z = _standardised_parents(values, sm, m)
+        return np.stack(z, axis=-1).reshape(k, n, len(z)) if z else np.zeros((k, n, 0))
 
-    def features(self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel):
+    def network(self, z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output ``(k, n)`` and hidden activations ``(k, n, h)`` at the inputs ``z``."""
+        v0, v, a_mat, c = self.unpack(w, z.shape[2])
+        act = np.tanh(np.einsum("knq,khq->knh", z, a_mat) + c[:, None, :])
+        return v0[:, None] + np.einsum("knh,kh->kn", act, v), act
+
+    def features(
+        self, m: Hashable, values: dict[Hashable, np.ndarray], sm: StructuralModel
+    ) -> np.ndarray:
         """``phi_m`` evaluated at the current parent values (rows x features)."""
         n = len(next(iter(values.values())))
         cols = [np.ones(n)]
-        z = [(values[p] - sm.mean[p]) / sm.sd[p] for p in self.parents[m]]
+        z = _standardised_parents(values, sm, m)
         cols.extend(z)
         if m in self.omega:
             zz = np.column_stack(z)
@@ -433,12 +465,28 @@ def _project(theta: np.ndarray, blocks: list[slice], bound: float) -> np.ndarray
     return out
 
 
-def _zscore(a: np.ndarray, k: int, n: int) -> np.ndarray:
-    """Standardise each of the ``k`` blocks of ``n`` values (a constant block becomes 0)."""
+def _zscore_scaled(a: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise each of the ``k`` blocks of ``n`` values (a constant block becomes 0);
+    also return the ``(k, 1)`` divisors."""
     b = np.asarray(a, dtype=float).reshape(k, n)
     sd = b.std(axis=1, keepdims=True)
     sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
-    return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
+    return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel(), sd
+
+
+def _zscore(a: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Standardise each of the ``k`` blocks of ``n`` values (a constant block becomes 0)."""
+    return _zscore_scaled(a, k, n)[0]
+
+
+def predict_from(
+    predictor: Any, values: dict[Hashable, np.ndarray], inputs: Sequence[Hashable], n: int
+) -> np.ndarray:
+    """``predictor`` at the columns ``inputs`` of ``values`` (``n`` rows); a predictor of no
+    inputs (the empty subset) was fitted on one column of zeros."""
+    if not inputs:
+        return predictor.predict(np.zeros((n, 1)))
+    return predictor.predict(_design(values, inputs, n))
 
 
 def intervened_sample(
@@ -483,7 +531,7 @@ def sample_risk(
     n = len(out[target]) // k
     if standardize:
         out = {v: _zscore(out[v], k, n) for v in (*inputs, target)}
-    pred = predictor.predict(_design(out, inputs, n * k))
+    pred = predict_from(predictor, out, inputs, n * k)
     err = (out[target] - pred).reshape(k, n)
     return np.mean(err**2, axis=1)
 
@@ -529,58 +577,6 @@ def intervened_risk(
     thetas = np.atleast_2d(thetas)
     out = intervened_sample(thetas, sm, fmap, base, noise, within_support)
     return sample_risk(out, thetas.shape[0], predictor, inputs, target, standardize)
-
-
-def maximize_risk(
-    risk: Any,
-    fmap: FeatureMap,
-    model: InterventionModel,
-    rng: np.random.Generator,
-) -> tuple[float, np.ndarray]:
-    """Maximise ``risk(thetas) -> risks`` over the norm-bounded intervention parameters.
-
-    A batched (1, lambda) evolution strategy from ``model.n_restarts`` random starting
-    points on the boundary of the ball; each iteration evaluates ``model.batch`` Gaussian
-    perturbations of every restart's current point in one call, moves to the best
-    improvement or halves the step size.
-
-    Returns
-    -------
-    (float, ndarray)
-        The largest risk found and its parameter vector.
-
-    Examples
-    --------
-    >>> fm = FeatureMap({"M": ()}, {}, {}, {"M": 1})
-    >>> best, theta = maximize_risk(lambda t: (t[:, 0] - 0.5) ** 2, fm,
-    ...                             InterventionModel(bound=1.0), np.random.default_rng(0))
-    >>> round(best, 2), round(float(theta[0]), 2)
-    (2.25, -1.0)
-    """
-    blocks = fmap.blocks()
-    p = fmap.n_params
-    r = model.n_restarts
-    start = rng.normal(size=(r, p))
-    for b in blocks:
-        start[:, b] *= model.bound / np.maximum(
-            np.linalg.norm(start[:, b], axis=1, keepdims=True), 1e-12
-        )
-    start[0] = 0.0  # one restart from the observational-like centre
-    cur = _project(start, blocks, model.bound)
-    cur_val = np.asarray(risk(cur), dtype=float)
-    step = np.full(r, model.bound / 2.0)
-    for _ in range(model.n_iter):
-        cand = cur[:, None, :] + step[:, None, None] * rng.normal(size=(r, model.batch, p))
-        cand = _project(cand.reshape(r * model.batch, p), blocks, model.bound)
-        vals = np.asarray(risk(cand), dtype=float).reshape(r, model.batch)
-        j = np.argmax(vals, axis=1)
-        best = vals[np.arange(r), j]
-        better = best > cur_val
-        cur[better] = cand.reshape(r, model.batch, p)[better, j[better]]
-        cur_val[better] = best[better]
-        step[~better] *= 0.5
-    i = int(np.argmax(cur_val))
-    return float(cur_val[i]), cur[i].copy()
 
 
 class PredictorBank:
@@ -638,10 +634,7 @@ class PredictorBank:
         if not self.fast:
             out = np.empty((k, len(self.predictors)))
             for j, (p, cols) in enumerate(zip(self.predictors, self.inputs, strict=True)):
-                if cols:
-                    pred = p.predict(_design(sample, cols, n * k))
-                else:
-                    pred = p.predict(np.zeros((n * k, 1)))
+                pred = predict_from(p, sample, cols, n * k)
                 out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
             return out
         basis = np.hstack([dense_basis(sample[c], lo, h, nk) for c, lo, h, nk in self.keys])
@@ -706,36 +699,6 @@ def joint_search(
     return cur_val, cur
 
 
-def cross_evaluate(
-    thetas: np.ndarray,
-    predictors: Sequence[Any],
-    inputs: Sequence[Sequence[Hashable]],
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
-    target: Hashable,
-    model: InterventionModel,
-    chunk: int = 64,
-) -> np.ndarray:
-    """Risk of every predictor under every intervention in ``thetas`` (shape (k, n_pred)).
-
-    The intervened samples do not depend on the predictor: they are generated once per
-    intervention (in chunks) and shared, so every predictor is scored on exactly the same
-    samples (common random numbers).
-    """
-    thetas = np.atleast_2d(thetas)
-    out = np.empty((thetas.shape[0], len(predictors)))
-    for start in range(0, thetas.shape[0], chunk):
-        t = thetas[start : start + chunk]
-        sample = intervened_sample(t, sm, fmap, base, noise, model.within_support)
-        for j, (pred, cols) in enumerate(zip(predictors, inputs, strict=True)):
-            out[start : start + len(t), j] = sample_risk(
-                sample, len(t), pred, cols, target, model.standardize
-            )
-    return out
-
-
 def _input_jacobian(model: Any, X: np.ndarray) -> np.ndarray:
     """``d model.predict / d X[:, j]`` at every row: analytic for the additive-spline and
     linear models, central differences otherwise."""
@@ -782,43 +745,39 @@ def risk_and_gradient(
     thetas = np.atleast_2d(thetas)
     k = thetas.shape[0]
     n = len(next(iter(base.values())))
-    vals = {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()}
     blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
     regen = set(sm.regenerated)
-    rec: dict[Hashable, Any] = {}
-    for v in sm.order:
-        if v in sm.mutable:
-            out, act, z = fmap.network(v, vals, sm, thetas[:, blocks[v]], k, n)
-            g = sm.mean[v] + sm.sd[v] * out
-            mask = np.ones_like(g)
-            if model.clips:
-                mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
-                g = np.clip(g, sm.lower[v], sm.upper[v])
-            vals[v] = g.ravel()
-            rec[v] = (act, z, mask)
-        elif v in regen:
-            x = _design(vals, sm.parents[v], k * n)
-            vals[v] = sm.models[v].predict(x) + np.tile(noise[v], k)
-            rec[v] = x
+    rec: dict[Hashable, Any] = {}  # per mutable variable: activations, inputs, clip mask
+
+    def set_mutable(v: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
+        z = fmap.inputs(v, cur, sm, k, n)
+        out, act = fmap.network(z, thetas[:, blocks[v]])
+        g = sm.mean[v] + sm.sd[v] * out
+        mask = np.ones_like(g)
+        if model.clips:
+            mask = ((g >= sm.lower[v]) & (g <= sm.upper[v])).astype(float)
+            g = np.clip(g, sm.lower[v], sm.upper[v])
+        rec[v] = (act, z, mask)
+        return g.ravel()
+
+    vals = _regenerate(
+        sm,
+        {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()},
+        {v: np.tile(a, k) for v, a in noise.items()},
+        set_mutable,
+    )
     used = (*inputs, target)
     zvals, scale = dict(vals), {}
     if model.standardize:
         for v in dict.fromkeys(used):
-            b = vals[v].reshape(k, n)
-            sd = b.std(axis=1, keepdims=True)
-            sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
-            zvals[v] = ((b - b.mean(axis=1, keepdims=True)) / sd).ravel()
-            scale[v] = sd
+            zvals[v], scale[v] = _zscore_scaled(vals[v], k, n)
     y = zvals[target]
     adj_z = {v: np.zeros(k * n) for v in used}
+    resid = y - predict_from(predictor, zvals, inputs, k * n)
     if inputs:
-        xin = _design(zvals, inputs, k * n)
-        resid = y - predictor.predict(xin)
-        jac = _input_jacobian(predictor, xin)
+        jac = _input_jacobian(predictor, _design(zvals, inputs, k * n))
         for i, c in enumerate(inputs):
             adj_z[c] += -2.0 * resid * jac[:, i] / n
-    else:
-        resid = y - predictor.predict(np.zeros((k * n, 1)))
     adj_z[target] += 2.0 * resid / n
     risk = np.mean(resid.reshape(k, n) ** 2, axis=1)
     adj = {v: np.zeros(k * n) for v in sm.order}
@@ -832,13 +791,13 @@ def risk_and_gradient(
     grad = np.zeros_like(thetas)
     for v in reversed(sm.order):
         if v in regen:
-            jac = _input_jacobian(sm.models[v], rec[v])
+            jac = _input_jacobian(sm.models[v], _design(vals, sm.parents[v], k * n))
             for i, par in enumerate(sm.parents[v]):
                 adj[par] += adj[v] * jac[:, i]
         elif v in sm.mutable:
             act, z, mask = rec[v]
             gout = adj[v].reshape(k, n) * mask * sm.sd[v]
-            _, vv, a_mat, _ = fmap.unpack(v, thetas[:, blocks[v]])
+            _, vv, a_mat, _ = fmap.unpack(thetas[:, blocks[v]], len(sm.parents[v]))
             parts = [gout.sum(axis=1)[:, None]]
             if sm.parents[v]:
                 delta = gout[:, :, None] * vv[:, None, :] * (1.0 - act**2)
@@ -854,22 +813,108 @@ def risk_and_gradient(
     return risk, grad
 
 
+@dataclass(frozen=True)
+class SearchProblem:
+    """Everything the adversary's search holds fixed: the fitted structural equations, the
+    intervention features, the evaluation rows and their residual draws.
+
+    Attributes
+    ----------
+    sm : StructuralModel
+    fmap : FeatureMap
+    base : dict
+        Observed values (evaluation sample of size n) of every node.
+    noise : dict
+        Fixed residual draws (size n) of each regenerated variable.
+    target : hashable
+    model : InterventionModel
+    """
+
+    sm: StructuralModel
+    fmap: FeatureMap
+    base: dict[Hashable, np.ndarray]
+    noise: dict[Hashable, np.ndarray]
+    target: Hashable
+    model: InterventionModel
+
+    @classmethod
+    def draw(
+        cls,
+        sm: StructuralModel,
+        data: dict[Hashable, np.ndarray],
+        target: Hashable,
+        model: InterventionModel,
+        rng_eval: np.random.Generator,
+        rng_features: np.random.Generator,
+    ) -> SearchProblem:
+        """Subsample ``model.n_eval`` evaluation rows, draw their residuals (``rng_eval``) and
+        the random features (``rng_features``).
+
+        Parameters
+        ----------
+        sm : StructuralModel
+        data : dict
+            Node -> observed values.
+        target : hashable
+        model : InterventionModel
+        rng_eval, rng_features : numpy.random.Generator
+
+        Returns
+        -------
+        SearchProblem
+        """
+        n = len(data[target])
+        rows = rng_eval.choice(n, size=min(n, model.n_eval), replace=False)
+        base = {v: data[v][rows] for v in sm.order}
+        noise = {v: sm.residuals[v][rng_eval.integers(0, n, rows.size)] for v in sm.regenerated}
+        return cls(sm, FeatureMap.build(sm, model, rng_features), base, noise, target, model)
+
+    def samples(self, thetas: np.ndarray) -> dict[Hashable, np.ndarray]:
+        """The stacked intervened samples of ``thetas`` (see :func:`intervened_sample`)."""
+        return intervened_sample(
+            thetas, self.sm, self.fmap, self.base, self.noise, self.model.clips
+        )
+
+    def risk_and_gradient(
+        self, thetas: np.ndarray, predictor: Any, inputs: Sequence[Hashable]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`risk_and_gradient` on this problem."""
+        return risk_and_gradient(
+            thetas,
+            self.sm,
+            self.fmap,
+            self.base,
+            self.noise,
+            predictor,
+            inputs,
+            self.target,
+            self.model,
+        )
+
+
 def gradient_search(
     predictor: Any,
     inputs: Sequence[Hashable],
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
-    target: Hashable,
-    model: InterventionModel,
+    problem: SearchProblem,
     rng: np.random.Generator,
 ) -> tuple[float, np.ndarray]:
     """Maximise ``risk(theta) - penalty * ||theta||^2`` over neural interventions by gradient
     ascent (Adam, ``n_steps`` steps, ``n_restarts`` random initialisations in one batch).
 
-    Returns the largest (unpenalised) risk visited and its parameters.
+    Parameters
+    ----------
+    predictor : fitted regressor
+    inputs : sequence
+        Predictor columns.
+    problem : SearchProblem
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (float, ndarray)
+        The largest (unpenalised) risk visited and its parameters.
     """
+    model, fmap = problem.model, problem.fmap
     blocks = fmap.blocks()
     theta = _project(
         rng.normal(0.0, 0.5, size=(model.n_restarts, fmap.n_params)), blocks, model.bound
@@ -879,9 +924,7 @@ def gradient_search(
     best = theta.copy()
     b1, b2 = 0.9, 0.999
     for t in range(1, model.n_steps + 2):
-        risk, grad = risk_and_gradient(
-            theta, sm, fmap, base, noise, predictor, inputs, target, model
-        )
+        risk, grad = problem.risk_and_gradient(theta, predictor, inputs)
         up = risk > best_val
         best_val[up], best[up] = risk[up], theta[up]
         if t > model.n_steps:
@@ -898,12 +941,7 @@ def gradient_search(
 def worst_case_risks(
     predictors: Sequence[Any],
     inputs: Sequence[Sequence[Hashable]],
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
-    target: Hashable,
-    model: InterventionModel,
+    problem: SearchProblem,
     rng: np.random.Generator,
     chunk: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -911,30 +949,42 @@ def worst_case_risks(
 
     All predictors are scored on the same intervened samples (:class:`PredictorBank`) and
     searched jointly (:func:`joint_search`).
+
+    Parameters
+    ----------
+    predictors : sequence of fitted regressors
+    inputs : sequence of sequences
+        Columns of each predictor.
+    problem : SearchProblem
+    rng : numpy.random.Generator
+    chunk : int, default 32
+        Interventions per stacked sample.
+
+    Returns
+    -------
+    (ndarray of shape (n_pred,), ndarray of shape (n_pred, n_params))
     """
     from causalminimax._spline import _blas_single_thread
 
-    bank = PredictorBank(predictors, inputs, target, model.standardize)
+    model = problem.model
+    bank = PredictorBank(predictors, inputs, problem.target, model.standardize)
 
     def risks(thetas: np.ndarray) -> np.ndarray:
         out = np.empty((len(thetas), len(bank.predictors)))
         for start in range(0, len(thetas), chunk):
             t = thetas[start : start + chunk]
-            sample = intervened_sample(t, sm, fmap, base, noise, model.clips)
-            out[start : start + len(t)] = bank.risks(sample, len(t))
+            out[start : start + len(t)] = bank.risks(problem.samples(t), len(t))
         return out
 
     # small dense products: several BLAS threads only contend with each other
     with _blas_single_thread():
         if model.basis != "mlp":
-            return joint_search(risks, len(bank.predictors), fmap, model, rng)
+            return joint_search(risks, len(bank.predictors), problem.fmap, model, rng)
         # gradient ascent per predictor from common initialisations, then every predictor is
         # scored against every predictor's worst case (the estimate is the largest)
         seed = int(rng.integers(2**63))
         found = [
-            gradient_search(
-                p, cols, sm, fmap, base, noise, target, model, np.random.default_rng(seed)
-            )
+            gradient_search(p, cols, problem, np.random.default_rng(seed))
             for p, cols in zip(bank.predictors, bank.inputs, strict=True)
         ]
         pool = np.vstack([f[1] for f in found])

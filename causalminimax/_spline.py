@@ -103,12 +103,13 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
     0.8
     """
 
-    def __init__(self, n_knots: int = 5, alphas: Any = _DEFAULT_ALPHAS) -> None:
+    def __init__(self, *, n_knots: int = 5, alphas: Any = _DEFAULT_ALPHAS) -> None:
         self.n_knots = n_knots
         self.alphas = alphas
 
     @property
     def n_basis_(self) -> int:
+        """Spline functions per column (``n_knots + 2``)."""
         return int(self.n_knots) + 2
 
     def _basis(self, X: np.ndarray) -> np.ndarray:
@@ -118,7 +119,17 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         ).reshape(len(X), X.shape[1] * k)
 
     def fit(self, X: Any, y: Any) -> AdditiveSplineRidge:
-        """Fit the spline bases and select the ridge penalty by leave-one-out error."""
+        """Fit the spline bases and select the ridge penalty by leave-one-out error.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p)
+        y : array-like of shape (n,)
+
+        Returns
+        -------
+        self
+        """
         X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
         if int(self.n_knots) < 2:
             raise ValueError(f"`n_knots` must be >= 2; got {self.n_knots}.")
@@ -147,7 +158,16 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions at ``X``."""
+        """Predictions at ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (m, p)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, dtype=float, reset=False)
         return self._predict(X)
@@ -165,7 +185,16 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         return out
 
     def partial_derivatives(self, X: np.ndarray) -> np.ndarray:
-        """``d predict / d X[:, j]`` at every row (shape ``(n, n_features)``)."""
+        """``d predict / d X[:, j]`` at every row.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+        """
         check_is_fitted(self, "coef_")
         X = np.asarray(X, dtype=float)
         n, p = X.shape

@@ -25,15 +25,20 @@ from causalminimax._door import (
     ScoreByLabelMixin,
     check_frame,
     check_max_subsets,
-    check_mutable_varies,
     check_real,
+    feature_names,
     fit_inputs,
+    node_list,
     reworded_warnings,
     warn_if_constant_target,
 )
-from causalminimax._estimator import _fit_predictor, default_estimator
-from causalminimax._graph import parse_graph
-from causalminimax._risk import do_sample, fit_structural_equations
+from causalminimax._stable import (
+    check_estimator,
+    fit_stable_predictors,
+    graph_surgery,
+    predict_frame,
+    prepare,
+)
 from estkit import check_alpha, check_int, spawn
 from estkit._parallel import _progress, _want_progress
 
@@ -60,22 +65,44 @@ class PooledERM(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     array([0., 2.])
     """
 
-    def __init__(self, estimator: Any = None) -> None:
+    def __init__(self, *, estimator: Any = None) -> None:
         self.estimator = estimator
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> PooledERM:
-        """Fit on the pooled data (``environment`` is checked, paired and then ignored)."""
+        """Fit on the pooled data (``environment`` is checked, paired and then ignored).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Covariates.
+        y : array-like of shape (n,)
+            Response (a pandas Series is paired with ``X`` by label).
+        environment : array-like of shape (n,), optional
+            Environment labels (checked and ignored).
+
+        Returns
+        -------
+        self
+        """
         X, yv, _ = fit_inputs(X, y, environment, require_environment=False, min_envs=1)
-        est = default_estimator() if self.estimator is None else self.estimator
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        self.n_features_in_ = X.shape[1]
-        self._cols = list(X.columns)
+        est = check_estimator(self.estimator)
+        _set_features(self, X.columns)
         with reworded_warnings("fitting the pooled model"):
             self.model_ = clone(est).fit(X.to_numpy(dtype=float), yv)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predict from the columns seen in ``fit``."""
+        """Predict from the columns seen in ``fit``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Holds the columns seen in ``fit`` (by name; others are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         check_is_fitted(self, "model_")
         return self.model_.predict(check_frame(X, self._cols).to_numpy(dtype=float))
 
@@ -110,12 +137,12 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
+        *,
         graph: Any = None,
         target: Hashable = "Y",
         mutable: Iterable[Hashable] | None = None,
         estimator: Any = None,
         subset: Iterable[Hashable] | None = None,
-        *,
         environment_node: Hashable = "E",
         n_do_samples: int = 3000,
         random_state: Any = None,
@@ -130,48 +157,57 @@ class StableSetRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> StableSetRegressor:
-        """Fit the structural equations, draw the graph-surgery sample, fit the predictor."""
-        if self.graph is None:
-            raise ValueError(
-                "`graph` is required: pass a networkx.DiGraph or a list of (parent, child) "
-                "edges over the target and the columns of X."
-            )
+        """Fit the structural equations, draw the graph-surgery sample, fit the predictor.
+
+        Parameters
+        ----------
+        X, y, environment
+            As in :meth:`CausalMinimaxRegressor.fit <causalminimax.CausalMinimaxRegressor.fit>`
+            (columns of ``X`` outside the graph are ignored).
+
+        Returns
+        -------
+        self
+        """
         n_do = check_int(self.n_do_samples, "n_do_samples", minimum=50)
-        g = parse_graph(self.graph, self.target, self.mutable, self.environment_node)
-        X, yv, _ = fit_inputs(X, y, environment, columns=g.covariates)
-        check_mutable_varies(X, g.mutable)
-        subset = self.subset
-        if subset is None:
-            subset = g.stable
-        elif isinstance(subset, str | bytes) or not isinstance(subset, Iterable):
-            subset = [subset]
-        subset = tuple(subset)
+        prep = prepare(self, X, y, environment)
+        g = prep.graph
+        subset = g.stable if self.subset is None else tuple(node_list(self.subset))
         bad = [s for s in subset if s not in g.stable]
         if bad:
             raise ValueError(f"`subset` has non-stable variables {bad}; stable are {g.stable}.")
-        est = default_estimator() if self.estimator is None else self.estimator
-        data = {c: X[c].to_numpy(dtype=float) for c in g.covariates}
-        data[g.target] = yv
-        parents = {v: g.parents(v) for v in g.order}
+        est = check_estimator(self.estimator)
         (gen,) = spawn(self.random_state, 1)
         self.subset_ = tuple(v for v in g.order if v in set(subset))
         self._inputs = self.subset_ + g.mutable
-        with reworded_warnings("fitting the structural equations and the stable predictor"):
-            sm = fit_structural_equations(data, g.order, parents, g.mutable, g.regenerated(), est)
-            sample = do_sample(sm, data, n_do, gen)
-            self.model_ = _fit_predictor(sample, self._inputs, g.target, est)
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        self.predictor_features_ = np.asarray([str(c) for c in self._inputs], dtype=object)
+        _, dosample = graph_surgery(prep, est, n_do, gen)
+        (self.model_,) = fit_stable_predictors(g, dosample, [self.subset_], est)
+        self.feature_names_in_ = prep.feature_names
+        self.n_features_in_ = len(prep.feature_names)
+        self.predictor_features_ = feature_names(self._inputs)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predict from the subset and the mutable variables."""
+        """Predict from the subset and the mutable variables.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Holds ``subset_`` and the mutable variables (by name; others are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         check_is_fitted(self, "model_")
-        X = check_frame(X, self._inputs)
-        if not self._inputs:
-            return self.model_.predict(np.zeros((len(X), 1)))
-        return self.model_.predict(X.to_numpy(dtype=float))
+        return predict_frame(self.model_, X, self._inputs)
+
+
+def _set_features(est: Any, columns: Any) -> None:
+    """``feature_names_in_``, ``n_features_in_`` and the private column list of a baseline."""
+    est._cols = list(columns)
+    est.feature_names_in_ = feature_names(est._cols)
+    est.n_features_in_ = len(est._cols)
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,9 +312,9 @@ class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator
 
     def __init__(
         self,
+        *,
         alpha: float = 0.05,
         max_subset_size: int | None = None,
-        *,
         max_subsets: int = DEFAULT_MAX_SUBSETS,
     ) -> None:
         self.alpha = alpha
@@ -286,10 +322,22 @@ class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator
         self.max_subsets = max_subsets
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> InvariantCausalPrediction:
-        """Run the subset tests and fit OLS on the intersection of the accepted subsets."""
+        """Run the subset tests and fit OLS on the intersection of the accepted subsets.
+
+        Parameters
+        ----------
+        X, y, environment
+            As in :meth:`PooledERM.fit`; ``environment`` is required, with at least two rows
+            per environment (the tests compare residual variances).
+
+        Returns
+        -------
+        self
+        """
         alpha = check_alpha(self.alpha)
         limit = check_max_subsets(self.max_subsets)
         X, yv, env = fit_inputs(X, y, environment, min_rows_per_env=2)
+        assert env is not None  # required by fit_inputs
         cols = list(X.columns)
         xa = X.to_numpy(dtype=float)
         p = len(cols)
@@ -326,12 +374,21 @@ class InvariantCausalPrediction(ScoreByLabelMixin, RegressorMixin, BaseEstimator
             self.selected_subset_ = ()
         idx = [cols.index(c) for c in self.selected_subset_]
         self.coef_, _ = _ols(xa[:, idx], yv)
-        self.feature_names_in_ = np.asarray([str(c) for c in cols], dtype=object)
-        self.n_features_in_ = p
+        _set_features(self, cols)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """OLS prediction from the selected covariates."""
+        """OLS prediction from the selected covariates.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Holds the columns of ``selected_subset_`` (others are ignored).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
         check_is_fitted(self, "coef_")
         x = check_frame(X, self.selected_subset_).to_numpy(dtype=float)
         return self.coef_[0] + x @ self.coef_[1:]
@@ -357,11 +414,22 @@ class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
     array([1.])
     """
 
-    def __init__(self, gamma: float = 5.0) -> None:
+    def __init__(self, *, gamma: float = 5.0) -> None:
         self.gamma = gamma
 
     def fit(self, X: pd.DataFrame, y: Any, environment: Any = None) -> AnchorRegression:
-        """Fit the anchor-regression coefficients."""
+        """Fit the anchor-regression coefficients.
+
+        Parameters
+        ----------
+        X, y, environment
+            As in :meth:`PooledERM.fit`; ``environment`` is required (its indicators are the
+            anchors).
+
+        Returns
+        -------
+        self
+        """
         gamma = check_real(self.gamma, "gamma", positive=True)
         X, yv, env = fit_inputs(X, y, environment)
         xa = X.to_numpy(dtype=float)
@@ -380,12 +448,21 @@ class AnchorRegression(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
         yt = yc - c * proj(yc)
         self.coef_, *_ = np.linalg.lstsq(xt, yt, rcond=None)
         self.intercept_ = float(ym - xm @ self.coef_)
-        self._cols = list(X.columns)
-        self.feature_names_in_ = np.asarray([str(c) for c in self._cols], dtype=object)
-        self.n_features_in_ = len(self._cols)
+        _set_features(self, X.columns)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Linear prediction."""
+        """Linear prediction.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Holds the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray
+            ``intercept_ + X @ coef_``.
+        """
         check_is_fitted(self, "coef_")
         return self.intercept_ + check_frame(X, self._cols).to_numpy(dtype=float) @ self.coef_

@@ -12,6 +12,7 @@ edges are oriented by v-structures and Meek's rules.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Hashable
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ from causalminimax._ci import (
     kci_test,
     stratified_fisher_z_pvalues,
 )
-from causalminimax._door import _check_magnitude, reworded_warnings
+from causalminimax._door import check_frame, check_unique_columns, reworded_warnings
 from causalminimax._pc import extend_to_dag, orient, pc_skeleton
 from estkit import (
     RandomStateLike,
@@ -48,6 +49,7 @@ __all__ = ["DiscoveryResult", "discover_graph", "fisher_z_test", "kci_test"]
 CITestName = Literal["fisherz", "kci"]
 UndirectedPolicy = Literal["raise", "extend"]
 CONTEXT = "E"
+_UNSET: Any = object()  # marks an argument that was not passed
 
 _ASSUMPTIONS = (
     "Assumes causal sufficiency (no hidden common causes of the observed variables, beyond "
@@ -124,10 +126,7 @@ def _validate(
         )
     else:
         df = pd.DataFrame(data)
-    if not df.columns.is_unique:
-        raise ValueError(
-            f"`data` has duplicated column names {df.columns[df.columns.duplicated()].tolist()}."
-        )
+    check_unique_columns(df, "data")
     if isinstance(environment, str | int) and not isinstance(environment, bool):
         if environment not in df.columns:
             raise ValueError(
@@ -163,24 +162,8 @@ def _validate(
         raise ValueError(
             f"A variable is named {CONTEXT!r}, the name of the environment node; rename it."
         )
-    bad = [
-        c
-        for c in df.columns
-        if not (pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c]))
-    ]
-    if bad:
-        raise ValueError(
-            f"Columns {bad} are not numeric; discovery needs numeric variables (encode "
-            "categorical ones or drop them)."
-        )
-    x = np.column_stack([df[c].to_numpy(dtype=float, na_value=np.nan) for c in df.columns])
-    if not np.isfinite(x).all():
-        cols = [c for k, c in enumerate(df.columns) if not np.isfinite(x[:, k]).all()]
-        raise ValueError(
-            f"`data` contains NaN or infinite values (columns {cols}); drop or impute them."
-        )
-    _check_magnitude(x, "data")
-    df = pd.DataFrame(x, index=df.index, columns=df.columns)
+    df = check_frame(df, name="data", what="columns")
+    x = df.to_numpy()
     if x.shape[1] < 2:
         raise ValueError("`data` needs at least two variables.")
     p = x.shape[1]
@@ -209,7 +192,8 @@ def discover_graph(
     test: CITestName = "fisherz",
     max_condition_size: int | None = None,
     max_samples: int = 600,
-    random_state: RandomStateLike = None,
+    rng: RandomStateLike = None,
+    random_state: Any = _UNSET,
 ) -> DiscoveryResult:
     """Discover the causal graph and the mutable set with the environment as a context node.
 
@@ -250,8 +234,11 @@ def discover_graph(
         Largest conditioning set (not counting ``C``); ``None`` for no limit.
     max_samples : int, default 600
         Rows used by ``test="kci"`` (a random subsample when there are more).
-    random_state : None, int or numpy.random.Generator
+    rng : None, int or numpy.random.Generator
         Seed of the KCI subsample (Fisher-z is deterministic).
+    random_state : None, int or numpy.random.Generator
+        Deprecated name of ``rng`` (FutureWarning); functions take ``rng``, estimators
+        ``random_state``.
 
     Returns
     -------
@@ -298,6 +285,15 @@ def discover_graph(
     [('E', 'M'), ('M', 'X'), ('Y', 'M')]
     """
     t0 = time.perf_counter()
+    if random_state is not _UNSET:
+        if rng is not None:
+            raise TypeError("Pass the seed as `rng` only (`random_state` is its old name).")
+        warnings.warn(
+            "discover_graph(random_state=...) is deprecated; pass rng=... instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        rng = random_state
     test = check_option(test, "test", CITestName)
     alpha = check_alpha(alpha)
     if max_condition_size is not None:
@@ -309,7 +305,7 @@ def discover_graph(
     if test == "fisherz":
         tester: Any = _FisherZTester(x, codes)
     else:
-        gen = check_random_state(random_state)
+        gen = check_random_state(rng, "rng")
         if len(x) > max_samples:
             keep = np.sort(gen.choice(len(x), max_samples, replace=False))
             x, codes = x[keep], codes[keep]
@@ -450,32 +446,41 @@ class DiscoveryResult(ResultsBase):
         """Partially directed graph over the variables (a copy; see the class docstring)."""
         return self._graph.copy()
 
+    def _pairs(self, *, directed: bool) -> list[tuple[Hashable, Hashable]]:
+        """Edges between the variables: oriented ``(parent, child)`` ones, or each undirected
+        one once in column order."""
+        v, g = self.variables, self.pdag
+        return [
+            (v[i], v[j])
+            for i in range(len(v))
+            for j in (range(len(v)) if directed else range(i + 1, len(v)))
+            if g[i, j] and bool(g[j, i]) != directed
+        ]
+
     @property
     def undirected_edges(self) -> list[tuple[Hashable, Hashable]]:
         """Edges the data leave unoriented, each once as ``(a, b)`` in column order."""
-        p = len(self.variables)
-        v = self.variables
-        return [
-            (v[i], v[j])
-            for i in range(p)
-            for j in range(i + 1, p)
-            if self.pdag[i, j] and self.pdag[j, i]
-        ]
+        return self._pairs(directed=False)
 
     @property
     def directed_edges(self) -> list[tuple[Hashable, Hashable]]:
         """Oriented edges ``(parent, child)`` between the variables."""
-        p = len(self.variables)
-        v = self.variables
-        return [
-            (v[i], v[j])
-            for i in range(p)
-            for j in range(p)
-            if self.pdag[i, j] and not self.pdag[j, i]
-        ]
+        return self._pairs(directed=True)
 
     def separating_set(self, a: Hashable, b: Hashable) -> tuple[Hashable, ...] | None:
-        """Separating set of ``a`` and ``b`` (``None`` if they are adjacent)."""
+        """Separating set of ``a`` and ``b``.
+
+        Parameters
+        ----------
+        a, b : hashable
+            Two variables (or the environment node ``"E"``).
+
+        Returns
+        -------
+        tuple or None
+            The conditioning set that removed the edge ``a - b``; ``None`` if they are
+            adjacent.
+        """
         return self.sepsets.get((a, b), self.sepsets.get((b, a)))
 
     @property

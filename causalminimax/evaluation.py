@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalminimax._door import check_frame
+from causalminimax._door import check_frame, node_list
 
 __all__ = ["max_test_mse", "standardize_split"]
 
@@ -142,9 +142,7 @@ def max_test_mse(
 
 def _labels(values: Any, name: str) -> list[Any]:
     """Environment labels: a single label (string or scalar) or an iterable of them."""
-    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        return [values]
-    out = list(values)
+    out = node_list(values)
     if not out:
         raise ValueError(f"`{name}` is empty.")
     return out

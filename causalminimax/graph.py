@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from causalminimax._door import DEFAULT_MAX_SUBSETS, check_max_subsets
 from causalminimax._equivalence import check_member_count, class_members, enumerate_classes
-from causalminimax._graph import CausalGraph, parse_graph, stable_components
+from causalminimax._graph import CausalGraph, as_causal_graph, stable_components
 
 __all__ = ["equivalence_classes", "representatives", "stable_components"]
 
 
-def _sort_key(order: tuple[Hashable, ...]):
-    pos = {v: i for i, v in enumerate(order)}
+def _sort_key(g: CausalGraph) -> Callable[[frozenset[Hashable]], tuple[int, list[int]]]:
+    """Subsets by size, then by the topological positions of their members."""
+    pos = {v: i for i, v in enumerate(g.order)}
 
     def key(s: frozenset[Hashable]) -> tuple[int, list[int]]:
         return (len(s), sorted(pos[v] for v in s))
 
     return key
+
+
+def _classes(g: CausalGraph, limit: int) -> dict[frozenset[Hashable], list[frozenset[Hashable]]]:
+    """Representative -> explored subsets of its class (the one call into networkx)."""
+    return enumerate_classes(g.to_networkx(), g.target, g.stable, g.mutable, max_subsets=limit)
+
+
+def ordered_representatives(g: CausalGraph, max_subsets: int) -> list[tuple[Hashable, ...]]:
+    """The search space of the estimator: one subset per class, as topologically ordered
+    tuples, sorted like :func:`representatives`."""
+    reps = sorted(_classes(g, max_subsets), key=_sort_key(g))
+    return [tuple(v for v in g.order if v in r) for r in reps]
 
 
 def representatives(
@@ -36,14 +49,8 @@ def representatives(
 
     Parameters
     ----------
-    graph : networkx.DiGraph or iterable of (parent, child) edges
-        The causal graph (a DAG), with or without the environment node.
-    target : hashable, default "Y"
-        The response node.
-    mutable : iterable, optional
-        Mutable covariates; if None, the children of ``environment_node``.
-    environment_node : hashable, default "E"
-        Name of the environment node in ``graph``.
+    graph, target, mutable, environment_node
+        The causal graph and its roles, as in :func:`stable_components`.
     max_subsets : int, default 65536 (2^16)
         Limit of the exponential enumeration: the number of subsets the class search may
         explore. A graph whose target has ``a`` stable neighbours has at least ``2^a``
@@ -62,14 +69,8 @@ def representatives(
     >>> [sorted(r) for r in representatives(edges, "Y", mutable=[])]
     [[], ['X1'], ['X2']]
     """
-    g = (
-        graph
-        if isinstance(graph, CausalGraph)
-        else parse_graph(graph, target, mutable, environment_node)
-    )
-    limit = check_max_subsets(max_subsets)
-    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
-    return sorted(reps, key=_sort_key(g.order))
+    g = as_causal_graph(graph, target, mutable, environment_node)
+    return sorted(_classes(g, check_max_subsets(max_subsets)), key=_sort_key(g))
 
 
 def equivalence_classes(
@@ -91,14 +92,8 @@ def equivalence_classes(
 
     Parameters
     ----------
-    graph : networkx.DiGraph or iterable of (parent, child) edges
-        The causal graph (a DAG), with or without the environment node.
-    target : hashable, default "Y"
-        The response node.
-    mutable : iterable, optional
-        Mutable covariates; if None, the children of ``environment_node``.
-    environment_node : hashable, default "E"
-        Name of the environment node in ``graph``.
+    graph, target, mutable, environment_node
+        The causal graph and its roles, as in :func:`stable_components`.
     max_subsets : int, default 65536 (2^16)
         Limit of the exponential enumeration. The classes partition the ``2^|S|`` stable
         subsets, so listing them is refused (ValueError naming ``max_subsets`` and the count)
@@ -121,17 +116,9 @@ def equivalence_classes(
     >>> [sorted(s) for s in classes[5]]
     [['X1', 'X3'], ['X1', 'X2', 'X3'], ['X1', 'X3', 'X4'], ['X1', 'X2', 'X3', 'X4']]
     """
-    g = (
-        graph
-        if isinstance(graph, CausalGraph)
-        else parse_graph(graph, target, mutable, environment_node)
-    )
+    g = as_causal_graph(graph, target, mutable, environment_node)
     limit = check_max_subsets(max_subsets)
     check_member_count(len(g.stable), limit)
-    reps = enumerate_classes(g.dag, g.target, g.stable, g.mutable, max_subsets=limit)
-    key = _sort_key(g.order)
-    out = []
-    for r in sorted(reps, key=key):
-        members = class_members(r, reps[r])
-        out.append(sorted(members, key=key))
-    return out
+    reps = _classes(g, limit)
+    key = _sort_key(g)
+    return [sorted(class_members(r, reps[r]), key=key) for r in sorted(reps, key=key)]

@@ -182,15 +182,15 @@ def test_discovery_recovers_skeleton_mutable_set_and_identifiable_orientations()
     assert est.graph is aug
     from causalminimax.graph import stable_components
 
-    assert stable_components(aug, target="Y")["mutable"] == ("X2", "X4")
+    assert stable_components(aug, target="Y").mutable == ("X2", "X4")
 
 
 def test_discovery_is_deterministic_and_accepts_label_arrays():
     df = _sem(n_per_env=120, n_env=3, seed=3)
     env = df.pop("env").to_numpy()
     small = df[["Y", "X1", "X2"]]
-    a = discover_graph(small, env, test="kci", max_samples=150, random_state=5)
-    b = discover_graph(small, env, test="kci", max_samples=150, random_state=5)
+    a = discover_graph(small, env, test="kci", max_samples=150, rng=5)
+    b = discover_graph(small, env, test="kci", max_samples=150, rng=5)
     np.testing.assert_array_equal(a.pdag, b.pdag)
     assert a.sepsets == b.sepsets and a.n_used == 150
     c = discover_graph(df, env, max_condition_size=0)
@@ -207,7 +207,7 @@ def test_bad_inputs_give_clear_errors():
         discover_graph(bad, "env")
     bad = df.copy()
     bad["label"] = "a"
-    with pytest.raises(ValueError, match="not numeric"):
+    with pytest.raises(TypeError, match="not numeric"):  # as for `X` in the estimators
         discover_graph(bad, "env")
     with pytest.raises(ValueError, match="not a column"):
         discover_graph(df, "site")
@@ -224,3 +224,18 @@ def test_bad_inputs_give_clear_errors():
     const = df.assign(X5=1.0)
     with pytest.raises(ValueError, match="constant"):
         discover_graph(const, "env")
+
+
+def test_random_state_is_the_old_name_of_rng():
+    df = _sem(n_per_env=120, n_env=3, seed=3)
+    env = df.pop("env").to_numpy()
+    small = df[["Y", "X1", "X2"]]
+    new = discover_graph(small, env, test="kci", max_samples=150, rng=5)
+    with pytest.warns(FutureWarning, match=r"pass rng=\.\.\. instead"):
+        old = discover_graph(small, env, test="kci", max_samples=150, random_state=5)
+    np.testing.assert_array_equal(new.pdag, old.pdag)
+    assert new.sepsets == old.sepsets
+    with pytest.raises(TypeError, match="`rng` only"):
+        discover_graph(small, env, rng=1, random_state=1)
+    with pytest.raises(TypeError, match="`rng`"):
+        discover_graph(small, env, test="kci", rng="5")

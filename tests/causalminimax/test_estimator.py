@@ -214,3 +214,47 @@ def test_standardized_risk_ignores_location_and_scale_of_interventions():
     raw = intervened_risk(thetas, sm, fmap, data, noise, pred, ("X1", "M"), "Y", False)
     np.testing.assert_allclose(std, std[0], rtol=1e-8)
     assert np.ptp(raw) > 0.1
+
+
+def test_results_object_is_built_once_and_the_attributes_are_its_values(fitted):
+    from causalminimax import CausalMinimaxResults
+
+    est = fitted
+    res = est.results_
+    assert isinstance(res, CausalMinimaxResults)
+    assert est.results() is res and est.results() is est.results()
+    assert est.worst_case_risk_ is res.worst_case_risk
+    assert est.components_ is res.components and est.selected_subset_ == res.selected_subset
+    assert (est.n_obs_, est.n_environments_, est.fit_time_) == (
+        res.n_obs,
+        res.n_environments,
+        res.fit_time,
+    )
+    assert str(est.summary()) == str(res.summary())
+    assert res.table["selected"].sum() == 1
+
+
+def test_estimator_parameters_are_keyword_only():
+    from causalminimax.baselines import (
+        AnchorRegression,
+        InvariantCausalPrediction,
+        PooledERM,
+        StableSetRegressor,
+    )
+
+    for cls, arg in [
+        (CausalMinimaxRegressor, simulation_graph()),
+        (StableSetRegressor, simulation_graph()),
+        (PooledERM, LinearRegression()),
+        (InvariantCausalPrediction, 0.1),
+        (AnchorRegression, 2.0),
+    ]:
+        with pytest.raises(TypeError, match="positional argument"):
+            cls(arg)
+
+
+def test_a_missing_column_is_a_value_error(split):
+    tr, _ = split
+    est = CausalMinimaxRegressor(graph=simulation_graph(), intervention_model=FAST)
+    with pytest.raises(ValueError, match=r"lacks the graph variables \['X4'\]"):
+        est.fit(tr.drop(columns=["Y", "E", "X4"]), tr["Y"], environment=tr["E"])

@@ -69,37 +69,37 @@ def test_neighbourhood_matches_networkx_d_separation():
 
 def test_components_of_the_simulation_graph():
     comp = stable_components(simulation_graph(), target="Y")
-    assert set(comp["mutable"]) == {"X9", "X10"}
-    assert set(comp["stable"]) == {f"X{i}" for i in range(1, 9)}
-    assert set(comp["children"]) == {"X1", "X9"}
-    assert comp["mutable_children"] == ("X9",)
-    assert set(comp["K"]) == {"X1", "X2", "X3", "X4", "X10"}
-    assert set(comp["regenerated"]) == {"X1", "X2", "X3", "X4"}
-    assert comp["K_children"] == ("X1",)
-    assert comp["whole_stable_set_optimal"] is False
+    assert set(comp.mutable) == {"X9", "X10"}
+    assert set(comp.stable) == {f"X{i}" for i in range(1, 9)}
+    assert set(comp.children) == {"X1", "X9"}
+    assert comp.mutable_children == ("X9",)
+    assert set(comp.K) == {"X1", "X2", "X3", "X4", "X10"}
+    assert set(comp.regenerated) == {"X1", "X2", "X3", "X4"}
+    assert comp.K_children == ("X1",)
+    assert comp.whole_stable_set_optimal is False
 
 
 def test_graphical_condition_holds_without_mutable_child_of_y():
     # the mutable variable is a parent of Y's child, not a child of Y: M0 is empty
     edges = [("Y", "X1"), ("M", "X1"), ("X1", "X2"), ("E", "M")]
     comp = stable_components(edges, target="Y")
-    assert comp["mutable_children"] == ()
-    assert comp["whole_stable_set_optimal"] is True
+    assert comp.mutable_children == ()
+    assert comp.whole_stable_set_optimal is True
 
 
 def test_graphical_condition_holds_when_k_avoids_children():
     # Y -> M -> X2 and Y -> X1: K = {X2} is not a child of Y
     edges = [("Y", "M"), ("M", "X2"), ("Y", "X1")]
     comp = stable_components(edges, target="Y", mutable=["M"])
-    assert comp["K"] == ("X2",)
-    assert comp["whole_stable_set_optimal"] is True
+    assert comp.K == ("X2",)
+    assert comp.whole_stable_set_optimal is True
 
 
 def test_impc_graph_condition_fails():
     comp = stable_components(impc_graph(), target="Y")
-    assert comp["mutable"] == ("X5",)
-    assert comp["K_children"] == ("X2",)
-    assert not comp["whole_stable_set_optimal"]
+    assert comp.mutable == ("X5",)
+    assert comp.K_children == ("X2",)
+    assert not comp.whole_stable_set_optimal
     assert sum(len(c) for c in equivalence_classes(impc_graph(), "Y")) == 16
 
 
@@ -194,3 +194,30 @@ def test_explicit_mutable_must_agree_with_environment_edges():
         stable_components(edges, mutable=["X1"])
     with pytest.raises(ValueError, match=r"`mutable` \[\] contradicts"):
         stable_components(edges, mutable=[])
+
+
+def test_components_are_a_frozen_dataclass_and_the_graph_carries_no_networkx():
+    import dataclasses
+
+    from causalminimax._graph import CausalGraph, StableComponents, as_causal_graph
+
+    g = as_causal_graph(simulation_graph(), "Y")
+    assert isinstance(g, CausalGraph) and as_causal_graph(g) is g
+    assert all(not isinstance(getattr(g, f.name), nx.Graph) for f in dataclasses.fields(g))
+    assert g.order[:5] == ("X6", "X5", "X8", "X7", "Y")  # lexicographic topological
+    assert g.parents("X1") == ("X6", "X5", "Y", "X9")
+    assert g.children("Y") == ("X9", "X1")
+    assert g.regenerated() == ("X1", "X3", "X2", "X4")
+    dag = g.to_networkx()
+    assert set(dag.edges) == set(simulation_graph(augmented=False).edges)
+    assert dag is not g.to_networkx()  # a new object each time: the carrier stays frozen
+    comp = stable_components(g)
+    assert isinstance(comp, StableComponents) and comp is g.components
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comp.K = ()  # type: ignore[misc]
+    with pytest.warns(FutureWarning, match=r"read the attribute instead \(\.K\)"):
+        assert comp["K"] == comp.K
+    with pytest.raises(KeyError):
+        comp["nope"]
+    with pytest.raises(ValueError, match="`graph` is required"):
+        stable_components(None)

@@ -422,15 +422,17 @@ ok("ssr.score-shuffled-y", lambda: SSR.score(X, Y_SHUF), lambda s: np.isclose(s,
 err("ssr.predict-missing-column", lambda: SSR.predict(X[["X1"]]), ValueError, "`X`")
 
 # --- PooledERM
-ERM = PooledERM(LinearRegression()).fit(X, Y, ENV)
+ERM = PooledERM(estimator=LinearRegression()).fit(X, Y, ENV)
 ok(
     "erm.fit-shuffled-y",
-    lambda: PooledERM(LinearRegression()).fit(X, Y_SHUF, ENV),
+    lambda: PooledERM(estimator=LinearRegression()).fit(X, Y_SHUF, ENV),
     lambda e: np.allclose(e.model_.coef_, ERM.model_.coef_),
 )
 ok(
     "erm.estimator-not-converging",
-    lambda: PooledERM(MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)).fit(X, Y),
+    lambda: PooledERM(
+        estimator=MLPRegressor(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    ).fit(X, Y),
     lambda e: e.predict(X).shape == (40,),
     warns=EstkitWarning,
     match="did not converge",
@@ -645,7 +647,7 @@ err(
 ok(
     "graph.mutable-single-string",
     lambda: stable_components(G[:3], "Y", mutable="M"),
-    lambda c: c["mutable"] == ("M",),
+    lambda c: c.mutable == ("M",),
 )
 err(
     "graph.mutable-unknown",
