@@ -30,7 +30,10 @@ The robust band's main bandwidth ``h`` is R3D's own selected bandwidth (``--robu
 the default: MSE-optimal for the local linear fit, pilot order 1, so ``--robust-p 1`` is
 exactly CCT's procedure) or rdrobust's mserd ``h`` (``--robust-h mserd``); ``b`` is
 rdrobust's mserd bias bandwidth per quantile (``simple``) or integrated over the grid
-(``frechet``).
+(``frechet``), or ``b = h`` (``--robust-b h``; CCT's rho = 1: with ``--robust-p 1`` and
+``--vce hc2`` this reproduces R3D's own ``p = 2`` estimate and scores exactly, see
+``tests/r3d/test_debias.py``). With ``--robust-h r3d`` in a fuzzy design the treatment
+regression uses R3D's first-stage bandwidth and the selector's first-stage ``b``.
 
 Usage (the pilot of the issue; the full study drops ``--n``, ``--design`` and
 ``--cluster`` restrictions and raises ``--reps``)::
@@ -166,15 +169,19 @@ def one_replication(task: dict) -> list[dict]:
             hT = hT_r3d
         else:
             h, hT = sel.h, sel.h_treatment
+        if args.robust_b == "h":  # rho = h / b = 1
+            b, bT = h, hT
+        else:
+            b, bT = sel.b, sel.b_treatment
         core = estimate_r3d_robust(
             x,
             Q,
             DECILES,
             bandwidth=h,
-            bias_bandwidth=sel.b,
+            bias_bandwidth=b,
             T=T,
             bandwidth_treatment=hT,
-            bias_bandwidth_treatment=sel.b_treatment,
+            bias_bandwidth_treatment=bT,
             method=args.method,
             p=p,
             kernel=kern,
@@ -188,7 +195,7 @@ def one_replication(task: dict) -> list[dict]:
                 covered=bool(np.all((lo <= true) & (true <= hi))),
                 half_width=float(np.mean(hi - lo) / 2),
                 bandwidth=float(np.mean(h)),
-                bias_bandwidth=float(np.mean(sel.b)),
+                bias_bandwidth=float(np.mean(b)),
                 se_mean=float(np.mean(core.std_error)),
                 tau_mean_error=float(np.mean(core.tau - true)),
             )
@@ -251,12 +258,14 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         coverage=("covered", "mean"),
         half_width=("half_width", "mean"),
         bandwidth=("bandwidth", "mean"),
+        bias_bandwidth=("bias_bandwidth", "mean"),
         seconds=("seconds", "mean"),
     )
     tab["coverage_se"] = np.sqrt(tab["coverage"] * (1 - tab["coverage"]) / tab["reps"])
     failed = df[~df["ok"]].groupby(["dgp", "design", "cluster", "n", "band"]).size()
     tab["failed"] = failed.reindex(tab.index).fillna(0).astype(int)
-    return tab[["reps", "failed", "coverage", "coverage_se", "half_width", "bandwidth", "seconds"]]
+    cols = ["reps", "failed", "coverage", "coverage_se", "half_width", "bandwidth"]
+    return tab[[*cols, "bias_bandwidth", "seconds"]]
 
 
 def main(argv=None) -> None:
@@ -270,6 +279,12 @@ def main(argv=None) -> None:
     ap.add_argument("--kernel", default=None, help="R3D's default (triangular) when omitted")
     ap.add_argument("--robust-p", type=int, default=1)
     ap.add_argument("--robust-h", default="r3d", choices=["r3d", "mserd"])
+    ap.add_argument(
+        "--robust-b",
+        default="mserd",
+        choices=["mserd", "h"],
+        help="bias bandwidth: rdrobust's mserd b, or b = h (rho = 1)",
+    )
     ap.add_argument("--vce", default="hc2", choices=["hc0", "hc1", "hc2", "hc3"])
     ap.add_argument("--delta", type=float, default=0.0)
     ap.add_argument("--delta-lambda", type=float, default=0.0)

@@ -334,3 +334,22 @@ def test_imse_selector_integrates_over_the_grid():
     sel2 = select_bias_bandwidth(x, 10.0 * Q - 3.0, GRID, p=1, criterion="imse")
     np.testing.assert_allclose(sel2.b, sel.b, rtol=1e-10)
     np.testing.assert_allclose(sel2.h, sel.h, rtol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", ["triangular", "epanechnikov", "uniform"])
+def test_rho_one_is_r3ds_default_estimator(kernel):
+    """With b = h the robust bias-corrected local linear estimator is the local quadratic
+    one, and its HC2 scores are R3D's bootstrap scores: R3D's default (p = s + 1 = 2 at
+    the order-1 MSE bandwidth) is CCT's robust bias correction with rho = h / b = 1."""
+    from r3d._estimate import estimate_r3d
+
+    x, Q, _, _, _ = _data(seed=17)
+    h = np.array([0.5, 0.6, 0.7, 0.6, 0.5])
+    conv = estimate_r3d(x, Q, GRID, bandwidth=h, p=2, kernel=kernel, method="simple")
+    rbc = estimate_r3d_robust(
+        x, Q, GRID, bandwidth=h, bias_bandwidth=h, p=1, kernel=kernel, vce="hc2"
+    )
+    np.testing.assert_allclose(rbc.plus_raw, conv.plus_raw, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rbc.tau, conv.tau, rtol=0, atol=1e-12)
+    scores = conv.weights_plus * conv.resid - conv.weights_minus * conv.resid
+    np.testing.assert_allclose(rbc.scores, scores, rtol=0, atol=1e-13)
