@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from estkit import uniform_band  # noqa: E402
+from estkit import KernelName, uniform_band  # noqa: E402
 from r3d import R3D, QuantileFunctions  # noqa: E402
 from r3d._debias import estimate_r3d_robust, select_bias_bandwidth  # noqa: E402
 from r3d.simulate import simulate_dgp1, simulate_dgp2  # noqa: E402
@@ -136,7 +136,9 @@ def one_replication(task: dict) -> list[dict]:
                 alpha=args.alpha,
                 **kw,
             ).fit(x, qf, treatment=T, multipliers=xi)
-            lo, hi = est.band_["lower"].to_numpy(), est.band_["upper"].to_numpy()
+            band_df = est.band_
+            assert band_df is not None
+            lo, hi = band_df["lower"].to_numpy(), band_df["upper"].to_numpy()
             h_r3d, hT_r3d = est.bandwidth_, est.bandwidth_treatment_
             rec.update(
                 ok=True,
@@ -153,7 +155,7 @@ def one_replication(task: dict) -> list[dict]:
     recs = [dict(base, band="robust"), dict(base, band="robust-const")]
     try:
         p = args.robust_p
-        kern = args.kernel or "triangular"
+        kern: KernelName = args.kernel or "triangular"
         sel = select_bias_bandwidth(
             x,
             Q,

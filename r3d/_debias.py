@@ -89,7 +89,7 @@ from typing import Literal
 
 import numpy as np
 
-from estkit._kernels import Kernel, get_kernel
+from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange
 from estkit.exceptions import EstimationError
 
@@ -348,7 +348,7 @@ def estimate_r3d_robust(
     cluster: np.ndarray | None = None,
     method: Method = "simple",
     p: int = 2,
-    kernel: str | Kernel = "epanechnikov",
+    kernel: KernelName | Kernel = "epanechnikov",
     vce: VCE = "hc0",
     degenerate: np.ndarray | None = None,
     memory_budget: int | None = None,
@@ -654,7 +654,7 @@ def _mserd_columns(
                 for sd in (left[j], right[j])
             )
         )
-    caches = [({}, {}) for _ in range(m)]
+    caches: list[tuple[dict, dict]] = [({}, {}) for _ in range(m)]
 
     def step(o, nu, o_B, h_B, scale, rate, cap_min):
         num, den = np.empty(m), np.empty(m)
