@@ -78,6 +78,17 @@ weights, in the outcome's units). ``b`` does not depend on ``h``. Fuzzy designs:
 from the same selector applied to the treatment as outcome; rdrobust's fuzzy selector
 instead targets the ratio jointly.
 
+Relation to R3D's default (implicit) bias handling
+--------------------------------------------------
+With ``b = h`` (CCT's ``rho = h / b = 1``) the bias-corrected local polynomial of order
+``p`` *is* the local polynomial of order ``p + 1`` at ``h``, and with ``vce="hc2"`` its
+scores are exactly R3D's bootstrap scores (order-``(p+1)`` intercept weights times
+leverage-corrected residuals). So R3D's default, order ``p = s + 1 = 2`` at the
+order-``s = 1`` MSE-optimal bandwidth, is the robust bias-corrected local linear estimator
+with ``rho = 1`` (to 1e-12 for ``method="simple"``; ``tests/r3d/test_debias.py``). The
+explicit option differs from today's default only through ``b != h`` (or a main order
+``p`` with ``b`` for order ``p + 1``).
+
 Everything here is a pure core: inputs are trusted (validated by the caller, e.g.
 ``R3D.fit``).
 """
