@@ -148,12 +148,13 @@ def one_replication(task: dict) -> list[dict]:
             assert band_df is not None
             lo, hi = band_df["lower"].to_numpy(), band_df["upper"].to_numpy()
             h_r3d, hT_r3d = est.bandwidth_, est.bandwidth_treatment_
+            cv = float(est.critical_value_ or 0.0)
             rec.update(
                 ok=True,
                 covered=bool(np.all((lo <= true) & (true <= hi))),
                 half_width=float(np.mean(hi - lo) / 2),
                 bandwidth=float(np.mean(est.bandwidth_)),
-                **_per_quantile(est.tau_, (hi - lo) / (2 * est.critical_value_) if stud else None),
+                **_per_quantile(est.tau_, (hi - lo) / (2 * cv) if stud and cv > 0 else None),
             )
         except (ValueError, np.linalg.LinAlgError) as exc:
             rec.update(ok=False, error=f"{type(exc).__name__}: {exc}")
