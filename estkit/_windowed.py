@@ -36,7 +36,7 @@ their doors, and window checks (too few units, singular Gram matrices) remain th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.polynomial import polynomial as npoly
@@ -401,6 +401,20 @@ def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
     return [slice(a, min(a + step, m)) for a in range(0, m, step)]
 
 
+_CONTROLLER: list[Any] = []
+
+
+def _blas_single_thread() -> Any:
+    """Context limiting BLAS to one thread: the products here are skinny ((p+1) x window
+    by window x columns) and memory-bound, and on a loaded machine the wake-ups of a
+    multi-threaded BLAS cost ten times the work (measured on 2 shared cores)."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
 def _run(
     ps: SortedSide,
     Y: np.ndarray,
@@ -411,6 +425,19 @@ def _run(
     memory_budget: int | None,
 ) -> WindowedSummary:
     """Engine shared by :func:`fit_summaries` and :func:`fit_into`."""
+    with _blas_single_thread():
+        return _run_core(ps, Y, h, p, var_rows, outs, memory_budget)
+
+
+def _run_core(
+    ps: SortedSide,
+    Y: np.ndarray,
+    h: np.ndarray,
+    p: int,
+    var_rows: tuple[int, ...],
+    outs: _Outputs | None,
+    memory_budget: int | None,
+) -> WindowedSummary:
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
@@ -514,13 +541,13 @@ def _run(
                 coef[:, j] = cf * aa[0]
                 coef[0, j] += cc[0]
                 sum_k[j] = kw.sum()
-                sum_ke2[j] = (kw @ e2) * a2
+                sum_ke2[j] = np.sum(kw * e2) * a2
                 sum_wp[j] = wpos.sum()
-                sum_wpe2[j] = (wpos @ e2) * a2
+                sum_wpe2[j] = np.sum(wpos * e2) * a2
                 n_eff[j] = int(np.count_nonzero(inw))
                 for a in var_rows:
                     om = w0 if a == 0 else kw * _horner(gi[a], u)
-                    cvar[a, j] = float(np.dot(om * om, e2)) * a2
+                    cvar[a, j] = float(np.sum(om * om * e2)) * a2
                 if want:
                     sup = (w0 > 0) if outs.positive_support else inw
                     if F_b is not None:
@@ -534,13 +561,13 @@ def _run(
                         S_b[t, :n] = sup
             if want:
                 if F_b is not None:
-                    outs.fitted[rows, cols] = F_b.T
+                    outs.fitted[rows, cols] = np.ascontiguousarray(F_b.T)
                 if W_b is not None:
-                    outs.weights[rows, cols] = W_b.T
+                    outs.weights[rows, cols] = np.ascontiguousarray(W_b.T)
                 if L_b is not None:
-                    outs.leverage[rows, cols] = L_b.T
+                    outs.leverage[rows, cols] = np.ascontiguousarray(L_b.T)
                 if S_b is not None:
-                    outs.support[rows, cols] = S_b.T
+                    outs.support[rows, cols] = np.ascontiguousarray(S_b.T)
     return WindowedSummary(
         coef=coef,
         coef_variance=cvar,
