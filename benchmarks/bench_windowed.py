@@ -1,9 +1,9 @@
 """Speed of the windowed boundary local polynomial core (estkit._windowed) against
 ``locpoly_boundary`` as the selector's Step 2 and the R3D side fits call it today.
 
-Run: ``python benchmarks/bench_windowed.py [--n 1e6] [--skip-locpoly]``. Data: benchmark
-case 6 of ``bench_r3d.py`` (``quantile_matrix``: n units x 99 quantiles). For per-column
-bandwidths (the ``"simple"`` method) and one common bandwidth (``"frechet"``), p = 2
+Run: ``python benchmarks/bench_windowed.py [--n 1e6] [--skip-locpoly | --all-locpoly]``.
+Data: benchmark case 6 of ``bench_r3d.py`` (``quantile_matrix``: n units x 99 quantiles).
+For per-column bandwidths (the ``"simple"`` method) and one common bandwidth (``"frechet"``), p = 2
 and 3, both sides, it times (wall and CPU = ``time.process_time``, all threads):
 
 1. Step 2 of the selector: ``locpoly_boundary`` over blocks of columns plus the sums
@@ -106,6 +106,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=float, default=1e6)
     ap.add_argument("--skip-locpoly", action="store_true", help="time the new core only")
+    ap.add_argument(
+        "--all-locpoly",
+        action="store_true",
+        help="time locpoly_boundary in every case (default: p = 2, plus side only; the minus "
+        "side is its mirror image and p = 3 costs about the same)",
+    )
     args = ap.parse_args()
     n = int(args.n)
     x, Q = quantile_matrix(n)
@@ -129,7 +135,7 @@ def main() -> None:
                     f"   {hname:12s} p={p} {side:5s}: prepare {tp:5.2f}/{cp:5.2f}  "
                     f"step2 {t1:5.2f}/{c1:5.2f}  side fit {t2:5.2f}/{c2:5.2f}"
                 )
-                if not args.skip_locpoly:
+                if not args.skip_locpoly and (args.all_locpoly or (p == 2 and side == "plus")):
                     _, l1, lc1 = timed(lambda h=h, p=p, side=side: step2_locpoly(x, Q, h, p, side))
                     fitted = np.zeros((n, m))
                     _, l2, lc2 = timed(

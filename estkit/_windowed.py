@@ -559,6 +559,8 @@ def _run_core(
                         L_b[t, :n] = np.where(inw, kw * _horner(lev_c[:, j], u), 0.0)
                     if S_b is not None:
                         S_b[t, :n] = sup
+            # scatter from contiguous blocks (5x faster than from the transposed view; sorting
+            # the rows first does not pay)
             for dest, block in (
                 (o.fitted, F_b),
                 (o.weights, W_b),
@@ -566,7 +568,7 @@ def _run_core(
                 (o.support, S_b),
             ):
                 if dest is not None and block is not None:
-                    dest[rows, cols] = np.ascontiguousarray(block.T)  # contiguous: 5x faster
+                    dest[rows, cols] = np.ascontiguousarray(block.T)
     return WindowedSummary(
         coef=coef,
         coef_variance=cvar,
