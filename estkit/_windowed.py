@@ -43,10 +43,12 @@ from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._validation import NEGLIGIBLE_RTOL
+from estkit.exceptions import EstimationError
 
 __all__ = [
     "SortedSide",
     "WindowedSummary",
+    "check_windows",
     "fit_into",
     "fit_summaries",
     "gram",
@@ -697,11 +699,11 @@ def window_problem(
 ) -> tuple[int, str] | None:
     """First column whose window cannot identify the fit, with the reason, or ``None``.
 
-    The criteria of ``locpoly_boundary``'s window check, from the prefix sums: fewer than
-    ``min_units`` (default ``p + 1``) units with positive kernel weight, fewer than
-    ``p + 1`` distinct running-variable values (small windows only), a zero column in the
-    design, or a numerically singular Gram matrix. The caller words the error (it knows
-    both sides and the cutoff).
+    The criteria of ``locpoly_boundary``'s window check, from the sorted side and the
+    prefix sums: fewer than ``min_units`` (default ``p + 1``) units with positive kernel
+    weight, a bandwidth too large for the scale of ``x``, fewer than ``p + 1`` distinct
+    running-variable values (small windows only), a zero column in the design, or a
+    numerically singular Gram matrix. :func:`check_windows` words the error.
 
     Examples
     --------
@@ -719,13 +721,15 @@ def window_problem(
         rcond = 1.0 / np.linalg.cond(np.where(np.isfinite(Gs), Gs, 0.0))
     kpoly = np.asarray(ps.kernel._poly)
     for j in range(hv.size):
-        n = int(nw[j])
-        # units with positive weight: the prefix minus edge units whose kernel value is 0
-        k = n
-        while k > 0 and npoly.polyval(abs(ps.xs[k - 1] / hv[j]), kpoly) <= 0:
-            k -= 1
+        k = _positive_prefix(ps, float(hv[j]), int(nw[j]), kpoly)
         if k < need:
             return j, f"fewer than {need} units in the window"
+        umax = float(ps.ax[k - 1] / hv[j]) if k else 0.0
+        if umax > 0 and 2 * max(p, 1) * np.log2(umax) < -960:
+            return j, (
+                f"the bandwidth is {1 / umax:.3g} times the largest |x - cutoff| in the "
+                "window, too large for the scale of `x`: choose `h` on the scale of x"
+            )
         if k < 50 * (p + 1) and np.unique(ps.xs[:k]).size < p + 1:
             return j, f"fewer than p + 1 = {p + 1} distinct running-variable values"
         if np.any(d[j] == 0):
@@ -733,3 +737,57 @@ def window_problem(
         if not rcond[j] >= _RCOND_TOL:
             return j, "a numerically singular Gram matrix"
     return None
+
+
+def _positive_prefix(ps: SortedSide, h: float, n: int, kpoly: np.ndarray) -> int:
+    """Units of the window prefix with positive kernel weight (edge units have K = 0)."""
+    k = n
+    while k > 0 and npoly.polyval(abs(ps.xs[k - 1] / h), kpoly) <= 0:
+        k -= 1
+    return k
+
+
+def check_windows(
+    ps: SortedSide,
+    other: SortedSide,
+    h: np.ndarray,
+    p: int,
+    cutoff: float,
+    min_units: int | None = None,
+) -> None:
+    """Raise ``locpoly_boundary``'s EstimationError (same words) for a window of side ``ps``
+    that cannot identify the fit; ``other`` is the opposite side (for the unit counts).
+
+    Raises
+    ------
+    estkit.exceptions.EstimationError
+        With the message ``locpoly_boundary`` gives for the same data and bandwidths.
+
+    Examples
+    --------
+    >>> x = np.linspace(-1, 1, 21)
+    >>> pp = prepare_side(x, 0.0, "plus", "triangular", 2)
+    >>> pm = prepare_side(x, 0.0, "minus", "triangular", 2)
+    >>> check_windows(pp, pm, np.array([0.5]), 2, 0.0)  # identified: no error
+    """
+    hv = np.atleast_1d(np.asarray(h, dtype=float))
+    bad = window_problem(ps, hv, p, min_units)
+    if bad is None:
+        return
+    j, reason = bad
+    hj = float(hv[j])
+    n_side = int(window_sizes(ps, np.array([hj]))[0])
+    n_other = int(window_sizes(other, np.array([hj]))[0])
+    n_plus, n_minus = (n_side, n_other) if ps.side == "plus" else (n_other, n_side)
+    k = _positive_prefix(ps, hj, n_side, np.asarray(ps.kernel._poly))
+    n_distinct = int(np.unique(ps.xs[:k]).size)
+    common = bool(np.all(hv == hv[0]))
+    col = "all columns" if common and hv.size > 1 else f"column {0 if common else j}"
+    where = "at or above" if ps.side == "plus" else "below"
+    raise EstimationError(
+        f"Local polynomial of order p = {p} on the {ps.side} side cannot be estimated with "
+        f"bandwidth h = {hj:.6g} ({col}): the kernel window |x - cutoff| <= h holds "
+        f"{n_plus} unit(s) at or above the cutoff and {n_minus} below it ({reason}); the "
+        f"units {where} the cutoff = {cutoff:.6g} in the window take {n_distinct} distinct "
+        f"running-variable value(s). Use a larger bandwidth or a lower polynomial order."
+    )

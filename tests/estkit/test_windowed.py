@@ -7,6 +7,7 @@ import pytest
 
 from estkit._locpoly import locpoly_boundary
 from estkit._windowed import (
+    check_windows,
     fit_into,
     fit_summaries,
     gram,
@@ -302,3 +303,25 @@ def test_prepare_side_sorts_stably_and_drops_zero_weights():
     assert ps.w.tolist() == [0.5, 0.25, 1.0, 0.25]
     pm = prepare_side(x, 0.0, "minus", "triangular", 1)
     assert pm.order.tolist() == [1] and pm.sign == -1.0
+
+
+@pytest.mark.parametrize("side", ["plus", "minus"])
+@pytest.mark.parametrize(
+    ("h", "p", "min_units", "kernel"),
+    [
+        (np.array([0.5, 0.015, 0.4]), 2, None, "triangular"),  # per-column: column 1
+        (np.array([0.025, 0.025]), 2, 4, "epanechnikov"),  # common: "all columns"
+        (np.array([0.005]), 1, None, "uniform"),
+    ],
+)
+def test_check_windows_raises_locpoly_boundarys_error(side, h, p, min_units, kernel):
+    x = np.round(np.linspace(-1, 1, 201), 12)
+    Y = np.cos(x)[:, None] + np.zeros((1, h.size))
+    ps = prepare_side(x, 0.0, side, kernel, 2)
+    other = prepare_side(x, 0.0, "minus" if side == "plus" else "plus", kernel, 2)
+    with pytest.raises(EstimationError) as ref:
+        locpoly_boundary(x, Y, 0.0, h, p, kernel, side, min_units=min_units)
+    with pytest.raises(EstimationError) as got:
+        check_windows(ps, other, h, p, 0.0, min_units)
+    assert str(got.value) == str(ref.value)
+    check_windows(ps, other, np.array([0.5, 0.7]), p, 0.0, min_units)  # identified: silent
