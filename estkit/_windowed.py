@@ -30,7 +30,28 @@ The Gaussian kernel has no compact window: callers keep
 :func:`estkit._locpoly.locpoly_boundary` for it (:func:`prepare_side` refuses it).
 No validation happens here: the callers (the selector and the R3D estimator) validate at
 their doors, and window checks (too few units, singular Gram matrices) remain theirs
-(:func:`window_problem` gives the facts they need without an ``(n, m)`` array).
+(:func:`check_windows` raises ``locpoly_boundary``'s error, word for word, from the
+sorted sides).
+
+Wiring (one preparation per side serves the selector and the side fits when the kernel and
+``x`` agree; ``max_order = max(s + 1, p)``):
+
+* ``estkit._bandwidth._step2``: instead of ``locpoly_boundary(xv, Z, cutoff, h0, order,
+  fit_kernel, side, min_units=...)``, ``check_windows(ps, other, h0, order, cutoff,
+  min_units)`` inside the same ``try`` (the message is re-wrapped as today), then
+  ``sm = fit_summaries(ps, Z, h0, order, var_rows=() if compat else (s + 1,))``;
+  ``fit.coef`` -> ``sm.coef``, ``fit.coef_variance[s + 1]`` -> ``sm.coef_variance[s + 1]``,
+  the kernel-weighted variance -> ``sm.kernel_resid_var``, compat's positive-weight
+  variance -> ``sm.positive_weight_resid_var``. The column blocks of ``select_bandwidth``
+  are not needed (the core streams over columns within ``memory_budget``).
+* ``r3d._estimate._fit_sides``: instead of the block loop of ``locpoly_boundary`` calls,
+  zero-initialised ``resid`` (n, m), ``wp``, ``wm``, ``lev``, ``sup_p``, ``sup_m`` ((n, 1)
+  for a common bandwidth, else (n, m)); ``fit_into(ps_plus, Qm, h, p, fitted_out=resid,
+  weights_out=wp, leverage_out=lev, support_out=sup_p, support="positive_weight" if
+  compat else "window")`` and the same for the minus side with ``wm``, ``sup_m`` and the
+  same ``lev`` (the sides write disjoint rows); ``coef_plus = .coef`` of the returned
+  summary. The Frechet projection, the residual pass and the broadcasting stay.
+* The Gaussian kernel keeps ``locpoly_boundary``.
 """
 
 from __future__ import annotations
