@@ -1,0 +1,327 @@
+"""The windowed core (estkit._windowed) against locpoly_boundary and exact arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from estkit._locpoly import locpoly_boundary
+from estkit._windowed import (
+    check_windows,
+    fit_into,
+    fit_summaries,
+    gram,
+    prepare_side,
+    window_problem,
+    window_sizes,
+)
+from estkit.exceptions import EstimationError
+
+KERNELS = ("triangular", "epanechnikov", "uniform")
+N, M = 600, 5
+
+
+def _data(seed: int = 0, shift: float = 0.0, scale: float = 1.0):
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.uniform(-1, 1, N), 2)  # ties: ~200 distinct values
+    Y = np.sin(3 * x)[:, None] + rng.normal(size=(N, M)) * np.linspace(0.1, 1.0, M)
+    w = rng.uniform(0.0, 2.0, N)
+    w[rng.random(N) < 0.05] = 0.0  # units with zero weight drop out
+    h_cols = rng.uniform(0.25, 0.9, M)
+    return x, Y * scale + shift, w, h_cols
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    """Normwise relative difference ``max|a - b| / max|b|``."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    den = float(np.max(np.abs(b)))
+    return float(np.max(np.abs(a - b))) / (den if den > 0 else 1.0)
+
+
+def _windowed_all(x, Y, cutoff, h, p, kernel, side, weights=None, support="window"):
+    n, m = Y.shape
+    ps = prepare_side(x, cutoff, side, kernel, 3, weights=weights)
+    k = 1 if np.all(h == h[0]) else m
+    F = np.zeros((n, m))
+    W, L, S = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k), dtype=bool)
+    summ = fit_into(
+        ps,
+        Y,
+        h,
+        p,
+        fitted_out=F,
+        weights_out=W,
+        leverage_out=L,
+        support_out=S,
+        support=support,
+        var_rows=tuple(range(p + 1)),
+    )
+    bc = (n, m)
+    return summ, F, np.broadcast_to(W, bc), np.broadcast_to(L, bc), np.broadcast_to(S, bc)
+
+
+def _tol(p: int) -> float:
+    # p <= 2: 1e-12. p = 3: the Gram matrices of the scaled basis have condition numbers
+    # ~1e4, and locpoly_boundary's own rounding (column sums of (r, m) arrays) then reaches
+    # ~7e-12 against exact arithmetic (test_closer_to_exact_than_locpoly: the windowed
+    # core, with extended-precision prefix sums, is the closer of the two), so the two
+    # agree to the reference's own accuracy
+    return 1e-12 if p <= 2 else 3e-11
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("side", ["plus", "minus"])
+@pytest.mark.parametrize("common", [True, False])
+def test_matches_locpoly_boundary(kernel, p, weighted, side, common):
+    x, Y, w, h_cols = _data(seed=p)
+    h = np.full(M, 0.45) if common else h_cols
+    wts = w if weighted else None
+    ref = locpoly_boundary(x, Y, 0.0, h, p, kernel, side, weights=wts)
+    summ, F, W, L, S = _windowed_all(x, Y, 0.0, h, p, kernel, side, weights=wts)
+    tol = _tol(p)
+    for a in range(p + 1):
+        assert _rel(summ.coef[a], ref.coef[a]) <= tol
+        assert _rel(summ.coef_variance[a], ref.coef_variance[a]) <= tol
+    assert _rel(F, ref.fitted) <= tol
+    assert _rel(W, ref.weights) <= tol
+    assert _rel(L, ref.leverage) <= tol
+    assert np.array_equal(S, ref.in_window)
+    assert np.array_equal(summ.n_eff, ref.n_eff)
+    # the consumers' derived quantities: Step 2's kernel-weighted residual variance and
+    # R3D's positive-intercept-weight variance
+    kw = ref.kernel_weights
+    sig2 = np.sum(kw * ref.resid**2, axis=0) / np.sum(kw, axis=0)
+    wpos = np.where(ref.weights > 0, ref.weights, 0.0)
+    v_pos = np.sum(wpos * ref.resid**2, axis=0) / np.sum(wpos, axis=0)
+    assert _rel(summ.kernel_resid_var, sig2) <= tol
+    assert _rel(summ.positive_weight_resid_var, v_pos) <= tol
+    assert _rel(summ.sum_k, np.sum(kw, axis=0)) <= 1e-13
+    assert np.array_equal(summ.h, h)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("common", [True, False])
+def test_summaries_equal_fit_into_and_skip_unrequested_rows(kernel, common):
+    x, Y, _, h_cols = _data(seed=3)
+    h = np.full(M, 0.5) if common else h_cols
+    ps = prepare_side(x, 0.0, "plus", kernel, 2)
+    s1 = fit_summaries(ps, Y, h, 2, var_rows=(2,))
+    s2 = fit_into(ps, Y, h, 2, fitted_out=np.zeros(Y.shape), var_rows=(2,))
+    assert np.array_equal(s1.coef, s2.coef)
+    assert np.array_equal(s1.coef_variance[2], s2.coef_variance[2])
+    assert np.isnan(s1.coef_variance[:2]).all()
+    ref = locpoly_boundary(x, Y, 0.0, h, 2, kernel, "plus")
+    assert _rel(s1.coef_variance[2], ref.coef_variance[2]) <= 1e-12
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("common", [True, False])
+def test_positive_weight_support(kernel, common):
+    # R3D's support: units with a positive intercept weight (compat mode of _fit_sides)
+    x, Y, _, h_cols = _data(seed=4)
+    h = np.full(M, 0.4) if common else h_cols
+    for side in ("plus", "minus"):
+        ref = locpoly_boundary(x, Y, 0.0, h, 2, kernel, side)
+        _, F, _, _, S = _windowed_all(x, Y, 0.0, h, 2, kernel, side, support="positive_weight")
+        sup = ref.weights > 0
+        assert np.array_equal(S, sup)
+        assert _rel(F, np.where(sup, ref.fitted, 0.0)) <= 1e-12
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_both_sides_assemble_like_fit_sides(common):
+    # both sides write into one zero-initialised (n, m) array, as _fit_sides sums them
+    x, Y, _, h_cols = _data(seed=5)
+    h = np.full(M, 0.6) if common else h_cols
+    F = np.zeros(Y.shape)
+    expect = np.zeros(Y.shape)
+    for side in ("plus", "minus"):
+        ps = prepare_side(x, 0.0, side, "epanechnikov", 2)
+        fit_into(ps, Y, h, 2, fitted_out=F)
+        ref = locpoly_boundary(x, Y, 0.0, h, 2, "epanechnikov", side)
+        expect += np.where(ref.in_window, ref.fitted, 0.0)
+    assert _rel(F, expect) <= 1e-12
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("p", [0, 2, 3])
+@pytest.mark.parametrize("common", [True, False])
+@pytest.mark.parametrize(("shift", "scale"), [(1e12, 1.0), (0.0, 1e300), (-3e12, 1e-3)])
+def test_level_and_scale_equivariance(kernel, p, common, shift, scale):
+    x, Y, _, h_cols = _data(seed=6, shift=shift, scale=scale)
+    h = np.full(M, 0.5) if common else h_cols
+    ref = locpoly_boundary(x, Y, 0.0, h, p, kernel, "minus")
+    summ, F, W, L, _ = _windowed_all(x, Y, 0.0, h, p, kernel, "minus")
+    tol = _tol(p)
+    for a in range(p + 1):
+        assert np.all(np.isfinite(summ.coef[a]))
+        assert _rel(summ.coef[a], ref.coef[a]) <= tol
+    assert _rel(F, ref.fitted) <= tol
+    assert _rel(W, ref.weights) <= tol
+    assert _rel(L, ref.leverage) <= tol
+    # variances in Y's units: beyond the float range at 1e300 in both
+    fin = np.isfinite(ref.coef_variance)
+    assert np.array_equal(np.isfinite(summ.coef_variance), fin)
+    if fin.any():
+        assert _rel(summ.coef_variance[fin], ref.coef_variance[fin]) <= tol
+
+
+def test_flat_columns_are_fitted_exactly():
+    x, Y, _, _ = _data(seed=7)
+    Y[:, 1] = 2.5
+    Y[:, 3] = 1e12 * (1 + 4 * np.finfo(float).eps * (np.arange(N) % 2))  # rounding residue
+    for common in (True, False):
+        h = np.full(M, 0.5) if common else np.linspace(0.4, 0.8, M)
+        ps = prepare_side(x, 0.0, "plus", "triangular", 2)
+        s = fit_summaries(ps, Y, h, 2, var_rows=(0, 1, 2))
+        ref = locpoly_boundary(x, Y, 0.0, h, 2, "triangular", "plus")
+        for j in (1, 3):
+            assert np.array_equal(s.coef[1:, j], [0.0, 0.0])
+            assert np.array_equal(s.coef_variance[:, j], [0.0, 0.0, 0.0])
+            assert s.sum_ke2[j] == 0.0
+            assert abs(s.coef[0, j] - ref.coef[0, j]) <= 1e-15 * abs(ref.coef[0, j])
+        assert s.coef[0, 1] == 2.5
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+@pytest.mark.parametrize("common", [True, False])
+def test_closer_to_exact_than_locpoly(p, common):
+    # extended-precision weighted least squares as the exact answer: the windowed core is
+    # within 1e-12 of it (normwise per coefficient) and never much worse than the reference
+    x, Y, _, h_cols = _data(seed=8)
+    h = np.full(M, 0.45) if common else h_cols
+    ext = np.longdouble
+    exact = np.empty((p + 1, M), dtype=ext)
+    sel = x >= 0
+    for j in range(M):
+        u = x[sel].astype(ext) / ext(h[j])
+        k = np.where(np.abs(u) <= 1, 1 - np.abs(u), ext(0))
+        R = np.stack([u**a for a in range(p + 1)], axis=1)
+        A = (R * k[:, None]).T @ R
+        b = (R * k[:, None]).T @ Y[sel, j].astype(ext)
+        aug = np.concatenate([A, b[:, None]], axis=1)
+        for i in range(p + 1):  # Gaussian elimination in extended precision
+            for r in range(i + 1, p + 1):
+                aug[r] -= aug[r, i] / aug[i, i] * aug[i]
+        c = np.zeros(p + 1, dtype=ext)
+        for i in range(p, -1, -1):
+            c[i] = (aug[i, -1] - aug[i, i + 1 : p + 1] @ c[i + 1 :]) / aug[i, i]
+        exact[:, j] = c
+    s = fit_summaries(prepare_side(x, 0.0, "plus", "triangular", p), Y, h, p)
+    ref = locpoly_boundary(x, Y, 0.0, h, p, "triangular", "plus")
+    for a in range(p + 1):
+        t = exact[a].astype(float)
+        assert _rel(s.coef[a], t) <= 1e-12
+        assert _rel(s.coef[a], t) <= max(2 * _rel(ref.coef[a], t), 1e-13)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("side", ["plus", "minus"])
+def test_gram_from_prefix_sums_equals_direct_sums(kernel, side):
+    x, _, w, _ = _data(seed=9)
+    h = np.array([0.05, 0.3, 0.77, 2.0])
+    ps = prepare_side(x, 0.0, side, kernel, 3, weights=w)
+    G = gram(ps, h, 3)
+    on = (x >= 0) if side == "plus" else (x < 0)
+    for j, hj in enumerate(h):
+        u = x[on] / hj
+        k = ps.kernel(u) * (w[on] / w.max())
+        R = np.stack([u**a for a in range(4)], axis=1)
+        direct = (R * k[:, None]).T @ R
+        assert _rel(G[j], direct) <= 1e-13
+    counts = [int(np.sum(np.abs(x[on & (w > 0)]) <= hj)) for hj in h]
+    assert window_sizes(ps, h).tolist() == counts
+
+
+def test_tiny_relative_bandwidth_uses_direct_sums():
+    # h / (largest |x - c|) below 2^-60: powers of the prefix sums could underflow
+    rng = np.random.default_rng(10)
+    x = np.concatenate([rng.uniform(-1e-20, 1e-20, 400), [1.0, -1.0]])
+    Y = (1e20 * x)[:, None] + rng.normal(size=(402, 2))
+    h = np.array([5e-21, 8e-21])
+    for side in ("plus", "minus"):
+        ref = locpoly_boundary(x, Y, 0.0, h, 2, "epanechnikov", side)
+        s = fit_summaries(prepare_side(x, 0.0, side, "epanechnikov", 2), Y, h, 2)
+        for a in range(3):
+            assert _rel(s.coef[a], ref.coef[a]) <= 1e-12
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_memory_budget_blocks_do_not_change_results(common):
+    x, Y, _, h_cols = _data(seed=11)
+    h = np.full(M, 0.5) if common else h_cols
+    ps = prepare_side(x, 0.0, "minus", "uniform", 2)
+    a = fit_summaries(ps, Y, h, 2, var_rows=(2,))
+    b = fit_summaries(ps, Y, h, 2, var_rows=(2,), memory_budget=1)  # one column a block
+    # per-column bandwidths: identical; common: the matrix products block differently
+    tol = 1e-14 if common else 0.0
+    assert _rel(b.coef, a.coef) <= tol
+    assert _rel(b.coef_variance[2], a.coef_variance[2]) <= tol
+    assert _rel(b.sum_ke2, a.sum_ke2) <= tol
+
+
+def test_window_problem_matches_locpoly_checks():
+    x = np.round(np.linspace(-1, 1, 201), 12)
+    Y = np.cos(x)[:, None]
+    ps = prepare_side(x, 0.0, "plus", "triangular", 2)
+    assert window_problem(ps, np.array([0.5, 1.0]), 2) is None
+    # |x| <= 0.015 holds the units at 0 and 0.01: 2 units < p + 1
+    bad = window_problem(ps, np.array([0.5, 0.015]), 2)
+    assert bad == (1, "fewer than 3 units in the window")
+    with pytest.raises(EstimationError, match="fewer than 3 units in the window"):
+        locpoly_boundary(x, Y, 0.0, 0.015, 2, "triangular", "plus")
+    # min_units = p + 2 (the selector's Step 2): 3 units with positive weight are too few
+    assert window_problem(ps, np.array([0.025]), 2, min_units=4) == (
+        0,
+        "fewer than 4 units in the window",
+    )
+    with pytest.raises(EstimationError, match="fewer than 4 units in the window"):
+        locpoly_boundary(x, Y, 0.0, 0.025, 2, "triangular", "plus", min_units=4)
+    # ties: many units, two distinct values
+    xt = np.repeat([0.1, 0.2, 0.9], 10)
+    pt = prepare_side(xt, 0.0, "plus", "uniform", 2)
+    assert window_problem(pt, np.array([0.5]), 2) == (
+        0,
+        "fewer than p + 1 = 3 distinct running-variable values",
+    )
+    with pytest.raises(EstimationError, match="fewer than p \\+ 1 = 3 distinct"):
+        locpoly_boundary(xt, xt, 0.0, 0.5, 2, "uniform", "plus")
+
+
+def test_prepare_side_refuses_the_gaussian_kernel():
+    with pytest.raises(ValueError, match="`kernel` must be compact"):
+        prepare_side(np.array([0.1, 0.2]), 0.0, "plus", "gaussian", 1)
+
+
+def test_prepare_side_sorts_stably_and_drops_zero_weights():
+    x = np.array([0.2, -0.1, 0.1, 0.2, 0.0, 0.3])
+    w = np.array([1.0, 1.0, 2.0, 4.0, 0.0, 1.0])
+    ps = prepare_side(x, 0.0, "plus", "triangular", 1, weights=w)
+    assert ps.order.tolist() == [2, 0, 3, 5]  # x = 0 has zero weight; ties keep order
+    assert ps.w.tolist() == [0.5, 0.25, 1.0, 0.25]
+    pm = prepare_side(x, 0.0, "minus", "triangular", 1)
+    assert pm.order.tolist() == [1] and pm.sign == -1.0
+
+
+@pytest.mark.parametrize("side", ["plus", "minus"])
+@pytest.mark.parametrize(
+    ("h", "p", "min_units", "kernel"),
+    [
+        (np.array([0.5, 0.015, 0.4]), 2, None, "triangular"),  # per-column: column 1
+        (np.array([0.025, 0.025]), 2, 4, "epanechnikov"),  # common: "all columns"
+        (np.array([0.005]), 1, None, "uniform"),
+    ],
+)
+def test_check_windows_raises_locpoly_boundarys_error(side, h, p, min_units, kernel):
+    x = np.round(np.linspace(-1, 1, 201), 12)
+    Y = np.cos(x)[:, None] + np.zeros((1, h.size))
+    ps = prepare_side(x, 0.0, side, kernel, 2)
+    other = prepare_side(x, 0.0, "minus" if side == "plus" else "plus", kernel, 2)
+    with pytest.raises(EstimationError) as ref:
+        locpoly_boundary(x, Y, 0.0, h, p, kernel, side, min_units=min_units)
+    with pytest.raises(EstimationError) as got:
+        check_windows(ps, other, h, p, 0.0, min_units)
+    assert str(got.value) == str(ref.value)
+    check_windows(ps, other, np.array([0.5, 0.7]), p, 0.0, min_units)  # identified: silent
