@@ -304,16 +304,16 @@ def test_mse_selector_is_rdrobusts_mserd_per_column(p, kernel):
     sel = select_bias_bandwidth(x, Q, GRID, cutoff=1.0, p=p, kernel=kernel, T=T, weights=w)
     assert isinstance(sel, BiasBandwidthSelection) and sel.criterion == "mse"
     for j in range(GRID.size):
-        ref = local_polynomial_rd(x, Q[:, j], 1.0, p=p, kernel=kernel, weights=w)
+        ref = local_polynomial_rd(x, Q[:, j], 1.0, p=p, kernel=kernel, weights=w, vce="hc0")
         assert _close(sel.h[j], ref.bandwidth) and _close(sel.b[j], ref.bias_bandwidth)
-    ref_t = local_polynomial_rd(x, T, 1.0, p=p, kernel=kernel, weights=w)
+    ref_t = local_polynomial_rd(x, T, 1.0, p=p, kernel=kernel, weights=w, vce="hc0")
     assert _close(sel.h_treatment, ref_t.bandwidth)
     assert _close(sel.b_treatment, ref_t.bias_bandwidth)
 
 
 def test_mse_selector_clustered_and_nn():
     x, Q, _, _, cl = _data(n=500, seed=15)
-    for kw in ({"cluster": cl}, {"vce": "nn"}):
+    for kw in ({"cluster": cl, "vce": "hc0"}, {"vce": "nn"}):
         sel = select_bias_bandwidth(x, Q[:, :2], GRID[:2], p=1, kernel="triangular", **kw)
         for j in range(2):
             ref = local_polynomial_rd(x, Q[:, j], p=1, kernel="triangular", **kw)
@@ -323,7 +323,7 @@ def test_mse_selector_clustered_and_nn():
 def test_imse_selector_integrates_over_the_grid():
     x, Q, _, _, _ = _data(n=500, seed=16)
     one = select_bias_bandwidth(x, Q[:, 2], GRID[2:3], p=1, criterion="imse")
-    ref = local_polynomial_rd(x, Q[:, 2], p=1, kernel="epanechnikov")
+    ref = local_polynomial_rd(x, Q[:, 2], p=1, kernel="epanechnikov", vce="hc0")
     # one column: the integrated criterion is the column's own
     assert _close(one.h[0], ref.bandwidth) and _close(one.b[0], ref.bias_bandwidth)
     sel = select_bias_bandwidth(x, Q, GRID, p=1, criterion="imse")
