@@ -202,6 +202,32 @@ for est, observed, scores, raw_scores, chosen in sim_results:
 print(f"simulation: {N_SIM} splits in {time.perf_counter() - t0:.1f} s ({N_JOBS} worker processes)")
 check = pd.DataFrame(sim_check)
 check["estimated / observed ratio"] = check["estimated ratio"] / check["observed ratio"]
+# ceiling of the rank agreement: the same predictors' observed risks on an independent draw of
+# the same test environments (same size); the estimate cannot be expected to agree with the
+# observed ranking better than the observed ranking agrees with itself
+sim_new = simulate_paper(rng=2024)
+
+
+def stacked_observed_risks(est, tests):
+    """``observed_risks`` with one prediction per subset on the stacked test environments."""
+    stacked = pd.concat(tests, keys=range(len(tests)), names=["env", None])
+    err = pd.DataFrame(
+        {j: (stacked["Y"] - est.predict_subset(stacked, s)) ** 2
+         for j, s in enumerate(est.representatives_)}
+    )  # fmt: skip
+    worst = err.groupby(level="env").mean().max().to_numpy()
+    return pd.Series(worst, index=est.worst_case_risk_.index)
+
+
+check["Spearman ceiling (new test draw)"] = [
+    spearmanr(
+        pair["observed"],
+        stacked_observed_risks(
+            est, standardize_split(sim_new, tr, ["Y", *sim_cov], test_envs=te)[1]
+        ),
+    ).statistic
+    for (est, *_), pair, (tr, te) in zip(sim_results, sim_pairs, sim_splits, strict=True)
+]
 print(check.round(3).to_string())
 sim_std, sim_rawt, sim_table = report(sim_rows, sim_raw, sim_chosen, "Simulation")
 gap = sim_std["causal minimax"] / sim_std["best subset (oracle)"] - 1
@@ -212,9 +238,35 @@ print(f"choice vs oracle best subset: mean gap {100 * gap.mean():.1f}%, max {100
 # observed one: the estimated whole-stable-set / best-subset ratio is within 25% of the
 # observed ratio on all 10 splits (0.84-1.13 times it; before the support constraint it was
 # 0.9 to 203 times it, e.g. 377 for an observed 1.86). The rank agreement over the 45
-# representatives is weaker: Spearman >= 0.75 on 6 of 10 splits; on the others the observed
-# risks of most representatives lie within about 5% of each other (observed ratios 1.03-1.17),
-# where the ranking is mostly test-sampling noise.
+# representatives is weaker: Spearman >= 0.75 on 6 of 10 splits (misses: 0.49, 0.65, 0.59,
+# 0.01). Why (``python benchmarks/bench_causalminimax.py --stability``, and the slow tests):
+#
+# - Not search or Monte Carlo noise: with the predictors fixed (split 2), another search seed,
+#   other evaluation rows, 4 times the restarts and 3 times the iterations, or 5 times the
+#   evaluation rows reproduce the estimated ranking (Spearman >= 0.97 between runs).
+# - The observed ranking is noisy itself: the same predictors ranked on an independent draw
+#   of the same test environments (column "Spearman ceiling") agree with it by only 0.62 on
+#   split 0 and 0.44 on split 9, and on split 9, where the 45 observed risks lie within 2% of
+#   each other, their ranking on 30 times larger test environments agrees by 0.44 too: no
+#   estimate can be expected to reach 0.75 against it there.
+# - The observed ranking is not a property of the split: a refit with another
+#   ``random_state`` (another graph-surgery sample, same data, same test environments) gives
+#   predictors whose observed ranking agrees with the first fit's by -0.03 to 0.83 (median
+#   0.4). The stable predictors' ridge penalty is chosen by leave-one-out on the graph-surgery
+#   sample, in which each of the n training rows appears about ``n_do_samples / n`` = 3 times,
+#   so leave-one-out keeps copies of the left-out row and rewards weak penalties: over 5
+#   random states on split 2 the whole stable set's penalty ranges from 0.03 to 32 and its
+#   observed ratio from 1.04 to 1.37. Drawing each row once (balanced, ``n_do_samples = n``)
+#   gives penalties of 32-100 and observed risks of all 45 representatives within 0.5-4% of
+#   each other (whole-set ratio 1.00-1.06 on that split): the spread that the rank target
+#   measures is largely the predictors' fitting noise. On 6 of the splits (0, 1, 2, 5, 6, 9)
+#   balanced draws give observed whole-set ratios of 1.00-1.04 (split 1: 1.00 instead of
+#   1.86), so the qualitative finding below (whole stable set not optimal) also rests on these
+#   weakly penalised predictors. Changing the graph-surgery sample or the penalty's selection
+#   changes the method's predictors; it is left open (issue 15's closing note).
+#
+# So "Spearman >= 0.75 on every split" asks for a ranking the observed risks do not determine;
+# the table reports the ceiling beside it instead of tuning the estimator to the number.
 #
 # The qualitative claim of the paper reproduces: the whole stable set is not optimal (observed
 # ratio above 1 on every split), and the choice never contains X1 and is within 1.3% (at most

@@ -11,7 +11,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
 
 from causalminimax import CausalMinimaxRegressor, InterventionModel
-from causalminimax._risk import FeatureMap, fit_structural_equations, risk_and_gradient
+from causalminimax._risk import (
+    FeatureMap,
+    fit_structural_equations,
+    risk_and_gradient,
+    worst_case_risks,
+)
 from causalminimax._risk import intervened_risk as _risk
 from causalminimax._spline import AdditiveSplineRidge
 from causalminimax.datasets import simulate_paper, simulation_graph
@@ -113,8 +118,10 @@ def test_worst_case_estimates_are_stable_over_ten_fresh_splits():
 
     Measured (default bound 3): estimated / observed ratio 0.81-1.39, within 25% on 8 of 10
     splits; Spearman(estimated, observed) over the 45 representatives 0.53-0.95, >= 0.75 on 9
-    of 10. The target "on every split" is not met: the misses are splits whose observed
-    spread is small or whose test environments are milder than the worst case of the class.
+    of 10. The target "on every split" is not met, and cannot be asked of the estimate: the
+    missed split (0.53) is one whose observed ranking agrees with the same predictors' ranking
+    on an independent draw of the test environments by only 0.55 (see the diagnosis test below
+    and ``benchmarks/bench_causalminimax.py --stability``).
     """
     sim = simulate_paper(rng=77)
     rng = np.random.default_rng(5)
@@ -131,3 +138,79 @@ def test_worst_case_estimates_are_stable_over_ten_fresh_splits():
     assert (res["est"] > 1).all() and not res["x1"].any()
     assert (res["rho"] >= 0.75).sum() >= 9, res
     assert res["rho"].min() >= 0.5, res
+
+
+def _vignette_split(k):
+    """The vignette's simulation data and its k-th split (same draws as the vignette)."""
+    sim = simulate_paper(rng=2023)
+    rng = np.random.default_rng(0)
+    for _ in range(k + 1):
+        train = sorted(rng.choice(np.arange(1, 21), 10, replace=False).tolist())
+    return sim, train, [e for e in range(1, 21) if e not in train]
+
+
+def _observed(est, data, train, test):
+    _, tests = standardize_split(data, train, ["Y", *COV], test_envs=test)
+    return pd.Series(
+        [
+            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
+            for s in est.representatives_
+        ],
+        index=est.worst_case_risk_.index,
+    )
+
+
+@pytest.mark.slow
+def test_rank_misses_are_not_search_noise_but_noise_of_the_observed_ranking():
+    """Diagnosis of the splits where Spearman(estimated, observed) < 0.75 (issue 15).
+
+    Split 2 of the vignette: given the fitted predictors the estimate is reproducible (another
+    search seed, other evaluation rows, 4x the restarts), so the miss is not optimiser or
+    Monte Carlo noise; but the observed ranking is not a property of the split either: a refit
+    with another ``random_state`` (another graph-surgery sample) ranks the same 45
+    representatives differently on the same test data. Split 9: the observed risks of the 45
+    lie within 2% of each other and their ranking on 100 rows per test environment disagrees
+    with their ranking on 3,000 rows, so no estimator of the worst-case risk can reach 0.75 there.
+    """
+    sim, train, test = _vignette_split(2)
+    tr, _ = standardize_split(sim, train, ["Y", *COV], test_envs=test)
+    est = CausalMinimaxRegressor(graph=simulation_graph(), random_state=2).fit(
+        tr[COV], tr["Y"], environment=tr["E"]
+    )
+    obs = _observed(est, sim, train, test)
+    assert spearmanr(est.worst_case_risk_, obs).statistic < 0.75
+    g, sm = est.graph_, est.structural_model_
+    data = {v: tr[v].to_numpy(dtype=float) for v in g.order}
+    model = InterventionModel(n_restarts=16)
+    rng = np.random.default_rng(11)
+    rows = rng.choice(len(tr), size=model.n_eval, replace=False)
+    noise = {v: sm.residuals[v][rng.integers(0, len(tr), rows.size)] for v in sm.regenerated}
+    subsets = est.representatives_
+    again, _ = worst_case_risks(
+        [est.stable_predictors_[s] for s in subsets],
+        [s + g.mutable for s in subsets],
+        sm,
+        FeatureMap.build(sm, model, rng),
+        {v: a[rows] for v, a in data.items()},
+        noise,
+        g.target,
+        model,
+        rng,
+    )
+    assert spearmanr(est.worst_case_risk_, again).statistic > 0.95
+    assert spearmanr(again, obs).statistic < 0.75
+    refit = CausalMinimaxRegressor(graph=simulation_graph(), random_state=1002).fit(
+        tr[COV], tr["Y"], environment=tr["E"]
+    )
+    assert spearmanr(obs, _observed(refit, sim, train, test)).statistic < 0.75
+
+    sim, train, test = _vignette_split(9)
+    tr, _ = standardize_split(sim, train, ["Y", *COV], test_envs=test)
+    est = CausalMinimaxRegressor(graph=simulation_graph(), random_state=9).fit(
+        tr[COV], tr["Y"], environment=tr["E"]
+    )
+    obs = _observed(est, sim, train, test)
+    population = _observed(est, simulate_paper(n_per_env=3000, rng=2025), train, test)
+    assert (obs.quantile(0.9) - obs.quantile(0.1)) / obs.median() < 0.02
+    assert spearmanr(obs, population).statistic < 0.5
+    assert spearmanr(est.worst_case_risk_, obs).statistic < 0.5
