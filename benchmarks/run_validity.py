@@ -40,7 +40,7 @@ OUT = ROOT / "docs" / "validity"
 DATA = OUT / "data"
 PAGE = ROOT / "docs" / "validity.md"
 
-ABLATION = ("paper", "paper-reg", "paper-lev", "R", "R+window", "R+window+lev")
+ABLATION = ("paper", "paper-reg", "paper-lev", "R", "R+window", "R+window+lev")  # labels
 MODES = ("paper", "R")
 TARGET_CELLS = [
     ("dgp1", {"delta": 0.0}, "DGP 1, delta = 0"),
@@ -72,6 +72,7 @@ def _save(res, name: str) -> None:
 
 
 def stage_target(args) -> None:
+    from r3d.monte_carlo import ABLATION as MC_ABLATION
     from r3d.monte_carlo import monte_carlo
 
     for k, (dgp, kw, _) in enumerate(TARGET_CELLS):
@@ -80,7 +81,7 @@ def stage_target(args) -> None:
             n=500,
             n_reps=args.reps,
             n_bootstrap=1000,
-            modes=ABLATION,
+            modes={k: MC_ABLATION[k] for k in ABLATION},
             random_state=20250 + k,
             n_jobs=args.n_jobs,
             **kw,
@@ -127,6 +128,7 @@ def stage_power(args) -> None:
 def stage_oracle(args) -> None:
     """DGP 1 at fixed (oracle) bandwidths: separates bandwidth-selection noise from the
     bootstrap's variance estimate."""
+    from r3d.monte_carlo import ABLATION as MC_ABLATION
     from r3d.monte_carlo import monte_carlo
 
     for k, h in enumerate(ORACLE_H):
@@ -135,7 +137,7 @@ def stage_oracle(args) -> None:
             n=500,
             n_reps=args.reps_oracle,
             n_bootstrap=1000,
-            modes=("paper", "paper-lev"),
+            modes={k: MC_ABLATION[k] for k in ("paper", "paper-lev")},
             estimator_params={"bandwidth": h},
             random_state=50250 + k,
             n_jobs=args.n_jobs,

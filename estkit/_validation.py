@@ -20,6 +20,7 @@ __all__ = [
     "check_callable",
     "check_consistent_length",
     "check_finite",
+    "check_grid",
     "check_int",
     "check_n_draws",
     "check_n_jobs",
@@ -758,3 +759,68 @@ def check_real(value: Any, name: str, *, positive: bool = False) -> float:
         what = "finite and strictly positive" if positive else "finite"
         raise ValueError(f"`{name}` must be {what}; got {value!r}.")
     return v
+
+
+def check_grid(
+    q: Any, name: str = "quantiles", *, size: int | None = None, unit_interval: bool = True
+) -> np.ndarray:
+    """A grid of levels: a non-empty, finite, strictly increasing 1-D float array.
+
+    The one check of quantile grids (estimator parameters, containers, cores' doors).
+
+    Parameters
+    ----------
+    q : array-like
+        The grid.
+    name : str, default "quantiles"
+        Argument name used in the messages.
+    size : int, optional
+        Required number of points (e.g. one per column of an outcome matrix).
+    unit_interval : bool, default True
+        Require every point strictly inside (0, 1) (quantile levels).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Raises
+    ------
+    TypeError
+        For strings or non-numeric values.
+    ValueError
+        For an empty or multi-dimensional grid, points outside (0, 1), non-finite,
+        unsorted or repeated points, or a wrong number of points.
+
+    Examples
+    --------
+    >>> check_grid([0.25, 0.5, 0.75]).tolist()
+    [0.25, 0.5, 0.75]
+    >>> check_grid([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: `quantiles` must lie strictly inside (0, 1); got [0.5, 1.5]. Use e.g. ...
+    """
+    where = "in (0, 1)" if unit_interval else "(real numbers)"
+    if isinstance(q, str | bytes):
+        raise TypeError(
+            f"`{name}` must be numbers {where}; got {q!r}. Use e.g. {name}=np.arange(1, 100) / 100."
+        )
+    try:
+        g = np.atleast_1d(np.asarray(q, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be numbers {where}; got {q!r}.") from None
+    if g.ndim != 1 or g.size == 0:
+        raise ValueError(f"`{name}` must be a non-empty 1-D array of levels {where}.")
+    if not np.all(np.isfinite(g)) or (unit_interval and (np.any(g <= 0) or np.any(g >= 1))):
+        what = "lie strictly inside (0, 1)" if unit_interval else "be finite"
+        raise ValueError(
+            f"`{name}` must {what}; got [{np.min(g):g}, {np.max(g):g}]. Use e.g. "
+            f"{name}=np.arange(1, 100) / 100."
+        )
+    if np.any(np.diff(g) <= 0):
+        raise ValueError(f"`{name}` must be strictly increasing without duplicates.")
+    if size is not None and g.size != size:
+        raise ValueError(
+            f"`{name}` must have one point per column of the outcome matrix ({size}); got {g.size}."
+        )
+    return g

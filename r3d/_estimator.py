@@ -46,6 +46,7 @@ from r3d._inference import (
     uniform_band,
 )
 from r3d._rdplot import rdplot
+from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
 
 __all__ = ["R3D", "SingleDrawWarning"]
 
@@ -84,15 +85,6 @@ class SingleDrawWarning(EstkitWarning):
     """
 
 
-class _DefaultKernel(str):
-    """The kernel left at its default: ``"triangular"``, or R3D's Epanechnikov default
-    under ``compat="R"``. Equal to the string ``"triangular"`` in every other respect."""
-
-    __slots__ = ()
-
-
-DEFAULT_KERNEL = _DefaultKernel("triangular")
-
 _NULLS = {
     "nullity": "tau(q) = 0 for every q in the range",
     "homogeneity": "tau(q) is constant over the range",
@@ -118,10 +110,10 @@ class R3D(BaseEstimator):
         bandwidths; boundary curves made monotone by rearrangement).
     p : int, default 2
         Order of the local polynomial.
-    kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
-        Kernel. The default is triangular (the paper's choice); left at its default under
-        ``compat="R"`` it means the R package's own default, Epanechnikov (an explicitly
-        passed ``kernel="triangular"`` is kept). ``kernel_`` holds the kernel used.
+    kernel : {"triangular", "epanechnikov", "uniform"}, optional
+        Kernel. ``None`` (default) is the rules' default: triangular (the paper's choice),
+        or Epanechnikov (the R package's default) under ``compat="R"``; an explicit kernel
+        is always kept. ``kernel_`` holds the kernel used.
     quantiles : array-like, optional
         Quantile levels in (0, 1); ``None`` is 0.01, 0.02, ..., 0.99. Ignored for a
         :class:`~r3d.QuantileFunctions` input, which carries its own grid.
@@ -146,9 +138,11 @@ class R3D(BaseEstimator):
         Multiplier-bootstrap draws (0 skips inference).
     alpha : float, default 0.05
         Significance level: the band has uniform coverage ``1 - alpha``.
-    compat : {None, "R"}, default None
+    compat : {None, "R"} or r3d.R3DRules, default None
         ``"R"`` reproduces the R package R3D 0.1.0 exactly, departures from the paper
-        included (see Notes). ``None`` follows the paper.
+        included (see Notes; the rules :data:`r3d.R3D_28744DB`). ``None`` follows the paper
+        (:data:`r3d.PAPER`). A :class:`r3d.R3DRules` (e.g.
+        ``dataclasses.replace(r3d.PAPER, hc2=False)``) runs that variant, for studies.
     random_state : None, int, SeedSequence or Generator
         Seeds the bootstrap multipliers.
     studentize : bool, default False
@@ -272,9 +266,10 @@ class R3D(BaseEstimator):
 
     def __init__(
         self,
+        *,
         method: Method = "frechet",
         p: int = 2,
-        kernel: str = DEFAULT_KERNEL,
+        kernel: str | None = None,
         quantiles: Any = None,
         cutoff: float = 0.0,
         bandwidth: Any = None,
@@ -283,7 +278,7 @@ class R3D(BaseEstimator):
         coverage_correction: bool = False,
         n_bootstrap: int = 2000,
         alpha: float = 0.05,
-        compat: Compat | None = None,
+        compat: Compat | R3DRules | None = None,
         random_state: Any = None,
         studentize: bool = False,
         multiplier: MultiplierKind = "gaussian",
@@ -355,11 +350,9 @@ class R3D(BaseEstimator):
         self : R3D
         """
         method = check_option(self.method, "method", Method)
-        compat = None if self.compat is None else check_option(self.compat, "compat", Compat)
-        is_r = compat == "R"
-        kernel = self.kernel
-        if kernel is None or isinstance(kernel, _DefaultKernel):
-            kernel = "epanechnikov" if is_r else "triangular"
+        rules = resolve_rules(self.compat)
+        compat = "R" if rules is R3D_28744DB and self.compat is not None else self.compat
+        kernel = rules.kernel if self.kernel is None else self.kernel
         kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
         p = check_int(self.p, "p", minimum=0)
         s = check_int(self.pilot_order, "pilot_order", minimum=0)
@@ -393,7 +386,7 @@ class R3D(BaseEstimator):
 
         self._single_draw_message = None
         xv, Q, grid, tv, cl, n_dropped, Q_bw, ids = self._prepare(
-            x, y, treatment, weights, cluster, missing, is_r
+            x, y, treatment, weights, cluster, missing, rules
         )
         xi = None
         if multipliers is not None:
@@ -463,7 +456,7 @@ class R3D(BaseEstimator):
                 kernel=kernel,
                 T=tv if h_den is None else None,
                 coverage_correction=coverage_correction,
-                compat=is_r,
+                rules=rules,
             )
             h_num = h_sel if h_num is None else h_num
             h_den = h_den_sel if h_den is None else h_den
@@ -480,7 +473,7 @@ class R3D(BaseEstimator):
             bandwidth_treatment=h_den,
             coverage_correction=coverage_correction,
             s=s,
-            compat=is_r,
+            rules=rules,
             Q_bandwidth=Q_bw,
             first_stage_tol=first_stage_tol,
             degenerate=degenerate,
@@ -533,6 +526,7 @@ class R3D(BaseEstimator):
         self.cutoff_ = cutoff
         self.studentized_ = studentize and draws is not None
         self.compat_ = compat
+        self.rules_ = rules
         self.fuzzy_ = tv is not None
         self.quantiles_ = grid
         self.tau_ = core.tau.copy()
@@ -604,7 +598,7 @@ class R3D(BaseEstimator):
             raise ValueError("`quantiles` must be strictly increasing without duplicates.")
         return g
 
-    def _prepare(self, x, y, treatment, weights, cluster, missing, is_r):
+    def _prepare(self, x, y, treatment, weights, cluster, missing, rules):
         if y is None:
             raise ValueError(
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
@@ -720,7 +714,8 @@ class R3D(BaseEstimator):
         Q_bw = None
         if Q is None:
             carried = _normalise_weights(carried)
-            qmethod = "hmisc" if (is_r and carried.weights is not None) else "linear"
+            hmisc = rules.weighted_quantiles == "hmisc"
+            qmethod = "hmisc" if (hmisc and carried.weights is not None) else "linear"
             with np.errstate(all="ignore"):
                 Q = carried.quantiles(grid, method=qmethod)
             if not np.all(np.isfinite(Q)):
@@ -728,7 +723,7 @@ class R3D(BaseEstimator):
                     "`y`: the unit quantiles are not finite (outcomes too large to interpolate "
                     "between, e.g. beyond 1e307); rescale the outcomes."
                 )
-            if is_r and carried.weights is not None:
+            if rules.select_on_unweighted and carried.weights is not None:
                 # R3D selects bandwidths on the unweighted quantiles (weights reach its
                 # selector only through `...`, where they are ignored)
                 Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
@@ -1434,7 +1429,7 @@ def _select_on_live(
     kernel: str,
     T: np.ndarray | None,
     coverage_correction: bool,
-    compat: bool,
+    rules: R3DRules,
 ) -> tuple[np.ndarray, float | None]:
     """Bandwidths selected on the non-degenerate grid points (degenerate points, where the
     effect is exactly zero whatever the bandwidth, reuse the median selected one; with no
@@ -1452,8 +1447,7 @@ def _select_on_live(
             T=T,
             q=grid[live],
             coverage_correction=coverage_correction,
-            compat=compat,
-            regularize=not compat,
+            rules=rules.selector,
         )
         h = np.full(grid.size, float(np.median(sel.h)))
         h[live] = sel.h
@@ -1471,8 +1465,7 @@ def _select_on_live(
             p=p,
             kernel=kernel,
             coverage_correction=coverage_correction,
-            compat=compat,
-            regularize=not compat,
+            rules=rules.selector,
         )
         h_den = float(sel.h[0])
     return h, h_den
