@@ -29,6 +29,7 @@ __all__ = [
     "check_positive",
     "check_real",
     "check_scalar",
+    "check_sides",
     "literal_values",
     "negligible_variation",
 ]
@@ -824,3 +825,62 @@ def check_grid(
             f"`{name}` must have one point per column of the outcome matrix ({size}); got {g.size}."
         )
     return g
+
+
+def check_sides(
+    x: np.ndarray,
+    cutoff: float,
+    purpose: str,
+    *,
+    span: tuple[float, float] = (0.0, np.inf),
+) -> tuple[int, float]:
+    """A running variable with units on both sides of the cutoff at usable distances.
+
+    The one check of a running variable's sides (``x >= cutoff`` is above) shared by the
+    RD estimators.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        Finite running variable (already checked).
+    cutoff : float
+        The cutoff.
+    purpose : str
+        What needs the units, for the messages (e.g. ``"an RD estimate"``).
+    span : (float, float), default (0, inf)
+        Open interval that ``max |x - cutoff|`` must lie in.
+
+    Returns
+    -------
+    n_below : int
+        Units below the cutoff.
+    distance : float
+        ``max |x - cutoff|``.
+
+    Examples
+    --------
+    >>> check_sides(np.array([-1.0, 0.5, 2.0]), 0.0, "R3D")
+    (1, 2.0)
+    >>> check_sides(np.array([1.0, 2.0]), 0.0, "R3D")
+    Traceback (most recent call last):
+    ...
+    ValueError: `x`: no unit lies below the cutoff 0 (range of x: [1, 2]); R3D needs units ...
+    """
+    n_below = int(np.count_nonzero(x < cutoff))
+    if n_below == 0 or n_below == x.size:
+        side = "below" if n_below == 0 else "above"
+        raise ValueError(
+            f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: [{x.min():g}, "
+            f"{x.max():g}]); {purpose} needs units on both sides: check `cutoff` and the "
+            "running variable."
+        )
+    with np.errstate(over="ignore"):
+        dist = float(np.max(np.abs(x - cutoff)))
+    lo, hi = span
+    if not (np.isfinite(dist) and lo < dist < hi):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{dist!r} ({purpose} needs it in ({lo:g}, {hi:g})): rescale the running variable "
+            "(e.g. to thousands or to a share)."
+        )
+    return n_below, dist

@@ -25,10 +25,12 @@ from typing import Literal
 
 import numpy as np
 
-from estkit._bandwidth import BandwidthSelection, select_bandwidth
+from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
-from estkit._locpoly import locpoly_boundary, polynomial_basis
+from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._validation import check_bool, check_int, check_option
+from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
 __all__ = ["R3DCore", "estimate_r3d"]
@@ -135,33 +137,6 @@ class R3DCore:
         return self.plus - self.minus
 
 
-def _check_inputs(
-    x: np.ndarray, Q: np.ndarray, q: np.ndarray, T: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    xv = np.asarray(x, dtype=float)
-    Qm = np.asarray(Q, dtype=float)
-    qv = np.asarray(q, dtype=float).reshape(-1)
-    if xv.ndim != 1:
-        raise ValueError(f"`x` must be one-dimensional; got shape {xv.shape}.")
-    if Qm.ndim == 1:
-        Qm = Qm[:, None]
-    if Qm.shape != (xv.size, qv.size):
-        raise ValueError(
-            f"`Q` must have shape (n, m) = ({xv.size}, {qv.size}) to match `x` and `q`; "
-            f"got {Qm.shape}."
-        )
-    if np.any(np.diff(qv) <= 0) or np.any(qv <= 0) or np.any(qv >= 1):
-        raise ValueError("`q` must be strictly increasing inside (0, 1).")
-    if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(Qm))):
-        raise ValueError("`x` and `Q` must be finite.")
-    Tv = None
-    if T is not None:
-        Tv = np.asarray(T, dtype=float).reshape(-1)
-        if Tv.size != xv.size or not np.all(np.isfinite(Tv)):
-            raise ValueError(f"`treatment` must be finite with one value per unit ({xv.size}).")
-    return xv, Qm, qv, Tv
-
-
 def _as_bandwidth(h: float | np.ndarray, m: int, name: str) -> np.ndarray:
     hv = np.asarray(h, dtype=float)
     if hv.ndim == 0:
@@ -256,45 +231,83 @@ def estimate_r3d(
     >>> bool(np.allclose(core.tau, 2, atol=0.2))
     True
     """
-    xv, Qm, qv, Tv = _check_inputs(x, Q, q, T)
-    if method not in ("simple", "frechet"):
-        raise ValueError(f"`method` must be one of 'simple', 'frechet'; got {method!r}.")
-    m = Qm.shape[1]
-    kern = get_kernel(kernel)
+    sample = R3DSample.build(
+        x,
+        Q,
+        q,
+        cutoff,
+        T=T,
+        Q_bandwidth=Q_bandwidth,
+        degenerate=degenerate,
+        purpose="estimate_r3d",
+    )
+    method = check_option(method, "method", Method)
+    m = sample.q.size
+    h = None if bandwidth is None else _as_bandwidth(bandwidth, m, "bandwidth")
+    h_den = None
+    if T is not None and bandwidth_treatment is not None:
+        h_den = float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
+    return _estimate(
+        sample,
+        method=method,
+        p=check_int(p, "p", minimum=0),
+        kern=get_kernel(kernel),
+        h=h,
+        h_den=h_den,
+        coverage_correction=check_bool(coverage_correction, "coverage_correction"),
+        s=check_int(s, "s", minimum=0),
+        rules=rules,
+        first_stage_tol=first_stage_tol,
+        memory_budget=memory_budget,
+    )
+
+
+def _estimate(
+    sample: R3DSample,
+    *,
+    method: str,
+    p: int,
+    kern: Kernel,
+    h: np.ndarray | None,
+    h_den: float | None,
+    coverage_correction: bool,
+    s: int,
+    rules: R3DRules,
+    first_stage_tol: float,
+    memory_budget: int | None,
+) -> R3DCore:
+    """Trusted core of :func:`estimate_r3d`: a checked sample, checked options; ``h`` of
+    shape (m,) or ``None`` (select), ``h_den`` (fuzzy) or ``None`` (select)."""
+    xv, Qm, qv, Tv, cutoff = sample.x, sample.Q, sample.q, sample.T, sample.cutoff
     fuzzy = Tv is not None
-    p = int(p)
 
     selection: BandwidthSelection | None = None
-    need_num = bandwidth is None
-    need_den = fuzzy and bandwidth_treatment is None
+    need_num = h is None
+    need_den = fuzzy and h_den is None
     if need_num or need_den:
-        Qb = Qm if Q_bandwidth is None else np.asarray(Q_bandwidth, dtype=float)
-        if Qb.shape != Qm.shape:
-            raise ValueError(f"`Q_bandwidth` must have shape {Qm.shape}; got {Qb.shape}.")
-        selection = select_bandwidth(
+        selection = _select(
             xv,
-            Qb,
+            _offset(xv, cutoff),
+            Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
             cutoff,
             criterion="mse" if method == "simple" else "imse",
             s=s,
             p=p,
-            kernel=kern,
+            kern=kern,
             T=Tv if need_den else None,
             q=qv,
             coverage_correction=coverage_correction,
             rules=rules.selector,
             memory_budget=memory_budget,
         )
-    h = selection.h if need_num else _as_bandwidth(bandwidth, m, "bandwidth")  # type: ignore[union-attr]
+    if h is None:
+        assert selection is not None
+        h = selection.h
     if method == "frechet" and not np.all(h == h[0]):
         raise ValueError("`method='frechet'` uses one bandwidth for all quantiles.")
-    h_den: float | None = None
-    if fuzzy:
-        h_den = (
-            float(selection.h_treatment)  # type: ignore[union-attr, arg-type]
-            if need_den
-            else float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
-        )
+    if need_den:
+        assert selection is not None and selection.h_treatment is not None
+        h_den = float(selection.h_treatment)
 
     # p + 2 units per side: p + 1 identify the fit, one more leaves a residual for inference
     # (R3D only needs the fit identified)
@@ -312,18 +325,14 @@ def estimate_r3d(
     else:
         cur_p = rearrange(raw_p, qv, method=rules.rearrangement)
         cur_m = rearrange(raw_m, qv, method=rules.rearrangement)
-    deg = None
-    if degenerate is not None:
-        deg = np.asarray(degenerate, dtype=bool).reshape(-1)
-        if deg.shape != (m,):
-            raise ValueError(f"`degenerate` must have one flag per quantile ({m}).")
-        if deg.any():
-            # every unit carries the same value: both boundary curves are that value
-            common = np.median(Qm[:, deg], axis=0)
-            cur_p, cur_m = cur_p.copy(), cur_m.copy()
-            cur_p[deg] = cur_m[deg] = common
-            resid = resid.copy()
-            resid[:, deg] = 0.0
+    deg = sample.degenerate
+    if deg.any():
+        # every unit carries the same value: both boundary curves are that value
+        common = np.median(Qm[:, deg], axis=0)
+        cur_p, cur_m = cur_p.copy(), cur_m.copy()
+        cur_p[deg] = cur_m[deg] = common
+        resid = resid.copy()
+        resid[:, deg] = 0.0
     tau = cur_p - cur_m
 
     # ---- fuzzy first stage -------------------------------------------------------------
@@ -331,8 +340,9 @@ def estimate_r3d(
     cTp = cTm = rT = wTp = wTm = None
     if fuzzy:
         assert Tv is not None and h_den is not None
-        tp = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "plus", min_units=need)
-        tm = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "minus", min_units=need)
+        hT = np.array([h_den])
+        tp = _locpoly(xv, Tv[:, None], cutoff, hT, p, kern, "plus", min_units=need)
+        tm = _locpoly(xv, Tv[:, None], cutoff, hT, p, kern, "minus", min_units=need)
         cTp, cTm = tp.coef[:, 0].copy(), tm.coef[:, 0].copy()
         first_stage = float(cTp[0] - cTm[0])
         if not np.isfinite(first_stage) or abs(first_stage) < first_stage_tol:
@@ -439,8 +449,8 @@ def _fit_sides(
         sup_p, sup_m = np.empty((n, m), dtype=bool), np.empty((n, m), dtype=bool)
     for a in range(0, m, step):
         cols = slice(a, min(a + step, m))
-        fp = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
-        fm = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
+        fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
+        fm = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
         coef_p[:, cols], coef_m[:, cols] = fp.coef, fm.coef
         if rules.residual_support == "positive_weight":
             sp, sm = fp.weights > 0, fm.weights > 0

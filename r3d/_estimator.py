@@ -31,13 +31,14 @@ from estkit import (
     check_random_state,
     make_summary,
     negligible_variation,
-    select_bandwidth,
 )
 from estkit import density_test as _density_test
-from estkit._kernels import get_kernel
+from estkit._bandwidth import _select
+from estkit._kernels import Kernel, get_kernel
 from estkit._plotting import get_axes, plot_band
+from estkit._validation import check_grid
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimate import estimate_r3d
+from r3d._estimate import _estimate
 from r3d._inference import (
     BootstrapDraws,
     bootstrap_draws,
@@ -45,6 +46,7 @@ from r3d._inference import (
     run_tests,
     uniform_band,
 )
+from r3d._prepared import R3DSample
 from r3d._rdplot import rdplot
 from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
 
@@ -385,34 +387,14 @@ class R3D(BaseEstimator):
             )
 
         self._single_draw_message = None
-        xv, Q, grid, tv, cl, n_dropped, Q_bw, ids = self._prepare(
-            x, y, treatment, weights, cluster, missing, rules
-        )
+        sample = self._prepare(x, y, treatment, weights, cluster, missing, rules, cutoff)
+        # the names the rest of fit reads
+        xv, Q, grid, tv, cl = sample.x, sample.Q, sample.q, sample.T, sample.cluster
+        ids, n_dropped, degenerate = sample.unit_ids, sample.n_dropped, sample.degenerate
+        below, above = sample.n_below, sample.n_above
         xi = None
         if multipliers is not None:
             xi = _check_multipliers(multipliers, ids, n_dropped, alpha)
-        if cl is not None:
-            n_cl = int(pd.factorize(cl)[1].size)
-            if n_cl < 2:
-                raise ValueError(
-                    "`cluster` has a single cluster: the cluster bootstrap needs at least two "
-                    "(leave cluster=None for independent units)."
-                )
-        below, above = int(np.sum(xv < cutoff)), int(np.sum(xv >= cutoff))
-        if below == 0 or above == 0:
-            side = "below" if below == 0 else "above"
-            raise ValueError(
-                f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: "
-                f"[{xv.min():g}, {xv.max():g}]); check `cutoff` and the running variable."
-            )
-        with np.errstate(over="ignore"):
-            x_range = float(np.max(np.abs(xv - cutoff)))
-        if not (1e-150 < x_range < 1e150):
-            raise ValueError(
-                f"`x`: the running variable lies within {x_range:.3g} of the cutoff; rescale "
-                "it (e.g. to thousands or to a share) so that its distance to the cutoff is "
-                "between 1e-150 and 1e150."
-            )
         for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
             n_distinct = int(np.unique(xv[mask]).size)
             # fewer units than p + 2 are explained by the selector / the local fit
@@ -432,51 +414,39 @@ class R3D(BaseEstimator):
                 )
             first_stage_tol = 1e-8 * float(np.ptp(tv))
 
-        # grid points where every unit carries the same quantile (constant or top-coded
-        # outcomes) cannot show an effect: exactly zero, zero width, out of the sup statistics
-        degenerate = np.asarray(negligible_variation(Q, axis=0), dtype=bool)
         h_den = self.bandwidth_treatment
         if h_den is not None:
             h_den = _as_float(h_den, "bandwidth_treatment")
             if h_den <= 0:
                 raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
         h_num = self._bandwidth_arg(grid.size)
+        kern = get_kernel(kernel)
         if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
             # select on the grid points with real variation only (a constant column has no
             # bias or variance to trade off)
             h_sel, h_den_sel = _select_on_live(
-                xv,
-                Q if Q_bw is None else Q_bw,
-                grid,
-                degenerate,
-                cutoff=cutoff,
+                sample,
                 method=method,
                 s=s,
                 p=p,
-                kernel=kernel,
-                T=tv if h_den is None else None,
+                kern=kern,
+                fuzzy=tv is not None and h_den is None,
                 coverage_correction=coverage_correction,
                 rules=rules,
             )
             h_num = h_sel if h_num is None else h_num
             h_den = h_den_sel if h_den is None else h_den
-        core = estimate_r3d(
-            xv,
-            Q,
-            grid,
-            cutoff=cutoff,
-            T=tv,
+        core = _estimate(
+            sample,
             method=method,
             p=p,
-            kernel=kernel,
-            bandwidth=h_num,
-            bandwidth_treatment=h_den,
+            kern=kern,
+            h=None if h_num is None else np.broadcast_to(h_num, grid.shape).astype(float),
+            h_den=h_den if tv is not None else None,
             coverage_correction=coverage_correction,
             s=s,
             rules=rules,
-            Q_bandwidth=Q_bw,
             first_stage_tol=first_stage_tol,
-            degenerate=degenerate,
             memory_budget=budget,
         )
 
@@ -576,29 +546,21 @@ class R3D(BaseEstimator):
     def _grid(self) -> np.ndarray:
         if self.quantiles is None:
             return DEFAULT_GRID.copy()
-        if isinstance(self.quantiles, str | bytes):
-            raise TypeError(
-                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}. Use e.g. "
-                "quantiles=np.arange(1, 100) / 100."
-            )
-        try:
-            g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}."
-            ) from None
-        if g.ndim != 1 or g.size == 0:
-            raise ValueError("`quantiles` must be a non-empty 1-D array of levels in (0, 1).")
-        if not np.all(np.isfinite(g)) or np.any(g <= 0) or np.any(g >= 1):
-            raise ValueError(
-                f"`quantiles` must lie strictly inside (0, 1); got [{g.min():g}, {g.max():g}]. "
-                "Use e.g. quantiles=np.arange(1, 100) / 100."
-            )
-        if np.any(np.diff(g) <= 0):
-            raise ValueError("`quantiles` must be strictly increasing without duplicates.")
-        return g
+        return check_grid(self.quantiles, "quantiles")
 
-    def _prepare(self, x, y, treatment, weights, cluster, missing, rules):
+    def _prepare(
+        self,
+        x: Any,
+        y: Any,
+        treatment: Any,
+        weights: Any,
+        cluster: Any,
+        missing: str,
+        rules: R3DRules,
+        cutoff: float,
+    ) -> R3DSample:
+        """The door: every input of ``fit`` checked once, the unit quantiles computed once,
+        returned as the prepared sample the cores trust."""
         if y is None:
             raise ValueError(
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
@@ -727,7 +689,21 @@ class R3D(BaseEstimator):
                 # R3D selects bandwidths on the unweighted quantiles (weights reach its
                 # selector only through `...`, where they are ignored)
                 Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
-        return xv, Q, grid, tv, cl, n_dropped, Q_bw, ids
+        return R3DSample.from_checked(
+            xv,
+            Q,
+            grid,
+            cutoff,
+            T=tv,
+            Q_bandwidth=Q_bw,
+            cluster=cl,
+            unit_ids=ids,
+            n_dropped=n_dropped,
+            # grid points where every unit carries the same quantile (constant or top-coded
+            # outcomes) cannot show an effect: exactly zero, zero width, out of the sup
+            # statistics
+            degenerate=np.asarray(negligible_variation(Q, axis=0), dtype=bool),
+        )
 
     # ------------------------------------------------------------------ inference
     def test(
@@ -1417,58 +1393,39 @@ def _levels(values: Any, name: str) -> np.ndarray:
 
 
 def _select_on_live(
-    x: np.ndarray,
-    Q: np.ndarray,
-    grid: np.ndarray,
-    degenerate: np.ndarray,
+    sample: R3DSample,
     *,
-    cutoff: float,
     method: str,
     s: int,
     p: int,
-    kernel: str,
-    T: np.ndarray | None,
+    kern: Kernel,
+    fuzzy: bool,
     coverage_correction: bool,
     rules: R3DRules,
 ) -> tuple[np.ndarray, float | None]:
     """Bandwidths selected on the non-degenerate grid points (degenerate points, where the
     effect is exactly zero whatever the bandwidth, reuse the median selected one; with no
     such point, the whole support)."""
-    live = ~degenerate
+    x, c, grid, live = sample.x, sample.cutoff, sample.q, ~sample.degenerate
+    Q = sample.Q if sample.Q_bandwidth is None else sample.Q_bandwidth
+    T = sample.T if fuzzy else None
+    xc = x - c
+    kw: dict[str, Any] = dict(
+        s=s, p=p, kern=kern, coverage_correction=coverage_correction, rules=rules.selector
+    )
     if live.any():
-        sel = select_bandwidth(
-            x,
-            Q[:, live],
-            cutoff,
-            criterion="mse" if method == "simple" else "imse",
-            s=s,
-            p=p,
-            kernel=kernel,
-            T=T,
-            q=grid[live],
-            coverage_correction=coverage_correction,
-            rules=rules.selector,
+        crit = "mse" if method == "simple" else "imse"
+        sel = _select(
+            x, xc, Q[:, live], c, criterion=crit, T=T, q=grid[live], **kw, memory_budget=None
         )
         h = np.full(grid.size, float(np.median(sel.h)))
         h[live] = sel.h
-        h_den = None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
-        return h, h_den
-    h = np.full(grid.size, 1.01 * float(np.max(np.abs(x - cutoff))))
-    h_den = None
-    if T is not None:
-        sel = select_bandwidth(
-            x,
-            T[:, None],
-            cutoff,
-            criterion="mse",
-            s=s,
-            p=p,
-            kernel=kernel,
-            coverage_correction=coverage_correction,
-            rules=rules.selector,
-        )
-        h_den = float(sel.h[0])
-    return h, h_den
+        return h, None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
+    h = np.full(grid.size, 1.01 * float(np.max(np.abs(xc))))
+    if T is None:
+        return h, None
+    sel = _select(x, xc, T[:, None], c, criterion="mse", T=None, q=None, **kw, memory_budget=None)
+    return h, float(sel.h[0])
 
 
 def _list_levels(levels: np.ndarray, limit: int = 8) -> str:
