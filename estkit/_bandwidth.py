@@ -433,7 +433,11 @@ def kernel_constants(
             parts[side] = (gam, lam, psi)
     else:
         parts = {}
-        for side, lo, hi in (("plus", 0.0, np.inf), ("minus", -np.inf, 0.0)):
+        sides: tuple[tuple[Literal["plus", "minus"], float, float], ...] = (
+            ("plus", 0.0, np.inf),
+            ("minus", -np.inf, 0.0),
+        )
+        for side, lo, hi in sides:
             gam = k.moment_matrix(s, side=side)
             lam = np.array([k.moment(s + 1 + j, lower=lo, upper=hi) for j in range(s + 1)])
             psi = k.moment_matrix(s, power=2, side=side)

@@ -415,7 +415,7 @@ def _locpoly(
 def _scatter(ridx: np.ndarray, vals: np.ndarray, n: int, m: int, dtype: type = float) -> np.ndarray:
     """(n, m) array with ``vals`` in rows ``ridx`` and zeros elsewhere; a one-column
     ``vals`` gives a read-only broadcast view instead of m copies."""
-    out = np.zeros((n, vals.shape[1]), dtype=dtype)
+    out: np.ndarray = np.zeros((n, vals.shape[1]), dtype=dtype)
     out[ridx] = vals
     return out if vals.shape[1] == m else np.broadcast_to(out, (n, m))
 

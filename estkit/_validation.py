@@ -343,7 +343,7 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
     ...
     ValueError: `alpha` is a significance level in (0, 1), e.g. alpha=0.05 ...; got 95.
     """
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < float(alpha) < 1:
         raise ValueError(
             f"`{name}` is a significance level in (0, 1), e.g. alpha=0.05 for 95% confidence; "
             f"got {alpha!r}."

@@ -251,10 +251,17 @@ class Distributions:
             else _take(_numeric_column(data[weight], "weight", weight), order)
         )
         per_unit: dict[str, Any] = {}
-        for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
-            if col is None:
+        extra: tuple[tuple[str, str | None], ...] = (
+            ("running", running),
+            ("treatment", treatment),
+            ("cluster", cluster),
+        )
+        for name, col_or_none in extra:
+            if col_or_none is None:
                 per_unit[name] = None
-            elif unit_data is not None:
+                continue
+            col = col_or_none
+            if unit_data is not None:
                 if col not in unit_data.columns:
                     raise ValueError(f"Column {col!r} not found in `unit_data`.")
                 absent = ~pd.Index(ids).isin(unit_data.index)
@@ -446,11 +453,17 @@ class QuantileFunctions:
         """The units selected by a boolean mask or index array (in that order), with their
         ids and per-unit variables."""
         idx = np.arange(self.n_units)[np.asarray(keep)]
-        per_unit = [
-            None if v is None else v[idx] for v in (self.running, self.treatment, self.cluster)
-        ]
+
+        def take(v: np.ndarray | None) -> np.ndarray | None:
+            return None if v is None else v[idx]
+
         return QuantileFunctions(
-            self.matrix[idx], self.grid, *per_unit, unit_ids=self.unit_ids[idx]
+            self.matrix[idx],
+            self.grid,
+            running=take(self.running),
+            treatment=take(self.treatment),
+            cluster=take(self.cluster),
+            unit_ids=take(self.unit_ids),
         )
 
 

@@ -442,11 +442,9 @@ def _fit_sides(
     common = bool(np.all(h == h[0]))
     coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
     resid = np.empty((n, m))  # fitted values first, residuals in place afterwards
-    if common:
-        wp = wm = lev = sup_p = sup_m = None
-    else:
-        wp, wm, lev = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-        sup_p, sup_m = np.empty((n, m), dtype=bool), np.empty((n, m), dtype=bool)
+    k = 1 if common else m  # one bandwidth: weights, supports, leverages are one column
+    wp, wm, lev = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    sup_p, sup_m = np.empty((n, k), dtype=bool), np.empty((n, k), dtype=bool)
     for a in range(0, m, step):
         cols = slice(a, min(a + step, m))
         fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
@@ -458,10 +456,10 @@ def _fit_sides(
             sp, sm = fp.in_window, fm.in_window
         np.add(np.where(sp, fp.fitted, 0.0), np.where(sm, fm.fitted, 0.0), out=resid[:, cols])
         if common:
-            if wp is None:  # identical for every block: keep one column
-                wp, wm = fp.weights[:, :1].copy(), fm.weights[:, :1].copy()
-                sup_p, sup_m = sp[:, :1].copy(), sm[:, :1].copy()
-                lev = _leverage(fp, fm, slice(0, 1))
+            if a == 0:  # identical for every block: keep one column
+                wp[:], wm[:] = fp.weights[:, :1], fm.weights[:, :1]
+                sup_p[:], sup_m[:] = sp[:, :1], sm[:, :1]
+                lev[:] = _leverage(fp, fm, slice(0, 1))
         else:
             wp[:, cols], wm[:, cols] = fp.weights, fm.weights
             lev[:, cols] = _leverage(fp, fm, slice(None))
@@ -475,8 +473,8 @@ def _fit_sides(
         rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
         gw = _projection_weights(qv, rules)
         for a in range(0, rows.size, row_step):
-            r = rows[a : a + row_step]
-            resid[r] = isotonic_regression(resid[r], gw)
+            ri = rows[a : a + row_step]
+            resid[ri] = isotonic_regression(resid[ri], gw)
     for a in range(0, n, row_step):
         r = slice(a, min(a + row_step, n))
         e = np.where(sup_p[r] | sup_m[r], Qm[r] - resid[r], 0.0)

@@ -386,7 +386,7 @@ class R3D(BaseEstimator):
                 "without `multipliers`."
             )
 
-        self._single_draw_message = None
+        self._single_draw_message: str | None = None
         sample = self._prepare(x, y, treatment, weights, cluster, missing, rules, cutoff)
         # the names the rest of fit reads
         xv, Q, grid, tv, cl = sample.x, sample.Q, sample.q, sample.T, sample.cluster

@@ -42,8 +42,8 @@ class R3DSample:
         Quantile matrix used for bandwidth selection only.
     cluster : ndarray of int, shape (n,), optional
         Cluster codes ``0 .. n_clusters - 1`` (factorised once, in order of appearance).
-    unit_ids : ndarray, shape (n,), optional
-        Unit labels.
+    unit_ids : ndarray, shape (n,)
+        Unit labels (positions when none were given).
     n_dropped : int
         Units dropped as missing before this sample.
     degenerate : ndarray of bool, shape (m,)
@@ -59,7 +59,7 @@ class R3DSample:
     T: np.ndarray | None
     Q_bandwidth: np.ndarray | None
     cluster: np.ndarray | None
-    unit_ids: np.ndarray | None
+    unit_ids: np.ndarray
     n_dropped: int
     degenerate: np.ndarray
     n_below: int
@@ -183,7 +183,7 @@ class R3DSample:
             T=T,
             Q_bandwidth=Q_bandwidth,
             cluster=codes,
-            unit_ids=unit_ids,
+            unit_ids=np.arange(xv.size) if unit_ids is None else np.asarray(unit_ids),
             n_dropped=int(n_dropped),
             degenerate=deg,
             n_below=n_below,
