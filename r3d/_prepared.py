@@ -10,6 +10,7 @@ do not check them again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,13 +90,10 @@ class R3DSample:
         *,
         T: np.ndarray | None = None,
         Q_bandwidth: np.ndarray | None = None,
-        cluster: np.ndarray | None = None,
-        unit_ids: np.ndarray | None = None,
-        n_dropped: int = 0,
-        degenerate: np.ndarray | None = None,
-        purpose: str = "R3D",
+        **facts: Any,
     ) -> R3DSample:
-        """Check the pieces once and build the sample (the door of the cores).
+        """Check the pieces once and build the sample (the door of the cores); ``facts``
+        are passed on to :meth:`from_checked`.
 
         ``x``, ``Q``, ``T`` must be finite and conformable, with units on both sides of the
         cutoff; ``cluster`` labels are factorised; ``degenerate`` (e.g.
@@ -133,11 +131,7 @@ class R3DSample:
             c,
             T=Tv,
             Q_bandwidth=Qb,
-            cluster=cluster,
-            unit_ids=unit_ids,
-            n_dropped=n_dropped,
-            degenerate=degenerate,
-            purpose=purpose,
+            **facts,
         )
 
     @classmethod
