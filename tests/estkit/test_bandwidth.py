@@ -65,40 +65,8 @@ def test_density_matches_r(reference_csv) -> None:
         assert b == pytest.approx(row["h_bw"], rel=1e-12)
 
 
-@pytest.mark.parametrize("case", ["sharp", "frechet", "fuzzy"])
-def test_selector_matches_r(reference_csv, case: str) -> None:
-    data = "fuzzy_simple_20" if case == "fuzzy" else "sharp_simple_20"
-    d = reference_csv(f"ref_data_{data}.csv")
-    Q = d.filter(regex=r"^Q\d+$").to_numpy()
-    T = d["T_treat"].to_numpy() if case == "fuzzy" else None
-    ref = reference_csv(f"ref_bwselect_{case}.csv")
-    sel = select_bandwidth(
-        d["X"].to_numpy(),
-        Q,
-        0.0,
-        criterion="imse" if case == "frechet" else "mse",
-        s=1,
-        p=2,
-        kernel="triangular",
-        T=T,
-        q=ref["q"].to_numpy(),
-        rules=R_SELECTOR,
-    )
-    pairs = {
-        "h_star_num": sel.h,
-        "pilot_h_num": sel.pilot_h,
-        "B_plus": sel.B_plus,
-        "B_minus": sel.B_minus,
-        "V_plus": sel.V_plus,
-        "V_minus": sel.V_minus,
-        "f_X_hat": sel.density,
-    }
-    if case == "fuzzy":
-        pairs |= {"h_star_den": sel.h_treatment, "pilot_h_den": sel.pilot_h_treatment}
-    for col, ours in pairs.items():
-        np.testing.assert_allclose(
-            np.broadcast_to(ours, len(ref)), ref[col], rtol=1e-9, err_msg=col
-        )
+# The selector against R3D's reference outputs (layer 4): tests/r3d/test_reference_r.py,
+# test_bwselect.
 
 
 # ---- compat="R": R3D 28744db's fit_global_poly replaces a residual variance < eps by 1 -------

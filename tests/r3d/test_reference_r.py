@@ -155,6 +155,8 @@ def test_bwselect(reference_csv: Read, case: str) -> None:
         Q,
         0.0,
         criterion="imse" if case == "frechet" else "mse",
+        s=1,
+        p=2,
         kernel="triangular",
         T=T,
         q=ref["q"].to_numpy(),
@@ -173,6 +175,10 @@ def test_bwselect(reference_csv: Read, case: str) -> None:
     }
     for col in ref.columns.drop("q"):
         assert _rel(np.broadcast_to(got[col], len(ref)), ref[col]) < L345, col
+        # elementwise too (was tests/estkit/test_bandwidth.py::test_selector_matches_r)
+        np.testing.assert_allclose(
+            np.broadcast_to(got[col], len(ref)), ref[col], rtol=1e-9, err_msg=col
+        )
 
 
 # ---------------------------------------------------------------- layer 5
