@@ -604,8 +604,10 @@ def check_scalar(
     positive: bool = False,
     nonnegative: bool = False,
     finite: bool = True,
+    sequence: bool = True,
 ) -> float:
-    """Check a real scalar (a length-1 sequence or array is read as its element).
+    """Check a real scalar (a length-1 sequence or array is read as its element unless
+    ``sequence=False``, which refuses every sequence and array of dimension >= 1).
 
     Strings, booleans and ``None`` are refused with a TypeError; NaN, infinite (unless
     ``finite=False``), non-positive (``positive=True``) or negative (``nonnegative=True``)
@@ -621,6 +623,10 @@ def check_scalar(
     TypeError: `bandwidth` must be a real number; got '0.5'.
     """
     v = value
+    if not sequence and isinstance(v, list | tuple | pd.Series | pd.Index):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    if not sequence and isinstance(v, np.ndarray) and v.ndim > 0:
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
     if isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index):
         arr = np.asarray(v, dtype=object).ravel()
         if arr.size != 1:
@@ -720,6 +726,9 @@ def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
 def check_real(value: Any, name: str, *, positive: bool = False) -> float:
     """A finite real number given as a scalar (booleans, strings, None and arrays refused).
 
+    :func:`check_scalar` without its unwrapping of length-1 sequences (one rule for real
+    numbers).
+
     Parameters
     ----------
     value : object
@@ -744,22 +753,9 @@ def check_real(value: Any, name: str, *, positive: bool = False) -> float:
     >>> check_real(0.0, "bound", positive=True)
     Traceback (most recent call last):
     ...
-    ValueError: `bound` must be finite and strictly positive; got 0.0.
+    ValueError: `bound` must be strictly positive; got 0.0.
     """
-    if (
-        value is None
-        or isinstance(value, bool | np.bool_ | str | bytes)
-        or (isinstance(value, np.ndarray) and value.ndim > 0)
-    ):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
-    if not np.isfinite(v) or (positive and v <= 0):
-        what = "finite and strictly positive" if positive else "finite"
-        raise ValueError(f"`{name}` must be {what}; got {value!r}.")
-    return v
+    return check_scalar(value, name, positive=positive, sequence=False)
 
 
 def check_grid(
