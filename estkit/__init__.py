@@ -12,6 +12,7 @@ from __future__ import annotations
 from estkit._bandwidth import (
     BandwidthSelection,
     KernelConstants,
+    SelectorRules,
     density_at_cutoff,
     kernel_constants,
     rule_of_thumb_bandwidth,
@@ -75,6 +76,7 @@ __all__ = [
     "RandomStateLike",
     "ResultsBase",
     "ScalarRDResults",
+    "SelectorRules",
     "SummaryParts",
     "TestResult",
     "align_by_label",

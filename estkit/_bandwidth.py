@@ -22,9 +22,12 @@ Step 3
     coverage-error rule of thumb of Calonico, Cattaneo and Farrell multiplies the
     bandwidth by ``n^(-s / ((2s+3)(s+3)))``.
 
-``compat=True`` reproduces the R package R3D (``r3d_bwselect``) number for number,
-including its departures from the paper (see :func:`select_bandwidth`). The selector is
-generic: a scalar RD uses ``Y`` with one column; a fuzzy RD also passes ``T``.
+The variants of the selector are data, not branches: a :class:`SelectorRules` (frozen
+dataclass of generic parameters) says which constants, pilot fits, bias and variance
+terms and thresholds are used; :mod:`r3d._rules` holds the instance that reproduces the R
+package R3D (``r3d_bwselect``) number for number. The selector is generic: a scalar RD
+uses ``Y`` with one column; a fuzzy RD also passes ``T``, which goes through the same
+steps as each outcome column.
 """
 
 from __future__ import annotations
@@ -39,18 +42,19 @@ import numpy as np
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import (
     _center_scale,
+    _locpoly,
     check_running_and_outcomes,
-    locpoly_boundary,
     polynomial_basis,
 )
+from estkit._monotone import trapezoid_weights
 from estkit._validation import (
-    _as_float_array,
     align_by_label,
     check_1d,
     check_bool,
-    check_finite,
+    check_grid,
     check_int,
     check_option,
+    check_real,
     check_scalar,
 )
 from estkit.exceptions import EstimationError, EstkitWarning
@@ -58,6 +62,7 @@ from estkit.exceptions import EstimationError, EstkitWarning
 __all__ = [
     "BandwidthSelection",
     "KernelConstants",
+    "SelectorRules",
     "density_at_cutoff",
     "kernel_constants",
     "rule_of_thumb_bandwidth",
@@ -68,11 +73,90 @@ Criterion = Literal["mse", "imse"]
 
 #: |x - cutoff| range handled without rescaling (paper mode rescales outside it, exactly)
 _X_RANGE = (2.0**-20, 2.0**20)
-#: range in which R3D's unscaled arithmetic stays finite (compat mode refuses outside it)
-_X_RANGE_COMPAT = (1e-30, 1e30)
+#: range in which unscaled arithmetic stays finite (rules without rescaling refuse outside it)
+_X_RANGE_UNSCALED = (1e-30, 1e30)
 
 #: Weight of the bias variance in the regularised selector (Imbens-Kalyanaraman; rdrobust)
 _REGULARIZATION = 3.0
+
+
+@dataclass(frozen=True)
+class SelectorRules:
+    """Which variant of the three-step selector to run (a frozen dataclass).
+
+    Every field is a generic choice of the algorithm; the defaults are the paper's selector
+    (Van Dijcke 2025, Appendix; Calonico, Cattaneo and Titiunik 2014) without
+    regularisation. Variants are made with :func:`dataclasses.replace`.
+
+    Parameters
+    ----------
+    constants : {"exact", "riemann"}, default "exact"
+        Kernel constants as exact integrals, or Riemann sums on 1,000 points of [-1, 1]
+        (see :func:`kernel_constants`).
+    pilot_fit : {"ols", "aliased"}, default "ols"
+        Step-1 global polynomials: plain least squares (a side needs ``s + 2`` distinct
+        values), or R's ``lm`` behaviour: an unidentified top power is aliased (derivative
+        0) and a residual variance below machine epsilon is replaced by 1.
+    step2_kernel : str, optional
+        Kernel of the step-2 local fits; ``None`` (default) is the requested kernel.
+    bias : {"derivative", "coefficient"}, default "derivative"
+        Step-3 bias term: the ``(s+1)``-th derivative of an order-``(s+1)`` step-2 fit times
+        the kernel constant ``e0' Gamma^-1 Lambda``, or the order-``s`` coefficient of an
+        order-``s`` fit on the scaled basis divided by ``(s+1)!`` (no kernel constant).
+    variance : {"kernel_weighted", "positive_weights"}, default "kernel_weighted"
+        Step-2 variance term: the kernel-weighted mean of squared residuals over the window
+        times ``e0' Gamma^-1 Psi Gamma^-1 e0 / f``, or the mean weighted by the positive
+        intercept weights only (no kernel constant; ``1 / f`` applied in step 3).
+    integration : {"trapezoid", "mean_step"}, default "trapezoid"
+        IMSE integration weights over the grid ``q``: trapezoid rule, or a constant mean
+        grid step.
+    absolute_tol : float, default 0.0
+        A bias term at or below this (its square for per-column terms) falls back to the
+        rule of thumb; 0 only rejects zero or non-finite terms (unit-free).
+    regularize : bool, default False
+        Add ``3 (Var B+ + Var B-)`` to the squared bias difference (Imbens-Kalyanaraman
+        2012; rdrobust's ``scaleregul``).
+    rescale : bool, default True
+        Work on centred, scaled outcomes and a running variable rescaled to order one
+        (equivariant); ``False`` keeps the data's units (centred outcomes only).
+    guards : bool, default True
+        Refuse sides with too few units, detect a pilot fit that interpolates its window
+        (zero residual variance) and warn when a bandwidth falls back to the rule of thumb.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> dataclasses.replace(SelectorRules(), regularize=True).regularize
+    True
+    """
+
+    constants: Literal["exact", "riemann"] = "exact"
+    pilot_fit: Literal["ols", "aliased"] = "ols"
+    step2_kernel: str | None = None
+    bias: Literal["derivative", "coefficient"] = "derivative"
+    variance: Literal["kernel_weighted", "positive_weights"] = "kernel_weighted"
+    integration: Literal["trapezoid", "mean_step"] = "trapezoid"
+    absolute_tol: float = 0.0
+    regularize: bool = False
+    rescale: bool = True
+    guards: bool = True
+
+    def __post_init__(self) -> None:
+        check_option(self.constants, "constants", ("exact", "riemann"))
+        check_option(self.pilot_fit, "pilot_fit", ("ols", "aliased"))
+        if self.step2_kernel is not None:
+            get_kernel(self.step2_kernel)
+        check_option(self.bias, "bias", ("derivative", "coefficient"))
+        check_option(self.variance, "variance", ("kernel_weighted", "positive_weights"))
+        check_option(self.integration, "integration", ("trapezoid", "mean_step"))
+        if check_real(self.absolute_tol, "absolute_tol") < 0:
+            raise ValueError(f"`absolute_tol` must be >= 0; got {self.absolute_tol!r}.")
+        for name in ("regularize", "rescale", "guards"):
+            check_bool(getattr(self, name), name)
+
+
+#: The paper's selector without regularisation (``select_bandwidth``'s default).
+DEFAULT_RULES = SelectorRules()
 
 
 @dataclass(frozen=True)
@@ -129,13 +213,14 @@ class BandwidthSelection:
     pilot_h : ndarray, shape (m,)
         Pilot bandwidths of Step 1.
     B_plus, B_minus : ndarray, shape (m,)
-        Step-2 bias terms. Default mode: ``e0' Gamma^-1 Lambda m^(s+1) / (s+1)!`` with the
-        ``(s+1)``-th derivative of an order-``(s+1)`` pilot fit. ``compat=True``: R3D's
-        ``alpha[s] / (s+1)!`` (order-``s`` coefficient on the scaled basis).
+        Step-2 bias terms. ``rules.bias="derivative"``: ``e0' Gamma^-1 Lambda m^(s+1) / (s+1)!``
+        with the ``(s+1)``-th derivative of an order-``(s+1)`` pilot fit;
+        ``"coefficient"``: ``alpha[s] / (s+1)!`` (order-``s`` coefficient on the scaled
+        basis).
     V_plus, V_minus : ndarray, shape (m,)
-        Step-2 variance terms. Default mode: ``sigma^2 e0' Gamma^-1 Psi Gamma^-1 e0 / f``
-        (paper's ``V``). ``compat=True``: R3D's intercept-weighted residual variance
-        (without kernel constants and without ``1/f``).
+        Step-2 variance terms. ``rules.variance="kernel_weighted"``: ``sigma^2 e0' Gamma^-1 Psi
+        Gamma^-1 e0 / f`` (paper's ``V``); ``"positive_weights"``: the intercept-weighted
+        residual variance (without kernel constants and without ``1/f``).
     density : float
         ``f_X`` at the cutoff.
     density_bandwidth : float
@@ -146,8 +231,8 @@ class BandwidthSelection:
         Pilot order and final order.
     kernel : str
         Kernel name.
-    compat : bool
-        Whether R3D's compatibility formulas were used.
+    rules : SelectorRules
+        The variant of the selector that was run.
     coverage_correction : bool
         Whether the coverage-error adjustment was applied to ``h``.
     h_treatment, pilot_h_treatment : float or None
@@ -180,7 +265,7 @@ class BandwidthSelection:
     s: int
     p: int
     kernel: str
-    compat: bool
+    rules: SelectorRules
     coverage_correction: bool
     h_treatment: float | None = None
     pilot_h_treatment: float | None = None
@@ -227,8 +312,11 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
     >>> round(f, 2)
     0.5
     """
-    xc = _running(x, cutoff)
-    k = get_kernel(kernel)
+    return _density(_running(x, cutoff), get_kernel(kernel))
+
+
+def _density(xc: np.ndarray, k: Kernel) -> tuple[float, float]:
+    """Trusted core of :func:`density_at_cutoff` (``xc = x - cutoff``, checked)."""
     b = 1.06 * _sd(xc) * xc.size ** (-0.2)
     if not np.isfinite(b) or b <= 0:
         raise ValueError("`x` (the running variable) has no spread; cannot estimate its density.")
@@ -238,8 +326,11 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
 def _running(x: object, cutoff: object, *, min_length: int = 2) -> np.ndarray:
     """Door check of a running variable: finite, 1-D, ``min_length`` units; returns
     ``x - cutoff``."""
-    xv = check_1d(x, "x", min_length=min_length)
-    c = check_scalar(cutoff, "cutoff")
+    return _offset(check_1d(x, "x", min_length=min_length), check_scalar(cutoff, "cutoff"))
+
+
+def _offset(xv: np.ndarray, c: float) -> np.ndarray:
+    """``x - cutoff`` of a checked running variable, refusing an overflow."""
     xc = xv - c
     if not np.all(np.isfinite(xc)):
         raise ValueError(
@@ -285,15 +376,20 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
     >>> round(rule_of_thumb_bandwidth(np.array([-1.0, 0.0, 1.0]), order=2), 6)
     0.850906
     """
-    xc = _running(x, cutoff)
-    order = check_int(order, "order", minimum=0)
+    return _rule_of_thumb(_running(x, cutoff), check_int(order, "order", minimum=0))
+
+
+def _rule_of_thumb(xc: np.ndarray, order: int) -> float:
+    """Trusted core of :func:`rule_of_thumb_bandwidth` (``xc = x - cutoff``, checked)."""
     h = 1.06 * _sd(xc) * xc.size ** (-1.0 / (2 * order + 1))
     if not h > 0:
         raise ValueError("`x` (the running variable) has no spread; no rule-of-thumb bandwidth.")
     return h
 
 
-def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> KernelConstants:
+def kernel_constants(
+    kernel: str | Kernel, s: int, *, constants: Literal["exact", "riemann"] = "exact"
+) -> KernelConstants:
     """Kernel constants ``Gamma, Lambda, Psi`` of an order-``s`` boundary fit, per side.
 
     Parameters
@@ -302,10 +398,10 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
         Kernel name or object.
     s : int
         Polynomial order of the boundary fit (>= 0).
-    compat : bool, default False
-        ``False``: exact integrals (closed-form kernel moments). ``True``: R3D's Riemann
-        sum on ``seq(-1, 1, length.out = 1000)`` with weight ``2/1000`` per point, the
-        plus side being the grid points ``>= 0`` and the minus side those ``< 0``.
+    constants : {"exact", "riemann"}, default "exact"
+        ``"exact"``: exact integrals (closed-form kernel moments). ``"riemann"``: the
+        Riemann sum (R3D's) on ``seq(-1, 1, length.out = 1000)`` with weight ``2/1000``
+        per point, the plus side being the grid points ``>= 0`` and the minus side those ``< 0``.
 
     Returns
     -------
@@ -320,10 +416,10 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
     """
     k = get_kernel(kernel)
     s = check_int(s, "s", minimum=0)
-    compat = check_bool(compat, "compat")
+    constants = check_option(constants, "constants", ("exact", "riemann"))
     e0 = np.zeros(s + 1)
     e0[0] = 1.0
-    if compat:
+    if constants == "riemann":
         grid = np.linspace(-1.0, 1.0, 1000)
         dw = 2.0 / grid.size
         parts = {}
@@ -337,7 +433,11 @@ def kernel_constants(kernel: str | Kernel, s: int, *, compat: bool = False) -> K
             parts[side] = (gam, lam, psi)
     else:
         parts = {}
-        for side, lo, hi in (("plus", 0.0, np.inf), ("minus", -np.inf, 0.0)):
+        sides: tuple[tuple[Literal["plus", "minus"], float, float], ...] = (
+            ("plus", 0.0, np.inf),
+            ("minus", -np.inf, 0.0),
+        )
+        for side, lo, hi in sides:
             gam = k.moment_matrix(s, side=side)
             lam = np.array([k.moment(s + 1 + j, lower=lo, upper=hi) for j in range(s + 1)])
             psi = k.moment_matrix(s, power=2, side=side)
@@ -385,8 +485,11 @@ def _column_var(Y: np.ndarray, ddof: int = 0) -> np.ndarray:
     return (one @ dev) / (n - ddof)
 
 
-def _global_poly_r(xc: np.ndarray, Y: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
-    """R3D's ``fit_global_poly`` (28744db): ``lm(Y ~ poly(X, degree, raw = TRUE))``.
+def _global_poly_aliased(
+    xc: np.ndarray, Y: np.ndarray, degree: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Global polynomial as R's ``lm(Y ~ poly(X, degree, raw = TRUE))`` (R3D 28744db's
+    ``fit_global_poly``; ``SelectorRules(pilot_fit="aliased")``).
 
     With fewer than ``degree + 1`` distinct values of ``x``, R's pivoting QR aliases the
     top power (its coefficient is NA, so the derivative is 0) and the fit of the remaining
@@ -415,16 +518,220 @@ def _final_h(num: np.ndarray, den: np.ndarray, s: int, n: int) -> np.ndarray:
         return ratio ** (1.0 / (2 * s + 3)) * float(n) ** (-1.0 / (2 * s + 3))
 
 
-def _integration_weights(q: np.ndarray | None, m: int, compat: bool) -> np.ndarray:
-    if compat or q is None or m < 2:
-        dq = 1.0 if q is None or m < 2 else (np.max(q) - np.min(q)) / (m - 1)
-        return np.full(m, dq)
-    qv = np.asarray(q, dtype=float)
-    w = np.zeros(m)
-    d = np.diff(qv)
-    w[:-1] += d / 2
-    w[1:] += d / 2
-    return w
+def _integration_weights(q: np.ndarray | None, m: int, integration: str) -> np.ndarray:
+    """IMSE weights over the grid: trapezoid rule, or the mean grid step everywhere."""
+    if integration == "trapezoid" and q is not None:
+        return trapezoid_weights(q)
+    dq = 1.0 if q is None or m < 2 else (np.max(q) - np.min(q)) / (m - 1)
+    return np.full(m, dq)
+
+
+# --------------------------------------------------------------------------------------
+# the pipeline: steps 1-3 applied to a block of columns (outcome quantiles or treatment)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one selection shares (built once by :func:`_select`)."""
+
+    xw: np.ndarray  # running variable in working units
+    cw: float  # cutoff in working units
+    xc: np.ndarray  # xw - cw
+    plus: np.ndarray
+    minus: np.ndarray
+    s: int
+    n: int
+    kern: Kernel
+    kc: KernelConstants
+    f: float
+    rot: float  # rule-of-thumb bandwidth (working units)
+    x_unit: float
+    rules: SelectorRules
+
+    @property
+    def step2_order(self) -> int:
+        # paper: the step-3 bias needs the (s+1)-th derivative, which an order-s fit does
+        # not identify, so the step-2 fit has order s + 1; "coefficient": order s
+        return self.s if self.rules.bias == "coefficient" else self.s + 1
+
+    @property
+    def tol(self) -> tuple[float, float]:
+        """Thresholds on the integrated and the per-column squared bias term."""
+        t = self.rules.absolute_tol
+        return t, t * t
+
+    def warn(self, message: str) -> None:
+        """Warn (``rules.guards`` only) that a bandwidth fell back to the rule of thumb."""
+        if self.rules.guards:
+            rot = f"the rule of thumb h = {self.rot * self.x_unit:.4g}."
+            warnings.warn(message.format(rot=rot), EstkitWarning, stacklevel=6)
+
+
+def _pilot_terms(ctx: _Context, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 1: global polynomials of degree s + 1 per side -> pilot constants C, C'."""
+    fit = _global_poly if ctx.rules.pilot_fit == "ols" else _global_poly_aliased
+    d_p, v_p = fit(ctx.xc[ctx.plus], Z[ctx.plus], ctx.s + 1)
+    d_m, v_m = fit(ctx.xc[ctx.minus], Z[ctx.minus], ctx.s + 1)
+    kc, fs = ctx.kc, factorial(ctx.s + 1)
+    C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
+    Cp = (v_p * kc.var_plus + v_m * kc.var_minus) / ctx.f
+    return C, Cp
+
+
+def _pilot_h(
+    ctx: _Context, C: np.ndarray, Cp: np.ndarray, wq: np.ndarray | None, what: str
+) -> np.ndarray:
+    """Step 1: pilot bandwidths (one per column; integrated when ``wq`` is given)."""
+    tol_a, tol_b = ctx.tol
+    if wq is not None:
+        A = np.sum(C**2 * wq)
+        h0 = _final_h(np.sum(Cp * wq), A, ctx.s, ctx.n)
+        h0v = np.full(C.size, h0 if A > tol_a else np.nan)
+    else:
+        h0v = np.where(C**2 > tol_b, _final_h(Cp, C**2, ctx.s, ctx.n), np.nan)
+    bad = ~np.isfinite(h0v) | (h0v <= 0)
+    if bad.any():
+        ctx.warn(
+            f"Bandwidth selection ({what}): the pilot bias term vanishes for "
+            f"{int(bad.sum())} column(s); the pilot uses {{rot}}"
+        )
+    return np.where(bad, ctx.rot, h0v)
+
+
+def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Step 2: bias and variance terms from local fits of ``ctx.step2_order`` at the pilot
+    bandwidths.
+
+    Returns ``B+, B-, V+, V-`` and the sampling variances of ``B+`` and ``B-`` (HC0
+    sandwich of the derivative's equivalent-kernel weights; zero for the "coefficient"
+    bias term).
+    """
+    rules, kc, s, order = ctx.rules, ctx.kc, ctx.s, ctx.step2_order
+    fit_kernel = ctx.kern if rules.step2_kernel is None else rules.step2_kernel
+    out = []
+    for side, bconst, vconst in (
+        ("plus", kc.bias_plus, kc.var_plus),
+        ("minus", kc.bias_minus, kc.var_minus),
+    ):
+        try:
+            fit = _locpoly(
+                ctx.xw,
+                Z,
+                ctx.cw,
+                h0,
+                order,
+                get_kernel(fit_kernel),
+                side,
+                min_units=order + 2 if rules.guards else None,
+            )
+        except EstimationError as exc:
+            units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
+            raise EstimationError(
+                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
+                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
+                "bandwidth; pass `bandwidth` explicitly."
+            ) from None
+        if rules.bias == "coefficient":
+            # order-s coefficient on the scaled basis / (s+1)!, no kernel constant
+            B = fit.coef[s] / factorial(s + 1)
+            varB = np.zeros_like(B)
+        else:
+            # (s+1)-th derivative of the order-(s+1) fit, times the kernel constant
+            deriv = factorial(s + 1) * fit.coef[s + 1] / h0 ** (s + 1)
+            B = bconst * deriv / factorial(s + 1)
+            varB = bconst**2 * fit.coef_variance[s + 1] / h0 ** (2 * (s + 1))
+        if rules.variance == "positive_weights":
+            # mean of squared residuals weighted by the positive intercept weights only
+            w = np.where(fit.weights > 0, fit.weights, 0.0)
+            V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
+        else:
+            kw = fit.kernel_weights
+            sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
+            V = sig2 * vconst / ctx.f
+        out.append((B, V, varB))
+    (Bp, Vp, vBp), (Bm, Vm, vBm) = out
+    return Bp, Bm, Vp, Vm, vBp, vBm
+
+
+def _step3(
+    ctx: _Context,
+    terms: tuple[np.ndarray, ...],
+    wq: np.ndarray | None,
+    var_scale: np.ndarray | None,
+    what: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3: final bandwidths (and the columns that fell back to the rule of thumb).
+
+    ``var_scale`` (paper guards only) is the variance scale below which the pilot fit's
+    residual variance counts as zero (the pilot interpolated its window); ``None`` skips
+    that check.
+    """
+    Bp, Bm, Vp, Vm, vBp, vBm = terms
+    rules, f, s, n = ctx.rules, ctx.f, ctx.s, ctx.n
+    tol_a, tol_b = ctx.tol
+    m = Bp.size
+    reg = _REGULARIZATION * (vBp + vBm) if rules.regularize else 0.0
+    per_f = rules.variance == "positive_weights"  # that variance term has no 1/f yet
+    degenerate = np.zeros(m, dtype=bool)
+    if wq is not None:
+        A = np.sum(((Bp - Bm) ** 2 + reg) * wq)
+        Vs = np.sum((Vp + Vm) / f * wq) if per_f else np.sum((Vp + Vm) * wq)
+        if var_scale is not None:  # IMSE: only the integrated variance must be non-degenerate
+            V_int = np.sum((Vp + Vm) * wq)
+            degenerate = np.full(m, V_int <= 1e-10 * np.sum(var_scale * wq))
+        hh = _final_h(Vs, A, s, n) if A > tol_a and not degenerate.any() else np.nan
+        h = np.full(m, hh)
+    else:
+        if var_scale is not None:
+            degenerate = (Vp + Vm) <= 1e-10 * np.where(var_scale > 0, var_scale, 1.0)
+        bd2 = (Bp - Bm) ** 2 + reg
+        num = (Vp + Vm) / f if per_f else Vp + Vm
+        h = np.where((bd2 > tol_b) & ~degenerate, _final_h(num, bd2, s, n), np.nan)
+    fallback = ~np.isfinite(h) | (h <= 0)
+    if fallback.any():
+        why = (
+            "the residual variance of the pilot fit is zero (too few units near the cutoff)"
+            if degenerate.any()
+            else "the estimated bias difference vanishes"
+        )
+        k = int(fallback.sum())
+        ctx.warn(f"Bandwidth selection{what}: {why} for {k} column(s); using {{rot}}")
+    return np.where(fallback, ctx.rot, h), fallback
+
+
+def _blocks(n: int, m: int, memory_budget: int | None) -> list[slice]:
+    """Column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget."""
+    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
+    step = max(1, min(m, budget // (8 * 10 * max(n, 1))))
+    return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+
+
+def _columns(
+    ctx: _Context,
+    Z: np.ndarray,
+    wq: np.ndarray | None,
+    *,
+    what: str,
+    guard_variance: bool,
+    blocks: list[slice],
+) -> tuple[np.ndarray, ...]:
+    """Steps 1-3 for a block of columns ``Z`` (working units): ``h, h0, B+, B-, V+, V-,
+    fallback``. ``wq`` given: one integrated (IMSE) bandwidth for all columns."""
+    C, Cp = (
+        np.concatenate(v) for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
+    )
+    h0 = _pilot_h(ctx, C, Cp, wq, what)
+    terms = tuple(
+        np.concatenate(v) for v in zip(*(_step2(ctx, Z[:, c], h0[c]) for c in blocks), strict=True)
+    )
+    var_scale = None
+    if guard_variance and ctx.rules.guards:
+        var_z = np.concatenate([_column_var(Z[:, c]) for c in blocks])
+        var_scale = var_z * (ctx.kc.var_plus + ctx.kc.var_minus) / ctx.f
+    label = "" if what == "outcome" else f" ({what})"
+    h, fallback = _step3(ctx, terms, wq, var_scale, label)
+    return (h, h0, *terms[:4], fallback)
 
 
 # --------------------------------------------------------------------------------------
@@ -444,8 +751,7 @@ def select_bandwidth(
     T: np.ndarray | None = None,
     q: np.ndarray | None = None,
     coverage_correction: bool = False,
-    compat: bool = False,
-    regularize: bool = False,
+    rules: SelectorRules = DEFAULT_RULES,
     memory_budget: int | None = None,
 ) -> BandwidthSelection:
     """Three-step plug-in bandwidth for boundary local polynomials at a cutoff.
@@ -469,35 +775,18 @@ def select_bandwidth(
     kernel : str or Kernel, default "triangular"
         Kernel of the final estimator (density and kernel constants).
     T : array_like, shape (n,), optional
-        Treatment for a fuzzy design; a separate (scalar) treatment bandwidth is selected.
+        Treatment for a fuzzy design; a separate (scalar) treatment bandwidth is selected
+        by the same steps.
     q : array_like, shape (m,), optional
         Grid of the columns (quantile levels), used by ``criterion="imse"`` for the
-        integration weights (trapezoid rule; R3D: a constant ``dq``).
+        integration weights.
     coverage_correction : bool, default False
         Multiply the bandwidths by ``n^(-s/((2s+3)(s+3)))`` (coverage-error rule of thumb).
-    compat : bool, default False
-        Reproduce R3D's ``r3d_bwselect``: (1) the Step-2 fits always use the triangular
-        kernel, while the density and kernel constants use ``kernel``; (2) the kernel
-        constants are Riemann sums (see :func:`kernel_constants`); (3) the Step-3 bias
-        term is the order-``s`` coefficient on the scaled basis divided by ``(s+1)!``,
-        and the kernel constants are dropped in Step 3; (4) the Step-2 variance is the
-        intercept-weighted mean of squared residuals over units with a *positive*
-        intercept weight (negative-weight units dropped); (5) IMSE integrals are sums
-        times the mean grid step; (6) the global pilot fits follow R3D 28744db's
-        ``fit_global_poly``: a residual variance below machine epsilon (or NA) is replaced
-        by 1 (e.g. the treatment below the cutoff under one-sided non-compliance), and a
-        side with at most ``s + 1`` distinct values of ``x`` gets R's aliased fit
-        (derivative 0, residuals about the mean at each value). The default follows the
-        paper: exact constants, a Step-2 fit of order ``s + 1`` with the requested kernel
-        estimates the ``(s+1)``-th derivative, kernel-weighted residual variances over
-        every unit in the window.
-
-    regularize : bool, default False
-        Regularise the Step-3 bias term by its own sampling variance, as in
-        Imbens-Kalyanaraman (2012) and Calonico-Cattaneo-Titiunik (2014):
-        ``(B+ - B-)^2`` becomes ``(B+ - B-)^2 + 3 (Var B+ + Var B-)``. Without it the
-        selector returns noise (huge bandwidths) when the true bias difference is zero,
-        e.g. when the curvature is continuous at the cutoff. Paper mode only.
+    rules : SelectorRules, default SelectorRules()
+        The variant of the selector (see :class:`SelectorRules`): the default is the
+        paper's selector without regularisation; ``SelectorRules(regularize=True)`` adds
+        the Imbens-Kalyanaraman regulariser; r3d's ``R3D_28744DB.selector`` reproduces the
+        R package R3D's ``r3d_bwselect``.
     memory_budget : int, optional
         Bytes of temporary arrays: the pilot fits run over blocks of columns of ``Y``
         sized to it (default: the size of ``Y``, at least 64 MiB). The bandwidths do
@@ -513,17 +802,17 @@ def select_bandwidth(
     ValueError
         For invalid inputs (NaN/inf, lengths, non-bool options, unknown names) or when one
         side of the cutoff is empty; an ``EstimationError`` when a side has too few
-        distinct running-variable values for the pilot polynomial (paper mode) or a pilot
+        distinct running-variable values for the pilot polynomial (``guards``) or a pilot
         window cannot identify the Step-2 fit. A TypeError for non-numeric arguments.
 
     Notes
     -----
     pandas inputs (``x``, ``Y``, ``T``) are paired by label (:func:`estkit.align_by_label`).
-    The selection is equivariant: it runs on centred outcome columns (and, in paper mode,
-    on outcomes and a running variable rescaled to order one), so ``Y + 1e12``,
-    ``1e300 * Y`` or ``1e-300 * x`` give the same bandwidths (scaled with ``x``) up to
-    the representation of the data. compat mode keeps R3D's unscaled arithmetic and its
-    absolute thresholds, which are not scale-free.
+    With ``rules.rescale`` (the default) the selection is equivariant: it runs on centred
+    outcome columns and on outcomes and a running variable rescaled to order one, so
+    ``Y + 1e12``, ``1e300 * Y`` or ``1e-300 * x`` give the same bandwidths (scaled with
+    ``x``) up to the representation of the data. Without it (R3D's arithmetic) the
+    absolute thresholds are not scale-free.
 
     Examples
     --------
@@ -541,35 +830,60 @@ def select_bandwidth(
     s = check_int(s, "s", minimum=0)
     p = check_int(p, "p", minimum=0)
     coverage_correction = check_bool(coverage_correction, "coverage_correction")
-    compat = check_bool(compat, "compat")
-    regularize = check_bool(regularize, "regularize")
-    if regularize and compat:
-        raise ValueError("`regularize=True` is not part of R3D's selector; use compat=False.")
+    if not isinstance(rules, SelectorRules):
+        raise TypeError(f"`rules` must be an estkit.SelectorRules; got {rules!r}.")
     n, m = Ym.shape
     kern = get_kernel(kernel)
-    xc = _running(xv, cutoff, min_length=1)
-    plus, minus = xc >= 0, xc < 0
-    if not plus.any() or not minus.any():
-        raise ValueError(
-            f"The running variable `x` has no data on one side of the cutoff = {cutoff:g} "
-            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below); check `cutoff`."
-        )
+    xc = _offset(xv, cutoff)
     Tv = None
     if aligned["T"] is not None:
         Tv = check_1d(aligned["T"], "T")
         if Tv.size != n:
             raise ValueError(f"`T` must have length {n} (one value per unit); got {Tv.size}.")
     if q is not None:
-        qv = _as_float_array(q, "q")
-        if qv.shape != (m,) or np.any(np.diff(qv) <= 0):
-            raise ValueError(
-                f"`q` must be a strictly increasing grid with one point per column of `Y` "
-                f"({m}); got shape {qv.shape}."
-            )
-        check_finite(qv, "q")
-        q = qv
+        q = check_grid(q, "q", size=m, unit_interval=False)
+    return _select(
+        xv,
+        xc,
+        Ym,
+        cutoff,
+        criterion=criterion,
+        s=s,
+        p=p,
+        kern=kern,
+        T=Tv,
+        q=q,
+        coverage_correction=coverage_correction,
+        rules=rules,
+        memory_budget=memory_budget,
+    )
 
-    if not compat:
+
+def _select(
+    xv: np.ndarray,
+    xc: np.ndarray,
+    Ym: np.ndarray,
+    cutoff: float,
+    *,
+    criterion: str,
+    s: int,
+    p: int,
+    kern: Kernel,
+    T: np.ndarray | None,
+    q: np.ndarray | None,
+    coverage_correction: bool,
+    rules: SelectorRules,
+    memory_budget: int | None,
+) -> BandwidthSelection:
+    """Trusted core of :func:`select_bandwidth` (inputs checked; ``xc = xv - cutoff``)."""
+    n, m = Ym.shape
+    plus, minus = xc >= 0, xc < 0
+    if not plus.any() or not minus.any():
+        raise ValueError(
+            f"The running variable `x` has no data on one side of the cutoff = {cutoff:g} "
+            f"({int(plus.sum())} unit(s) at or above, {int(minus.sum())} below); check `cutoff`."
+        )
+    if rules.guards:
         need = s + 3  # a degree-(s+1) global polynomial per side, plus a residual
         if plus.sum() < need or minus.sum() < need:
             raise ValueError(
@@ -586,177 +900,75 @@ def select_bandwidth(
                     f"value(s); the pilot polynomial of degree s + 1 = {s + 1} needs {s + 2}. "
                     "Pass a bandwidth explicitly, or check `x` and `cutoff`."
                 )
-    # the selector is equivariant in the outcome's level and (paper mode) its scale: work on
+    # the selector is equivariant in the outcome's level and (rescale) its scale: work on
     # centred, scaled columns so that Y + 1e12 or 1e300 * Y select the same bandwidth
     Ym, _, y_scale = _center_scale(Ym)
-    if compat:  # R3D's thresholds are absolute: keep the outcome's units
+    if not rules.rescale:  # absolute thresholds: keep the outcome's units
         Ym, y_scale = Ym * y_scale, 1.0
     t_scale = 1.0
-    if Tv is not None:
-        Tc, _, t_scale = _center_scale(Tv[:, None])
+    Tv = None
+    if T is not None:
+        Tc, _, t_scale = _center_scale(T[:, None])
         Tv = Tc[:, 0]
-        if compat:
+        if not rules.rescale:
             Tv, t_scale = Tv * t_scale, 1.0
-    # the selector is equivariant in the running variable's scale too (h(a x) = a h(x)). Paper
-    # mode brings an extreme scale to order one by a power of two (an exact rescaling) and
-    # maps the results back; compat mode keeps R3D's unscaled arithmetic and absolute
-    # thresholds, so it refuses scales at which that arithmetic over- or underflows.
+    # the selector is equivariant in the running variable's scale too (h(a x) = a h(x)):
+    # an extreme scale is brought to order one by a power of two (an exact rescaling) and
+    # the results are mapped back; without rescaling the unscaled arithmetic and absolute
+    # thresholds are kept, so scales at which that arithmetic over- or underflows are refused
     span = float(np.max(np.abs(xc)))
     x_unit, xw, cw = 1.0, xv, cutoff
-    lo, hi = _X_RANGE_COMPAT if compat else _X_RANGE
+    lo, hi = _X_RANGE if rules.rescale else _X_RANGE_UNSCALED
     if not lo <= span <= hi:
-        if compat:
+        if not rules.rescale:
             raise ValueError(
-                f"`x` lies up to {span:.3g} from the cutoff: compat=True follows R3D's unscaled "
-                f"arithmetic, which over- or underflows outside [{lo:.3g}, {hi:.3g}]. Rescale "
-                "`x` and `cutoff` (bandwidths scale with them) or use compat=False."
+                f"`x` lies up to {span:.3g} from the cutoff: rules without rescaling (R3D's "
+                f"unscaled arithmetic) over- or underflow outside [{lo:.3g}, {hi:.3g}]. "
+                "Rescale `x` and `cutoff` (bandwidths scale with them) or use rescaling rules."
             )
         x_unit = float(2.0 ** np.round(np.log2(span)))
         xw, cw = xc / x_unit, 0.0
         xc = xw
-    f, b = density_at_cutoff(xw, cw, kern)
-    kc = kernel_constants(kern, s, compat=compat)
-    rot = rule_of_thumb_bandwidth(xw, cw, order=s)
-    rot_shown = rot * x_unit
-    wq = _integration_weights(q, m, compat)
-    fs = factorial(s + 1)
-
-    # ---- Step 1: global polynomials and pilot bandwidths --------------------------
-    def pilot_terms(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if compat:
-            d_p, v_p = _global_poly_r(xc[plus], Z[plus], s + 1)
-            d_m, v_m = _global_poly_r(xc[minus], Z[minus], s + 1)
-        else:
-            d_p, v_p = _global_poly(xc[plus], Z[plus], s + 1)
-            d_m, v_m = _global_poly(xc[minus], Z[minus], s + 1)
-        C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
-        Cp = (v_p * kc.var_plus + v_m * kc.var_minus) / f
-        return C, Cp
-
-    # order of the Step-2 fit (R3D: s; paper: the Step-3 bias needs the (s+1)-th
-    # derivative, which an order-s fit does not identify, so the Step-2 fit has order s + 1).
-    # The pilot bandwidth is the MSE-optimal one of the order-s estimator in both modes: its
-    # constants (C, C') are order-s constants, and only the order-s rate 1/(2s+3) makes the
-    # result scale with the running variable (h(c x) = c h(x)).
-    s2 = s if compat else s + 1
-    # R3D's absolute thresholds; the paper mode only rejects non-finite or zero terms, so
-    # that the selection does not depend on the units of x or Y
-    tol_a, tol_b = (1e-14, 1e-28) if compat else (0.0, 0.0)
-
-    def pilot_h(C: np.ndarray, Cp: np.ndarray, imse: bool, what: str) -> np.ndarray:
-        if imse:
-            A = np.sum(C**2 * wq)
-            Bv = np.sum(Cp * wq)
-            ok = A > tol_a
-            h0 = _final_h(Bv, A, s, n)
-            h0v = np.full(C.size, h0 if ok else np.nan)
-        else:
-            ok = C**2 > tol_b
-            h0v = np.where(ok, _final_h(Cp, C**2, s, n), np.nan)
-        bad = ~np.isfinite(h0v) | (h0v <= 0)
-        if bad.any() and not compat:
-            warnings.warn(
-                f"Bandwidth selection ({what}): the pilot bias term vanishes for "
-                f"{int(bad.sum())} column(s); the pilot uses the rule of thumb "
-                f"h = {rot_shown:.4g}.",
-                EstkitWarning,
-                stacklevel=3,
-            )
-        return np.where(bad, rot, h0v)
-
-    imse = criterion == "imse"
-    # every column's pilot terms and Step-2 fit are separate: run them over blocks of
-    # columns so temporaries stay within the memory budget
-    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
-    step = max(1, min(m, budget // (8 * 10 * max(n, 1))))  # ~10 (n,) arrays a column
-    blocks = [slice(a, min(a + step, m)) for a in range(0, m, step)]
-    C, Cp = (np.concatenate(v) for v in zip(*(pilot_terms(Ym[:, c]) for c in blocks), strict=True))
-    h0 = pilot_h(C, Cp, imse, "outcome")
-
-    # ---- Step 2: local fits at the pilot bandwidths ------------------------------
-    fit_kernel = "triangular" if compat else kern
-    Bp, Bm, Vp, Vm, vBp, vBm = (
-        np.concatenate(v)
-        for v in zip(
-            *(
-                _step2(xw, Ym[:, c], cw, h0[c], s2, fit_kernel, kc, f, compat, x_unit)
-                for c in blocks
-            ),
-            strict=True,
-        )
+    f, b = _density(xw - cw, kern)
+    rot = _rule_of_thumb(xw - cw, s)
+    ctx = _Context(
+        xw=xw,
+        cw=cw,
+        xc=xc,
+        plus=plus,
+        minus=minus,
+        s=s,
+        n=n,
+        kern=kern,
+        kc=kernel_constants(kern, s, constants=rules.constants),
+        f=f,
+        rot=rot,
+        x_unit=x_unit,
+        rules=rules,
     )
-    reg = _REGULARIZATION * (vBp + vBm) if regularize else 0.0
-    # a residual variance that is zero up to rounding means the pilot fit interpolated its
-    # window (too few units near the cutoff): the MSE formula would return h ~ 0
-    if compat:
-        degenerate = np.zeros(m, dtype=bool)
-    else:
-        var_y = np.concatenate([_column_var(Ym[:, c]) for c in blocks])
-        scale = var_y * (kc.var_plus + kc.var_minus) / f
-        degenerate = (Vp + Vm) <= 1e-10 * np.where(scale > 0, scale, 1.0)
-
-    # ---- Step 3: final bandwidths ------------------------------------------------
-    if imse:
-        A = np.sum(((Bp - Bm) ** 2 + reg) * wq)
-        Vs = np.sum((Vp + Vm) / f * wq) if compat else np.sum((Vp + Vm) * wq)
-        if not compat:  # IMSE: only the integrated variance must be non-degenerate
-            V_int = np.sum((Vp + Vm) * wq)
-            degenerate = np.full(m, V_int <= 1e-10 * np.sum(scale * wq))
-        hh = _final_h(Vs, A, s, n) if A > tol_a and not degenerate.any() else np.nan
-        h = np.full(m, hh)
-    else:
-        bd2 = (Bp - Bm) ** 2 + reg
-        num = (Vp + Vm) / f if compat else Vp + Vm
-        h = np.where((bd2 > tol_b) & ~degenerate, _final_h(num, bd2, s, n), np.nan)
-    fallback = ~np.isfinite(h) | (h <= 0)
-    h = np.where(fallback, rot, h)
-    if fallback.any() and not compat:
-        why = (
-            "the residual variance of the pilot fit is zero (too few units near the cutoff)"
-            if degenerate.any()
-            else "the estimated bias difference vanishes"
-        )
-        warnings.warn(
-            f"Bandwidth selection: {why} for {int(fallback.sum())} column(s); using the "
-            f"rule of thumb h = {rot_shown:.4g}.",
-            EstkitWarning,
-            stacklevel=2,
-        )
-
-    # ---- treatment (fuzzy) ---------------------------------------------------------
+    imse = criterion == "imse"
+    wq = _integration_weights(q, m, rules.integration) if imse else None
+    h, h0, Bp, Bm, Vp, Vm, fallback = _columns(
+        ctx, Ym, wq, what="outcome", guard_variance=True, blocks=_blocks(n, m, memory_budget)
+    )
+    tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     with np.errstate(over="ignore", under="ignore"):  # beyond the float range: inf or 0
         y2, t2 = np.float64(y_scale) ** 2, np.float64(t_scale) ** 2
-        # paper-mode units: B ~ Y / x^(s+1), V ~ Y^2 x (compat: x_unit is 1)
+        # working units back to the data's: B ~ Y / x^(s+1), V ~ Y^2 x
         xb, xvar = np.float64(x_unit) ** -(s + 1), np.float64(x_unit)
         y_scale, t_scale, y2, t2 = y_scale * xb, t_scale * xb, y2 * xvar, t2 * xvar
-    tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     if Tv is not None:
-        Ct, Cpt = pilot_terms(Tv[:, None])
-        h0t = pilot_h(Ct, Cpt, False, "treatment")
-        tBp, tBm, tVp, tVm, tvBp, tvBm = _step2(
-            xw, Tv[:, None], cw, h0t, s2, fit_kernel, kc, f, compat, x_unit
+        th, th0, tBp, tBm, tVp, tVm, _ = _columns(
+            ctx, Tv[:, None], None, what="treatment", guard_variance=False, blocks=[slice(0, 1)]
         )
-        bdt2 = (tBp - tBm) ** 2 + (_REGULARIZATION * (tvBp + tvBm) if regularize else 0.0)
-        numt = (tVp + tVm) / f if compat else tVp + tVm
-        ht = np.where(bdt2 > tol_b, _final_h(numt, bdt2, s, n), np.nan)
-        t_bad = ~np.isfinite(ht) | (ht <= 0)
-        if t_bad.any() and not compat:
-            warnings.warn(
-                "Bandwidth selection (treatment): the estimated bias difference vanishes; "
-                f"using the rule of thumb h = {rot_shown:.4g}.",
-                EstkitWarning,
-                stacklevel=2,
-            )
-        ht = np.where(t_bad, rot, ht)
         tr = {
-            "h": float(ht[0]) * x_unit,
-            "pilot": float(h0t[0]) * x_unit,
+            "h": float(th[0]) * x_unit,
+            "pilot": float(th0[0]) * x_unit,
             "Bp": float(tBp[0]) * t_scale,
             "Bm": float(tBm[0]) * t_scale,
             "Vp": float(tVp[0] * t2),
             "Vm": float(tVm[0] * t2),
         }
-
     if coverage_correction:
         adj = float(n) ** (-s / ((2 * s + 3) * (s + 3)))
         h = h * adj
@@ -776,7 +988,7 @@ def select_bandwidth(
         s=s,
         p=p,
         kernel=kern.name,
-        compat=bool(compat),
+        rules=rules,
         coverage_correction=bool(coverage_correction),
         h_treatment=tr["h"],
         pilot_h_treatment=tr["pilot"],
@@ -786,57 +998,3 @@ def select_bandwidth(
         V_minus_treatment=tr["Vm"],
         fallback=fallback,
     )
-
-
-def _step2(
-    xv: np.ndarray,
-    Z: np.ndarray,
-    cutoff: float,
-    h0: np.ndarray,
-    order: int,
-    fit_kernel: str | Kernel,
-    kc: KernelConstants,
-    f: float,
-    compat: bool,
-    x_unit: float = 1.0,
-) -> tuple[np.ndarray, ...]:
-    """Bias and variance terms from local fits of ``order`` at the pilot bandwidths.
-
-    Returns ``B+, B-, V+, V-`` and the sampling variances of ``B+`` and ``B-`` (HC0
-    sandwich of the derivative's equivalent-kernel weights; zero in compat mode).
-    """
-    out = []
-    for side, bconst, vconst in (
-        ("plus", kc.bias_plus, kc.var_plus),
-        ("minus", kc.bias_minus, kc.var_minus),
-    ):
-        try:
-            fit = locpoly_boundary(
-                xv, Z, cutoff, h0, order, fit_kernel, side, min_units=None if compat else order + 2
-            )
-        except EstimationError as exc:
-            units = "" if x_unit == 1.0 else f" (x rescaled internally by 1/{x_unit:.6g})"
-            raise EstimationError(
-                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
-                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
-                "bandwidth; pass `bandwidth` explicitly."
-            ) from None
-        s = order if compat else order - 1
-        if compat:
-            # R3D: order-s coefficient on the scaled basis / (s+1)!; variance weighted by
-            # the positive intercept weights only
-            B = fit.coef[s] / factorial(s + 1)
-            w = np.where(fit.weights > 0, fit.weights, 0.0)
-            V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
-            varB = np.zeros_like(B)
-        else:
-            # paper: (s+1)-th derivative of the order-(s+1) fit; kernel-weighted variance
-            deriv = factorial(s + 1) * fit.coef[s + 1] / h0 ** (s + 1)
-            B = bconst * deriv / factorial(s + 1)
-            varB = bconst**2 * fit.coef_variance[s + 1] / h0 ** (2 * (s + 1))
-            kw = fit.kernel_weights
-            sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
-            V = sig2 * vconst / f
-        out.append((B, V, varB))
-    (Bp, Vp, vBp), (Bm, Vm, vBm) = out
-    return Bp, Bm, Vp, Vm, vBp, vBm

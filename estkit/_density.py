@@ -452,7 +452,8 @@ class DensityTestResults(ResultsBase):
         edges_r = np.arange(c, hi + width, width)
         edges = np.unique(np.r_[edges_l, edges_r])
         ax.hist(x, bins=edges, density=True, color="0.85", edgecolor="white", label="histogram")
-        for side, color in (("left", "C0"), ("right", "C1")):
+        sides: tuple[tuple[Literal["left", "right"], str], ...] = (("left", "C0"), ("right", "C1"))
+        for side, color in sides:
             cur = self.density_curve(side, n_points=n_points)
             ax.fill_between(
                 cur["x"], cur["lower"], cur["upper"], color=color, alpha=0.25, linewidth=0

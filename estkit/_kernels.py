@@ -139,12 +139,12 @@ def _moment(name: str, k: int, power: int, lower: float, upper: float) -> float:
     if upper > 0:
         a, b = max(lower, 0.0), upper
         integ = P.polyint(P.polymul(base, _monomial(k)))
-        total += P.polyval(b, integ) - P.polyval(a, integ)
+        total += float(P.polyval(b, integ) - P.polyval(a, integ))
     if lower < 0:
         a, b = lower, min(upper, 0.0)
         # substitute v = -u: int_a^b u^k poly(-u) du = (-1)^k int_{-b}^{-a} v^k poly(v) dv
         integ = P.polyint(P.polymul(base, _monomial(k)))
-        total += (-1) ** k * (P.polyval(-a, integ) - P.polyval(-b, integ))
+        total += (-1) ** k * float(P.polyval(-a, integ) - P.polyval(-b, integ))
     return float(total)
 
 
@@ -196,7 +196,7 @@ def kernel_names() -> tuple[str, ...]:
     return tuple(_KERNELS)
 
 
-def get_kernel(kernel: KernelName | Kernel, name: str = "kernel") -> Kernel:
+def get_kernel(kernel: KernelName | str | Kernel, name: str = "kernel") -> Kernel:
     """Look up a kernel by name (case-insensitive); a :class:`Kernel` passes through.
 
     Parameters

@@ -299,21 +299,40 @@ def locpoly_boundary(
     1.0
     """
     xv, Ym, wt = check_running_and_outcomes(x, Y, weights=weights)
-    n, m = Ym.shape
     cutoff = check_scalar(cutoff, "cutoff")
     p = check_int(p, "p", minimum=0)
-    hv = check_bandwidth(h, m, "h")
-    kern = get_kernel(kernel)
+    hv = check_bandwidth(h, Ym.shape[1], "h")
     side = check_option(side, "side", Side)
     if min_units is not None:
         min_units = check_int(min_units, "min_units", minimum=1)
-    if wt is not None:
-        wt = wt / wt.max()  # the fit is invariant to a common factor: no overflow at 1e307
-    xc = xv - cutoff
-    if not np.all(np.isfinite(xc)):
+    if not np.all(np.isfinite(xv - cutoff)):
         raise ValueError(
             "`x` - `cutoff` overflows (values near the float limit); rescale `x` and `cutoff`."
         )
+    return _locpoly(
+        xv, Ym, cutoff, hv, p, get_kernel(kernel), side, weights=wt, min_units=min_units
+    )
+
+
+def _locpoly(
+    xv: np.ndarray,
+    Ym: np.ndarray,
+    cutoff: float,
+    hv: np.ndarray,
+    p: int,
+    kern: Kernel,
+    side: str,
+    *,
+    weights: np.ndarray | None = None,
+    min_units: int | None = None,
+) -> LocpolyFit:
+    """Trusted core of :func:`locpoly_boundary`: ``xv`` finite (n,), ``Ym`` finite (n, m),
+    ``hv`` positive (m,), ``xv - cutoff`` finite; nothing is re-checked."""
+    n, m = Ym.shape
+    wt = weights
+    if wt is not None:
+        wt = wt / wt.max()  # the fit is invariant to a common factor: no overflow at 1e307
+    xc = xv - cutoff
     on_side = _side_mask(xc, side)
 
     common_h = bool(np.all(hv == hv[0]))
@@ -396,7 +415,7 @@ def locpoly_boundary(
 def _scatter(ridx: np.ndarray, vals: np.ndarray, n: int, m: int, dtype: type = float) -> np.ndarray:
     """(n, m) array with ``vals`` in rows ``ridx`` and zeros elsewhere; a one-column
     ``vals`` gives a read-only broadcast view instead of m copies."""
-    out = np.zeros((n, vals.shape[1]), dtype=dtype)
+    out: np.ndarray = np.zeros((n, vals.shape[1]), dtype=dtype)
     out[ridx] = vals
     return out if vals.shape[1] == m else np.broadcast_to(out, (n, m))
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from estkit._validation import _as_float_array, check_finite, check_int, check_option
 
-__all__ = ["is_nondecreasing", "isotonic_regression", "rearrange"]
+__all__ = ["is_nondecreasing", "isotonic_regression", "rearrange", "trapezoid_weights"]
 
 
 def is_nondecreasing(y: np.ndarray) -> np.ndarray:
@@ -202,3 +202,33 @@ def rearrange(
     vals.sort(axis=-1)
     out = _quantile_type7_sorted(vals, nx)
     return out.reshape(ya.shape)
+
+
+def trapezoid_weights(q: np.ndarray) -> np.ndarray:
+    """Trapezoid-rule weights of a grid (integrals over it; L2 projections on it).
+
+    One point gets weight 1.
+
+    Parameters
+    ----------
+    q : ndarray, shape (m,)
+        Increasing grid (trusted: callers check it at their door).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        ``w_j = (q_{j+1} - q_{j-1}) / 2`` inside, half a step at the ends.
+
+    Examples
+    --------
+    >>> trapezoid_weights(np.array([0.1, 0.2, 0.4])).round(3).tolist()
+    [0.05, 0.15, 0.1]
+    """
+    qv = np.asarray(q, dtype=float)
+    if qv.size < 2:
+        return np.ones_like(qv)
+    w = np.zeros_like(qv)
+    d = np.diff(qv)
+    w[:-1] += d / 2
+    w[1:] += d / 2
+    return w

@@ -339,6 +339,7 @@ def _residuals(
         return e
     if vce == "hc1":
         return sqrt(n / (n - dof_k)) * e if n > dof_k else np.full_like(e, np.nan)
+    assert lev is not None  # hc2 / hc3 pass the leverages
     if vce == "hc2":
         return e * np.sqrt(1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]
     return e * (1.0 / np.maximum(1.0 - lev, 1e-8))[:, None]  # hc3
@@ -370,7 +371,7 @@ class _Side:
 
 
 def _partial_out(
-    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], dT: int
+    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]], dT: int
 ) -> np.ndarray:
     """CCFT (2019) covariate coefficients ``gamma`` (dZ, 1 + dT) from both sides.
 
@@ -380,6 +381,7 @@ def _partial_out(
     ZWY = 0.0
     ny = 1 + dT
     for RW, Ginv, ZW, D in sides:
+        assert ZW is not None  # covariates given
         U = RW.T @ D
         ZWD = ZW.T @ D
         UiGU = U[:, ny:].T @ Ginv @ U
@@ -394,6 +396,7 @@ def _combination(
     """Weights ``s`` of the linear combination of the D columns estimated."""
     if dT == 0:
         return np.r_[1.0, -gamma[:, 0]] if gamma is not None else np.array([1.0])
+    assert beta_y is not None and beta_t is not None  # fuzzy: both first-stage pieces
     s = np.array([1.0 / beta_t, -beta_y / beta_t**2])
     if gamma is not None:
         s = np.r_[s, -(1.0 / beta_t) * gamma[:, 0] + (beta_y / beta_t**2) * gamma[:, 1]]
@@ -463,7 +466,7 @@ def _bw_terms(
             lev = np.sum((R @ Ginv) * RW, axis=1)
         res = _residuals(ex, eD, R @ beta, lev, vce, o + 1, clustered)
         a = (RW @ Ginv)[:, nu]
-        codes = side.codes[ind] if clustered else None
+        codes = None if side.codes is None else side.codes[ind]
         V_V = _variance(a, res @ s, codes, o + 1)
         v = RW.T @ (ex / h_V) ** (o + 1)
         BConst = float((h_V ** np.arange(o + 1) * (Ginv @ v))[nu])
@@ -478,7 +481,7 @@ def _bw_terms(
     if scale > 0:
         lev = np.sum((R @ Ginv) * RW, axis=1) if vce in ("hc2", "hc3") else None
         res = _residuals(ex, eD, R @ beta, lev, vce, o_B + 1, clustered)
-        codes = side.codes[ind] if clustered else None
+        codes = None if side.codes is None else side.codes[ind]
         V_B = _variance((RW @ Ginv)[:, -1], res @ s, codes, o_B + 1)
         reg = 3 * BConst**2 * V_B
     B = sqrt(2 * (o + 1 - nu)) * BConst * float(s @ beta[-1, :])
@@ -642,7 +645,7 @@ def _fit_side(
         beta_bc=a_bc @ eD,
         res_h=res_h,
         res_b=res_b,
-        codes=side.codes[ind] if clustered else None,
+        codes=None if side.codes is None else side.codes[ind],
         n_h=int(np.sum(w_h > 0)),
         RW_p=RW_p,
         Ginv_p=Ginv_p,
@@ -941,7 +944,9 @@ def local_polynomial_rd(
     tiny = 64 * np.finfo(float).eps
     exact = not degenerate and all(
         np.max(np.abs(f.fit_resid[:, 0])) <= tiny * (abs(y_loc) + y_scale) / y_scale
-        and (dT == 0 or np.max(np.abs(f.fit_resid[:, 1])) <= tiny * np.max(np.abs(tv)))
+        and (
+            dT == 0 or tv is None or np.max(np.abs(f.fit_resid[:, 1])) <= tiny * np.max(np.abs(tv))
+        )
         for f in fits
     )
     if exact:

@@ -20,6 +20,7 @@ __all__ = [
     "check_callable",
     "check_consistent_length",
     "check_finite",
+    "check_grid",
     "check_int",
     "check_n_draws",
     "check_n_jobs",
@@ -28,6 +29,7 @@ __all__ = [
     "check_positive",
     "check_real",
     "check_scalar",
+    "check_sides",
     "literal_values",
     "negligible_variation",
 ]
@@ -341,7 +343,7 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
     ...
     ValueError: `alpha` is a significance level in (0, 1), e.g. alpha=0.05 ...; got 95.
     """
-    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < alpha < 1:
+    if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool) or not 0 < float(alpha) < 1:
         raise ValueError(
             f"`{name}` is a significance level in (0, 1), e.g. alpha=0.05 for 95% confidence; "
             f"got {alpha!r}."
@@ -602,8 +604,10 @@ def check_scalar(
     positive: bool = False,
     nonnegative: bool = False,
     finite: bool = True,
+    sequence: bool = True,
 ) -> float:
-    """Check a real scalar (a length-1 sequence or array is read as its element).
+    """Check a real scalar (a length-1 sequence or array is read as its element unless
+    ``sequence=False``, which refuses every sequence and array of dimension >= 1).
 
     Strings, booleans and ``None`` are refused with a TypeError; NaN, infinite (unless
     ``finite=False``), non-positive (``positive=True``) or negative (``nonnegative=True``)
@@ -619,6 +623,10 @@ def check_scalar(
     TypeError: `bandwidth` must be a real number; got '0.5'.
     """
     v = value
+    if not sequence and isinstance(v, list | tuple | pd.Series | pd.Index):
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    if not sequence and isinstance(v, np.ndarray) and v.ndim > 0:
+        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
     if isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index):
         arr = np.asarray(v, dtype=object).ravel()
         if arr.size != 1:
@@ -718,6 +726,9 @@ def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
 def check_real(value: Any, name: str, *, positive: bool = False) -> float:
     """A finite real number given as a scalar (booleans, strings, None and arrays refused).
 
+    :func:`check_scalar` without its unwrapping of length-1 sequences (one rule for real
+    numbers).
+
     Parameters
     ----------
     value : object
@@ -742,19 +753,130 @@ def check_real(value: Any, name: str, *, positive: bool = False) -> float:
     >>> check_real(0.0, "bound", positive=True)
     Traceback (most recent call last):
     ...
-    ValueError: `bound` must be finite and strictly positive; got 0.0.
+    ValueError: `bound` must be strictly positive; got 0.0.
     """
-    if (
-        value is None
-        or isinstance(value, bool | np.bool_ | str | bytes)
-        or (isinstance(value, np.ndarray) and value.ndim > 0)
-    ):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
+    return check_scalar(value, name, positive=positive, sequence=False)
+
+
+def check_grid(
+    q: Any, name: str = "quantiles", *, size: int | None = None, unit_interval: bool = True
+) -> np.ndarray:
+    """A grid of levels: a non-empty, finite, strictly increasing 1-D float array.
+
+    The one check of quantile grids (estimator parameters, containers, cores' doors).
+
+    Parameters
+    ----------
+    q : array-like
+        The grid.
+    name : str, default "quantiles"
+        Argument name used in the messages.
+    size : int, optional
+        Required number of points (e.g. one per column of an outcome matrix).
+    unit_interval : bool, default True
+        Require every point strictly inside (0, 1) (quantile levels).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Raises
+    ------
+    TypeError
+        For strings or non-numeric values.
+    ValueError
+        For an empty or multi-dimensional grid, points outside (0, 1), non-finite,
+        unsorted or repeated points, or a wrong number of points.
+
+    Examples
+    --------
+    >>> check_grid([0.25, 0.5, 0.75]).tolist()
+    [0.25, 0.5, 0.75]
+    >>> check_grid([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    ValueError: `quantiles` must lie strictly inside (0, 1); got [0.5, 1.5]. Use e.g. ...
+    """
+    where = "in (0, 1)" if unit_interval else "(real numbers)"
+    if isinstance(q, str | bytes):
+        raise TypeError(
+            f"`{name}` must be numbers {where}; got {q!r}. Use e.g. {name}=np.arange(1, 100) / 100."
+        )
     try:
-        v = float(value)
+        g = np.atleast_1d(np.asarray(q, dtype=float))
     except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.") from None
-    if not np.isfinite(v) or (positive and v <= 0):
-        what = "finite and strictly positive" if positive else "finite"
-        raise ValueError(f"`{name}` must be {what}; got {value!r}.")
-    return v
+        raise TypeError(f"`{name}` must be numbers {where}; got {q!r}.") from None
+    if g.ndim != 1 or g.size == 0:
+        raise ValueError(f"`{name}` must be a non-empty 1-D array of levels {where}.")
+    if not np.all(np.isfinite(g)) or (unit_interval and (np.any(g <= 0) or np.any(g >= 1))):
+        what = "lie strictly inside (0, 1)" if unit_interval else "be finite"
+        raise ValueError(
+            f"`{name}` must {what}; got [{np.min(g):g}, {np.max(g):g}]. Use e.g. "
+            f"{name}=np.arange(1, 100) / 100."
+        )
+    if np.any(np.diff(g) <= 0):
+        raise ValueError(f"`{name}` must be strictly increasing without duplicates.")
+    if size is not None and g.size != size:
+        raise ValueError(
+            f"`{name}` must have one point per column of the outcome matrix ({size}); got {g.size}."
+        )
+    return g
+
+
+def check_sides(
+    x: np.ndarray,
+    cutoff: float,
+    purpose: str,
+    *,
+    span: tuple[float, float] = (0.0, np.inf),
+) -> tuple[int, float]:
+    """A running variable with units on both sides of the cutoff at usable distances.
+
+    The one check of a running variable's sides (``x >= cutoff`` is above) shared by the
+    RD estimators.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        Finite running variable (already checked).
+    cutoff : float
+        The cutoff.
+    purpose : str
+        What needs the units, for the messages (e.g. ``"an RD estimate"``).
+    span : (float, float), default (0, inf)
+        Open interval that ``max |x - cutoff|`` must lie in.
+
+    Returns
+    -------
+    n_below : int
+        Units below the cutoff.
+    distance : float
+        ``max |x - cutoff|``.
+
+    Examples
+    --------
+    >>> check_sides(np.array([-1.0, 0.5, 2.0]), 0.0, "R3D")
+    (1, 2.0)
+    >>> check_sides(np.array([1.0, 2.0]), 0.0, "R3D")
+    Traceback (most recent call last):
+    ...
+    ValueError: `x`: no unit lies below the cutoff 0 (range of x: [1, 2]); R3D needs units ...
+    """
+    n_below = int(np.count_nonzero(x < cutoff))
+    if n_below == 0 or n_below == x.size:
+        side = "below" if n_below == 0 else "above"
+        raise ValueError(
+            f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: [{x.min():g}, "
+            f"{x.max():g}]); {purpose} needs units on both sides: check `cutoff` and the "
+            "running variable."
+        )
+    with np.errstate(over="ignore"):
+        dist = float(np.max(np.abs(x - cutoff)))
+    lo, hi = span
+    if not (np.isfinite(dist) and lo < dist < hi):
+        raise ValueError(
+            f"`x` must vary around the cutoff with finite distances; got max |x - cutoff| = "
+            f"{dist!r} ({purpose} needs it in ({lo:g}, {hi:g})): rescale the running variable "
+            "(e.g. to thousands or to a share)."
+        )
+    return n_below, dist

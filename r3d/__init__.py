@@ -10,14 +10,18 @@ from r3d import simulate
 from r3d._dask import quantiles_from_dask
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimator import R3D, SingleDrawWarning
+from r3d._rules import PAPER, R3D_28744DB, R3DRules
 from r3d.monte_carlo import monte_carlo  # the function: r3d.monte_carlo(...)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PAPER",
     "R3D",
+    "R3D_28744DB",
     "Distributions",
     "QuantileFunctions",
+    "R3DRules",
     "SingleDrawWarning",
     "monte_carlo",
     "quantiles_from_dask",

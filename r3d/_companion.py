@@ -82,12 +82,7 @@ def _take(y: Any, idx: np.ndarray) -> Any:
     if isinstance(y, Distributions):
         return y.subset(idx)
     if isinstance(y, QuantileFunctions):
-        return QuantileFunctions(
-            y.matrix[idx],
-            y.grid,
-            *(None if v is None else v[idx] for v in (y.running, y.treatment, y.cluster)),
-            unit_ids=y.unit_ids[idx],
-        )
+        return y.subset(idx)
     if isinstance(y, np.ndarray):
         return y[idx]
     seq = list(y)
@@ -104,7 +99,7 @@ class _Units:
 
     def take(self, keep: np.ndarray) -> tuple[np.ndarray, Any, dict[str, Any]]:
         idx = np.flatnonzero(keep)
-        kw = {}
+        kw: dict[str, Any] = {}
         for k, v in self.fit_kwargs.items():
             if v is None:
                 kw[k] = None
@@ -194,7 +189,7 @@ def _fit_clone(estimator: R3D, x: np.ndarray, y: Any, kw: Mapping[str, Any], **p
 # ----------------------------------------------------------------------- balance table
 
 
-def _covariate_frame(covariates: Any) -> pd.DataFrame | np.ndarray:
+def _covariate_frame(covariates: Any) -> pd.DataFrame:
     if isinstance(covariates, pd.DataFrame):
         return covariates
     if isinstance(covariates, pd.Series):
@@ -302,7 +297,7 @@ def balance_table(
         {"x": x, "covariates": Z if labelled else None, "cluster": cluster, "weights": weights}
     )
     xv = check_1d(aligned["x"], "x")
-    Zf = aligned["covariates"] if labelled else Z  # unlabelled covariates are positional
+    Zf: pd.DataFrame = aligned["covariates"] if labelled else Z  # unlabelled: positional
     if len(Zf) != xv.size:
         raise ValueError(
             f"`covariates` has {len(Zf)} rows but `x` has {xv.size} values; give one row per unit."

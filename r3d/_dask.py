@@ -29,7 +29,7 @@ import pandas as pd
 
 from estkit import check_option
 from estkit._parallel import _want_progress
-from estkit._validation import check_optional_bool
+from estkit._validation import check_grid, check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
@@ -208,9 +208,7 @@ def quantiles_from_dask(
     method = check_option(method, "method", QuantileMethod)
     from r3d._estimator import DEFAULT_GRID
 
-    q = DEFAULT_GRID.copy() if quantiles is None else np.asarray(quantiles, dtype=float)
-    if q.ndim != 1 or np.any(q <= 0) or np.any(q >= 1) or np.any(np.diff(q) <= 0):
-        raise ValueError("`quantiles` must be strictly increasing levels inside (0, 1).")
+    q = DEFAULT_GRID.copy() if quantiles is None else check_grid(quantiles, "quantiles")
     if isinstance(data, str | os.PathLike):
         data = dd.read_parquet(data)
     if not isinstance(data, dd.DataFrame):
@@ -219,7 +217,7 @@ def quantiles_from_dask(
     cols = [unit, outcome, *([weight] if weight else []), *per_unit]
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise KeyError(f"Columns {missing} not found; available: {list(data.columns)}.")
+        raise ValueError(f"Columns {missing} not found; available: {list(data.columns)}.")
     if rows_per_partition is not None:
         from estkit import check_int
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_option
+from estkit._validation import check_grid
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
 __all__ = ["Distributions", "QuantileFunctions"]
@@ -235,7 +236,7 @@ class Distributions:
         cols = [c for c in (unit, outcome, weight) if c is not None]
         missing = [c for c in cols if c not in data.columns]
         if missing:
-            raise KeyError(
+            raise ValueError(
                 f"Columns {missing} not found in `data`; available: {list(data.columns)}."
             )
         if data[unit].isna().any():
@@ -250,12 +251,19 @@ class Distributions:
             else _take(_numeric_column(data[weight], "weight", weight), order)
         )
         per_unit: dict[str, Any] = {}
-        for name, col in (("running", running), ("treatment", treatment), ("cluster", cluster)):
-            if col is None:
+        extra: tuple[tuple[str, str | None], ...] = (
+            ("running", running),
+            ("treatment", treatment),
+            ("cluster", cluster),
+        )
+        for name, col_or_none in extra:
+            if col_or_none is None:
                 per_unit[name] = None
-            elif unit_data is not None:
+                continue
+            col = col_or_none
+            if unit_data is not None:
                 if col not in unit_data.columns:
-                    raise KeyError(f"Column {col!r} not found in `unit_data`.")
+                    raise ValueError(f"Column {col!r} not found in `unit_data`.")
                 absent = ~pd.Index(ids).isin(unit_data.index)
                 if absent.any():
                     first = pd.Index(ids)[absent].tolist()[0]
@@ -267,7 +275,7 @@ class Distributions:
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
             else:
                 if col not in data.columns:
-                    raise KeyError(f"Column {col!r} not found in `data`.")
+                    raise ValueError(f"Column {col!r} not found in `data`.")
                 per_unit[name] = _constant_per_unit(data[col], codes, ids.size, col)
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
 
@@ -404,15 +412,13 @@ class QuantileFunctions:
 
     def __post_init__(self) -> None:
         m = np.ascontiguousarray(self.matrix, dtype=float)  # one layout: results bit-identical
-        g = np.asarray(self.grid, dtype=float).reshape(-1)
+        g = check_grid(self.grid, "grid")
         if m.ndim != 2 or m.shape[1] != g.size:
             raise ValueError(
                 f"`matrix` must be (n_units, len(grid)) = (n, {g.size}); got shape {m.shape}."
             )
         if not np.all(np.isfinite(m)):
             raise ValueError("`matrix` contains non-finite quantiles; drop those units first.")
-        if np.any(g <= 0) or np.any(g >= 1) or np.any(np.diff(g) <= 0):
-            raise ValueError("`grid` must be strictly increasing inside (0, 1).")
         # quantile functions are non-decreasing (beyond rounding residue)
         tol = 64 * np.finfo(float).eps * np.max(np.abs(m), axis=1, initial=0.0)
         falls = np.any(np.diff(m, axis=1) < -tol[:, None], axis=1)
@@ -447,11 +453,17 @@ class QuantileFunctions:
         """The units selected by a boolean mask or index array (in that order), with their
         ids and per-unit variables."""
         idx = np.arange(self.n_units)[np.asarray(keep)]
-        per_unit = [
-            None if v is None else v[idx] for v in (self.running, self.treatment, self.cluster)
-        ]
+
+        def take(v: np.ndarray | None) -> np.ndarray | None:
+            return None if v is None else v[idx]
+
         return QuantileFunctions(
-            self.matrix[idx], self.grid, *per_unit, unit_ids=self.unit_ids[idx]
+            self.matrix[idx],
+            self.grid,
+            running=take(self.running),
+            treatment=take(self.treatment),
+            cluster=take(self.cluster),
+            unit_ids=take(self.unit_ids),
         )
 
 

@@ -12,10 +12,10 @@ and returns the local average quantile treatment effect
 together with everything the multiplier bootstrap (:mod:`r3d._inference`) needs: the
 intercept weights of both sides and the per-unit residuals.
 
-``compat=True`` reproduces the R package R3D (Van Dijcke; commit 28744db) number for
-number; the default follows the paper. The differences are listed in ``docs/r3d.md``
-(``docs/r3d_spec.md`` for the R package itself) and in the docstring of
-:func:`estimate_r3d`.
+The variant is an :class:`r3d._rules.R3DRules`: :data:`~r3d._rules.PAPER` (default) follows
+the paper, :data:`~r3d._rules.R3D_28744DB` reproduces the R package R3D (Van Dijcke; commit
+28744db) number for number. The differences are listed in ``docs/r3d.md``
+(``docs/r3d_spec.md`` for the R package itself).
 """
 
 from __future__ import annotations
@@ -25,12 +25,15 @@ from typing import Literal
 
 import numpy as np
 
-from estkit._bandwidth import BandwidthSelection, select_bandwidth
+from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
-from estkit._locpoly import locpoly_boundary, polynomial_basis
-from estkit._monotone import isotonic_regression, rearrange
+from estkit._locpoly import _locpoly, polynomial_basis
+from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._validation import check_bool, check_int, check_option
+from r3d._prepared import R3DSample
+from r3d._rules import PAPER, R3DRules
 
-__all__ = ["R3DCore", "estimate_r3d", "grid_weights"]
+__all__ = ["R3DCore", "estimate_r3d"]
 
 Method = Literal["simple", "frechet"]
 
@@ -57,7 +60,7 @@ class R3DCore:
     resid : ndarray, shape (n, m)
         Outcome residuals used by the bootstrap (zero outside the bootstrap support; see
         ``estimate_r3d``). Each unit lies on one side, so one matrix serves both. Default
-        mode: leverage-corrected, ``(Q - fitted) / sqrt(1 - leverage)``; ``compat``: raw.
+        rules (``hc2``): leverage-corrected, ``(Q - fitted) / sqrt(1 - leverage)``; R3D: raw.
     leverage : ndarray, shape (n, m)
         Leverage ``h_ii`` of each unit in its side's fit (zero outside the window).
     bandwidth : ndarray, shape (m,)
@@ -70,12 +73,15 @@ class R3DCore:
     resid_treatment : ndarray, shape (n,), or None
         Treatment residuals used by the bootstrap (leverage-corrected in default mode).
     weights_treatment_plus, weights_treatment_minus : ndarray, shape (n,), or None
-        Weights multiplying ``resid_treatment`` in the bootstrap. Default mode: the
-        treatment fit's own intercept weights. ``compat=True``: the *outcome* weights of
-        the first quantile column (R3D's choice).
+        Weights multiplying ``resid_treatment`` in the bootstrap. Paper: the treatment
+        fit's own intercept weights. R3D (``treatment_residuals="first_outcome"``): the
+        *outcome* weights of the first quantile column.
     method, kernel : str
     p, s : int
-    fuzzy, compat : bool
+    fuzzy : bool
+    rules : R3DRules
+        The rules the estimate followed (the inference layer reads its critical-value
+        fields).
     selection : BandwidthSelection or None
         Full output of the bandwidth selector when bandwidths were selected.
     degenerate : ndarray of bool, shape (m,), or None
@@ -109,7 +115,7 @@ class R3DCore:
     p: int
     s: int
     fuzzy: bool
-    compat: bool
+    rules: R3DRules
     cutoff: float
     selection: BandwidthSelection | None
     degenerate: np.ndarray | None = None
@@ -120,54 +126,15 @@ class R3DCore:
         return int(self.weights_plus.shape[0])
 
     @property
+    def compat(self) -> bool:
+        """Whether the inference follows R3D's critical-value rules (``rules.band_rule ==
+        "ceil"``); a bridge for ``r3d._inference`` until it reads the rules' fields."""
+        return self.rules.band_rule == "ceil"
+
+    @property
     def numerator(self) -> np.ndarray:
         """``plus - minus`` (the jump of the monotone boundary curves)."""
         return self.plus - self.minus
-
-
-def grid_weights(q: np.ndarray) -> np.ndarray:
-    """Trapezoid weights of a grid (used for L2 projections on a non-uniform grid).
-
-    Examples
-    --------
-    >>> grid_weights(np.array([0.1, 0.2, 0.4])).round(3).tolist()
-    [0.05, 0.15, 0.1]
-    """
-    qv = np.asarray(q, dtype=float)
-    if qv.size < 2:
-        return np.ones_like(qv)
-    w = np.zeros_like(qv)
-    d = np.diff(qv)
-    w[:-1] += d / 2
-    w[1:] += d / 2
-    return w
-
-
-def _check_inputs(
-    x: np.ndarray, Q: np.ndarray, q: np.ndarray, T: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    xv = np.asarray(x, dtype=float)
-    Qm = np.asarray(Q, dtype=float)
-    qv = np.asarray(q, dtype=float).reshape(-1)
-    if xv.ndim != 1:
-        raise ValueError(f"`x` must be one-dimensional; got shape {xv.shape}.")
-    if Qm.ndim == 1:
-        Qm = Qm[:, None]
-    if Qm.shape != (xv.size, qv.size):
-        raise ValueError(
-            f"`Q` must have shape (n, m) = ({xv.size}, {qv.size}) to match `x` and `q`; "
-            f"got {Qm.shape}."
-        )
-    if np.any(np.diff(qv) <= 0) or np.any(qv <= 0) or np.any(qv >= 1):
-        raise ValueError("`q` must be strictly increasing inside (0, 1).")
-    if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(Qm))):
-        raise ValueError("`x` and `Q` must be finite.")
-    Tv = None
-    if T is not None:
-        Tv = np.asarray(T, dtype=float).reshape(-1)
-        if Tv.size != xv.size or not np.all(np.isfinite(Tv)):
-            raise ValueError(f"`treatment` must be finite with one value per unit ({xv.size}).")
-    return xv, Qm, qv, Tv
 
 
 def _as_bandwidth(h: float | np.ndarray, m: int, name: str) -> np.ndarray:
@@ -195,10 +162,9 @@ def estimate_r3d(
     bandwidth_treatment: float | None = None,
     coverage_correction: bool = False,
     s: int = 1,
-    compat: bool = False,
+    rules: R3DRules = PAPER,
     Q_bandwidth: np.ndarray | None = None,
     first_stage_tol: float = 1e-8,
-    regularize: bool | None = None,
     degenerate: np.ndarray | None = None,
     memory_budget: int | None = None,
 ) -> R3DCore:
@@ -232,41 +198,14 @@ def estimate_r3d(
         Coverage-error rule-of-thumb adjustment of selected bandwidths.
     s : int, default 1
         Pilot order of the bandwidth selector.
-    compat : bool, default False
-        Reproduce R3D exactly. Differences from the default (paper) mode:
-
-        * bandwidth selection in R3D mode (see ``select_bandwidth(compat=True)``);
-        * ``"simple"`` boundary curves are monotonised by ``Rearrangement::rearrangement``
-          (interpolation on 1001 points and type-7 quantiles) instead of sorting;
-        * ``"frechet"`` uses the unweighted PAVA instead of grid-spacing weights;
-        * bootstrap residuals are kept only for units with a *positive* intercept weight
-          (units with a negative weight are treated as outside the kernel support); the
-          default keeps every unit inside the kernel window;
-        * no regularisation of the selected bandwidths (see ``regularize``);
-        * bootstrap residuals are raw in R3D; the default divides each by
-          ``sqrt(1 - h_ii)``, ``h_ii`` the unit's leverage in its side's local polynomial
-          fit (HC2). Raw residuals understate the variance near the cutoff, where the
-          leverages and the intercept weights are largest; in the Monte Carlo study
-          (``docs/validity.md``) the correction moves the bootstrap SD to the sampling SD
-          and uniform coverage to the nominal level;
-        * fuzzy designs: the treatment residuals are formed on the support of the first
-          quantile column's positive outcome weights (evaluated with the treatment fit)
-          and multiplied in the bootstrap by the *outcome* weights of that column; the
-          default uses the treatment fit's own window and intercept weights.
+    rules : R3DRules, default PAPER
+        The variant (see :mod:`r3d._rules` and ``docs/r3d.md``): selector, bootstrap
+        residuals (support, HC2, fuzzy treatment residuals), monotonisation.
     Q_bandwidth : array_like (n, m), optional
         Quantile matrix used for bandwidth selection only (R3D selects bandwidths on the
         unweighted quantiles even when the estimate uses weighted quantiles).
     first_stage_tol : float, default 1e-8
         A fuzzy first-stage jump with absolute value below this raises ``ValueError``.
-    regularize : bool, optional
-        Regularise the selected bandwidths (default mode only; ``None`` means
-        ``not compat``; see ``select_bandwidth(regularize=...)``): the squared bias
-        difference in the MSE / IMSE denominator gets the term
-        ``3 (Var(B_+) + Var(B_-))``, the variance of its pilot estimate (Imbens and
-        Kalyanaraman 2012; ``scaleregul=1`` of rdrobust). Without it a bias difference that
-        is zero in population (continuous curvature at the cutoff, as in the paper's
-        designs) is estimated by noise, the selected bandwidth is erratic (up to many times
-        the support) and the bootstrap, which conditions on it, under-covers.
     degenerate : array_like of bool, shape (m,), optional
         Grid points whose unit quantiles carry no real variation (constant or top-coded
         outcomes): reported as exactly zero effect (``plus = minus`` = the common value,
@@ -292,76 +231,108 @@ def estimate_r3d(
     >>> bool(np.allclose(core.tau, 2, atol=0.2))
     True
     """
-    xv, Qm, qv, Tv = _check_inputs(x, Q, q, T)
-    if method not in ("simple", "frechet"):
-        raise ValueError(f"`method` must be one of 'simple', 'frechet'; got {method!r}.")
-    m = Qm.shape[1]
-    kern = get_kernel(kernel)
+    sample = R3DSample.build(
+        x,
+        Q,
+        q,
+        cutoff,
+        T=T,
+        Q_bandwidth=Q_bandwidth,
+        degenerate=degenerate,
+        purpose="estimate_r3d",
+    )
+    method = check_option(method, "method", Method)
+    m = sample.q.size
+    h = None if bandwidth is None else _as_bandwidth(bandwidth, m, "bandwidth")
+    h_den = None
+    if T is not None and bandwidth_treatment is not None:
+        h_den = float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
+    return _estimate(
+        sample,
+        method=method,
+        p=check_int(p, "p", minimum=0),
+        kern=get_kernel(kernel),
+        h=h,
+        h_den=h_den,
+        coverage_correction=check_bool(coverage_correction, "coverage_correction"),
+        s=check_int(s, "s", minimum=0),
+        rules=rules,
+        first_stage_tol=first_stage_tol,
+        memory_budget=memory_budget,
+    )
+
+
+def _estimate(
+    sample: R3DSample,
+    *,
+    method: str,
+    p: int,
+    kern: Kernel,
+    h: np.ndarray | None,
+    h_den: float | None,
+    coverage_correction: bool,
+    s: int,
+    rules: R3DRules,
+    first_stage_tol: float,
+    memory_budget: int | None,
+) -> R3DCore:
+    """Trusted core of :func:`estimate_r3d`: a checked sample, checked options; ``h`` of
+    shape (m,) or ``None`` (select), ``h_den`` (fuzzy) or ``None`` (select)."""
+    xv, Qm, qv, Tv, cutoff = sample.x, sample.Q, sample.q, sample.T, sample.cutoff
     fuzzy = Tv is not None
-    p = int(p)
 
     selection: BandwidthSelection | None = None
-    need_num = bandwidth is None
-    need_den = fuzzy and bandwidth_treatment is None
+    need_num = h is None
+    need_den = fuzzy and h_den is None
     if need_num or need_den:
-        Qb = Qm if Q_bandwidth is None else np.asarray(Q_bandwidth, dtype=float)
-        if Qb.shape != Qm.shape:
-            raise ValueError(f"`Q_bandwidth` must have shape {Qm.shape}; got {Qb.shape}.")
-        selection = select_bandwidth(
+        selection = _select(
             xv,
-            Qb,
+            _offset(xv, cutoff),
+            Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
             cutoff,
             criterion="mse" if method == "simple" else "imse",
             s=s,
             p=p,
-            kernel=kern,
+            kern=kern,
             T=Tv if need_den else None,
             q=qv,
             coverage_correction=coverage_correction,
-            compat=compat,
-            regularize=(not compat) if regularize is None else bool(regularize),
+            rules=rules.selector,
             memory_budget=memory_budget,
         )
-    h = selection.h if need_num else _as_bandwidth(bandwidth, m, "bandwidth")  # type: ignore[union-attr]
+    if h is None:
+        assert selection is not None
+        h = selection.h
     if method == "frechet" and not np.all(h == h[0]):
         raise ValueError("`method='frechet'` uses one bandwidth for all quantiles.")
-    h_den: float | None = None
-    if fuzzy:
-        h_den = (
-            float(selection.h_treatment)  # type: ignore[union-attr, arg-type]
-            if need_den
-            else float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
-        )
+    if need_den:
+        assert selection is not None and selection.h_treatment is not None
+        h_den = float(selection.h_treatment)
 
     # p + 2 units per side: p + 1 identify the fit, one more leaves a residual for inference
     # (R3D only needs the fit identified)
-    need = None if compat else p + 2
+    need = p + 2 if rules.residual_unit else None
     coef_p, coef_m, wp, wm, resid, leverage = _fit_sides(
-        xv, Qm, qv, cutoff, h, p, kern, need, method, compat, memory_budget
+        xv, Qm, qv, cutoff, h, p, kern, need, method, rules, memory_budget
     )
 
     # ---- boundary curves ---------------------------------------------------------------
     raw_p, raw_m = coef_p[0].copy(), coef_m[0].copy()
     if method == "frechet":
-        gw = None if compat else grid_weights(qv)
+        gw = _projection_weights(qv, rules)
         cur_p = isotonic_regression(raw_p, gw)
         cur_m = isotonic_regression(raw_m, gw)
     else:
-        how = "R" if compat else "sort"
-        cur_p = rearrange(raw_p, qv, method=how)
-        cur_m = rearrange(raw_m, qv, method=how)
-    deg = None
-    if degenerate is not None:
-        deg = np.asarray(degenerate, dtype=bool).reshape(-1)
-        if deg.shape != (m,):
-            raise ValueError(f"`degenerate` must have one flag per quantile ({m}).")
-        if deg.any():
-            # every unit carries the same value: both boundary curves are that value
-            common = np.median(Qm[:, deg], axis=0)
-            cur_p, cur_m = cur_p.copy(), cur_m.copy()
-            cur_p[deg] = cur_m[deg] = common
-            resid = resid.copy()
-            resid[:, deg] = 0.0
+        cur_p = rearrange(raw_p, qv, method=rules.rearrangement)
+        cur_m = rearrange(raw_m, qv, method=rules.rearrangement)
+    deg = sample.degenerate
+    if deg.any():
+        # every unit carries the same value: both boundary curves are that value
+        common = np.median(Qm[:, deg], axis=0)
+        cur_p, cur_m = cur_p.copy(), cur_m.copy()
+        cur_p[deg] = cur_m[deg] = common
+        resid = resid.copy()
+        resid[:, deg] = 0.0
     tau = cur_p - cur_m
 
     # ---- fuzzy first stage -------------------------------------------------------------
@@ -369,8 +340,9 @@ def estimate_r3d(
     cTp = cTm = rT = wTp = wTm = None
     if fuzzy:
         assert Tv is not None and h_den is not None
-        tp = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "plus", min_units=need)
-        tm = locpoly_boundary(xv, Tv, cutoff, h_den, p, kern, "minus", min_units=need)
+        hT = np.array([h_den])
+        tp = _locpoly(xv, Tv[:, None], cutoff, hT, p, kern, "plus", min_units=need)
+        tm = _locpoly(xv, Tv[:, None], cutoff, hT, p, kern, "minus", min_units=need)
         cTp, cTm = tp.coef[:, 0].copy(), tm.coef[:, 0].copy()
         first_stage = float(cTp[0] - cTm[0])
         if not np.isfinite(first_stage) or abs(first_stage) < first_stage_tol:
@@ -380,7 +352,7 @@ def estimate_r3d(
                 f"{h_den:.4g}). Check `treatment` (it must change at the cutoff) or use a "
                 f"sharp design."
             )
-        if compat:
+        if rules.treatment_residuals == "first_outcome":
             # R3D: support and weights of the first outcome column; fitted values of the
             # treatment fit evaluated at x / h_den on that support
             basis = polynomial_basis((xv - cutoff) / h_den, p)
@@ -389,7 +361,9 @@ def estimate_r3d(
             rT = np.where(on_p | on_m, Tv - fitT, 0.0)
             wTp, wTm = wp[:, 0].copy(), wm[:, 0].copy()
         else:
-            rT = _hc2(tp.resid[:, 0], tp.leverage[:, 0]) + _hc2(tm.resid[:, 0], tm.leverage[:, 0])
+            rT = _hc2(tp.resid[:, 0], tp.leverage[:, 0], rules) + _hc2(
+                tm.resid[:, 0], tm.leverage[:, 0], rules
+            )
             wTp, wTm = tp.weights[:, 0].copy(), tm.weights[:, 0].copy()
         tau = tau / first_stage
 
@@ -419,7 +393,7 @@ def estimate_r3d(
         p=p,
         s=int(s),
         fuzzy=fuzzy,
-        compat=bool(compat),
+        rules=rules,
         cutoff=float(cutoff),
         selection=selection,
         degenerate=deg,
@@ -449,7 +423,7 @@ def _fit_sides(
     kern: Kernel,
     need: int | None,
     method: str,
-    compat: bool,
+    rules: R3DRules,
     memory_budget: int | None,
 ) -> tuple[np.ndarray, ...]:
     """Both one-sided fits, the bootstrap residuals and the leverages, memory-bounded.
@@ -468,26 +442,24 @@ def _fit_sides(
     common = bool(np.all(h == h[0]))
     coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
     resid = np.empty((n, m))  # fitted values first, residuals in place afterwards
-    if common:
-        wp = wm = lev = sup_p = sup_m = None
-    else:
-        wp, wm, lev = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
-        sup_p, sup_m = np.empty((n, m), dtype=bool), np.empty((n, m), dtype=bool)
+    k = 1 if common else m  # one bandwidth: weights, supports, leverages are one column
+    wp, wm, lev = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
+    sup_p, sup_m = np.empty((n, k), dtype=bool), np.empty((n, k), dtype=bool)
     for a in range(0, m, step):
         cols = slice(a, min(a + step, m))
-        fp = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
-        fm = locpoly_boundary(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
+        fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
+        fm = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
         coef_p[:, cols], coef_m[:, cols] = fp.coef, fm.coef
-        if compat:
+        if rules.residual_support == "positive_weight":
             sp, sm = fp.weights > 0, fm.weights > 0
         else:
             sp, sm = fp.in_window, fm.in_window
         np.add(np.where(sp, fp.fitted, 0.0), np.where(sm, fm.fitted, 0.0), out=resid[:, cols])
         if common:
-            if wp is None:  # identical for every block: keep one column
-                wp, wm = fp.weights[:, :1].copy(), fm.weights[:, :1].copy()
-                sup_p, sup_m = sp[:, :1].copy(), sm[:, :1].copy()
-                lev = _leverage(fp, fm, slice(0, 1))
+            if a == 0:  # identical for every block: keep one column
+                wp[:], wm[:] = fp.weights[:, :1], fm.weights[:, :1]
+                sup_p[:], sup_m[:] = sp[:, :1], sm[:, :1]
+                lev[:] = _leverage(fp, fm, slice(0, 1))
         else:
             wp[:, cols], wm[:, cols] = fp.weights, fm.weights
             lev[:, cols] = _leverage(fp, fm, slice(None))
@@ -499,14 +471,14 @@ def _fit_sides(
         # the whole row of every unit with any positive weight, the default units inside
         # the window
         rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
-        gw = None if compat else grid_weights(qv)
+        gw = _projection_weights(qv, rules)
         for a in range(0, rows.size, row_step):
-            r = rows[a : a + row_step]
-            resid[r] = isotonic_regression(resid[r], gw)
+            ri = rows[a : a + row_step]
+            resid[ri] = isotonic_regression(resid[ri], gw)
     for a in range(0, n, row_step):
         r = slice(a, min(a + row_step, n))
         e = np.where(sup_p[r] | sup_m[r], Qm[r] - resid[r], 0.0)
-        resid[r] = e if compat else _hc2(e, lev[r])
+        resid[r] = _hc2(e, lev[r], rules)
     if common:
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
@@ -517,28 +489,20 @@ def _fit_sides(
 _LEVERAGE_FLOOR = 1e-12
 
 
-def _hc2(resid: np.ndarray, leverage: np.ndarray) -> np.ndarray:
-    """Leverage-corrected (HC2) residuals ``e_i / sqrt(1 - h_ii)``.
+def _projection_weights(q: np.ndarray, rules: R3DRules) -> np.ndarray | None:
+    """Weights of the ``"frechet"`` isotonic projection on the grid (``None``: equal)."""
+    return trapezoid_weights(q) if rules.frechet_weights == "trapezoid" else None
+
+
+def _hc2(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER) -> np.ndarray:
+    """Leverage-corrected (HC2) residuals ``e_i / sqrt(1 - h_ii)`` (raw residuals when
+    ``rules.hc2`` is off).
 
     ``E[e_i^2] = sigma_i^2 (1 - h_ii)`` for a homoskedastic linear smoother, so the raw
     residuals understate the variance of units with high leverage (those near the cutoff,
     whose intercept weights are the largest); the rescaled ones are unbiased there. Zero
     residuals (outside the window) stay zero.
     """
+    if not rules.hc2:
+        return resid
     return resid / np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
-
-
-def _project_rows(
-    fitted: np.ndarray, sup_p: np.ndarray, sup_m: np.ndarray, q: np.ndarray, compat: bool
-) -> np.ndarray:
-    """Isotonic projection (across quantiles) of each unit's fitted curve.
-
-    R3D projects the whole row of every unit with any positive weight (rows are zero where
-    the weight is not positive); the default projects units inside the window.
-    """
-    out = fitted.copy()
-    rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
-    if rows.size:
-        gw = None if compat else grid_weights(q)
-        out[rows] = isotonic_regression(fitted[rows], gw)
-    return out

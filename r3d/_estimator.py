@@ -31,13 +31,14 @@ from estkit import (
     check_random_state,
     make_summary,
     negligible_variation,
-    select_bandwidth,
 )
 from estkit import density_test as _density_test
-from estkit._kernels import get_kernel
+from estkit._bandwidth import _select
+from estkit._kernels import Kernel, get_kernel
 from estkit._plotting import get_axes, plot_band
+from estkit._validation import check_grid
 from r3d._data import Distributions, QuantileFunctions
-from r3d._estimate import estimate_r3d
+from r3d._estimate import _estimate
 from r3d._inference import (
     BootstrapDraws,
     bootstrap_draws,
@@ -45,7 +46,9 @@ from r3d._inference import (
     run_tests,
     uniform_band,
 )
+from r3d._prepared import R3DSample
 from r3d._rdplot import rdplot
+from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
 
 __all__ = ["R3D", "SingleDrawWarning"]
 
@@ -84,15 +87,6 @@ class SingleDrawWarning(EstkitWarning):
     """
 
 
-class _DefaultKernel(str):
-    """The kernel left at its default: ``"triangular"``, or R3D's Epanechnikov default
-    under ``compat="R"``. Equal to the string ``"triangular"`` in every other respect."""
-
-    __slots__ = ()
-
-
-DEFAULT_KERNEL = _DefaultKernel("triangular")
-
 _NULLS = {
     "nullity": "tau(q) = 0 for every q in the range",
     "homogeneity": "tau(q) is constant over the range",
@@ -118,10 +112,10 @@ class R3D(BaseEstimator):
         bandwidths; boundary curves made monotone by rearrangement).
     p : int, default 2
         Order of the local polynomial.
-    kernel : {"triangular", "epanechnikov", "uniform"}, default "triangular"
-        Kernel. The default is triangular (the paper's choice); left at its default under
-        ``compat="R"`` it means the R package's own default, Epanechnikov (an explicitly
-        passed ``kernel="triangular"`` is kept). ``kernel_`` holds the kernel used.
+    kernel : {"triangular", "epanechnikov", "uniform"}, optional
+        Kernel. ``None`` (default) is the rules' default: triangular (the paper's choice),
+        or Epanechnikov (the R package's default) under ``compat="R"``; an explicit kernel
+        is always kept. ``kernel_`` holds the kernel used.
     quantiles : array-like, optional
         Quantile levels in (0, 1); ``None`` is 0.01, 0.02, ..., 0.99. Ignored for a
         :class:`~r3d.QuantileFunctions` input, which carries its own grid.
@@ -146,9 +140,11 @@ class R3D(BaseEstimator):
         Multiplier-bootstrap draws (0 skips inference).
     alpha : float, default 0.05
         Significance level: the band has uniform coverage ``1 - alpha``.
-    compat : {None, "R"}, default None
+    compat : {None, "R"} or r3d.R3DRules, default None
         ``"R"`` reproduces the R package R3D 0.1.0 exactly, departures from the paper
-        included (see Notes). ``None`` follows the paper.
+        included (see Notes; the rules :data:`r3d.R3D_28744DB`). ``None`` follows the paper
+        (:data:`r3d.PAPER`). A :class:`r3d.R3DRules` (e.g.
+        ``dataclasses.replace(r3d.PAPER, hc2=False)``) runs that variant, for studies.
     random_state : None, int, SeedSequence or Generator
         Seeds the bootstrap multipliers.
     studentize : bool, default False
@@ -272,9 +268,10 @@ class R3D(BaseEstimator):
 
     def __init__(
         self,
+        *,
         method: Method = "frechet",
         p: int = 2,
-        kernel: str = DEFAULT_KERNEL,
+        kernel: str | None = None,
         quantiles: Any = None,
         cutoff: float = 0.0,
         bandwidth: Any = None,
@@ -283,7 +280,7 @@ class R3D(BaseEstimator):
         coverage_correction: bool = False,
         n_bootstrap: int = 2000,
         alpha: float = 0.05,
-        compat: Compat | None = None,
+        compat: Compat | R3DRules | None = None,
         random_state: Any = None,
         studentize: bool = False,
         multiplier: MultiplierKind = "gaussian",
@@ -355,11 +352,9 @@ class R3D(BaseEstimator):
         self : R3D
         """
         method = check_option(self.method, "method", Method)
-        compat = None if self.compat is None else check_option(self.compat, "compat", Compat)
-        is_r = compat == "R"
-        kernel = self.kernel
-        if kernel is None or isinstance(kernel, _DefaultKernel):
-            kernel = "epanechnikov" if is_r else "triangular"
+        rules = resolve_rules(self.compat)
+        compat = "R" if rules is R3D_28744DB and self.compat is not None else self.compat
+        kernel = rules.kernel if self.kernel is None else self.kernel
         kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
         p = check_int(self.p, "p", minimum=0)
         s = check_int(self.pilot_order, "pilot_order", minimum=0)
@@ -391,35 +386,15 @@ class R3D(BaseEstimator):
                 "without `multipliers`."
             )
 
-        self._single_draw_message = None
-        xv, Q, grid, tv, cl, n_dropped, Q_bw, ids = self._prepare(
-            x, y, treatment, weights, cluster, missing, is_r
-        )
+        self._single_draw_message: str | None = None
+        sample = self._prepare(x, y, treatment, weights, cluster, missing, rules, cutoff)
+        # the names the rest of fit reads
+        xv, Q, grid, tv, cl = sample.x, sample.Q, sample.q, sample.T, sample.cluster
+        ids, n_dropped, degenerate = sample.unit_ids, sample.n_dropped, sample.degenerate
+        below, above = sample.n_below, sample.n_above
         xi = None
         if multipliers is not None:
             xi = _check_multipliers(multipliers, ids, n_dropped, alpha)
-        if cl is not None:
-            n_cl = int(pd.factorize(cl)[1].size)
-            if n_cl < 2:
-                raise ValueError(
-                    "`cluster` has a single cluster: the cluster bootstrap needs at least two "
-                    "(leave cluster=None for independent units)."
-                )
-        below, above = int(np.sum(xv < cutoff)), int(np.sum(xv >= cutoff))
-        if below == 0 or above == 0:
-            side = "below" if below == 0 else "above"
-            raise ValueError(
-                f"`x`: no unit lies {side} the cutoff {cutoff:g} (range of x: "
-                f"[{xv.min():g}, {xv.max():g}]); check `cutoff` and the running variable."
-            )
-        with np.errstate(over="ignore"):
-            x_range = float(np.max(np.abs(xv - cutoff)))
-        if not (1e-150 < x_range < 1e150):
-            raise ValueError(
-                f"`x`: the running variable lies within {x_range:.3g} of the cutoff; rescale "
-                "it (e.g. to thousands or to a share) so that its distance to the cutoff is "
-                "between 1e-150 and 1e150."
-            )
         for side, mask in (("below", xv < cutoff), ("at or above", xv >= cutoff)):
             n_distinct = int(np.unique(xv[mask]).size)
             # fewer units than p + 2 are explained by the selector / the local fit
@@ -439,51 +414,39 @@ class R3D(BaseEstimator):
                 )
             first_stage_tol = 1e-8 * float(np.ptp(tv))
 
-        # grid points where every unit carries the same quantile (constant or top-coded
-        # outcomes) cannot show an effect: exactly zero, zero width, out of the sup statistics
-        degenerate = np.asarray(negligible_variation(Q, axis=0), dtype=bool)
         h_den = self.bandwidth_treatment
         if h_den is not None:
             h_den = _as_float(h_den, "bandwidth_treatment")
             if h_den <= 0:
                 raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
         h_num = self._bandwidth_arg(grid.size)
+        kern = get_kernel(kernel)
         if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
             # select on the grid points with real variation only (a constant column has no
             # bias or variance to trade off)
             h_sel, h_den_sel = _select_on_live(
-                xv,
-                Q if Q_bw is None else Q_bw,
-                grid,
-                degenerate,
-                cutoff=cutoff,
+                sample,
                 method=method,
                 s=s,
                 p=p,
-                kernel=kernel,
-                T=tv if h_den is None else None,
+                kern=kern,
+                fuzzy=tv is not None and h_den is None,
                 coverage_correction=coverage_correction,
-                compat=is_r,
+                rules=rules,
             )
             h_num = h_sel if h_num is None else h_num
             h_den = h_den_sel if h_den is None else h_den
-        core = estimate_r3d(
-            xv,
-            Q,
-            grid,
-            cutoff=cutoff,
-            T=tv,
+        core = _estimate(
+            sample,
             method=method,
             p=p,
-            kernel=kernel,
-            bandwidth=h_num,
-            bandwidth_treatment=h_den,
+            kern=kern,
+            h=None if h_num is None else np.broadcast_to(h_num, grid.shape).astype(float),
+            h_den=h_den if tv is not None else None,
             coverage_correction=coverage_correction,
             s=s,
-            compat=is_r,
-            Q_bandwidth=Q_bw,
+            rules=rules,
             first_stage_tol=first_stage_tol,
-            degenerate=degenerate,
             memory_budget=budget,
         )
 
@@ -533,6 +496,7 @@ class R3D(BaseEstimator):
         self.cutoff_ = cutoff
         self.studentized_ = studentize and draws is not None
         self.compat_ = compat
+        self.rules_ = rules
         self.fuzzy_ = tv is not None
         self.quantiles_ = grid
         self.tau_ = core.tau.copy()
@@ -582,29 +546,21 @@ class R3D(BaseEstimator):
     def _grid(self) -> np.ndarray:
         if self.quantiles is None:
             return DEFAULT_GRID.copy()
-        if isinstance(self.quantiles, str | bytes):
-            raise TypeError(
-                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}. Use e.g. "
-                "quantiles=np.arange(1, 100) / 100."
-            )
-        try:
-            g = np.atleast_1d(np.asarray(self.quantiles, dtype=float))
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"`quantiles` must be numbers in (0, 1); got {self.quantiles!r}."
-            ) from None
-        if g.ndim != 1 or g.size == 0:
-            raise ValueError("`quantiles` must be a non-empty 1-D array of levels in (0, 1).")
-        if not np.all(np.isfinite(g)) or np.any(g <= 0) or np.any(g >= 1):
-            raise ValueError(
-                f"`quantiles` must lie strictly inside (0, 1); got [{g.min():g}, {g.max():g}]. "
-                "Use e.g. quantiles=np.arange(1, 100) / 100."
-            )
-        if np.any(np.diff(g) <= 0):
-            raise ValueError("`quantiles` must be strictly increasing without duplicates.")
-        return g
+        return check_grid(self.quantiles, "quantiles")
 
-    def _prepare(self, x, y, treatment, weights, cluster, missing, is_r):
+    def _prepare(
+        self,
+        x: Any,
+        y: Any,
+        treatment: Any,
+        weights: Any,
+        cluster: Any,
+        missing: str,
+        rules: R3DRules,
+        cutoff: float,
+    ) -> R3DSample:
+        """The door: every input of ``fit`` checked once, the unit quantiles computed once,
+        returned as the prepared sample the cores trust."""
         if y is None:
             raise ValueError(
                 "`y` is required: pass one outcome sample per unit (sequence of 1-D arrays), a "
@@ -720,7 +676,8 @@ class R3D(BaseEstimator):
         Q_bw = None
         if Q is None:
             carried = _normalise_weights(carried)
-            qmethod = "hmisc" if (is_r and carried.weights is not None) else "linear"
+            hmisc = rules.weighted_quantiles == "hmisc"
+            qmethod = "hmisc" if (hmisc and carried.weights is not None) else "linear"
             with np.errstate(all="ignore"):
                 Q = carried.quantiles(grid, method=qmethod)
             if not np.all(np.isfinite(Q)):
@@ -728,11 +685,25 @@ class R3D(BaseEstimator):
                     "`y`: the unit quantiles are not finite (outcomes too large to interpolate "
                     "between, e.g. beyond 1e307); rescale the outcomes."
                 )
-            if is_r and carried.weights is not None:
+            if rules.select_on_unweighted and carried.weights is not None:
                 # R3D selects bandwidths on the unweighted quantiles (weights reach its
                 # selector only through `...`, where they are ignored)
                 Q_bw = Distributions(carried.values, carried.offsets).quantiles(grid)
-        return xv, Q, grid, tv, cl, n_dropped, Q_bw, ids
+        return R3DSample.from_checked(
+            xv,
+            Q,
+            grid,
+            cutoff,
+            T=tv,
+            Q_bandwidth=Q_bw,
+            cluster=cl,
+            unit_ids=ids,
+            n_dropped=n_dropped,
+            # grid points where every unit carries the same quantile (constant or top-coded
+            # outcomes) cannot show an effect: exactly zero, zero width, out of the sup
+            # statistics
+            degenerate=np.asarray(negligible_variation(Q, axis=0), dtype=bool),
+        )
 
     # ------------------------------------------------------------------ inference
     def test(
@@ -1422,60 +1393,39 @@ def _levels(values: Any, name: str) -> np.ndarray:
 
 
 def _select_on_live(
-    x: np.ndarray,
-    Q: np.ndarray,
-    grid: np.ndarray,
-    degenerate: np.ndarray,
+    sample: R3DSample,
     *,
-    cutoff: float,
     method: str,
     s: int,
     p: int,
-    kernel: str,
-    T: np.ndarray | None,
+    kern: Kernel,
+    fuzzy: bool,
     coverage_correction: bool,
-    compat: bool,
+    rules: R3DRules,
 ) -> tuple[np.ndarray, float | None]:
     """Bandwidths selected on the non-degenerate grid points (degenerate points, where the
     effect is exactly zero whatever the bandwidth, reuse the median selected one; with no
     such point, the whole support)."""
-    live = ~degenerate
+    x, c, grid, live = sample.x, sample.cutoff, sample.q, ~sample.degenerate
+    Q = sample.Q if sample.Q_bandwidth is None else sample.Q_bandwidth
+    T = sample.T if fuzzy else None
+    xc = x - c
+    kw: dict[str, Any] = dict(
+        s=s, p=p, kern=kern, coverage_correction=coverage_correction, rules=rules.selector
+    )
     if live.any():
-        sel = select_bandwidth(
-            x,
-            Q[:, live],
-            cutoff,
-            criterion="mse" if method == "simple" else "imse",
-            s=s,
-            p=p,
-            kernel=kernel,
-            T=T,
-            q=grid[live],
-            coverage_correction=coverage_correction,
-            compat=compat,
-            regularize=not compat,
+        crit = "mse" if method == "simple" else "imse"
+        sel = _select(
+            x, xc, Q[:, live], c, criterion=crit, T=T, q=grid[live], **kw, memory_budget=None
         )
         h = np.full(grid.size, float(np.median(sel.h)))
         h[live] = sel.h
-        h_den = None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
-        return h, h_den
-    h = np.full(grid.size, 1.01 * float(np.max(np.abs(x - cutoff))))
-    h_den = None
-    if T is not None:
-        sel = select_bandwidth(
-            x,
-            T[:, None],
-            cutoff,
-            criterion="mse",
-            s=s,
-            p=p,
-            kernel=kernel,
-            coverage_correction=coverage_correction,
-            compat=compat,
-            regularize=not compat,
-        )
-        h_den = float(sel.h[0])
-    return h, h_den
+        return h, None if T is None else float(sel.h_treatment)  # type: ignore[arg-type]
+    h = np.full(grid.size, 1.01 * float(np.max(np.abs(xc))))
+    if T is None:
+        return h, None
+    sel = _select(x, xc, T[:, None], c, criterion="mse", T=None, q=None, **kw, memory_budget=None)
+    return h, float(sel.h[0])
 
 
 def _list_levels(levels: np.ndarray, limit: int = 8) -> str:

@@ -17,115 +17,78 @@ random stream for every effect size (common random numbers: the power curve is s
 
 Modes
 -----
-``"paper"`` is the default estimator, ``"R"`` is ``compat="R"`` (R3D 0.1.0). Diagnostic
-variants modify the bootstrap residuals of a fitted mode and are written as suffixes:
+A mode is a label and an :class:`r3d.R3DRules`: ``"paper"`` is :data:`r3d.PAPER` (the
+default estimator), ``"R"`` is :data:`r3d.R3D_28744DB` (``compat="R"``). Variants are
+``dataclasses.replace`` of them; :data:`ABLATION` holds the ones of ``docs/validity.md``::
 
-``"+window"``
-    keep the residuals of every unit inside the kernel window (R3D keeps only units with a
-    positive equivalent-kernel weight); only meaningful after ``"R"``.
-``"-reg"``
-    (``"paper"`` only) the paper's bandwidth selector without the regularisation of the
-    bias term that the default mode adds.
-``"+lev"`` / ``"-lev"``
-    divide / multiply the residuals by ``sqrt(1 - h_ii)`` (``h_ii`` the unit's leverage in
-    its side's local polynomial fit), i.e. add or remove the HC2-type leverage correction
-    (the default mode applies it, R3D does not).
+    "paper-reg"     replace(PAPER, selector=replace(PAPER.selector, regularize=False))
+    "paper-lev"     replace(PAPER, hc2=False)
+    "R+window"      replace(R3D_28744DB, residual_support="window")
+    "R+window+lev"  replace(R3D_28744DB, residual_support="window", hc2=True)
 
-For example ``modes=("paper", "paper-reg", "paper-lev", "R", "R+window", "R+window+lev")``
-decomposes the gap between R3D and the default mode. ``"+window"`` on ``"paper"`` is a no-op (the
-default already keeps every unit in the window).
+which decomposes the gap between R3D and the default mode.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from estkit import check_alpha, check_bool, check_int, check_option, spawn
-from estkit._locpoly import polynomial_basis
+from estkit._validation import check_grid
 from estkit.results import ResultsBase, SummaryParts
 from r3d._data import QuantileFunctions
-from r3d._estimate import _LEVERAGE_FLOOR, R3DCore, _project_rows, estimate_r3d
 from r3d._estimator import R3D
 from r3d._inference import bootstrap_draws, pointwise_band, run_tests, uniform_band
+from r3d._rules import PAPER, R3D_28744DB, R3DRules
 from r3d.simulate import dgp2_effect, simulate_dgp1, simulate_dgp2
 
-__all__ = ["MonteCarloResults", "monte_carlo"]
+__all__ = ["ABLATION", "MonteCarloResults", "monte_carlo"]
 
 DGP = Literal["dgp1", "dgp2"]
 DECILES = np.round(np.arange(1, 10) / 10.0, 2)
 
 
-# --------------------------------------------------------------------------- variants
-def _parse_mode(label: str) -> tuple[str, bool, int, bool]:
-    """``"R+window+lev"`` -> (base "R", window True, lev +1, regularize False)."""
-    if not isinstance(label, str) or not label:
-        raise ValueError(f"`modes`: invalid mode {label!r}; use e.g. 'paper' or 'R'.")
-    parts = label.replace("-", "|-").replace("+", "|+").split("|")
-    base, mods = parts[0], parts[1:]
-    if base not in ("paper", "R"):
-        raise ValueError(f"`modes`: Mode {label!r} must start with 'paper' or 'R'.")
-    window, lev, reg = False, 0, base == "paper"
-    for mod in mods:
-        if mod == "+window":
-            window = True
-        elif mod == "-reg":
-            reg = False
-        elif mod in ("+lev", "-lev"):
-            lev = 1 if mod == "+lev" else -1
-        else:
-            raise ValueError(
-                f"`modes`: unknown modifier {mod!r} in mode {label!r}; use '+window', '+lev', "
-                "'-lev' or '-reg'."
-            )
-    return base, window, lev, reg
+# --------------------------------------------------------------------------- modes
+_NAMED = {"paper": PAPER, "R": R3D_28744DB}
+
+#: The ablation of ``docs/validity.md``: each fix of the default mode removed from it, and
+#: added to the R package's rules.
+ABLATION: dict[str, R3DRules] = {
+    "paper": PAPER,
+    "paper-reg": replace(PAPER, selector=replace(PAPER.selector, regularize=False)),
+    "paper-lev": replace(PAPER, hc2=False),
+    "R": R3D_28744DB,
+    "R+window": replace(R3D_28744DB, residual_support="window"),
+    "R+window+lev": replace(R3D_28744DB, residual_support="window", hc2=True),
+}
 
 
-def _window_residuals(core: R3DCore, x: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """Residuals of every unit inside the kernel window (fitted values of the order-p fit;
-    rows projected on monotone curves for ``"frechet"``, as the fit's own mode does)."""
-    c, h, p = core.cutoff, core.bandwidth, core.p
-    u = (x[:, None] - c) / h[None, :]
-    inside = np.abs(u) <= 1.0
-    above = (x >= c)[:, None]
-    sup_p, sup_m = inside & above, inside & ~above
-    fitted = np.zeros_like(Q)
-    for j in range(Q.shape[1]):
-        basis = polynomial_basis(u[:, j], p)
-        fitted[:, j] = np.where(
-            sup_p[:, j],
-            basis @ core.coef_plus[:, j],
-            np.where(sup_m[:, j], basis @ core.coef_minus[:, j], 0.0),
-        )
-    if core.method == "frechet":
-        fitted = _project_rows(fitted, sup_p, sup_m, core.q, core.compat)
-    return np.where(sup_p | sup_m, Q - fitted, 0.0)
-
-
-def _variant(core: R3DCore, x: np.ndarray, Q: np.ndarray, window: bool, lev: int) -> R3DCore:
-    resid = _window_residuals(core, x, Q) if (window and core.compat) else core.resid
-    if lev:
-        s = np.sqrt(np.clip(1.0 - core.leverage, _LEVERAGE_FLOOR, None))
-        resid = resid / s if lev > 0 else resid * s
-    return dataclasses.replace(core, resid=resid)
-
-
-def _core_params(params: dict) -> dict:
-    """R3D parameters passed on to ``estimate_r3d`` for the ``"-reg"`` variant."""
-    out = {}
-    names = {"p": "p", "bandwidth": "bandwidth", "pilot_order": "s", "cutoff": "cutoff"}
-    for k, v in params.items():
-        if k == "coverage_correction":
-            out[k] = bool(v)
-        elif k in names:
-            out[names[k]] = v
-        else:
-            raise ValueError(f"`estimator_params` key {k!r} is not supported with '-reg'.")
+def _check_modes(modes: Any) -> dict[str, R3DRules]:
+    """``modes`` -> {label: rules}: a mapping of labels to rules, or a sequence of the
+    names "paper" / "R" and of rules (labelled by their ``name``)."""
+    if isinstance(modes, str | bytes):
+        raise TypeError(f"`modes` must be a sequence of modes, e.g. [{modes!r}]; got {modes!r}.")
+    items = list(modes.items()) if isinstance(modes, Mapping) else [(None, m) for m in modes]
+    out: dict[str, R3DRules] = {}
+    for label, mode in items:
+        if isinstance(mode, str):
+            if mode not in _NAMED:
+                raise ValueError(
+                    f"`modes`: Mode {mode!r} is not 'paper' or 'R'; pass other variants as "
+                    "r3d.R3DRules, e.g. dataclasses.replace(r3d.PAPER, hc2=False)."
+                )
+            label, mode = (mode if label is None else label), _NAMED[mode]
+        elif not isinstance(mode, R3DRules):
+            raise TypeError(f"`modes`: Mode {mode!r} must be 'paper', 'R' or an r3d.R3DRules.")
+        out[str(label if label is not None else mode.name)] = mode
+    if not out:
+        raise ValueError("`methods` and `modes` must be non-empty.")
     return out
 
 
@@ -160,40 +123,20 @@ def _one_replication(task: dict) -> list[dict]:
     xi = np.random.default_rng(task["boot_seed"]).standard_normal((x.size, task["n_bootstrap"]))
     qf = QuantileFunctions(Q, q)
     out = []
-    fits: dict[tuple[str, str], R3DCore] = {}
     for method in task["methods"]:
-        for label in task["modes"]:
-            base, window, lev, reg = _parse_mode(label)
+        for label, rules in task["modes"].items():
             t0 = time.perf_counter()
             rec: dict[str, Any] = {"method": method, "mode": label}
             try:
-                key = (method, base, reg)
-                if key not in fits:
-                    est = R3D(
-                        method=method,
-                        kernel=task["kernel"],
-                        n_bootstrap=0,
-                        compat="R" if base == "R" else None,
-                        alpha=alpha,
-                        **task["params"],
-                    )
-                    if base == "paper" and not reg:
-                        # the paper's selector without the bias regularisation
-                        kern = task["kernel"] or "triangular"
-                        fits[key] = estimate_r3d(
-                            x,
-                            Q,
-                            q,
-                            method=method,
-                            kernel=kern,
-                            regularize=False,
-                            **_core_params(task["params"]),
-                        )
-                    else:
-                        fits[key] = est.fit(x, qf)._core
-                core = fits[key]
-                if window or lev:
-                    core = _variant(core, x, Q, window, lev)
+                est = R3D(
+                    method=method,
+                    kernel=task["kernel"],
+                    n_bootstrap=0,
+                    compat=rules,
+                    alpha=alpha,
+                    **task["params"],
+                )
+                core = est.fit(x, qf)._core
                 draws = bootstrap_draws(core, xi)
                 band = uniform_band(core, draws, alpha)
                 _, _, pw = pointwise_band(core, draws, alpha)
@@ -384,7 +327,7 @@ def monte_carlo(
     delta_lambda: float = 0.0,
     n_reps: int = 200,
     methods: Sequence[str] = ("frechet", "simple"),
-    modes: Sequence[str] = ("paper", "R"),
+    modes: Sequence[str | R3DRules] | Mapping[str, str | R3DRules] = ("paper", "R"),
     quantiles: Any = None,
     n_bootstrap: int = 500,
     alpha: float = 0.05,
@@ -413,9 +356,10 @@ def monte_carlo(
     n_reps : int, default 200
         Replications per cell.
     methods : sequence of {"frechet", "simple"}
-    modes : sequence of str
-        ``"paper"`` (default estimator), ``"R"`` (``compat="R"``) and diagnostic variants
-        such as ``"R+window"`` or ``"paper-lev"`` (see the module docstring).
+    modes : sequence or mapping
+        ``"paper"`` (default estimator), ``"R"`` (``compat="R"``) and variants as
+        :class:`r3d.R3DRules` (labelled by their ``name``), or a mapping of labels to
+        either (see the module docstring).
     quantiles : array-like, optional
         Quantile grid; default the nine deciles 0.1, ..., 0.9 (as in the paper).
     n_bootstrap : int, default 500
@@ -472,21 +416,14 @@ def monte_carlo(
         if isinstance(seq, str | bytes):
             raise TypeError(f"`{name}` must be a sequence of names, e.g. [{seq!r}]; got {seq!r}.")
     methods = [check_option(m, "method", Literal["simple", "frechet"]) for m in methods]
-    modes = list(modes)
     if kernel is not None:
         kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
     if n_jobs is not None:
         check_int(n_jobs, "n_jobs")
-    for label in modes:
-        _parse_mode(label)
-    if not methods or not modes:
+    mode_rules = _check_modes(modes)
+    if not methods:
         raise ValueError("`methods` and `modes` must be non-empty.")
-    try:
-        q = DECILES.copy() if quantiles is None else np.asarray(quantiles, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise TypeError(f"`quantiles` must be levels in (0, 1); got {quantiles!r}.") from None
-    if q.size == 0 or not np.all((q > 0) & (q < 1)) or np.any(np.diff(q) <= 0):
-        raise ValueError("`quantiles` must be strictly increasing inside (0, 1).")
+    q = DECILES.copy() if quantiles is None else check_grid(quantiles, "quantiles")
     dl = float(delta_lambda) if dgp == "dgp2" else 0.0
     if estimator_params is not None and not isinstance(estimator_params, dict):
         raise TypeError(
@@ -525,7 +462,7 @@ def monte_carlo(
                         "true": true,
                         "quantiles": q,
                         "methods": methods,
-                        "modes": modes,
+                        "modes": mode_rules,
                         "kernel": kernel,
                         "params": params,
                         "n_bootstrap": n_bootstrap,
@@ -595,7 +532,7 @@ def monte_carlo(
         "delta_lambda": dl,
         "n_reps": n_reps,
         "methods": methods,
-        "modes": modes,
+        "modes": list(mode_rules),
         "quantiles": q.tolist(),
         "n_bootstrap": n_bootstrap,
         "alpha": alpha,

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import special, stats
 
 from estkit import RandomStateLike, check_bool, check_int, check_random_state
+from estkit._validation import check_real
 from r3d._data import Distributions
 
 __all__ = ["SimulatedRD", "simulate_dgp1", "simulate_dgp2", "simulate_normal"]
@@ -55,14 +56,7 @@ class SimulatedRD:
 
 def _real(value: float, name: str, *, minimum: float | None = None) -> float:
     """A finite real parameter of a design (text and bools refused)."""
-    if isinstance(value, str | bytes | bool | np.bool_):
-        raise TypeError(f"`{name}` must be a number; got {value!r}.")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a number; got {value!r}.") from None
-    if not np.isfinite(out):
-        raise ValueError(f"`{name}` must be finite; got {value!r}.")
+    out = check_real(value, name)
     if minimum is not None and out < minimum:
         raise ValueError(f"`{name}` must be >= {minimum:g}; got {value!r}.")
     return out

@@ -229,22 +229,12 @@ DATALESS_CHECKS = [
     check_set_params,
     check_estimator_repr,
 ]
-# R3D's `kernel` default is a private str subclass (`_DefaultKernel("triangular")`, so that
-# compat="R" can tell "left at its default" from an explicit "triangular"); scikit-learn
-# requires defaults of builtin types (the idiom is kernel=None meaning "the mode's default").
-# Strict xfail: it starts failing (XPASS) once the default is fixed, then remove the mark.
-KNOWN_DEVIATIONS = {("check_parameters_default_constructible", "R3D")}
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("check", DATALESS_CHECKS, ids=lambda c: c.__name__)
-def test_sklearn_checks_without_data(check, name, request):
-    if (check.__name__, name) in KNOWN_DEVIATIONS:
-        request.applymarker(
-            pytest.mark.xfail(
-                raises=AssertionError, strict=True, reason="R3D kernel default is not builtin"
-            )
-        )
+def test_sklearn_checks_without_data(check, name):
+    # R3D's kernel default is None ("the rules' default"): every default is builtin
     check(name, CASES[name][0]())
 
 

@@ -27,6 +27,9 @@ import pandas as pd
 import pytest
 
 import estkit
+from r3d._rules import R3D_28744DB
+
+R_SEL = R3D_28744DB.selector  # the R package's selector rules
 
 try:  # hypothesis is a test dependency; the property tests skip without it
     from hypothesis import HealthCheck, given, settings
@@ -587,8 +590,14 @@ err(
     lambda: sb(coverage_correction="False"),
     "coverage_correction",
 )
-err("select_bandwidth/compat-str", lambda: sb(compat="yes"), "compat")
-err("select_bandwidth/regularize-int", lambda: sb(regularize=1), "regularize")
+err("select_bandwidth/rules-str", lambda: sb(rules="yes"), "rules")
+err(
+    "select_bandwidth/regularize-int",
+    lambda: sb(rules=estkit.SelectorRules(regularize=1)),
+    "regularize",
+)
+err("SelectorRules/bias", lambda: estkit.SelectorRules(bias="slope"), "bias")
+err("SelectorRules/tol-negative", lambda: estkit.SelectorRules(absolute_tol=-1.0), "absolute_tol")
 err("select_bandwidth/cutoff-nan", lambda: sb(cutoff=np.nan), "cutoff")
 err("select_bandwidth/cutoff-str", lambda: sb(cutoff="0"), "cutoff")
 err("select_bandwidth/q-length", lambda: sb(q=np.array([0.1, 0.5])), "q")
@@ -602,7 +611,7 @@ err(
 )
 err(
     "select_bandwidth/all-at-cutoff-compat",
-    lambda: sb(x=X_AT, compat=True),
+    lambda: sb(x=X_AT, rules=R_SEL),
     "",
     match=r"plus side.*cutoff = 0.*1 distinct running-variable value",
 )
@@ -653,11 +662,11 @@ ok(
     lambda: sb(x=1e-300 * X, criterion="imse"),
     lambda r: close(r.h, 1e-300 * sb(criterion="imse").h, rtol=1e-10),
 )
-err("select_bandwidth/x-scale-1e-300-compat", lambda: sb(x=1e-300 * X, compat=True), "x")
+err("select_bandwidth/x-scale-1e-300-compat", lambda: sb(x=1e-300 * X, rules=R_SEL), "x")
 ok(
     "select_bandwidth/compat-shift-1e12",
-    lambda: sb(y=Q + 1e12, compat=True),
-    lambda r: close(r.h, sb(y=(Q + 1e12) - 1e12, compat=True).h, rtol=1e-10),
+    lambda: sb(y=Q + 1e12, rules=R_SEL),
+    lambda r: close(r.h, sb(y=(Q + 1e12) - 1e12, rules=R_SEL).h, rtol=1e-10),
 )
 ok(
     "select_bandwidth/pandas-shuffled",
@@ -723,7 +732,7 @@ ok("rule_of_thumb/scale-1e-300", lambda: rot(1e-300 * X), lambda r: close(r, 1e-
 kc = lambda *a, **k: E.kernel_constants(*a, **k)  # noqa: E731
 err("kernel_constants/s-negative", lambda: kc("triangular", -1), "s")
 err("kernel_constants/s-str", lambda: kc("triangular", "1"), "s")
-err("kernel_constants/compat-str", lambda: kc("triangular", 1, compat="no"), "compat")
+err("kernel_constants/constants-str", lambda: kc("triangular", 1, constants="no"), "constants")
 err("kernel_constants/kernel", lambda: kc("box", 1), "kernel")
 ok(
     "kernel_constants/value",

@@ -11,6 +11,9 @@ from estkit._bandwidth import (
     rule_of_thumb_bandwidth,
     select_bandwidth,
 )
+from r3d._rules import R3D_28744DB
+
+R_SELECTOR = R3D_28744DB.selector
 
 
 def test_exact_kernel_constants_triangular_s1() -> None:
@@ -28,7 +31,7 @@ def test_exact_kernel_constants_triangular_s1() -> None:
 @pytest.mark.parametrize("kernel", ["triangular", "epanechnikov", "uniform"])
 def test_riemann_constants_are_close_to_exact(kernel: str) -> None:
     a = kernel_constants(kernel, 1)
-    b = kernel_constants(kernel, 1, compat=True)
+    b = kernel_constants(kernel, 1, constants="riemann")
     assert b.bias_plus == pytest.approx(a.bias_plus, rel=0.05)
     assert b.var_minus == pytest.approx(a.var_minus, rel=0.05)
 
@@ -62,40 +65,8 @@ def test_density_matches_r(reference_csv) -> None:
         assert b == pytest.approx(row["h_bw"], rel=1e-12)
 
 
-@pytest.mark.parametrize("case", ["sharp", "frechet", "fuzzy"])
-def test_selector_matches_r(reference_csv, case: str) -> None:
-    data = "fuzzy_simple_20" if case == "fuzzy" else "sharp_simple_20"
-    d = reference_csv(f"ref_data_{data}.csv")
-    Q = d.filter(regex=r"^Q\d+$").to_numpy()
-    T = d["T_treat"].to_numpy() if case == "fuzzy" else None
-    ref = reference_csv(f"ref_bwselect_{case}.csv")
-    sel = select_bandwidth(
-        d["X"].to_numpy(),
-        Q,
-        0.0,
-        criterion="imse" if case == "frechet" else "mse",
-        s=1,
-        p=2,
-        kernel="triangular",
-        T=T,
-        q=ref["q"].to_numpy(),
-        compat=True,
-    )
-    pairs = {
-        "h_star_num": sel.h,
-        "pilot_h_num": sel.pilot_h,
-        "B_plus": sel.B_plus,
-        "B_minus": sel.B_minus,
-        "V_plus": sel.V_plus,
-        "V_minus": sel.V_minus,
-        "f_X_hat": sel.density,
-    }
-    if case == "fuzzy":
-        pairs |= {"h_star_den": sel.h_treatment, "pilot_h_den": sel.pilot_h_treatment}
-    for col, ours in pairs.items():
-        np.testing.assert_allclose(
-            np.broadcast_to(ours, len(ref)), ref[col], rtol=1e-9, err_msg=col
-        )
+# The selector against R3D's reference outputs (layer 4): tests/r3d/test_reference_r.py,
+# test_bwselect.
 
 
 # ---- compat="R": R3D 28744db's fit_global_poly replaces a residual variance < eps by 1 -------
@@ -169,7 +140,7 @@ def test_compat_residual_variance_below_eps_is_one_as_in_r3d() -> None:
     t = (rng.uniform(size=n) < np.where(x >= 0, 0.5 + 0.4 * x, 0.0)).astype(float)
     y = 1 + x + 2 * t + rng.normal(0, 0.5, n)
     for kernel in ("triangular", "epanechnikov"):
-        sel = select_bandwidth(x, y, T=t, s=1, kernel=kernel, compat=True)
+        sel = select_bandwidth(x, y, T=t, s=1, kernel=kernel, rules=R_SELECTOR)
         pilot_r, h_r = _r_treatment_bandwidth(x, t, 1, kernel, clamp=True)
         _, h_old = _r_treatment_bandwidth(x, t, 1, kernel, clamp=False)
         assert sel.pilot_h_treatment == pytest.approx(pilot_r, rel=1e-10)
@@ -189,10 +160,10 @@ def test_compat_aliased_top_power_as_in_r_lm() -> None:
     y = 1 + x + rng.normal(0, 0.3, x.size)
     with pytest.raises(ValueError, match=r"plus side\) take only 2 distinct running-variable"):
         select_bandwidth(x, y, s=1)
-    from estkit._bandwidth import _global_poly_r
+    from estkit._bandwidth import _global_poly_aliased
 
     xp, yp = x[x >= 0], y[x >= 0]
-    d, v = _global_poly_r(xp, yp[:, None], 2)
+    d, v = _global_poly_aliased(xp, yp[:, None], 2)
     resid = yp - np.where(xp == 0, yp[xp == 0].mean(), yp[xp == 0.5].mean())
     assert d[0] == 0.0
     assert v[0] == pytest.approx(np.var(resid, ddof=1), rel=1e-12)

@@ -16,24 +16,13 @@ import pandas as pd
 import pytest
 
 import estkit
+from benchmarks.rd_oracles import density_data
 from estkit import DensityTestResults, EstimationError, EstkitWarning, density_test
 
 
 def _data(k):
-    rng = np.random.default_rng(100 + k)
-    if k == 0:
-        return rng.normal(size=1000), 0.0
-    if k == 1:
-        return rng.uniform(-1, 1, 600), 0.2
-    if k == 2:  # a density jump at 0
-        return np.r_[rng.normal(-0.5, 1, 700), rng.uniform(0, 1, 300)], 0.0
-    if k == 3:
-        return rng.exponential(size=800) - 1, 0.0
-    if k == 4:  # rounded: mass points
-        return np.round(rng.normal(size=1500), 2), 0.0
-    if k == 5:
-        return rng.beta(2, 3, 400), 0.35
-    raise AssertionError(k)
+    """The data sets of benchmarks/rd_oracles.py (same seeds, same draws)."""
+    return density_data(k)
 
 
 # (data set, kernel, p, h (None: selected), T_jk, p_jk, (h_l, h_r), (f_l, f_r), (n_l, n_r))

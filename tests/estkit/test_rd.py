@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.rd_oracles import rd_data  # the oracle script's data sets (same draws)
 from estkit import DegenerateDataWarning, EstkitWarning, local_polynomial_rd
 
 REFERENCE = Path(__file__).parent / "reference" / "rdrobust_2.1.1.json"
@@ -52,29 +53,6 @@ def test_bad_input():
 
 # --------------------------------------------------------------------------------------
 # parity with rdrobust 2.1.1 (numbers in reference/rdrobust_2.1.1.json, see its README)
-
-
-def rd_data(k):
-    """The data sets of benchmarks/rd_oracles.py (same seeds, same draws)."""
-    rng = np.random.default_rng(200 + k)
-    n = (1000, 600, 800)[k]
-    if k == 0:
-        x = rng.uniform(-1, 1, n)
-        c = 0.0
-    elif k == 1:
-        x = rng.normal(0.2, 1, n)
-        c = 0.3
-    else:
-        x = np.round(rng.uniform(-1, 1, n), 2)  # mass points
-        c = 0.0
-    above = x >= c
-    z = np.column_stack([rng.normal(size=n), rng.uniform(size=n)])
-    t = (rng.uniform(size=n) < np.where(above, 0.8, 0.25)).astype(float)
-    u = x - c
-    y = 1 + u + 0.6 * u**2 - 0.4 * u**3 + 0.5 * t + 0.4 * z[:, 0] + rng.normal(0, 0.4, n)
-    cl = rng.integers(0, 40, n)
-    w = rng.uniform(0.5, 2.0, n)
-    return dict(x=x, y=y, c=c, z=z, t=t, cl=cl, w=w)
 
 
 _REF = json.loads(REFERENCE.read_text())

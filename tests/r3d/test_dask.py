@@ -85,7 +85,7 @@ def test_dask_weighted_and_parquet(long_data, client, tmp_path):
 
 def test_dask_bad_columns(long_data, client):
     ddf = dd.from_pandas(long_data, npartitions=2)
-    with pytest.raises(KeyError, match="not found"):
+    with pytest.raises(ValueError, match="not found"):  # issue 12: missing column = ValueError
         quantiles_from_dask(ddf, unit="unit", outcome="income")
 
 

@@ -290,7 +290,8 @@ def test_compat_weights_select_bandwidth_on_unweighted_quantiles(sharp):
 
 
 def test_default_kernel_follows_the_mode(sharp):
-    assert R3D().get_params()["kernel"] == "triangular"
+    # kernel=None means "the rules' default" (issue 12: no private str sentinel)
+    assert R3D().get_params()["kernel"] is None
     kw = dict(quantiles=Q5, n_bootstrap=0)
     assert R3D(**kw).fit(sharp.x, sharp.y).kernel_ == "triangular"
     assert R3D(compat="R", **kw).fit(sharp.x, sharp.y).kernel_ == "epanechnikov"

@@ -8,13 +8,15 @@ coverage window [0.90, 0.99] is about three standard errors wide on each side of
 nominal level (and the rejection-rate window [0.01, 0.10] likewise around 0.05).
 """
 
+from dataclasses import replace
+
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
-from r3d import R3D, Distributions
-from r3d.monte_carlo import MonteCarloResults, monte_carlo
+from r3d import PAPER, R3D, R3D_28744DB, Distributions
+from r3d.monte_carlo import ABLATION, MonteCarloResults, monte_carlo
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,11 @@ def smoke():
         n=200,
         n_reps=20,
         n_bootstrap=99,
-        modes=("paper", "R", "R+window+lev"),
+        modes={
+            "paper": "paper",
+            "R": R3D_28744DB,
+            "R+window+lev": replace(R3D_28744DB, residual_support="window", hc2=True),
+        },
         random_state=5,
     )
 
@@ -75,8 +81,8 @@ def test_results_do_not_depend_on_n_jobs():
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="Mode"):
         monte_carlo(n_reps=1, modes=["python"])
-    with pytest.raises(ValueError, match="modifier"):
-        monte_carlo(n_reps=1, modes=["R+bogus"])
+    with pytest.raises(TypeError, match="Mode"):
+        monte_carlo(n_reps=1, modes=[PAPER, 3])
     with pytest.raises(ValueError, match="estimator_params"):
         monte_carlo(n_reps=1, estimator_params={"compat": "R"})
     with pytest.raises(ValueError, match="quantiles"):
@@ -91,7 +97,7 @@ def study_dgp1():
         n=500,
         n_reps=200,
         n_bootstrap=500,
-        modes=("paper", "paper-reg", "R", "R+window+lev"),
+        modes={k: ABLATION[k] for k in ("paper", "paper-reg", "R", "R+window+lev")},
         random_state=123,
         n_jobs=2,
     ).table.reset_index()

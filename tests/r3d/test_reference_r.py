@@ -31,6 +31,7 @@ from r3d._inference import (
     run_tests,
     uniform_band,
 )
+from r3d._rules import R3D_28744DB
 
 L12, L345 = 1e-10, 1e-6
 Read = Callable[[str], pd.DataFrame]
@@ -119,7 +120,7 @@ def _fit(read: Read, name: str) -> R3DCore:
     data, kw = RESULTS[name]
     x, Q, T = _data(read, data)
     q = read(f"ref_results_{name}.csv")["q"].to_numpy()
-    return estimate_r3d(x, Q, q, T=T, compat=True, **kw)
+    return estimate_r3d(x, Q, q, T=T, rules=R3D_28744DB, **kw)
 
 
 @pytest.mark.parametrize("name", sorted(RESULTS))
@@ -154,10 +155,12 @@ def test_bwselect(reference_csv: Read, case: str) -> None:
         Q,
         0.0,
         criterion="imse" if case == "frechet" else "mse",
+        s=1,
+        p=2,
         kernel="triangular",
         T=T,
         q=ref["q"].to_numpy(),
-        compat=True,
+        rules=R3D_28744DB.selector,
     )
     got = {
         "h_star_num": sel.h,
@@ -172,6 +175,10 @@ def test_bwselect(reference_csv: Read, case: str) -> None:
     }
     for col in ref.columns.drop("q"):
         assert _rel(np.broadcast_to(got[col], len(ref)), ref[col]) < L345, col
+        # elementwise too (was tests/estkit/test_bandwidth.py::test_selector_matches_r)
+        np.testing.assert_allclose(
+            np.broadcast_to(got[col], len(ref)), ref[col], rtol=1e-9, err_msg=col
+        )
 
 
 # ---------------------------------------------------------------- layer 5
