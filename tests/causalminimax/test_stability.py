@@ -13,6 +13,7 @@ from sklearn.preprocessing import SplineTransformer, StandardScaler
 from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax._risk import (
     FeatureMap,
+    SearchProblem,
     fit_structural_equations,
     risk_and_gradient,
     worst_case_risks,
@@ -183,18 +184,12 @@ def test_rank_misses_are_not_search_noise_but_noise_of_the_observed_ranking():
     data = {v: tr[v].to_numpy(dtype=float) for v in g.order}
     model = InterventionModel(n_restarts=16)
     rng = np.random.default_rng(11)
-    rows = rng.choice(len(tr), size=model.n_eval, replace=False)
-    noise = {v: sm.residuals[v][rng.integers(0, len(tr), rows.size)] for v in sm.regenerated}
+    problem = SearchProblem.draw(sm, data, g.target, model, rng, rng)
     subsets = est.representatives_
     again, _ = worst_case_risks(
         [est.stable_predictors_[s] for s in subsets],
         [s + g.mutable for s in subsets],
-        sm,
-        FeatureMap.build(sm, model, rng),
-        {v: a[rows] for v, a in data.items()},
-        noise,
-        g.target,
-        model,
+        problem,
         rng,
     )
     assert spearmanr(est.worst_case_risk_, again).statistic > 0.95
