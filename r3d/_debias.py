@@ -105,7 +105,7 @@ from typing import Literal
 import numpy as np
 
 from estkit._kernels import Kernel, KernelName, get_kernel
-from estkit._monotone import isotonic_regression, rearrange
+from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -342,9 +342,7 @@ def _as_columns(v: float | np.ndarray, m: int) -> np.ndarray:
 
 def _monotone(curve: np.ndarray, q: np.ndarray, method: str) -> np.ndarray:
     if method == "frechet":
-        from r3d._estimate import grid_weights
-
-        return isotonic_regression(curve, grid_weights(q))
+        return isotonic_regression(curve, trapezoid_weights(q))
     return rearrange(curve, q, method="sort")
 
 
@@ -785,9 +783,7 @@ def select_bias_bandwidth(
 
     wq = None
     if criterion == "imse":
-        from r3d._estimate import grid_weights
-
-        wq = np.ones(m) if q is None else grid_weights(np.asarray(q, dtype=float))
+        wq = np.ones(m) if q is None else trapezoid_weights(np.asarray(q, dtype=float))
     h, b, c = run(Qm, wq)
     hT = bT = None
     if T is not None:
