@@ -188,7 +188,7 @@ def test_summary_has_units_in_bandwidth_and_standard_errors(frechet):
     n_hi = int(np.sum((x >= 0) & (x < h)))
     assert "In bandwidth b/a:" in text and f"{n_lo} / {n_hi}" in text
     se = np.std(frechet._draws.tau, axis=0, ddof=1)
-    digits = frechet._outcome_digits()
+    digits = frechet.results_._outcome_digits()
     row = next(line for line in text.splitlines() if line.startswith("q=0.5 "))
     assert f"{se[2]:,.{digits}f}" in row.split()
     pw = frechet.pointwise_band_.loc[0.5]
