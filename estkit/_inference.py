@@ -434,7 +434,9 @@ class BootstrapInference:
         """Scale and sup statistics of the live grid points (computed once each)."""
         key = ("band", studentize)
         if key not in self._sup:
-            d = self.draws[:, ~self.degenerate]
+            # the whole array when every point is live: a column copy can change the last
+            # bit of the standard deviations (numpy's reductions depend on alignment)
+            d = self.draws[:, ~self.degenerate] if self.degenerate.any() else self.draws
             scale = band_scale(d, studentize)
             self._sup[key] = (scale, sup_statistics(d, scale=scale))  # type: ignore[assignment]
         return self._sup[key]  # type: ignore[return-value]
