@@ -873,9 +873,9 @@ def _indices(
         for _ in range(n_boot):
             yield gen.integers(0, n, size=n)
         return
-    codes, g = codes
+    labels, g = codes
     members = np.split(
-        np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1]
+        np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels, minlength=g))[:-1]
     )
     for _ in range(n_boot):
         pick = gen.integers(0, g, size=g)

@@ -785,7 +785,7 @@ class R3D(BaseEstimator):
         pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
         inside it below and above the cutoff (positive kernel weight).
         """
-        return self._results().summary(quantiles, digits)
+        return self._results().summary(digits, quantiles=quantiles)
 
     def plot(
         self,

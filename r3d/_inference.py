@@ -37,6 +37,7 @@ from estkit import (
     TestResult,
 )
 from estkit._bootstrap import ScoreBlocks
+from estkit._inference import SupStatistic
 from r3d._estimate import R3DCore, default_memory_budget
 
 __all__ = [
@@ -453,10 +454,11 @@ def run_tests(
             continue
         if t not in ("nullity", "homogeneity"):
             raise ValueError(f"Unknown test {t!r}; use 'nullity', 'homogeneity' or 'gini'.")
+        stat: SupStatistic = "nullity" if t == "nullity" else "homogeneity"
         for lo, hi in ranges:
             out.append(
                 inf.sup_test(
-                    t, (lo, hi), alpha=alpha, null=NULLS[t], label=f"{t}:[{lo:.2f}, {hi:.2f}]"
+                    stat, (lo, hi), alpha=alpha, null=NULLS[t], label=f"{t}:[{lo:.2f}, {hi:.2f}]"
                 )
             )
     return out

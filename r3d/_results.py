@@ -32,7 +32,7 @@ from estkit._kernels import get_kernel
 from estkit._plotting import get_axes, plot_band
 from r3d._estimate import R3DCore
 from r3d._inference import NULLS, BootstrapDraws, gini_test
-from r3d._rdplot import rdplot
+from r3d._rdplot import RDKernel, rdplot
 
 __all__ = ["R3DResults"]
 
@@ -84,7 +84,7 @@ class R3DResults(ResultsBase):
         studentize: bool,
         compat: str | None,
         method: str,
-        kernel: str,
+        kernel: RDKernel,
         p: int,
         cutoff: float,
         x: np.ndarray,
@@ -377,19 +377,27 @@ class R3DResults(ResultsBase):
         return int(np.clip(2 - mag, 0, 8))
 
     def summary(
-        self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int | None = None
-    ):
+        self,
+        digits: int | None = None,
+        *,
+        quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9),
+    ) -> Any:
         """statsmodels-style summary: design, sample, bandwidths, effects, tests.
 
         Parameters
         ----------
-        quantiles : sequence of float
-            Quantile levels shown in the effect table (nearest grid points).
         digits : int, optional
             Decimal places of numbers in outcome units (effects, standard errors, bands);
             ``None`` rounds them to the outcome's magnitude (three significant digits of
             the typical standard error). Bandwidths show four significant digits and
             p-values three decimals.
+        quantiles : sequence of float, keyword-only
+            Quantile levels shown in the effect table (nearest grid points).
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+            ``str()`` for text, ``.as_html()``, ``.as_latex()``.
 
         Notes
         -----
@@ -565,7 +573,8 @@ class R3DResults(ResultsBase):
         if self.band is not None:
             lo, hi = self.band["lower"].to_numpy(), self.band["upper"].to_numpy()
         if relative:
-            tau, lo, hi = (None if v is None else self._relative(v) for v in (tau, lo, hi))
+            tau = self._relative(tau)
+            lo, hi = (None if v is None else self._relative(v) for v in (lo, hi))
         kwargs.setdefault("xlabel", "quantile level q")
         kwargs.setdefault(
             "ylabel",
