@@ -193,6 +193,10 @@ class R3D(BaseEstimator):
         Units used; ``n_below_``, ``n_above_`` on each side; ``n_dropped_`` dropped.
     fuzzy_ : bool
         Whether a treatment vector was given.
+    results_ : r3d.R3DResults
+        The fit's results object; the attributes above are views of it. Its
+        ``conf_int(alpha=...)`` and ``test(..., alpha=...)`` reuse the stored bootstrap
+        draws (a 90% band after a 95% fit needs no refit).
 
     Notes
     -----
@@ -715,25 +719,9 @@ class R3D(BaseEstimator):
         *,
         alpha: float | None = None,
     ) -> TestResult:
-        """Test a hypothesis about the effect curve over a range of quantiles.
-
-        Parameters
-        ----------
-        kind : {"nullity", "homogeneity", "gini"}
-            ``"nullity"``: no effect at any quantile of the range; ``"homogeneity"``: a
-            constant effect over the range; ``"gini"``: equal Gini coefficients of the
-            boundary distributions above and below the cutoff (whole grid).
-        quantile_range : (float, float), optional
-            Range of quantile levels; default the whole grid.
-        alpha : float, optional
-            Level of the critical value; default ``alpha_`` (the stored draws are reused).
-
-        Returns
-        -------
-        estkit.TestResult
-            With ``statistic``, ``critical_value`` (at ``alpha``) and ``pvalue``.
-        """
         return self._results().test(kind, quantile_range, alpha=alpha)
+
+    test.__doc__ = R3DResults.test.__doc__
 
     # ------------------------------------------------------------------ presentation
     @property
@@ -742,48 +730,18 @@ class R3D(BaseEstimator):
         return self._results().effect
 
     def density_test(self, **kwargs: Any) -> Any:
-        """Manipulation test of the running variable of the fitted units at the cutoff.
-
-        Runs :func:`estkit.density_test` (Cattaneo, Jansson and Ma 2020, rddensity's
-        defaults) on the running variable of the units used in the fit (after any
-        ``missing="drop"``), at ``cutoff_``.
-
-        Parameters
-        ----------
-        **kwargs
-            Passed to :func:`estkit.density_test`: ``p``, ``kernel``, ``bandwidth``,
-            ``alpha`` (its defaults otherwise; not the estimator's ``p`` or kernel, which
-            describe the outcome fits).
-
-        Returns
-        -------
-        estkit.DensityTestResults
-            With ``statistic``, ``pvalue``, ``bandwidth``, ``density``, ``n_eff``,
-            ``summary()`` and ``plot()``.
-        """
         return self._results().density_test(**kwargs)
+
+    density_test.__doc__ = R3DResults.density_test.__doc__
 
     def summary(
         self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int | None = None
-    ):
+    ) -> Any:
         """statsmodels-style summary: design, sample, bandwidths, effects, tests.
 
-        Parameters
-        ----------
-        quantiles : sequence of float
-            Quantile levels shown in the effect table (nearest grid points).
-        digits : int, optional
-            Decimal places of numbers in outcome units (effects, standard errors, bands);
-            ``None`` rounds them to the outcome's magnitude (three significant digits of
-            the typical standard error). Bandwidths show four significant digits and
-            p-values three decimals.
-
-        Notes
-        -----
-        The effect table has, per selected quantile: ``tau``, its bootstrap standard error
-        (the standard deviation of the multiplier-bootstrap draws of tau at that q), the
-        pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
-        inside it below and above the cutoff (positive kernel weight).
+        ``quantiles``: levels shown in the effect table (nearest grid points); ``digits``:
+        decimals of numbers in outcome units (``None``: the outcome's magnitude). See
+        :meth:`r3d.R3DResults.summary`.
         """
         return self._results().summary(digits, quantiles=quantiles)
 
@@ -796,28 +754,11 @@ class R3D(BaseEstimator):
         legend_loc: str = "best",
         **kwargs: Any,
     ) -> Any:
-        """Plot the effect curve with its uniform band; return the matplotlib Axes.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, optional
-        relative : bool, default False
-            Show ``100 * tau(q) / Q_-(q)``: the effect (and band) in percent of the
-            control-side (below-cutoff) boundary quantile ``quantile_function_minus_``.
-            Quantile levels where that quantile is zero are left blank.
-        caption : bool, default False
-            Write the sample size, the bandwidth(s), the order and kernel and the number of
-            clusters under the axes.
-        legend_loc : str, default "best"
-            Legend position (matplotlib's ``loc``); the legend is drawn without a frame
-            and, with ``"outside"``, to the right of the axes.
-        **kwargs
-            ``xlabel``, ``ylabel``, ``label``, ``band_label``, ``title``, ``color``,
-            ``zero_line`` (see :func:`estkit._plotting.plot_band`).
-        """
         return self._results().plot(
             ax, relative=relative, caption=caption, legend_loc=legend_loc, **kwargs
         )
+
+    plot.__doc__ = R3DResults.plot.__doc__
 
     def plot_rd(
         self,
@@ -829,44 +770,6 @@ class R3D(BaseEstimator):
         global_order: int = 4,
         alpha: float | None = None,
     ) -> Any:
-        """RD plot of the unit quantiles at selected levels, following rdplot.
-
-        For each selected quantile level ``q`` (nearest grid point), the unit quantiles
-        ``Q_i(q)`` are drawn against the running variable with :func:`r3d.rdplot`: bin
-        means with confidence intervals in evenly spaced bins (IMSE-optimal numbers by
-        default, rdplot's ``"es"`` rule, or ``n_bins``), and the local polynomial fits of
-        order ``p_`` with the fitted kernel and that quantile's bandwidth
-        ``bandwidth_[q]``, drawn inside the shaded bandwidth window. Several levels share
-        the axes, one colour each.
-
-        The fits' ends at the cutoff are the local polynomial boundary estimates at ``q``
-        before monotonisation. For ``method="simple"`` these are ``quantile_function_plus_``
-        and ``quantile_function_minus_`` at ``q`` whenever the rearrangement leaves the
-        boundary curves unchanged there (always, when the per-quantile estimates are
-        already increasing in ``q``), so the jump between the open circles is ``tau(q)``.
-        For ``method="frechet"`` the drawn ends are the per-quantile local polynomial fits
-        with the common bandwidth, i.e. the boundary curves *before* their isotonic
-        projection onto increasing functions; ``tau(q)`` is the jump of the projected
-        curves and differs from the drawn jump where the projection is active. In fuzzy
-        designs the plot shows the outcome's jump (the reduced form), not ``tau(q)``.
-
-        Parameters
-        ----------
-        quantiles : sequence of float, default (0.1, 0.5, 0.9)
-        n_bins : int or (int, int), optional
-            Bins below and above; ``None``: rdplot's IMSE-optimal evenly spaced numbers.
-        ax : matplotlib Axes, optional
-        global_fit : bool, default False
-            Also draw a global polynomial of order ``global_order`` per side, dashed and
-            labelled "global fit (not the estimate)".
-        global_order : int, default 4
-        alpha : float, optional
-            Level of the bin confidence intervals; default the estimator's ``alpha_``.
-
-        Returns
-        -------
-        matplotlib Axes
-        """
         return self._results().plot_rd(
             quantiles,
             n_bins,
@@ -875,6 +778,8 @@ class R3D(BaseEstimator):
             global_order=global_order,
             alpha=alpha,
         )
+
+    plot_rd.__doc__ = R3DResults.plot_rd.__doc__
 
     def _results(self) -> R3DResults:
         check_is_fitted(self, "results_")
