@@ -363,6 +363,8 @@ class BootstrapInference:
             if self._scores is None:
                 raise ValueError("No scores and no draws: pass `scores` or use from_draws().")
             self._process = multiplier_process(self._scores, **self._process_kw)
+            # the draws are all that is needed from now on: free the (n, k) scores
+            self._scores, self._process_kw = None, {}
         return self._process
 
     @property
