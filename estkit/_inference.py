@@ -81,7 +81,7 @@ class BootstrapRules:
         object.__setattr__(self, "plus_one", check_bool(self.plus_one, "plus_one"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConfidenceBand:
     """Confidence limits over a grid: a uniform band or pointwise intervals.
 
@@ -250,6 +250,7 @@ class BootstrapInference:
         self._std_error: np.ndarray | None = None
         self._replicate_std_errors: np.ndarray | None = None
         self._sup: dict[tuple[Any, ...], tuple[float, np.ndarray]] = {}
+        self._band_sup: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self._bands: dict[tuple[Any, ...], ConfidenceBand] = {}
 
     # ------------------------------------------------------------------ constructors
@@ -434,14 +435,13 @@ class BootstrapInference:
 
     def _sup_stats(self, studentize: bool) -> tuple[np.ndarray, np.ndarray]:
         """Scale and sup statistics of the live grid points (computed once each)."""
-        key = ("band", studentize)
-        if key not in self._sup:
+        if studentize not in self._band_sup:
             # the whole array when every point is live: a column copy can change the last
             # bit of the standard deviations (numpy's reductions depend on alignment)
             d = self.draws[:, ~self.degenerate] if self.degenerate.any() else self.draws
             scale = band_scale(d, studentize)
-            self._sup[key] = (scale, sup_statistics(d, scale=scale))  # type: ignore[assignment]
-        return self._sup[key]  # type: ignore[return-value]
+            self._band_sup[studentize] = (scale, sup_statistics(d, scale=scale))
+        return self._band_sup[studentize]
 
     def pointwise(
         self, alpha: float = 0.05, *, rule: CriticalValueRule | None = None
@@ -506,17 +506,20 @@ class BootstrapInference:
         return studentized_interval(est, self._std_error, t, alpha)
 
     # ------------------------------------------------------------------ tests
-    def _range_mask(self, quantile_range: Any) -> tuple[np.ndarray, tuple[float, float]]:
+    def _live_range(self, quantile_range: Any) -> tuple[np.ndarray, tuple[float, float]]:
+        """Non-degenerate grid points inside ``quantile_range`` (closed), and the range."""
         g = self.grid
         if quantile_range is None:
-            return np.ones(g.size, dtype=bool), (float(g.min()), float(g.max()))
-        lo, hi = sorted(float(v) for v in quantile_range)
-        idx = (g >= lo) & (g <= hi)
-        if not idx.any():
-            raise ValueError(
-                f"`quantile_range`: no grid point lies in [{lo}, {hi}]; widen the range."
-            )
-        return idx, (lo, hi)
+            lo, hi = float(g.min()), float(g.max())
+            idx = np.ones(g.size, dtype=bool)
+        else:
+            lo, hi = sorted(float(v) for v in quantile_range)
+            idx = (g >= lo) & (g <= hi)
+            if not idx.any():
+                raise ValueError(
+                    f"`quantile_range`: no grid point lies in [{lo}, {hi}]; widen the range."
+                )
+        return idx & ~self.degenerate, (lo, hi)
 
     def sup_statistics(
         self, statistic: SupStatistic = "nullity", quantile_range: Any = None
@@ -529,8 +532,7 @@ class BootstrapInference:
         degenerate points gives 0 and zero draws. Computed once per range.
         """
         statistic = check_option(statistic, "statistic", SupStatistic)
-        idx, _ = self._range_mask(quantile_range)
-        idx = idx & ~self.degenerate
+        idx, _ = self._live_range(quantile_range)
         key = (statistic, idx.tobytes())
         if key not in self._sup:
             if not idx.any():
@@ -565,10 +567,11 @@ class BootstrapInference:
         estkit.TestResult
         """
         statistic = check_option(statistic, "statistic", SupStatistic)
-        _, rng = self._range_mask(quantile_range)
+        alpha = check_alpha(alpha)
+        live, rng = self._live_range(quantile_range)
         obs, boot = self.sup_statistics(statistic, quantile_range)
         null = _NULLS[statistic] if null is None else null
-        if not (~self.degenerate & self._range_mask(quantile_range)[0]).any():
+        if not live.any():
             return self._result(statistic, 0.0, 0.0, 1.0, alpha, null, rng, label, boot)
         return self.bootstrap_test(
             statistic, obs, boot, alpha=alpha, null=null, quantile_range=rng, label=label
@@ -576,8 +579,7 @@ class BootstrapInference:
 
     def pvalue(self, statistic: SupStatistic = "nullity", quantile_range: Any = None) -> float:
         """p-value of :meth:`sup_test` (no critical value, so no minimum number of draws)."""
-        mask = self._range_mask(quantile_range)[0] & ~self.degenerate
-        if not mask.any():
+        if not self._live_range(quantile_range)[0].any():
             return 1.0
         obs, boot = self.sup_statistics(statistic, quantile_range)
         return bootstrap_pvalue(obs, boot, plus_one=self.rules.plus_one)

@@ -109,7 +109,8 @@ def _tau_process(core: R3DCore, proc: np.ndarray) -> np.ndarray:
     m = core.q.size
     G = proc[:, :m] - proc[:, m : 2 * m]
     if core.fuzzy:
-        D = float(core.first_stage)  # type: ignore[arg-type]
+        assert core.first_stage is not None  # fuzzy designs carry their first stage
+        D = float(core.first_stage)
         G = (D * G - core.numerator[None, :] * proc[:, 2 * m][:, None]) / D**2
     deg = _degenerate(core)
     if deg.any():
