@@ -32,6 +32,7 @@ from estkit._bootstrap import (
     uniform_band,
 )
 from estkit._density import DensityTestResults, density_test
+from estkit._inference import BootstrapInference, BootstrapRules, ConfidenceBand
 from estkit._kernels import Kernel, KernelName, get_kernel, kernel_names
 from estkit._locpoly import LocpolyFit, locpoly_boundary, polynomial_basis
 from estkit._monotone import is_nondecreasing, isotonic_regression, rearrange
@@ -63,6 +64,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BandwidthSelection",
+    "BootstrapInference",
+    "BootstrapRules",
+    "ConfidenceBand",
     "DegenerateDataWarning",
     "DensityTestResults",
     "EstimationError",

@@ -646,17 +646,26 @@ def uniform_band(
             "they must match."
         )
     check_n_draws(d.shape[0], alpha, "draws")
-    scale = np.ones_like(est)
-    if studentize:
-        # per-column standard deviation computed on draws scaled to [-1, 1]: no overflow of
-        # the squares at 1e300, no underflow to zero at 1e-300
-        amax = np.abs(d).max(axis=0)
-        unit = np.where(amax > 0, amax, 1.0)
-        scale = (d / unit).std(axis=0, ddof=1) * unit
-        scale = np.where(scale > 0, scale, np.finfo(float).tiny)
+    scale = band_scale(d, studentize)
     stats = sup_statistics(d, scale=scale)
     cv = order_statistic_critical_value(stats, alpha, rule)
     return est - cv * scale, est + cv * scale, cv, scale
+
+
+def band_scale(draws: np.ndarray, studentize: bool) -> np.ndarray:
+    """Pointwise scale of a uniform band: ones, or the bootstrap standard deviation.
+
+    Pure core of :func:`uniform_band` (trusts a finite ``(B, m)`` array). The standard
+    deviation is computed on draws scaled to ``[-1, 1]`` per column (no overflow of the
+    squares at 1e300, no underflow to zero at 1e-300); a zero deviation becomes the
+    smallest positive float so the scale stays strictly positive.
+    """
+    if not studentize:
+        return np.ones(draws.shape[1])
+    amax = np.abs(draws).max(axis=0)
+    unit = np.where(amax > 0, amax, 1.0)
+    scale = (draws / unit).std(axis=0, ddof=1) * unit
+    return np.where(scale > 0, scale, np.finfo(float).tiny)
 
 
 def bootstrap_pvalue(observed: float, stats: np.ndarray, *, plus_one: bool = True) -> float:
@@ -864,9 +873,9 @@ def _indices(
         for _ in range(n_boot):
             yield gen.integers(0, n, size=n)
         return
-    codes, g = codes
+    labels, g = codes
     members = np.split(
-        np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=g))[:-1]
+        np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels, minlength=g))[:-1]
     )
     for _ in range(n_boot):
         pick = gen.integers(0, g, size=g)

@@ -165,6 +165,33 @@ class ScalarRDResults(ResultsBase):
     mass_points: bool = False
     degenerate: bool = False
 
+    def interval(
+        self, alpha: float | None = None, *, kind: str = "conventional"
+    ) -> tuple[float, float]:
+        """``1 - alpha`` interval at any level, from the stored estimate and standard error.
+
+        ``kind="conventional"``: ``estimate -/+ z * std_error`` (``conf_int`` at the fitted
+        ``alpha``); ``"robust"``: ``estimate_bias_corrected -/+ z * std_error_robust``
+        (``conf_int_robust``). Equals a refit with that ``alpha`` exactly.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.uniform(-1, 1, 500)
+        >>> y = x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 500)
+        >>> res = local_polynomial_rd(x, y, bandwidth=0.5)
+        >>> res.interval() == res.conf_int
+        True
+        """
+        alpha = self.alpha if alpha is None else check_alpha(alpha)
+        kind = check_option(kind, "kind", ("conventional", "robust"))
+        crit = float(stats.norm.ppf(1 - alpha / 2))
+        if kind == "robust":
+            est, se = self.estimate_bias_corrected, self.std_error_robust
+        else:
+            est, se = self.estimate, self.std_error
+        return (est - crit * se, est + crit * se)
+
     @property
     def table(self) -> pd.DataFrame:
         """rdrobust's three rows: Conventional, Bias-corrected, Robust."""

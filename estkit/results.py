@@ -8,8 +8,8 @@ quantities as typed properties returning pandas objects and implement
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -287,6 +287,12 @@ class TestResult(ResultsBase):
         Range of the index (e.g. quantile levels) over which the test is taken.
     method : str, default ""
         How the reference distribution was obtained (e.g. "multiplier bootstrap, B=2000").
+    label : str, default ""
+        Display label (e.g. R3D's ``"nullity:[0.05, 0.95]"``); ``name`` if empty.
+    null_distribution : numpy.ndarray or None, default None
+        The bootstrap statistics the statistic is compared with (shape ``(B,)``).
+    details : mapping, default {}
+        Test-specific values (e.g. the two Gini coefficients of R3D's Gini test).
 
     Examples
     --------
@@ -307,6 +313,9 @@ class TestResult(ResultsBase):
     null: str
     quantile_range: tuple[float, float] | None = None
     method: str = ""
+    label: str = ""
+    null_distribution: np.ndarray | None = field(default=None, compare=False)
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         from estkit._validation import check_alpha
@@ -317,6 +326,18 @@ class TestResult(ResultsBase):
             raise TypeError(f"`pvalue` must be a number in [0, 1]; got {p!r}.")
         if not (0.0 <= float(p) <= 1.0 or np.isnan(p)):  # NaN: undefined, never a rejection
             raise ValueError(f"`pvalue` must lie in [0, 1] (or be NaN if undefined); got {p!r}.")
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
+
+    @property
+    def p_value(self) -> float:
+        """Alias of ``pvalue`` (the name of r3d's reference-port code)."""
+        return self.pvalue
+
+    @property
+    def boot_stats(self) -> np.ndarray | None:
+        """Alias of ``null_distribution`` (the name of r3d's reference-port code)."""
+        return self.null_distribution
 
     @property
     def reject(self) -> bool:

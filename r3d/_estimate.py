@@ -126,12 +126,6 @@ class R3DCore:
         return int(self.weights_plus.shape[0])
 
     @property
-    def compat(self) -> bool:
-        """Whether the inference follows R3D's critical-value rules (``rules.band_rule ==
-        "ceil"``); a bridge for ``r3d._inference`` until it reads the rules' fields."""
-        return self.rules.band_rule == "ceil"
-
-    @property
     def numerator(self) -> np.ndarray:
         """``plus - minus`` (the jump of the monotone boundary curves)."""
         return self.plus - self.minus

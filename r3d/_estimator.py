@@ -21,7 +21,6 @@ from estkit import (
     DegenerateDataWarning,
     EstkitWarning,
     MultiplierKind,
-    SummaryParts,
     TestResult,
     align_by_label,
     check_alpha,
@@ -29,32 +28,24 @@ from estkit import (
     check_int,
     check_option,
     check_random_state,
-    make_summary,
     negligible_variation,
 )
-from estkit import density_test as _density_test
 from estkit._bandwidth import _select
 from estkit._kernels import Kernel, get_kernel
-from estkit._plotting import get_axes, plot_band
 from estkit._validation import check_grid
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimate import _estimate
 from r3d._inference import (
-    BootstrapDraws,
-    bootstrap_draws,
-    pointwise_band,
-    run_tests,
-    uniform_band,
+    bootstrap_inference,
 )
 from r3d._prepared import R3DSample
-from r3d._rdplot import rdplot
+from r3d._results import R3DResults, TestName, _list_levels
 from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
 
 __all__ = ["R3D", "SingleDrawWarning"]
 
 Method = Literal["simple", "frechet"]
 Compat = Literal["R"]
-TestName = Literal["nullity", "homogeneity", "gini"]
 Missing = Literal["raise", "drop"]
 
 DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
@@ -85,13 +76,6 @@ class SingleDrawWarning(EstkitWarning):
     >>> [w.category.__name__ for w in caught]
     ['SingleDrawWarning']
     """
-
-
-_NULLS = {
-    "nullity": "tau(q) = 0 for every q in the range",
-    "homogeneity": "tau(q) is constant over the range",
-    "gini": "Gini above = Gini below the cutoff",
-}
 
 
 class R3D(BaseEstimator):
@@ -207,6 +191,10 @@ class R3D(BaseEstimator):
         Units used; ``n_below_``, ``n_above_`` on each side; ``n_dropped_`` dropped.
     fuzzy_ : bool
         Whether a treatment vector was given.
+    results_ : r3d.R3DResults
+        The fit's results object; the attributes above are views of it. Its
+        ``conf_int(alpha=...)`` and ``test(..., alpha=...)`` reuse the stored bootstrap
+        draws (a 90% band after a 95% fit needs no refit).
 
     Notes
     -----
@@ -450,30 +438,38 @@ class R3D(BaseEstimator):
             memory_budget=budget,
         )
 
-        draws: BootstrapDraws | None = None
-        band = None
-        pointwise = None
+        inference = None
         if xi is not None or n_boot > 0:
-            if xi is not None:
-                draws = bootstrap_draws(core, xi, memory_budget=budget)
-            else:
-                rng = check_random_state(self.random_state)
-                draws = bootstrap_draws(
-                    core,
+            boot_kw: dict[str, Any] = {"memory_budget": budget}
+            if xi is None:
+                boot_kw.update(
                     n_boot=n_boot,
                     kind=mult_kind,
                     cluster=cl,
-                    rng=rng,
+                    rng=check_random_state(self.random_state),
                     progress=progress,
                     n_jobs=self.n_jobs,
-                    memory_budget=budget,
                 )
-            ub = uniform_band(core, draws, alpha, studentize=studentize)
-            band = (ub.lower, ub.upper, ub.crit)
-            pw_lo, pw_hi, _ = pointwise_band(core, draws, alpha)
-            pointwise = pd.DataFrame(
-                {"lower": pw_lo, "upper": pw_hi}, index=pd.Index(grid, name="quantile")
-            )
+            inference = bootstrap_inference(core, xi, **boot_kw)
+        results = R3DResults(
+            core,
+            inference,
+            alpha=alpha,
+            studentize=studentize,
+            compat=compat,
+            method=method,
+            kernel=kernel,
+            p=p,
+            cutoff=cutoff,
+            x=xv,
+            Q=Q,
+            unit_ids=ids,
+            n_below=below,
+            n_above=above,
+            n_dropped=n_dropped,
+            n_clusters=None if cl is None else int(pd.factorize(cl)[1].size),
+            weighted=getattr(self, "_weighted", False),
+        )
         if self._single_draw_message:
             warnings.warn(self._single_draw_message, SingleDrawWarning, stacklevel=2)
         if degenerate.any():
@@ -486,43 +482,26 @@ class R3D(BaseEstimator):
                 DegenerateDataWarning,
                 stacklevel=2,
             )
-
-        self._core = core
-        self._draws = draws
-        self.method_ = method
-        self.kernel_ = kernel
-        self.alpha_ = alpha
-        self.p_ = p
-        self.cutoff_ = cutoff
-        self.studentized_ = studentize and draws is not None
-        self.compat_ = compat
+        self._set_results(results)
         self.rules_ = rules
-        self.fuzzy_ = tv is not None
-        self.quantiles_ = grid
-        self.tau_ = core.tau.copy()
-        self.bandwidth_ = np.asarray(core.bandwidth, dtype=float).copy()
-        self.bandwidth_treatment_ = core.bandwidth_treatment if self.fuzzy_ else None
-        self.first_stage_ = core.first_stage if self.fuzzy_ else None
-        self.quantile_function_plus_ = core.plus.copy()
-        self.quantile_function_minus_ = core.minus.copy()
-        self.degenerate_ = degenerate
-        self.n_units_ = int(xv.size)
-        self.unit_ids_ = pd.Index(ids, name="unit")
-        self.n_below_, self.n_above_ = below, above
-        self.n_dropped_ = n_dropped
-        self.n_clusters_ = None if cl is None else int(pd.factorize(cl)[1].size)
-        self.n_bootstrap_ = 0 if draws is None else int(draws.tau.shape[0])
-        self._x, self._Q = xv, Q
-        self.pointwise_band_ = pointwise
-        if band is None:
-            self.band_ = None
-            self.critical_value_ = None
-        else:
-            lo, hi, cv = band
-            idx = pd.Index(grid, name="quantile")
-            self.band_ = pd.DataFrame({"lower": lo, "upper": hi}, index=idx)
-            self.critical_value_ = float(cv)
         return self
+
+    def _set_results(self, res: R3DResults) -> None:
+        """``results_`` and the fitted attributes, views of it."""
+        self.results_ = res
+        self._core, self._draws, self._x, self._Q = res._core, res._draws, res._x, res._Q
+        self.method_, self.kernel_, self.alpha_, self.p_ = res.method, res.kernel, res.alpha, res.p
+        self.cutoff_, self.studentized_, self.compat_ = res.cutoff, res.studentized, res.compat
+        self.fuzzy_, self.quantiles_, self.tau_ = res.fuzzy, res._q, res._tau
+        self.bandwidth_ = res._h
+        self.bandwidth_treatment_, self.first_stage_ = res.bandwidth_treatment, res.first_stage
+        self.quantile_function_plus_ = res._plus
+        self.quantile_function_minus_ = res._minus
+        self.degenerate_, self.n_units_, self.unit_ids_ = res.degenerate, res.n_units, res.unit_ids
+        self.n_below_, self.n_above_, self.n_dropped_ = res.n_below, res.n_above, res.n_dropped
+        self.n_clusters_, self.n_bootstrap_ = res.n_clusters, res.n_bootstrap
+        self.pointwise_band_, self.band_ = res.pointwise_band, res.band
+        self.critical_value_ = res.critical_value
 
     def _bandwidth_arg(self, m: int) -> Any:
         if self.bandwidth is None:
@@ -707,327 +686,37 @@ class R3D(BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     def test(
-        self, kind: TestName = "nullity", quantile_range: tuple[float, float] | None = None
+        self,
+        kind: TestName = "nullity",
+        quantile_range: tuple[float, float] | None = None,
+        *,
+        alpha: float | None = None,
     ) -> TestResult:
-        """Test a hypothesis about the effect curve over a range of quantiles.
+        return self._results().test(kind, quantile_range, alpha=alpha)
 
-        Parameters
-        ----------
-        kind : {"nullity", "homogeneity", "gini"}
-            ``"nullity"``: no effect at any quantile of the range; ``"homogeneity"``: a
-            constant effect over the range; ``"gini"``: equal Gini coefficients of the
-            boundary distributions above and below the cutoff (whole grid).
-        quantile_range : (float, float), optional
-            Range of quantile levels; default the whole grid.
-
-        Returns
-        -------
-        estkit.TestResult
-            With ``statistic``, ``critical_value`` (at the estimator's ``alpha``) and
-            ``pvalue``.
-        """
-        check_is_fitted(self, "tau_")
-        kind = check_option(kind, "kind", TestName)
-        if self._draws is None:
-            raise ValueError("No bootstrap draws: refit with n_bootstrap > 0 (or multipliers).")
-        q = self.quantiles_
-        if kind == "gini":
-            if quantile_range is not None:
-                raise ValueError(
-                    "`quantile_range` does not apply to the Gini test, which compares the whole "
-                    "boundary distributions."
-                )
-            if min(self.quantile_function_plus_.min(), self.quantile_function_minus_.min()) < 0:
-                raise ValueError(
-                    "The Gini test needs non-negative outcomes (incomes, wages): a boundary "
-                    "quantile function takes negative values."
-                )
-            if max(self.quantile_function_plus_.max(), self.quantile_function_minus_.max()) <= 0:
-                # R3D returns NA (with a warning) for a non-positive mean; never 0
-                raise ValueError(
-                    "The Gini test is undefined: a boundary quantile function has a "
-                    "non-positive mean (all outcomes zero near the cutoff)."
-                )
-        if quantile_range is None:
-            rng_ = (float(q[0]), float(q[-1]))
-        else:
-            if isinstance(quantile_range, str | bytes) or not hasattr(quantile_range, "__len__"):
-                raise TypeError(
-                    f"`quantile_range` must be a pair (low, high); got {quantile_range!r}."
-                )
-            if len(quantile_range) != 2:
-                raise ValueError("`quantile_range` must be a pair (low, high).")
-            try:
-                lo, hi = sorted(float(v) for v in quantile_range)
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"`quantile_range` must be a pair of numbers; got {quantile_range!r}."
-                ) from None
-            if not (np.isfinite(lo) and np.isfinite(hi)):
-                raise ValueError(f"`quantile_range` must be finite; got {quantile_range!r}.")
-            # R3D selects q >= lo & q <= hi exactly; the default tolerates rounding such
-            # as 0.1 * 3 (one grid point is not lost to the last bit)
-            tol = 0.0 if self.compat_ == "R" else 1e-12
-            inside = (q >= lo - tol) & (q <= hi + tol)
-            if inside.sum() < (1 if kind == "nullity" else 2):
-                raise ValueError(
-                    f"`quantile_range` ({lo:g}, {hi:g}) holds {int(inside.sum())} grid point(s); "
-                    "widen it or refine `quantiles`."
-                )
-            # the grid points actually tested (tolerant to rounding such as 0.1 * 3)
-            rng_ = (float(q[inside][0]), float(q[inside][-1]))
-        out = run_tests(
-            self._core,
-            self._draws,
-            [kind],
-            test_ranges=None if kind == "gini" else [list(rng_)],
-            alpha=self.alpha_,
-        )[0]
-        return TestResult(
-            name=kind,
-            statistic=float(out.statistic),
-            critical_value=float(out.crit),
-            pvalue=float(out.p_value),
-            alpha=self.alpha_,
-            null=_NULLS[kind],
-            quantile_range=tuple(out.q_range),
-            method=f"multiplier bootstrap, B={self.n_bootstrap_}",
-        )
+    test.__doc__ = R3DResults.test.__doc__
 
     # ------------------------------------------------------------------ presentation
     @property
     def effect_(self) -> pd.DataFrame:
         """Effect curve with its band and boundary curves, indexed by quantile."""
-        check_is_fitted(self, "tau_")
-        df = pd.DataFrame(
-            {
-                "tau": self.tau_,
-                "plus": self.quantile_function_plus_,
-                "minus": self.quantile_function_minus_,
-                "bandwidth": self.bandwidth_,
-            },
-            index=pd.Index(self.quantiles_, name="quantile"),
-        )
-        if self.band_ is not None:
-            df = df.join(self.band_)
-        return df
+        return self._results().effect
 
     def density_test(self, **kwargs: Any) -> Any:
-        """Manipulation test of the running variable of the fitted units at the cutoff.
+        return self._results().density_test(**kwargs)
 
-        Runs :func:`estkit.density_test` (Cattaneo, Jansson and Ma 2020, rddensity's
-        defaults) on the running variable of the units used in the fit (after any
-        ``missing="drop"``), at ``cutoff_``.
-
-        Parameters
-        ----------
-        **kwargs
-            Passed to :func:`estkit.density_test`: ``p``, ``kernel``, ``bandwidth``,
-            ``alpha`` (its defaults otherwise; not the estimator's ``p`` or kernel, which
-            describe the outcome fits).
-
-        Returns
-        -------
-        estkit.DensityTestResults
-            With ``statistic``, ``pvalue``, ``bandwidth``, ``density``, ``n_eff``,
-            ``summary()`` and ``plot()``.
-        """
-        check_is_fitted(self, "tau_")
-        allowed = {"p", "kernel", "bandwidth", "alpha"}
-        unknown = sorted(set(kwargs) - allowed)
-        if unknown:
-            raise TypeError(
-                f"R3D.density_test() got unexpected argument(s) {unknown}; it accepts "
-                f"{sorted(allowed)} (passed to estkit.density_test)."
-            )
-        return _density_test(self._x, self.cutoff_, **kwargs)
-
-    def _units_in_window(self) -> tuple[np.ndarray, np.ndarray]:
-        """Units with positive kernel weight below / above the cutoff, per quantile."""
-        kern = get_kernel(self.kernel_)
-        u = (self._x[:, None] - self.cutoff_) / self.bandwidth_[None, :]
-        inside = kern(u) > 0
-        below = self._x < self.cutoff_
-        return inside[below].sum(axis=0), inside[~below].sum(axis=0)
-
-    def _standard_errors(self) -> np.ndarray | None:
-        """Bootstrap standard deviation of tau at each quantile (None without draws)."""
-        if self._draws is None:
-            return None
-        return np.std(self._draws.tau, axis=0, ddof=1)
-
-    def _band_name(self) -> str:
-        """E.g. '95% uniform band (constant width)'; '' without a band."""
-        if self.band_ is None:
-            return ""
-        kind = "studentised" if self.studentized_ else "constant width"
-        return f"{100 * (1 - self.alpha_):g}% uniform band ({kind})"
-
-    def _outcome_digits(self) -> int:
-        """Decimals that match the outcome's magnitude (3 significant digits of the SEs)."""
-        se = self._standard_errors()
-        ref = np.abs(se) if se is not None else np.array([])
-        ref = ref[np.isfinite(ref) & (ref > 0)]
-        if ref.size == 0:
-            curves = np.abs(np.r_[self.quantile_function_plus_, self.quantile_function_minus_])
-            ref = curves[np.isfinite(curves) & (curves > 0)]
-        if ref.size == 0:
-            return 4
-        mag = int(np.floor(np.log10(float(np.median(ref)))))
-        return int(np.clip(2 - mag, 0, 8))
+    density_test.__doc__ = R3DResults.density_test.__doc__
 
     def summary(
         self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int | None = None
-    ):
+    ) -> Any:
         """statsmodels-style summary: design, sample, bandwidths, effects, tests.
 
-        Parameters
-        ----------
-        quantiles : sequence of float
-            Quantile levels shown in the effect table (nearest grid points).
-        digits : int, optional
-            Decimal places of numbers in outcome units (effects, standard errors, bands);
-            ``None`` rounds them to the outcome's magnitude (three significant digits of
-            the typical standard error). Bandwidths show four significant digits and
-            p-values three decimals.
-
-        Notes
-        -----
-        The effect table has, per selected quantile: ``tau``, its bootstrap standard error
-        (the standard deviation of the multiplier-bootstrap draws of tau at that q), the
-        pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
-        inside it below and above the cutoff (positive kernel weight).
+        ``quantiles``: levels shown in the effect table (nearest grid points); ``digits``:
+        decimals of numbers in outcome units (``None``: the outcome's magnitude). See
+        :meth:`r3d.R3DResults.summary`.
         """
-        check_is_fitted(self, "tau_")
-        if digits is None:
-            digits = self._outcome_digits()
-        else:
-            digits = check_int(digits, "digits", minimum=0)
-
-        def num(v: Any) -> str:
-            if v is None or not np.isfinite(v):
-                return "-"
-            return f"{float(v):,.{digits}f}"
-
-        def bw(v: float) -> str:
-            return f"{v:.4g}"
-
-        q = self.quantiles_
-        pick = sorted({int(np.argmin(np.abs(q - v))) for v in _levels(quantiles, "quantiles")})
-        se = self._standard_errors()
-        n_lo, n_hi = self._units_in_window()
-        cols: dict[str, list[str]] = {"tau": [num(self.tau_[j]) for j in pick]}
-        if se is not None:
-            cols["std err"] = [num(se[j]) for j in pick]
-        if self.pointwise_band_ is not None:
-            cols["pw lower"] = [num(self.pointwise_band_["lower"].iloc[j]) for j in pick]
-            cols["pw upper"] = [num(self.pointwise_band_["upper"].iloc[j]) for j in pick]
-        if self.band_ is not None:
-            cols["band lower"] = [num(self.band_["lower"].iloc[j]) for j in pick]
-            cols["band upper"] = [num(self.band_["upper"].iloc[j]) for j in pick]
-        cols["bandwidth"] = [bw(self.bandwidth_[j]) for j in pick]
-        cols["n in h below"] = [f"{int(n_lo[j]):,}" for j in pick]
-        cols["n in h above"] = [f"{int(n_hi[j]):,}" for j in pick]
-        table = pd.DataFrame(cols, index=[f"q={q[j]:g}" for j in pick])
-        avg = pd.DataFrame(
-            {"mean of tau(q)": [num(float(np.mean(self.tau_)))]}, index=[f"{q.size} grid points"]
-        )
-        level = f"{100 * (1 - self.alpha_):g}%"
-        band_txt = "no band: n_bootstrap=0"
-        if self.band_ is not None:
-            kind_txt = "studentised uniform band" if self.studentized_ else "uniform band"
-            band_txt = f"{level} {kind_txt}; pointwise {level} intervals"
-        tables: list[tuple[str | None, pd.DataFrame]] = [
-            (f"Effect at selected quantiles ({band_txt})", table),
-            ("Average effect over the grid points", avg),
-        ]
-        if self._draws is not None:
-            rows = {}
-            for kind in ("nullity", "homogeneity", "gini"):
-                try:
-                    t = self.test(kind)
-                except ValueError:  # Gini of negative outcomes is not defined
-                    continue
-                fmt = num if kind != "gini" else (lambda v: f"{v:.4g}")
-                rows[kind] = [fmt(t.statistic), fmt(t.critical_value), f"{t.pvalue:.3f}"]
-            tables.append(
-                (
-                    "Tests over the whole grid",
-                    pd.DataFrame(rows, index=["statistic", "critical value", "p-value"]).T,
-                )
-            )
-
-        def span(v: np.ndarray, f: Any) -> str:
-            lo_, hi_ = float(np.min(v)), float(np.max(v))
-            return f(lo_) if lo_ == hi_ else f"{f(lo_)} - {f(hi_)}"
-
-        h = self.bandwidth_
-        header: list[tuple[str, Any]] = [
-            ("Design", "fuzzy" if self.fuzzy_ else "sharp"),
-            ("Method", self.method_),
-            ("Kernel", self.kernel_),
-            ("Order p", self.p_),
-            ("Cutoff", f"{self.cutoff_:g}"),
-            ("Quantiles", f"{q.size} in [{q[0]:g}, {q[-1]:g}]"),
-            ("Units", self.n_units_),
-            ("Below / above", f"{self.n_below_} / {self.n_above_}"),
-            ("Bandwidth", span(h, bw)),
-            (
-                "In bandwidth b/a",
-                f"{span(n_lo, lambda v: f'{int(v):,}')} / {span(n_hi, lambda v: f'{int(v):,}')}",
-            ),
-            ("Bootstrap B", self.n_bootstrap_),
-            ("Mode", "R3D 0.1.0 (compat)" if self.compat_ == "R" else "paper"),
-            ("Weights", "yes (within units)" if getattr(self, "_weighted", False) else "no"),
-            ("Clusters", "none" if self.n_clusters_ is None else f"{self.n_clusters_:,}"),
-        ]
-        if self.band_ is not None:
-            half = 0.5 * (self.band_["upper"] - self.band_["lower"]).to_numpy()
-            live = ~self.degenerate_
-            header.append(("Band", f"{level} uniform, " + self._band_name().split("(")[1][:-1]))
-            if self.studentized_:
-                header.append(("Crit. value (sup-t)", f"{self.critical_value_:.4g}"))
-            header.append(
-                ("Band half-width", span(half[live] if live.any() else half, num) + " (y units)")
-            )
-        if self.fuzzy_:
-            header += [
-                ("First stage", self.first_stage_),
-                ("Treatment bw", self.bandwidth_treatment_),
-            ]
-        notes = []
-        if self.n_dropped_:
-            notes.append(
-                f"{self.n_dropped_} unit(s) dropped for a missing running variable, treatment or "
-                "cluster (missing='drop')."
-            )
-        if self.degenerate_.any():
-            notes.append(
-                f"No variation across units at {_list_levels(q[self.degenerate_])} (constant "
-                "or top-coded outcomes): tau is exactly 0 with a zero-width band there, and "
-                "these points are left out of the band's and the tests' sup statistics."
-            )
-        notes.append(
-            "tau(q) is the local average quantile treatment effect at the cutoff"
-            + (" (divided by the first-stage jump)." if self.fuzzy_ else ".")
-        )
-        if self._draws is not None:
-            notes.append(
-                "std err: bootstrap standard deviation of tau(q); pw lower/upper: pointwise "
-                "intervals (each q alone); band lower/upper: the uniform band (all q at once)"
-                + (
-                    ", whose half-width is the critical value times each q's std err."
-                    if self.studentized_
-                    else ", of constant half-width (the critical value, in outcome units)."
-                )
-            )
-        parts = SummaryParts(
-            title="Distributional regression discontinuity (R3D)",
-            header=header,
-            tables=tables,
-            notes=notes,
-        )
-        return make_summary(parts, digits=4)
+        return self._results().summary(digits, quantiles=quantiles)
 
     def plot(
         self,
@@ -1038,74 +727,11 @@ class R3D(BaseEstimator):
         legend_loc: str = "best",
         **kwargs: Any,
     ) -> Any:
-        """Plot the effect curve with its uniform band; return the matplotlib Axes.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, optional
-        relative : bool, default False
-            Show ``100 * tau(q) / Q_-(q)``: the effect (and band) in percent of the
-            control-side (below-cutoff) boundary quantile ``quantile_function_minus_``.
-            Quantile levels where that quantile is zero are left blank.
-        caption : bool, default False
-            Write the sample size, the bandwidth(s), the order and kernel and the number of
-            clusters under the axes.
-        legend_loc : str, default "best"
-            Legend position (matplotlib's ``loc``); the legend is drawn without a frame
-            and, with ``"outside"``, to the right of the axes.
-        **kwargs
-            ``xlabel``, ``ylabel``, ``label``, ``band_label``, ``title``, ``color``,
-            ``zero_line`` (see :func:`estkit._plotting.plot_band`).
-        """
-        check_is_fitted(self, "tau_")
-        relative = check_bool(relative, "relative")
-        caption = check_bool(caption, "caption")
-        if not isinstance(legend_loc, str):
-            raise TypeError(f"`legend_loc` must be a string such as 'best'; got {legend_loc!r}.")
-        tau = self.tau_
-        lo = hi = None
-        if self.band_ is not None:
-            lo, hi = self.band_["lower"].to_numpy(), self.band_["upper"].to_numpy()
-        if relative:
-            tau, lo, hi = (None if v is None else self._relative(v) for v in (tau, lo, hi))
-        kwargs.setdefault("xlabel", "quantile level q")
-        kwargs.setdefault(
-            "ylabel",
-            "effect, % of the below-cutoff quantile" if relative else "treatment effect tau(q)",
+        return self._results().plot(
+            ax, relative=relative, caption=caption, legend_loc=legend_loc, **kwargs
         )
-        kwargs.setdefault("label", "tau(q)")
-        kwargs.setdefault("band_label", self._band_name() or "uniform band")
-        ax = plot_band(self.quantiles_, tau, lo, hi, ax=ax, **kwargs)
-        ax.yaxis.set_major_formatter(_thousands("{:,.0f}%" if relative else "{:,.6g}"))
-        if legend_loc == "outside":
-            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        else:
-            ax.legend(frameon=False, loc=legend_loc, fontsize="small")
-        if caption:
-            h = self.bandwidth_
-            htxt = f"{h[0]:.3g}" if np.ptp(h) == 0 else f"{h.min():.3g}-{h.max():.3g}"
-            cl = "" if self.n_clusters_ is None else f", {self.n_clusters_:,} clusters"
-            ax.annotate(
-                f"n = {self.n_units_:,} ({self.n_below_:,} below, {self.n_above_:,} above), "
-                f"h = {htxt}, p = {self.p_}, {self.kernel_} kernel, {self.method_}{cl}, "
-                f"B = {self.n_bootstrap_:,}",
-                xy=(0, 0),
-                xycoords="axes fraction",
-                xytext=(0, -40),
-                textcoords="offset points",
-                va="top",
-                fontsize="small",
-                color="0.3",
-            )
-        return ax
 
-    def _relative(self, values: np.ndarray) -> np.ndarray:
-        """``100 * values / Q_-(q)`` (NaN where the below-cutoff quantile is zero)."""
-        base = self.quantile_function_minus_
-        out = np.full(base.shape, np.nan)
-        ok = base != 0
-        out[ok] = 100.0 * np.asarray(values, dtype=float)[ok] / base[ok]
-        return out
+    plot.__doc__ = R3DResults.plot.__doc__
 
     def plot_rd(
         self,
@@ -1117,102 +743,20 @@ class R3D(BaseEstimator):
         global_order: int = 4,
         alpha: float | None = None,
     ) -> Any:
-        """RD plot of the unit quantiles at selected levels, following rdplot.
+        return self._results().plot_rd(
+            quantiles,
+            n_bins,
+            ax,
+            global_fit=global_fit,
+            global_order=global_order,
+            alpha=alpha,
+        )
 
-        For each selected quantile level ``q`` (nearest grid point), the unit quantiles
-        ``Q_i(q)`` are drawn against the running variable with :func:`r3d.rdplot`: bin
-        means with confidence intervals in evenly spaced bins (IMSE-optimal numbers by
-        default, rdplot's ``"es"`` rule, or ``n_bins``), and the local polynomial fits of
-        order ``p_`` with the fitted kernel and that quantile's bandwidth
-        ``bandwidth_[q]``, drawn inside the shaded bandwidth window. Several levels share
-        the axes, one colour each.
+    plot_rd.__doc__ = R3DResults.plot_rd.__doc__
 
-        The fits' ends at the cutoff are the local polynomial boundary estimates at ``q``
-        before monotonisation. For ``method="simple"`` these are ``quantile_function_plus_``
-        and ``quantile_function_minus_`` at ``q`` whenever the rearrangement leaves the
-        boundary curves unchanged there (always, when the per-quantile estimates are
-        already increasing in ``q``), so the jump between the open circles is ``tau(q)``.
-        For ``method="frechet"`` the drawn ends are the per-quantile local polynomial fits
-        with the common bandwidth, i.e. the boundary curves *before* their isotonic
-        projection onto increasing functions; ``tau(q)`` is the jump of the projected
-        curves and differs from the drawn jump where the projection is active. In fuzzy
-        designs the plot shows the outcome's jump (the reduced form), not ``tau(q)``.
-
-        Parameters
-        ----------
-        quantiles : sequence of float, default (0.1, 0.5, 0.9)
-        n_bins : int or (int, int), optional
-            Bins below and above; ``None``: rdplot's IMSE-optimal evenly spaced numbers.
-        ax : matplotlib Axes, optional
-        global_fit : bool, default False
-            Also draw a global polynomial of order ``global_order`` per side, dashed and
-            labelled "global fit (not the estimate)".
-        global_order : int, default 4
-        alpha : float, optional
-            Level of the bin confidence intervals; default the estimator's ``alpha_``.
-
-        Returns
-        -------
-        matplotlib Axes
-        """
-        check_is_fitted(self, "tau_")
-        levels = _levels(quantiles, "quantiles")
-        global_fit = check_bool(global_fit, "global_fit")
-        alpha = self.alpha_ if alpha is None else check_alpha(alpha)
-        ax = get_axes(ax, figsize=(7.0, 4.5))
-        x, Q, q, c = self._x, self._Q, self.quantiles_, self.cutoff_
-        several = len(levels) > 1
-        for k, level in enumerate(levels):
-            j = int(np.argmin(np.abs(q - level)))
-            n_lines, n_patches = len(ax.lines), len(ax.patches)
-            with warnings.catch_warnings():
-                if self.degenerate_[j]:  # said at fit time; the flat fits show it
-                    warnings.simplefilter("ignore", DegenerateDataWarning)
-                rdplot(
-                    x,
-                    Q[:, j],
-                    c,
-                    p=self.p_,
-                    kernel=self.kernel_,
-                    bandwidth=float(self.bandwidth_[j]),
-                    n_bins=n_bins,
-                    alpha=alpha,
-                    ax=ax,
-                    global_fit=global_fit,
-                    global_order=global_order,
-                )
-            tag = f"q = {q[j]:g}: "
-            col = f"C{k}"
-            for patch in ax.patches[n_patches:]:  # the shaded bandwidth window
-                patch.set_label(tag + patch.get_label())
-                if several:
-                    patch.set_facecolor(col)
-            for artist in ax.lines[n_lines:]:
-                lab = artist.get_label()
-                if lab and not lab.startswith("_"):
-                    artist.set_label(tag + lab)
-                if not several:
-                    continue
-                if artist.get_linestyle() == "--":
-                    continue  # the global fit stays grey
-                elif artist.get_marker() == "o" and artist.get_markerfacecolor() == "white":
-                    artist.set_markeredgecolor(col)
-                else:
-                    artist.set_color(col)
-        ax.set_ylabel("unit quantile Q_i(q)")
-        ax.yaxis.set_major_formatter(_thousands())
-        if several:  # one entry per artist and level: beside the axes, out of the data
-            ax.legend(frameon=False, fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
-        else:
-            ax.legend(frameon=False, fontsize="small")
-        return ax
-
-
-def _thousands(fmt: str = "{:,.6g}") -> Any:
-    """Tick formatter with thousands separators (12,345; with ``%`` for percentages)."""
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: fmt.format(v))
+    def _results(self) -> R3DResults:
+        check_is_fitted(self, "results_")
+        return self.results_
 
 
 def _as_float(value: Any, name: str) -> float:
@@ -1379,19 +923,6 @@ def _normalise_weights(d: Distributions) -> Distributions:
     return dataclasses.replace(d, weights=w)
 
 
-def _levels(values: Any, name: str) -> np.ndarray:
-    """Quantile levels chosen for display: numbers in (0, 1)."""
-    if isinstance(values, str | bytes):
-        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.")
-    try:
-        v = np.atleast_1d(np.asarray(values, dtype=float)).reshape(-1)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be quantile levels in (0, 1); got {values!r}.") from None
-    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v >= 1):
-        raise ValueError(f"`{name}` must be non-empty levels inside (0, 1); got {values!r}.")
-    return v
-
-
 def _select_on_live(
     sample: R3DSample,
     *,
@@ -1426,8 +957,3 @@ def _select_on_live(
         return h, None
     sel = _select(x, xc, T[:, None], c, criterion="mse", T=None, q=None, **kw, memory_budget=None)
     return h, float(sel.h[0])
-
-
-def _list_levels(levels: np.ndarray, limit: int = 8) -> str:
-    shown = ", ".join(f"{v:g}" for v in levels[:limit])
-    return "q = " + shown + (f", ... ({levels.size} in all)" if levels.size > limit else "")

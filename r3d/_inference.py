@@ -22,34 +22,51 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from estkit import (
+    BootstrapInference,
+    BootstrapRules,
+    ConfidenceBand,
     EstkitWarning,
     MultiplierKind,
     RandomStateLike,
-    bootstrap_pvalue,
-    multiplier_process,
-    order_statistic_critical_value,
-    sup_statistics,
+    TestResult,
 )
-from estkit import uniform_band as shared_uniform_band
 from estkit._bootstrap import ScoreBlocks
+from estkit._inference import SupStatistic
 from r3d._estimate import R3DCore, default_memory_budget
+from r3d._rules import R3DRules
 
 __all__ = [
     "BootstrapDraws",
-    "BootstrapTest",
-    "UniformBand",
     "bootstrap_draws",
+    "bootstrap_inference",
     "expand_test_ranges",
     "gini_from_quantile",
+    "gini_test",
     "pointwise_band",
+    "r3d_rules",
     "run_tests",
     "uniform_band",
 ]
+
+NULLS = {
+    "nullity": "tau(q) = 0 for every q in the range",
+    "homogeneity": "tau(q) is constant over the range",
+    "gini": "Gini above = Gini below the cutoff",
+}
+
+
+def r3d_rules(rules: R3DRules) -> BootstrapRules:
+    """The critical-value and p-value rules of an :class:`r3d.R3DRules` (its ``band_rule``,
+    ``test_rule`` and ``pvalue_plus_one`` rows) as :class:`estkit.BootstrapRules`."""
+    return BootstrapRules(
+        band=rules.band_rule, test=rules.test_rule, plus_one=rules.pvalue_plus_one
+    )
 
 
 @dataclass(frozen=True)
@@ -71,61 +88,37 @@ class BootstrapDraws:
     nu_minus: np.ndarray
     nu_treatment: np.ndarray | None
 
-
-@dataclass(frozen=True)
-class UniformBand:
-    """Uniform confidence band ``tau(q) +/- crit`` (constant width).
-
-    Attributes
-    ----------
-    lower, upper : ndarray, shape (m,)
-    crit : float
-        Critical value (a quantile of the bootstrap sup-statistics).
-    sup_stats : ndarray, shape (B,)
-        ``max_q |G_b(q)|`` per draw.
-    alpha : float
-    """
-
-    lower: np.ndarray
-    upper: np.ndarray
-    crit: float
-    sup_stats: np.ndarray
-    alpha: float
+    @classmethod
+    def of(cls, core: R3DCore, inference: BootstrapInference) -> BootstrapDraws:
+        """The R3D processes held by an inference object of :func:`bootstrap_inference`."""
+        m = core.q.size
+        proc = inference.process
+        nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
+        deg = _degenerate(core)
+        if deg.any():
+            nu_p, nu_m = nu_p.copy(), nu_m.copy()
+            nu_p[:, deg] = nu_m[:, deg] = 0.0
+        nu_T = proc[:, 2 * m] if core.fuzzy else None
+        return cls(tau=inference.draws, nu_plus=nu_p, nu_minus=nu_m, nu_treatment=nu_T)
 
 
-@dataclass(frozen=True)
-class BootstrapTest:
-    """One hypothesis test.
-
-    Attributes
-    ----------
-    test : str
-        ``"nullity"``, ``"homogeneity"`` or ``"gini"``.
-    q_range : tuple of float
-        Quantile range tested (``(min q, max q)`` of the grid for ``"gini"``).
-    label : str
-        R3D's label, e.g. ``"nullity:[0.05, 0.95]"``.
-    statistic : float
-    crit : float
-        Critical value at level ``alpha``.
-    p_value : float
-    boot_stats : ndarray, shape (B,)
-        Bootstrap statistics the statistic is compared with.
-    extra : dict
-        Test-specific values (Gini coefficients above/below for ``"gini"``).
-    """
-
-    test: str
-    q_range: tuple[float, float]
-    label: str
-    statistic: float
-    crit: float
-    p_value: float
-    boot_stats: np.ndarray
-    extra: dict
+def _tau_process(core: R3DCore, proc: np.ndarray) -> np.ndarray:
+    """``G_b`` from the ``(B, 2m [+ 1])`` process ``[nu_+, nu_-, nu_T]`` (delta method)."""
+    m = core.q.size
+    G = proc[:, :m] - proc[:, m : 2 * m]
+    if core.fuzzy:
+        assert core.first_stage is not None  # fuzzy designs carry their first stage
+        D = float(core.first_stage)
+        G = (D * G - core.numerator[None, :] * proc[:, 2 * m][:, None]) / D**2
+    deg = _degenerate(core)
+    if deg.any():
+        # no real variation at these grid points: the processes are exactly zero there
+        G = G.copy()
+        G[:, deg] = 0.0
+    return G
 
 
-def bootstrap_draws(
+def bootstrap_inference(
     core: R3DCore,
     xi: np.ndarray | None = None,
     *,
@@ -137,8 +130,8 @@ def bootstrap_draws(
     progress: bool | None = None,
     n_jobs: int | None = None,
     memory_budget: int | None = None,
-) -> BootstrapDraws:
-    """Bootstrap processes from given multipliers ``xi`` or from ``n_boot`` fresh draws.
+) -> BootstrapInference:
+    """The R3D multiplier bootstrap as an :class:`estkit.BootstrapInference`.
 
     Parameters
     ----------
@@ -165,7 +158,10 @@ def bootstrap_draws(
 
     Returns
     -------
-    BootstrapDraws
+    estkit.BootstrapInference
+        Its ``draws`` are the ``(B, m)`` draws ``G_b`` of the effect process, its
+        ``process`` the ``(B, 2m [+ 1])`` draws ``[nu_+, nu_-, nu_T]`` (computed once,
+        on first use); degenerate grid points are flagged.
     """
     m = core.q.size
     if memory_budget is None:
@@ -173,37 +169,33 @@ def bootstrap_draws(
     # the score blocks take up to one (n, m) matrix: half the budget for multipliers
     memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
+    kw: dict[str, Any] = {"block_size": block_size, "memory_budget": memory_budget}
     if xi is not None:
         X = np.asarray(xi, dtype=float)
-        if X.ndim == 1:
-            X = X[:, None]
-        proc = multiplier_process(
-            scores, multipliers=X, block_size=block_size, memory_budget=memory_budget
-        )
+        kw["multipliers"] = X[:, None] if X.ndim == 1 else X
     else:
-        proc = multiplier_process(
-            scores,
-            n_boot,
-            kind,
+        kw.update(
+            n_bootstrap=n_boot,
+            kind=kind,
             cluster=cluster,
             rng=rng,
-            block_size=block_size,
             progress=progress,
             n_jobs=n_jobs,
-            memory_budget=memory_budget,
         )
-    nu_p, nu_m = proc[:, :m], proc[:, m : 2 * m]
-    nu_T = proc[:, 2 * m] if core.fuzzy else None
-    G = nu_p - nu_m
-    if core.fuzzy:
-        D = float(core.first_stage)  # type: ignore[arg-type]
-        G = (D * G - core.numerator[None, :] * nu_T[:, None]) / D**2  # type: ignore[index]
-    deg = _degenerate(core)
-    if deg.any():
-        # no real variation at these grid points: the processes are exactly zero there
-        nu_p, nu_m, G = nu_p.copy(), nu_m.copy(), G.copy()
-        nu_p[:, deg] = nu_m[:, deg] = G[:, deg] = 0.0
-    return BootstrapDraws(tau=G, nu_plus=nu_p, nu_minus=nu_m, nu_treatment=nu_T)
+    return BootstrapInference(
+        core.tau,
+        scores,
+        grid=core.q,
+        transform=partial(_tau_process, core),
+        degenerate=_degenerate(core),
+        rules=r3d_rules(core.rules),
+        **kw,
+    )
+
+
+def bootstrap_draws(core: R3DCore, xi: np.ndarray | None = None, **kwargs: Any) -> BootstrapDraws:
+    """The processes of :func:`bootstrap_inference` (same arguments) as BootstrapDraws."""
+    return BootstrapDraws.of(core, bootstrap_inference(core, xi, **kwargs))
 
 
 def _degenerate(core: R3DCore) -> np.ndarray:
@@ -252,10 +244,11 @@ def _score_blocks(core: R3DCore, memory_budget: int | None) -> ScoreBlocks:
     return ScoreBlocks(core.n, n_cols, [b for b in blocks if b[0].size])
 
 
-def _band_rule(compat: bool) -> str:
-    """R3D's band uses the ceil((1-alpha)(B+1))-th order statistic; the default the
-    inverse empirical CDF (the ceil((1-alpha)B)-th)."""
-    return "ceil" if compat else "inverse_cdf"
+def _from_draws(core: R3DCore, draws: BootstrapDraws) -> BootstrapInference:
+    """An inference object over given draws (the reference-port functions below)."""
+    return BootstrapInference.from_draws(
+        core.tau, draws.tau, grid=core.q, degenerate=_degenerate(core), rules=r3d_rules(core.rules)
+    )
 
 
 def uniform_band(
@@ -263,63 +256,34 @@ def uniform_band(
     draws: BootstrapDraws,
     alpha: float = 0.05,
     *,
-    compat: bool | None = None,
     studentize: bool = False,
-) -> UniformBand:
+) -> ConfidenceBand:
     """Uniform band ``tau +/- c s(q)`` from the bootstrap sup-statistics of ``G_b``.
 
     ``s(q) = 1`` (constant width, the paper's and R3D's band) or, with ``studentize=True``,
-    the bootstrap standard deviation at ``q``. ``compat=True`` (default: ``core.compat``)
-    uses R3D's rule ``c =`` the ``ceil((1 - alpha)(B + 1))``-th order statistic (capped at
-    ``B``; R returns NA there); the default uses the ``(1 - alpha)`` empirical quantile
-    (``ceil((1 - alpha) B)``-th order statistic). Computed by :func:`estkit.uniform_band`.
+    the bootstrap standard deviation at ``q``. Under ``core.rules.band_rule == "ceil"``
+    (R3D 28744db) it uses R3D's rule ``c =`` the ``ceil((1 - alpha)(B + 1))``-th order
+    statistic (capped at ``B``; R returns NA there); the default uses the ``(1 - alpha)``
+    empirical quantile (``ceil((1 - alpha) B)``-th order statistic). Computed by
+    :meth:`estkit.BootstrapInference.band`.
     """
-    cm = core.compat if compat is None else bool(compat)
-    deg = _degenerate(core)
-    if not deg.any():
-        lo, hi, c, scale = shared_uniform_band(
-            core.tau, draws.tau, alpha, studentize=studentize, rule=_band_rule(cm)
-        )
-        sup = sup_statistics(draws.tau, scale=scale)
-        return UniformBand(lower=lo, upper=hi, crit=c, sup_stats=sup, alpha=alpha)
-    # degenerate grid points: band exactly [0, 0], left out of the sup statistics
-    lo, hi = np.zeros(core.q.size), np.zeros(core.q.size)
-    live = ~deg
-    if not live.any():
-        B = draws.tau.shape[0]
-        return UniformBand(lower=lo, upper=hi, crit=0.0, sup_stats=np.zeros(B), alpha=alpha)
-    lo_l, hi_l, c, scale = shared_uniform_band(
-        core.tau[live], draws.tau[:, live], alpha, studentize=studentize, rule=_band_rule(cm)
-    )
-    lo[live], hi[live] = lo_l, hi_l
-    sup = sup_statistics(draws.tau[:, live], scale=scale)
-    return UniformBand(lower=lo, upper=hi, crit=c, sup_stats=sup, alpha=alpha)
+    return _from_draws(core, draws).band(alpha, studentize=studentize)
 
 
 def pointwise_band(
-    core: R3DCore, draws: BootstrapDraws, alpha: float = 0.05, *, compat: bool | None = None
+    core: R3DCore, draws: BootstrapDraws, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pointwise intervals ``tau(q) +/- c(q)``, ``c(q)`` a quantile of ``|G_b(q)|``.
 
-    Each quantile level gets its own critical value: the ``(1 - alpha)`` quantile of the
-    bootstrap draws ``|G_b(q)|`` at that level, with the same order-statistic rule as
-    :func:`uniform_band` (``compat`` defaults to ``core.compat``). The intervals cover
-    ``tau(q)`` at each ``q`` separately, not jointly; they are never wider than the
-    uniform band.
+    Each quantile level gets its own critical value, with the same order-statistic rule as
+    :func:`uniform_band` (:meth:`estkit.BootstrapInference.pointwise`).
 
     Returns
     -------
     lower, upper, crit : ndarray, shape (m,)
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"`alpha` must lie in (0, 1); got {alpha}.")
-    cm = core.compat if compat is None else bool(compat)
-    rule = _band_rule(cm)
-    absd = np.abs(draws.tau)
-    c = np.array(
-        [order_statistic_critical_value(absd[:, j], alpha, rule) for j in range(absd.shape[1])]
-    )
-    return core.tau - c, core.tau + c, c
+    pw = _from_draws(core, draws).pointwise(alpha)
+    return pw.lower, pw.upper, np.asarray(pw.critical_value)
 
 
 def expand_test_ranges(
@@ -384,6 +348,62 @@ def gini_from_quantile(q: np.ndarray, qf: np.ndarray) -> np.ndarray:
     return np.where(mean > 0, g, np.nan)
 
 
+def gini_test(
+    core: R3DCore,
+    inference: BootstrapInference,
+    nu_plus: np.ndarray,
+    nu_minus: np.ndarray,
+    *,
+    alpha: float = 0.05,
+) -> TestResult:
+    """Test of equal Gini coefficients of the two boundary distributions (whole grid).
+
+    ``S = |Gini(m_+) - Gini(m_-)|``; the draws are ``D_b = Gini(m_+ + nu_+) -
+    Gini(m_- + nu_-)``, centred at the estimate (``|D_b - D_hat|``, the paper's;
+    ``rules.gini_centred``) or, under R3D 28744db's rules, not centred (``|D_b|``).
+    Critical value and p-value follow the inference object's rules. Draws with an
+    undefined Gini are left out with a warning.
+    """
+    q = core.q
+    ga = float(gini_from_quantile(q, core.plus))
+    gb = float(gini_from_quantile(q, core.minus))
+    if not (np.isfinite(ga) and np.isfinite(gb)):
+        raise ValueError(
+            "The Gini test is undefined here: a boundary quantile function has a "
+            "non-positive mean (the Gini coefficient needs a positive mean outcome)."
+        )
+    diff = ga - gb
+    bd = gini_from_quantile(q, core.plus[None, :] + nu_plus) - gini_from_quantile(
+        q, core.minus[None, :] + nu_minus
+    )
+    undefined = ~np.isfinite(bd)
+    if undefined.all():
+        raise ValueError(
+            "The Gini test is undefined here: every bootstrap draw of a boundary "
+            "quantile function has a non-positive mean."
+        )
+    if undefined.any():
+        warnings.warn(
+            f"Gini test: {int(undefined.sum())} of {bd.size} bootstrap draws have a "
+            "boundary quantile function with non-positive mean (Gini undefined); they "
+            "are left out of the critical value and the p-value.",
+            EstkitWarning,
+            stacklevel=3,
+        )
+        bd = bd[~undefined]
+    boot = np.abs(bd - diff) if core.rules.gini_centred else np.abs(bd)
+    return inference.bootstrap_test(
+        "gini",
+        abs(diff),
+        boot,
+        alpha=alpha,
+        null=NULLS["gini"],
+        quantile_range=(float(q.min()), float(q.max())),
+        label="gini:full_sample",
+        details={"gini_above": ga, "gini_below": gb, "gini_diff": diff},
+    )
+
+
 def run_tests(
     core: R3DCore,
     draws: BootstrapDraws,
@@ -391,8 +411,8 @@ def run_tests(
     *,
     test_ranges: Sequence[Sequence[float]] | None = None,
     alpha: float = 0.05,
-    compat: bool | None = None,
-) -> list[BootstrapTest]:
+    inference: BootstrapInference | None = None,
+) -> list[TestResult]:
     """Nullity, homogeneity and Gini-equality tests from the bootstrap draws.
 
     * nullity on ``[a, b]``: ``S = max |tau(q)|``, draws ``max |G_b(q)|``;
@@ -400,11 +420,11 @@ def run_tests(
       (each draw centred at its own mean over the tested grid points);
     * gini: ``S = |Gini(m_+) - Gini(m_-)|`` on the full grid.
 
-    ``compat=True`` (default ``core.compat``) follows R3D 28744db: critical value = type-7
-    ``(1 - alpha)`` quantile of the draws, p-value = share of draws ``>= S`` (no +1), and
-    the Gini draws are ``Gini(m_+ + nu_+) - Gini(m_- + nu_-)`` compared in absolute value
-    with ``S`` *without* centring (their critical value is the type-7 quantile of
-    ``|D_b|``). The default uses the inverse-empirical-CDF quantile, the p-value
+    ``core.rules`` decides the rules; R3D 28744db's (:data:`r3d.R3D_28744DB`): critical
+    value = type-7 ``(1 - alpha)`` quantile of the draws, p-value = share of draws
+    ``>= S`` (no +1), and the Gini draws are ``Gini(m_+ + nu_+) - Gini(m_- + nu_-)``
+    compared in absolute value with ``S`` *without* centring (their critical value is the
+    type-7 quantile of ``|D_b|``). The default uses the inverse-empirical-CDF quantile, the p-value
     ``(1 + #{draws >= S}) / (B + 1)``, and centres the Gini draws at the estimate
     (``|D_b - D_hat|``), which is the bootstrap distribution of ``|D_hat - D|`` under the
     null. Draws whose Gini is undefined (a bootstrap curve with non-positive mean) are left
@@ -414,94 +434,22 @@ def run_tests(
     statistics of the nullity and homogeneity tests; a range with no other point gives the
     statistic 0 and p-value 1.
     """
-    cm = core.compat if compat is None else bool(compat)
-    q = core.q
-    G = draws.tau
-    deg = _degenerate(core)
-    out: list[BootstrapTest] = []
-
-    def crit_p(stat: float, boot: np.ndarray) -> tuple[float, float]:
-        # R3D: type-7 quantile and the plain share of draws >= stat; default: inverse
-        # empirical CDF and the (1 + #) / (B + 1) p-value
-        rule = "linear" if cm else "inverse_cdf"
-        crit = order_statistic_critical_value(boot, alpha, rule)
-        return crit, bootstrap_pvalue(stat, boot, plus_one=not cm)
-
-    ranges = expand_test_ranges(q, test_ranges)
+    inf = _from_draws(core, draws) if inference is None else inference
+    out: list[TestResult] = []
+    ranges = expand_test_ranges(core.q, test_ranges)
     for t in tests:
         if t == "none":
             continue
         if t == "gini":
-            ga = float(gini_from_quantile(q, core.plus))
-            gb = float(gini_from_quantile(q, core.minus))
-            if not (np.isfinite(ga) and np.isfinite(gb)):
-                raise ValueError(
-                    "The Gini test is undefined here: a boundary quantile function has a "
-                    "non-positive mean (the Gini coefficient needs a positive mean outcome)."
-                )
-            diff = ga - gb
-            bd = gini_from_quantile(q, core.plus[None, :] + draws.nu_plus) - gini_from_quantile(
-                q, core.minus[None, :] + draws.nu_minus
-            )
-            undefined = ~np.isfinite(bd)
-            if undefined.all():
-                raise ValueError(
-                    "The Gini test is undefined here: every bootstrap draw of a boundary "
-                    "quantile function has a non-positive mean."
-                )
-            if undefined.any():
-                warnings.warn(
-                    f"Gini test: {int(undefined.sum())} of {bd.size} bootstrap draws have a "
-                    "boundary quantile function with non-positive mean (Gini undefined); they "
-                    "are left out of the critical value and the p-value.",
-                    EstkitWarning,
-                    stacklevel=3,
-                )
-                bd = bd[~undefined]
-            stat = abs(diff)
-            if cm:
-                # R3D 28744db: type-7 quantile of |D_b| (draws not centred)
-                boot = np.abs(bd)
-                crit = order_statistic_critical_value(boot, alpha, "linear")
-                pv = bootstrap_pvalue(stat, boot, plus_one=False)
-            else:
-                boot = np.abs(bd - diff)
-                crit, pv = crit_p(stat, boot)
-            out.append(
-                BootstrapTest(
-                    "gini",
-                    (float(q.min()), float(q.max())),
-                    "gini:full_sample",
-                    stat,
-                    crit,
-                    pv,
-                    boot,
-                    {"gini_above": ga, "gini_below": gb, "gini_diff": diff},
-                )
-            )
+            out.append(gini_test(core, inf, draws.nu_plus, draws.nu_minus, alpha=alpha))
             continue
         if t not in ("nullity", "homogeneity"):
             raise ValueError(f"Unknown test {t!r}; use 'nullity', 'homogeneity' or 'gini'.")
+        stat: SupStatistic = "nullity" if t == "nullity" else "homogeneity"
         for lo, hi in ranges:
-            idx = (q >= lo) & (q <= hi)
-            if not idx.any():
-                raise ValueError(f"No quantile of the grid lies in the test range [{lo}, {hi}].")
-            idx &= ~deg
-            tr, Gr = core.tau[idx], G[:, idx]
-            if not idx.any():  # only degenerate points: no effect can be measured
-                boot = np.zeros(G.shape[0])
-                out.append(
-                    BootstrapTest(t, (lo, hi), f"{t}:[{lo:.2f}, {hi:.2f}]", 0.0, 0.0, 1.0, boot, {})
-                )
-                continue
-            if t == "nullity":
-                stat = float(np.max(np.abs(tr)))
-                boot = np.max(np.abs(Gr), axis=1)
-            else:
-                stat = float(np.max(np.abs(tr - tr.mean())))
-                boot = np.max(np.abs(Gr - Gr.mean(axis=1, keepdims=True)), axis=1)
-            crit, pv = crit_p(stat, boot)
             out.append(
-                BootstrapTest(t, (lo, hi), f"{t}:[{lo:.2f}, {hi:.2f}]", stat, crit, pv, boot, {})
+                inf.sup_test(
+                    stat, (lo, hi), alpha=alpha, null=NULLS[t], label=f"{t}:[{lo:.2f}, {hi:.2f}]"
+                )
             )
     return out

@@ -223,7 +223,7 @@ def rdplot_bins(
 
 
 def _local_fit(
-    xs: np.ndarray, ys: np.ndarray, c: float, h: float, p: int, kernel: str
+    xs: np.ndarray, ys: np.ndarray, c: float, h: float, p: int, kernel: RDKernel
 ) -> np.ndarray:
     """Coefficients (in ``(x - c) / h``) of the kernel-weighted order-p fit inside ``h``."""
     u = (xs - c) / h

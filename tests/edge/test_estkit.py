@@ -871,6 +871,38 @@ def _run(case: Case) -> Any:
     return case.call()
 
 
+# ---------------------------------------------------------------- BootstrapInference (inf12)
+_BI_EST = np.array([0.1, -0.2, 0.3])
+_BI_DRAWS = np.random.default_rng(7).standard_normal((99, 3))
+
+
+def _bi() -> estkit.BootstrapInference:
+    return estkit.BootstrapInference.from_draws(_BI_EST, _BI_DRAWS)
+
+
+err("BootstrapInference/estimate-nan", lambda: estkit.BootstrapInference([np.nan, 1.0]), "estimate")
+err("BootstrapInference/no-scores", lambda: estkit.BootstrapInference(_BI_EST).draws, "scores")
+err("BootstrapInference/alpha", lambda: _bi().band(1.5), "alpha")
+err("BootstrapInference/range-empty", lambda: _bi().sup_test("nullity", (5, 6)), "quantile_range")
+err("BootstrapInference/interval-no-replicates", lambda: _bi().interval(), "replicates")
+err(
+    "BootstrapInference/replicates-nan",
+    lambda: estkit.BootstrapInference.from_replicates(0.0, [1.0, np.nan]),
+    "replicates",
+)
+err("BootstrapRules/band", lambda: estkit.BootstrapRules(band="median"), "band")
+ok(
+    "BootstrapInference/band-equals-uniform_band",
+    lambda: _bi().band(0.1),
+    lambda b: close(b.lower, estkit.uniform_band(_BI_EST, _BI_DRAWS, 0.1)[0]),
+)
+ok(
+    "ConfidenceBand/to_frame",
+    lambda: estkit.ConfidenceBand(np.zeros(2), np.ones(2), 1.0, 0.05, "uniform").to_frame(),
+    lambda df: list(df.columns) == ["lower", "upper"] and df.shape == (2, 2),
+)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_edge(case: Case) -> None:
     if case.raises is not None:

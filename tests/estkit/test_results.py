@@ -41,3 +41,21 @@ def test_test_result():
     assert "tau = 0" in str(t)
     with pytest.raises(AttributeError):
         t.pvalue = 0.0
+
+
+def test_rd_interval_on_demand_equals_a_refit():
+    import numpy as np
+
+    from estkit import local_polynomial_rd
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, 400)
+    y = x + 0.4 * (x >= 0) + rng.normal(0, 0.3, 400)
+    fit95 = local_polynomial_rd(x, y, bandwidth=0.5)
+    fit90 = local_polynomial_rd(x, y, bandwidth=0.5, alpha=0.10)
+    assert fit95.interval() == fit95.conf_int
+    assert fit95.interval(0.10) == fit90.conf_int
+    assert fit95.interval(0.10, kind="robust") == fit90.conf_int_robust
+    assert fit95.interval(kind="robust") == fit95.conf_int_robust
+    with pytest.raises(ValueError, match="`kind`"):
+        fit95.interval(kind="basic")

@@ -5,11 +5,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 import estkit
 from estkit import NotFittedError
 from r3d import R3D, Distributions
+from r3d._results import R3DResults
 from r3d.simulate import simulate_normal
 
 Q5 = [0.1, 0.25, 0.5, 0.75, 0.9]
@@ -188,7 +190,7 @@ def test_summary_has_units_in_bandwidth_and_standard_errors(frechet):
     n_hi = int(np.sum((x >= 0) & (x < h)))
     assert "In bandwidth b/a:" in text and f"{n_lo} / {n_hi}" in text
     se = np.std(frechet._draws.tau, axis=0, ddof=1)
-    digits = frechet._outcome_digits()
+    digits = frechet.results_._outcome_digits()
     row = next(line for line in text.splitlines() if line.startswith("q=0.5 "))
     assert f"{se[2]:,.{digits}f}" in row.split()
     pw = frechet.pointwise_band_.loc[0.5]
@@ -233,3 +235,67 @@ def test_plot_rd_of_a_degenerate_level_is_quiet():
     ax = est.plot_rd(quantiles=(0.5,))
     (circles,) = _boundary_markers(ax)
     np.testing.assert_allclose(circles.get_ydata(), [1.0, 1.0])
+
+
+# ---------------------------------------------------------------- results_ (issue 12)
+@pytest.mark.parametrize("compat", [None, "R"])
+@pytest.mark.parametrize("studentize", [False, True])
+def test_conf_int_on_demand_equals_a_refit(data, compat, studentize):
+    kw = dict(quantiles=Q5, n_bootstrap=199, random_state=4, compat=compat, studentize=studentize)
+    fit95 = R3D(**kw).fit(data.x, data.y)
+    fit90 = R3D(alpha=0.10, **kw).fit(data.x, data.y)
+    res = fit95.results_
+    pd.testing.assert_frame_equal(res.conf_int(alpha=0.10), fit90.band_)
+    pd.testing.assert_frame_equal(res.conf_int(alpha=0.10, kind="pointwise"), fit90.pointwise_band_)
+    pd.testing.assert_frame_equal(res.conf_int(), fit95.band_)
+    for kind in ("nullity", "homogeneity"):
+        a, b = fit95.test(kind, alpha=0.10), fit90.test(kind)
+        assert (a.statistic, a.critical_value, a.pvalue, a.alpha) == (
+            b.statistic,
+            b.critical_value,
+            b.pvalue,
+            b.alpha,
+        )
+    # the stored draws were reused: still the 95% fit
+    assert fit95.alpha_ == 0.05 and fit95.critical_value_ > fit90.critical_value_
+
+
+def test_results_properties_are_pandas_views_of_the_fit(simple):
+    res = simple.results_
+    assert isinstance(res, R3DResults) and isinstance(res, estkit.ResultsBase)
+    pd.testing.assert_series_equal(
+        res.tau, pd.Series(simple.tau_, index=pd.Index(Q5, name="quantile"), name="tau")
+    )
+    np.testing.assert_array_equal(res.bandwidth.to_numpy(), simple.bandwidth_)
+    np.testing.assert_array_equal(
+        res.quantile_function_plus.to_numpy(), simple.quantile_function_plus_
+    )
+    np.testing.assert_array_equal(
+        res.quantile_function_minus.to_numpy(), simple.quantile_function_minus_
+    )
+    pd.testing.assert_frame_equal(res.band, simple.band_)
+    pd.testing.assert_frame_equal(res.pointwise_band, simple.pointwise_band_)
+    pd.testing.assert_frame_equal(res.effect, simple.effect_)
+    assert res.critical_value == simple.critical_value_
+    np.testing.assert_array_equal(
+        res.std_errors.to_numpy(), np.std(simple._draws.tau, axis=0, ddof=1)
+    )
+    assert res.inference.n_bootstrap == simple.n_bootstrap_ == 300
+    assert str(res.summary()) == str(simple.summary())
+    t = simple.test("homogeneity", (0.25, 0.75))
+    assert isinstance(t, estkit.TestResult) and t.quantile_range == (0.25, 0.75)
+    assert t == res.test("homogeneity", (0.25, 0.75))
+    with pytest.raises(AttributeError, match="immutable"):
+        res.alpha = 0.1
+
+
+def test_results_without_draws_refuse_conf_int(data):
+    est = R3D(quantiles=Q5, n_bootstrap=0).fit(data.x, data.y)
+    assert est.band_ is None and est.results_.band is None and est.critical_value_ is None
+    assert est.results_.std_errors is None
+    with pytest.raises(ValueError, match="n_bootstrap > 0"):
+        est.results_.conf_int(0.1)
+    with pytest.raises(ValueError, match="`kind`"):
+        R3D(quantiles=Q5, n_bootstrap=99, random_state=0).fit(data.x, data.y).results_.conf_int(
+            kind="both"
+        )
