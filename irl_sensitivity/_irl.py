@@ -20,7 +20,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from estkit import check_alpha, check_int, check_random_state, pairs_bootstrap, percentile_interval
+from estkit import (
+    BootstrapInference,
+    check_alpha,
+    check_int,
+    check_random_state,
+    pairs_bootstrap,
+)
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
@@ -390,14 +396,16 @@ def _distance_interval(
 ) -> tuple[tuple[float, float], np.ndarray]:
     """Percentile interval of a statistic of resampled trajectories (the shared pairs
     bootstrap of estkit): the interval and the bootstrap draws. With :func:`_interval`, the
-    one place the IRL estimators bootstrap (to be served by ``estkit.BootstrapInference``)."""
+    one place the IRL estimators bootstrap; the interval is estkit's
+    :class:`~estkit.BootstrapInference` over the replicates."""
     boots = np.asarray(pairs_bootstrap(statistic, n, n_bootstrap, rng=random_state, n_jobs=n_jobs))
     return _interval(estimate, boots, alpha), boots
 
 
 def _interval(estimate: float, boots: np.ndarray, alpha: float) -> tuple[float, float]:
-    """The percentile interval at level ``alpha`` of bootstrap draws of a scalar."""
-    lo, hi = percentile_interval(np.asarray(estimate), boots, alpha)
+    """The percentile interval at level ``alpha`` of bootstrap draws of a scalar
+    (:meth:`estkit.BootstrapInference.interval` over the replicates)."""
+    lo, hi = BootstrapInference.from_replicates(estimate, boots).interval(alpha)
     return float(lo), float(hi)
 
 

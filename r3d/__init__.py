@@ -10,6 +10,7 @@ from r3d import simulate
 from r3d._dask import quantiles_from_dask
 from r3d._data import Distributions, QuantileFunctions
 from r3d._estimator import R3D, SingleDrawWarning
+from r3d._results import R3DResults
 from r3d._rules import PAPER, R3D_28744DB, R3DRules
 from r3d.monte_carlo import monte_carlo  # the function: r3d.monte_carlo(...)
 
@@ -21,6 +22,7 @@ __all__ = [
     "R3D_28744DB",
     "Distributions",
     "QuantileFunctions",
+    "R3DResults",
     "R3DRules",
     "SingleDrawWarning",
     "monte_carlo",
