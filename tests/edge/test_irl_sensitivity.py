@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -1009,6 +1009,10 @@ def test_property_starc_in_unit_interval(r1, r2, e1, e2, method):
     method=_methods,
 )
 def test_property_invariance_to_scaling_and_shaping(r, other, c, phi, method):
+    # c * r must be the same reward up to scale: a subnormal entry (hypothesis finds 5e-324)
+    # loses its value or underflows to 0 when scaled, which is another reward, not rounding
+    tiny = np.finfo(float).tiny
+    assume(np.all((r == 0) | (np.abs(r) >= tiny / min(c, 1.0))))
     base = irl.starc_distance(MDP, r, other, method)
     assert abs(irl.starc_distance(MDP, c * r, other, method) - base) < 1e-9
     shaped = irl.potential_shaping(MDP, r, phi)
