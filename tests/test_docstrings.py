@@ -16,6 +16,7 @@ import importlib
 import inspect
 import textwrap
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -38,9 +39,7 @@ def _sections(doc: str) -> set[str]:
     """Titles of the numpydoc sections of a docstring (a title line over a dash rule)."""
     lines = [line.strip() for line in doc.splitlines()]
     return {
-        title
-        for title, rule in zip(lines, lines[1:], strict=False)
-        if title and len(rule) >= 3 and set(rule) == {"-"}
+        title for title, rule in pairwise(lines) if title and len(rule) >= 3 and set(rule) == {"-"}
     }
 
 
@@ -76,7 +75,8 @@ class _Returns(ast.NodeVisitor):
     def visit_Yield(self, node: ast.Yield) -> None:
         self.yields = True
 
-    visit_YieldFrom = visit_Yield
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
+        self.yields = True
 
 
 def _returns_something(func: Callable[..., Any]) -> bool:
