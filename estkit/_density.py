@@ -338,7 +338,14 @@ class DensityTestResults(ResultsBase):
         return bool(self.pvalue <= self.alpha)
 
     def to_frame(self) -> pd.DataFrame:
-        """Per-side table: units, units in the window, bandwidth, density, standard error."""
+        """Per-side table: units, units in the window, bandwidth, density, standard error.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``left`` and ``right`` (index ``side``), columns ``n``, ``n_eff``,
+            ``bandwidth``, ``density`` and ``std_error``.
+        """
         return pd.DataFrame(
             {
                 "n": list(self.n),
@@ -398,6 +405,25 @@ class DensityTestResults(ResultsBase):
         The estimator of the test (order ``p + 1``, the side's bandwidth, jackknife
         standard errors) evaluated on ``n_points`` points of the side within twice the
         bandwidth of the cutoff, using that side's units only.
+
+        Parameters
+        ----------
+        side : {"left", "right"}
+            Side of the cutoff.
+        n_points : int, default 30
+            Number of evaluation points, evenly spaced from the cutoff to
+            ``min(2 * bandwidth, farthest unit of the side)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``x``, ``density`` and the pointwise ``1 - alpha`` limits ``lower`` and
+            ``upper``; NaN where fewer than ``p + 3`` units lie within the bandwidth.
+
+        Raises
+        ------
+        ValueError
+            If ``side`` is not ``"left"`` or ``"right"``.
         """
         side = check_option(side, "side", ("left", "right"))
         xs = self._x - self.cutoff
@@ -439,6 +465,21 @@ class DensityTestResults(ResultsBase):
         Draws a density-scaled histogram split at the cutoff, the local polynomial
         density estimates on each side with pointwise ``1 - alpha`` intervals (see
         :meth:`density_curve`), and the two boundary estimates; returns the Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; default a new figure.
+        n_points : int, default 30
+            Evaluation points of each side's density curve.
+        bins : int, optional
+            Approximate number of histogram bins (the edges are aligned at the cutoff);
+            default ``sqrt(n)`` clipped to [10, 50].
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn on.
         """
         from estkit._plotting import get_axes
 

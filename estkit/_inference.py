@@ -124,7 +124,19 @@ class ConfidenceBand:
         return self.critical_value
 
     def to_frame(self, index: Any = None) -> pd.DataFrame:
-        """The limits as a DataFrame with columns ``lower`` and ``upper``."""
+        """The limits as a DataFrame with columns ``lower`` and ``upper``.
+
+        Parameters
+        ----------
+        index : array-like or pandas.Index, optional
+            Row index (e.g. the quantile levels); default ``0 .. m - 1``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per grid point (one row for a scalar estimate), columns ``lower`` and
+            ``upper``.
+        """
         return pd.DataFrame(
             {"lower": np.atleast_1d(self.lower), "upper": np.atleast_1d(self.upper)}, index=index
         )
@@ -266,6 +278,25 @@ class BootstrapInference:
     ) -> BootstrapInference:
         """Inference from centred bootstrap draws ``(B, m)`` of ``estimate - truth``.
 
+        Parameters
+        ----------
+        estimate : float or array-like of shape (m,)
+            The estimate over the grid.
+        draws : array-like of shape (B, m), or (B,) for a scalar estimate
+            Centred bootstrap draws, one row per draw.
+        grid, degenerate, rules
+            As in the class.
+
+        Returns
+        -------
+        BootstrapInference
+            Uses ``draws`` as given (no multipliers, no ``transform``).
+
+        Raises
+        ------
+        ValueError
+            If ``draws`` is not ``(B, m)`` with ``B >= 1``.
+
         Examples
         --------
         >>> d = np.random.default_rng(0).standard_normal((99, 3))
@@ -382,7 +413,13 @@ class BootstrapInference:
         return int(self.draws.shape[0])
 
     def std_errors(self) -> np.ndarray:
-        """Bootstrap standard deviation of the estimate at each grid point (``ddof=1``)."""
+        """Bootstrap standard deviation of the estimate at each grid point (``ddof=1``).
+
+        Returns
+        -------
+        numpy.ndarray of shape (m,)
+            Standard deviation of :attr:`draws` over the draws, per grid point.
+        """
         return np.std(self.draws, axis=0, ddof=1)
 
     # ------------------------------------------------------------------ bands
@@ -451,6 +488,13 @@ class BootstrapInference:
         Each grid point gets its own ``1 - alpha`` critical value (rule ``rules.band``
         unless ``rule`` is given); the intervals cover each point separately, not jointly.
 
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            Significance level.
+        rule : {"inverse_cdf", "ceil", "linear"}, optional
+            Order-statistic rule; default ``rules.band``.
+
         Returns
         -------
         ConfidenceBand
@@ -482,10 +526,24 @@ class BootstrapInference:
         :func:`estkit.studentized_interval` (``"studentized"``, with the t-draws
         ``(replicate - estimate) / replicate_std_error``).
 
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            Significance level: ``1 - alpha`` coverage at each grid point.
+        kind : {"percentile", "basic", "studentized"}, default "percentile"
+            Interval type; ``"studentized"`` needs ``std_error`` and
+            ``replicate_std_errors`` in :meth:`from_replicates`.
+
         Returns
         -------
         lower, upper : numpy.ndarray
             Shape (m,), or 0-d for a scalar estimate with ``(B,)`` replicates.
+
+        Raises
+        ------
+        ValueError
+            If the object was not built by :meth:`from_replicates`, or ``kind="studentized"``
+            without the standard errors.
         """
         kind = check_option(kind, "kind", IntervalKind)
         if self._replicates is None:
@@ -530,6 +588,25 @@ class BootstrapInference:
         ``max |estimate - mean|`` against ``max |draws - row mean|`` (each draw centred at
         its own mean over the range). Degenerate points are left out; a range of only
         degenerate points gives 0 and zero draws. Computed once per range.
+
+        Parameters
+        ----------
+        statistic : {"nullity", "homogeneity"}, default "nullity"
+            Which sup statistic.
+        quantile_range : pair of float, optional
+            Closed range of :attr:`grid` values to take the sup over; default the whole grid.
+
+        Returns
+        -------
+        statistic : float
+            The observed sup statistic.
+        null_distribution : numpy.ndarray of shape (B,)
+            Its bootstrap draws.
+
+        Raises
+        ------
+        ValueError
+            If no grid point lies in ``quantile_range``.
         """
         statistic = check_option(statistic, "statistic", SupStatistic)
         idx, _ = self._live_range(quantile_range)
@@ -562,9 +639,23 @@ class BootstrapInference:
         (:func:`estkit.order_statistic_critical_value`, :func:`estkit.bootstrap_pvalue`).
         A range with only degenerate points gives statistic 0, critical value 0, p-value 1.
 
+        Parameters
+        ----------
+        statistic : {"nullity", "homogeneity"}, default "nullity"
+            Which sup statistic (see :meth:`sup_statistics`).
+        quantile_range : pair of float, optional
+            Closed range of :attr:`grid` values tested; default the whole grid.
+        alpha : float, default 0.05
+            Significance level of the critical value.
+        null : str, optional
+            The null hypothesis in words; default a description of ``statistic``.
+        label : str, default ""
+            Display label of the result (``statistic`` if empty).
+
         Returns
         -------
         estkit.TestResult
+            Statistic, critical value, p-value, the range and the ``(B,)`` null distribution.
         """
         statistic = check_option(statistic, "statistic", SupStatistic)
         alpha = check_alpha(alpha)
@@ -578,7 +669,21 @@ class BootstrapInference:
         )
 
     def pvalue(self, statistic: SupStatistic = "nullity", quantile_range: Any = None) -> float:
-        """p-value of :meth:`sup_test` (no critical value, so no minimum number of draws)."""
+        """p-value of :meth:`sup_test` (no critical value, so no minimum number of draws).
+
+        Parameters
+        ----------
+        statistic : {"nullity", "homogeneity"}, default "nullity"
+            Which sup statistic (see :meth:`sup_statistics`).
+        quantile_range : pair of float, optional
+            Closed range of :attr:`grid` values tested; default the whole grid.
+
+        Returns
+        -------
+        float
+            The p-value under ``rules.plus_one``; 1.0 if the range holds only degenerate
+            points.
+        """
         if not self._live_range(quantile_range)[0].any():
             return 1.0
         obs, boot = self.sup_statistics(statistic, quantile_range)
@@ -601,6 +706,30 @@ class BootstrapInference:
         For statistics the object does not know (e.g. R3D's Gini test): the critical value
         is the ``rules.test`` order statistic of ``null_distribution`` and the p-value
         follows ``rules.plus_one``.
+
+        Parameters
+        ----------
+        name : str
+            Test name (``TestResult.name``).
+        statistic : float
+            The observed statistic.
+        null_distribution : array-like of shape (B,)
+            Its bootstrap draws under the null.
+        alpha : float, default 0.05
+            Significance level of the critical value.
+        null : str, default ""
+            The null hypothesis in words.
+        quantile_range : pair of float, optional
+            Range the statistic refers to, reported in the result.
+        label : str, default ""
+            Display label of the result (``name`` if empty).
+        details : dict, optional
+            Test-specific values stored in ``TestResult.details``.
+
+        Returns
+        -------
+        estkit.TestResult
+            With ``method`` naming the bootstrap and ``B``.
         """
         alpha = check_alpha(alpha)
         boot = _as_float_array(null_distribution, "null_distribution")

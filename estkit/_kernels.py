@@ -83,6 +83,11 @@ class Kernel:
             Power of the kernel (2 gives the roughness-type constants of variances).
         lower, upper : float
             Integration limits; infinite limits are clipped to the support.
+
+        Returns
+        -------
+        float
+            The integral, exact (closed form for the polynomial kernels).
         """
         k = check_int(k, "k", minimum=0)
         power = check_int(power, "power", minimum=1)
@@ -96,6 +101,20 @@ class Kernel:
 
         ``side="plus"`` integrates over ``[0, 1]`` (``[0, inf)`` for the Gaussian) and
         ``side="minus"`` over ``[-1, 0]``.
+
+        Parameters
+        ----------
+        p : int
+            Polynomial order (>= 0).
+        power : int, default 1
+            Power of the kernel (2 gives the variance-type matrix).
+        side : {"plus", "minus"}, default "plus"
+            Right (``u >= 0``) or left (``u <= 0``) half of the support.
+
+        Returns
+        -------
+        numpy.ndarray of shape (p + 1, p + 1)
+            Hankel matrix with entries ``moment(i + j, power=power)`` over the side.
         """
         p = check_int(p, "p", minimum=0)
         power = check_int(power, "power", minimum=1)

@@ -174,6 +174,18 @@ class ScalarRDResults(ResultsBase):
         ``alpha``); ``"robust"``: ``estimate_bias_corrected -/+ z * std_error_robust``
         (``conf_int_robust``). Equals a refit with that ``alpha`` exactly.
 
+        Parameters
+        ----------
+        alpha : float, optional
+            Significance level; default the ``alpha`` of the fit.
+        kind : {"conventional", "robust"}, default "conventional"
+            Conventional interval around the estimate, or the robust bias-corrected one.
+
+        Returns
+        -------
+        lower, upper : float
+            The interval limits.
+
         Examples
         --------
         >>> rng = np.random.default_rng(0)

@@ -249,6 +249,16 @@ class ResultsBase:
 
         Use ``print(res.summary())`` for text, ``.as_html()`` or ``.as_latex()`` for
         other formats.
+
+        Parameters
+        ----------
+        digits : int, default 4
+            Decimals of the numbers in the tables (>= 0), as in :func:`make_summary`.
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+            Title, header facts, tables and notes of the results.
         """
         return make_summary(self._summary_parts(), digits=digits)
 
@@ -345,7 +355,14 @@ class TestResult(ResultsBase):
         return bool(self.pvalue <= self.alpha)
 
     def to_series(self) -> pd.Series:
-        """The result as a pandas Series."""
+        """The result as a pandas Series.
+
+        Returns
+        -------
+        pandas.Series
+            ``statistic``, ``critical_value``, ``pvalue``, ``alpha`` and ``reject``, named
+            ``name``.
+        """
         return pd.Series(
             {
                 "statistic": self.statistic,

@@ -185,7 +185,8 @@ DOCS["model_mdp"] = """\
 mdp : TabularMDP
     The environment; the model's own ``gamma`` / ``transition`` replace the MDP's."""
 DOCS["model_policy"] = (
-    DOCS["model_mdp"]
+    "Parameters\n----------\n"
+    + DOCS["model_mdp"]
     + """
 reward : array-like of shape (S,), (S, A) or (S, A, S)
     The reward.
@@ -196,7 +197,8 @@ numpy.ndarray of shape (S, A)
     The policy ``f(R)``."""
 )
 DOCS["model_representative"] = (
-    DOCS["model_mdp"]
+    "Parameters\n----------\n"
+    + DOCS["model_mdp"]
     + """
 policy : array-like of shape (S, A)
     A policy in the model's image.
@@ -207,7 +209,8 @@ numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
     The closed-form representative reward."""
 )
 DOCS["model_in_image"] = (
-    DOCS["model_mdp"]
+    "Parameters\n----------\n"
+    + DOCS["model_mdp"]
     + """
 policy : array-like of shape (S, A)
     The policy.

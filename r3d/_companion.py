@@ -572,6 +572,18 @@ class BandwidthSensitivity:
         ``quantile=None`` overlays the effect curves (with light bands) of every
         multiple; a quantile level draws, against the multiple, the effect at the
         nearest grid point with its uniform band as error bars. Returns the Axes.
+
+        Parameters
+        ----------
+        quantile : float, optional
+            Quantile level to follow across the multiples; default all effect curves.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; default a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn on.
         """
         ax = get_axes(ax, figsize=(7.0, 4.5))
         mults = list(self.fits)

@@ -147,6 +147,19 @@ class Distributions:
         running, treatment, cluster : array-like of shape (n_units,), optional
         unit_ids : array-like of shape (n_units,), optional
             Unit labels (default ``0..n-1``).
+
+        Returns
+        -------
+        Distributions
+            One unit per sample, in the order given.
+
+        Raises
+        ------
+        TypeError
+            If a sample holds text, or ``samples`` is not a sequence of samples.
+        ValueError
+            If ``samples`` is empty, a sample is not one-dimensional, or ``weights`` does
+            not hold one array per unit.
         """
         if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
             raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
@@ -220,6 +233,19 @@ class Distributions:
         unit_data : DataFrame, optional
             One row per unit, indexed by unit id.
 
+        Returns
+        -------
+        Distributions
+            One unit per distinct id, ordered by id; ``unit_ids`` holds the ids.
+
+        Raises
+        ------
+        TypeError
+            If ``data`` is not a DataFrame, or ``unit`` or ``outcome`` is None.
+        ValueError
+            If a column is missing, a unit id is missing, a per-unit variable varies
+            within a unit, or ``unit_data`` lacks a unit of ``data``.
+
         Examples
         --------
         >>> df = pd.DataFrame({"id": [2, 1, 2, 1], "y": [4.0, 1.0, 6.0, 3.0],
@@ -283,6 +309,18 @@ class Distributions:
         """The units' quantile functions at levels ``q``, with the unit ids and per-unit
         variables carried over.
 
+        Parameters
+        ----------
+        q : array-like of shape (m,)
+            Quantile levels, strictly increasing inside (0, 1) (the grid of the result).
+        method : {"linear", "hmisc"}, default "linear"
+            Quantile rule for weighted samples (see :meth:`quantiles`).
+
+        Returns
+        -------
+        QuantileFunctions
+            ``matrix`` of shape ``(n_units, m)`` on ``grid = q``.
+
         Examples
         --------
         >>> d = Distributions.from_arrays([[1.0, 3.0], [5.0, 7.0]], unit_ids=["a", "b"])
@@ -317,7 +355,27 @@ class Distributions:
         return int(self.values.size)
 
     def subset(self, keep: np.ndarray) -> Distributions:
-        """The units selected by a boolean mask or index array (in that order)."""
+        """The units selected by a boolean mask or index array (in that order).
+
+        Parameters
+        ----------
+        keep : numpy.ndarray of bool, shape (n_units,), or of int
+            Boolean mask, or positions of the units to keep (negative positions count
+            from the end).
+
+        Returns
+        -------
+        Distributions
+            The kept units' samples, weights, ids and per-unit variables.
+
+        Raises
+        ------
+        TypeError
+            If ``keep`` is neither a boolean mask nor a 1-D integer array.
+        ValueError
+            If the mask has the wrong length, a position is out of range, or no unit is
+            selected.
+        """
         k = np.asarray(keep)
         if k.dtype == bool and k.shape != (self.n_units,):
             raise ValueError(
@@ -354,6 +412,25 @@ class Distributions:
         ``method="linear"`` (weighted plotting positions, reducing to type 7 for equal
         weights) or ``method="hmisc"`` (``Hmisc::wtd.quantile``, as in the R package);
         see :mod:`r3d._quantiles`.
+
+        Parameters
+        ----------
+        q : float or array-like of shape (m,)
+            Quantile levels in [0, 1].
+        method : {"linear", "hmisc"}, default "linear"
+            Quantile rule for weighted samples.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_units, m)
+            Row ``i`` is unit ``i``'s quantile function at ``q``.
+
+        Raises
+        ------
+        TypeError
+            If ``q`` is not numeric.
+        ValueError
+            If a level lies outside [0, 1] (or is NaN), or the quantiles overflow.
         """
         method = check_option(method, "method", QuantileMethod)
         if isinstance(q, str | bytes):
@@ -451,7 +528,18 @@ class QuantileFunctions:
 
     def subset(self, keep: Any) -> QuantileFunctions:
         """The units selected by a boolean mask or index array (in that order), with their
-        ids and per-unit variables."""
+        ids and per-unit variables.
+
+        Parameters
+        ----------
+        keep : array-like of bool, shape (n_units,), or of int
+            Boolean mask, or positions of the units to keep.
+
+        Returns
+        -------
+        QuantileFunctions
+            The kept rows of ``matrix`` on the same grid.
+        """
         idx = np.arange(self.n_units)[np.asarray(keep)]
 
         def take(v: np.ndarray | None) -> np.ndarray | None:
