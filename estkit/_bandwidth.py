@@ -33,7 +33,7 @@ steps as each outcome column.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import factorial
 from typing import Literal
 
@@ -57,6 +57,7 @@ from estkit._validation import (
     check_real,
     check_scalar,
 )
+from estkit._windowed import SortedSide, check_windows, fit_summaries, prepare_side
 from estkit.exceptions import EstimationError, EstkitWarning
 
 __all__ = [
@@ -548,6 +549,26 @@ class _Context:
     rot: float  # rule-of-thumb bandwidth (working units)
     x_unit: float
     rules: SelectorRules
+    # windowed Step-2 fits (compact kernels): each side sorted once, on first use (or
+    # given by the caller, see :func:`_select`'s ``sides``)
+    sides: dict[str, SortedSide] = field(default_factory=dict)
+
+    @property
+    def step2_kernel(self) -> Kernel:
+        """Kernel of the Step-2 fits (``rules.step2_kernel`` or the final kernel)."""
+        k = self.rules.step2_kernel
+        return self.kern if k is None else get_kernel(k)
+
+    def sorted_sides(self) -> dict[str, SortedSide] | None:
+        """Both sides prepared for windowed Step-2 fits; ``None`` for the Gaussian kernel
+        (which keeps :func:`estkit._locpoly._locpoly`)."""
+        kern = self.step2_kernel
+        if not kern.compact:
+            return None
+        if not self.sides:
+            for side in ("plus", "minus"):
+                self.sides[side] = prepare_side(self.xw, self.cw, side, kern, self.step2_order)
+        return self.sides
 
     @property
     def step2_order(self) -> int:
@@ -608,23 +629,22 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
     bias term).
     """
     rules, kc, s, order = ctx.rules, ctx.kc, ctx.s, ctx.step2_order
-    fit_kernel = ctx.kern if rules.step2_kernel is None else rules.step2_kernel
+    min_units = order + 2 if rules.guards else None
+    sides = ctx.sorted_sides()
+    coefficient = rules.bias == "coefficient"
     out = []
     for side, bconst, vconst in (
         ("plus", kc.bias_plus, kc.var_plus),
         ("minus", kc.bias_minus, kc.var_minus),
     ):
         try:
-            fit = _locpoly(
-                ctx.xw,
-                Z,
-                ctx.cw,
-                h0,
-                order,
-                get_kernel(fit_kernel),
-                side,
-                min_units=order + 2 if rules.guards else None,
-            )
+            if sides is not None:
+                other = sides["minus" if side == "plus" else "plus"]
+                check_windows(sides[side], other, h0, order, ctx.cw, min_units)
+            else:
+                fit = _locpoly(
+                    ctx.xw, Z, ctx.cw, h0, order, ctx.step2_kernel, side, min_units=min_units
+                )
         except EstimationError as exc:
             units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
             raise EstimationError(
@@ -632,23 +652,32 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
                 f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
                 "bandwidth; pass `bandwidth` explicitly."
             ) from None
-        if rules.bias == "coefficient":
+        if sides is not None:
+            sm = fit_summaries(sides[side], Z, h0, order, var_rows=() if coefficient else (s + 1,))
+            coef, coef_var = sm.coef, sm.coef_variance
+            if rules.variance == "positive_weights":
+                V = sm.positive_weight_resid_var
+            else:
+                V = sm.kernel_resid_var * vconst / ctx.f
+        else:
+            coef, coef_var = fit.coef, fit.coef_variance
+            if rules.variance == "positive_weights":
+                # mean of squared residuals weighted by the positive intercept weights only
+                w = np.where(fit.weights > 0, fit.weights, 0.0)
+                V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
+            else:
+                kw = fit.kernel_weights
+                sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
+                V = sig2 * vconst / ctx.f
+        if coefficient:
             # order-s coefficient on the scaled basis / (s+1)!, no kernel constant
-            B = fit.coef[s] / factorial(s + 1)
+            B = coef[s] / factorial(s + 1)
             varB = np.zeros_like(B)
         else:
             # (s+1)-th derivative of the order-(s+1) fit, times the kernel constant
-            deriv = factorial(s + 1) * fit.coef[s + 1] / h0 ** (s + 1)
+            deriv = factorial(s + 1) * coef[s + 1] / h0 ** (s + 1)
             B = bconst * deriv / factorial(s + 1)
-            varB = bconst**2 * fit.coef_variance[s + 1] / h0 ** (2 * (s + 1))
-        if rules.variance == "positive_weights":
-            # mean of squared residuals weighted by the positive intercept weights only
-            w = np.where(fit.weights > 0, fit.weights, 0.0)
-            V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
-        else:
-            kw = fit.kernel_weights
-            sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
-            V = sig2 * vconst / ctx.f
+            varB = bconst**2 * coef_var[s + 1] / h0 ** (2 * (s + 1))
         out.append((B, V, varB))
     (Bp, Vp, vBp), (Bm, Vm, vBm) = out
     return Bp, Bm, Vp, Vm, vBp, vBm
@@ -874,8 +903,15 @@ def _select(
     coverage_correction: bool,
     rules: SelectorRules,
     memory_budget: int | None,
+    sides: dict[str, SortedSide] | None = None,
 ) -> BandwidthSelection:
-    """Trusted core of :func:`select_bandwidth` (inputs checked; ``xc = xv - cutoff``)."""
+    """Trusted core of :func:`select_bandwidth` (inputs checked; ``xc = xv - cutoff``).
+
+    ``sides``: both sides of ``xv`` at ``cutoff`` already prepared by the caller
+    (:func:`estkit._windowed.prepare_side`, no weights); they serve the Step-2 fits when
+    their kernel is the Step-2 kernel, their order suffices and ``x`` needs no rescaling
+    (otherwise the selector prepares its own).
+    """
     n, m = Ym.shape
     plus, minus = xc >= 0, xc < 0
     if not plus.any() or not minus.any():
@@ -946,6 +982,16 @@ def _select(
         x_unit=x_unit,
         rules=rules,
     )
+    if (
+        sides is not None
+        and x_unit == 1.0
+        and ctx.step2_kernel.compact
+        and all(
+            v.kernel.name == ctx.step2_kernel.name and v.max_order >= ctx.step2_order
+            for v in sides.values()
+        )
+    ):
+        ctx.sides.update(sides)
     imse = criterion == "imse"
     wq = _integration_weights(q, m, rules.integration) if imse else None
     h, h0, Bp, Bm, Vp, Vm, fallback = _columns(
