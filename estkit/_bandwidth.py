@@ -600,6 +600,62 @@ def _pilot_terms(ctx: _Context, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return C, Cp
 
 
+def _pilot_moments(
+    ctx: _Context, Z: np.ndarray, want_var: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Step 1 for ``pilot_fit="ols"`` in two passes over ``Z`` (no per-side copies):
+    :func:`_pilot_terms`' ``C, C'`` and (``want_var``) the columns' variance (``ddof=0``).
+
+    The global polynomials of both sides come from one product of ``Z`` with the QR factors
+    of the two side bases (zero on the other side's rows); the residual variances and the
+    columns' variances from sums and sums of squares accumulated over blocks of rows
+    (``(S2 - S1^2 / n) / (n - ddof)``: the residuals of a fit with an intercept and the
+    centred columns have means at rounding level, so this loses nothing to cancellation).
+    """
+    deg, n = ctx.s + 1, Z.shape[0]
+    k = deg + 1
+    X = polynomial_basis(ctx.xc, deg)
+    qfull = np.zeros((n, 2 * k))
+    rmats = []
+    for j, mask in enumerate((ctx.plus, ctx.minus)):
+        # Householder QR, as R's lm()
+        qmat, rmat = np.linalg.qr(X[mask])
+        qfull[mask, j * k : (j + 1) * k] = qmat
+        rmats.append(rmat)
+    del qmat
+    qty = qfull.T @ Z  # (2k, m)
+    del qfull
+    coef_p = np.linalg.solve(rmats[0], qty[:k])
+    coef_m = np.linalg.solve(rmats[1], qty[k:])
+    m = Z.shape[1]
+    s1 = np.zeros((2, m))
+    s2 = np.zeros((2, m))
+    z1, z2 = np.zeros(m), np.zeros(m)
+    sides = np.stack([ctx.plus, ctx.minus]).astype(float)  # (2, n)
+    step = max(256, min(n, 2**21 // max(m, 1)))  # rows per block (~16 MiB temporaries)
+    for a in range(0, n, step):
+        r = slice(a, min(a + step, n))
+        Zb, Xb, pb = Z[r], X[r], ctx.plus[r]
+        R = np.where(pb[:, None], Xb @ coef_p, Xb @ coef_m)
+        np.subtract(Zb, R, out=R)
+        s1 += sides[:, r] @ R
+        np.square(R, out=R)
+        s2 += sides[:, r] @ R
+        if want_var:
+            z1 += np.ones(Zb.shape[0]) @ Zb
+            np.square(Zb, out=R)
+            z2 += np.ones(Zb.shape[0]) @ R
+    ns = np.array([ctx.plus.sum(), ctx.minus.sum()], dtype=float)[:, None]
+    v = (s2 - s1 * s1 / ns) / (ns - 1)
+    fs = factorial(deg)
+    d_p, d_m = coef_p[deg] * fs, coef_m[deg] * fs
+    kc = ctx.kc
+    C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
+    Cp = (v[0] * kc.var_plus + v[1] * kc.var_minus) / ctx.f
+    var_z = (z2 - z1 * z1 / n) / n if want_var else None
+    return C, Cp, var_z
+
+
 def _pilot_h(
     ctx: _Context, C: np.ndarray, Cp: np.ndarray, wq: np.ndarray | None, what: str
 ) -> np.ndarray:
@@ -747,16 +803,23 @@ def _columns(
 ) -> tuple[np.ndarray, ...]:
     """Steps 1-3 for a block of columns ``Z`` (working units): ``h, h0, B+, B-, V+, V-,
     fallback``. ``wq`` given: one integrated (IMSE) bandwidth for all columns."""
-    C, Cp = (
-        np.concatenate(v) for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
-    )
+    guard = guard_variance and ctx.rules.guards
+    var_z = None
+    if ctx.rules.pilot_fit == "ols":
+        C, Cp, var_z = _pilot_moments(ctx, Z, guard)
+    else:
+        C, Cp = (
+            np.concatenate(v)
+            for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
+        )
     h0 = _pilot_h(ctx, C, Cp, wq, what)
     terms = tuple(
         np.concatenate(v) for v in zip(*(_step2(ctx, Z[:, c], h0[c]) for c in blocks), strict=True)
     )
     var_scale = None
-    if guard_variance and ctx.rules.guards:
-        var_z = np.concatenate([_column_var(Z[:, c]) for c in blocks])
+    if guard:
+        if var_z is None:
+            var_z = np.concatenate([_column_var(Z[:, c]) for c in blocks])
         var_scale = var_z * (ctx.kc.var_plus + ctx.kc.var_minus) / ctx.f
     label = "" if what == "outcome" else f" ({what})"
     h, fallback = _step3(ctx, terms, wq, var_scale, label)
