@@ -57,7 +57,14 @@ from estkit._validation import (
     check_real,
     check_scalar,
 )
-from estkit._windowed import SortedSide, check_windows, fit_summaries, prepare_side
+from estkit._windowed import (
+    SortedSide,
+    WindowedSummary,
+    both_sides,
+    check_windows,
+    fit_summaries,
+    prepare_side,
+)
 from estkit.exceptions import EstimationError, EstkitWarning
 
 __all__ = [
@@ -676,6 +683,31 @@ def _pilot_h(
     return np.where(bad, ctx.rot, h0v)
 
 
+def _pilot_error(ctx: _Context, exc: EstimationError) -> EstimationError:
+    """The Step-2 window error, worded for the selector."""
+    units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
+    return EstimationError(
+        f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
+        f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
+        "bandwidth; pass `bandwidth` explicitly."
+    )
+
+
+def _step2_check(
+    ctx: _Context,
+    sides: dict[str, SortedSide],
+    h0: np.ndarray,
+    order: int,
+    min_units: int | None,
+) -> None:
+    """The Step-2 windows of both sides (plus first), as ``_locpoly`` checks them."""
+    try:
+        check_windows(sides["plus"], sides["minus"], h0, order, ctx.cw, min_units)
+        check_windows(sides["minus"], sides["plus"], h0, order, ctx.cw, min_units)
+    except EstimationError as exc:
+        raise _pilot_error(ctx, exc) from None
+
+
 def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ...]:
     """Step 2: bias and variance terms from local fits of ``ctx.step2_order`` at the pilot
     bandwidths.
@@ -688,34 +720,33 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
     min_units = order + 2 if rules.guards else None
     sides = ctx.sorted_sides()
     coefficient = rules.bias == "coefficient"
+    summaries: tuple[WindowedSummary, WindowedSummary] | None = None
+    if sides is not None:
+        _step2_check(ctx, sides, h0, order, min_units)
+        var_rows = () if coefficient else (s + 1,)
+        sp, sm_ = sides["plus"], sides["minus"]
+        summaries = both_sides(
+            lambda: fit_summaries(sp, Z, h0, order, var_rows=var_rows),
+            lambda: fit_summaries(sm_, Z, h0, order, var_rows=var_rows),
+        )
     out = []
-    for side, bconst, vconst in (
-        ("plus", kc.bias_plus, kc.var_plus),
-        ("minus", kc.bias_minus, kc.var_minus),
+    for j, (side, bconst, vconst) in enumerate(
+        (("plus", kc.bias_plus, kc.var_plus), ("minus", kc.bias_minus, kc.var_minus))
     ):
-        try:
-            if sides is not None:
-                other = sides["minus" if side == "plus" else "plus"]
-                check_windows(sides[side], other, h0, order, ctx.cw, min_units)
-            else:
-                fit = _locpoly(
-                    ctx.xw, Z, ctx.cw, h0, order, ctx.step2_kernel, side, min_units=min_units
-                )
-        except EstimationError as exc:
-            units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
-            raise EstimationError(
-                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
-                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
-                "bandwidth; pass `bandwidth` explicitly."
-            ) from None
-        if sides is not None:
-            sm = fit_summaries(sides[side], Z, h0, order, var_rows=() if coefficient else (s + 1,))
+        if summaries is not None:
+            sm = summaries[j]
             coef, coef_var = sm.coef, sm.coef_variance
             if rules.variance == "positive_weights":
                 V = sm.positive_weight_resid_var
             else:
                 V = sm.kernel_resid_var * vconst / ctx.f
         else:
+            try:
+                fit = _locpoly(
+                    ctx.xw, Z, ctx.cw, h0, order, ctx.step2_kernel, side, min_units=min_units
+                )
+            except EstimationError as exc:
+                raise _pilot_error(ctx, exc) from None
             coef, coef_var = fit.coef, fit.coef_variance
             if rules.variance == "positive_weights":
                 # mean of squared residuals weighted by the positive intercept weights only
@@ -813,6 +844,8 @@ def _columns(
             for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
         )
     h0 = _pilot_h(ctx, C, Cp, wq, what)
+    if ctx.sorted_sides() is not None:  # the windowed fits stream over columns themselves
+        blocks = [slice(0, Z.shape[1])]
     terms = tuple(
         np.concatenate(v) for v in zip(*(_step2(ctx, Z[:, c], h0[c]) for c in blocks), strict=True)
     )
