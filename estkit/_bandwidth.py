@@ -559,6 +559,8 @@ class _Context:
     # windowed Step-2 fits (compact kernels): each side sorted once, on first use (or
     # given by the caller, see :func:`_select`'s ``sides``)
     sides: dict[str, SortedSide] = field(default_factory=dict)
+    # bytes of temporaries of the Step-2 fits (both sides together)
+    budget: int = 64 * 2**20
 
     @property
     def step2_kernel(self) -> Kernel:
@@ -725,9 +727,11 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
         _step2_check(ctx, sides, h0, order, min_units)
         var_rows = () if coefficient else (s + 1,)
         sp, sm_ = sides["plus"], sides["minus"]
+        b4 = max(ctx.budget // 4, 16 * 2**20)
         summaries = both_sides(
-            lambda: fit_summaries(sp, Z, h0, order, var_rows=var_rows),
-            lambda: fit_summaries(sm_, Z, h0, order, var_rows=var_rows),
+            # the core's temporaries run to about twice its budget, two sides at once
+            lambda: fit_summaries(sp, Z, h0, order, var_rows=var_rows, memory_budget=b4),
+            lambda: fit_summaries(sm_, Z, h0, order, var_rows=var_rows, memory_budget=b4),
         )
     out = []
     for j, (side, bconst, vconst) in enumerate(
@@ -1077,6 +1081,7 @@ def _select(
         rot=rot,
         x_unit=x_unit,
         rules=rules,
+        budget=max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget),
     )
     if (
         sides is not None
