@@ -33,8 +33,10 @@ their doors, and window checks (too few units, singular Gram matrices) remain th
 (:func:`check_windows` raises ``locpoly_boundary``'s error, word for word, from the
 sorted sides).
 
-Wiring (one preparation per side serves the selector and the side fits when the kernel and
-``x`` agree; ``max_order = max(s + 1, p)``):
+Wiring (done: :func:`r3d._estimate._estimate` prepares each side once, ``max_order =
+max(s + 1, p)``, and passes both to the selector, which uses them when its Step-2 kernel is
+the fit's kernel and ``x`` needs no rescaling, and to the side fits; :func:`both_sides`
+runs the two sides in two threads under one BLAS limit):
 
 * ``estkit._bandwidth._step2``: instead of ``locpoly_boundary(xv, Z, cutoff, h0, order,
   fit_kernel, side, min_units=...)``, ``check_windows(ps, other, h0, order, cutoff,

@@ -501,7 +501,9 @@ def _fit_sides_windowed(
     resid = np.zeros((n, m))  # fitted values first, residuals in place afterwards
     wp, wm, lev = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k))
     sup_p, sup_m = np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool)
-    support = "positive_weight" if rules.residual_support == "positive_weight" else "window"
+    support: Literal["window", "positive_weight"] = (
+        "positive_weight" if rules.residual_support == "positive_weight" else "window"
+    )
 
     def fit(side: SortedSide, w: np.ndarray, sup: np.ndarray) -> np.ndarray:
         return fit_into(
