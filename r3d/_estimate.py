@@ -460,19 +460,21 @@ def _fit_sides(
             xv, Qm, cutoff, h, p, kern, need, rules, budget
         )
     row_step = max(1, budget // (8 * 6 * m))
+    # units outside both supports have zero fitted values and zero residuals already: the
+    # projection and the residual pass touch only the units of a support
+    rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
     if method == "frechet":
         # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
         # the whole row of every unit with any positive weight, the default units inside
         # the window
-        rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
         gw = _projection_weights(qv, rules)
         for a in range(0, rows.size, row_step):
             ri = rows[a : a + row_step]
             resid[ri] = isotonic_regression(resid[ri], gw)
-    for a in range(0, n, row_step):
-        r = slice(a, min(a + row_step, n))
-        e = np.where(sup_p[r] | sup_m[r], Qm[r] - resid[r], 0.0)
-        resid[r] = _hc2(e, lev[r], rules)
+    for a in range(0, rows.size, row_step):
+        ri = rows[a : a + row_step]
+        e = np.where(sup_p[ri] | sup_m[ri], Qm[ri] - resid[ri], 0.0)
+        resid[ri] = _hc2(e, lev[ri], rules)
     if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
