@@ -134,7 +134,7 @@ def scale_fits(sizes: list[int]) -> None:
             f"   {n:>9,d} units: {el:6.2f} s wall, {cpu:6.2f} s CPU; peak traced memory "
             f"{peak / 2**20:,.0f} MiB = {peak / size:.2f} x the matrix ({size / 2**20:,.0f} MiB; "
             f"target <= 3x{', <= 10 s' if n >= 10**6 else ''}); tau(0.5) = "
-            f"{est.tau_[49]:.4f}"  # type: ignore[attr-defined]
+            f"{est.tau_[49]:.4f}; load average {os.getloadavg()[0]:.2f}"  # type: ignore[attr-defined]
         )
         del qf, est
         gc.collect()

@@ -33,7 +33,7 @@ steps as each outcome column.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import factorial
 from typing import Literal
 
@@ -56,6 +56,14 @@ from estkit._validation import (
     check_option,
     check_real,
     check_scalar,
+)
+from estkit._windowed import (
+    SortedSide,
+    WindowedSummary,
+    both_sides,
+    check_windows,
+    fit_summaries,
+    prepare_side,
 )
 from estkit.exceptions import EstimationError, EstkitWarning
 
@@ -548,6 +556,28 @@ class _Context:
     rot: float  # rule-of-thumb bandwidth (working units)
     x_unit: float
     rules: SelectorRules
+    # windowed Step-2 fits (compact kernels): each side sorted once, on first use (or
+    # given by the caller, see :func:`_select`'s ``sides``)
+    sides: dict[str, SortedSide] = field(default_factory=dict)
+    # bytes of temporaries of the Step-2 fits (both sides together)
+    budget: int = 64 * 2**20
+
+    @property
+    def step2_kernel(self) -> Kernel:
+        """Kernel of the Step-2 fits (``rules.step2_kernel`` or the final kernel)."""
+        k = self.rules.step2_kernel
+        return self.kern if k is None else get_kernel(k)
+
+    def sorted_sides(self) -> dict[str, SortedSide] | None:
+        """Both sides prepared for windowed Step-2 fits; ``None`` for the Gaussian kernel
+        (which keeps :func:`estkit._locpoly._locpoly`)."""
+        kern = self.step2_kernel
+        if not kern.compact:
+            return None
+        if not self.sides:
+            for side in ("plus", "minus"):
+                self.sides[side] = prepare_side(self.xw, self.cw, side, kern, self.step2_order)
+        return self.sides
 
     @property
     def step2_order(self) -> int:
@@ -579,6 +609,62 @@ def _pilot_terms(ctx: _Context, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return C, Cp
 
 
+def _pilot_moments(
+    ctx: _Context, Z: np.ndarray, want_var: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Step 1 for ``pilot_fit="ols"`` in two passes over ``Z`` (no per-side copies):
+    :func:`_pilot_terms`' ``C, C'`` and (``want_var``) the columns' variance (``ddof=0``).
+
+    The global polynomials of both sides come from one product of ``Z`` with the QR factors
+    of the two side bases (zero on the other side's rows); the residual variances and the
+    columns' variances from sums and sums of squares accumulated over blocks of rows
+    (``(S2 - S1^2 / n) / (n - ddof)``: the residuals of a fit with an intercept and the
+    centred columns have means at rounding level, so this loses nothing to cancellation).
+    """
+    deg, n = ctx.s + 1, Z.shape[0]
+    k = deg + 1
+    X = polynomial_basis(ctx.xc, deg)
+    qfull = np.zeros((n, 2 * k))
+    rmats = []
+    for j, mask in enumerate((ctx.plus, ctx.minus)):
+        # Householder QR, as R's lm()
+        qmat, rmat = np.linalg.qr(X[mask])
+        qfull[mask, j * k : (j + 1) * k] = qmat
+        rmats.append(rmat)
+    del qmat
+    qty = qfull.T @ Z  # (2k, m)
+    del qfull
+    coef_p = np.linalg.solve(rmats[0], qty[:k])
+    coef_m = np.linalg.solve(rmats[1], qty[k:])
+    m = Z.shape[1]
+    s1 = np.zeros((2, m))
+    s2 = np.zeros((2, m))
+    z1, z2 = np.zeros(m), np.zeros(m)
+    sides = np.stack([ctx.plus, ctx.minus]).astype(float)  # (2, n)
+    step = max(256, min(n, 2**21 // max(m, 1)))  # rows per block (~16 MiB temporaries)
+    for a in range(0, n, step):
+        r = slice(a, min(a + step, n))
+        Zb, Xb, pb = Z[r], X[r], ctx.plus[r]
+        R = np.where(pb[:, None], Xb @ coef_p, Xb @ coef_m)
+        np.subtract(Zb, R, out=R)
+        s1 += sides[:, r] @ R
+        np.square(R, out=R)
+        s2 += sides[:, r] @ R
+        if want_var:
+            z1 += np.ones(Zb.shape[0]) @ Zb
+            np.square(Zb, out=R)
+            z2 += np.ones(Zb.shape[0]) @ R
+    ns = np.array([ctx.plus.sum(), ctx.minus.sum()], dtype=float)[:, None]
+    v = (s2 - s1 * s1 / ns) / (ns - 1)
+    fs = factorial(deg)
+    d_p, d_m = coef_p[deg] * fs, coef_m[deg] * fs
+    kc = ctx.kc
+    C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
+    Cp = (v[0] * kc.var_plus + v[1] * kc.var_minus) / ctx.f
+    var_z = (z2 - z1 * z1 / n) / n if want_var else None
+    return C, Cp, var_z
+
+
 def _pilot_h(
     ctx: _Context, C: np.ndarray, Cp: np.ndarray, wq: np.ndarray | None, what: str
 ) -> np.ndarray:
@@ -599,6 +685,31 @@ def _pilot_h(
     return np.where(bad, ctx.rot, h0v)
 
 
+def _pilot_error(ctx: _Context, exc: EstimationError) -> EstimationError:
+    """The Step-2 window error, worded for the selector."""
+    units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
+    return EstimationError(
+        f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
+        f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
+        "bandwidth; pass `bandwidth` explicitly."
+    )
+
+
+def _step2_check(
+    ctx: _Context,
+    sides: dict[str, SortedSide],
+    h0: np.ndarray,
+    order: int,
+    min_units: int | None,
+) -> None:
+    """The Step-2 windows of both sides (plus first), as ``_locpoly`` checks them."""
+    try:
+        check_windows(sides["plus"], sides["minus"], h0, order, ctx.cw, min_units)
+        check_windows(sides["minus"], sides["plus"], h0, order, ctx.cw, min_units)
+    except EstimationError as exc:
+        raise _pilot_error(ctx, exc) from None
+
+
 def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ...]:
     """Step 2: bias and variance terms from local fits of ``ctx.step2_order`` at the pilot
     bandwidths.
@@ -608,47 +719,56 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
     bias term).
     """
     rules, kc, s, order = ctx.rules, ctx.kc, ctx.s, ctx.step2_order
-    fit_kernel = ctx.kern if rules.step2_kernel is None else rules.step2_kernel
+    min_units = order + 2 if rules.guards else None
+    sides = ctx.sorted_sides()
+    coefficient = rules.bias == "coefficient"
+    summaries: tuple[WindowedSummary, WindowedSummary] | None = None
+    if sides is not None:
+        _step2_check(ctx, sides, h0, order, min_units)
+        var_rows = () if coefficient else (s + 1,)
+        sp, sm_ = sides["plus"], sides["minus"]
+        b4 = max(ctx.budget // 4, 16 * 2**20)
+        summaries = both_sides(
+            # the core's temporaries run to about twice its budget, two sides at once
+            lambda: fit_summaries(sp, Z, h0, order, var_rows=var_rows, memory_budget=b4),
+            lambda: fit_summaries(sm_, Z, h0, order, var_rows=var_rows, memory_budget=b4),
+        )
     out = []
-    for side, bconst, vconst in (
-        ("plus", kc.bias_plus, kc.var_plus),
-        ("minus", kc.bias_minus, kc.var_minus),
+    for j, (side, bconst, vconst) in enumerate(
+        (("plus", kc.bias_plus, kc.var_plus), ("minus", kc.bias_minus, kc.var_minus))
     ):
-        try:
-            fit = _locpoly(
-                ctx.xw,
-                Z,
-                ctx.cw,
-                h0,
-                order,
-                get_kernel(fit_kernel),
-                side,
-                min_units=order + 2 if rules.guards else None,
-            )
-        except EstimationError as exc:
-            units = "" if ctx.x_unit == 1.0 else f" (x rescaled internally by 1/{ctx.x_unit:.6g})"
-            raise EstimationError(
-                f"Bandwidth selection failed at its automatically chosen pilot bandwidth"
-                f"{units}: {exc} Too few units lie near the cutoff for a data-driven "
-                "bandwidth; pass `bandwidth` explicitly."
-            ) from None
-        if rules.bias == "coefficient":
+        if summaries is not None:
+            sm = summaries[j]
+            coef, coef_var = sm.coef, sm.coef_variance
+            if rules.variance == "positive_weights":
+                V = sm.positive_weight_resid_var
+            else:
+                V = sm.kernel_resid_var * vconst / ctx.f
+        else:
+            try:
+                fit = _locpoly(
+                    ctx.xw, Z, ctx.cw, h0, order, ctx.step2_kernel, side, min_units=min_units
+                )
+            except EstimationError as exc:
+                raise _pilot_error(ctx, exc) from None
+            coef, coef_var = fit.coef, fit.coef_variance
+            if rules.variance == "positive_weights":
+                # mean of squared residuals weighted by the positive intercept weights only
+                w = np.where(fit.weights > 0, fit.weights, 0.0)
+                V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
+            else:
+                kw = fit.kernel_weights
+                sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
+                V = sig2 * vconst / ctx.f
+        if coefficient:
             # order-s coefficient on the scaled basis / (s+1)!, no kernel constant
-            B = fit.coef[s] / factorial(s + 1)
+            B = coef[s] / factorial(s + 1)
             varB = np.zeros_like(B)
         else:
             # (s+1)-th derivative of the order-(s+1) fit, times the kernel constant
-            deriv = factorial(s + 1) * fit.coef[s + 1] / h0 ** (s + 1)
+            deriv = factorial(s + 1) * coef[s + 1] / h0 ** (s + 1)
             B = bconst * deriv / factorial(s + 1)
-            varB = bconst**2 * fit.coef_variance[s + 1] / h0 ** (2 * (s + 1))
-        if rules.variance == "positive_weights":
-            # mean of squared residuals weighted by the positive intercept weights only
-            w = np.where(fit.weights > 0, fit.weights, 0.0)
-            V = np.sum(w * fit.resid**2, axis=0) / np.sum(w, axis=0)
-        else:
-            kw = fit.kernel_weights
-            sig2 = np.sum(kw * fit.resid**2, axis=0) / np.sum(kw, axis=0)
-            V = sig2 * vconst / ctx.f
+            varB = bconst**2 * coef_var[s + 1] / h0 ** (2 * (s + 1))
         out.append((B, V, varB))
     (Bp, Vp, vBp), (Bm, Vm, vBm) = out
     return Bp, Bm, Vp, Vm, vBp, vBm
@@ -718,16 +838,25 @@ def _columns(
 ) -> tuple[np.ndarray, ...]:
     """Steps 1-3 for a block of columns ``Z`` (working units): ``h, h0, B+, B-, V+, V-,
     fallback``. ``wq`` given: one integrated (IMSE) bandwidth for all columns."""
-    C, Cp = (
-        np.concatenate(v) for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
-    )
+    guard = guard_variance and ctx.rules.guards
+    var_z = None
+    if ctx.rules.pilot_fit == "ols":
+        C, Cp, var_z = _pilot_moments(ctx, Z, guard)
+    else:
+        C, Cp = (
+            np.concatenate(v)
+            for v in zip(*(_pilot_terms(ctx, Z[:, c]) for c in blocks), strict=True)
+        )
     h0 = _pilot_h(ctx, C, Cp, wq, what)
+    if ctx.sorted_sides() is not None:  # the windowed fits stream over columns themselves
+        blocks = [slice(0, Z.shape[1])]
     terms = tuple(
         np.concatenate(v) for v in zip(*(_step2(ctx, Z[:, c], h0[c]) for c in blocks), strict=True)
     )
     var_scale = None
-    if guard_variance and ctx.rules.guards:
-        var_z = np.concatenate([_column_var(Z[:, c]) for c in blocks])
+    if guard:
+        if var_z is None:
+            var_z = np.concatenate([_column_var(Z[:, c]) for c in blocks])
         var_scale = var_z * (ctx.kc.var_plus + ctx.kc.var_minus) / ctx.f
     label = "" if what == "outcome" else f" ({what})"
     h, fallback = _step3(ctx, terms, wq, var_scale, label)
@@ -874,8 +1003,15 @@ def _select(
     coverage_correction: bool,
     rules: SelectorRules,
     memory_budget: int | None,
+    sides: dict[str, SortedSide] | None = None,
 ) -> BandwidthSelection:
-    """Trusted core of :func:`select_bandwidth` (inputs checked; ``xc = xv - cutoff``)."""
+    """Trusted core of :func:`select_bandwidth` (inputs checked; ``xc = xv - cutoff``).
+
+    ``sides``: both sides of ``xv`` at ``cutoff`` already prepared by the caller
+    (:func:`estkit._windowed.prepare_side`, no weights); they serve the Step-2 fits when
+    their kernel is the Step-2 kernel, their order suffices and ``x`` needs no rescaling
+    (otherwise the selector prepares its own).
+    """
     n, m = Ym.shape
     plus, minus = xc >= 0, xc < 0
     if not plus.any() or not minus.any():
@@ -945,7 +1081,18 @@ def _select(
         rot=rot,
         x_unit=x_unit,
         rules=rules,
+        budget=max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget),
     )
+    if (
+        sides is not None
+        and x_unit == 1.0
+        and ctx.step2_kernel.compact
+        and all(
+            v.kernel.name == ctx.step2_kernel.name and v.max_order >= ctx.step2_order
+            for v in sides.values()
+        )
+    ):
+        ctx.sides.update(sides)
     imse = criterion == "imse"
     wq = _integration_weights(q, m, rules.integration) if imse else None
     h, h0, Bp, Bm, Vp, Vm, fallback = _columns(

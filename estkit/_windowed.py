@@ -33,8 +33,10 @@ their doors, and window checks (too few units, singular Gram matrices) remain th
 (:func:`check_windows` raises ``locpoly_boundary``'s error, word for word, from the
 sorted sides).
 
-Wiring (one preparation per side serves the selector and the side fits when the kernel and
-``x`` agree; ``max_order = max(s + 1, p)``):
+Wiring (done: :func:`r3d._estimate._estimate` prepares each side once, ``max_order =
+max(s + 1, p)``, and passes both to the selector, which uses them when its Step-2 kernel is
+the fit's kernel and ``x`` needs no rescaling, and to the side fits; :func:`both_sides`
+runs the two sides in two threads under one BLAS limit):
 
 * ``estkit._bandwidth._step2``: instead of ``locpoly_boundary(xv, Z, cutoff, h0, order,
   fit_kernel, side, min_units=...)``, ``check_windows(ps, other, h0, order, cutoff,
@@ -56,6 +58,11 @@ Wiring (one preparation per side serves the selector and the side fits when the 
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -69,6 +76,7 @@ from estkit.exceptions import EstimationError
 __all__ = [
     "SortedSide",
     "WindowedSummary",
+    "both_sides",
     "check_windows",
     "fit_into",
     "fit_summaries",
@@ -425,17 +433,53 @@ def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
 
 
 _CONTROLLER: list[Any] = []
+# the BLAS limit is process-wide: nested and concurrent users (the two sides' threads of
+# :func:`both_sides`) share one limit, set by the first to enter, restored by the last out
+_LIMIT_LOCK = threading.Lock()
+_LIMIT_STATE: dict[str, Any] = {"depth": 0, "limiter": None}
 
 
-def _blas_single_thread() -> Any:
+@contextmanager
+def _blas_single_thread() -> Iterator[None]:
     """Context limiting BLAS to one thread: the products here are skinny ((p+1) x window
     by window x columns) and memory-bound, and on a loaded machine the wake-ups of a
     multi-threaded BLAS cost ten times the work (measured on 2 shared cores)."""
-    from threadpoolctl import ThreadpoolController
+    with _LIMIT_LOCK:
+        if _LIMIT_STATE["depth"] == 0:
+            from threadpoolctl import ThreadpoolController
 
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+            if not _CONTROLLER:
+                _CONTROLLER.append(ThreadpoolController())
+            _LIMIT_STATE["limiter"] = _CONTROLLER[0].limit(limits=1, user_api="blas")
+        _LIMIT_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _LIMIT_LOCK:
+            _LIMIT_STATE["depth"] -= 1
+            if _LIMIT_STATE["depth"] == 0:
+                _LIMIT_STATE["limiter"].restore_original_limits()
+                _LIMIT_STATE["limiter"] = None
+
+
+def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
+    """Run the two sides' fits (callables without arguments) and return their results.
+
+    With more than one core they run in two threads (NumPy releases the GIL in the array
+    work, and the sides touch disjoint rows of shared output arrays), under one BLAS limit
+    of one thread each; the results do not depend on it.
+
+    Examples
+    --------
+    >>> both_sides(lambda: 1, lambda: 2)
+    (1, 2)
+    """
+    if (os.cpu_count() or 1) < 2:
+        return plus(), minus()
+    with _blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
+        fm = pool.submit(minus)
+        rp = plus()
+        return rp, fm.result()
 
 
 def _run(

@@ -30,6 +30,7 @@ from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit._validation import check_bool, check_int, check_option
+from estkit._windowed import SortedSide, both_sides, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
@@ -278,6 +279,12 @@ def _estimate(
     selection: BandwidthSelection | None = None
     need_num = h is None
     need_den = fuzzy and h_den is None
+    # compact kernels: each side sorted by distance to the cutoff once, for the selector's
+    # Step-2 fits (when its kernel is this one) and the side fits (estkit._windowed)
+    sides: dict[str, SortedSide] | None = None
+    if kern.compact:
+        order = max(s + 1, p) if need_num or need_den else p
+        sides = {side: prepare_side(xv, cutoff, side, kern, order) for side in ("plus", "minus")}
     if need_num or need_den:
         selection = _select(
             xv,
@@ -293,6 +300,7 @@ def _estimate(
             coverage_correction=coverage_correction,
             rules=rules.selector,
             memory_budget=memory_budget,
+            sides=sides,
         )
     if h is None:
         assert selection is not None
@@ -307,7 +315,7 @@ def _estimate(
     # (R3D only needs the fit identified)
     need = p + 2 if rules.residual_unit else None
     coef_p, coef_m, wp, wm, resid, leverage = _fit_sides(
-        xv, Qm, qv, cutoff, h, p, kern, need, method, rules, memory_budget
+        xv, Qm, qv, cutoff, h, p, kern, need, method, rules, memory_budget, sides
     )
 
     # ---- boundary curves ---------------------------------------------------------------
@@ -419,6 +427,7 @@ def _fit_sides(
     method: str,
     rules: R3DRules,
     memory_budget: int | None,
+    sides: dict[str, SortedSide] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Both one-sided fits, the bootstrap residuals and the leverages, memory-bounded.
 
@@ -428,9 +437,105 @@ def _fit_sides(
     supports and leverages shared by all columns (one bandwidth) stay ``(n, 1)`` columns
     broadcast to ``(n, m)``. Returns ``coef_plus, coef_minus, weights_plus,
     weights_minus, resid, leverage``.
+
+    Compact kernels fit from the sides sorted by distance to the cutoff (``sides``, from
+    :func:`estkit._windowed.prepare_side`, or prepared here): each column touches only its
+    window (:func:`estkit._windowed.fit_into`); the Gaussian kernel keeps
+    :func:`estkit._locpoly._locpoly` over blocks of columns.
     """
     n, m = Qm.shape
     budget = default_memory_budget(n, m) if memory_budget is None else int(memory_budget)
+    if kern.compact:
+        coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_sides_windowed(
+            xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
+        )
+    else:
+        coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_sides_locpoly(
+            xv, Qm, cutoff, h, p, kern, need, rules, budget
+        )
+    row_step = max(1, budget // (8 * 6 * m))
+    # units outside both supports have zero fitted values and zero residuals already: the
+    # projection and the residual pass touch only the units of a support
+    rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
+    if method == "frechet":
+        # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
+        # the whole row of every unit with any positive weight, the default units inside
+        # the window
+        gw = _projection_weights(qv, rules)
+        for a in range(0, rows.size, row_step):
+            ri = rows[a : a + row_step]
+            resid[ri] = isotonic_regression(resid[ri], gw)
+    for a in range(0, rows.size, row_step):
+        ri = rows[a : a + row_step]
+        e = np.where(sup_p[ri] | sup_m[ri], Qm[ri] - resid[ri], 0.0)
+        resid[ri] = _hc2(e, lev[ri], rules)
+    if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
+        wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
+    return coef_p, coef_m, wp, wm, resid, lev
+
+
+def _fit_sides_windowed(
+    xv: np.ndarray,
+    Qm: np.ndarray,
+    cutoff: float,
+    h: np.ndarray,
+    p: int,
+    kern: Kernel,
+    need: int | None,
+    rules: R3DRules,
+    budget: int,
+    sides: dict[str, SortedSide] | None,
+) -> tuple[np.ndarray, ...]:
+    """The two side fits of :func:`_fit_sides` from sorted sides (compact kernels)."""
+    n, m = Qm.shape
+    if sides is None or any(v.max_order < p or v.kernel.name != kern.name for v in sides.values()):
+        sides = {side: prepare_side(xv, cutoff, side, kern, p) for side in ("plus", "minus")}
+    ps, ms = sides["plus"], sides["minus"]
+    check_windows(ps, ms, h, p, cutoff, need)
+    check_windows(ms, ps, h, p, cutoff, need)
+    k = 1 if bool(np.all(h == h[0])) else m
+    resid = np.zeros((n, m))  # fitted values first, residuals in place afterwards
+    wp, wm, lev = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k))
+    sup_p, sup_m = np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool)
+    support: Literal["window", "positive_weight"] = (
+        "positive_weight" if rules.residual_support == "positive_weight" else "window"
+    )
+
+    def fit(side: SortedSide, w: np.ndarray, sup: np.ndarray) -> np.ndarray:
+        return fit_into(
+            side,
+            Qm,
+            h,
+            p,
+            fitted_out=resid,
+            weights_out=w,
+            leverage_out=lev,
+            support_out=sup,
+            support=support,
+            # the core's temporaries run to about twice its budget (measured), and the two
+            # sides run at once: a quarter of the fit's budget each keeps the peak of the
+            # side fits at that of the residual pass
+            memory_budget=budget // 4,
+        ).coef
+
+    coefs = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
+    return coefs[0], coefs[1], wp, wm, resid, lev, sup_p, sup_m
+
+
+def _fit_sides_locpoly(
+    xv: np.ndarray,
+    Qm: np.ndarray,
+    cutoff: float,
+    h: np.ndarray,
+    p: int,
+    kern: Kernel,
+    need: int | None,
+    rules: R3DRules,
+    budget: int,
+) -> tuple[np.ndarray, ...]:
+    """The two side fits of :func:`_fit_sides` with :func:`estkit._locpoly._locpoly` over
+    blocks of columns (the Gaussian kernel)."""
+    n, m = Qm.shape
     # about 12 (n,)-sized temporaries per quantile column in the two side fits
     step = max(1, min(m, budget // (8 * 12 * max(n, 1))))
     common = bool(np.all(h == h[0]))
@@ -459,23 +564,7 @@ def _fit_sides(
             lev[:, cols] = _leverage(fp, fm, slice(None))
             sup_p[:, cols], sup_m[:, cols] = sp, sm
         del fp, fm, sp, sm
-    row_step = max(1, budget // (8 * 6 * m))
-    if method == "frechet":
-        # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
-        # the whole row of every unit with any positive weight, the default units inside
-        # the window
-        rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
-        gw = _projection_weights(qv, rules)
-        for a in range(0, rows.size, row_step):
-            ri = rows[a : a + row_step]
-            resid[ri] = isotonic_regression(resid[ri], gw)
-    for a in range(0, n, row_step):
-        r = slice(a, min(a + row_step, n))
-        e = np.where(sup_p[r] | sup_m[r], Qm[r] - resid[r], 0.0)
-        resid[r] = _hc2(e, lev[r], rules)
-    if common:
-        wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
-    return coef_p, coef_m, wp, wm, resid, lev
+    return coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m
 
 
 # 1 - h_ii is floored here before the square root (only a unit that the local polynomial

@@ -325,3 +325,143 @@ def test_check_windows_raises_locpoly_boundarys_error(side, h, p, min_units, ker
         check_windows(ps, other, h, p, 0.0, min_units)
     assert str(got.value) == str(ref.value)
     check_windows(ps, other, np.array([0.5, 0.7]), p, 0.0, min_units)  # identified: silent
+
+
+# ---- the wiring: the selector's Step 2, its pilot moments, the R3D side fits ---------------
+
+
+def _selector_data(n: int = 3000, m: int = 6, seed: int = 4):
+    # different curvature on the two sides, so that the bias difference (and with it every
+    # bandwidth) is well conditioned: reordered sums then agree to rounding
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    grid = np.linspace(0.5, 2.0, m)
+    Y = (1 + x + 2 * (x >= 0) + np.where(x >= 0, 1.5, -0.8) * x**2)[:, None] * grid[
+        None, :
+    ] + rng.normal(size=(n, m)) * grid[None, :]
+    return x, Y
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("criterion", ["mse", "imse"])
+@pytest.mark.parametrize("rules", ["default", "r3d"])
+def test_selector_windowed_step2_matches_locpoly(monkeypatch, kernel, criterion, rules):
+    import estkit._bandwidth as bw
+    from r3d._rules import R3D_28744DB
+
+    sel_rules = bw.SelectorRules() if rules == "default" else R3D_28744DB.selector
+    x, Y = _selector_data()
+    q = np.linspace(0.2, 0.8, Y.shape[1])
+    new = bw.select_bandwidth(x, Y, kernel=kernel, criterion=criterion, q=q, rules=sel_rules)
+    monkeypatch.setattr(bw._Context, "sorted_sides", lambda self: None)  # locpoly's Step 2
+    old = bw.select_bandwidth(x, Y, kernel=kernel, criterion=criterion, q=q, rules=sel_rules)
+    for a, b in ((new.h, old.h), (new.B_plus, old.B_plus), (new.V_minus, old.V_minus)):
+        assert _rel(a, b) <= 1e-12
+    np.testing.assert_array_equal(new.pilot_h, old.pilot_h)
+
+
+def test_selector_windowed_step2_raises_locpolys_error(monkeypatch):
+    import estkit._bandwidth as bw
+
+    rng = np.random.default_rng(0)
+    # nearly all units far from the cutoff: the pilot window holds too few units
+    x = np.concatenate([rng.uniform(0.9, 1.0, 200), -rng.uniform(0.9, 1.0, 200), [0.001]])
+    Y = x[:, None] ** 2 + rng.normal(size=(x.size, 2))
+    kw = dict(kernel="triangular", rules=bw.SelectorRules())
+    with pytest.raises(EstimationError) as new:
+        bw.select_bandwidth(x, Y, **kw)
+    monkeypatch.setattr(bw._Context, "sorted_sides", lambda self: None)
+    with pytest.raises(EstimationError) as old:
+        bw.select_bandwidth(x, Y, **kw)
+    assert str(new.value) == str(old.value)
+    assert "automatically chosen pilot bandwidth" in str(new.value)
+
+
+def test_pilot_moments_match_per_side_global_polynomials():
+    import estkit._bandwidth as bw
+    from estkit._kernels import get_kernel
+    from estkit._locpoly import _center_scale
+
+    x, Y = _selector_data(n=5000)
+    Z, _, _ = _center_scale(Y)
+    kern = get_kernel("epanechnikov")
+    f, _ = bw._density(x, kern)
+    ctx = bw._Context(
+        xw=x,
+        cw=0.0,
+        xc=x,
+        plus=x >= 0,
+        minus=x < 0,
+        s=1,
+        n=x.size,
+        kern=kern,
+        kc=bw.kernel_constants(kern, 1),
+        f=f,
+        rot=0.1,
+        x_unit=1.0,
+        rules=bw.SelectorRules(),
+    )
+    C, Cp, var_z = bw._pilot_moments(ctx, Z, True)
+    C0, Cp0 = bw._pilot_terms(ctx, Z)
+    assert _rel(C, C0) <= 1e-12
+    assert _rel(Cp, Cp0) <= 1e-12
+    assert _rel(var_z, bw._column_var(Z)) <= 1e-13
+    assert bw._pilot_moments(ctx, Z, False)[2] is None
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("common", [True, False])
+@pytest.mark.parametrize("rule", ["default", "r3d"])
+def test_fit_sides_windowed_matches_locpoly(kernel, common, rule):
+    from estkit._kernels import get_kernel
+    from r3d._estimate import _fit_sides_locpoly, _fit_sides_windowed
+    from r3d._rules import PAPER, R3D_28744DB
+
+    rules = PAPER if rule == "default" else R3D_28744DB
+    x, Y, _, h_cols = _data(seed=6)
+    h = np.full(M, 0.5) if common else h_cols
+    kern = get_kernel(kernel)
+    new = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, rules, 2**20, None)
+    old = _fit_sides_locpoly(x, Y, 0.0, h, 2, kern, 4, rules, 2**20)
+    for a, b in zip(new[:6], old[:6], strict=True):
+        assert a.shape == b.shape
+        assert _rel(a, b) <= 1e-12
+    for a, b in zip(new[6:], old[6:], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_sides_windowed_reuses_matching_sides_only():
+    from estkit._kernels import get_kernel
+    from r3d._estimate import _fit_sides_windowed
+    from r3d._rules import PAPER
+
+    x, Y, _, _ = _data(seed=2)
+    h = np.full(M, 0.6)
+    kern = get_kernel("epanechnikov")
+    fresh = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20, None)
+    shared = {s: prepare_side(x, 0.0, s, kern, 3) for s in ("plus", "minus")}
+    other = {s: prepare_side(x, 0.0, s, "uniform", 3) for s in ("plus", "minus")}
+    for sides in (shared, other):  # a higher order serves; another kernel is not used
+        out = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20, sides)
+        for a, b in zip(out, fresh, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_both_sides_runs_both_and_restores_the_blas_limit():
+    from threadpoolctl import threadpool_info
+
+    from estkit._windowed import _LIMIT_STATE, both_sides
+
+    before = [(d["internal_api"], d["num_threads"]) for d in threadpool_info()]
+    x, Y, _, _ = _data(seed=1)
+    pp = prepare_side(x, 0.0, "plus", "triangular", 2)
+    pm = prepare_side(x, 0.0, "minus", "triangular", 2)
+    h = np.full(M, 0.5)
+    sp, sm = both_sides(lambda: fit_summaries(pp, Y, h, 2), lambda: fit_summaries(pm, Y, h, 2))
+    np.testing.assert_array_equal(sp.coef, fit_summaries(pp, Y, h, 2).coef)
+    np.testing.assert_array_equal(sm.coef, fit_summaries(pm, Y, h, 2).coef)
+    assert both_sides(lambda: "a", lambda: "b") == ("a", "b")
+    with pytest.raises(ZeroDivisionError):
+        both_sides(lambda: 1, lambda: 1 / 0)
+    assert _LIMIT_STATE["depth"] == 0 and _LIMIT_STATE["limiter"] is None
+    assert [(d["internal_api"], d["num_threads"]) for d in threadpool_info()] == before
