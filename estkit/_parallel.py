@@ -6,8 +6,9 @@ creating a ``dask.distributed.Client``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 __all__ = ["blas_single_thread", "parallel_map"]
@@ -94,14 +95,18 @@ def _progress(done: int, total: int, desc: str) -> None:
 
 
 _CONTROLLER: list[Any] = []
+_LIMIT_LOCK = threading.Lock()
+_LIMIT_STATE: dict[str, Any] = {"depth": 0, "limiter": None}
 
 
 def blas_single_thread(size: int | None = None, *, threshold: int = 5000) -> Any:
     """Context limiting the BLAS to one thread, for small or skinny dense algebra.
 
     Thread wake-ups of a multi-threaded BLAS cost far more than small products (10-15x
-    measured on a loaded 2-core machine). The one place the project uses threadpoolctl; its
-    controller is built once per process.
+    measured on a loaded 2-core machine). The one place the project uses threadpoolctl: its
+    controller is built once per process, and since its limit applies to the whole process,
+    nested or concurrent uses (e.g. two threads fitting the two sides of a cutoff) share one
+    limit, released when the last of them exits.
 
     Parameters
     ----------
@@ -114,7 +119,7 @@ def blas_single_thread(size: int | None = None, *, threshold: int = 5000) -> Any
     Returns
     -------
     context manager
-        ``threadpoolctl``'s limit to one BLAS thread, or a null context.
+        The shared one-thread BLAS limit, or a null context.
 
     Examples
     --------
@@ -125,8 +130,24 @@ def blas_single_thread(size: int | None = None, *, threshold: int = 5000) -> Any
     """
     if size is not None and size > threshold:
         return nullcontext()
-    from threadpoolctl import ThreadpoolController
+    return _shared_limit()
 
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+@contextmanager
+def _shared_limit() -> Iterator[None]:
+    with _LIMIT_LOCK:
+        if _LIMIT_STATE["depth"] == 0:
+            from threadpoolctl import ThreadpoolController
+
+            if not _CONTROLLER:
+                _CONTROLLER.append(ThreadpoolController())
+            _LIMIT_STATE["limiter"] = _CONTROLLER[0].limit(limits=1, user_api="blas")
+        _LIMIT_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _LIMIT_LOCK:
+            _LIMIT_STATE["depth"] -= 1
+            if _LIMIT_STATE["depth"] == 0:
+                _LIMIT_STATE["limiter"].restore_original_limits()
+                _LIMIT_STATE["limiter"] = None

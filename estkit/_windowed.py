@@ -59,10 +59,8 @@ runs the two sides in two threads under one BLAS limit):
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,6 +68,7 @@ import numpy as np
 from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
+from estkit._parallel import blas_single_thread
 from estkit._validation import NEGLIGIBLE_RTOL
 from estkit.exceptions import EstimationError
 
@@ -432,36 +431,6 @@ def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
     return [slice(a, min(a + step, m)) for a in range(0, m, step)]
 
 
-_CONTROLLER: list[Any] = []
-# the BLAS limit is process-wide: nested and concurrent users (the two sides' threads of
-# :func:`both_sides`) share one limit, set by the first to enter, restored by the last out
-_LIMIT_LOCK = threading.Lock()
-_LIMIT_STATE: dict[str, Any] = {"depth": 0, "limiter": None}
-
-
-@contextmanager
-def _blas_single_thread() -> Iterator[None]:
-    """Context limiting BLAS to one thread: the products here are skinny ((p+1) x window
-    by window x columns) and memory-bound, and on a loaded machine the wake-ups of a
-    multi-threaded BLAS cost ten times the work (measured on 2 shared cores)."""
-    with _LIMIT_LOCK:
-        if _LIMIT_STATE["depth"] == 0:
-            from threadpoolctl import ThreadpoolController
-
-            if not _CONTROLLER:
-                _CONTROLLER.append(ThreadpoolController())
-            _LIMIT_STATE["limiter"] = _CONTROLLER[0].limit(limits=1, user_api="blas")
-        _LIMIT_STATE["depth"] += 1
-    try:
-        yield
-    finally:
-        with _LIMIT_LOCK:
-            _LIMIT_STATE["depth"] -= 1
-            if _LIMIT_STATE["depth"] == 0:
-                _LIMIT_STATE["limiter"].restore_original_limits()
-                _LIMIT_STATE["limiter"] = None
-
-
 def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
     """Run the two sides' fits (callables without arguments) and return their results.
 
@@ -476,7 +445,7 @@ def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, 
     """
     if (os.cpu_count() or 1) < 2:
         return plus(), minus()
-    with _blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
+    with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
         fm = pool.submit(minus)
         rp = plus()
         return rp, fm.result()
@@ -492,7 +461,7 @@ def _run(
     memory_budget: int | None,
 ) -> WindowedSummary:
     """Engine shared by :func:`fit_summaries` and :func:`fit_into`."""
-    with _blas_single_thread():
+    with blas_single_thread():
         return _run_core(ps, Y, h, p, var_rows, outs, memory_budget)
 
 

@@ -450,7 +450,8 @@ def test_fit_sides_windowed_reuses_matching_sides_only():
 def test_both_sides_runs_both_and_restores_the_blas_limit():
     from threadpoolctl import threadpool_info
 
-    from estkit._windowed import _LIMIT_STATE, both_sides
+    from estkit._parallel import _LIMIT_STATE
+    from estkit._windowed import both_sides
 
     before = [(d["internal_api"], d["num_threads"]) for d in threadpool_info()]
     x, Y, _, _ = _data(seed=1)
