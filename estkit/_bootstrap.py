@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from estkit._deprecation import renamed_arguments
 from estkit._parallel import _progress, _want_progress
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
@@ -106,8 +107,8 @@ def _draw_chunks(
     return out
 
 
-def _streams(gen: np.random.Generator, n_boot: int) -> list[np.random.Generator]:
-    return gen.spawn(-(-n_boot // _CHUNK))
+def _streams(gen: np.random.Generator, n_bootstrap: int) -> list[np.random.Generator]:
+    return gen.spawn(-(-n_bootstrap // _CHUNK))
 
 
 def cluster_codes(cluster: Any, n: int) -> tuple[np.ndarray, int]:
@@ -171,21 +172,22 @@ def _draw(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.nda
     return np.where(rng.random(shape) < p_lo, lo, hi)
 
 
+@renamed_arguments({"n_boot": "n_bootstrap"})
 def draw_multipliers(
     n: int,
-    n_boot: int,
+    n_bootstrap: int,
     kind: MultiplierKind = "gaussian",
     *,
     cluster: Any = None,
     rng: RandomStateLike = None,
 ) -> np.ndarray:
-    """Draw an ``(n, n_boot)`` multiplier matrix (units in rows, draws in columns).
+    """Draw an ``(n, n_bootstrap)`` multiplier matrix (units in rows, draws in columns).
 
     Parameters
     ----------
     n : int
         Number of units.
-    n_boot : int
+    n_bootstrap : int
         Number of bootstrap draws ``B``.
     kind : {"gaussian", "rademacher", "mammen"}
         Multiplier distribution (mean 0, variance 1).
@@ -196,7 +198,7 @@ def draw_multipliers(
 
     Returns
     -------
-    numpy.ndarray of shape (n, n_boot)
+    numpy.ndarray of shape (n, n_bootstrap)
         Multipliers, one row per unit and one column per draw; rows of units in the same
         cluster are equal.
 
@@ -207,13 +209,13 @@ def draw_multipliers(
     ((4, 3), True)
     """
     n = check_int(n, "n", minimum=1)
-    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=1)
     kind = check_option(kind, "kind", MultiplierKind)
-    streams = _streams(check_random_state(rng, "rng"), n_boot)
+    streams = _streams(check_random_state(rng, "rng"), n_bootstrap)
     if cluster is None:
-        return _draw_chunks(streams, 0, n_boot, kind, n).T
+        return _draw_chunks(streams, 0, n_bootstrap, kind, n).T
     codes, g = cluster_codes(cluster, n)
-    return _draw_chunks(streams, 0, n_boot, kind, g).T[codes]
+    return _draw_chunks(streams, 0, n_bootstrap, kind, g).T[codes]
 
 
 @dataclass(frozen=True)
@@ -296,21 +298,22 @@ def _apply(xi_t: np.ndarray, sb: ScoreBlocks) -> np.ndarray:
 
 def _block_size(
     n: int,
-    n_boot: int,
+    n_bootstrap: int,
     block_size: int | None,
     memory_budget: int | None = None,
     copies: int = 1,
 ) -> int:
     if block_size is not None:
-        return max(1, min(int(block_size), n_boot))
+        return max(1, min(int(block_size), n_bootstrap))
     if memory_budget is None:  # 256 MiB per block of multipliers
-        return max(1, min(n_boot, _MEM_BUDGET_BYTES // (8 * max(n, 1))))
-    return max(1, min(n_boot, int(memory_budget) // (8 * max(n, 1) * copies)))
+        return max(1, min(n_bootstrap, _MEM_BUDGET_BYTES // (8 * max(n, 1))))
+    return max(1, min(n_bootstrap, int(memory_budget) // (8 * max(n, 1) * copies)))
 
 
+@renamed_arguments({"n_boot": "n_bootstrap"})
 def multiplier_process(
     scores: np.ndarray | ScoreBlocks,
-    n_boot: int | None = None,
+    n_bootstrap: int | None = None,
     kind: MultiplierKind = "gaussian",
     *,
     cluster: Any = None,
@@ -329,7 +332,7 @@ def multiplier_process(
     scores : ndarray of shape (n, m), or ScoreBlocks
         Per-unit score (influence) rows, dense or as their non-zero blocks
         (:class:`ScoreBlocks`, which avoids forming a mostly-zero dense matrix).
-    n_boot : int, optional
+    n_bootstrap : int, optional
         Number of draws; required unless ``multipliers`` is given.
     kind : {"gaussian", "rademacher", "mammen"}, default "gaussian"
         Multiplier distribution (mean 0, variance 1).
@@ -402,17 +405,17 @@ def multiplier_process(
             raise ValueError(
                 "`cluster` and `multipliers` were both given: caller-supplied multipliers are "
                 "used as they are, so `cluster` would be ignored. Pass one multiplier matrix "
-                "with equal rows within each cluster, or `cluster` with `n_boot`."
+                "with equal rows within each cluster, or `cluster` with `n_bootstrap`."
             )
         xi = _as_float_array(multipliers, "multipliers")
         if xi.ndim != 2 or xi.shape[0] != n or xi.shape[1] == 0:
             raise ValueError(
                 f"`multipliers` must have shape (n_units, B) = ({n}, B); got {xi.shape}."
             )
-        if n_boot is not None and check_int(n_boot, "n_boot") != xi.shape[1]:
+        if n_bootstrap is not None and check_int(n_bootstrap, "n_bootstrap") != xi.shape[1]:
             raise ValueError(
-                f"`n_boot` = {n_boot} conflicts with the {xi.shape[1]} columns of `multipliers`; "
-                "pass one of them."
+                f"`n_bootstrap` = {n_bootstrap} conflicts with the {xi.shape[1]} columns of "
+                "`multipliers`; pass one of them."
             )
         if not np.all(np.isfinite(xi)):
             raise ValueError("`multipliers` contains non-finite values.")
@@ -421,38 +424,40 @@ def multiplier_process(
             blk = _apply(xi[:, start : start + bs].T, sb)
             out.append(reducer(blk) if reducer else blk)
         return np.concatenate(out, axis=0)
-    if n_boot is None:
-        raise ValueError("Pass `n_boot` (number of bootstrap draws) or a `multipliers` matrix.")
-    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    if n_bootstrap is None:
+        raise ValueError(
+            "Pass `n_bootstrap` (number of bootstrap draws) or a `multipliers` matrix."
+        )
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=1)
     kind = check_option(kind, "kind", MultiplierKind)
-    streams = _streams(check_random_state(rng, "rng"), n_boot)
+    streams = _streams(check_random_state(rng, "rng"), n_bootstrap)
     if cluster is not None:
         codes, g = cluster_codes(cluster, n)
         sb = _cluster_blocks(sb, codes, g)
         n = g
-    bs = _block_size(n, n_boot, block_size, memory_budget, 2)
+    bs = _block_size(n, n_bootstrap, block_size, memory_budget, 2)
     if n_jobs not in (None, 1):
         from joblib import Parallel, delayed
 
         bs = max(_CHUNK, bs - bs % _CHUNK)  # blocks own whole streams, so order is free
 
         def one(start: int) -> np.ndarray:
-            b = min(bs, n_boot - start)
+            b = min(bs, n_bootstrap - start)
             blk = _apply(_draw_chunks(streams, start, b, kind, n), sb)
             return reducer(blk) if reducer else blk
 
         verbose = 5 if _want_progress(progress) else 0
         parts = Parallel(n_jobs=n_jobs, verbose=verbose)(
-            delayed(one)(start) for start in range(0, n_boot, bs)
+            delayed(one)(start) for start in range(0, n_bootstrap, bs)
         )
         return np.concatenate(parts, axis=0)
-    show = _want_progress(progress) and n_boot > bs
-    for start in range(0, n_boot, bs):
-        b = min(bs, n_boot - start)
+    show = _want_progress(progress) and n_bootstrap > bs
+    for start in range(0, n_bootstrap, bs):
+        b = min(bs, n_bootstrap - start)
         blk = _apply(_draw_chunks(streams, start, b, kind, n), sb)
         out.append(reducer(blk) if reducer else blk)
         if show:
-            _progress(start + b, n_boot, "bootstrap")
+            _progress(start + b, n_bootstrap, "bootstrap")
     return np.concatenate(out, axis=0)
 
 
@@ -829,10 +834,11 @@ def studentized_interval(
     return lo, hi
 
 
+@renamed_arguments({"n_boot": "n_bootstrap"})
 def bootstrap_indices(
-    n: int, n_boot: int, *, cluster: Any = None, rng: RandomStateLike = None
+    n: int, n_bootstrap: int, *, cluster: Any = None, rng: RandomStateLike = None
 ) -> Iterator[np.ndarray]:
-    """Yield ``n_boot`` resampling index arrays (pairs bootstrap, or whole clusters).
+    """Yield ``n_bootstrap`` resampling index arrays (pairs bootstrap, or whole clusters).
 
     Without ``cluster`` each array holds ``n`` indices drawn with replacement from
     ``0..n-1``; with ``cluster`` the ``G`` clusters are drawn with replacement and the indices
@@ -842,7 +848,7 @@ def bootstrap_indices(
     ----------
     n : int
         Number of units.
-    n_boot : int
+    n_bootstrap : int
         Number of resamples.
     cluster : array-like of shape (n,), optional
         Cluster labels; whole clusters are resampled.
@@ -860,32 +866,33 @@ def bootstrap_indices(
     2
     """
     n = check_int(n, "n", minimum=1)
-    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=1)
     gen = check_random_state(rng, "rng")
     codes = None if cluster is None else cluster_codes(cluster, n)
-    return _indices(n, n_boot, codes, gen)
+    return _indices(n, n_bootstrap, codes, gen)
 
 
 def _indices(
-    n: int, n_boot: int, codes: tuple[np.ndarray, int] | None, gen: np.random.Generator
+    n: int, n_bootstrap: int, codes: tuple[np.ndarray, int] | None, gen: np.random.Generator
 ) -> Iterator[np.ndarray]:
     if codes is None:
-        for _ in range(n_boot):
+        for _ in range(n_bootstrap):
             yield gen.integers(0, n, size=n)
         return
     labels, g = codes
     members = np.split(
         np.argsort(labels, kind="stable"), np.cumsum(np.bincount(labels, minlength=g))[:-1]
     )
-    for _ in range(n_boot):
+    for _ in range(n_bootstrap):
         pick = gen.integers(0, g, size=g)
         yield np.concatenate([members[c] for c in pick])
 
 
+@renamed_arguments({"n_boot": "n_bootstrap"})
 def pairs_bootstrap(
     statistic: Callable[[np.ndarray], Any],
     n: int,
-    n_boot: int,
+    n_bootstrap: int,
     *,
     cluster: Any = None,
     rng: RandomStateLike = None,
@@ -903,7 +910,7 @@ def pairs_bootstrap(
         ``statistic(indices) -> value``; numeric values must be finite.
     n : int
         Number of units.
-    n_boot : int
+    n_bootstrap : int
         Number of bootstrap replications.
     cluster : array-like of shape (n,), optional
         Cluster labels; whole clusters are resampled.
@@ -915,7 +922,7 @@ def pairs_bootstrap(
     Returns
     -------
     list
-        The ``n_boot`` values returned by ``statistic``, in draw order.
+        The ``n_bootstrap`` values returned by ``statistic``, in draw order.
 
     Raises
     ------
@@ -931,10 +938,10 @@ def pairs_bootstrap(
     """
     check_callable(statistic, "statistic")
     n = check_int(n, "n", minimum=1)
-    n_boot = check_int(n_boot, "n_boot", minimum=1)
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", minimum=1)
     n_jobs = check_n_jobs(n_jobs)
     codes = None if cluster is None else cluster_codes(cluster, n)
-    streams = spawn(rng, n_boot, "rng")
+    streams = spawn(rng, n_bootstrap, "rng")
 
     def one(g: np.random.Generator) -> Any:
         return statistic(next(_indices(n, 1, codes, g)))

@@ -244,7 +244,7 @@ class BootstrapInference:
         self.rules = BootstrapRules() if rules is None else rules
         self._scores = scores
         self._process_kw = {
-            "n_boot": n_bootstrap,
+            "n_bootstrap": n_bootstrap,
             "kind": kind,
             "cluster": cluster,
             "multipliers": multipliers,

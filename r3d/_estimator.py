@@ -346,7 +346,7 @@ class R3D(BaseEstimator):
         kernel = check_option(kernel, "kernel", Literal["triangular", "epanechnikov", "uniform"])
         p = check_int(self.p, "p", minimum=0)
         s = check_int(self.pilot_order, "pilot_order", minimum=0)
-        n_boot = check_int(self.n_bootstrap, "n_bootstrap", minimum=0)
+        n_bootstrap = check_int(self.n_bootstrap, "n_bootstrap", minimum=0)
         alpha = check_alpha(self.alpha)
         missing = check_option(self.missing, "missing", Missing)
         mult_kind = check_option(self.multiplier, "multiplier", MultiplierKind)
@@ -361,9 +361,9 @@ class R3D(BaseEstimator):
             if self.memory_budget is None
             else check_int(self.memory_budget, "memory_budget", minimum=1)
         )
-        if multipliers is None and 0 < n_boot < 1.0 / alpha:
+        if multipliers is None and 0 < n_bootstrap < 1.0 / alpha:
             raise ValueError(
-                f"`n_bootstrap` = {n_boot} is too small for alpha = {alpha:g}: the band's "
+                f"`n_bootstrap` = {n_bootstrap} is too small for alpha = {alpha:g}: the band's "
                 f"critical value needs at least {int(np.ceil(1 / alpha))} draws (use 2000+)."
             )
         if multipliers is not None and cluster is not None:
@@ -439,11 +439,11 @@ class R3D(BaseEstimator):
         )
 
         inference = None
-        if xi is not None or n_boot > 0:
+        if xi is not None or n_bootstrap > 0:
             boot_kw: dict[str, Any] = {"memory_budget": budget}
             if xi is None:
                 boot_kw.update(
-                    n_boot=n_boot,
+                    n_bootstrap=n_bootstrap,
                     kind=mult_kind,
                     cluster=cl,
                     rng=check_random_state(self.random_state),

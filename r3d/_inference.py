@@ -122,7 +122,7 @@ def bootstrap_inference(
     core: R3DCore,
     xi: np.ndarray | None = None,
     *,
-    n_boot: int | None = None,
+    n_bootstrap: int | None = None,
     kind: MultiplierKind = "gaussian",
     cluster: Any = None,
     rng: RandomStateLike = None,
@@ -139,7 +139,7 @@ def bootstrap_inference(
         Output of :func:`r3d._estimate.estimate_r3d`.
     xi : array_like, shape (n, B), optional
         Multipliers (rows = units, columns = draws), e.g. i.i.d. N(0, 1).
-    n_boot : int, optional
+    n_bootstrap : int, optional
         Number of draws when ``xi`` is not given; multipliers are then generated block by
         block (never an ``n x B`` matrix at once) by :func:`estkit.multiplier_process`.
     kind, cluster, rng
@@ -148,7 +148,7 @@ def bootstrap_inference(
     block_size : int, optional
         Draws per block.
     progress : bool, optional
-        Progress line for large ``n_boot`` (default: only in an interactive terminal).
+        Progress line for large ``n_bootstrap`` (default: only in an interactive terminal).
     n_jobs : int, optional
         Blocks of draws in parallel through joblib (see :func:`estkit.multiplier_process`).
     memory_budget : int, optional
@@ -175,7 +175,7 @@ def bootstrap_inference(
         kw["multipliers"] = X[:, None] if X.ndim == 1 else X
     else:
         kw.update(
-            n_bootstrap=n_boot,
+            n_bootstrap=n_bootstrap,
             kind=kind,
             cluster=cluster,
             rng=rng,

@@ -356,9 +356,9 @@ err(
 )
 err("pairs_bootstrap/not-callable", lambda: pb(3.0, N, 20, rng=0), "statistic")
 err("pairs_bootstrap/n-0", lambda: pb(MEAN, 0, 20, rng=0), "n")
-err("pairs_bootstrap/n_boot-0", lambda: pb(MEAN, N, 0, rng=0), "n_boot")
-err("pairs_bootstrap/n_boot-str", lambda: pb(MEAN, N, "20", rng=0), "n_boot")
-err("pairs_bootstrap/n_boot-float", lambda: pb(MEAN, N, 20.0, rng=0), "n_boot")
+err("pairs_bootstrap/n_boot-0", lambda: pb(MEAN, N, 0, rng=0), "n_bootstrap")
+err("pairs_bootstrap/n_boot-str", lambda: pb(MEAN, N, "20", rng=0), "n_bootstrap")
+err("pairs_bootstrap/n_boot-float", lambda: pb(MEAN, N, 20.0, rng=0), "n_bootstrap")
 err("pairs_bootstrap/n_jobs-0", lambda: pb(MEAN, N, 20, rng=0, n_jobs=0), "n_jobs")
 err("pairs_bootstrap/n_jobs-str", lambda: pb(MEAN, N, 20, rng=0, n_jobs="2"), "n_jobs")
 err(
@@ -380,7 +380,7 @@ ok(
 
 bi = lambda *a, **k: list(E.bootstrap_indices(*a, **k))  # noqa: E731
 err("bootstrap_indices/n-0", lambda: bi(0, 3, rng=0), "n")
-err("bootstrap_indices/n_boot-str", lambda: bi(5, "3", rng=0), "n_boot")
+err("bootstrap_indices/n_boot-str", lambda: bi(5, "3", rng=0), "n_bootstrap")
 err("bootstrap_indices/n-float", lambda: bi(5.5, 3, rng=0), "n")
 err("bootstrap_indices/cluster-length", lambda: bi(5, 3, cluster=[0, 1], rng=0), "cluster")
 err("bootstrap_indices/cluster-nan", lambda: bi(3, 3, cluster=[0, np.nan, 1], rng=0), "cluster")
@@ -392,8 +392,8 @@ ok(
 
 dm = lambda *a, **k: E.draw_multipliers(*a, **k)  # noqa: E731
 err("draw_multipliers/n-0", lambda: dm(0, 10, rng=0), "n")
-err("draw_multipliers/n_boot-0", lambda: dm(5, 0, rng=0), "n_boot")
-err("draw_multipliers/n_boot-bool", lambda: dm(5, True, rng=0), "n_boot")
+err("draw_multipliers/n_boot-0", lambda: dm(5, 0, rng=0), "n_bootstrap")
+err("draw_multipliers/n_boot-bool", lambda: dm(5, True, rng=0), "n_bootstrap")
 err("draw_multipliers/kind", lambda: dm(5, 10, "normal", rng=0), "kind")
 err("draw_multipliers/kind-none", lambda: dm(5, 10, None, rng=0), "kind")
 err("draw_multipliers/cluster-length", lambda: dm(5, 10, cluster=[0, 1], rng=0), "cluster")
@@ -414,8 +414,8 @@ err("multiplier_process/scores-nan", lambda: mp(_with(S3, 4, np.nan), 10, rng=0)
 err("multiplier_process/scores-empty", lambda: mp(np.empty((0, 3)), 10, rng=0), "scores")
 err("multiplier_process/scores-3d", lambda: mp(np.ones((2, 2, 2)), 10, rng=0), "scores")
 err("multiplier_process/scores-none", lambda: mp(None, 10, rng=0), "scores")
-err("multiplier_process/no-n_boot", lambda: mp(S3), "n_boot")
-err("multiplier_process/n_boot-0", lambda: mp(S3, 0, rng=0), "n_boot")
+err("multiplier_process/no-n_boot", lambda: mp(S3), "n_bootstrap")
+err("multiplier_process/n_boot-0", lambda: mp(S3, 0, rng=0), "n_bootstrap")
 err(
     "multiplier_process/multipliers-nan",
     lambda: mp(S3, multipliers=_with(XI, 3, np.nan)),
@@ -423,7 +423,7 @@ err(
 )
 err("multiplier_process/multipliers-shape", lambda: mp(S3, multipliers=XI[:10]), "multipliers")
 err("multiplier_process/cluster+multipliers", lambda: mp(S3, multipliers=XI, cluster=CL), "cluster")
-err("multiplier_process/n_boot-conflict", lambda: mp(S3, 10, multipliers=XI), "n_boot")
+err("multiplier_process/n_boot-conflict", lambda: mp(S3, 10, multipliers=XI), "n_bootstrap")
 err("multiplier_process/block_size-0", lambda: mp(S3, 10, rng=0, block_size=0), "block_size")
 err("multiplier_process/block_size-str", lambda: mp(S3, 10, rng=0, block_size="8"), "block_size")
 err("multiplier_process/reducer", lambda: mp(S3, 10, rng=0, reducer=3), "reducer")

@@ -144,3 +144,17 @@ def test_parallel_blocks_equal_serial(scores):
     serial = multiplier_process(scores, 300, rng=4, block_size=64)
     parallel = multiplier_process(scores, 300, rng=4, block_size=64, n_jobs=2)
     np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12)
+
+
+def test_n_boot_is_a_deprecated_alias_of_n_bootstrap():
+    import warnings
+
+    import estkit
+
+    new = estkit.draw_multipliers(7, n_bootstrap=5, rng=1)
+    with pytest.warns(FutureWarning, match="`n_boot` of draw_multipliers"):
+        old = estkit.draw_multipliers(7, n_boot=5, rng=1)
+    np.testing.assert_array_equal(new, old)
+    with pytest.raises(TypeError, match="twice"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        estkit.draw_multipliers(7, n_bootstrap=5, n_boot=5, rng=1)
