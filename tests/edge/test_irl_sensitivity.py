@@ -696,26 +696,16 @@ add(
     lambda: irl.worst_case_error(ONE, [1.0], BoltzmannModel(), BoltzmannModel(gamma=0.5)),
     Ok(lambda v: v == 0.0),
 )
-add(
-    "misspec/worst_case_sparse",
-    lambda: irl.worst_case_error(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
-    Ok(
-        lambda v: (
-            abs(v - irl.worst_case_error(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)))
-            < 1e-9
-        )
-    ),
-)
-add(
-    "misspec/representative_sparse",
-    lambda: irl.representative_error(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
-    Ok(
-        lambda v: (
-            abs(v - irl.representative_error(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)))
-            < 1e-9
-        )
-    ),
-)
+for _error in (irl.worst_case_error, irl.representative_error):  # sparse == dense
+    add(
+        f"misspec/{_error.__name__.removesuffix('_error')}_sparse",
+        lambda f=_error: f(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
+        Ok(
+            lambda v, f=_error: (
+                abs(v - f(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8))) < 1e-9
+            )
+        ),
+    )
 add(
     "misspec/worst_case_optimal_50x4",
     lambda: irl.worst_case_error(BIG, R_BIG, OptimalModel(), OptimalModel(gamma=0.85), rng=0),
