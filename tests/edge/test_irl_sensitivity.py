@@ -79,6 +79,15 @@ def _expect_sa(mdp: TabularMDP, x: Any) -> np.ndarray:
     return x
 
 
+def add_sparse(name: str, call: Callable[[TabularMDP], Any]) -> None:
+    """A case where ``call(SPARSE)`` is ``call(MDP)`` in the (S, A) representation."""
+    add(
+        name,
+        lambda: _expect_sa(MDP, call(SPARSE)),
+        Ok(_close(lambda: _expect_sa(MDP, call(MDP)), 1e-12)),
+    )
+
+
 def _valid_policy(p: Any) -> bool:
     p = np.asarray(p, dtype=float)
     return bool(np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0) and p.min() >= 0)
@@ -509,16 +518,8 @@ add(
     Raises(ValueError, "`policy`"),
 )
 add("starc/mdp_not_mdp", lambda: irl.starc_distance(None, R, R2), Raises(TypeError, "`mdp`"))
-add(
-    "canonicalize/sparse_minimal",
-    lambda: irl.canonicalize(SPARSE, R, "minimal"),
-    Ok(_close(lambda: _expect_sa(MDP, irl.canonicalize(MDP, R, "minimal")), 1e-12)),
-)
-add(
-    "standardize/sparse_val",
-    lambda: _expect_sa(SPARSE, irl.standardize(SPARSE, R)),
-    Ok(_close(lambda: _expect_sa(MDP, irl.standardize(MDP, R)), 1e-12)),
-)
+add_sparse("canonicalize/sparse_minimal", lambda m: irl.canonicalize(m, R, "minimal"))
+add_sparse("standardize/sparse_val", lambda m: irl.standardize(m, R))
 add(
     "regret/reward_1e307",
     lambda: irl.normalized_regret(MDP, 1e307 * R, R2),
@@ -556,11 +557,7 @@ add(
     lambda: irl.potential_shaping(MDP, R, np.ones(4), gamma=2.0),
     Raises(ValueError, "`gamma`"),
 )
-add(
-    "shaping/sparse",
-    lambda: _expect_sa(MDP, irl.potential_shaping(SPARSE, R, np.arange(4.0))),
-    Ok(_close(lambda: _expect_sa(MDP, irl.potential_shaping(MDP, R, np.arange(4.0))), 1e-12)),
-)
+add_sparse("shaping/sparse", lambda m: irl.potential_shaping(m, R, np.arange(4.0)))
 add(
     "redistribution/scale_negative",
     lambda: irl.s_redistribution(MDP, R, rng=0, scale=-1.0),
@@ -630,11 +627,7 @@ add(
     lambda: irl.mce_inverse(MDP, None),
     Raises(TypeError, "`policy`"),
 )
-add(
-    "inverse/boltzmann_sparse",
-    lambda: _expect_sa(MDP, irl.boltzmann_inverse(SPARSE, PI)),
-    Ok(_close(lambda: _expect_sa(MDP, irl.boltzmann_inverse(MDP, PI)), 1e-12)),
-)
+add_sparse("inverse/boltzmann_sparse", lambda m: irl.boltzmann_inverse(m, PI))
 add(
     "inverse/ambiguity_basis_not_mdp",
     lambda: irl.ambiguity_basis("mdp"),
