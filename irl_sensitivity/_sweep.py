@@ -37,6 +37,27 @@ def _max_or_na(col: pd.Series) -> float | str:
     return float(vals.max()) if vals.size else "n/a (no point in the image)"
 
 
+def _two_curves(
+    ax: Any,
+    x: Any,
+    first: tuple[Any, str],
+    second: tuple[Any, str],
+    *,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+) -> Any:
+    """Draw two ``(values, label)`` curves against ``x`` (circles in C3, squares in C0)."""
+    ax = get_axes(ax)
+    draw = ax.semilogx if logx else ax.plot
+    for (y, label), marker, color in zip((first, second), ("o-", "s-"), ("C3", "C0"), strict=True):
+        draw(x, y, marker, color=color, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False)
+    return ax
+
+
 def _check_values(values: Any, name: str = "values") -> np.ndarray:
     if values is None or isinstance(values, str):
         raise TypeError(f"`{name}` must be a non-empty sequence of numbers; got {values!r}.")
@@ -126,18 +147,20 @@ class SweepResults(ResultsBase):
 
         %(plot)s
         """
-        ax = get_axes(ax)
         f = self.frame
-        ax.plot(f["value"], f["worst_case_error"], "o-", color="C3", label="worst case")
-        ax.plot(f["value"], f["representative_error"], "s-", color="C0", label="representative")
-        ax.set_xlabel(
-            "mixture weight toward random dynamics"
-            if self.param == "transition"
-            else f"assumed {self.param}"
+        ax = _two_curves(
+            ax,
+            f["value"],
+            (f["worst_case_error"], "worst case"),
+            (f["representative_error"], "representative"),
+            xlabel=(
+                "mixture weight toward random dynamics"
+                if self.param == "transition"
+                else f"assumed {self.param}"
+            ),
+            ylabel="STARC distance to the true reward",
         )
-        ax.set_ylabel("STARC distance to the true reward")
         ax.set_ylim(-0.02, 2.05 * self.scale)
-        ax.legend(frameon=False)
         return ax
 
 
@@ -307,14 +330,16 @@ class ProbeResults(ResultsBase):
 
         %(plot)s
         """
-        ax = get_axes(ax)
         f = self.frame
-        ax.semilogx(f["lambda"], f["reward_distance"], "o-", color="C3", label="STARC distance")
-        ax.semilogx(f["lambda"], f["policy_distance"], "s-", color="C0", label="policy distance")
-        ax.set_xlabel("lambda")
-        ax.set_ylabel("distance")
-        ax.legend(frameon=False)
-        return ax
+        return _two_curves(
+            ax,
+            f["lambda"],
+            (f["reward_distance"], "STARC distance"),
+            (f["policy_distance"], "policy distance"),
+            xlabel="lambda",
+            ylabel="distance",
+            logx=True,
+        )
 
 
 @fill_doc

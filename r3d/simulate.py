@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import special, stats
@@ -19,6 +20,8 @@ from estkit._validation import check_real
 from r3d._data import Distributions
 
 __all__ = ["SimulatedRD", "simulate_dgp1", "simulate_dgp2", "simulate_normal"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,49 @@ def _pack(x: np.ndarray, draws: np.ndarray, treatment=None) -> Distributions:
     return Distributions(draws.reshape(-1), np.arange(n + 1) * k, running=x, treatment=treatment)
 
 
+def _sizes(n: int, n_draws: int) -> tuple[int, int]:
+    """The number of units (>= 2) and the size of each unit's sample (>= 1)."""
+    return check_int(n, "n", minimum=2), check_int(n_draws, "n_draws", minimum=1)
+
+
+def _running(n: int, rng: RandomStateLike) -> tuple[np.random.Generator, np.ndarray]:
+    """The generator of a design and its running variable ``X ~ U(-1, 1)`` (its first draw)."""
+    g = check_random_state(rng, "rng")
+    return g, g.uniform(-1.0, 1.0, n)
+
+
+def _constant_effect(value: float) -> Callable[[np.ndarray], np.ndarray]:
+    """The true effect curve of a pure location shift: ``value`` at every level."""
+    return lambda q: np.full(np.shape(np.atleast_1d(q)), float(value))
+
+
+# numpydoc fragments shared by the generators (``%(name)s`` in their docstrings)
+_DOCS = {
+    "n_units": "n : int, default 500\n        Number of units (>= 2).",
+    "n_draws": "n_draws : int, default 50\n        Size of each unit's sample (>= 1).",
+    "rng_returns": "\n".join(
+        [
+            "rng : None, int, SeedSequence or Generator",
+            "        Seed or generator.",
+            "",
+            "    Returns",
+            "    -------",
+            "    SimulatedRD",
+            "        Running variable, unit samples, treatment (None for sharp designs) and the"
+            " true",
+            "        effect curve.",
+        ]
+    ),
+}
+
+
+def _fill_doc(func: F) -> F:
+    """Substitute the shared fragments into ``func``'s docstring."""
+    func.__doc__ = (func.__doc__ or "") % _DOCS
+    return func
+
+
+@_fill_doc
 def simulate_dgp1(
     n: int = 500, n_draws: int = 50, delta: float = 0.0, *, rng: RandomStateLike = None
 ) -> SimulatedRD:
@@ -78,20 +124,11 @@ def simulate_dgp1(
 
     Parameters
     ----------
-    n : int, default 500
-        Number of units (>= 2).
-    n_draws : int, default 50
-        Size of each unit's sample (>= 1).
+    %(n_units)s
+    %(n_draws)s
     delta : float, default 0.0
         Location shift at the cutoff (the true effect).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator.
-
-    Returns
-    -------
-    SimulatedRD
-        Running variable, unit samples, treatment (None for sharp designs) and the true
-        effect curve.
+    %(rng_returns)s
 
     Examples
     --------
@@ -99,17 +136,13 @@ def simulate_dgp1(
     >>> sim.y.n_units, sim.true_effect([0.1, 0.9]).tolist()
     (100, [1.0, 1.0])
     """
-    n = check_int(n, "n", minimum=2)
-    k = check_int(n_draws, "n_draws", minimum=1)
+    n, k = _sizes(n, n_draws)
     delta = _real(delta, "delta")
-    g = check_random_state(rng, "rng")
-    x = g.uniform(-1.0, 1.0, n)
+    g, x = _running(n, rng)
     mu = g.normal(5.0 + 5.0 * x + delta * (x >= 0), 1.0)
     sigma = np.abs(g.normal(1.0 + x, 1.0))
     draws = mu[:, None] + sigma[:, None] * g.standard_normal((n, k))
-    return SimulatedRD(
-        x, _pack(x, draws), None, lambda q: np.full(np.shape(np.atleast_1d(q)), float(delta))
-    )
+    return SimulatedRD(x, _pack(x, draws), None, _constant_effect(delta))
 
 
 def _exgauss_ppf(q: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -137,6 +170,7 @@ def dgp2_effect(q, delta: float, delta_lambda: float, n_nodes: int = 64) -> np.n
     return delta + up - lo
 
 
+@_fill_doc
 def simulate_dgp2(
     n: int = 500,
     n_draws: int = 50,
@@ -153,22 +187,13 @@ def simulate_dgp2(
 
     Parameters
     ----------
-    n : int, default 500
-        Number of units (>= 2).
-    n_draws : int, default 50
-        Size of each unit's sample (>= 1).
+    %(n_units)s
+    %(n_draws)s
     delta : float, default 0.0
         Location shift at the cutoff.
     delta_lambda : float, default 0.0
         Shift of the exponential rate at the cutoff (> -0.5, so the rate stays positive).
-    rng : None, int, SeedSequence or Generator
-        Seed or generator.
-
-    Returns
-    -------
-    SimulatedRD
-        Running variable, unit samples, treatment (None for sharp designs) and the true
-        effect curve.
+    %(rng_returns)s
 
     Examples
     --------
@@ -176,14 +201,12 @@ def simulate_dgp2(
     >>> bool(np.all(np.diff(sim.true_effect([0.1, 0.5, 0.9])) < 0))
     True
     """
-    n = check_int(n, "n", minimum=2)
-    k = check_int(n_draws, "n_draws", minimum=1)
+    n, k = _sizes(n, n_draws)
     delta = _real(delta, "delta")
     delta_lambda = _real(delta_lambda, "delta_lambda")
     if not 0.5 + delta_lambda > 0:
         raise ValueError("`delta_lambda` must keep the exponential rate positive (> -0.5).")
-    g = check_random_state(rng, "rng")
-    x = g.uniform(-1.0, 1.0, n)
+    g, x = _running(n, rng)
     treated = x >= 0
     mu = g.uniform(-5.0, 5.0, n) + 2.0 * x
     lam = g.uniform(0.5, 1.5, n) + delta_lambda * treated
@@ -195,6 +218,7 @@ def simulate_dgp2(
     return SimulatedRD(x, _pack(x, draws), None, lambda q: dgp2_effect(q, delta, delta_lambda))
 
 
+@_fill_doc
 def simulate_normal(
     n: int = 200,
     n_draws: int = 50,
@@ -215,8 +239,7 @@ def simulate_normal(
     ----------
     n : int, default 200
         Number of units (>= 2).
-    n_draws : int, default 50
-        Size of each unit's sample (>= 1).
+    %(n_draws)s
     effect : float, default 3.0
         The true effect at every quantile.
     slope : float, default 0.5
@@ -225,14 +248,7 @@ def simulate_normal(
         Standard deviation of the draws (>= 0).
     fuzzy : bool, default False
         Fuzzy design (treatment returned) instead of a sharp one.
-    rng : None, int, SeedSequence or Generator
-        Seed or generator.
-
-    Returns
-    -------
-    SimulatedRD
-        Running variable, unit samples, treatment (None for sharp designs) and the true
-        effect curve.
+    %(rng_returns)s
 
     Examples
     --------
@@ -240,14 +256,12 @@ def simulate_normal(
     >>> set(np.unique(sim.treatment)) <= {0.0, 1.0}
     True
     """
-    n = check_int(n, "n", minimum=2)
-    k = check_int(n_draws, "n_draws", minimum=1)
+    n, k = _sizes(n, n_draws)
     effect = _real(effect, "effect")
     slope = _real(slope, "slope")
     sd = _real(sd, "sd", minimum=0.0)
     fuzzy = check_bool(fuzzy, "fuzzy")
-    g = check_random_state(rng, "rng")
-    x = g.uniform(-1.0, 1.0, n)
+    g, x = _running(n, rng)
     if fuzzy:
         d = (g.random(n) < 0.1 + 0.8 * (x >= 0)).astype(float)
     else:
@@ -258,5 +272,5 @@ def simulate_normal(
         x,
         _pack(x, draws, t),
         t,
-        lambda q: np.full(np.shape(np.atleast_1d(q)), float(effect)),
+        _constant_effect(effect),
     )

@@ -102,6 +102,10 @@ def _fit_cm(est):
     return est.fit(X, y, environment=env)
 
 
+def _predict_cm(est):
+    return est.predict(_cm_data()[0])
+
+
 def _fit_boltzmann(est):
     trajs = sample_trajectories(_MDP, boltzmann_policy(_MDP, _R, 1.0), 20, 10, rng=1)
     return est.fit(_MDP, trajs)
@@ -134,31 +138,31 @@ CASES = {
         ),
         _fit_cm,
         "selected_subset_",
-        lambda e: e.predict(_cm_data()[0]),
+        _predict_cm,
     ),
     "StableSetRegressor": (
         lambda: StableSetRegressor(graph=EDGES, random_state=0),
         _fit_cm,
         "subset_",
-        lambda e: e.predict(_cm_data()[0]),
+        _predict_cm,
     ),
     "PooledERM": (
         lambda: PooledERM(estimator=LinearRegression()),
         _fit_cm,
         "model_",
-        lambda e: e.predict(_cm_data()[0]),
+        _predict_cm,
     ),
     "InvariantCausalPrediction": (
         lambda: InvariantCausalPrediction(alpha=0.1),
         _fit_cm,
         "coef_",
-        lambda e: e.predict(_cm_data()[0]),
+        _predict_cm,
     ),
     "AnchorRegression": (
         lambda: AnchorRegression(gamma=2.0),
         _fit_cm,
         "coef_",
-        lambda e: e.predict(_cm_data()[0]),
+        _predict_cm,
     ),
     "BoltzmannIRL": (
         lambda: BoltzmannIRL(beta=1.0),

@@ -137,6 +137,24 @@ def _check_pareto_brackets(pareto_brackets: int) -> None:
         raise ValueError(f"pareto_brackets must be 1 or 2, got {pareto_brackets!r}")
 
 
+def _law_inputs(
+    counts: ArrayLike,
+    bounds: ArrayLike,
+    points: ArrayLike,
+    name: str,
+    pareto_brackets: int,
+    min_alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked counts, bounds and 1-d evaluation points (argument ``name``) of a bracket law."""
+    c, b = _validate(counts, bounds)
+    _check_pareto_brackets(pareto_brackets)
+    _check_min_alpha(min_alpha)
+    pts = _floats(points, name)
+    if pts.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-d")
+    return c, b, pts
+
+
 def bracket_quantiles(
     counts: ArrayLike,
     bounds: ArrayLike,
@@ -184,12 +202,7 @@ def bracket_quantiles(
     >>> bracket_quantiles([50, 25, 25], bounds, [0.5, 0.6, 0.9], pareto_brackets=2)
     array([100., 125., 500.])
     """
-    c, b = _validate(counts, bounds)
-    _check_pareto_brackets(pareto_brackets)
-    _check_min_alpha(min_alpha)
-    q = _floats(probs, "probs")
-    if q.ndim != 1:
-        raise ValueError("probs must be 1-d")
+    c, b, q = _law_inputs(counts, bounds, probs, "probs", pareto_brackets, min_alpha)
     if np.any(~(q > 0) | ~(q < 1)):
         raise ValueError("probs must lie strictly between 0 and 1")
     n_br = b.size - 1
@@ -263,12 +276,7 @@ def bracket_cdf(
     >>> bracket_cdf([5.0, 15.0, 30.0], [10, 10, 10], [0, 10, 20, 40])
     array([0.16666667, 0.5       , 0.83333333])
     """
-    c, b = _validate(counts, bounds)
-    _check_pareto_brackets(pareto_brackets)
-    _check_min_alpha(min_alpha)
-    xs = _floats(x, "x")
-    if xs.ndim != 1:
-        raise ValueError("`x` must be 1-d")
+    c, b, xs = _law_inputs(counts, bounds, x, "x", pareto_brackets, min_alpha)
     if np.isnan(xs).any():
         raise ValueError("`x` must not contain NaN (the CDF is evaluated at each point)")
     shares = _shares_below(c)

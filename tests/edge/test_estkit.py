@@ -103,6 +103,18 @@ def close(a, b, rtol=1e-12, atol=0.0):
     return True
 
 
+def ok_float32(id: str, fit: Callable[..., Any], x: Any, y: Any, attr: str) -> None:
+    """A case where float32 ``x``, ``y`` give ``fit``'s ``attr`` of their float64 upcasts."""
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    ok(
+        id,
+        lambda: fit(x=x32, y=y32),
+        lambda r: close(
+            getattr(r, attr), getattr(fit(x=x32.astype(float), y=y32.astype(float)), attr)
+        ),
+    )
+
+
 E = estkit  # short alias used in the thunks (attribute look-up at call time)
 
 
@@ -552,13 +564,7 @@ ok(
     lambda: lp(x=np.arange(-40, 40), y=Y, h=30),
     lambda r: np.isfinite(r.coef).all(),
 )
-ok(
-    "locpoly/float32",
-    lambda: lp(x=X.astype(np.float32), y=Q.astype(np.float32)),
-    lambda r: close(
-        r.coef, lp(x=X.astype(np.float32).astype(float), y=Q.astype(np.float32).astype(float)).coef
-    ),
-)
+ok_float32("locpoly/float32", lp, X, Q, "coef")
 ok(
     "locpoly/nullable-Float64",
     lambda: lp(x=pd.array(X, dtype="Float64")),
@@ -678,13 +684,7 @@ ok(
     lambda: sb(y=np.round(10 * Y).astype(int)),
     lambda r: close(r.h, sb(y=np.round(10 * Y)).h),
 )
-ok(
-    "select_bandwidth/float32",
-    lambda: sb(x=X.astype(np.float32), y=Y.astype(np.float32)),
-    lambda r: close(
-        r.h, sb(x=X.astype(np.float32).astype(float), y=Y.astype(np.float32).astype(float)).h
-    ),
-)
+ok_float32("select_bandwidth/float32", sb, X, Y, "h")
 ok(
     "select_bandwidth/nullable-Int64-T",
     lambda: sb(T=pd.array(TREAT.astype(int), dtype="Int64")),

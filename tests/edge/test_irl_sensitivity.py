@@ -79,6 +79,15 @@ def _expect_sa(mdp: TabularMDP, x: Any) -> np.ndarray:
     return x
 
 
+def add_sparse(name: str, call: Callable[[TabularMDP], Any]) -> None:
+    """A case where ``call(SPARSE)`` is ``call(MDP)`` in the (S, A) representation."""
+    add(
+        name,
+        lambda: _expect_sa(MDP, call(SPARSE)),
+        Ok(_close(lambda: _expect_sa(MDP, call(MDP)), 1e-12)),
+    )
+
+
 def _valid_policy(p: Any) -> bool:
     p = np.asarray(p, dtype=float)
     return bool(np.all(np.isfinite(p)) and np.allclose(p.sum(axis=1), 1.0) and p.min() >= 0)
@@ -509,16 +518,8 @@ add(
     Raises(ValueError, "`policy`"),
 )
 add("starc/mdp_not_mdp", lambda: irl.starc_distance(None, R, R2), Raises(TypeError, "`mdp`"))
-add(
-    "canonicalize/sparse_minimal",
-    lambda: irl.canonicalize(SPARSE, R, "minimal"),
-    Ok(_close(lambda: _expect_sa(MDP, irl.canonicalize(MDP, R, "minimal")), 1e-12)),
-)
-add(
-    "standardize/sparse_val",
-    lambda: _expect_sa(SPARSE, irl.standardize(SPARSE, R)),
-    Ok(_close(lambda: _expect_sa(MDP, irl.standardize(MDP, R)), 1e-12)),
-)
+add_sparse("canonicalize/sparse_minimal", lambda m: irl.canonicalize(m, R, "minimal"))
+add_sparse("standardize/sparse_val", lambda m: irl.standardize(m, R))
 add(
     "regret/reward_1e307",
     lambda: irl.normalized_regret(MDP, 1e307 * R, R2),
@@ -556,11 +557,7 @@ add(
     lambda: irl.potential_shaping(MDP, R, np.ones(4), gamma=2.0),
     Raises(ValueError, "`gamma`"),
 )
-add(
-    "shaping/sparse",
-    lambda: _expect_sa(MDP, irl.potential_shaping(SPARSE, R, np.arange(4.0))),
-    Ok(_close(lambda: _expect_sa(MDP, irl.potential_shaping(MDP, R, np.arange(4.0))), 1e-12)),
-)
+add_sparse("shaping/sparse", lambda m: irl.potential_shaping(m, R, np.arange(4.0)))
 add(
     "redistribution/scale_negative",
     lambda: irl.s_redistribution(MDP, R, rng=0, scale=-1.0),
@@ -630,11 +627,7 @@ add(
     lambda: irl.mce_inverse(MDP, None),
     Raises(TypeError, "`policy`"),
 )
-add(
-    "inverse/boltzmann_sparse",
-    lambda: _expect_sa(MDP, irl.boltzmann_inverse(SPARSE, PI)),
-    Ok(_close(lambda: _expect_sa(MDP, irl.boltzmann_inverse(MDP, PI)), 1e-12)),
-)
+add_sparse("inverse/boltzmann_sparse", lambda m: irl.boltzmann_inverse(m, PI))
 add(
     "inverse/ambiguity_basis_not_mdp",
     lambda: irl.ambiguity_basis("mdp"),
@@ -696,26 +689,16 @@ add(
     lambda: irl.worst_case_error(ONE, [1.0], BoltzmannModel(), BoltzmannModel(gamma=0.5)),
     Ok(lambda v: v == 0.0),
 )
-add(
-    "misspec/worst_case_sparse",
-    lambda: irl.worst_case_error(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
-    Ok(
-        lambda v: (
-            abs(v - irl.worst_case_error(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)))
-            < 1e-9
-        )
-    ),
-)
-add(
-    "misspec/representative_sparse",
-    lambda: irl.representative_error(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
-    Ok(
-        lambda v: (
-            abs(v - irl.representative_error(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)))
-            < 1e-9
-        )
-    ),
-)
+for _error in (irl.worst_case_error, irl.representative_error):  # sparse == dense
+    add(
+        f"misspec/{_error.__name__.removesuffix('_error')}_sparse",
+        lambda f=_error: f(SPARSE, R, BoltzmannModel(), BoltzmannModel(gamma=0.8)),
+        Ok(
+            lambda v, f=_error: (
+                abs(v - f(MDP, R, BoltzmannModel(), BoltzmannModel(gamma=0.8))) < 1e-9
+            )
+        ),
+    )
 add(
     "misspec/worst_case_optimal_50x4",
     lambda: irl.worst_case_error(BIG, R_BIG, OptimalModel(), OptimalModel(gamma=0.85), rng=0),

@@ -44,23 +44,19 @@ def setup(request):
 
 
 # ------------------------------------------------------------------ inverses
-@pytest.mark.parametrize("beta", [0.3, 1.0, 5.0])
-def test_boltzmann_forward_inverse_roundtrip(setup, beta):
+@pytest.mark.parametrize("temperature", [0.3, 1.0, 5.0])
+@pytest.mark.parametrize(
+    "policy, inverse",
+    [(boltzmann_policy, boltzmann_inverse), (mce_policy, mce_inverse)],
+    ids=["boltzmann", "mce"],
+)
+def test_forward_inverse_roundtrip(setup, policy, inverse, temperature):
     mdp, r, _ = setup
-    pi = boltzmann_policy(mdp, r, beta)
-    rh = boltzmann_inverse(mdp, pi, beta)
-    assert np.abs(boltzmann_policy(mdp, rh, beta) - pi).max() < 1e-10
+    pi = policy(mdp, r, temperature)
+    rh = inverse(mdp, pi, temperature)
+    assert np.abs(policy(mdp, rh, temperature) - pi).max() < 1e-10
     assert starc_distance(mdp, r, rh) < 1e-7  # sqrt of round-off in 2 - 2 cos
     assert starc_distance(mdp, r, rh, "minimal") < 1e-7
-
-
-@pytest.mark.parametrize("alpha", [0.3, 1.0, 5.0])
-def test_mce_forward_inverse_roundtrip(setup, alpha):
-    mdp, r, _ = setup
-    pi = mce_policy(mdp, r, alpha)
-    rh = mce_inverse(mdp, pi, alpha)
-    assert np.abs(mce_policy(mdp, rh, alpha) - pi).max() < 1e-10
-    assert starc_distance(mdp, r, rh) < 1e-7
 
 
 def test_ambiguity_set_gives_same_policy(setup):
