@@ -964,7 +964,7 @@ def worst_case_risks(
     -------
     (ndarray of shape (n_pred,), ndarray of shape (n_pred, n_params))
     """
-    from causalminimax._spline import _blas_single_thread
+    from estkit._parallel import blas_single_thread
 
     model = problem.model
     bank = PredictorBank(predictors, inputs, problem.target, model.standardize)
@@ -977,7 +977,7 @@ def worst_case_risks(
         return out
 
     # small dense products: several BLAS threads only contend with each other
-    with _blas_single_thread():
+    with blas_single_thread():
         if model.basis != "mlp":
             return joint_search(risks, len(bank.predictors), problem.fmap, model, rng)
         # gradient ascent per predictor from common initialisations, then every predictor is

@@ -19,21 +19,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from estkit._parallel import blas_single_thread
+
 __all__ = ["AdditiveSplineRidge", "dense_basis"]
 
 _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 2, 13))
-
-
-_CONTROLLER: list[Any] = []
-
-
-def _blas_single_thread() -> Any:
-    """Context limiting BLAS to one thread (the controller is built once per process)."""
-    from threadpoolctl import ThreadpoolController
-
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any, ...]:
@@ -143,7 +133,7 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         bm, ym = B.mean(axis=0), float(y.mean())
         Bc, yc = B - bm, y - ym
         # small dense problems: extra BLAS threads only contend (100x slower on a busy machine)
-        with _blas_single_thread():
+        with blas_single_thread():
             s, V = np.linalg.eigh(Bc.T @ Bc)
             Q = Bc @ V
             qy = Q.T @ yc

@@ -12,7 +12,6 @@ edges are oriented by v-structures and Meek's rules.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Hashable
 from typing import Any, Literal
 
@@ -43,13 +42,13 @@ from estkit import (
     check_random_state,
     negligible_variation,
 )
+from estkit._deprecation import renamed_arguments
 
 __all__ = ["DiscoveryResult", "discover_graph", "fisher_z_test", "kci_test"]
 
 CITestName = Literal["fisherz", "kci"]
 UndirectedPolicy = Literal["raise", "extend"]
 CONTEXT = "E"
-_UNSET: Any = object()  # marks an argument that was not passed
 
 _ASSUMPTIONS = (
     "Assumes causal sufficiency (no hidden common causes of the observed variables, beyond "
@@ -183,6 +182,7 @@ def _validate(
     return df, codes, labels
 
 
+@renamed_arguments({"random_state": "rng"})
 def discover_graph(
     data: Any,
     environment: Any,
@@ -193,7 +193,6 @@ def discover_graph(
     max_condition_size: int | None = None,
     max_samples: int = 600,
     rng: RandomStateLike = None,
-    random_state: Any = _UNSET,
 ) -> DiscoveryResult:
     """Discover the causal graph and the mutable set with the environment as a context node.
 
@@ -235,10 +234,9 @@ def discover_graph(
     max_samples : int, default 600
         Rows used by ``test="kci"`` (a random subsample when there are more).
     rng : None, int or numpy.random.Generator
-        Seed of the KCI subsample (Fisher-z is deterministic).
-    random_state : None, int or numpy.random.Generator
-        Deprecated name of ``rng`` (FutureWarning); functions take ``rng``, estimators
-        ``random_state``.
+        Seed of the KCI subsample (Fisher-z is deterministic). Its former name
+        ``random_state=`` still works, with a FutureWarning (functions take ``rng``,
+        estimators ``random_state``).
 
     Returns
     -------
@@ -285,15 +283,6 @@ def discover_graph(
     [('E', 'M'), ('M', 'X'), ('Y', 'M')]
     """
     t0 = time.perf_counter()
-    if random_state is not _UNSET:
-        if rng is not None:
-            raise TypeError("Pass the seed as `rng` only (`random_state` is its old name).")
-        warnings.warn(
-            "discover_graph(random_state=...) is deprecated; pass rng=... instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        rng = random_state
     test = check_option(test, "test", CITestName)
     alpha = check_alpha(alpha)
     if max_condition_size is not None:

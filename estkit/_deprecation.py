@@ -62,12 +62,12 @@ def renamed_arguments(
                     "were given."
                 )
             for new, value in zip(positional, extra, strict=False):
-                _warn(f"passing `{new}` positionally to {func.__name__}()", f"{new}=...")
                 _put(kwargs, new, value, func.__name__)
+                _warn(f"passing `{new}` positionally to {func.__name__}()", f"{new}=...")
             for old, new in renamed.items():
                 if old in kwargs:
-                    _warn(f"`{old}` of {func.__name__}() is renamed", f"{new}=...")
                     _put(kwargs, new, kwargs.pop(old), func.__name__)
+                    _warn(f"`{old}` of {func.__name__}() is renamed", f"{new}=...")
             return func(*args[:n_pos], **kwargs)
 
         return cast(F, wrapper)

@@ -4,20 +4,21 @@
   ``Substitution`` do it): a line holding only ``%(name)s`` is replaced by the fragment
   ``name`` of :data:`DOCS`, indented like the placeholder, so a parameter shared by many
   public callables is described in one place.
-* :func:`renamed_arguments` -- old keyword names (and, optionally, a former positional
-  slot) kept working for a deprecation period, with a ``FutureWarning``.
-* :func:`blas_single_thread` -- the one place the package limits BLAS threads.
+* :func:`renamed_arguments`, :func:`deprecated_alias` -- re-exported from
+  ``estkit._deprecation`` (old names kept working with a ``FutureWarning``).
+* :func:`blas_single_thread` -- the size rule of the MDP searches over
+  ``estkit._parallel.blas_single_thread``.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import textwrap
-import warnings
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar, cast
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from estkit._deprecation import deprecated_alias, renamed_arguments
+from estkit._parallel import blas_single_thread as _blas_single_thread
 
 __all__ = ["DOCS", "blas_single_thread", "deprecated_alias", "fill_doc", "renamed_arguments"]
 
@@ -285,129 +286,18 @@ def fill_doc(obj: F) -> F:
     return obj
 
 
-_NOT_GIVEN: Any = object()
-
-
-def renamed_arguments(
-    renamed: dict[str, str], *, positional: tuple[str, ...] = ()
-) -> Callable[[F], F]:
-    """Keep old keyword names (and former positional slots) working, with a FutureWarning.
-
-    Parameters
-    ----------
-    renamed : dict of str to str
-        Old keyword name to new keyword name.
-    positional : tuple of str, default ()
-        Keyword-only parameters that used to accept a positional argument after the
-        positional parameters, in that order.
-
-    Returns
-    -------
-    callable
-        A decorator; the decorated function's signature (``inspect.signature``) is the new
-        one.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> @renamed_arguments({"old": "new"})
-    ... def f(*, new=1):
-    ...     return new
-    >>> with warnings.catch_warnings(record=True) as w:
-    ...     warnings.simplefilter("always")
-    ...     f(old=3), w[0].category.__name__
-    (3, 'FutureWarning')
-    """
-
-    def decorate(func: F) -> F:
-        params = inspect.signature(func).parameters.values()
-        n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            extra = args[n_pos:]
-            if len(extra) > len(positional):
-                raise TypeError(
-                    f"{func.__name__}() takes {n_pos} positional arguments but {len(args)} "
-                    "were given."
-                )
-            for new, value in zip(positional, extra, strict=False):
-                _warn(f"passing `{new}` positionally to {func.__name__}()", f"{new}=...")
-                _put(kwargs, new, value, func.__name__)
-            for old, new in renamed.items():
-                if old in kwargs:
-                    _warn(f"`{old}` of {func.__name__}() is renamed", f"{new}=...")
-                    _put(kwargs, new, kwargs.pop(old), func.__name__)
-            return func(*args[:n_pos], **kwargs)
-
-        return cast(F, wrapper)
-
-    return decorate
-
-
-def _warn(what: str, fix: str) -> None:
-    warnings.warn(
-        f"{what} and the old form will stop working in a future version; use {fix}.",
-        FutureWarning,
-        stacklevel=3,
-    )
-
-
-def _put(kwargs: dict[str, Any], name: str, value: Any, func: str) -> None:
-    if name in kwargs:
-        raise TypeError(f"{func}() got `{name}` twice (under its old and its new name).")
-    kwargs[name] = value
-
-
-def deprecated_alias(new: Any, old: Any, new_name: str, old_name: str, owner: str) -> Any:
-    """The value of a renamed estimator parameter: ``old`` (with a FutureWarning) when it
-    was set, else ``new``.
-
-    Parameters
-    ----------
-    new, old : object
-        The values of the new parameter and of its deprecated alias (None: not set).
-    new_name, old_name : str
-        Their names.
-    owner : str
-        The estimator's class name, for the messages.
-
-    Returns
-    -------
-    object
-        The value to use.
-    """
-    if old is None:
-        return new
-    warnings.warn(
-        f"`{old_name}` of {owner} is renamed `{new_name}`; the old name will stop working in "
-        f"a future version.",
-        FutureWarning,
-        stacklevel=3,
-    )
-    return old
-
-
-_SMALL = 5000  # S * A up to which the searches run BLAS single-threaded
-
-
 def blas_single_thread(n_states: int, n_actions: int) -> AbstractContextManager[Any]:
-    """Single-threaded BLAS for the small dense algebra of the searches: thread wake-ups of
-    a multi-threaded BLAS cost far more than the (S*A)-sized products themselves (15x on a
-    loaded 2-core machine). The only place the package uses threadpoolctl.
+    """One-thread BLAS for the small dense algebra of the searches, up to 5000 state-action
+    pairs (:func:`estkit._parallel.blas_single_thread`).
 
     Parameters
     ----------
     n_states, n_actions : int
-        Size of the MDP; above 5000 state-action pairs the BLAS is left as it is.
+        Size of the MDP.
 
     Returns
     -------
     context manager
-        ``threadpool_limits(limits=1, user_api="blas")`` or a null context.
+        The shared one-thread BLAS limit, or a null context above 5000 pairs.
     """
-    if n_states * n_actions > _SMALL:
-        return nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_single_thread(n_states * n_actions, threshold=5000)

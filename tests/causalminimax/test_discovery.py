@@ -231,11 +231,11 @@ def test_random_state_is_the_old_name_of_rng():
     env = df.pop("env").to_numpy()
     small = df[["Y", "X1", "X2"]]
     new = discover_graph(small, env, test="kci", max_samples=150, rng=5)
-    with pytest.warns(FutureWarning, match=r"pass rng=\.\.\. instead"):
+    with pytest.warns(FutureWarning, match=r"`random_state` of discover_graph\(\) is renamed"):
         old = discover_graph(small, env, test="kci", max_samples=150, random_state=5)
     np.testing.assert_array_equal(new.pdag, old.pdag)
     assert new.sepsets == old.sepsets
-    with pytest.raises(TypeError, match="`rng` only"):
+    with pytest.raises(TypeError, match="`rng` twice"):
         discover_graph(small, env, rng=1, random_state=1)
     with pytest.raises(TypeError, match="`rng`"):
         discover_graph(small, env, test="kci", rng="5")
