@@ -82,7 +82,7 @@ def stage_target(args) -> None:
             n_reps=args.reps,
             n_bootstrap=1000,
             modes={k: MC_ABLATION[k] for k in ABLATION},
-            random_state=20250 + k,
+            rng=20250 + k,
             n_jobs=args.n_jobs,
             **kw,
         )
@@ -101,7 +101,7 @@ def stage_grid(args) -> None:
             n_reps=args.reps_grid,
             n_bootstrap=1000,
             modes=MODES,
-            random_state=30250 + k,
+            rng=30250 + k,
             n_jobs=args.n_jobs,
             **kw,
         )
@@ -119,7 +119,7 @@ def stage_power(args) -> None:
             n_reps=args.reps_power,
             n_bootstrap=1000,
             modes=MODES,
-            random_state=40250 if dgp == "dgp1" else 40251,
+            rng=40250 if dgp == "dgp1" else 40251,
             n_jobs=args.n_jobs,
         )
         _save(res, f"power_{dgp}")
@@ -139,7 +139,7 @@ def stage_oracle(args) -> None:
             n_bootstrap=1000,
             modes={k: MC_ABLATION[k] for k in ("paper", "paper-lev")},
             estimator_params={"bandwidth": h},
-            random_state=50250 + k,
+            rng=50250 + k,
             n_jobs=args.n_jobs,
         )
         _save(res, f"oracle_{k}")

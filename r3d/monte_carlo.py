@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_alpha, check_bool, check_int, check_option, spawn
+from estkit._deprecation import renamed_arguments
 from estkit._validation import check_grid
 from estkit.results import ResultsBase, SummaryParts
 from r3d._data import QuantileFunctions
@@ -318,6 +319,7 @@ class MonteCarloResults(ResultsBase):
 
 
 # --------------------------------------------------------------------------- driver
+@renamed_arguments({"random_state": "rng"})
 def monte_carlo(
     dgp: DGP = "dgp1",
     *,
@@ -333,7 +335,7 @@ def monte_carlo(
     alpha: float = 0.05,
     kernel: str | None = None,
     estimator_params: dict | None = None,
-    random_state: Any = 0,
+    rng: Any = 0,
     n_jobs: int | None = None,
     progress: bool | None = None,
 ) -> MonteCarloResults:
@@ -372,7 +374,9 @@ def monte_carlo(
         Further :class:`~r3d.R3D` parameters for every fit, e.g. ``{"bandwidth": 0.5}``
         (an oracle bandwidth, to separate bandwidth-selection noise from the bootstrap) or
         ``{"coverage_correction": True}``.
-    random_state : int, SeedSequence or Generator, default 0
+    rng : int, SeedSequence or Generator, default 0
+        Seed of the study (``random_state=``, its former name, still works with a
+        FutureWarning).
     n_jobs : int, optional
         Parallel workers (joblib); results do not depend on it.
     progress : bool, optional
@@ -388,7 +392,7 @@ def monte_carlo(
     Examples
     --------
     >>> res = monte_carlo("dgp1", n=200, n_reps=4, n_bootstrap=99, methods=["frechet"],
-    ...                   modes=["paper"], random_state=1)
+    ...                   modes=["paper"], rng=1)
     >>> res.table["reps"].tolist()
     [4]
     >>> sorted(res.per_quantile.columns)[:3]
@@ -442,7 +446,7 @@ def monte_carlo(
 
     # seeds: one stream per sample size, then one (data, bootstrap) seed pair per
     # replication, shared across effect sizes (common random numbers)
-    streams = spawn(random_state, len(ns))
+    streams = spawn(rng, len(ns))
     tasks = []
     for k, nv in enumerate(ns):
         seeds = streams[k].integers(0, 2**63 - 1, size=(n_reps, 2))

@@ -31,7 +31,7 @@ def smoke():
             "R": R3D_28744DB,
             "R+window+lev": replace(R3D_28744DB, residual_support="window", hc2=True),
         },
-        random_state=5,
+        rng=5,
     )
 
 
@@ -67,7 +67,7 @@ def test_smoke_paired_ablation(smoke):
 
 
 def test_results_do_not_depend_on_n_jobs():
-    kw = {"n": 150, "n_reps": 3, "n_bootstrap": 49, "methods": ["frechet"], "random_state": 2}
+    kw = {"n": 150, "n_reps": 3, "n_bootstrap": 49, "methods": ["frechet"], "rng": 2}
     a = monte_carlo("dgp2", delta=[0.0, 1.0], delta_lambda=0.3, **kw)
     # threads keep the test fast; seeds are per task, so any backend gives the same draws
     with joblib.parallel_backend("threading"):
@@ -98,7 +98,7 @@ def study_dgp1():
         n_reps=200,
         n_bootstrap=500,
         modes={k: ABLATION[k] for k in ("paper", "paper-reg", "R", "R+window+lev")},
-        random_state=123,
+        rng=123,
         n_jobs=2,
     ).table.reset_index()
 
@@ -112,7 +112,7 @@ def study_dgp2():
         n_reps=200,
         n_bootstrap=500,
         modes=("paper",),
-        random_state=124,
+        rng=124,
         n_jobs=2,
     ).table.reset_index()
 
@@ -181,7 +181,7 @@ def test_nullity_power_rises_with_delta():
         n_bootstrap=500,
         methods=["frechet"],
         modes=("paper",),
-        random_state=125,
+        rng=125,
         n_jobs=2,
     )
     power = res.table.reset_index().set_index("delta")["reject_nullity"]
