@@ -1055,7 +1055,7 @@ def _robust_core(
     live = ~deg
     if b is None and live.any():
         Qs = sample.Q if sample.Q_bandwidth is None else sample.Q_bandwidth
-        crit = "mse" if method == "simple" else "imse"
+        crit: Literal["mse", "imse"] = "mse" if method == "simple" else "imse"
         sel = select_bias_bandwidth(x, Qs[:, live], q[live], criterion=crit, T=T, **sel_kw)
         b = np.full(m, float(np.median(sel.b)))
         b[live] = sel.b
