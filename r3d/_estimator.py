@@ -283,6 +283,13 @@ class R3D(BaseEstimator):
     [2.0, 2.1, 2.1]
     >>> bool(est.test("nullity").pvalue < 0.05)
     True
+
+    Robust bias-corrected band (CCT's local linear procedure, quantile by quantile):
+
+    >>> rob = R3D(p=1, bias_correction="robust", quantiles=[0.25, 0.5, 0.75],
+    ...           n_bootstrap=200, random_state=0).fit(sim.x, sim.y)
+    >>> rob.bias_bandwidth_.shape, bool(np.all(rob.band_["lower"] < rob.tau_bias_corrected_))
+    ((3,), True)
     """
 
     def __init__(
