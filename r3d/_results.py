@@ -450,7 +450,10 @@ class R3DResults(ResultsBase):
         The effect table has, per selected quantile: ``tau``, its bootstrap standard error
         (the standard deviation of the multiplier-bootstrap draws of tau at that q), the
         pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
-        inside it below and above the cutoff (positive kernel weight).
+        inside it below and above the cutoff (positive kernel weight). Under
+        ``bias_correction="robust"`` it adds ``tau bc`` (the bias-corrected estimate) beside
+        ``tau``; the standard errors, intervals, band and tests are then those of ``tau bc``,
+        and the header gives the bias bandwidth and names the band "robust bias-corrected".
         """
         if digits is None:
             digits = self._outcome_digits()

@@ -284,3 +284,20 @@ def test_sklearn_params_and_clone():
         warnings.simplefilter("error")
         est.set_params(bias_bandwidth=None)
     assert est.bias_bandwidth is None
+
+
+def test_plot_draws_the_band_centre_and_names_it():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, Q, _ = _data()
+    est = R3D(bias_correction="robust", n_bootstrap=B, random_state=0)
+    est.fit(x, QuantileFunctions(Q, GRID))
+    ax = est.plot()
+    line = next(ln for ln in ax.lines if ln.get_label() == "tau(q), bias-corrected")
+    np.testing.assert_array_equal(line.get_ydata(), est.tau_bias_corrected_)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "95% uniform band (robust bias-corrected, constant width)" in labels
+    plt.close(ax.figure)
