@@ -33,7 +33,11 @@ rdrobust's mserd bias bandwidth per quantile (``simple``) or integrated over the
 (``frechet``), or ``b = h`` (``--robust-b h``; CCT's rho = 1: with ``--robust-p 1`` and
 ``--vce hc2`` this reproduces R3D's own ``p = 2`` estimate and scores exactly, see
 ``tests/r3d/test_debias.py``). With ``--robust-h r3d`` in a fuzzy design the treatment
-regression uses R3D's first-stage bandwidth and the selector's first-stage ``b``.
+regression uses R3D's first-stage bandwidth and the selector's first-stage ``b``. With the
+defaults (``--robust-p 1 --robust-h r3d --robust-b mserd --vce hc2``) the two robust bands
+are those of ``R3D(p=1, bias_correction="robust", studentize=True / False)`` (R3D's
+bandwidth does not depend on ``p``; ``tests/r3d/test_robust.py`` checks the estimator
+against this construction).
 
 Usage (the pilot of the issue; the full study drops ``--n``, ``--design`` and
 ``--cluster`` restrictions and raises ``--reps``)::

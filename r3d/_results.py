@@ -30,6 +30,7 @@ from estkit import (
 from estkit import density_test as _density_test
 from estkit._kernels import get_kernel
 from estkit._plotting import get_axes, plot_band
+from r3d._debias import DebiasedCore
 from r3d._estimate import R3DCore
 from r3d._inference import NULLS, BootstrapDraws, gini_test
 from r3d._rdplot import RDKernel, rdplot
@@ -51,7 +52,8 @@ class R3DResults(ResultsBase):
     core : r3d._estimate.R3DCore
         The point estimate and its linear representation.
     inference : estkit.BootstrapInference or None
-        The multiplier bootstrap (None with ``n_bootstrap=0``).
+        The multiplier bootstrap (None with ``n_bootstrap=0``); with ``debiased``, the
+        bootstrap of the bias-corrected scores, centred at the bias-corrected estimate.
     alpha : float
         Fitted significance level (``band``, ``critical_value``, ``pointwise_band``).
     studentize : bool
@@ -60,6 +62,9 @@ class R3DResults(ResultsBase):
         Description of the fit: ``compat``, ``method``, ``kernel``, ``p``, ``cutoff``,
         ``x``, ``Q``, ``unit_ids``, ``n_below``, ``n_above``, ``n_dropped``,
         ``n_clusters``, ``weighted``.
+    debiased : r3d._debias.DebiasedCore, optional
+        The robust bias-corrected estimate (``bias_correction="robust"``): bands and tests
+        are then about it, ``tau`` stays the conventional estimate.
 
     Examples
     --------
@@ -95,10 +100,19 @@ class R3DResults(ResultsBase):
         n_dropped: int,
         n_clusters: int | None,
         weighted: bool,
+        debiased: DebiasedCore | None = None,
     ) -> None:
         self._core = core
         self._inference = inference
-        self._draws = None if inference is None else BootstrapDraws.of(core, inference)
+        # the boundary-curve processes (Gini test) exist for the conventional bootstrap only
+        self._draws = (
+            None
+            if inference is None or debiased is not None
+            else BootstrapDraws.of(core, inference)
+        )
+        self.bias_correction = None if debiased is None else "robust"
+        self._tau_bc = None if debiased is None else debiased.tau.copy()
+        self._b = None if debiased is None else np.asarray(debiased.bias_bandwidth, float).copy()
         self.alpha = alpha
         self.studentized = bool(studentize) and inference is not None
         self.compat = compat
@@ -141,6 +155,21 @@ class R3DResults(ResultsBase):
         return pd.Series(self._tau, index=self.quantiles, name="tau")
 
     @property
+    def tau_bias_corrected(self) -> pd.Series | None:
+        """Robust bias-corrected effect curve, the centre of the band (None without bias
+        correction)."""
+        if self._tau_bc is None:
+            return None
+        return pd.Series(self._tau_bc, index=self.quantiles, name="tau_bias_corrected")
+
+    @property
+    def bias_bandwidth(self) -> pd.Series | None:
+        """Bias bandwidth ``b`` per quantile level (None without bias correction)."""
+        if self._b is None:
+            return None
+        return pd.Series(self._b, index=self.quantiles, name="bias_bandwidth")
+
+    @property
     def bandwidth(self) -> pd.Series:
         """Outcome bandwidth per quantile level."""
         return pd.Series(self._h, index=self.quantiles, name="bandwidth")
@@ -157,7 +186,8 @@ class R3DResults(ResultsBase):
 
     @property
     def std_errors(self) -> pd.Series | None:
-        """Bootstrap standard deviation of ``tau(q)`` (None without draws)."""
+        """Bootstrap standard deviation of ``tau(q)`` (of the bias-corrected estimate under
+        ``bias_correction="robust"``; None without draws)."""
         se = self._standard_errors()
         return None if se is None else pd.Series(se, index=self.quantiles, name="std err")
 
@@ -193,7 +223,9 @@ class R3DResults(ResultsBase):
             demand from the same draws: ``conf_int(0.10)`` after a 95% fit equals the band
             of a refit with ``alpha=0.10`` exactly.
         kind : {"uniform", "pointwise"}, default "uniform"
-            The uniform band (studentised if the fit was) or pointwise intervals.
+            The uniform band (studentised if the fit was) or pointwise intervals. Under
+            ``bias_correction="robust"`` both are centred at the bias-corrected estimate
+            and use the robust (bias-corrected) bootstrap draws.
 
         Returns
         -------
@@ -224,7 +256,9 @@ class R3DResults(ResultsBase):
         kind : {"nullity", "homogeneity", "gini"}
             ``"nullity"``: no effect at any quantile of the range; ``"homogeneity"``: a
             constant effect over the range; ``"gini"``: equal Gini coefficients of the
-            boundary distributions above and below the cutoff (whole grid).
+            boundary distributions above and below the cutoff (whole grid; not with
+            ``bias_correction="robust"``, whose nullity and homogeneity tests are about
+            the bias-corrected estimate).
         quantile_range : (float, float), optional
             Range of quantile levels; default the whole grid.
         alpha : float, optional
@@ -238,10 +272,16 @@ class R3DResults(ResultsBase):
         """
         kind = check_option(kind, "kind", TestName)
         alpha = self.alpha if alpha is None else check_alpha(alpha)
-        if self._draws is None or self._inference is None:
+        if self._inference is None:
             raise ValueError("No bootstrap draws: refit with n_bootstrap > 0 (or multipliers).")
         q = self._q
         if kind == "gini":
+            if self._draws is None:
+                raise ValueError(
+                    "The Gini test is not available with bias_correction='robust' (its draws "
+                    "are those of the conventional boundary curves): refit with "
+                    "bias_correction=None for it."
+                )
             if quantile_range is not None:
                 raise ValueError(
                     "`quantile_range` does not apply to the Gini test, which compares the whole "
@@ -287,6 +327,7 @@ class R3DResults(ResultsBase):
             # the grid points actually tested (tolerant to rounding such as 0.1 * 3)
             rng_ = (float(q[inside][0]), float(q[inside][-1]))
         if kind == "gini":
+            assert self._draws is not None
             return gini_test(
                 self._core,
                 self._inference,
@@ -309,6 +350,9 @@ class R3DResults(ResultsBase):
             },
             index=self.quantiles,
         )
+        if self._tau_bc is not None:
+            df.insert(1, "tau_bias_corrected", self._tau_bc)
+            df["bias_bandwidth"] = self._b
         if self.band is not None:
             df = df.join(self.band)
         return df
@@ -352,15 +396,17 @@ class R3DResults(ResultsBase):
 
     def _standard_errors(self) -> np.ndarray | None:
         """Bootstrap standard deviation of tau at each quantile (None without draws)."""
-        if self._draws is None:
+        if self._inference is None:
             return None
-        return np.std(self._draws.tau, axis=0, ddof=1)
+        return self._inference.std_errors()
 
     def _band_name(self) -> str:
         """E.g. '95% uniform band (constant width)'; '' without a band."""
         if self.band is None:
             return ""
         kind = "studentised" if self.studentized else "constant width"
+        if self.bias_correction is not None:
+            kind = "robust bias-corrected, " + kind
         return f"{100 * (1 - self.alpha):g}% uniform band ({kind})"
 
     def _outcome_digits(self) -> int:
@@ -404,7 +450,10 @@ class R3DResults(ResultsBase):
         The effect table has, per selected quantile: ``tau``, its bootstrap standard error
         (the standard deviation of the multiplier-bootstrap draws of tau at that q), the
         pointwise ``1 - alpha`` interval, the uniform band, the bandwidth and the units
-        inside it below and above the cutoff (positive kernel weight).
+        inside it below and above the cutoff (positive kernel weight). Under
+        ``bias_correction="robust"`` it adds ``tau bc`` (the bias-corrected estimate) beside
+        ``tau``; the standard errors, intervals, band and tests are then those of ``tau bc``,
+        and the header gives the bias bandwidth and names the band "robust bias-corrected".
         """
         if digits is None:
             digits = self._outcome_digits()
@@ -424,6 +473,8 @@ class R3DResults(ResultsBase):
         se = self._standard_errors()
         n_lo, n_hi = self._units_in_window()
         cols: dict[str, list[str]] = {"tau": [num(self._tau[j]) for j in pick]}
+        if self._tau_bc is not None:
+            cols["tau bc"] = [num(self._tau_bc[j]) for j in pick]
         if se is not None:
             cols["std err"] = [num(se[j]) for j in pick]
         if self.pointwise_band is not None:
@@ -443,17 +494,19 @@ class R3DResults(ResultsBase):
         band_txt = "no band: n_bootstrap=0"
         if self.band is not None:
             kind_txt = "studentised uniform band" if self.studentized else "uniform band"
+            if self.bias_correction is not None:
+                kind_txt = "robust bias-corrected " + kind_txt
             band_txt = f"{level} {kind_txt}; pointwise {level} intervals"
         tables: list[tuple[str | None, pd.DataFrame]] = [
             (f"Effect at selected quantiles ({band_txt})", table),
             ("Average effect over the grid points", avg),
         ]
-        if self._draws is not None:
+        if self._inference is not None:
             rows = {}
             for kind in ("nullity", "homogeneity", "gini"):
                 try:
                     t = self.test(kind)
-                except ValueError:  # Gini of negative outcomes is not defined
+                except ValueError:  # Gini of negative outcomes (or robust draws): none
                     continue
                 fmt = num if kind != "gini" else (lambda v: f"{v:.4g}")
                 rows[kind] = [fmt(t.statistic), fmt(t.critical_value), f"{t.pvalue:.3f}"]
@@ -479,6 +532,13 @@ class R3DResults(ResultsBase):
             ("Units", self.n_units),
             ("Below / above", f"{self.n_below} / {self.n_above}"),
             ("Bandwidth", span(h, bw)),
+        ]
+        if self._b is not None:
+            header += [
+                ("Bias correction", f"robust (order {self.p + 1} bias fit)"),
+                ("Bias bandwidth", span(self._b, bw)),
+            ]
+        header += [
             (
                 "In bandwidth b/a",
                 f"{span(n_lo, lambda v: f'{int(v):,}')} / {span(n_hi, lambda v: f'{int(v):,}')}",
@@ -518,7 +578,14 @@ class R3DResults(ResultsBase):
             "tau(q) is the local average quantile treatment effect at the cutoff"
             + (" (divided by the first-stage jump)." if self.fuzzy else ".")
         )
-        if self._draws is not None:
+        if self._tau_bc is not None:
+            notes.append(
+                "tau bc: robust bias-corrected tau(q) (bias estimated by a local polynomial of "
+                f"order {self.p + 1} with the bias bandwidth, subtracted); the std err, "
+                "intervals, band and tests are those of tau bc (robust bootstrap of its "
+                "influence scores) and are centred at it, not at tau."
+            )
+        if self._inference is not None:
             notes.append(
                 "std err: bootstrap standard deviation of tau(q); pw lower/upper: pointwise "
                 "intervals (each q alone); band lower/upper: the uniform band (all q at once)"
@@ -547,6 +614,9 @@ class R3DResults(ResultsBase):
     ) -> Any:
         """Plot the effect curve with its uniform band; return the matplotlib Axes.
 
+        Under ``bias_correction="robust"`` the curve drawn is the bias-corrected estimate,
+        the centre of the robust band.
+
         Parameters
         ----------
         ax : matplotlib Axes, optional
@@ -568,7 +638,8 @@ class R3DResults(ResultsBase):
         caption = check_bool(caption, "caption")
         if not isinstance(legend_loc, str):
             raise TypeError(f"`legend_loc` must be a string such as 'best'; got {legend_loc!r}.")
-        tau = self._tau
+        # the band's centre: the bias-corrected curve under bias_correction="robust"
+        tau = self._tau if self._tau_bc is None else self._tau_bc
         lo = hi = None
         if self.band is not None:
             lo, hi = self.band["lower"].to_numpy(), self.band["upper"].to_numpy()
@@ -580,7 +651,7 @@ class R3DResults(ResultsBase):
             "ylabel",
             "effect, % of the below-cutoff quantile" if relative else "treatment effect tau(q)",
         )
-        kwargs.setdefault("label", "tau(q)")
+        kwargs.setdefault("label", "tau(q)" if self._tau_bc is None else "tau(q), bias-corrected")
         kwargs.setdefault("band_label", self._band_name() or "uniform band")
         ax = plot_band(self._q, tau, lo, hi, ax=ax, **kwargs)
         ax.yaxis.set_major_formatter(_thousands("{:,.0f}%" if relative else "{:,.6g}"))
