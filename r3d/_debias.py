@@ -809,7 +809,7 @@ def debiased_inference(
     xi: np.ndarray | None = None,
     *,
     rules: Any = None,
-    n_boot: int | None = None,
+    n_bootstrap: int | None = None,
     kind: str = "gaussian",
     cluster: Any = None,
     rng: Any = None,
@@ -835,7 +835,7 @@ def debiased_inference(
     >>> q = np.linspace(0.1, 0.9, 5)
     >>> Q = x[:, None] + 2 * (x[:, None] >= 0) + q + rng.normal(0, .2, (400, 1))
     >>> core = estimate_r3d_robust(x, Q, q, bandwidth=0.5, bias_bandwidth=0.8, p=1)
-    >>> inf = debiased_inference(core, n_boot=199, rng=0)
+    >>> inf = debiased_inference(core, n_bootstrap=199, rng=0)
     >>> bool(np.all(inf.band(0.05).lower < core.tau))
     True
     """
@@ -848,7 +848,7 @@ def debiased_inference(
         kw["multipliers"] = X[:, None] if X.ndim == 1 else X
     else:
         kw.update(
-            n_bootstrap=n_boot,
+            n_bootstrap=n_bootstrap,
             kind=kind,
             cluster=cluster,
             rng=rng,
