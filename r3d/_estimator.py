@@ -793,9 +793,19 @@ class R3D(BaseEstimator):
     ) -> Any:
         """statsmodels-style summary: design, sample, bandwidths, effects, tests.
 
-        ``quantiles``: levels shown in the effect table (nearest grid points); ``digits``:
-        decimals of numbers in outcome units (``None``: the outcome's magnitude). See
-        :meth:`r3d.R3DResults.summary`.
+        Parameters
+        ----------
+        quantiles : sequence of float, default (0.1, 0.25, 0.5, 0.75, 0.9)
+            Quantile levels shown in the effect table (nearest grid points).
+        digits : int, optional
+            Decimal places of numbers in outcome units; ``None`` rounds them to the
+            outcome's magnitude.
+
+        Returns
+        -------
+        statsmodels.iolib.summary.Summary
+            ``str()`` for text, ``.as_html()``, ``.as_latex()``; see
+            :meth:`r3d.R3DResults.summary`.
         """
         return self._results().summary(digits, quantiles=quantiles)
 

@@ -633,6 +633,11 @@ class R3DResults(ResultsBase):
         **kwargs
             ``xlabel``, ``ylabel``, ``label``, ``band_label``, ``title``, ``color``,
             ``zero_line`` (see :func:`estkit._plotting.plot_band`).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
         """
         relative = check_bool(relative, "relative")
         caption = check_bool(caption, "caption")

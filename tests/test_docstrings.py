@@ -25,14 +25,7 @@ PACKAGES = ("estkit", "r3d", "causalminimax", "irl_sensitivity")
 
 # Callables known to lack a section, each with the reason. Remove an entry once its docstring
 # is complete: test_allow_list_is_current fails on stale entries.
-ALLOWED: dict[str, str] = {
-    # pending: lead -- r3d/_estimator.py and r3d/_results.py were being restructured by
-    # another helper (inf12) when the docstrings were completed; document these after the
-    # merge and delete the three entries.
-    "r3d.R3D.summary": "pending: lead",
-    "r3d.R3D.plot": "pending: lead",
-    "r3d.R3DResults.plot": "pending: lead",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _sections(doc: str) -> set[str]:
