@@ -12,7 +12,8 @@ and library versions:
 4. Scaling: time per 1e6 rows at 1e5, 1e6, 1e7 rows.
 5. The alternative a Python user has today: a loop of rdrobust calls over the 19 quantile
    columns (pointwise only, no uniform band) on the same quantile matrix; ratio (target
-   >= 5x). Skipped when rdrobust (``pip install "estkit[bench]"``) is missing.
+   >= 5x). Skipped when rdrobust is missing (GPL: an oracle,
+   never a dependency; install it in this environment only to run this case).
 6. Scale: ``R3D(n_bootstrap=200).fit`` on 250,000 and 1,000,000 units x 99 quantiles
    (a QuantileFunctions matrix, as from ``quantiles_from_dask``): wall and CPU time (target
    <= 10 s at 1e6 on 2 cores) and peak traced memory relative to the matrix (target <= 3x).
@@ -293,7 +294,7 @@ def rdrobust_loop(d6: Distributions) -> None:
     try:
         from rdrobust import rdrobust
     except ImportError:
-        print("   rdrobust not installed (pip install 'estkit[bench]'): skipped")
+        print("   rdrobust not installed (an oracle, not a dependency): skipped")
         return
     Q = d6.quantiles(GRID)
     x = d6.running
