@@ -197,19 +197,16 @@ class ScalarRDResults(ResultsBase):
         """
         alpha = self.alpha if alpha is None else check_alpha(alpha)
         kind = check_option(kind, "kind", ("conventional", "robust"))
-        crit = float(stats.norm.ppf(1 - alpha / 2))
         if kind == "robust":
-            est, se = self.estimate_bias_corrected, self.std_error_robust
-        else:
-            est, se = self.estimate, self.std_error
-        return (est - crit * se, est + crit * se)
+            return _normal_interval(self.estimate_bias_corrected, self.std_error_robust, alpha)
+        return _normal_interval(self.estimate, self.std_error, alpha)
 
     @property
     def table(self) -> pd.DataFrame:
         """rdrobust's three rows: Conventional, Bias-corrected, Robust."""
-        crit = float(stats.norm.ppf(1 - self.alpha / 2))
         bc = self.estimate_bias_corrected
         se_bc = self.std_error
+        bc_lo, bc_hi = _normal_interval(bc, se_bc, self.alpha)
         if se_bc > 0:
             z_bc = bc / se_bc
             p_bc = float(2 * stats.norm.sf(abs(z_bc)))
@@ -222,8 +219,8 @@ class ScalarRDResults(ResultsBase):
                 "Std. Err.": [self.std_error, se_bc, self.std_error_robust],
                 "z": [self.zstat, z_bc, self.zstat_robust],
                 "P>|z|": [self.pvalue, p_bc, self.pvalue_robust],
-                f"{level} lower": [self.conf_int[0], bc - crit * se_bc, self.conf_int_robust[0]],
-                f"{level} upper": [self.conf_int[1], bc + crit * se_bc, self.conf_int_robust[1]],
+                f"{level} lower": [self.conf_int[0], bc_lo, self.conf_int_robust[0]],
+                f"{level} upper": [self.conf_int[1], bc_hi, self.conf_int_robust[1]],
             },
             index=["Conventional", "Bias-corrected", "Robust"],
         )
@@ -1023,7 +1020,6 @@ def local_polynomial_rd(
             "the window exactly (too few distinct units or clusters near the cutoff); widen "
             "`bandwidth`."
         )
-    crit = float(stats.norm.ppf(1 - alpha / 2))
     z_cl, p_cl = _z_and_p(tau_cl, se_cl)
     z_rb, p_rb = _z_and_p(tau_bc, se_rb)
     return ScalarRDResults(
@@ -1031,7 +1027,7 @@ def local_polynomial_rd(
         std_error=se_cl,
         zstat=z_cl,
         pvalue=p_cl,
-        conf_int=(tau_cl - crit * se_cl, tau_cl + crit * se_cl),
+        conf_int=_normal_interval(tau_cl, se_cl, alpha),
         bandwidth=float(h * x_scale),
         n_below=n_l,
         n_above=n_r,
@@ -1048,7 +1044,7 @@ def local_polynomial_rd(
         std_error_robust=se_rb,
         zstat_robust=z_rb,
         pvalue_robust=p_rb,
-        conf_int_robust=(tau_bc - crit * se_rb, tau_bc + crit * se_rb),
+        conf_int_robust=_normal_interval(tau_bc, se_rb, alpha),
         bias_bandwidth=float(b * x_scale),
         vce=vce,
         bandwidth_method=how,
@@ -1058,6 +1054,12 @@ def local_polynomial_rd(
         mass_points=bool(mass),
         degenerate=degenerate or exact,
     )
+
+
+def _normal_interval(est: float, se: float, alpha: float) -> tuple[float, float]:
+    """``est -/+ z_{1 - alpha/2} se`` (the fit's intervals and :meth:`ScalarRDResults.interval`)."""
+    crit = float(stats.norm.ppf(1 - alpha / 2))
+    return (est - crit * se, est + crit * se)
 
 
 def _z_and_p(est: float, se: float) -> tuple[float, float]:

@@ -104,6 +104,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from estkit import MultiplierKind
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
@@ -810,7 +811,7 @@ def debiased_inference(
     *,
     rules: Any = None,
     n_bootstrap: int | None = None,
-    kind: str = "gaussian",
+    kind: MultiplierKind = "gaussian",
     cluster: Any = None,
     rng: Any = None,
     progress: bool | None = None,
@@ -840,19 +841,17 @@ def debiased_inference(
     True
     """
     from estkit import BootstrapInference
+    from r3d._inference import multiplier_options
 
     deg = np.zeros(core.q.size, dtype=bool) if core.degenerate is None else core.degenerate
-    kw: dict[str, Any] = {"memory_budget": memory_budget}
-    if xi is not None:
-        X = np.asarray(xi, dtype=float)
-        kw["multipliers"] = X[:, None] if X.ndim == 1 else X
-    else:
-        kw.update(
-            n_bootstrap=n_bootstrap,
-            kind=kind,
-            cluster=cluster,
-            rng=rng,
-            progress=progress,
-            n_jobs=n_jobs,
-        )
+    kw = multiplier_options(
+        xi,
+        n_bootstrap=n_bootstrap,
+        kind=kind,
+        cluster=cluster,
+        rng=rng,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
+    kw["memory_budget"] = memory_budget
     return BootstrapInference(core.tau, core.scores, grid=core.q, degenerate=deg, rules=rules, **kw)

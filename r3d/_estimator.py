@@ -545,7 +545,7 @@ class R3D(BaseEstimator):
             n_below=below,
             n_above=above,
             n_dropped=n_dropped,
-            n_clusters=None if cl is None else int(pd.factorize(cl)[1].size),
+            n_clusters=sample.n_clusters,
             weighted=getattr(self, "_weighted", False),
         )
         if self._single_draw_message:
@@ -1073,7 +1073,7 @@ def _robust_core(
     x, q, T, deg = sample.x, sample.q, sample.T, sample.degenerate
     m = q.size
     vce = "hc2" if rules.hc2 else "hc0"
-    codes = None if sample.cluster is None else pd.factorize(sample.cluster)[0]
+    codes = sample.cluster  # integer codes, factorised once at the door
     h = np.broadcast_to(np.asarray(core.bandwidth, dtype=float), (m,)).copy()
     sel_kw: dict[str, Any] = dict(cutoff=sample.cutoff, p=p, kernel=kernel, cluster=codes)
     bT = None

@@ -118,6 +118,33 @@ def _tau_process(core: R3DCore, proc: np.ndarray) -> np.ndarray:
     return G
 
 
+def multiplier_options(
+    xi: np.ndarray | None,
+    *,
+    n_bootstrap: int | None,
+    kind: MultiplierKind,
+    cluster: Any,
+    rng: RandomStateLike,
+    progress: bool | None,
+    n_jobs: int | None,
+) -> dict[str, Any]:
+    """Keyword arguments of :class:`estkit.BootstrapInference` for R3D's multipliers: the
+    given ``(n, B)`` matrix ``xi``, or drawn ones (``n_bootstrap``, ``kind``, ``cluster``,
+    ``rng``, ``progress``, ``n_jobs``). Shared by the conventional and the bias-corrected
+    bootstrap so that both draw the same multipliers for a seed."""
+    if xi is not None:
+        X = np.asarray(xi, dtype=float)
+        return {"multipliers": X[:, None] if X.ndim == 1 else X}
+    return {
+        "n_bootstrap": n_bootstrap,
+        "kind": kind,
+        "cluster": cluster,
+        "rng": rng,
+        "progress": progress,
+        "n_jobs": n_jobs,
+    }
+
+
 def bootstrap_inference(
     core: R3DCore,
     xi: np.ndarray | None = None,
@@ -169,19 +196,16 @@ def bootstrap_inference(
     # the score blocks take up to one (n, m) matrix: half the budget for multipliers
     memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
-    kw: dict[str, Any] = {"block_size": block_size, "memory_budget": memory_budget}
-    if xi is not None:
-        X = np.asarray(xi, dtype=float)
-        kw["multipliers"] = X[:, None] if X.ndim == 1 else X
-    else:
-        kw.update(
-            n_bootstrap=n_bootstrap,
-            kind=kind,
-            cluster=cluster,
-            rng=rng,
-            progress=progress,
-            n_jobs=n_jobs,
-        )
+    kw = multiplier_options(
+        xi,
+        n_bootstrap=n_bootstrap,
+        kind=kind,
+        cluster=cluster,
+        rng=rng,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
+    kw.update(block_size=block_size, memory_budget=memory_budget)
     return BootstrapInference(
         core.tau,
         scores,
