@@ -266,3 +266,22 @@ def test_irl_results_conf_int_on_demand():
         est.results_.conf_int(0.01)
     with pytest.raises(ValueError, match="conf_int needs the bootstrap draws"):
         BoltzmannIRL().fit(MDP, trajs, reference=R).results_.conf_int()
+
+
+def test_metric_and_problem_edges_nan_and_constant_rewards():
+    metric = irl.StarcMetric(MDP)
+    problem = irl.Misspecification(MDP, irl.BoltzmannModel(), irl.BoltzmannModel(beta=2.0))
+    nan = np.full((4, 2), np.nan)
+    with pytest.raises(ValueError, match="`r1` contains non-finite values"):
+        metric.distance(nan, R)
+    with pytest.raises(ValueError, match="`reward` contains non-finite values"):
+        problem.representative(nan)
+    # a constant reward is equivalent to zero (every policy optimal): its standardisation is 0,
+    # so its distance to any non-trivial reward is the scale 0.5, and the model pair
+    # misidentifies nothing
+    const = np.full((4, 2), 3.0)
+    assert metric.distance(const, R) == pytest.approx(0.5, abs=1e-12)
+    assert metric.distance(const, np.zeros((4, 2))) == 0.0
+    assert problem.representative(const) == 0.0
+    with pytest.raises(TypeError, match="`assumed_model` must be a BoltzmannModel"):
+        irl.Misspecification(MDP, irl.BoltzmannModel(), "boltzmann")

@@ -301,3 +301,52 @@ def test_plot_draws_the_band_centre_and_names_it():
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "95% uniform band (robust bias-corrected, constant width)" in labels
     plt.close(ax.figure)
+
+
+# ------------------------------------------------------------------ edges of the option
+def test_shuffled_pandas_index_is_aligned_by_label():
+    x, Q, _ = _data(seed=21)
+    ids = np.array([f"u{i}" for i in range(x.size)])
+    qf = QuantileFunctions(Q, GRID, unit_ids=ids)
+    xs = pd.Series(x, index=ids)
+    perm = np.random.default_rng(3).permutation(x.size)
+    kw = dict(bias_correction="robust", n_bootstrap=B, random_state=0)
+    a = R3D(**kw).fit(xs, qf)
+    b = R3D(**kw).fit(xs.iloc[perm], qf)  # same labels, other order: paired by label
+    np.testing.assert_array_equal(b.tau_bias_corrected_, a.tau_bias_corrected_)
+    np.testing.assert_array_equal(b.band_.to_numpy(), a.band_.to_numpy())
+    other = pd.Series(x, index=[f"v{i}" for i in range(x.size)])
+    with pytest.raises(ValueError, match="label"):
+        R3D(**kw).fit(other, qf)
+
+
+def test_nan_outcome_is_a_clear_error():
+    x, Q, _ = _data(seed=22)
+    Q = Q.copy()
+    Q[3, 2] = np.nan
+    with pytest.raises(ValueError, match="`y` contains non-finite outcomes"):
+        R3D(bias_correction="robust", quantiles=GRID, n_bootstrap=B, random_state=0).fit(x, Q)
+
+
+def test_constant_outcome_is_a_zero_effect_with_a_warning():
+    x, _, _ = _data(seed=23)
+    Q = np.full((x.size, GRID.size), 7.3)
+    with pytest.warns(DegenerateDataWarning):
+        est = R3D(bias_correction="robust", n_bootstrap=B, random_state=0).fit(
+            x, QuantileFunctions(Q, GRID)
+        )
+    assert np.all(est.tau_bias_corrected_ == 0.0) and np.all(est.tau_ == 0.0)
+    assert np.all(est.band_.to_numpy() == 0.0)
+    assert est.test("nullity").pvalue == 1.0
+
+
+def test_bias_bandwidth_conflicting_with_the_grid_is_refused():
+    x, Q, _ = _data(seed=24)
+    with pytest.raises(ValueError, match="`bias_bandwidth`"):
+        R3D(bias_correction="robust", bias_bandwidth=[0.5, 0.6], n_bootstrap=B).fit(
+            x, QuantileFunctions(Q, GRID)
+        )
+    with pytest.raises(ValueError, match="`bias_bandwidth`"):
+        R3D(bias_correction="robust", bias_bandwidth=np.nan, n_bootstrap=B).fit(
+            x, QuantileFunctions(Q, GRID)
+        )
