@@ -9,6 +9,7 @@ with a percentile interval from a bootstrap over whole trajectories (the shared
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
@@ -580,6 +581,35 @@ class TabularIRL(_ResultsEstimator):
         return self
 
 
+def _alias_init(class_name: str, parameter: str) -> Callable[..., None]:
+    """The ``__init__`` of an alias of :class:`TabularIRL` that fixes the model's family:
+    ``parameter`` (the model's temperature, a float defaulting to 1.0) takes the place of
+    ``model``; every other parameter is TabularIRL's, in the same order and keyword-only.
+
+    It stores each argument, as scikit-learn's contract asks, and carries its explicit
+    signature as ``__signature__``: that is what ``inspect.signature`` reads, and so
+    scikit-learn's ``get_params``, ``set_params``, ``clone`` and ``repr``, and the
+    documentation. One construction serves both aliases and follows TabularIRL's own.
+    """
+    base = inspect.signature(TabularIRL.__init__)
+    self_param, _model, *common = base.parameters.values()
+    first = inspect.Parameter(parameter, inspect.Parameter.KEYWORD_ONLY, default=1.0)
+    signature = base.replace(parameters=[self_param, first.replace(annotation="float"), *common])
+
+    def __init__(self: TabularIRL, **params: Any) -> None:
+        try:
+            bound = signature.bind(self, **params)
+        except TypeError as exc:
+            raise TypeError(f"{class_name}.__init__() {exc}") from None
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__qualname__ = f"{class_name}.__init__"
+    setattr(__init__, "__signature__", signature)  # noqa: B010 (a function has no such slot)
+    return __init__
+
+
 @fill_doc
 class BoltzmannIRL(TabularIRL):
     """:class:`TabularIRL` with the Boltzmann-rational model (an alias fixing the model).
@@ -611,26 +641,7 @@ class BoltzmannIRL(TabularIRL):
     ((3, 2, 3), True)
     """
 
-    def __init__(
-        self,
-        *,
-        beta: float = 1.0,
-        smoothing: float = 1.0,
-        n_bootstrap: int = 0,
-        alpha: float = 0.05,
-        scale: float = DEFAULT_SCALE,
-        random_state: RandomStateLike = None,
-        n_jobs: int | None = None,
-        n_boot: int | None = None,
-    ) -> None:
-        self.beta = beta
-        self.smoothing = smoothing
-        self.n_bootstrap = n_bootstrap
-        self.alpha = alpha
-        self.scale = scale
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.n_boot = n_boot
+    __init__ = _alias_init("BoltzmannIRL", "beta")
 
     def _behavioural_model(self) -> BehaviouralModel:
         return BoltzmannModel(beta=self.beta)
@@ -667,26 +678,7 @@ class MaxCausalEntropyIRL(TabularIRL):
     True
     """
 
-    def __init__(
-        self,
-        *,
-        temperature: float = 1.0,
-        smoothing: float = 1.0,
-        n_bootstrap: int = 0,
-        alpha: float = 0.05,
-        scale: float = DEFAULT_SCALE,
-        random_state: RandomStateLike = None,
-        n_jobs: int | None = None,
-        n_boot: int | None = None,
-    ) -> None:
-        self.temperature = temperature
-        self.smoothing = smoothing
-        self.n_bootstrap = n_bootstrap
-        self.alpha = alpha
-        self.scale = scale
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.n_boot = n_boot
+    __init__ = _alias_init("MaxCausalEntropyIRL", "temperature")
 
     def _behavioural_model(self) -> BehaviouralModel:
         return MCEModel(temperature=self.temperature)
