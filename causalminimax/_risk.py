@@ -553,12 +553,8 @@ def intervened_risk(
     Parameters
     ----------
     thetas : ndarray of shape (k, n_params)
-    sm : StructuralModel
-    fmap : FeatureMap
-    base : dict
-        Observed values (evaluation sample of size n) of every node.
-    noise : dict
-        Fixed residual draws (size n) of each regenerated variable.
+    sm, fmap, base, noise
+        As the attributes of :class:`SearchProblem`.
     predictor : fitted regressor
         The stable predictor, a function of ``inputs``.
     inputs : sequence

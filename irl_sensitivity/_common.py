@@ -1,9 +1,9 @@
 """Shared numpydoc fragments and the small helpers the modules of the package share.
 
-* :func:`fill_doc` -- docstring substitution (as ``scipy._lib.doccer`` and pandas'
-  ``Substitution`` do it): a line holding only ``%(name)s`` is replaced by the fragment
-  ``name`` of :data:`DOCS`, indented like the placeholder, so a parameter shared by many
-  public callables is described in one place.
+* :func:`fill_doc` -- docstring substitution (``estkit._docstrings.doc_filler``): a line
+  holding only ``%(name)s`` is replaced by the fragment ``name`` of :data:`DOCS`, indented
+  like the placeholder, so a parameter shared by many public callables is described in one
+  place.
 * :func:`renamed_arguments`, :func:`deprecated_alias` -- re-exported from
   ``estkit._deprecation`` (old names kept working with a ``FutureWarning``).
 * :func:`blas_single_thread` -- the size rule of the MDP searches over
@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from estkit._deprecation import deprecated_alias, renamed_arguments
+from estkit._docstrings import doc_filler
 from estkit._parallel import blas_single_thread as _blas_single_thread
 
 __all__ = ["DOCS", "blas_single_thread", "deprecated_alias", "fill_doc", "renamed_arguments"]
@@ -246,44 +246,8 @@ DOCS["reward_named"] = "\n".join(
 )
 
 
-def fill_doc(obj: F) -> F:
-    """Replace each line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.
-
-    Parameters
-    ----------
-    obj : callable or class
-        The object whose ``__doc__`` is filled (in place).
-
-    Returns
-    -------
-    callable or class
-        ``obj`` itself.
-
-    Examples
-    --------
-    >>> @fill_doc
-    ... def f(mdp):
-    ...     '''Do nothing.
-    ...
-    ...     Parameters
-    ...     ----------
-    ...     %(mdp)s
-    ...     '''
-    >>> print(f.__doc__.splitlines()[4])
-        mdp : TabularMDP
-    """
-    doc = obj.__doc__
-    if doc:
-        lines = []
-        for line in doc.split("\n"):
-            key = line.strip()
-            if key.startswith("%(") and key.endswith(")s"):
-                indent = line[: len(line) - len(line.lstrip())]
-                lines.append(textwrap.indent(DOCS[key[2:-2]], indent))
-            else:
-                lines.append(line)
-        obj.__doc__ = "\n".join(lines)
-    return obj
+#: Replace each docstring line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.
+fill_doc = doc_filler(DOCS)
 
 
 def blas_single_thread(n_states: int, n_actions: int) -> AbstractContextManager[Any]:

@@ -39,7 +39,7 @@ from estkit import check_int
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._common import fill_doc, renamed_arguments
 from irl_sensitivity._irl import _check_trajectories, _ResultsEstimator
-from irl_sensitivity._mdp import TabularMDP
+from irl_sensitivity._mdp import TabularMDP, summary_rows
 from irl_sensitivity._occupancy import (
     OccupancyMeasure,
     _check_horizon,
@@ -344,9 +344,7 @@ class FeatureIRLResults(ResultsBase):
                 ("Iterations", self.n_iter),
                 ("Converged", self.converged),
                 ("Max count gap", self.max_count_gap),
-                ("States", self.mdp.n_states),
-                ("Actions", self.mdp.n_actions),
-                ("Gamma", self.mdp.gamma),
+                *summary_rows(self.mdp),
             ],
             tables=[("Feature weights and expected counts", table)],
             notes=notes,

@@ -33,7 +33,7 @@ from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._canonical import DEFAULT_SCALE, StarcMetric, standardize
 from irl_sensitivity._common import deprecated_alias, fill_doc
-from irl_sensitivity._mdp import TabularMDP, check_mdp
+from irl_sensitivity._mdp import TabularMDP, check_mdp, summary_rows
 from irl_sensitivity._models import BehaviouralModel, BoltzmannModel, MCEModel
 
 __all__ = [
@@ -330,9 +330,7 @@ class IRLResults(ResultsBase):
                 ("Trajectories", self.n_trajectories),
                 ("Steps", self.n_steps),
                 ("Smoothing", self.smoothing),
-                ("States", self.mdp.n_states),
-                ("Actions", self.mdp.n_actions),
-                ("Gamma", self.mdp.gamma),
+                *summary_rows(self.mdp),
             ],
             tables=tables,
             notes=notes,

@@ -542,6 +542,11 @@ class TabularMDP:
         )
 
 
+def summary_rows(mdp: TabularMDP) -> list[tuple[str, Any]]:
+    """The environment's rows of a results summary header: states, actions, discount."""
+    return [("States", mdp.n_states), ("Actions", mdp.n_actions), ("Gamma", mdp.gamma)]
+
+
 def random_mdp(
     n_states: int,
     n_actions: int,

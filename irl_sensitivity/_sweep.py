@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from estkit import check_option, check_random_state
+from estkit import check_1d, check_option, check_random_state
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
 from estkit.results import ResultsBase, SummaryParts
@@ -59,17 +59,13 @@ def _two_curves(
 
 
 def _check_values(values: Any, name: str = "values") -> np.ndarray:
-    if values is None or isinstance(values, str):
+    """A non-empty 1-D grid of finite numbers (:func:`estkit.check_1d`; a number is a grid
+    of one point)."""
+    if values is None or isinstance(values, str | bytes):
         raise TypeError(f"`{name}` must be a non-empty sequence of numbers; got {values!r}.")
-    try:
-        vals = np.atleast_1d(np.asarray(values, dtype=float))
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a non-empty sequence of numbers.") from None
-    if vals.ndim != 1 or vals.size == 0:
-        raise ValueError(f"`{name}` must be a non-empty 1-D sequence; got shape {vals.shape}.")
-    if not np.all(np.isfinite(vals)):
-        raise ValueError(f"`{name}` contains non-finite values.")
-    return vals
+    if np.isscalar(values) or getattr(values, "ndim", None) == 0:
+        values = np.atleast_1d(values)
+    return check_1d(values, name)
 
 
 @fill_doc
