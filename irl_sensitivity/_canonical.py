@@ -561,12 +561,9 @@ def standardize(
     ----------
     %(env)s
     %(any_reward)s
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        The canonicalisation ``c``.
-    norm : {1, 2, numpy.inf}, default 2
-        The norm ``n``.
-    weights : array-like of shape (S, A, S), optional
-        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    %(canonicalization)s
+    %(norm)s
+    %(weights)s
     %(starc_policy)s
 
     Returns
@@ -607,15 +604,7 @@ def starc_distance(
     %(env)s
     r1, r2 : array-like of shape (S,), (S, A) or (S, A, S)
         The two rewards.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        The canonicalisation.
-    norm : {1, 2, numpy.inf}, default 2
-        Norm used both to normalise and as the metric.
-    scale : float, default 0.5
-        ``0.5`` is the paper's convention (values in [0, 1]); ``1.0`` gives
-        ``||s1 - s2||`` in [0, 2].
-    weights : array-like of shape (S, A, S), optional
-        Weights of the norm (and of the ``"minimal"`` canonicalisation).
+    %(metric_options)s
     %(starc_policy)s
 
     Returns

@@ -45,7 +45,8 @@ norm : {1, 2, numpy.inf}, default 2
     Norm of the STARC metric.""",
     "scale": """\
 scale : float, default 0.5
-    Scale of the STARC distance (0.5: values in [0, 1]; see :func:`starc_distance`).""",
+    Scale of the STARC distance: 0.5 (the paper's convention) gives values in [0, 1],
+    1.0 gives [0, 2].""",
     "weights": """\
 weights : array-like of shape (S, A, S), optional
     Weights of the norm (and of the ``"minimal"`` canonicalisation).""",

@@ -178,11 +178,9 @@ def misspecification_sweep(
 
     Parameters
     ----------
-    %(env)s
-    reward : array-like of shape (S,), (S, A) or (S, A, S)
-        The true reward.
-    true_model : BehaviouralModel
-        The model that generates the observed policy.
+    %(mdp)s
+    %(reward)s
+    %(true_model)s
     assumed_model : BehaviouralModel
         The model assumed by IRL; ``param`` must be one of its parameters.
     param : {"gamma", "beta", "temperature", "transition"}
@@ -190,14 +188,11 @@ def misspecification_sweep(
         model plans in ``(1 - epsilon) T + epsilon T_rand`` (one random kernel for the grid).
     values : sequence of float
         The grid of parameter values (mixture weights in [0, 1] for ``"transition"``).
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric.
-    scale : float, default 0.5
-        Scale of the STARC distance.
+    %(canonicalization)s
+    %(scale)s
     rng : None, int or Generator
         Draws the random dynamics of ``"transition"`` (and the starts of searches).
-    distance_in : {"true", "mdp"}, default "true"
-        Environment of the STARC metric (see :func:`worst_case_error`).
+    %(distance_in)s
 
     Returns
     -------
@@ -348,7 +343,8 @@ def separation_probe(
     canonicalization: Canonicalization = "val",
     scale: float = DEFAULT_SCALE,
 ) -> ProbeResults:
-    """Compare ``model(lambda R)`` with ``model(-lambda R)`` as ``lambda -> 0``.
+    """Compare ``model(lambda R)`` with ``model(-lambda R)`` as ``lambda -> 0`` (STARC
+    distances with the L2 norm).
 
     Parameters
     ----------
@@ -358,10 +354,8 @@ def separation_probe(
         The behavioural model probed.
     lambdas : sequence of float, optional
         Positive scalings; None uses ``numpy.logspace(0, -6, 7)``.
-    canonicalization : {"val", "minimal", "epic", "dard"}, default "val"
-        Canonicalisation of the STARC metric (L2 norm).
-    scale : float, default 0.5
-        Scale of the STARC distance.
+    %(canonicalization)s
+    %(scale)s
 
     Returns
     -------
