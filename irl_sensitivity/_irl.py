@@ -73,8 +73,7 @@ def sample_trajectories(
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp
-    >>> from irl_sensitivity._irl import sample_trajectories
+    >>> from irl_sensitivity import random_mdp, sample_trajectories
     >>> mdp = random_mdp(3, 2, rng=0)
     >>> trajs = sample_trajectories(mdp, np.full((3, 2), 0.5), 4, 10, rng=0)
     >>> len(trajs), trajs[0].shape
@@ -629,8 +628,7 @@ class BoltzmannIRL(TabularIRL):
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannIRL
-    >>> from irl_sensitivity._irl import sample_trajectories
+    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannIRL, sample_trajectories
     >>> mdp = random_mdp(3, 2, rng=0)
     >>> R = np.random.default_rng(0).normal(size=(3, 2))
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
@@ -666,8 +664,7 @@ class MaxCausalEntropyIRL(TabularIRL):
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, mce_policy, MaxCausalEntropyIRL
-    >>> from irl_sensitivity._irl import sample_trajectories
+    >>> from irl_sensitivity import random_mdp, mce_policy, MaxCausalEntropyIRL, sample_trajectories
     >>> mdp = random_mdp(3, 2, rng=0)
     >>> R = np.random.default_rng(0).normal(size=(3, 2))
     >>> trajs = sample_trajectories(mdp, mce_policy(mdp, R), 200, 20, rng=1)
