@@ -74,3 +74,30 @@ def test_bad_trajectories(data):
         BoltzmannIRL(smoothing=0.0).fit(mdp, [np.array([[0, 0]])])
     with pytest.raises(NotFittedError):
         BoltzmannIRL().summary()
+
+
+@pytest.mark.parametrize(
+    ("cls", "param"), [(BoltzmannIRL, "beta"), (MaxCausalEntropyIRL, "temperature")]
+)
+def test_alias_constructors_follow_tabular_irl(cls, param):
+    # one construction for the aliases: TabularIRL's keyword-only parameters, with the
+    # model's temperature in the place of `model`
+    import inspect
+
+    from irl_sensitivity import TabularIRL
+
+    base = inspect.signature(TabularIRL).parameters
+    sig = inspect.signature(cls).parameters
+    assert list(sig) == [param, *list(base)[1:]]
+    assert sig[param].default == 1.0 and sig[param].annotation == "float"
+    for name in list(base)[1:]:
+        assert sig[name] == base[name]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in sig.values())
+    est = cls(**{param: 2.5}, n_bootstrap=7)
+    assert vars(est) == {**cls().get_params(), param: 2.5, "n_bootstrap": 7}
+    changed = ", ".join(sorted([f"{param}=2.5", "n_bootstrap=7"]))  # sklearn sorts by name
+    assert repr(est) == f"{cls.__name__}({changed})"
+    with pytest.raises(TypeError, match=rf"{cls.__name__}.__init__\(\) got an unexpected"):
+        cls(model=None)
+    with pytest.raises(TypeError, match="takes 1 positional argument but 2 were given"):
+        cls(2.0)
