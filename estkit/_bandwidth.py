@@ -326,7 +326,8 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
 
 def _density(xc: np.ndarray, k: Kernel) -> tuple[float, float]:
     """Trusted core of :func:`density_at_cutoff` (``xc = x - cutoff``, checked)."""
-    b = _rule_of_thumb(xc, 2, "cannot estimate its density")  # Silverman's bandwidth
+    # Silverman's bandwidth
+    b = _rule_of_thumb(xc, 2, "cannot estimate its density", finite=True)
     return float(np.mean(k(xc / b)) / b), b
 
 
@@ -387,12 +388,13 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
 
 
 def _rule_of_thumb(
-    xc: np.ndarray, order: int, purpose: str = "no rule-of-thumb bandwidth"
+    xc: np.ndarray, order: int, purpose: str = "no rule-of-thumb bandwidth", *, finite: bool = False
 ) -> float:
     """Trusted core of :func:`rule_of_thumb_bandwidth` (``xc = x - cutoff``, checked); a
-    ValueError naming ``purpose`` when the bandwidth is not a positive finite number."""
+    ValueError naming ``purpose`` when the bandwidth is not positive (or, with ``finite``,
+    not finite)."""
     h = 1.06 * _sd(xc) * xc.size ** (-1.0 / (2 * order + 1))
-    if not (np.isfinite(h) and h > 0):
+    if not h > 0 or (finite and not np.isfinite(h)):
         raise ValueError(f"`x` (the running variable) has no spread; {purpose}.")
     return h
 
