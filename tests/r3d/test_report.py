@@ -117,15 +117,27 @@ def test_plot_rd_several_levels_global_fit_and_bins(simple):
     assert ax.yaxis.get_major_formatter()(190000.0, 0) == "190,000"
 
 
-def test_plot_rd_bad_options(simple):
-    with pytest.raises(TypeError, match="`global_fit`"):
-        simple.plot_rd(global_fit="yes")
-    with pytest.raises(ValueError, match="`n_bins`"):
-        simple.plot_rd(n_bins=0)
-    with pytest.raises(ValueError, match="`alpha`"):
-        simple.plot_rd(alpha=1.5)
+@pytest.mark.parametrize(
+    ("fit", "method", "options", "error", "match"),
+    [
+        ("simple", "plot_rd", {"global_fit": "yes"}, TypeError, "`global_fit`"),
+        ("simple", "plot_rd", {"n_bins": 0}, ValueError, "`n_bins`"),
+        ("simple", "plot_rd", {"alpha": 1.5}, ValueError, "`alpha`"),
+        ("frechet", "plot", {"relative": "yes"}, TypeError, "`relative`"),
+        ("frechet", "plot", {"caption": 1}, TypeError, "`caption`"),
+        ("frechet", "plot", {"legend_loc": 2}, TypeError, "`legend_loc`"),
+    ],
+)
+def test_plot_bad_options(request, fit, method, options, error, match):
+    est = request.getfixturevalue(fit)
+    with pytest.raises(error, match=match):
+        getattr(est, method)(**options)
+
+
+@pytest.mark.parametrize(("method", "options"), [("plot_rd", {}), ("plot", {"relative": True})])
+def test_plot_before_fit(method, options):
     with pytest.raises(NotFittedError, match="fit"):
-        R3D().plot_rd()
+        getattr(R3D(), method)(**options)
 
 
 # ---------------------------------------------------------------- plot
@@ -158,17 +170,6 @@ def test_plot_caption_and_legend_position(frechet):
     (caption,) = [t.get_text() for t in ax.texts]
     assert caption.startswith(f"n = 300 ({frechet.n_below_} below, {frechet.n_above_} above)")
     assert f"h = {frechet.bandwidth_[0]:.3g}" in caption and "30 clusters" in caption
-
-
-def test_plot_bad_options(frechet):
-    with pytest.raises(TypeError, match="`relative`"):
-        frechet.plot(relative="yes")
-    with pytest.raises(TypeError, match="`caption`"):
-        frechet.plot(caption=1)
-    with pytest.raises(TypeError, match="`legend_loc`"):
-        frechet.plot(legend_loc=2)
-    with pytest.raises(NotFittedError, match="fit"):
-        R3D().plot(relative=True)
 
 
 # ---------------------------------------------------------------- summary
