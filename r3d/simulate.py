@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special, stats
 
 from estkit import RandomStateLike, check_bool, check_int, check_random_state
-from estkit._docstrings import fill_doc
+from estkit._docstrings import doc_filler
 from estkit._validation import check_real
 from r3d._data import Distributions
 
@@ -85,14 +85,15 @@ def _constant_effect(value: float) -> Callable[[np.ndarray], np.ndarray]:
 
 
 # numpydoc fragments shared by the generators (``%(name)s`` lines in their docstrings)
-_fill_doc = fill_doc(
-    n_units="""\
+_fill_doc = doc_filler(
+    {
+        "n_units": """\
 n : int, default 500
     Number of units (>= 2).""",
-    n_draws="""\
+        "n_draws": """\
 n_draws : int, default 50
     Size of each unit's sample (>= 1).""",
-    rng_returns="""\
+        "rng_returns": """\
 rng : None, int, SeedSequence or Generator
     Seed or generator.
 
@@ -101,6 +102,7 @@ Returns
 SimulatedRD
     Running variable, unit samples, treatment (None for sharp designs) and the true
     effect curve.""",
+    }
 )
 
 
