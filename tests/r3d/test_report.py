@@ -1,5 +1,7 @@
 """R3D's reporting: density_test, plot_rd (rdplot conventions), plot, summary (issue 13)."""
 
+import inspect
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -138,6 +140,17 @@ def test_plot_bad_options(request, fit, method, options, error, match):
 def test_plot_before_fit(method, options):
     with pytest.raises(NotFittedError, match="fit"):
         getattr(R3D(), method)(**options)
+
+
+@pytest.mark.parametrize("name", ["test", "density_test", "plot", "plot_rd"])
+def test_estimator_methods_are_the_results_methods(name, frechet):
+    # written once in R3DResults: R3D's method has its signature and docstring and returns
+    # what the fitted results_ return
+    ours, theirs = getattr(R3D, name), getattr(R3DResults, name)
+    assert inspect.signature(ours) == inspect.signature(theirs)
+    assert ours.__doc__ == theirs.__doc__ and ours.__qualname__ == f"R3D.{name}"
+    if name == "test":
+        assert frechet.test("homogeneity") == frechet.results_.test("homogeneity")
 
 
 # ---------------------------------------------------------------- plot
