@@ -21,7 +21,9 @@ rebuilt from them with ``--stages report``):
     DGP 1 at fixed bandwidths (``--reps-oracle`` replications, 500): the bootstrap's
     variance estimate without bandwidth-selection noise.
 ``report``
-    Figures and the markdown page.
+    Figures and the markdown page. Sections of the page written by hand (between the
+    markers :data:`KEEP_BEGIN` and :data:`KEEP_END`, e.g. the robust-band study of
+    ``benchmarks/mc_debias.py``) are kept: the report re-emits them before its footer.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "validity"
 DATA = OUT / "data"
 PAGE = ROOT / "docs" / "validity.md"
+#: markers around a hand-written section of the page, which a rerun of the report keeps
+KEEP_BEGIN = "<!-- written by hand, kept by benchmarks/run_validity.py: begin -->"
+KEEP_END = "<!-- written by hand, kept by benchmarks/run_validity.py: end -->"
 
 ABLATION = ("paper", "paper-reg", "paper-lev", "R", "R+window", "R+window+lev")  # labels
 MODES = ("paper", "R")
@@ -190,6 +195,27 @@ def _target_table(tab: pd.DataFrame, label: str, modes=ABLATION) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+#: line style (colour, line style, marker) of each (method, mode) in the figures
+STYLE = {
+    ("frechet", "paper"): ("C0", "-", "o"),
+    ("simple", "paper"): ("C1", "-", "s"),
+    ("frechet", "R"): ("C0", "--", "o"),
+    ("simple", "R"): ("C1", "--", "s"),
+}
+
+
+def _styled(tab: pd.DataFrame, sort_by: str | None = None):
+    """``(rows, line keywords, label)`` of each (method, mode) of :data:`STYLE` in ``tab``
+    (rows sorted by ``sort_by``); the pairs without rows are left out."""
+    for (method, mode), (color, ls, marker) in STYLE.items():
+        rows = tab[(tab["method"] == method) & (tab["mode"] == mode)]
+        if rows.empty:
+            continue
+        if sort_by is not None:
+            rows = rows.sort_values(sort_by)
+        yield rows, {"color": color, "ls": ls, "marker": marker}, f"{method}, {MODE_NAMES[mode]}"
+
+
 def _figures(targets, grids, powers) -> list[str]:
     import matplotlib
 
@@ -197,30 +223,13 @@ def _figures(targets, grids, powers) -> list[str]:
     import matplotlib.pyplot as plt
 
     made = []
-    style = {
-        ("frechet", "paper"): ("C0", "-", "o"),
-        ("simple", "paper"): ("C1", "-", "s"),
-        ("frechet", "R"): ("C0", "--", "o"),
-        ("simple", "R"): ("C1", "--", "s"),
-    }
     # power curves
     avail = [(d, p) for d, p in powers if p is not None]
     if avail:
         fig, axes = plt.subplots(1, len(avail), figsize=(5.2 * len(avail), 3.8), squeeze=False)
         for ax, (dgp, tab) in zip(axes[0], avail, strict=True):
-            for (method, mode), (col, ls, mk) in style.items():
-                r = tab[(tab["method"] == method) & (tab["mode"] == mode)].sort_values("delta")
-                if r.empty:
-                    continue
-                ax.plot(
-                    r["delta"],
-                    r["reject_nullity"],
-                    color=col,
-                    ls=ls,
-                    marker=mk,
-                    ms=4,
-                    label=f"{method}, {MODE_NAMES[mode]}",
-                )
+            for r, kw, label in _styled(tab, "delta"):
+                ax.plot(r["delta"], r["reject_nullity"], ms=4, label=label, **kw)
             ax.axhline(0.05, color="0.5", lw=0.8, ls=":")
             ax.set_ylim(0, 1.02)
             ax.set_xlabel("location effect delta")
@@ -243,20 +252,15 @@ def _figures(targets, grids, powers) -> list[str]:
         fig, axes = plt.subplots(1, 2, figsize=(10.4, 3.8))
         for ax, (dgp, dl, title) in zip(axes, designs, strict=True):
             sub = allt[(allt["dgp"] == dgp) & np.isclose(allt["delta_lambda"], dl)]
-            for (method, mode), (col, ls, mk) in style.items():
-                r = sub[(sub["method"] == method) & (sub["mode"] == mode)].sort_values("n")
-                if r.empty:
-                    continue
+            for r, kw, label in _styled(sub, "n"):
                 ax.errorbar(
                     r["n"],
                     r["uniform_coverage"],
                     yerr=1.96 * r["uniform_coverage_se"],
-                    color=col,
-                    ls=ls,
-                    marker=mk,
                     ms=4,
                     capsize=2,
-                    label=f"{method}, {MODE_NAMES[mode]}",
+                    label=label,
+                    **kw,
                 )
             ax.axhspan(0.94, 0.96, color="0.9")
             ax.axhline(0.95, color="0.5", lw=0.8, ls=":")
@@ -302,14 +306,10 @@ def _figures(targets, grids, powers) -> list[str]:
     pq = _read("target_2", "per_quantile")
     if pq is not None:
         fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
-        for (method, mode), (col, ls, mk) in style.items():
-            r = pq[(pq["method"] == method) & (pq["mode"] == mode)]
-            if r.empty:
-                continue
-            lab = f"{method}, {MODE_NAMES[mode]}"
-            axes[0].plot(r["quantile"], r["bias"], color=col, ls=ls, marker=mk, ms=3, label=lab)
-            axes[1].plot(r["quantile"], r["sd_ratio"], color=col, ls=ls, marker=mk, ms=3)
-            axes[2].plot(r["quantile"], r["pointwise_coverage"], color=col, ls=ls, marker=mk, ms=3)
+        for r, kw, label in _styled(pq):
+            axes[0].plot(r["quantile"], r["bias"], ms=3, label=label, **kw)
+            axes[1].plot(r["quantile"], r["sd_ratio"], ms=3, **kw)
+            axes[2].plot(r["quantile"], r["pointwise_coverage"], ms=3, **kw)
         axes[0].axhline(0, color="0.5", lw=0.8)
         axes[1].axhline(1, color="0.5", lw=0.8)
         axes[2].axhline(0.95, color="0.5", lw=0.8)
@@ -409,6 +409,20 @@ def _findings(targets: list[pd.DataFrame]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kept_sections(text: str) -> list[str]:
+    """The hand-written sections of a page: each block from :data:`KEEP_BEGIN` to
+    :data:`KEEP_END` (markers included), in page order."""
+    blocks = []
+    start = 0
+    while (i := text.find(KEEP_BEGIN, start)) >= 0:
+        j = text.find(KEEP_END, i)
+        if j < 0:
+            raise ValueError(f"{PAGE}: {KEEP_BEGIN!r} has no matching {KEEP_END!r}.")
+        blocks.append(text[i : j + len(KEEP_END)])
+        start = j + len(KEEP_END)
+    return blocks
+
+
 def stage_report(args) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     targets = [_read(f"target_{k}") for k in range(len(TARGET_CELLS))]
@@ -497,6 +511,9 @@ def stage_report(args) -> None:
         parts.append(_md(sub) + "\n")
         if "per_quantile_dgp2.png" in figs:
             parts.append("![per quantile](validity/per_quantile_dgp2.png)\n")
+    # the hand-written sections of the current page stay (before the footer)
+    if PAGE.exists():
+        parts.extend(block + "\n" for block in kept_sections(PAGE.read_text()))
     parts.append(
         f"\n---\nGenerated by `python benchmarks/run_validity.py` on {time.strftime('%Y-%m-%d')}"
         f" (Python {platform.python_version()}, numpy {np.__version__}).\n"

@@ -306,12 +306,13 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
     f : float
         ``mean(K((x - cutoff) / b)) / b``, the density estimate.
     b : float
-        The bandwidth ``1.06 * sd(x) * n^(-1/5)`` (``sd`` with ``n - 1``).
+        Silverman's bandwidth ``1.06 * sd(x) * n^(-1/5)`` (``sd`` with ``n - 1``):
+        :func:`rule_of_thumb_bandwidth` of order 2.
 
     Raises
     ------
     ValueError
-        If ``x`` has no spread.
+        If ``x`` has no spread (a zero bandwidth).
 
     Examples
     --------
@@ -325,9 +326,8 @@ def density_at_cutoff(x: np.ndarray, cutoff: float, kernel: str | Kernel) -> tup
 
 def _density(xc: np.ndarray, k: Kernel) -> tuple[float, float]:
     """Trusted core of :func:`density_at_cutoff` (``xc = x - cutoff``, checked)."""
-    b = 1.06 * _sd(xc) * xc.size ** (-0.2)
-    if not np.isfinite(b) or b <= 0:
-        raise ValueError("`x` (the running variable) has no spread; cannot estimate its density.")
+    # Silverman's bandwidth
+    b = _rule_of_thumb(xc, 2, "cannot estimate its density", finite=True)
     return float(np.mean(k(xc / b)) / b), b
 
 
@@ -387,11 +387,15 @@ def rule_of_thumb_bandwidth(x: np.ndarray, cutoff: float = 0.0, order: int = 1) 
     return _rule_of_thumb(_running(x, cutoff), check_int(order, "order", minimum=0))
 
 
-def _rule_of_thumb(xc: np.ndarray, order: int) -> float:
-    """Trusted core of :func:`rule_of_thumb_bandwidth` (``xc = x - cutoff``, checked)."""
+def _rule_of_thumb(
+    xc: np.ndarray, order: int, purpose: str = "no rule-of-thumb bandwidth", *, finite: bool = False
+) -> float:
+    """Trusted core of :func:`rule_of_thumb_bandwidth` (``xc = x - cutoff``, checked); a
+    ValueError naming ``purpose`` when the bandwidth is not positive (or, with ``finite``,
+    not finite)."""
     h = 1.06 * _sd(xc) * xc.size ** (-1.0 / (2 * order + 1))
-    if not h > 0:
-        raise ValueError("`x` (the running variable) has no spread; no rule-of-thumb bandwidth.")
+    if not h > 0 or (finite and not np.isfinite(h)):
+        raise ValueError(f"`x` (the running variable) has no spread; {purpose}.")
     return h
 
 

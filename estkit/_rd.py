@@ -1020,14 +1020,9 @@ def local_polynomial_rd(
             "the window exactly (too few distinct units or clusters near the cutoff); widen "
             "`bandwidth`."
         )
-    z_cl, p_cl = _z_and_p(tau_cl, se_cl)
-    z_rb, p_rb = _z_and_p(tau_bc, se_rb)
     return ScalarRDResults(
-        estimate=tau_cl,
-        std_error=se_cl,
-        zstat=z_cl,
-        pvalue=p_cl,
-        conf_int=_normal_interval(tau_cl, se_cl, alpha),
+        **_normal_inference(_CONVENTIONAL, tau_cl, se_cl, alpha),
+        **_normal_inference(_ROBUST, tau_bc, se_rb, alpha),
         bandwidth=float(h * x_scale),
         n_below=n_l,
         n_above=n_r,
@@ -1040,11 +1035,6 @@ def local_polynomial_rd(
         alpha=alpha,
         cutoff=c,
         n_clusters=n_cl,
-        estimate_bias_corrected=tau_bc,
-        std_error_robust=se_rb,
-        zstat_robust=z_rb,
-        pvalue_robust=p_rb,
-        conf_int_robust=_normal_interval(tau_bc, se_rb, alpha),
         bias_bandwidth=float(b * x_scale),
         vce=vce,
         bandwidth_method=how,
@@ -1054,6 +1044,25 @@ def local_polynomial_rd(
         mass_points=bool(mass),
         degenerate=degenerate or exact,
     )
+
+
+# ScalarRDResults' fields of the conventional and of the robust bias-corrected inference
+_CONVENTIONAL = ("estimate", "std_error", "zstat", "pvalue", "conf_int")
+_ROBUST = (
+    "estimate_bias_corrected",
+    "std_error_robust",
+    "zstat_robust",
+    "pvalue_robust",
+    "conf_int_robust",
+)
+
+
+def _normal_inference(
+    fields: tuple[str, ...], est: float, se: float, alpha: float
+) -> dict[str, Any]:
+    """``fields`` (estimate, standard error, z, p-value, interval) of a normal estimate."""
+    z, p = _z_and_p(est, se)
+    return dict(zip(fields, (est, se, z, p, _normal_interval(est, se, alpha)), strict=True))
 
 
 def _normal_interval(est: float, se: float, alpha: float) -> tuple[float, float]:

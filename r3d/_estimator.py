@@ -8,9 +8,10 @@ module validates input, builds the quantile matrix, runs both and presents the r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,6 @@ from estkit import (
     DegenerateDataWarning,
     EstkitWarning,
     MultiplierKind,
-    TestResult,
     align_by_label,
     check_alpha,
     check_bool,
@@ -38,7 +38,7 @@ from r3d._debias import DebiasedCore, debiased_inference, estimate_r3d_robust, s
 from r3d._estimate import _estimate
 from r3d._inference import bootstrap_inference, r3d_rules
 from r3d._prepared import R3DSample
-from r3d._results import R3DResults, TestName, _list_levels
+from r3d._results import R3DResults, _list_levels
 from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
 
 __all__ = ["R3D", "SingleDrawWarning"]
@@ -49,6 +49,9 @@ Missing = Literal["raise", "drop"]
 BiasCorrection = Literal["robust"]
 
 DEFAULT_GRID = np.round(np.arange(1, 100) / 100.0, 2)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class SingleDrawWarning(EstkitWarning):
@@ -76,6 +79,22 @@ class SingleDrawWarning(EstkitWarning):
     >>> [w.category.__name__ for w in caught]
     ['SingleDrawWarning']
     """
+
+
+def _delegate(
+    method: Callable[Concatenate[R3DResults, _P], _T],
+) -> Callable[Concatenate[R3D, _P], _T]:
+    """The estimator's method that calls ``method`` on the fitted ``results_``: the same
+    name, signature and docstring (written once, in :class:`R3DResults`);
+    ``NotFittedError`` before ``fit``."""
+
+    @functools.wraps(method)
+    def delegated(self: R3D, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return method(self._results(), *args, **kwargs)
+
+    delegated.__module__ = __name__
+    delegated.__qualname__ = f"R3D.{method.__name__}"
+    return delegated
 
 
 class R3D(BaseEstimator):
@@ -765,28 +784,17 @@ class R3D(BaseEstimator):
             degenerate=np.asarray(negligible_variation(Q, axis=0), dtype=bool),
         )
 
-    # ------------------------------------------------------------------ inference
-    def test(
-        self,
-        kind: TestName = "nullity",
-        quantile_range: tuple[float, float] | None = None,
-        *,
-        alpha: float | None = None,
-    ) -> TestResult:
-        return self._results().test(kind, quantile_range, alpha=alpha)
+    # ------------------------------------------------------------------ inference, presentation
+    # owned by the fitted ``results_``: same signatures and docstrings (r3d/_results.py)
+    test = _delegate(R3DResults.test)
+    density_test = _delegate(R3DResults.density_test)
+    plot = _delegate(R3DResults.plot)
+    plot_rd = _delegate(R3DResults.plot_rd)
 
-    test.__doc__ = R3DResults.test.__doc__
-
-    # ------------------------------------------------------------------ presentation
     @property
     def effect_(self) -> pd.DataFrame:
         """Effect curve with its band and boundary curves, indexed by quantile."""
         return self._results().effect
-
-    def density_test(self, **kwargs: Any) -> Any:
-        return self._results().density_test(**kwargs)
-
-    density_test.__doc__ = R3DResults.density_test.__doc__
 
     def summary(
         self, quantiles: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), digits: int | None = None
@@ -808,42 +816,6 @@ class R3D(BaseEstimator):
             :meth:`r3d.R3DResults.summary`.
         """
         return self._results().summary(digits, quantiles=quantiles)
-
-    def plot(
-        self,
-        ax: Any = None,
-        *,
-        relative: bool = False,
-        caption: bool = False,
-        legend_loc: str = "best",
-        **kwargs: Any,
-    ) -> Any:
-        return self._results().plot(
-            ax, relative=relative, caption=caption, legend_loc=legend_loc, **kwargs
-        )
-
-    plot.__doc__ = R3DResults.plot.__doc__
-
-    def plot_rd(
-        self,
-        quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-        n_bins: int | tuple[int, int] | None = None,
-        ax: Any = None,
-        *,
-        global_fit: bool = False,
-        global_order: int = 4,
-        alpha: float | None = None,
-    ) -> Any:
-        return self._results().plot_rd(
-            quantiles,
-            n_bins,
-            ax,
-            global_fit=global_fit,
-            global_order=global_order,
-            alpha=alpha,
-        )
-
-    plot_rd.__doc__ = R3DResults.plot_rd.__doc__
 
     def _results(self) -> R3DResults:
         check_is_fitted(self, "results_")

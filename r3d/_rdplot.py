@@ -35,6 +35,7 @@ from estkit import (
 )
 from estkit._kernels import get_kernel
 from estkit._plotting import get_axes
+from estkit._validation import check_real
 
 __all__ = ["rdplot", "rdplot_bins"]
 
@@ -42,18 +43,6 @@ RDKernel = Literal["triangular", "epanechnikov", "uniform"]
 
 _ES_ORDER = 4  # order of the global polynomial behind the bias term (rdplot's)
 _MIN_SELECT = 20  # units needed to select the number of bins (as rdplot)
-
-
-def _check_cutoff(value: Any) -> float:
-    if isinstance(value, bool | str) or value is None:
-        raise TypeError(f"`cutoff` must be a real number; got {value!r}.")
-    try:
-        c = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`cutoff` must be a real number; got {value!r}.") from None
-    if not np.isfinite(c):
-        raise ValueError(f"`cutoff` must be finite; got {value!r}.")
-    return c
 
 
 def _global_derivative(xs: np.ndarray, ys: np.ndarray, c: float, order: int) -> np.ndarray:
@@ -112,7 +101,7 @@ def _prepare_xy(x: Any, y: Any, cutoff: Any) -> tuple[np.ndarray, np.ndarray, fl
     yv = check_1d(aligned["y"], "y")
     if xv.size != yv.size:
         raise ValueError(f"`x` has {xv.size} values and `y` {yv.size}; they must match.")
-    c = _check_cutoff(cutoff)
+    c = check_real(cutoff, "cutoff")
     below = xv < c
     if not below.any() or below.all():
         where = "below" if not below.any() else "at or above"

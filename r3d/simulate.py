@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import numpy as np
 from scipy import special, stats
 
 from estkit import RandomStateLike, check_bool, check_int, check_random_state
+from estkit._docstrings import doc_filler
 from estkit._validation import check_real
 from r3d._data import Distributions
 
 __all__ = ["SimulatedRD", "simulate_dgp1", "simulate_dgp2", "simulate_normal"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -86,30 +84,26 @@ def _constant_effect(value: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda q: np.full(np.shape(np.atleast_1d(q)), float(value))
 
 
-# numpydoc fragments shared by the generators (``%(name)s`` in their docstrings)
-_DOCS = {
-    "n_units": "n : int, default 500\n        Number of units (>= 2).",
-    "n_draws": "n_draws : int, default 50\n        Size of each unit's sample (>= 1).",
-    "rng_returns": "\n".join(
-        [
-            "rng : None, int, SeedSequence or Generator",
-            "        Seed or generator.",
-            "",
-            "    Returns",
-            "    -------",
-            "    SimulatedRD",
-            "        Running variable, unit samples, treatment (None for sharp designs) and the"
-            " true",
-            "        effect curve.",
-        ]
-    ),
-}
+# numpydoc fragments shared by the generators (``%(name)s`` lines in their docstrings)
+_fill_doc = doc_filler(
+    {
+        "n_units": """\
+n : int, default 500
+    Number of units (>= 2).""",
+        "n_draws": """\
+n_draws : int, default 50
+    Size of each unit's sample (>= 1).""",
+        "rng_returns": """\
+rng : None, int, SeedSequence or Generator
+    Seed or generator.
 
-
-def _fill_doc(func: F) -> F:
-    """Substitute the shared fragments into ``func``'s docstring."""
-    func.__doc__ = (func.__doc__ or "") % _DOCS
-    return func
+Returns
+-------
+SimulatedRD
+    Running variable, unit samples, treatment (None for sharp designs) and the true
+    effect curve.""",
+    }
+)
 
 
 @_fill_doc

@@ -1,8 +1,5 @@
 from itertools import pairwise
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -14,11 +11,6 @@ from r3d import R3D, Distributions, QuantileFunctions
 from r3d.simulate import simulate_dgp1, simulate_normal
 
 Q5 = [0.1, 0.25, 0.5, 0.75, 0.9]
-
-
-@pytest.fixture(scope="module")
-def sharp():
-    return simulate_normal(n=300, n_draws=40, effect=2.0, rng=11)
 
 
 @pytest.fixture(scope="module")

@@ -90,31 +90,20 @@ def test_invalid_arguments():
 
 
 # --------------------------------------------------------------------------- reduced study
+#: size of the reduced study (the full one: docs/validity.md)
+REDUCED = {"n": 500, "n_reps": 200, "n_bootstrap": 500, "n_jobs": 2}
+
+
 @pytest.fixture(scope="module")
 def study_dgp1():
-    return monte_carlo(
-        "dgp1",
-        n=500,
-        n_reps=200,
-        n_bootstrap=500,
-        modes={k: ABLATION[k] for k in ("paper", "paper-reg", "R", "R+window+lev")},
-        rng=123,
-        n_jobs=2,
-    ).table.reset_index()
+    modes = {k: ABLATION[k] for k in ("paper", "paper-reg", "R", "R+window+lev")}
+    return monte_carlo("dgp1", modes=modes, rng=123, **REDUCED).table.reset_index()
 
 
 @pytest.fixture(scope="module")
 def study_dgp2():
-    return monte_carlo(
-        "dgp2",
-        n=500,
-        delta_lambda=0.5,
-        n_reps=200,
-        n_bootstrap=500,
-        modes=("paper",),
-        rng=124,
-        n_jobs=2,
-    ).table.reset_index()
+    study = monte_carlo("dgp2", delta_lambda=0.5, modes=("paper",), rng=124, **REDUCED)
+    return study.table.reset_index()
 
 
 def _row(tab, method, mode):

@@ -1,8 +1,7 @@
 """R3D's reporting: density_test, plot_rd (rdplot conventions), plot, summary (issue 13)."""
 
-import matplotlib
+import inspect
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -12,25 +11,19 @@ import estkit
 from estkit import NotFittedError
 from r3d import R3D, Distributions
 from r3d._results import R3DResults
-from r3d.simulate import simulate_normal
 
 Q5 = [0.1, 0.25, 0.5, 0.75, 0.9]
 
 
 @pytest.fixture(scope="module")
-def data():
-    return simulate_normal(n=300, n_draws=40, effect=2.0, rng=11)
+def simple(sharp):
+    return R3D(method="simple", quantiles=Q5, n_bootstrap=300, random_state=0).fit(sharp.x, sharp.y)
 
 
 @pytest.fixture(scope="module")
-def simple(data):
-    return R3D(method="simple", quantiles=Q5, n_bootstrap=300, random_state=0).fit(data.x, data.y)
-
-
-@pytest.fixture(scope="module")
-def frechet(data):
+def frechet(sharp):
     cl = np.arange(300) // 10
-    return R3D(quantiles=Q5, n_bootstrap=300, random_state=0).fit(data.x, data.y, cluster=cl)
+    return R3D(quantiles=Q5, n_bootstrap=300, random_state=0).fit(sharp.x, sharp.y, cluster=cl)
 
 
 @pytest.fixture(autouse=True)
@@ -44,21 +37,21 @@ def _boundary_markers(ax):
 
 
 # ---------------------------------------------------------------- density_test
-def test_density_test_is_estkit_on_the_fitted_units(data, frechet):
+def test_density_test_is_estkit_on_the_fitted_units(sharp, frechet):
     res = frechet.density_test()
-    ref = estkit.density_test(np.asarray(data.x), cutoff=0.0)
+    ref = estkit.density_test(np.asarray(sharp.x), cutoff=0.0)
     assert res.statistic == ref.statistic and res.pvalue == ref.pvalue
     assert res.bandwidth == ref.bandwidth and res.n_eff == ref.n_eff
     # keyword arguments pass through
     res2 = frechet.density_test(p=1, bandwidth=0.5, kernel="uniform")
-    ref2 = estkit.density_test(np.asarray(data.x), 0.0, p=1, bandwidth=0.5, kernel="uniform")
+    ref2 = estkit.density_test(np.asarray(sharp.x), 0.0, p=1, bandwidth=0.5, kernel="uniform")
     assert res2.pvalue == ref2.pvalue and res2.bandwidth == (0.5, 0.5)
 
 
-def test_density_test_uses_the_fitted_cutoff_and_dropped_units(data):
-    x = np.asarray(data.x, dtype=float).copy()
+def test_density_test_uses_the_fitted_cutoff_and_dropped_units(sharp):
+    x = np.asarray(sharp.x, dtype=float).copy()
     x[:3] = np.nan
-    bare = Distributions(data.y.values, data.y.offsets)  # without the stored running variable
+    bare = Distributions(sharp.y.values, sharp.y.offsets)  # without the stored running variable
     est = R3D(quantiles=Q5, n_bootstrap=0, cutoff=0.1, missing="drop").fit(x, bare)
     res = est.density_test()
     ref = estkit.density_test(x[3:], cutoff=0.1)
@@ -126,24 +119,47 @@ def test_plot_rd_several_levels_global_fit_and_bins(simple):
     assert ax.yaxis.get_major_formatter()(190000.0, 0) == "190,000"
 
 
-def test_plot_rd_bad_options(simple):
-    with pytest.raises(TypeError, match="`global_fit`"):
-        simple.plot_rd(global_fit="yes")
-    with pytest.raises(ValueError, match="`n_bins`"):
-        simple.plot_rd(n_bins=0)
-    with pytest.raises(ValueError, match="`alpha`"):
-        simple.plot_rd(alpha=1.5)
+@pytest.mark.parametrize(
+    ("fit", "method", "options", "error", "match"),
+    [
+        ("simple", "plot_rd", {"global_fit": "yes"}, TypeError, "`global_fit`"),
+        ("simple", "plot_rd", {"n_bins": 0}, ValueError, "`n_bins`"),
+        ("simple", "plot_rd", {"alpha": 1.5}, ValueError, "`alpha`"),
+        ("frechet", "plot", {"relative": "yes"}, TypeError, "`relative`"),
+        ("frechet", "plot", {"caption": 1}, TypeError, "`caption`"),
+        ("frechet", "plot", {"legend_loc": 2}, TypeError, "`legend_loc`"),
+    ],
+)
+def test_plot_bad_options(request, fit, method, options, error, match):
+    est = request.getfixturevalue(fit)
+    with pytest.raises(error, match=match):
+        getattr(est, method)(**options)
+
+
+@pytest.mark.parametrize(("method", "options"), [("plot_rd", {}), ("plot", {"relative": True})])
+def test_plot_before_fit(method, options):
     with pytest.raises(NotFittedError, match="fit"):
-        R3D().plot_rd()
+        getattr(R3D(), method)(**options)
+
+
+@pytest.mark.parametrize("name", ["test", "density_test", "plot", "plot_rd"])
+def test_estimator_methods_are_the_results_methods(name, frechet):
+    # written once in R3DResults: R3D's method has its signature and docstring and returns
+    # what the fitted results_ return
+    ours, theirs = getattr(R3D, name), getattr(R3DResults, name)
+    assert inspect.signature(ours) == inspect.signature(theirs)
+    assert ours.__doc__ == theirs.__doc__ and ours.__qualname__ == f"R3D.{name}"
+    if name == "test":
+        assert frechet.test("homogeneity") == frechet.results_.test("homogeneity")
 
 
 # ---------------------------------------------------------------- plot
-def test_plot_legend_names_the_band_type(frechet, data):
+def test_plot_legend_names_the_band_type(frechet, sharp):
     ax = frechet.plot()
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "95% uniform band (constant width)" in texts
     stud = R3D(quantiles=Q5, n_bootstrap=300, random_state=0, studentize=True, alpha=0.1)
-    ax2 = stud.fit(data.x, data.y).plot()
+    ax2 = stud.fit(sharp.x, sharp.y).plot()
     assert "90% uniform band (studentised)" in [t.get_text() for t in ax2.get_legend().get_texts()]
     # thousands separators on the y axis
     assert ax.yaxis.get_major_formatter()(12345.0, 0) == "12,345"
@@ -169,17 +185,6 @@ def test_plot_caption_and_legend_position(frechet):
     assert f"h = {frechet.bandwidth_[0]:.3g}" in caption and "30 clusters" in caption
 
 
-def test_plot_bad_options(frechet):
-    with pytest.raises(TypeError, match="`relative`"):
-        frechet.plot(relative="yes")
-    with pytest.raises(TypeError, match="`caption`"):
-        frechet.plot(caption=1)
-    with pytest.raises(TypeError, match="`legend_loc`"):
-        frechet.plot(legend_loc=2)
-    with pytest.raises(NotFittedError, match="fit"):
-        R3D().plot(relative=True)
-
-
 # ---------------------------------------------------------------- summary
 def test_summary_has_units_in_bandwidth_and_standard_errors(frechet):
     text = str(frechet.summary())
@@ -202,9 +207,9 @@ def test_summary_has_units_in_bandwidth_and_standard_errors(frechet):
     assert "Clusters:" in text and "Weights:" in text
 
 
-def test_summary_rounds_to_the_outcome_magnitude(data):
-    big = Distributions(data.y.values * 10_000.0, data.y.offsets)
-    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0).fit(data.x, big)
+def test_summary_rounds_to_the_outcome_magnitude(sharp):
+    big = Distributions(sharp.y.values * 10_000.0, sharp.y.offsets)
+    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0).fit(sharp.x, big)
     row = next(line for line in str(est.summary()).splitlines() if line.startswith("q=0.5 "))
     tau = row.split()[1]
     assert "," in tau and "." not in tau  # e.g. 20,123: dollars, no spurious decimals
@@ -215,14 +220,14 @@ def test_summary_rounds_to_the_outcome_magnitude(data):
         est.summary(digits="2")
 
 
-def test_summary_studentised_weighted_and_without_bootstrap(data):
-    w = [np.ones(b - a) for a, b in zip(data.y.offsets[:-1], data.y.offsets[1:], strict=True)]
-    weighted = Distributions(data.y.values, data.y.offsets, weights=np.concatenate(w))
-    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0, studentize=True).fit(data.x, weighted)
+def test_summary_studentised_weighted_and_without_bootstrap(sharp):
+    w = [np.ones(b - a) for a, b in zip(sharp.y.offsets[:-1], sharp.y.offsets[1:], strict=True)]
+    weighted = Distributions(sharp.y.values, sharp.y.offsets, weights=np.concatenate(w))
+    est = R3D(quantiles=Q5, n_bootstrap=200, random_state=0, studentize=True).fit(sharp.x, weighted)
     text = str(est.summary())
     assert "Crit. value (sup-t):" in text and "studentised" in text
     assert "yes (within units)" in text
-    none = str(R3D(quantiles=Q5, n_bootstrap=0).fit(data.x, data.y).summary())
+    none = str(R3D(quantiles=Q5, n_bootstrap=0).fit(sharp.x, sharp.y).summary())
     assert "no band: n_bootstrap=0" in none and "std err" not in none
     assert "n in h below" in none
 
@@ -240,10 +245,10 @@ def test_plot_rd_of_a_degenerate_level_is_quiet():
 # ---------------------------------------------------------------- results_ (issue 12)
 @pytest.mark.parametrize("compat", [None, "R"])
 @pytest.mark.parametrize("studentize", [False, True])
-def test_conf_int_on_demand_equals_a_refit(data, compat, studentize):
+def test_conf_int_on_demand_equals_a_refit(sharp, compat, studentize):
     kw = dict(quantiles=Q5, n_bootstrap=199, random_state=4, compat=compat, studentize=studentize)
-    fit95 = R3D(**kw).fit(data.x, data.y)
-    fit90 = R3D(alpha=0.10, **kw).fit(data.x, data.y)
+    fit95 = R3D(**kw).fit(sharp.x, sharp.y)
+    fit90 = R3D(alpha=0.10, **kw).fit(sharp.x, sharp.y)
     res = fit95.results_
     pd.testing.assert_frame_equal(res.conf_int(alpha=0.10), fit90.band_)
     pd.testing.assert_frame_equal(res.conf_int(alpha=0.10, kind="pointwise"), fit90.pointwise_band_)
@@ -289,13 +294,13 @@ def test_results_properties_are_pandas_views_of_the_fit(simple):
         res.alpha = 0.1
 
 
-def test_results_without_draws_refuse_conf_int(data):
-    est = R3D(quantiles=Q5, n_bootstrap=0).fit(data.x, data.y)
+def test_results_without_draws_refuse_conf_int(sharp):
+    est = R3D(quantiles=Q5, n_bootstrap=0).fit(sharp.x, sharp.y)
     assert est.band_ is None and est.results_.band is None and est.critical_value_ is None
     assert est.results_.std_errors is None
     with pytest.raises(ValueError, match="n_bootstrap > 0"):
         est.results_.conf_int(0.1)
     with pytest.raises(ValueError, match="`kind`"):
-        R3D(quantiles=Q5, n_bootstrap=99, random_state=0).fit(data.x, data.y).results_.conf_int(
+        R3D(quantiles=Q5, n_bootstrap=99, random_state=0).fit(sharp.x, sharp.y).results_.conf_int(
             kind="both"
         )

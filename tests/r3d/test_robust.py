@@ -287,9 +287,6 @@ def test_sklearn_params_and_clone():
 
 
 def test_plot_draws_the_band_centre_and_names_it():
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     x, Q, _ = _data()
