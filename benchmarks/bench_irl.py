@@ -35,22 +35,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from irl_sensitivity import (
-    FeatureMCEIRL,
-    MaxCausalEntropyIRL,
-    TabularMDP,
-    mce_policy,
-    occupancy_measure,
-    random_mdp,
-    sample_trajectories,
-    soft_value_iteration_fh,
-    starc_distance,
-)
+import irl_sensitivity as irl
 
 HORIZON = 100
 
 
-def sparse_mdp(n_states: int, n_actions: int = 4, k: int = 5, seed: int = 0) -> TabularMDP:
+def sparse_mdp(n_states: int, n_actions: int = 4, k: int = 5, seed: int = 0) -> irl.TabularMDP:
     """Random sparse MDP: each (s, a) moves to ``k`` random states with Dirichlet weights."""
     rng = np.random.default_rng(seed)
     mats = []
@@ -59,7 +49,7 @@ def sparse_mdp(n_states: int, n_actions: int = 4, k: int = 5, seed: int = 0) -> 
         cols = rng.integers(0, n_states, size=n_states * k)
         w = rng.dirichlet(np.ones(k), size=n_states).ravel()
         mats.append(sp.csr_matrix((w, (rows, cols)), shape=(n_states, n_states)))
-    return TabularMDP(mats, None, 0.9)
+    return irl.TabularMDP(mats, None, 0.9)
 
 
 def timed(label: str, fn, *, repeat: int = 1):
@@ -90,7 +80,7 @@ def imitation_module():
     return mce_irl
 
 
-def _env(mdp: TabularMDP, reward_state: np.ndarray, horizon: int):
+def _env(mdp: irl.TabularMDP, reward_state: np.ndarray, horizon: int):
     return types.SimpleNamespace(
         transition_matrix=mdp.transition,
         initial_state_dist=mdp.initial,
@@ -121,13 +111,13 @@ def bench_planning_and_occupancy(sizes: list[int], sections: set[str]) -> None:
         mdp.expect_next(np.zeros(n))  # build the stacked kernel once (part of the MDP)
         (_, _, pi), w, c = timed(
             "ours: soft_value_iteration_fh (sparse)",
-            lambda mdp=mdp, r=r: soft_value_iteration_fh(mdp, r, HORIZON, discount=1.0),
+            lambda mdp=mdp, r=r: irl.soft_value_iteration_fh(mdp, r, HORIZON, discount=1.0),
             repeat=3,
         )
         ours_plan = (w, c)
         om, w, c = timed(
             "ours: occupancy_measure (sparse, time-indexed pi)",
-            lambda mdp=mdp, pi=pi: occupancy_measure(mdp, pi, HORIZON, 1.0),
+            lambda mdp=mdp, pi=pi: irl.occupancy_measure(mdp, pi, HORIZON, 1.0),
             repeat=3,
         )
         ours_occ = (w, c)
@@ -171,7 +161,7 @@ def _scale_child(n: int, mode: str) -> None:
     print(f"  S = {n:,}: MDP built, peak RSS so far {base:.2f} GiB", flush=True)
     timed(
         "soft_value_iteration_fh, " + ("v and policy" if keep_pi else "v only"),
-        lambda: soft_value_iteration_fh(
+        lambda: irl.soft_value_iteration_fh(
             mdp, r, HORIZON, discount=1.0, return_q=False, return_policy=keep_pi
         ),
     )
@@ -186,7 +176,7 @@ def _scale_in_process(n: int) -> None:
     mdp.expect_next(np.zeros(n))
     timed(
         f"S = {n:,}: soft_value_iteration_fh (v, q, policy)",
-        lambda: soft_value_iteration_fh(mdp, r, HORIZON, discount=1.0),
+        lambda: irl.soft_value_iteration_fh(mdp, r, HORIZON, discount=1.0),
         repeat=2,
     )
 
@@ -211,11 +201,13 @@ def bench_irl(quick: bool) -> None:
     rng = np.random.default_rng(6)
     phi = rng.normal(size=(n, 4, k))
     theta = rng.normal(size=k) / np.sqrt(k)
-    _, _, pi = soft_value_iteration_fh(mdp, phi @ theta, HORIZON, discount=1.0)
-    occ = occupancy_measure(mdp, pi, HORIZON, 1.0)
+    _, _, pi = irl.soft_value_iteration_fh(mdp, phi @ theta, HORIZON, discount=1.0)
+    occ = irl.occupancy_measure(mdp, pi, HORIZON, 1.0)
     est, _, _ = timed(
         "FeatureMCEIRL(phi, horizon=100, discount=1.0).fit",
-        lambda: FeatureMCEIRL(features=phi, horizon=HORIZON, discount=1.0).fit(mdp, occupancy=occ),
+        lambda: irl.FeatureMCEIRL(features=phi, horizon=HORIZON, discount=1.0).fit(
+            mdp, occupancy=occ
+        ),
     )
     print(
         f"  iterations {est.n_iter_}, converged {est.converged_}, "
@@ -231,14 +223,14 @@ def sample_setting(n_traj: int, seed: int):
     rewards only), demonstrator ``mce_policy`` (discounted, temperature 1), trajectories of
     51 states / 50 actions from ``mdp.initial``.
     """
-    mdp = random_mdp(8, 3, gamma=0.9, rng=11)
+    mdp = irl.random_mdp(8, 3, gamma=0.9, rng=11)
     r = np.random.default_rng(12).normal(size=8)
-    pi = mce_policy(mdp, r)
-    trajs = sample_trajectories(mdp, pi, n_traj, 51, rng=seed)
+    pi = irl.mce_policy(mdp, r)
+    trajs = irl.sample_trajectories(mdp, pi, n_traj, 51, rng=seed)
     return mdp, r, trajs
 
 
-def imitation_mceirl_distance(mdp: TabularMDP, r: np.ndarray, trajs, seed: int) -> float:
+def imitation_mceirl_distance(mdp: irl.TabularMDP, r: np.ndarray, trajs, seed: int) -> float:
     """imitation's MCEIRL with its defaults (linear state reward, Adam, discount 1)."""
     import torch as th
     from imitation.algorithms import mce_irl
@@ -269,7 +261,7 @@ def imitation_mceirl_distance(mdp: TabularMDP, r: np.ndarray, trajs, seed: int) 
     algo.train()
     with th.no_grad():
         learned = net(th.as_tensor(env.observation_matrix), None, None, None).numpy().ravel()
-    return float(starc_distance(mdp, r, learned.astype(float)))
+    return float(irl.starc_distance(mdp, r, learned.astype(float)))
 
 
 def bench_samples(ns: tuple[int, ...] = (500, 2_000, 8_000), seed: int = 0) -> None:
@@ -278,9 +270,9 @@ def bench_samples(ns: tuple[int, ...] = (500, 2_000, 8_000), seed: int = 0) -> N
     print(f"  {'trajectories':>12s} {'FeatureMCEIRL':>14s} {'count-based':>12s} {'imitation':>10s}")
     for n in ns:
         mdp, r, trajs = sample_setting(n, seed)
-        ours = FeatureMCEIRL().fit(mdp, [t[:-1] for t in trajs])
-        d_ours = starc_distance(mdp, r, ours.reward_)
-        d_count = MaxCausalEntropyIRL().fit(mdp, [t[:-1] for t in trajs], reference=r).distance_
+        ours = irl.FeatureMCEIRL().fit(mdp, [t[:-1] for t in trajs])
+        d_ours = irl.starc_distance(mdp, r, ours.reward_)
+        d_count = irl.MaxCausalEntropyIRL().fit(mdp, [t[:-1] for t in trajs], reference=r).distance_
         d_imit = np.nan
         if have_imitation:
             with warnings.catch_warnings():
