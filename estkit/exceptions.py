@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from estkit._docstrings import doc_filler
+
 __all__ = ["DegenerateDataWarning", "EstimationError", "EstkitWarning", "NotFittedError"]
 
+#: The constructor of an exception or warning class, as its docstring's Parameters section
+#: (shared with the exception classes of the method packages).
+MESSAGE_PARAMETERS = """\
+Parameters
+----------
+*args : object
+    The message (as for any exception or warning)."""
 
+_fill_doc = doc_filler({"message_parameters": MESSAGE_PARAMETERS})
+
+
+@_fill_doc
 class EstimationError(ValueError):
     """The data cannot support the requested estimate (e.g. an empty kernel window).
 
     A subclass of ``ValueError``.
 
-    Parameters
-    ----------
-    *args : object
-        The message (as for any exception).
+    %(message_parameters)s
 
     Examples
     --------
@@ -23,15 +33,13 @@ class EstimationError(ValueError):
     """
 
 
+@_fill_doc
 class EstkitWarning(UserWarning):
     """Base class of the warnings this package emits.
 
     A subclass of ``UserWarning``: filter every estkit warning at once with it.
 
-    Parameters
-    ----------
-    *args : object
-        The message (as for any warning).
+    %(message_parameters)s
 
     Examples
     --------
@@ -43,16 +51,14 @@ class EstkitWarning(UserWarning):
     """
 
 
+@_fill_doc
 class DegenerateDataWarning(EstkitWarning):
     """Some estimand points carry no real variation (e.g. constant or top-coded outcomes).
 
     They are reported as exactly zero effect with zero width, never as an effect made of
     rounding residue.
 
-    Parameters
-    ----------
-    *args : object
-        The message (as for any warning).
+    %(message_parameters)s
 
     Examples
     --------

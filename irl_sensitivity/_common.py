@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from estkit._deprecation import deprecated_alias, renamed_arguments
 from estkit._docstrings import doc_filler
 from estkit._parallel import blas_single_thread as _blas_single_thread
+from estkit.exceptions import MESSAGE_PARAMETERS
 
 __all__ = ["DOCS", "blas_single_thread", "deprecated_alias", "fill_doc", "renamed_arguments"]
 
@@ -245,6 +246,8 @@ DOCS["reward_named"] = "\n".join(
         "    Its name in error messages.",
     ]
 )
+
+DOCS["message_parameters"] = MESSAGE_PARAMETERS
 
 
 #: Replace each docstring line that holds only ``%(name)s`` by the fragment ``DOCS[name]``.

@@ -79,16 +79,14 @@ DistanceIn = Literal["true", "mdp"]
 ErrorKind = Literal["worst_case", "representative"]
 
 
+@fill_doc
 class ImageError(ValueError):
     """The true model's policy is outside the image of the assumed model.
 
     A subclass of ``ValueError``: no reward explains the observed policy under the assumed
     model, so the misspecification error is undefined.
 
-    Parameters
-    ----------
-    *args : object
-        The message (as for any exception).
+    %(message_parameters)s
 
     Examples
     --------
