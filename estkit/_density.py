@@ -557,9 +557,7 @@ def density_test(
     [0.4, 0.4]
     """
     xv = check_1d(x, "x")
-    p = check_int(p, "p", minimum=1)
-    if p > 7:
-        raise ValueError(f"`p` must be between 1 and 7; got {p}.")
+    p = check_int(p, "p", minimum=1, maximum=7)
     kernel = check_option(kernel, "kernel", DensityKernel)
     alpha = check_alpha(alpha)
     c = check_real(cutoff, "cutoff")

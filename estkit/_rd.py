@@ -798,9 +798,7 @@ def local_polynomial_rd(
         cluster=None if cluster is None else np.asarray(aligned["cluster"]).reshape(-1),
         covariates=Z,
     )
-    p = check_int(p, "p", minimum=0)
-    if p > 10:
-        raise ValueError(f"`p` must be between 0 and 10; got {p}.")
+    p = check_int(p, "p", minimum=0, maximum=10)
     kernel = check_option(kernel, "kernel", RDKernel)
     vce = check_option(vce, "vce", VCE)
     alpha = check_alpha(alpha)

@@ -351,8 +351,10 @@ def check_alpha(alpha: Any, name: str = "alpha") -> float:
     return float(alpha)
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """Check an integer parameter (booleans rejected) with an optional lower bound.
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Check an integer parameter (booleans rejected) with optional bounds.
 
     Parameters
     ----------
@@ -362,6 +364,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
         Argument name, used in error messages.
     minimum : int or None, default None
         Smallest allowed value; None means no bound.
+    maximum : int or None, default None
+        Largest allowed value; None means no bound.
 
     Returns
     -------
@@ -373,7 +377,8 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     TypeError
         If ``value`` is not an integer (floats such as ``2.0`` and booleans included).
     ValueError
-        If ``value`` is below ``minimum``.
+        If ``value`` is below ``minimum`` or above ``maximum`` (the message of the latter
+        names both bounds).
 
     Examples
     --------
@@ -387,11 +392,18 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     Traceback (most recent call last):
     ...
     ValueError: `n_draws` must be >= 1; got 0.
+    >>> check_int(11, "p", minimum=0, maximum=10)
+    Traceback (most recent call last):
+    ...
+    ValueError: `p` must be between 0 and 10; got 11.
     """
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"`{name}` must be an integer; got {value!r}.")
     if minimum is not None and value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        bounds = f"<= {maximum}" if minimum is None else f"between {minimum} and {maximum}"
+        raise ValueError(f"`{name}` must be {bounds}; got {value}.")
     return int(value)
 
 

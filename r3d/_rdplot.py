@@ -284,9 +284,7 @@ def rdplot(
     'running variable'
     """
     xv, yv, c = _prepare_xy(x, y, cutoff)
-    p = check_int(p, "p", minimum=0)
-    if p > 10:
-        raise ValueError(f"`p` must be between 0 and 10; got {p}.")
+    p = check_int(p, "p", minimum=0, maximum=10)
     kernel = check_option(kernel, "kernel", RDKernel)
     fit = check_bool(fit, "fit")
     global_fit = check_bool(global_fit, "global_fit")

@@ -162,6 +162,8 @@ def test_options_validated():
         local_polynomial_rd(x, y, vce="robust")
     with pytest.raises(ValueError, match="`kernel` must be one of"):
         local_polynomial_rd(x, y, kernel="gaussian")
+    with pytest.raises(ValueError, match=r"`p` must be between 0 and 10; got 11\."):
+        local_polynomial_rd(x, y, p=11)
     with pytest.raises(TypeError, match="`bandwidth` must be a positive number"):
         local_polynomial_rd(x, y, bandwidth="0.3")
     with pytest.raises(ValueError, match="`bias_bandwidth` must be finite and positive"):

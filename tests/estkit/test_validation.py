@@ -41,6 +41,13 @@ def test_misc_checks():
         estkit.check_int(-1, "p", minimum=0)
     with pytest.raises(TypeError, match="integer"):
         estkit.check_int(2.0, "p")
+    assert estkit.check_int(10, "p", minimum=0, maximum=10) == 10
+    with pytest.raises(ValueError, match=r"^`p` must be between 0 and 10; got 11\.$"):
+        estkit.check_int(11, "p", minimum=0, maximum=10)
+    with pytest.raises(ValueError, match=r"^`p` must be >= 0; got -1\.$"):
+        estkit.check_int(-1, "p", minimum=0, maximum=10)
+    with pytest.raises(ValueError, match=r"^`k` must be <= 3; got 4\.$"):
+        estkit.check_int(4, "k", maximum=3)
     with pytest.raises(ValueError, match="strictly positive"):
         estkit.check_positive([1.0, 0.0], "bandwidth")
     with pytest.raises(ValueError, match="`x` has 3, `y` has 2"):

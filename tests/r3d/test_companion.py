@@ -140,6 +140,8 @@ def test_rdplot_options_and_edge_cases():
         rdplot_bins(x, y, n_bins=(1, 2, 3))
     with pytest.raises(ValueError, match="`kernel` must be one of"):
         rdplot(x, y, kernel="gaussian")
+    with pytest.raises(ValueError, match=r"`p` must be between 0 and 10; got 11\."):
+        rdplot(x, y, p=11)
     xn = x.copy()
     xn[3] = np.nan
     with pytest.raises(ValueError, match="`x` contains 1 non-finite"):
