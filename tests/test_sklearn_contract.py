@@ -73,21 +73,14 @@ from irl_sensitivity import (
 )
 from r3d import R3D
 from r3d.simulate import simulate_normal
+from tests.causalminimax.toy import CHAIN_EDGES, chain_data
 
 
 # ------------------------------------------------------------------ tiny valid data
 def _cm_data():
-    rng = np.random.default_rng(0)
-    n = 200
-    env = np.repeat([0, 1], n // 2)
-    y = rng.normal(size=n)
-    m = rng.normal(size=n) * (1 + env)
-    x1 = y + m + 0.3 * rng.normal(size=n)
-    x2 = x1 + 0.3 * rng.normal(size=n)
-    return pd.DataFrame({"M": m, "X1": x1, "X2": x2}), y, env
+    return chain_data(200)
 
 
-EDGES = [("Y", "X1"), ("M", "X1"), ("X1", "X2"), ("E", "M")]
 _MDP = random_mdp(3, 2, gamma=0.9, rng=0)
 _R = np.random.default_rng(0).normal(size=(3, 2))
 
@@ -131,7 +124,7 @@ CASES = {
     ),
     "CausalMinimaxRegressor": (
         lambda: CausalMinimaxRegressor(
-            graph=EDGES,
+            graph=CHAIN_EDGES,
             estimator=LinearRegression(),
             intervention_model=InterventionModel(n_restarts=1, n_iter=2, batch=2, n_eval=50),
             random_state=0,
@@ -141,7 +134,7 @@ CASES = {
         _predict_cm,
     ),
     "StableSetRegressor": (
-        lambda: StableSetRegressor(graph=EDGES, random_state=0),
+        lambda: StableSetRegressor(graph=CHAIN_EDGES, random_state=0),
         _fit_cm,
         "subset_",
         _predict_cm,

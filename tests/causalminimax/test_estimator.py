@@ -12,6 +12,7 @@ from sklearn.linear_model import LinearRegression
 from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax.datasets import simulate_paper, simulation_graph
 from causalminimax.evaluation import max_test_mse, standardize_split
+from tests.causalminimax.toy import CHAIN_EDGES, chain_data
 
 COLS = ["Y"] + [f"X{i}" for i in range(1, 11)]
 FAST = InterventionModel(n_restarts=2, n_iter=6, batch=6, n_eval=300)
@@ -81,16 +82,8 @@ def test_deterministic_given_random_state(split):
 
 
 def test_condition_skips_search_and_uses_whole_stable_set():
-    rng = np.random.default_rng(0)
-    n = 400
-    env = np.repeat([0, 1], n // 2)
-    y = rng.normal(size=n)
-    m = rng.normal(size=n) * (1 + env)
-    x1 = y + m + 0.3 * rng.normal(size=n)
-    x2 = x1 + 0.3 * rng.normal(size=n)
-    X = pd.DataFrame({"M": m, "X1": x1, "X2": x2})
-    edges = [("Y", "X1"), ("M", "X1"), ("X1", "X2"), ("E", "M")]
-    est = CausalMinimaxRegressor(graph=edges, estimator=LinearRegression(), random_state=0)
+    X, y, env = chain_data(400)
+    est = CausalMinimaxRegressor(graph=CHAIN_EDGES, estimator=LinearRegression(), random_state=0)
     est.fit(X, y, environment=env)
     assert est.whole_stable_set_optimal_
     assert est.selected_subset_ == ("X1", "X2")
@@ -98,7 +91,7 @@ def test_condition_skips_search_and_uses_whole_stable_set():
     assert "whole stable set is optimal" in str(est.summary())
     # the stable predictor with a linear SEM recovers E[Y | X1, M] = (X1 - M) / (1 + 0.09)
     pred = est.predict(X)
-    assert np.corrcoef(pred, x1 - m)[0, 1] > 0.99
+    assert np.corrcoef(pred, X["X1"] - X["M"])[0, 1] > 0.99
 
 
 def test_sklearn_contract_clone_and_params():
