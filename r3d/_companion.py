@@ -26,6 +26,7 @@ from estkit import (
     check_option,
     local_polynomial_rd,
 )
+from estkit._docstrings import doc_filler
 from estkit._plotting import get_axes
 from estkit._validation import check_real
 from r3d._data import Distributions, QuantileFunctions
@@ -43,6 +44,17 @@ Side = Literal["both", "below", "above"]
 RDKernel = Literal["triangular", "epanechnikov", "uniform"]
 
 _FIT_KEYS = ("treatment", "weights", "cluster", "multipliers")
+
+# the data arguments of the companions that refit R3D (one description, one place)
+_fill_doc = doc_filler(
+    {
+        "x_y": (
+            "x : array-like of shape (n,), optional\n"
+            "    Running variable (``None``: carried by ``y``).\n"
+            "y : outcome container accepted by :meth:`R3D.fit`"
+        )
+    }
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -353,6 +365,7 @@ def balance_table(
 # --------------------------------------------------------------------- placebo cutoffs
 
 
+@_fill_doc
 def placebo_cutoffs(
     estimator: R3D,
     x: Any,
@@ -376,9 +389,7 @@ def placebo_cutoffs(
     estimator : R3D
         Fitted or not; a clone with ``cutoff=c'`` is fitted for each fake cutoff (same
         options, bandwidths selected afresh unless the estimator fixes them).
-    x : array-like of shape (n,), optional
-        Running variable (``None``: carried by ``y``).
-    y : outcome container accepted by :meth:`R3D.fit`
+    %(x_y)s
     cutoffs : sequence of float, optional
         Fake cutoffs (none equal to the true one). Default: on each side allowed by
         ``side``, ``n_cutoffs`` quantiles of that side's running variable at levels
@@ -472,6 +483,7 @@ def placebo_cutoffs(
 # --------------------------------------------------------------------------- donut RD
 
 
+@_fill_doc
 def donut(estimator: R3D, x: Any, y: Any, radius: float, **fit_kwargs: Any) -> R3D:
     """Donut RD: refit without the units closest to the cutoff.
 
@@ -484,9 +496,7 @@ def donut(estimator: R3D, x: Any, y: Any, radius: float, **fit_kwargs: Any) -> R
     ----------
     estimator : R3D
         Fitted or not; it is cloned, never modified.
-    x : array-like of shape (n,), optional
-        Running variable (``None``: carried by ``y``).
-    y : outcome container accepted by :meth:`R3D.fit`
+    %(x_y)s
     radius : float
         Half-width of the hole, ``>= 0`` (0 keeps every unit).
     **fit_kwargs
@@ -634,6 +644,7 @@ class BandwidthSensitivity:
         return ax
 
 
+@_fill_doc
 def bandwidth_sensitivity(
     estimator: R3D,
     x: Any,
@@ -653,9 +664,7 @@ def bandwidth_sensitivity(
     ----------
     estimator : R3D
         Fitted or not; cloned, never modified.
-    x : array-like of shape (n,), optional
-        Running variable (``None``: carried by ``y``).
-    y : outcome container accepted by :meth:`R3D.fit`
+    %(x_y)s
     multiples : sequence of positive float
         Multiples of the selected bandwidth; 1 is the selected fit itself.
     **fit_kwargs
