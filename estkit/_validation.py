@@ -399,12 +399,13 @@ def check_int(
     """
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"`{name}` must be an integer; got {value!r}.")
-    if minimum is not None and value < minimum:
+    number = int(value)
+    if minimum is not None and number < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}; got {value}.")
-    if maximum is not None and value > maximum:
+    if maximum is not None and number > maximum:
         bounds = f"<= {maximum}" if minimum is None else f"between {minimum} and {maximum}"
         raise ValueError(f"`{name}` must be {bounds}; got {value}.")
-    return int(value)
+    return number
 
 
 def check_positive(value: Any, name: str) -> np.ndarray:
