@@ -700,7 +700,7 @@ def _last_rows(order: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
     return last if order is None else order[last]
 
 
-_CHUNK_ROWS = 2**20  # rows per pass of the per-unit checks: temporaries stay in cache
+_CHUNK_ROWS = 2**18  # rows per pass of the per-unit checks: temporaries stay in cache
 
 
 def _constant_per_unit(
