@@ -211,3 +211,36 @@ def test_unit_codes_are_dense_and_sorted(kind):
     want_codes, want_uniq = pd.factorize(s, sort=True)
     np.testing.assert_array_equal(codes, want_codes)
     assert uniq.tolist() == np.asarray(want_uniq).tolist() and uniq.dtype == ids.dtype
+
+
+def _type7_scalar(x, q):
+    """R's quantile(type = 7), one level at a time, in R's operation order."""
+    x = np.sort(x)
+    out = []
+    for p in q:
+        index = 1.0 + (x.size - 1) * p
+        lo = int(np.floor(index))
+        hi = min(int(np.ceil(index)), x.size)
+        h = index - lo
+        a, b = x[lo - 1], x[hi - 1]
+        out.append((1.0 - h) * a + h * b if h > 0 and b != a else a)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 200])
+def test_equal_size_rows_match_scalar_type7_bit_for_bit(size):
+    from r3d._quantiles import segment_quantiles
+
+    rng = np.random.default_rng(size)
+    n = 60
+    q = np.concatenate([[0.0, 1.0, 0.5], rng.random(20)])
+    v = rng.standard_normal(n * size).round(1) * 1e3  # ties
+    balanced = segment_quantiles(v, np.arange(n + 1) * size, q)  # one size: shared positions
+    want = np.array([_type7_scalar(v[i * size : (i + 1) * size], q) for i in range(n)])
+    assert balanced.tobytes() == want.tobytes()
+    # the same units next to one of another size (the per-row positions) agree too
+    extra = rng.standard_normal(size + 1)
+    mixed = segment_quantiles(
+        np.concatenate([v, extra]), np.append(np.arange(n + 1) * size, n * size + size + 1), q
+    )
+    assert mixed[:n].tobytes() == balanced.tobytes()
