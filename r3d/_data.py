@@ -267,15 +267,21 @@ class Distributions:
             )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-        codes, ids = _unit_codes(data[unit])
-        order, offsets, values = _group_rows(
-            codes, ids.size, _numeric_column(data[outcome], "outcome", outcome)
+        # one pass over the rows each: slots of the unit ids, a stable counting sort of the
+        # outcomes (and weights) by slot, the constancy checks; then drop the empty slots
+        slots, slot_ids = _unit_slots(data[unit])
+        order, slot_offsets, values = _group_rows(
+            slots, slot_ids.size, _numeric_column(data[outcome], "outcome", outcome)
         )
         w = (
             None
             if weight is None
             else _take(_numeric_column(data[weight], "weight", weight), order)
         )
+        used = np.diff(slot_offsets) > 0
+        kept = None if used.all() else np.flatnonzero(used)
+        offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
+        ids = slot_ids if kept is None else slot_ids[kept]
         per_unit: dict[str, Any] = {}
         extra: tuple[tuple[str, str | None], ...] = (
             ("running", running),
@@ -302,7 +308,10 @@ class Distributions:
             else:
                 if col not in data.columns:
                     raise ValueError(f"Column {col!r} not found in `data`.")
-                per_unit[name] = _constant_per_unit(data[col], codes, ids.size, col)
+                per_slot = _constant_per_unit(
+                    data[col], slots, slot_ids.size, col, _last_rows(order, slot_offsets)
+                )
+                per_unit[name] = per_slot if kept is None else per_slot[kept]
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
 
     def to_quantile_functions(self, q: Any, method: QuantileMethod = "linear") -> QuantileFunctions:
@@ -583,29 +592,90 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- long-format helpers
+def _code_dtype(n_rows: int) -> type[np.signedinteger[Any]]:
+    """The index type of the grouping: int32 while the rows fit (half the memory traffic)."""
+    return np.int32 if n_rows < 2**31 - 1 else np.int64
+
+
+def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's slot (int32 while the rows fit), slots ordered like the sorted ids, and
+    the id of every slot.
+
+    Integer ids spanning a range not much larger than the row count are their own slots
+    (shifted to start at 0 when needed): no hashing, no sort, no table look-up; some slots
+    may then hold no row. Other ids go through ``pandas.factorize`` (every slot used).
+    """
+    v = ids.to_numpy()
+    budget = 2 * v.size + 1024  # slots allowed: at most about two per row
+    ctype = _code_dtype(budget)
+    if v.dtype.kind in "iu" and v.size:
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < budget:
+            base = 0 if 0 <= lo and hi < budget else lo
+            wide = np.int64 if v.dtype.kind == "i" else np.uint64  # v - base cannot overflow
+            idx = v if base == 0 else v.astype(wide) - wide(base)
+            return idx.astype(ctype), np.arange(base, hi + 1).astype(v.dtype)
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes.astype(ctype, copy=False), np.asarray(uniques)
+
+
 def _unit_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes ``0..n-1`` of the unit ids in sorted id order, and the sorted ids.
 
-    Integer ids spanning a range not much larger than the row count are coded by a
-    counting pass (no hashing, no sort); other ids by ``pandas.factorize``.
+    The slots of :func:`_unit_slots` with the empty ones squeezed out (one ``bincount``
+    and one look-up in a small table).
     """
-    v = ids.to_numpy()
-    if v.dtype.kind in "iu" and v.size:
-        lo, hi = int(v.min()), int(v.max())
-        span = hi - lo + 1
-        if span <= 2 * v.size + 1024:
-            shifted = (v - lo).astype(np.intp, copy=False)
-            present = np.bincount(shifted, minlength=span) > 0
-            if present.all():  # ids lo, lo + 1, ..., hi: the shifted ids are the codes
-                return shifted, np.arange(lo, hi + 1).astype(v.dtype)
-            remap = np.cumsum(present) - 1
-            return remap[shifted], (np.flatnonzero(present) + lo).astype(v.dtype)
-    codes, uniques = pd.factorize(ids, sort=True)
-    return codes, np.asarray(uniques)
+    slots, slot_ids = _unit_slots(ids)
+    present = np.bincount(slots, minlength=slot_ids.size) > 0
+    if present.all():
+        return slots, slot_ids
+    return (np.cumsum(present, dtype=slots.dtype) - 1)[slots], slot_ids[present]
 
 
 def _take(v: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     return v if order is None else v[order]
+
+
+try:  # SciPy's C++ COO-to-CSR conversion: a stable counting sort that moves the values
+    from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
+except ImportError:  # pragma: no cover - private entry point moved: the public route below
+    _coo_tocsr = None
+
+
+def _counting_sort(
+    codes: np.ndarray, n: int, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable counting sort of the rows by code: ``(order, offsets, values[order])``.
+
+    O(rows + units): one counting pass and one scatter pass in compiled code (SciPy's
+    ``coo_tocsr``, the unit codes as row indices and the row numbers as column indices).
+    """
+    N = codes.size
+    itype = _code_dtype(max(N, n + 1))
+    rows = np.ascontiguousarray(codes, dtype=itype)
+    cols = np.arange(N, dtype=itype)
+    vals = np.ascontiguousarray(values, dtype=float)
+    if _coo_tocsr is None:  # pragma: no cover - exercised by the fallback test
+        return _counting_sort_public(rows, cols, vals, n)
+    indptr = np.empty(n + 1, dtype=itype)
+    order = np.empty(N, dtype=itype)
+    out = np.empty(N, dtype=float)
+    _coo_tocsr(n, N, N, rows, cols, vals, indptr, order, out)
+    return order, indptr.astype(np.int64), out
+
+
+def _counting_sort_public(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_counting_sort` through SciPy's public sparse API (slower: format checks)."""
+    from scipy.sparse import coo_matrix
+
+    csr = coo_matrix((vals, (rows, cols)), shape=(n, rows.size)).tocsr()
+    return (
+        np.asarray(csr.indices),
+        np.asarray(csr.indptr, dtype=np.int64),
+        np.asarray(csr.data, dtype=float),
+    )
 
 
 def _group_rows(
@@ -614,48 +684,49 @@ def _group_rows(
     """Rows grouped by code in a stable order: ``(order, offsets, values[order])``.
 
     Rows already grouped (codes non-decreasing) keep their order (``order`` is None);
-    otherwise a counting sort (SciPy's COO-to-CSR conversion: O(rows + units), stable)
-    replaces an argsort, and moves the values with it.
+    otherwise a counting sort (O(rows + units), stable) replaces an argsort and moves the
+    values with it.
     """
     N = codes.size
-    if N == 0 or np.all(codes[1:] >= codes[:-1]):
+    head = codes[:4096]  # shuffled rows show it at once: skip the full pass
+    if N == 0 or (np.all(head[1:] >= head[:-1]) and np.all(codes[1:] >= codes[:-1])):
         counts = np.bincount(codes, minlength=n)
         return None, np.concatenate([[0], np.cumsum(counts)]), values
-    from scipy.sparse import coo_matrix
-
-    itype = np.int32 if N < 2**31 - 1 else np.int64
-    csr = coo_matrix(
-        (values, (codes.astype(itype, copy=False), np.arange(N, dtype=itype))), shape=(n, N)
-    ).tocsr()
-    return (
-        np.asarray(csr.indices),
-        np.asarray(csr.indptr, dtype=np.int64),
-        np.asarray(csr.data, dtype=float),
-    )
+    return _counting_sort(codes, n, values)
 
 
-_CHUNK_ROWS = 2**22  # rows per pass of the per-unit checks: temporaries stay small
+def _last_rows(order: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
+    """The (original) row number of every unit's last row, from :func:`_group_rows`."""
+    last = offsets[1:] - 1
+    return last if order is None else order[last]
 
 
-def _constant_per_unit(col: pd.Series, codes: np.ndarray, n: int, name: str) -> np.ndarray:
+_CHUNK_ROWS = 2**18  # rows per pass of the per-unit checks: temporaries stay in cache
+
+
+def _constant_per_unit(
+    col: pd.Series, codes: np.ndarray, n: int, name: str, rep: np.ndarray | None = None
+) -> np.ndarray:
     """Each unit's value of a per-unit column, checked constant within every unit.
 
-    One scatter (some row of each unit) and one gather back, compared with every row in
+    ``rep`` holds one row number per unit (its last row; found by one scatter when not
+    given). That row's value is gathered back to every row by code and compared, in
     chunks of rows: no sort and no groupby. Missing values count as one value (a unit may
     be all-NaN).
     """
     v = col.to_numpy()
     lab = v if v.dtype.kind in "biuf" else pd.factorize(col)[0]  # labels: compare codes
     N = codes.size
-    rep = np.empty(n, dtype=np.intp)
-    for a in range(0, N, _CHUNK_ROWS):
-        rep[codes[a : a + _CHUNK_ROWS]] = np.arange(a, min(a + _CHUNK_ROWS, N))
+    if rep is None:
+        rep = np.empty(n, dtype=np.intp)
+        for a in range(0, N, _CHUNK_ROWS):
+            rep[codes[a : a + _CHUNK_ROWS]] = np.arange(a, min(a + _CHUNK_ROWS, N))
     ref = lab[rep]  # one row's value per unit
     for a in range(0, N, _CHUNK_ROWS):
         own = lab[a : a + _CHUNK_ROWS]
         back = ref[codes[a : a + _CHUNK_ROWS]]
         same = back == own
-        if lab.dtype.kind == "f":
+        if lab.dtype.kind == "f" and not same.all():
             same |= np.isnan(back) & np.isnan(own)
         if not same.all():
             raise ValueError(

@@ -90,14 +90,26 @@ def sorted_blocks(values: np.ndarray, offsets: np.ndarray, weights: np.ndarray |
 def _type7(sorted_vals: np.ndarray, sizes: np.ndarray, q: np.ndarray) -> np.ndarray:
     # R's quantile(type = 7) arithmetic, operation for operation: index = 1 + (n - 1) q,
     # Q = (1 - h) x[lo] + h x[hi] where h = index - lo > 0 and x[hi] != x[lo].
-    index = 1.0 + (sizes[:, None] - 1) * q[None, :]
+    same_size = sizes.size > 0 and sizes.min() == sizes.max()
+    # rows of one sample size share their positions: one (1, m) row of them, not (n, m)
+    n_obs = sizes[:1, None] if same_size else sizes[:, None]
+    index = 1.0 + (n_obs - 1) * q[None, :]
     lo = np.floor(index)
     h = index - lo
     lo_i = lo.astype(np.int64) - 1
-    hi_i = np.minimum(np.ceil(index).astype(np.int64) - 1, sizes[:, None] - 1)
-    a = np.take_along_axis(sorted_vals, lo_i, axis=1)
-    b = np.take_along_axis(sorted_vals, hi_i, axis=1)
-    return np.where((h > 0) & (b != a), (1.0 - h) * a + h * b, a)
+    hi_i = np.minimum(np.ceil(index).astype(np.int64) - 1, n_obs - 1)
+    if not same_size:
+        a = np.take_along_axis(sorted_vals, lo_i, axis=1)
+        b = np.take_along_axis(sorted_vals, hi_i, axis=1)
+        return np.where((h > 0) & (b != a), (1.0 - h) * a + h * b, a)
+    a = sorted_vals[:, lo_i[0]]
+    b = sorted_vals[:, hi_i[0]]
+    keep = b == a
+    keep |= h <= 0
+    out = (1.0 - h) * a
+    out += h * b
+    np.copyto(out, a, where=keep)
+    return out
 
 
 def _weighted_linear(
