@@ -221,6 +221,9 @@ def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.D
                 "est vs population": spearmanr(wc, pop).statistic,
                 "obs spread (p90-p10)/median": (obs.quantile(0.9) - obs.quantile(0.1))
                 / obs.median(),
+                "whole-set penalty (fit, refit)": "{:.3g}, {:.3g}".format(
+                    *(f.stable_predictors_[WHOLE].alpha_ for f in fits)
+                ),
             }
         )
         print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False, header=k == 0), flush=True)
