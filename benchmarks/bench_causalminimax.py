@@ -16,7 +16,9 @@ the estimated and observed whole-stable-set / best-subset ratios, Spearman(estim
 observed), and three ceilings of the observed ranking itself: against the same predictors'
 observed risks on an independent test draw of the same size (test-sampling noise), against
 their risks on 30 times larger test environments (the population value), and against the
-observed risks of a refit with another ``random_state`` (the predictors' own fitting noise).
+observed risks of a refit with another ``random_state`` (the predictors' own fitting noise);
+and the whole stable set's ridge penalty in the fit and the refit (chosen by leave-one-out that
+leaves out every copy of a training row of the graph-surgery sample).
 
 Run: ``python benchmarks/bench_causalminimax.py [n_graphs] [--no-vignette] [--stability]``.
 """
@@ -221,6 +223,9 @@ def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.D
                 "est vs population": spearmanr(wc, pop).statistic,
                 "obs spread (p90-p10)/median": (obs.quantile(0.9) - obs.quantile(0.1))
                 / obs.median(),
+                "whole-set penalty (fit, refit)": "{:.3g}, {:.3g}".format(
+                    *(f.stable_predictors_[WHOLE].alpha_ for f in fits)
+                ),
             }
         )
         print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False, header=k == 0), flush=True)

@@ -291,12 +291,15 @@ def do_sample(
     data: dict[Hashable, np.ndarray],
     n_samples: int,
     rng: np.random.Generator,
+    sources: dict[Hashable, np.ndarray] | None = None,
 ) -> dict[Hashable, np.ndarray]:
     """Sample from the graph-surgery distribution ``P(. | do(X_M))`` with random ``X_M``.
 
     Rows of the non-regenerated, non-mutable variables are resampled jointly; each mutable
     variable is drawn from its own marginal, independently of everything else (so the edges
     into ``M`` are cut); descendants of ``M`` are regenerated with resampled residuals.
+    A dict passed as ``sources`` receives, for every node, the training row each sampled value
+    (for a regenerated node: its residual) was drawn from.
 
     Examples
     --------
@@ -313,7 +316,12 @@ def do_sample(
     rows = rng.integers(0, n, n_samples)
     values = {v: np.asarray(data[v])[rows] for v in sm.order}
     mut_rows = {m: rng.integers(0, n, n_samples) for m in sm.mutable}
-    noise = {v: sm.residuals[v][rng.integers(0, n, n_samples)] for v in sm.regenerated}
+    noise_rows = {v: rng.integers(0, n, n_samples) for v in sm.regenerated}
+    noise = {v: sm.residuals[v][r] for v, r in noise_rows.items()}
+    if sources is not None:
+        sources.update({v: rows for v in sm.order})
+        sources.update(mut_rows)
+        sources.update(noise_rows)
     return _regenerate(sm, values, noise, lambda m, _: np.asarray(data[m])[mut_rows[m]])
 
 

@@ -11,6 +11,7 @@ Both :class:`~causalminimax.CausalMinimaxRegressor` and
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from estkit import parallel_map
 __all__ = [
     "PredictorTask",
     "StableSample",
+    "SurgerySample",
     "default_estimator",
     "fit_stable_predictors",
     "graph_surgery",
@@ -133,9 +135,27 @@ def prepare(params: Any, X: Any, y: Any, environment: Any, *, exact: bool = Fals
     return StableSample(graph=g, data=data, environment=env, feature_names=names)
 
 
+@dataclass(frozen=True)
+class SurgerySample:
+    """Rows of the graph-surgery distribution and the training row behind each one.
+
+    Attributes
+    ----------
+    values : dict
+        Node -> sampled values.
+    source : ndarray of int
+        Training row from which each row's target value (for a regenerated target: its
+        residual) was drawn. Rows sharing it are copies of one training observation as far
+        as the response is concerned; a predictor's cross-validation leaves them out together.
+    """
+
+    values: dict[Hashable, np.ndarray]
+    source: np.ndarray
+
+
 def graph_surgery(
     sample: StableSample, estimator: Any, n_samples: int, rng: np.random.Generator
-) -> tuple[StructuralModel, dict[Hashable, np.ndarray]]:
+) -> tuple[StructuralModel, SurgerySample]:
     """Fit the structural equations of the regenerated variables and draw ``n_samples`` rows
     of the graph-surgery distribution ``P(. | do(X_M))`` (see :func:`do_sample`).
 
@@ -149,31 +169,51 @@ def graph_surgery(
 
     Returns
     -------
-    (StructuralModel, dict)
+    (StructuralModel, SurgerySample)
     """
     g = sample.graph
     with reworded_warnings("fitting the structural equations"):
         sm = fit_structural_equations(
             sample.data, g.order, g.parent_map, g.mutable, g.regenerated(), estimator
         )
-        return sm, do_sample(sm, sample.data, n_samples, rng)
+        sources: dict[Hashable, np.ndarray] = {}
+        values = do_sample(sm, sample.data, n_samples, rng, sources)
+        return sm, SurgerySample(values, sources[g.target])
+
+
+def _takes_groups(estimator: Any) -> bool:
+    """Whether ``estimator.fit`` has a ``groups`` parameter (the default model has)."""
+    try:
+        return "groups" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
 class PredictorTask:
-    """One stable predictor to fit: its inputs ``S' ∪ M`` on the graph-surgery sample."""
+    """One stable predictor to fit: its inputs ``S' ∪ M`` on the graph-surgery sample.
+
+    An estimator whose ``fit`` takes ``groups`` (the default
+    :class:`~causalminimax._spline.AdditiveSplineRidge`) receives the source rows, so that its
+    leave-one-out leaves out every copy of a training row.
+    """
 
     inputs: tuple[Hashable, ...]
-    sample: dict[Hashable, np.ndarray]
+    sample: SurgerySample
     target: Hashable
     estimator: Any
 
     def fit(self) -> Any:
         """The fitted predictor (a constant for no inputs)."""
-        y = self.sample[self.target]
+        values = self.sample.values
+        y = values[self.target]
         if not self.inputs:
             return DummyRegressor().fit(np.zeros((len(y), 1)), y)
-        return clone(self.estimator).fit(_design(self.sample, self.inputs, len(y)), y)
+        est = clone(self.estimator)
+        X = _design(values, self.inputs, len(y))
+        if _takes_groups(est):
+            return est.fit(X, y, groups=self.sample.source)
+        return est.fit(X, y)
 
 
 def _fit_task(task: PredictorTask) -> Any:
@@ -182,7 +222,7 @@ def _fit_task(task: PredictorTask) -> Any:
 
 def fit_stable_predictors(
     graph: CausalGraph,
-    dosample: dict[Hashable, np.ndarray],
+    dosample: SurgerySample,
     subsets: Sequence[tuple[Hashable, ...]],
     estimator: Any,
     n_jobs: int | None = None,
@@ -192,8 +232,8 @@ def fit_stable_predictors(
     Parameters
     ----------
     graph : CausalGraph
-    dosample : dict
-        The graph-surgery sample.
+    dosample : SurgerySample
+        The graph-surgery sample (from :func:`graph_surgery`).
     subsets : sequence of tuple
     estimator : regressor
     n_jobs : int, optional
