@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from estkit._deprecation import renamed_arguments
-from estkit._parallel import _progress, _want_progress
+from estkit._parallel import _progress, _want_progress, blas_single_thread
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
@@ -407,28 +407,30 @@ def _streamed_process(
 
     result = np.zeros((n_bootstrap, sb.n_columns))
     pool = ThreadPoolExecutor(max_workers=n_prod)
-    try:
-        for c in range(n_streams):
-            pool.submit(produce, c)
-        done = 0
-        for _ in range(n_jobs):
-            item = q.get()
-            if isinstance(item, BaseException):
-                raise item
-            first, b, sel = item
-            if dense:
-                result[first : first + b] = sel[0] @ sb.blocks[0][2]
-            else:
-                out = result[first : first + b]
-                for (_, cols, vals), xs in zip(sb.blocks, sel, strict=True):
-                    out[:, cols] += (vals.T @ xs.T).T
-            del item, sel
-            done += b
-            if show:
-                _progress(done, n_bootstrap, "bootstrap")
-    finally:
-        stop.set()
-        pool.shutdown(wait=True)
+    # the drawing threads keep the cores busy: a multi-threaded BLAS would only compete
+    with blas_single_thread():
+        try:
+            for c in range(n_streams):
+                pool.submit(produce, c)
+            done = 0
+            for _ in range(n_jobs):
+                item = q.get()
+                if isinstance(item, BaseException):
+                    raise item
+                first, b, sel = item
+                if dense:
+                    result[first : first + b] = sel[0] @ sb.blocks[0][2]
+                else:
+                    out = result[first : first + b]
+                    for (_, cols, vals), xs in zip(sb.blocks, sel, strict=True):
+                        out[:, cols] += (vals.T @ xs.T).T
+                del item, sel
+                done += b
+                if show:
+                    _progress(done, n_bootstrap, "bootstrap")
+        finally:
+            stop.set()
+            pool.shutdown(wait=True)
     return result
 
 

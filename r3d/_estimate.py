@@ -29,6 +29,7 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._parallel import blas_single_thread
 from estkit._validation import check_bool, check_int, check_option
 from estkit._windowed import SortedSide, both_sides, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
@@ -286,22 +287,25 @@ def _estimate(
         order = max(s + 1, p) if need_num or need_den else p
         sides = {side: prepare_side(xv, cutoff, side, kern, order) for side in ("plus", "minus")}
     if need_num or need_den:
-        selection = _select(
-            xv,
-            _offset(xv, cutoff),
-            Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
-            cutoff,
-            criterion="mse" if method == "simple" else "imse",
-            s=s,
-            p=p,
-            kern=kern,
-            T=Tv if need_den else None,
-            q=qv,
-            coverage_correction=coverage_correction,
-            rules=rules.selector,
-            memory_budget=memory_budget,
-            sides=sides,
-        )
+        # the selector's products are skinny (a few columns against n units): a
+        # multi-threaded BLAS only adds wake-ups and spinning (estkit._parallel)
+        with blas_single_thread():
+            selection = _select(
+                xv,
+                _offset(xv, cutoff),
+                Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
+                cutoff,
+                criterion="mse" if method == "simple" else "imse",
+                s=s,
+                p=p,
+                kern=kern,
+                T=Tv if need_den else None,
+                q=qv,
+                coverage_correction=coverage_correction,
+                rules=rules.selector,
+                memory_budget=memory_budget,
+                sides=sides,
+            )
     if h is None:
         assert selection is not None
         h = selection.h
@@ -457,18 +461,18 @@ def _fit_sides(
     # units outside both supports have zero fitted values and zero residuals already: the
     # projection and the residual pass touch only the units of a support
     rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
-    if method == "frechet":
-        # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
-        # the whole row of every unit with any positive weight, the default units inside
-        # the window
-        gw = _projection_weights(qv, rules)
-        for a in range(0, rows.size, row_step):
-            ri = rows[a : a + row_step]
-            resid[ri] = isotonic_regression(resid[ri], gw)
+    # isotonic projection (across quantiles) of each unit's fitted curve ("frechet"); R3D
+    # projects the whole row of every unit with any positive weight, the default units
+    # inside the window. One pass over the rows: projection, residual, HC2 (in place)
+    gw = _projection_weights(qv, rules) if method == "frechet" else None
     for a in range(0, rows.size, row_step):
         ri = rows[a : a + row_step]
-        e = np.where(sup_p[ri] | sup_m[ri], Qm[ri] - resid[ri], 0.0)
-        resid[ri] = _hc2(e, lev[ri], rules)
+        fit = resid[ri]
+        if method == "frechet":
+            fit = _isotonic_rows(fit, gw)
+        e = np.subtract(Qm[ri], fit, out=fit)
+        _zero_off_support(e, sup_p[ri] | sup_m[ri])
+        resid[ri] = _hc2_in_place(e, lev[ri], rules)
     if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
@@ -575,6 +579,38 @@ _LEVERAGE_FLOOR = 1e-12
 def _projection_weights(q: np.ndarray, rules: R3DRules) -> np.ndarray | None:
     """Weights of the ``"frechet"`` isotonic projection on the grid (``None``: equal)."""
     return trapezoid_weights(q) if rules.frechet_weights == "trapezoid" else None
+
+
+def _isotonic_rows(fit: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """``isotonic_regression(fit, weights)`` for a block of fitted curves (rows), projecting
+    only the rows that are not monotone (the others are returned unchanged by it too).
+
+    Falls back to the whole block when it may hold a non-finite value (a sum that is not
+    finite), so ``isotonic_regression``'s error stays the same.
+    """
+    if fit.shape[1] < 2 or not np.isfinite(fit.sum()):
+        return isotonic_regression(fit, weights)
+    # y[j+1] - y[j] >= 0 is y[j+1] >= y[j] for finite values (gradual underflow)
+    bad = np.flatnonzero((fit[:, 1:] < fit[:, :-1]).any(axis=1))
+    if bad.size:
+        fit[bad] = isotonic_regression(fit[bad], weights)
+    return fit
+
+
+def _zero_off_support(e: np.ndarray, support: np.ndarray) -> None:
+    """``e[~support] = 0`` in place (``support`` of shape (r, 1) or like ``e``), as
+    ``np.where(support, e, 0.0)``."""
+    if support.shape[1] == 1 and e.shape[1] != 1:
+        e[np.flatnonzero(~support[:, 0])] = 0.0
+    else:
+        e[~support] = 0.0
+
+
+def _hc2_in_place(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules) -> np.ndarray:
+    """:func:`_hc2` overwriting ``resid`` (same values)."""
+    if rules.hc2:
+        resid /= np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
+    return resid
 
 
 def _hc2(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER) -> np.ndarray:
