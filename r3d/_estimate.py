@@ -285,7 +285,7 @@ def _estimate(
     sides: dict[str, SortedSide] | None = None
     if kern.compact:
         order = max(s + 1, p) if need_num or need_den else p
-        sides = {side: prepare_side(xv, cutoff, side, kern, order) for side in ("plus", "minus")}
+        sides = _prepare_sides(xv, cutoff, kern, order)
     if need_num or need_den:
         # the selector's products are skinny (a few columns against n units): a
         # multi-threaded BLAS only adds wake-ups and spinning (estkit._parallel)
@@ -406,6 +406,18 @@ def _estimate(
     )
 
 
+def _prepare_sides(
+    xv: np.ndarray, cutoff: float, kern: Kernel, order: int
+) -> dict[str, SortedSide]:
+    """Both sides sorted by distance to the cutoff (:func:`estkit._windowed.prepare_side`),
+    in two threads."""
+    plus, minus = both_sides(
+        lambda: prepare_side(xv, cutoff, "plus", kern, order),
+        lambda: prepare_side(xv, cutoff, "minus", kern, order),
+    )
+    return {"plus": plus, "minus": minus}
+
+
 def default_memory_budget(n: int, m: int) -> int:
     """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
     64 MiB."""
@@ -465,14 +477,22 @@ def _fit_sides(
     # projects the whole row of every unit with any positive weight, the default units
     # inside the window. One pass over the rows: projection, residual, HC2 (in place)
     gw = _projection_weights(qv, rules) if method == "frechet" else None
-    for a in range(0, rows.size, row_step):
-        ri = rows[a : a + row_step]
-        fit = resid[ri]
-        if method == "frechet":
-            fit = _isotonic_rows(fit, gw)
-        e = np.subtract(Qm[ri], fit, out=fit)
-        _zero_off_support(e, sup_p[ri] | sup_m[ri])
-        resid[ri] = _hc2_in_place(e, lev[ri], rules)
+
+    def residuals(part: np.ndarray) -> None:
+        for a in range(0, part.size, row_step):
+            ri = part[a : a + row_step]
+            fit = resid[ri]
+            if method == "frechet":
+                fit = _isotonic_rows(fit, gw)
+            e = np.subtract(Qm[ri], fit, out=fit)
+            _zero_off_support(e, sup_p[ri] | sup_m[ri])
+            resid[ri] = _hc2_in_place(e, lev[ri], rules)
+
+    # row by row, so two threads over two halves of the rows (half the block each: the
+    # same memory) give the same numbers
+    half = rows.size // 2
+    row_step = max(1, row_step // 2)
+    both_sides(lambda: residuals(rows[:half]), lambda: residuals(rows[half:]))
     if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
@@ -493,7 +513,7 @@ def _fit_sides_windowed(
     """The two side fits of :func:`_fit_sides` from sorted sides (compact kernels)."""
     n, m = Qm.shape
     if sides is None or any(v.max_order < p or v.kernel.name != kern.name for v in sides.values()):
-        sides = {side: prepare_side(xv, cutoff, side, kern, p) for side in ("plus", "minus")}
+        sides = _prepare_sides(xv, cutoff, kern, p)
     ps, ms = sides["plus"], sides["minus"]
     check_windows(ps, ms, h, p, cutoff, need)
     check_windows(ms, ps, h, p, cutoff, need)
