@@ -322,12 +322,13 @@ def _is_full(rows: Any) -> bool:
 
 def _streamed_jobs(n_bootstrap: int, step: int) -> list[list[tuple[int, int]]]:
     """Blocks ``(first draw, size)`` of each random stream (64 draws), at most ``step``
-    draws each and never a single draw where the stream has more (a one-column product
-    runs through another BLAS routine, with another summation order)."""
+    draws each (three where ``step`` is smaller) and never a single draw where the stream
+    has more (a one-column product runs through another BLAS routine, with another
+    summation order)."""
     jobs = []
     for a in range(0, n_bootstrap, _CHUNK):
         size = min(_CHUNK, n_bootstrap - a)
-        k = -(-size // max(2, step))
+        k = max(1, min(-(-size // max(2, step)), size // 2))  # pieces of 2 draws or more
         cuts = [a + (size * i) // k for i in range(k + 1)]
         jobs.append([(cuts[i], cuts[i + 1] - cuts[i]) for i in range(k)])
     return jobs
