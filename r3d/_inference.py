@@ -244,7 +244,9 @@ def _rows_block(
     step = max(1, budget // (8 * 3 * m))
     for a in range(0, rows.size, step):
         r = rows[a : a + step]
-        np.multiply(base[r], resid[r], out=vals[a : a + r.size])
+        out = vals[a : a + r.size]
+        np.take(resid, r, axis=0, out=out)
+        out *= base[r]
     return rows, cols, vals
 
 
