@@ -16,10 +16,11 @@ of the cutoff only) are multiplied on their non-zero rows only.
 
 Multipliers come in chunks of 64 draws, each chunk from its own independent stream
 spawned from ``rng`` (``Generator.spawn``). Chunks are generated in parallel threads (NumPy
-releases the GIL while filling arrays), and the multipliers do not depend on the block
-size or the number of threads: ``multiplier_process(s, B, rng=0)`` and
-``draw_multipliers(n, B, rng=0)`` use the same multipliers for every ``block_size``
-(results agree up to floating-point summation order).
+releases the GIL while filling arrays); Gaussian and Mammen multipliers are drawn draw by
+draw while the calling thread multiplies finished blocks (:func:`_streamed_process`). The
+multipliers do not depend on the block size or the number of threads:
+``multiplier_process(s, B, rng=0)`` and ``draw_multipliers(n, B, rng=0)`` use the same
+multipliers for every ``block_size`` (results agree up to floating-point summation order).
 """
 
 from __future__ import annotations
@@ -320,6 +321,14 @@ def _is_full(rows: Any) -> bool:
     return isinstance(rows, slice) and rows == slice(None)
 
 
+def _row_pick(rows: Any) -> slice | np.ndarray:
+    """A block's rows as a slice or an index array (a boolean mask becomes its indices)."""
+    if isinstance(rows, slice):
+        return rows
+    r = np.asarray(rows)
+    return np.flatnonzero(r) if r.dtype.kind == "b" else r
+
+
 def _streamed_jobs(n_bootstrap: int, step: int) -> list[list[tuple[int, int]]]:
     """Blocks ``(first draw, size)`` of each random stream (64 draws), at most ``step``
     draws each (three where ``step`` is smaller) and never a single draw where the stream
@@ -349,19 +358,20 @@ def _streamed_process(
     ``n`` multipliers go to one ``(n,)`` buffer from which only the rows of the non-zero
     score blocks are kept, so no ``(b, n)`` block of multipliers is ever held. The calling
     thread multiplies the finished blocks of selected multipliers with the score blocks as
-    :func:`_apply` does (same products, so the same draws to the last bit whenever every
-    block holds at least two draws). The multipliers are those of :func:`_draw_chunks` for
-    ``"gaussian"`` and ``"mammen"`` (see :func:`_fill`).
+    :func:`_apply` does, under a one-thread BLAS (the drawing threads use the cores). The
+    multipliers are those of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see
+    :func:`_fill`), so the draws equal the block-by-block path's up to the BLAS's summation
+    order (blocks of at least two draws: see :func:`_streamed_jobs`). Memory: the selected
+    multipliers of ``n_threads + 2`` blocks and one ``(n,)`` buffer per thread, within
+    ``memory_budget``.
     """
     import queue
     import threading
 
     n = sb.n_units
     dense = len(sb.blocks) == 1 and _is_full(sb.blocks[0][0]) and _is_full(sb.blocks[0][1])
-    widths = [
-        n if _is_full(r) else len(np.arange(n)[r]) if isinstance(r, slice) else len(r)
-        for r, _, _ in sb.blocks
-    ]
+    picks = [_row_pick(r) for r, _, _ in sb.blocks]
+    widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
     n_streams = -(-n_bootstrap // _CHUNK)
     n_prod = max(1, min(2, _n_threads(), n_streams))
     in_flight = n_prod + 2  # a block being filled per thread, one queued, one multiplied
@@ -397,7 +407,7 @@ def _streamed_process(
                         continue
                     assert buf is not None
                     _fill(g, kind, buf)
-                    for (rows, _, _), out in zip(sb.blocks, sel, strict=True):
+                    for rows, out in zip(picks, sel, strict=True):
                         if isinstance(rows, slice):
                             out[d] = buf[rows]
                         else:
@@ -431,7 +441,7 @@ def _streamed_process(
                     _progress(done, n_bootstrap, "bootstrap")
         finally:
             stop.set()
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
     return result
 
 

@@ -264,3 +264,28 @@ def test_streamed_process_empty_scores_are_zero_draws():
 
     out = multiplier_process(ScoreBlocks(30, 4, []), 50, rng=0)
     np.testing.assert_array_equal(out, np.zeros((50, 4)))
+
+
+def test_streamed_process_takes_masks_lists_and_slices_as_rows():
+    from estkit._bootstrap import ScoreBlocks
+
+    rng = np.random.default_rng(12)
+    n, m = 90, 3
+    mask = rng.random(n) < 0.4
+    listed = [1, 5, 8, 40, 77]
+    a, b, c = rng.standard_normal((mask.sum(), m)), rng.standard_normal((5, m)), rng.random((30, 1))
+    sb = ScoreBlocks(
+        n,
+        2 * m + 1,
+        [
+            (mask, slice(0, m), a),
+            (listed, slice(m, 2 * m), b),
+            (slice(10, 40), slice(2 * m, 2 * m + 1), c),
+        ],
+    )
+    dense = np.zeros((n, 2 * m + 1))
+    dense[mask, :m], dense[listed, m : 2 * m], dense[10:40, 2 * m :] = a, b, c
+    xi = draw_multipliers(n, 70, rng=1)
+    np.testing.assert_allclose(
+        multiplier_process(sb, 70, rng=1), xi.T @ dense, rtol=1e-12, atol=1e-12
+    )
