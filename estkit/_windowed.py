@@ -472,18 +472,11 @@ def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, 
         return rp, fm.result()
 
 
-def _run(
-    ps: SortedSide,
-    Y: np.ndarray,
-    h: np.ndarray,
-    p: int,
-    var_rows: tuple[int, ...],
-    outs: _Outputs | None,
-    memory_budget: int | None,
-) -> WindowedSummary:
-    """Engine shared by :func:`fit_summaries` and :func:`fit_into`."""
+def _run(*args: Any) -> WindowedSummary:
+    """Engine shared by :func:`fit_summaries` and :func:`fit_into`: :func:`_run_core`
+    (same arguments) under one BLAS thread (its products are skinny)."""
     with blas_single_thread():
-        return _run_core(ps, Y, h, p, var_rows, outs, memory_budget)
+        return _run_core(*args)
 
 
 def _run_core(
@@ -495,6 +488,8 @@ def _run_core(
     outs: _Outputs | None,
     memory_budget: int | None,
 ) -> WindowedSummary:
+    """Fits of one side (``ps``) for the columns of ``Y``: summaries, and the unit-level
+    outputs ``outs`` (``None``: summaries only)."""
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
