@@ -16,10 +16,11 @@ of the cutoff only) are multiplied on their non-zero rows only.
 
 Multipliers come in chunks of 64 draws, each chunk from its own independent stream
 spawned from ``rng`` (``Generator.spawn``). Chunks are generated in parallel threads (NumPy
-releases the GIL while filling arrays), and the multipliers do not depend on the block
-size or the number of threads: ``multiplier_process(s, B, rng=0)`` and
-``draw_multipliers(n, B, rng=0)`` use the same multipliers for every ``block_size``
-(results agree up to floating-point summation order).
+releases the GIL while filling arrays); Gaussian and Mammen multipliers are drawn draw by
+draw while the calling thread multiplies finished blocks (:func:`_streamed_process`). The
+multipliers do not depend on the block size or the number of threads:
+``multiplier_process(s, B, rng=0)`` and ``draw_multipliers(n, B, rng=0)`` use the same
+multipliers for every ``block_size`` (results agree up to floating-point summation order).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from estkit._deprecation import renamed_arguments
-from estkit._parallel import _progress, _want_progress
+from estkit._parallel import _progress, _want_progress, blas_single_thread
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
@@ -96,7 +97,10 @@ def _draw_chunks(
 
     def work(job: tuple[np.random.Generator, int, int]) -> None:
         g, start, size = job
-        out[start : start + size] = _draw(g, kind, (size, n))
+        if kind == "gaussian":  # straight into the block (no temporary, no copy)
+            g.standard_normal(out=out[start : start + size])
+        else:
+            out[start : start + size] = _draw(g, kind, (size, n))
 
     if len(jobs) == 1 or _n_threads() == 1:
         for job in jobs:
@@ -296,6 +300,151 @@ def _apply(xi_t: np.ndarray, sb: ScoreBlocks) -> np.ndarray:
     return out
 
 
+def _fill(rng: np.random.Generator, kind: str, out: np.ndarray) -> None:
+    """Fill ``out`` with multipliers of ``kind`` as :func:`_draw` would draw them.
+
+    Only for the kinds whose generator consumes its stream value by value (``"gaussian"``,
+    ``"mammen"``): filling a stream's ``(b, n)`` draws row by row then gives the same
+    numbers as one ``_draw(rng, kind, (b, n))`` call. (Rademacher draws are not: NumPy's
+    bounded integers are generated from 32-bit words split per call.)
+    """
+    if kind == "gaussian":
+        rng.standard_normal(out=out)
+        return
+    rng.random(out=out)
+    s5 = sqrt(5.0)
+    lo, hi = -(s5 - 1.0) / 2.0, (s5 + 1.0) / 2.0
+    out[...] = np.where(out < (s5 + 1.0) / (2.0 * s5), lo, hi)
+
+
+def _is_full(rows: Any) -> bool:
+    return isinstance(rows, slice) and rows == slice(None)
+
+
+def _row_pick(rows: Any) -> slice | np.ndarray:
+    """A block's rows as a slice or an index array (a boolean mask becomes its indices)."""
+    if isinstance(rows, slice):
+        return rows
+    r = np.asarray(rows)
+    return np.flatnonzero(r) if r.dtype.kind == "b" else r
+
+
+def _streamed_jobs(n_bootstrap: int, step: int) -> list[list[tuple[int, int]]]:
+    """Blocks ``(first draw, size)`` of each random stream (64 draws), at most ``step``
+    draws each (three where ``step`` is smaller) and never a single draw where the stream
+    has more (a one-column product runs through another BLAS routine, with another
+    summation order)."""
+    jobs = []
+    for a in range(0, n_bootstrap, _CHUNK):
+        size = min(_CHUNK, n_bootstrap - a)
+        k = max(1, min(-(-size // max(2, step)), size // 2))  # pieces of 2 draws or more
+        cuts = [a + (size * i) // k for i in range(k + 1)]
+        jobs.append([(cuts[i], cuts[i + 1] - cuts[i]) for i in range(k)])
+    return jobs
+
+
+def _streamed_process(
+    streams: list[np.random.Generator],
+    n_bootstrap: int,
+    kind: str,
+    sb: ScoreBlocks,
+    memory_budget: int | None,
+    block_size: int | None,
+    show: bool,
+) -> np.ndarray:
+    """``multiplier_process``'s draws with generation, row selection and products overlapped.
+
+    The random streams (64 draws each) are drawn in two threads, draw by draw: each draw's
+    ``n`` multipliers go to one ``(n,)`` buffer from which only the rows of the non-zero
+    score blocks are kept, so no ``(b, n)`` block of multipliers is ever held. The calling
+    thread multiplies the finished blocks of selected multipliers with the score blocks as
+    :func:`_apply` does, under a one-thread BLAS (the drawing threads use the cores). The
+    multipliers are those of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see
+    :func:`_fill`), so the draws equal the block-by-block path's up to the BLAS's summation
+    order (blocks of at least two draws: see :func:`_streamed_jobs`). Memory: the selected
+    multipliers of ``n_threads + 2`` blocks and one ``(n,)`` buffer per thread, within
+    ``memory_budget``.
+    """
+    import queue
+    import threading
+
+    n = sb.n_units
+    dense = len(sb.blocks) == 1 and _is_full(sb.blocks[0][0]) and _is_full(sb.blocks[0][1])
+    picks = [_row_pick(r) for r, _, _ in sb.blocks]
+    widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
+    n_streams = -(-n_bootstrap // _CHUNK)
+    n_prod = max(1, min(2, _n_threads(), n_streams))
+    in_flight = n_prod + 2  # a block being filled per thread, one queued, one multiplied
+    budget = _MEM_BUDGET_BYTES if memory_budget is None else int(memory_budget)
+    per_draw = 8 * max(1, sum(widths)) * in_flight
+    step = max(2, (budget - 8 * n * n_prod) // per_draw)
+    if block_size is not None:
+        step = min(step, block_size)
+    jobs = _streamed_jobs(n_bootstrap, step)
+    n_jobs = sum(len(j) for j in jobs)
+    q: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def produce(c: int) -> None:
+        try:
+            g = streams[c]
+            buf = None if dense else np.empty(n)
+            for first, b in jobs[c]:
+                sel = [np.empty((b, w)) for w in widths]
+                for d in range(b):
+                    if stop.is_set():
+                        return
+                    if dense:
+                        _fill(g, kind, sel[0][d])
+                        continue
+                    assert buf is not None
+                    _fill(g, kind, buf)
+                    for rows, out in zip(picks, sel, strict=True):
+                        if isinstance(rows, slice):
+                            out[d] = buf[rows]
+                        else:
+                            np.take(buf, rows, out=out[d])
+                put((first, b, sel))
+        except BaseException as exc:  # handed to the calling thread, raised there
+            put(exc)
+
+    result = np.zeros((n_bootstrap, sb.n_columns))
+    pool = ThreadPoolExecutor(max_workers=n_prod)
+    # the drawing threads keep the cores busy: a multi-threaded BLAS would only compete
+    with blas_single_thread():
+        try:
+            for c in range(n_streams):
+                pool.submit(produce, c)
+            done = 0
+            for _ in range(n_jobs):
+                item = q.get()
+                if isinstance(item, BaseException):
+                    raise item
+                first, b, sel = item
+                if dense:
+                    result[first : first + b] = sel[0] @ sb.blocks[0][2]
+                else:
+                    out = result[first : first + b]
+                    for (_, cols, vals), xs in zip(sb.blocks, sel, strict=True):
+                        out[:, cols] += (vals.T @ xs.T).T
+                del item, sel
+                done += b
+                if show:
+                    _progress(done, n_bootstrap, "bootstrap")
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+    return result
+
+
 def _block_size(
     n: int,
     n_bootstrap: int,
@@ -452,6 +601,8 @@ def multiplier_process(
         )
         return np.concatenate(parts, axis=0)
     show = _want_progress(progress) and n_bootstrap > bs
+    if reducer is None and kind != "rademacher" and _n_threads() > 1 and sb.blocks:
+        return _streamed_process(streams, n_bootstrap, kind, sb, memory_budget, block_size, show)
     for start in range(0, n_bootstrap, bs):
         b = min(bs, n_bootstrap - start)
         blk = _apply(_draw_chunks(streams, start, b, kind, n), sb)

@@ -391,11 +391,32 @@ def _horner(c: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
-def _center_scale_cols(Yw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _horner_in_place(c: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``_horner(c, u[:, None])`` for ``c`` of shape (d+1, k), with one (r, k) array.
+
+    The same operations in the same order (the first step ``0 * u + c[d]`` is ``c[d]``
+    exactly), so the same values bit for bit.
+    """
+    d = c.shape[0] - 1
+    uc = u[:, None]
+    if d == 0:
+        return np.broadcast_to(c[0], (u.size, c.shape[1])).copy()
+    out = np.multiply(uc, c[d])
+    out += c[d - 1]
+    for a in range(d - 2, -1, -1):
+        out *= uc
+        out += c[a]
+    return out
+
+
+def _center_scale_cols(
+    Yw: np.ndarray, *, in_place: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-column version of ``_center_scale``: ``(Y - c) / a`` with the column mean ``c``
     and spread ``a``; columns constant up to rounding residue become exactly zero.
 
-    Returns ``Z, c, a`` (``a`` is 1 where a column is flat or has no spread).
+    Returns ``Z, c, a`` (``a`` is 1 where a column is flat or has no spread). With
+    ``in_place=True`` ``Z`` overwrites ``Yw`` (a temporary of the caller's) when it can.
     """
     k = Yw.shape[1]
     if Yw.shape[0] == 0:
@@ -407,7 +428,7 @@ def _center_scale_cols(Yw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     if big.any():
         Yw, hi, lo = Yw / pre, hi / pre, lo / pre
     c = Yw.mean(axis=0)
-    Z = Yw - c
+    Z = np.subtract(Yw, c, out=Yw) if in_place and not big.any() else Yw - c
     flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
     a = np.maximum(hi - c, c - lo)
     a = np.where(flat | ~(a > 0) | ~np.isfinite(a), 1.0, a)
@@ -451,18 +472,11 @@ def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, 
         return rp, fm.result()
 
 
-def _run(
-    ps: SortedSide,
-    Y: np.ndarray,
-    h: np.ndarray,
-    p: int,
-    var_rows: tuple[int, ...],
-    outs: _Outputs | None,
-    memory_budget: int | None,
-) -> WindowedSummary:
-    """Engine shared by :func:`fit_summaries` and :func:`fit_into`."""
+def _run(*args: Any) -> WindowedSummary:
+    """Engine shared by :func:`fit_summaries` and :func:`fit_into`: :func:`_run_core`
+    (same arguments) under one BLAS thread (its products are skinny)."""
     with blas_single_thread():
-        return _run_core(ps, Y, h, p, var_rows, outs, memory_budget)
+        return _run_core(*args)
 
 
 def _run_core(
@@ -474,6 +488,8 @@ def _run_core(
     outs: _Outputs | None,
     memory_budget: int | None,
 ) -> WindowedSummary:
+    """Fits of one side (``ps``) for the columns of ``Y``: summaries, and the unit-level
+    outputs ``outs`` (``None``: summaries only)."""
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
@@ -510,8 +526,10 @@ def _run_core(
         lev = kw * _horner(lev_c[:, 0], u)
         sk = float(kw.sum())
         rows = ps.order[:n]
+        off_sup: np.ndarray = np.empty(0, dtype=np.intp)
         if outs is not None:
             sup = (w0 > 0) if outs.positive_support else inw
+            off_sup = np.flatnonzero(~sup)
             if outs.weights is not None:
                 outs.weights[rows, 0] = w0
             if outs.leverage is not None:
@@ -519,12 +537,15 @@ def _run_core(
             if outs.support is not None:
                 outs.support[rows, 0] = sup
         om2 = omega[:, list(var_rows)] ** 2 if var_rows else None
+        out_w = np.flatnonzero(~inw)  # window units with zero kernel weight (the edge)
         for cols in _chunks(m, n, budget, 6):
-            Z, cc, aa = _center_scale_cols(Y[rows, cols])
+            # the same operations as Z - F, E * E, F * aa + cc, ..., in place (bit for bit)
+            Z, cc, aa = _center_scale_cols(Y[rows, cols], in_place=True)
             cf = gi @ (KR.T @ Z)  # (p+1, k)
-            F = _horner(cf, u[:, None])  # (n, k)
-            E = np.where(inw[:, None], Z - F, 0.0)
-            E2 = E * E
+            F = _horner_in_place(cf, u)  # (n, k)
+            E2 = np.subtract(Z, F, out=Z)
+            E2[out_w] = 0.0
+            np.multiply(E2, E2, out=E2)
             a2 = _square(aa)
             coef[:, cols] = cf * aa
             coef[0, cols] += cc
@@ -532,10 +553,14 @@ def _run_core(
             sum_wpe2[cols] = (wpos @ E2) * a2
             if om2 is not None:
                 cvar[list(var_rows), cols] = (om2.T @ E2) * a2
+            del Z, E2
             if outs is not None and outs.fitted is not None:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    vals = F * aa + cc
-                outs.fitted[rows, cols] = np.where(sup[:, None], vals, 0.0)
+                    np.multiply(F, aa, out=F)
+                    np.add(F, cc, out=F)
+                F[off_sup] = 0.0
+                outs.fitted[rows, cols] = F
+            del F
         sum_k[:] = sk
         sum_wp[:] = wpos.sum()
         n_eff[:] = int(inw.sum())

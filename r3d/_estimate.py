@@ -29,6 +29,7 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._parallel import blas_single_thread
 from estkit._validation import check_bool, check_int, check_option
 from estkit._windowed import SortedSide, both_sides, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
@@ -284,24 +285,27 @@ def _estimate(
     sides: dict[str, SortedSide] | None = None
     if kern.compact:
         order = max(s + 1, p) if need_num or need_den else p
-        sides = {side: prepare_side(xv, cutoff, side, kern, order) for side in ("plus", "minus")}
+        sides = _prepare_sides(xv, cutoff, kern, order)
     if need_num or need_den:
-        selection = _select(
-            xv,
-            _offset(xv, cutoff),
-            Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
-            cutoff,
-            criterion="mse" if method == "simple" else "imse",
-            s=s,
-            p=p,
-            kern=kern,
-            T=Tv if need_den else None,
-            q=qv,
-            coverage_correction=coverage_correction,
-            rules=rules.selector,
-            memory_budget=memory_budget,
-            sides=sides,
-        )
+        # the selector's products are skinny (a few columns against n units): a
+        # multi-threaded BLAS only adds wake-ups and spinning (estkit._parallel)
+        with blas_single_thread():
+            selection = _select(
+                xv,
+                _offset(xv, cutoff),
+                Qm if sample.Q_bandwidth is None else sample.Q_bandwidth,
+                cutoff,
+                criterion="mse" if method == "simple" else "imse",
+                s=s,
+                p=p,
+                kern=kern,
+                T=Tv if need_den else None,
+                q=qv,
+                coverage_correction=coverage_correction,
+                rules=rules.selector,
+                memory_budget=memory_budget,
+                sides=sides,
+            )
     if h is None:
         assert selection is not None
         h = selection.h
@@ -402,6 +406,18 @@ def _estimate(
     )
 
 
+def _prepare_sides(
+    xv: np.ndarray, cutoff: float, kern: Kernel, order: int
+) -> dict[str, SortedSide]:
+    """Both sides sorted by distance to the cutoff (:func:`estkit._windowed.prepare_side`),
+    in two threads."""
+    plus, minus = both_sides(
+        lambda: prepare_side(xv, cutoff, "plus", kern, order),
+        lambda: prepare_side(xv, cutoff, "minus", kern, order),
+    )
+    return {"plus": plus, "minus": minus}
+
+
 def default_memory_budget(n: int, m: int) -> int:
     """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
     64 MiB."""
@@ -457,18 +473,26 @@ def _fit_sides(
     # units outside both supports have zero fitted values and zero residuals already: the
     # projection and the residual pass touch only the units of a support
     rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
-    if method == "frechet":
-        # isotonic projection (across quantiles) of each unit's fitted curve; R3D projects
-        # the whole row of every unit with any positive weight, the default units inside
-        # the window
-        gw = _projection_weights(qv, rules)
-        for a in range(0, rows.size, row_step):
-            ri = rows[a : a + row_step]
-            resid[ri] = isotonic_regression(resid[ri], gw)
-    for a in range(0, rows.size, row_step):
-        ri = rows[a : a + row_step]
-        e = np.where(sup_p[ri] | sup_m[ri], Qm[ri] - resid[ri], 0.0)
-        resid[ri] = _hc2(e, lev[ri], rules)
+    # isotonic projection (across quantiles) of each unit's fitted curve ("frechet"); R3D
+    # projects the whole row of every unit with any positive weight, the default units
+    # inside the window. One pass over the rows: projection, residual, HC2 (in place)
+    gw = _projection_weights(qv, rules) if method == "frechet" else None
+
+    def residuals(part: np.ndarray) -> None:
+        for a in range(0, part.size, row_step):
+            ri = part[a : a + row_step]
+            fit = resid[ri]
+            if method == "frechet":
+                fit = _isotonic_rows(fit, gw)
+            e = np.subtract(Qm[ri], fit, out=fit)
+            _zero_off_support(e, sup_p[ri] | sup_m[ri])
+            resid[ri] = _hc2_in_place(e, lev[ri], rules)
+
+    # row by row, so two threads over two halves of the rows (half the block each: the
+    # same memory) give the same numbers
+    half = rows.size // 2
+    row_step = max(1, row_step // 2)
+    both_sides(lambda: residuals(rows[:half]), lambda: residuals(rows[half:]))
     if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
@@ -489,7 +513,7 @@ def _fit_sides_windowed(
     """The two side fits of :func:`_fit_sides` from sorted sides (compact kernels)."""
     n, m = Qm.shape
     if sides is None or any(v.max_order < p or v.kernel.name != kern.name for v in sides.values()):
-        sides = {side: prepare_side(xv, cutoff, side, kern, p) for side in ("plus", "minus")}
+        sides = _prepare_sides(xv, cutoff, kern, p)
     ps, ms = sides["plus"], sides["minus"]
     check_windows(ps, ms, h, p, cutoff, need)
     check_windows(ms, ps, h, p, cutoff, need)
@@ -575,6 +599,38 @@ _LEVERAGE_FLOOR = 1e-12
 def _projection_weights(q: np.ndarray, rules: R3DRules) -> np.ndarray | None:
     """Weights of the ``"frechet"`` isotonic projection on the grid (``None``: equal)."""
     return trapezoid_weights(q) if rules.frechet_weights == "trapezoid" else None
+
+
+def _isotonic_rows(fit: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """``isotonic_regression(fit, weights)`` for a block of fitted curves (rows), projecting
+    only the rows that are not monotone (the others are returned unchanged by it too).
+
+    Falls back to the whole block when it may hold a non-finite value (a sum that is not
+    finite), so ``isotonic_regression``'s error stays the same.
+    """
+    if fit.shape[1] < 2 or not np.isfinite(fit.sum()):
+        return isotonic_regression(fit, weights)
+    # y[j+1] - y[j] >= 0 is y[j+1] >= y[j] for finite values (gradual underflow)
+    bad = np.flatnonzero((fit[:, 1:] < fit[:, :-1]).any(axis=1))
+    if bad.size:
+        fit[bad] = isotonic_regression(fit[bad], weights)
+    return fit
+
+
+def _zero_off_support(e: np.ndarray, support: np.ndarray) -> None:
+    """``e[~support] = 0`` in place (``support`` of shape (r, 1) or like ``e``), as
+    ``np.where(support, e, 0.0)``."""
+    if support.shape[1] == 1 and e.shape[1] != 1:
+        e[np.flatnonzero(~support[:, 0])] = 0.0
+    else:
+        e[~support] = 0.0
+
+
+def _hc2_in_place(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules) -> np.ndarray:
+    """:func:`_hc2` overwriting ``resid`` (same values)."""
+    if rules.hc2:
+        resid /= np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
+    return resid
 
 
 def _hc2(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER) -> np.ndarray:

@@ -38,6 +38,7 @@ from estkit import (
 )
 from estkit._bootstrap import ScoreBlocks
 from estkit._inference import SupStatistic
+from estkit._windowed import both_sides
 from r3d._estimate import R3DCore, default_memory_budget
 from r3d._rules import R3DRules
 
@@ -243,7 +244,9 @@ def _rows_block(
     step = max(1, budget // (8 * 3 * m))
     for a in range(0, rows.size, step):
         r = rows[a : a + step]
-        np.multiply(base[r], resid[r], out=vals[a : a + r.size])
+        out = vals[a : a + r.size]
+        np.take(resid, r, axis=0, out=out)
+        out *= base[r]
     return rows, cols, vals
 
 
@@ -252,10 +255,13 @@ def _score_blocks(core: R3DCore, memory_budget: int | None) -> ScoreBlocks:
     scores on its own side of the cutoff only, so memory is one ``(n, m)`` matrix at most
     (no ``(n, 2m + 1)`` dense matrix)."""
     m = core.q.size
-    blocks = [
-        _rows_block(core.weights_plus, core.resid, slice(0, m), memory_budget),
-        _rows_block(core.weights_minus, core.resid, slice(m, 2 * m), memory_budget),
-    ]
+    # the two sides touch disjoint rows: built in two threads (estkit._windowed.both_sides)
+    blocks = list(
+        both_sides(
+            lambda: _rows_block(core.weights_plus, core.resid, slice(0, m), memory_budget),
+            lambda: _rows_block(core.weights_minus, core.resid, slice(m, 2 * m), memory_budget),
+        )
+    )
     n_cols = 2 * m
     if core.fuzzy:
         assert core.resid_treatment is not None and core.weights_treatment_plus is not None

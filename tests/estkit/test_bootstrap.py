@@ -158,3 +158,134 @@ def test_n_boot_is_a_deprecated_alias_of_n_bootstrap():
     with pytest.raises(TypeError, match="twice"), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         estkit.draw_multipliers(7, n_bootstrap=5, n_boot=5, rng=1)
+
+
+# ------------------------------------------- streamed multiplier process (issue 17, fit time)
+def _serial_process(sb, n_bootstrap, kind, rng, bs):
+    """The block-by-block path: (b, n) blocks of multipliers times the score blocks."""
+    from estkit._bootstrap import _apply, _draw_chunks, _streams, check_random_state
+
+    streams = _streams(check_random_state(rng), n_bootstrap)
+    parts = [
+        _apply(_draw_chunks(streams, a, min(bs, n_bootstrap - a), kind, sb.n_units), sb)
+        for a in range(0, n_bootstrap, bs)
+    ]
+    return np.concatenate(parts, axis=0)
+
+
+def _rd_blocks(n=500, m=6, seed=11):
+    from estkit._bootstrap import ScoreBlocks
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    plus = np.flatnonzero((x >= 0) & (x < 0.5))
+    minus = np.flatnonzero((x < 0) & (x > -0.5))
+    return ScoreBlocks(
+        n,
+        2 * m + 1,
+        [
+            (plus, slice(0, m), rng.standard_normal((plus.size, m))),
+            (minus, slice(m, 2 * m), rng.standard_normal((minus.size, m))),
+            (np.arange(0, n, 3), slice(2 * m, 2 * m + 1), rng.standard_normal((-(-n // 3), 1))),
+        ],
+    )
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "mammen"])
+@pytest.mark.parametrize("n_bootstrap", [1, 2, 65, 130, 200])
+@pytest.mark.parametrize("budget", [None, 1, 40_000])
+def test_streamed_process_equals_block_path(kind, n_bootstrap, budget):
+    from estkit._bootstrap import _streamed_process, _streams
+
+    sb = _rd_blocks()
+    got = _streamed_process(
+        _streams(np.random.default_rng(4), n_bootstrap), n_bootstrap, kind, sb, budget, None, False
+    )
+    ref = _serial_process(sb, n_bootstrap, kind, 4, 64)
+    assert got.shape == (n_bootstrap, sb.n_columns)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    # the public entry point takes this path for generated Gaussian / Mammen multipliers
+    pub = multiplier_process(sb, n_bootstrap, kind, rng=4, memory_budget=budget)
+    np.testing.assert_array_equal(pub, got)
+
+
+def test_streamed_process_dense_and_cluster_scores(scores):
+    xi = draw_multipliers(40, 70, "mammen", rng=6)
+    np.testing.assert_allclose(
+        multiplier_process(scores, 70, "mammen", rng=6), xi.T @ scores, rtol=1e-12, atol=1e-12
+    )
+    cl = np.arange(40) % 7
+    xc = draw_multipliers(40, 70, cluster=cl, rng=6)
+    np.testing.assert_allclose(
+        multiplier_process(scores, 70, cluster=cl, rng=6), xc.T @ scores, rtol=1e-12, atol=1e-12
+    )
+
+
+def test_fill_draws_the_same_multipliers_row_by_row():
+    from estkit._bootstrap import _draw, _fill
+
+    for kind in ("gaussian", "mammen"):
+        ref = _draw(np.random.default_rng(3), kind, (5, 17))
+        g = np.random.default_rng(3)
+        rows = np.empty((5, 17))
+        for d in range(5):
+            _fill(g, kind, rows[d])
+        np.testing.assert_array_equal(rows, ref)
+
+
+def test_streamed_jobs_cover_each_stream_without_single_draws():
+    from estkit._bootstrap import _streamed_jobs
+
+    for n_bootstrap, step in ((200, 22), (65, 5), (129, 1), (3, 2), (1, 8)):
+        jobs = _streamed_jobs(n_bootstrap, step)
+        assert len(jobs) == -(-n_bootstrap // 64)
+        flat = [j for stream in jobs for j in stream]
+        assert [a for a, _ in flat] == list(np.cumsum([0] + [b for _, b in flat[:-1]]))
+        assert sum(b for _, b in flat) == n_bootstrap
+        for c, stream in enumerate(jobs):
+            size = min(64, n_bootstrap - 64 * c)
+            assert all(b >= min(2, size) for _, b in stream)
+            assert all(b <= max(3, step) for _, b in stream)
+
+
+def test_streamed_process_raises_a_drawing_threads_error(monkeypatch):
+    import estkit._bootstrap as eb
+
+    def broken(rng, kind, out):
+        raise RuntimeError("no multipliers today")
+
+    monkeypatch.setattr(eb, "_fill", broken)
+    with pytest.raises(RuntimeError, match="no multipliers today"):
+        multiplier_process(_rd_blocks(), 100, rng=0)
+
+
+def test_streamed_process_empty_scores_are_zero_draws():
+    from estkit._bootstrap import ScoreBlocks
+
+    out = multiplier_process(ScoreBlocks(30, 4, []), 50, rng=0)
+    np.testing.assert_array_equal(out, np.zeros((50, 4)))
+
+
+def test_streamed_process_takes_masks_lists_and_slices_as_rows():
+    from estkit._bootstrap import ScoreBlocks
+
+    rng = np.random.default_rng(12)
+    n, m = 90, 3
+    mask = rng.random(n) < 0.4
+    listed = [1, 5, 8, 40, 77]
+    a, b, c = rng.standard_normal((mask.sum(), m)), rng.standard_normal((5, m)), rng.random((30, 1))
+    sb = ScoreBlocks(
+        n,
+        2 * m + 1,
+        [
+            (mask, slice(0, m), a),
+            (listed, slice(m, 2 * m), b),
+            (slice(10, 40), slice(2 * m, 2 * m + 1), c),
+        ],
+    )
+    dense = np.zeros((n, 2 * m + 1))
+    dense[mask, :m], dense[listed, m : 2 * m], dense[10:40, 2 * m :] = a, b, c
+    xi = draw_multipliers(n, 70, rng=1)
+    np.testing.assert_allclose(
+        multiplier_process(sb, 70, rng=1), xi.T @ dense, rtol=1e-12, atol=1e-12
+    )

@@ -466,3 +466,33 @@ def test_both_sides_runs_both_and_restores_the_blas_limit():
         both_sides(lambda: 1, lambda: 1 / 0)
     assert _LIMIT_STATE["depth"] == 0 and _LIMIT_STATE["limiter"] is None
     assert [(d["internal_api"], d["num_threads"]) for d in threadpool_info()] == before
+
+
+# ------------------------------------------------ in-place common-bandwidth path (issue 17)
+@pytest.mark.parametrize("degree", [0, 1, 2, 3])
+def test_horner_in_place_equals_horner_bit_for_bit(degree):
+    from estkit._windowed import _horner, _horner_in_place
+
+    rng = np.random.default_rng(degree)
+    c = rng.standard_normal((degree + 1, 7)) * 10.0 ** rng.integers(-5, 5, (degree + 1, 7))
+    u = rng.uniform(-1, 1, 300)
+    np.testing.assert_array_equal(_horner_in_place(c, u), _horner(c, u[:, None]))
+
+
+def test_center_scale_cols_in_place_equals_copy():
+    from estkit._windowed import _center_scale_cols
+
+    rng = np.random.default_rng(3)
+    Y = rng.standard_normal((200, 5)) * [1.0, 1e-3, 1e6, 0.0, 1.0] + [0, 5, -3, 7.5, 1e12]
+    Y[:, 4] = 1e12  # flat columns become exactly zero on both paths
+    ref = _center_scale_cols(Y.copy())
+    work = Y.copy()
+    got = _center_scale_cols(work, in_place=True)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.shares_memory(got[0], work)
+    big = Y / 1e12 * 1.7e300  # values near the float limit: scaled first, a new array
+    for a, b in zip(
+        _center_scale_cols(big.copy(), in_place=True), _center_scale_cols(big), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)

@@ -151,3 +151,58 @@ def test_unit_ids_default_and_given():
     d = Distributions.from_arrays([[1.0, 2.0], [3.0]], unit_ids=["u", "v"])
     assert d.unit_ids.tolist() == ["u", "v"]
     assert d.to_quantile_functions([0.5]).unit_ids.tolist() == ["u", "v"]
+
+
+# ------------------------------------------- fused residual pass (issue 17, fit time)
+def _old_residual_pass(x, Q, q, h, kern, method, rules, budget):
+    """The residual pass as it was: projection of all support rows, then residuals."""
+    from estkit._monotone import isotonic_regression
+    from r3d._estimate import _fit_sides_windowed, _hc2, _projection_weights
+
+    out = _fit_sides_windowed(x, Q, 0.0, h, 2, kern, 4, rules, budget, None)
+    resid, lev, sup_p, sup_m = out[4], out[5], out[6], out[7]
+    rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
+    if method == "frechet":
+        resid[rows] = isotonic_regression(resid[rows], _projection_weights(q, rules))
+    e = np.where(sup_p[rows] | sup_m[rows], Q[rows] - resid[rows], 0.0)
+    resid[rows] = _hc2(e, lev[rows], rules)
+    return resid
+
+
+@pytest.mark.parametrize("method", ["frechet", "simple"])
+@pytest.mark.parametrize("rule", ["default", "r3d"])
+@pytest.mark.parametrize("budget", [TIGHT, LOOSE])
+def test_fused_residual_pass_equals_two_passes(method, rule, budget):
+    from estkit._kernels import get_kernel
+    from r3d._estimate import _fit_sides
+    from r3d._rules import PAPER, R3D_28744DB
+
+    rules = PAPER if rule == "default" else R3D_28744DB
+    rng = np.random.default_rng(8)
+    n, q = 600, np.linspace(0.1, 0.9, 9)
+    x = rng.uniform(-1, 1, n)
+    # unsorted noisy rows: many fitted curves are not monotone (the projection has work)
+    Q = (x >= 0)[:, None] + q[None, :] + rng.standard_normal((n, q.size))
+    kern = get_kernel("triangular")
+    h = np.full(q.size, 0.5) if method == "frechet" else np.linspace(0.4, 0.6, q.size)
+    got = _fit_sides(x, Q, q, 0.0, h, 2, kern, 4, method, rules, budget)[4]
+    ref = _old_residual_pass(x, Q, q, h, kern, method, rules, budget)
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_isotonic_rows_projects_only_non_monotone_rows():
+    from estkit._monotone import isotonic_regression
+    from r3d._estimate import _isotonic_rows
+
+    rng = np.random.default_rng(2)
+    fit = np.sort(rng.standard_normal((50, 7)), axis=1)
+    fit[::4] = rng.standard_normal((13, 7))  # not monotone
+    w = np.linspace(1.0, 2.0, 7)
+    for weights in (None, w):
+        np.testing.assert_array_equal(
+            _isotonic_rows(fit.copy(), weights), isotonic_regression(fit, weights)
+        )
+    bad = fit.copy()
+    bad[3, 2] = np.inf  # a non-finite value: isotonic_regression's own error
+    with pytest.raises(ValueError, match="non-finite"):
+        _isotonic_rows(bad, None)
