@@ -1,18 +1,7 @@
 import numpy as np
 import pytest
 
-from estkit import (
-    bootstrap_indices,
-    bootstrap_pvalue,
-    draw_multipliers,
-    multiplier_process,
-    order_statistic_critical_value,
-    pairs_bootstrap,
-    percentile_interval,
-    studentized_interval,
-    sup_statistics,
-    uniform_band,
-)
+import estkit
 
 
 @pytest.fixture
@@ -22,7 +11,7 @@ def scores():
 
 @pytest.mark.parametrize("kind", ["gaussian", "rademacher", "mammen"])
 def test_multiplier_moments(kind):
-    xi = draw_multipliers(20_000, 10, kind, rng=1)
+    xi = estkit.draw_multipliers(20_000, 10, kind, rng=1)
     assert xi.shape == (20_000, 10)
     assert abs(xi.mean()) < 0.01
     assert abs(xi.var() - 1.0) < 0.01
@@ -31,10 +20,10 @@ def test_multiplier_moments(kind):
 
 
 def test_process_equals_matrix_product_and_is_block_invariant(scores):
-    xi = draw_multipliers(40, 30, rng=2)
-    np.testing.assert_allclose(multiplier_process(scores, multipliers=xi), xi.T @ scores)
-    a = multiplier_process(scores, 30, rng=2)
-    b = multiplier_process(scores, 30, rng=2, block_size=7)
+    xi = estkit.draw_multipliers(40, 30, rng=2)
+    np.testing.assert_allclose(estkit.multiplier_process(scores, multipliers=xi), xi.T @ scores)
+    a = estkit.multiplier_process(scores, 30, rng=2)
+    b = estkit.multiplier_process(scores, 30, rng=2, block_size=7)
     # same multipliers whatever the block size (BLAS may sum in another order)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(a, xi.T @ scores, rtol=1e-12, atol=1e-12)
@@ -42,41 +31,43 @@ def test_process_equals_matrix_product_and_is_block_invariant(scores):
 
 def test_cluster_process_equals_shared_multipliers(scores):
     cl = np.arange(40) // 4
-    xi = draw_multipliers(40, 25, cluster=cl, rng=3)
+    xi = estkit.draw_multipliers(40, 25, cluster=cl, rng=3)
     assert np.all(xi[0] == xi[3])
-    a = multiplier_process(scores, 25, cluster=cl, rng=3)
+    a = estkit.multiplier_process(scores, 25, cluster=cl, rng=3)
     np.testing.assert_allclose(a, xi.T @ scores, rtol=1e-12, atol=1e-12)
 
 
 def test_reducer_keeps_only_reduced(scores):
-    sup = multiplier_process(scores, 50, rng=4, block_size=8, reducer=sup_statistics)
-    full = multiplier_process(scores, 50, rng=4)
+    sup = estkit.multiplier_process(scores, 50, rng=4, block_size=8, reducer=estkit.sup_statistics)
+    full = estkit.multiplier_process(scores, 50, rng=4)
     np.testing.assert_allclose(sup, np.abs(full).max(axis=1))
 
 
 def test_bad_multipliers(scores):
     with pytest.raises(ValueError, match=r"shape \(n_units, B\) = \(40, B\)"):
-        multiplier_process(scores, multipliers=np.ones((39, 3)))
+        estkit.multiplier_process(scores, multipliers=np.ones((39, 3)))
     with pytest.raises(ValueError, match="n_boot"):
-        multiplier_process(scores)
+        estkit.multiplier_process(scores)
     with pytest.raises(ValueError, match="`kind` must be one of"):
-        draw_multipliers(3, 3, "poisson")
+        estkit.draw_multipliers(3, 3, "poisson")
 
 
 def test_critical_value_rules():
     s = np.arange(1.0, 101.0)  # 1..100
-    assert order_statistic_critical_value(s, 0.05, "linear") == pytest.approx(np.quantile(s, 0.95))
+    assert estkit.order_statistic_critical_value(s, 0.05, "linear") == pytest.approx(
+        np.quantile(s, 0.95)
+    )
     # ceil(0.95 * 101) = 96 -> 96th order statistic
-    assert order_statistic_critical_value(s, 0.05, "ceil") == 96.0
+    assert estkit.order_statistic_critical_value(s, 0.05, "ceil") == 96.0
     # ceil(0.95 * 100) = 95 -> 95th order statistic, despite 0.95 * 100 = 95.00000000000001
-    assert order_statistic_critical_value(s, 0.05, "inverse_cdf") == 95.0
+    assert estkit.order_statistic_critical_value(s, 0.05, "inverse_cdf") == 95.0
     # too few draws for the level: refused (it used to return the largest draw, a band of a
     # lower level than requested; R3D returns NA there)
     with pytest.raises(ValueError, match="at least 99 draws"):
-        order_statistic_critical_value(s[:10], 0.01, "ceil")
-    assert order_statistic_critical_value(s[:99], 0.01, "ceil") == 99.0  # exactly enough
+        estkit.order_statistic_critical_value(s[:10], 0.01, "ceil")
+    assert estkit.order_statistic_critical_value(s[:99], 0.01, "ceil") == 99.0  # exactly enough
     with pytest.raises(ValueError, match="`rule` must be one of"):
-        order_statistic_critical_value(s, 0.05, "type9")
+        estkit.order_statistic_critical_value(s, 0.05, "type9")
 
 
 def test_uniform_band_covers_gaussian_process():
@@ -84,41 +75,41 @@ def test_uniform_band_covers_gaussian_process():
     rng = np.random.default_rng(5)
     m, n = 10, 300
     s = rng.standard_normal((n, m)) / np.sqrt(n)
-    draws = multiplier_process(s, 4000, rng=6)
-    _, _, cv, scale = uniform_band(np.zeros(m), draws, 0.05)
+    draws = estkit.multiplier_process(s, 4000, rng=6)
+    _, _, cv, scale = estkit.uniform_band(np.zeros(m), draws, 0.05)
     assert np.all(scale == 1.0)
-    cover = np.mean(np.all(np.abs(multiplier_process(s, 4000, rng=7)) <= cv, axis=1))
+    cover = np.mean(np.all(np.abs(estkit.multiplier_process(s, 4000, rng=7)) <= cv, axis=1))
     assert 0.93 < cover < 0.97
-    *_, sc2 = uniform_band(np.zeros(m), draws, 0.05, studentize=True)
+    *_, sc2 = estkit.uniform_band(np.zeros(m), draws, 0.05, studentize=True)
     np.testing.assert_allclose(sc2, draws.std(axis=0, ddof=1))
 
 
 def test_pvalues():
     stats = np.array([0.1, 0.5, 0.9, 1.5])
-    assert bootstrap_pvalue(1.0, stats) == pytest.approx(2 / 5)
-    assert bootstrap_pvalue(1.0, stats, plus_one=False) == pytest.approx(1 / 4)
+    assert estkit.bootstrap_pvalue(1.0, stats) == pytest.approx(2 / 5)
+    assert estkit.bootstrap_pvalue(1.0, stats, plus_one=False) == pytest.approx(1 / 4)
 
 
 def test_intervals():
     rng = np.random.default_rng(8)
     d = rng.normal(1.0, 2.0, size=(20_000, 2))
-    lo, _ = percentile_interval(np.array([1.0, 1.0]), d, 0.05)
+    lo, _ = estkit.percentile_interval(np.array([1.0, 1.0]), d, 0.05)
     np.testing.assert_allclose(lo, 1.0 - 1.96 * 2.0, atol=0.1)
-    _, hi_b = percentile_interval(np.array([1.0, 1.0]), d, 0.05, kind="basic")
+    _, hi_b = estkit.percentile_interval(np.array([1.0, 1.0]), d, 0.05, kind="basic")
     np.testing.assert_allclose(hi_b, 2.0 - lo)
-    lo_t, hi_t = studentized_interval(np.zeros(1), np.ones(1), rng.standard_normal(20_000))
+    lo_t, hi_t = estkit.studentized_interval(np.zeros(1), np.ones(1), rng.standard_normal(20_000))
     np.testing.assert_allclose([lo_t[0], hi_t[0]], [-1.96, 1.96], atol=0.06)
 
 
 def test_pairs_and_cluster_bootstrap():
     x = np.arange(12.0)
-    reps = pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
+    reps = estkit.pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
     assert abs(np.mean(reps) - x.mean()) < 0.5
-    assert reps == pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
-    par = pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0, n_jobs=2)
-    assert par == pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0)
+    assert reps == estkit.pairs_bootstrap(lambda i: x[i].mean(), 12, 200, rng=0)
+    par = estkit.pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0, n_jobs=2)
+    assert par == estkit.pairs_bootstrap(lambda i: x[i].mean(), 12, 20, rng=0)
     cl = np.repeat(np.arange(4), 3)
-    for idx in bootstrap_indices(12, 5, cluster=cl, rng=1):
+    for idx in estkit.bootstrap_indices(12, 5, cluster=cl, rng=1):
         assert idx.size == 12
         # whole clusters: every drawn cluster appears with all 3 members
         counts = np.bincount(cl[idx], minlength=4)
@@ -133,16 +124,18 @@ def test_row_sparse_scores_match_dense_product():
     above = rng.random(n) < 0.5
     s[~above, :m] = 0.0
     s[above, m : 2 * m] = 0.0
-    xi = draw_multipliers(n, 40, rng=3)
+    xi = estkit.draw_multipliers(n, 40, rng=3)
     np.testing.assert_allclose(
-        multiplier_process(s, multipliers=xi), xi.T @ s, rtol=1e-12, atol=1e-12
+        estkit.multiplier_process(s, multipliers=xi), xi.T @ s, rtol=1e-12, atol=1e-12
     )
-    np.testing.assert_allclose(multiplier_process(s, 40, rng=3), xi.T @ s, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        estkit.multiplier_process(s, 40, rng=3), xi.T @ s, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_parallel_blocks_equal_serial(scores):
-    serial = multiplier_process(scores, 300, rng=4, block_size=64)
-    parallel = multiplier_process(scores, 300, rng=4, block_size=64, n_jobs=2)
+    serial = estkit.multiplier_process(scores, 300, rng=4, block_size=64)
+    parallel = estkit.multiplier_process(scores, 300, rng=4, block_size=64, n_jobs=2)
     np.testing.assert_allclose(parallel, serial, rtol=1e-12, atol=1e-12)
 
 
@@ -205,19 +198,25 @@ def test_streamed_process_equals_block_path(kind, n_bootstrap, budget):
     assert got.shape == (n_bootstrap, sb.n_columns)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     # the public entry point takes this path for generated Gaussian / Mammen multipliers
-    pub = multiplier_process(sb, n_bootstrap, kind, rng=4, memory_budget=budget)
+    pub = estkit.multiplier_process(sb, n_bootstrap, kind, rng=4, memory_budget=budget)
     np.testing.assert_array_equal(pub, got)
 
 
 def test_streamed_process_dense_and_cluster_scores(scores):
-    xi = draw_multipliers(40, 70, "mammen", rng=6)
+    xi = estkit.draw_multipliers(40, 70, "mammen", rng=6)
     np.testing.assert_allclose(
-        multiplier_process(scores, 70, "mammen", rng=6), xi.T @ scores, rtol=1e-12, atol=1e-12
+        estkit.multiplier_process(scores, 70, "mammen", rng=6),
+        xi.T @ scores,
+        rtol=1e-12,
+        atol=1e-12,
     )
     cl = np.arange(40) % 7
-    xc = draw_multipliers(40, 70, cluster=cl, rng=6)
+    xc = estkit.draw_multipliers(40, 70, cluster=cl, rng=6)
     np.testing.assert_allclose(
-        multiplier_process(scores, 70, cluster=cl, rng=6), xc.T @ scores, rtol=1e-12, atol=1e-12
+        estkit.multiplier_process(scores, 70, cluster=cl, rng=6),
+        xc.T @ scores,
+        rtol=1e-12,
+        atol=1e-12,
     )
 
 
@@ -256,13 +255,13 @@ def test_streamed_process_raises_a_drawing_threads_error(monkeypatch):
 
     monkeypatch.setattr(eb, "_fill", broken)
     with pytest.raises(RuntimeError, match="no multipliers today"):
-        multiplier_process(_rd_blocks(), 100, rng=0)
+        estkit.multiplier_process(_rd_blocks(), 100, rng=0)
 
 
 def test_streamed_process_empty_scores_are_zero_draws():
     from estkit._bootstrap import ScoreBlocks
 
-    out = multiplier_process(ScoreBlocks(30, 4, []), 50, rng=0)
+    out = estkit.multiplier_process(ScoreBlocks(30, 4, []), 50, rng=0)
     np.testing.assert_array_equal(out, np.zeros((50, 4)))
 
 
@@ -285,7 +284,7 @@ def test_streamed_process_takes_masks_lists_and_slices_as_rows():
     )
     dense = np.zeros((n, 2 * m + 1))
     dense[mask, :m], dense[listed, m : 2 * m], dense[10:40, 2 * m :] = a, b, c
-    xi = draw_multipliers(n, 70, rng=1)
+    xi = estkit.draw_multipliers(n, 70, rng=1)
     np.testing.assert_allclose(
-        multiplier_process(sb, 70, rng=1), xi.T @ dense, rtol=1e-12, atol=1e-12
+        estkit.multiplier_process(sb, 70, rng=1), xi.T @ dense, rtol=1e-12, atol=1e-12
     )
