@@ -191,9 +191,15 @@ def quantiles_from_dask(
     -----
     On one machine, call it without a client: the threaded scheduler avoids moving the
     rows between processes. On a cluster whose workers have little memory, set the
-    workers' spill thresholds (``distributed.worker.memory.target/spill/pause``) and let
-    this function size the partitions from the memory limit (see the README's recipe).
-    distributed's per-shuffle log lines are silenced during the call (in this process).
+    workers' spill thresholds (``distributed.worker.memory.target/spill/pause``), shrink
+    the P2P shuffle's buffers (``distributed.p2p.comm.buffer``, 1 GiB by default, is not
+    spillable), keep input partitions near 50 MB and let this function size the
+    shuffled partitions from the memory limit: the README's recipe reduces 2e8 rows
+    (1,000,000 units x 200 draws) on two 2 GB workers (``benchmarks/dask_recipe.py``).
+    The partitions' quantiles are fetched one partition at a time and stacked here, never
+    concatenated on a worker, so this process needs room for about twice the
+    ``(n_units, m)`` result. distributed's per-shuffle log lines are silenced during the
+    call (in this process).
 
     Examples
     --------
