@@ -21,6 +21,7 @@ import contextlib
 import logging
 import math
 import os
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -262,7 +263,7 @@ def quantiles_from_dask(
     return _assemble(frames, q, unit, running, treatment, cluster)
 
 
-def _gather_partitions(client: Any, parts: list[Any], show: bool) -> list[pd.DataFrame]:
+def _gather_partitions(client: Any, parts: list[Any], show: bool) -> list[pd.DataFrame | None]:
     """Compute the partitions on the cluster and fetch each one as soon as it is done, so
     that the workers drop it (they never hold more than the partitions in flight)."""
     from distributed import as_completed
@@ -273,7 +274,7 @@ def _gather_partitions(client: Any, parts: list[Any], show: bool) -> list[pd.Dat
 
         cluster_progress(futures)
     index = {f.key: i for i, f in enumerate(futures)}
-    frames: list[pd.DataFrame] = [None] * len(futures)  # type: ignore[list-item]
+    frames: list[pd.DataFrame | None] = [None] * len(futures)
     for future, frame in as_completed(futures, with_results=True):
         frames[index[future.key]] = frame
         future.release()
@@ -281,7 +282,7 @@ def _gather_partitions(client: Any, parts: list[Any], show: bool) -> list[pd.Dat
 
 
 def _assemble(
-    frames: list[pd.DataFrame],
+    frames: list[pd.DataFrame | None],
     q: np.ndarray,
     unit: str,
     running: str | None,
@@ -289,10 +290,15 @@ def _assemble(
     cluster: str | None,
 ) -> QuantileFunctions:
     """Stack the partitions' quantiles in unit-id order, one partition at a time (the
-    caller holds the partitions and the result, never a concatenated copy besides)."""
+    caller holds the partitions and the result, never a concatenated copy besides).
+
+    Empties ``frames`` (the caller's list) and drops each partition once copied.
+    """
     qcols = [f"q{j}" for j in range(q.size)]
-    frames = [f for f in frames if len(f)]  # empty partitions carry no dtype information
-    ids = np.concatenate([f.index.to_numpy() for f in frames]) if frames else np.array([])
+    # empty partitions carry no dtype information
+    queue = deque(f for f in frames if f is not None and len(f))
+    frames.clear()
+    ids = np.concatenate([f.index.to_numpy() for f in queue]) if queue else np.array([])
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     if ids.size > 1 and np.any(ids[1:] == ids[:-1]):
@@ -300,14 +306,17 @@ def _assemble(
     rank = np.empty(order.size, dtype=np.intp)
     rank[order] = np.arange(order.size)
     matrix = np.empty((ids.size, q.size))
-    per_unit = {c: [] for c in (running, treatment, cluster) if c is not None}
+    per_unit: dict[str, list[np.ndarray]] = {
+        c: [] for c in (running, treatment, cluster) if c is not None
+    }
     start = 0
-    for i, frame in enumerate(frames):
+    while queue:
+        frame = queue.popleft()  # the last reference: freed once copied
         stop = start + len(frame)
         matrix[rank[start:stop]] = frame[qcols].to_numpy(dtype=float)
         for c, cols in per_unit.items():
             cols.append(frame[c].to_numpy())
-        frames[i] = None  # type: ignore[call-overload]  # free each partition once copied
+        del frame
         start = stop
     extra = {c: np.concatenate(v)[order] if v else np.array([]) for c, v in per_unit.items()}
     return QuantileFunctions(
