@@ -21,7 +21,9 @@ and library versions:
    2-D array path (``from_arrays`` + quantiles) on the same rows (target <= 2x; 5e7 rows
    <= 5 s with ``--long-rows 5e7``).
 8. Dask (``--dask``; optional extra): ``quantiles_from_dask`` on 5e7 rows with the threaded
-   scheduler (``--dask-rows`` for another size).
+   scheduler (``--dask-rows`` for another size). The memory-tight cluster recipe (2 workers
+   x 2 GB, 5e7 and 2e8 rows, peak worker memory, restarts, exactness) is
+   ``benchmarks/dask_recipe.py``.
 
 Every time is printed as wall and CPU (``time.process_time``, all threads) seconds: on a
 shared machine the wall time depends on the load.

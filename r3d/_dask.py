@@ -21,6 +21,7 @@ import contextlib
 import logging
 import math
 import os
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,8 +44,12 @@ __all__ = ["quantiles_from_dask"]
 
 # loggers whose per-shuffle chatter (P2P shuffle started / deactivated) floods the output
 _NOISY_LOGGERS = ("distributed.shuffle", "distributed.shuffle._scheduler_plugin")
-# share of a worker's memory limit that one shuffled partition may take (the shuffle, the
-# pandas frame and the sorted quantile blocks hold a few copies of it at once)
+# share of a worker's memory limit that one shuffled partition may take. Measured on one
+# partition (tracemalloc): the quantile step peaks at 3.3x the partition's bytes at 2e6
+# rows, 2.5x at 5.2e6 rows (unit codes, the rows grouped by unit, one sorted block of at
+# most 4M values), plus the partition itself as Arrow and pandas while the shuffle hands
+# it over: about 5x in all, so 1/16 keeps a partition's work under a third of the limit
+# (the rest: the worker itself, about 0.25 GB, and the shuffle's send/receive buffers)
 _PARTITION_SHARE = 1 / 16
 _BYTES_PER_OBJECT = 64  # rough size of a Python object (string ids) in a pandas column
 
@@ -187,9 +192,15 @@ def quantiles_from_dask(
     -----
     On one machine, call it without a client: the threaded scheduler avoids moving the
     rows between processes. On a cluster whose workers have little memory, set the
-    workers' spill thresholds (``distributed.worker.memory.target/spill/pause``) and let
-    this function size the partitions from the memory limit (see the README's recipe).
-    distributed's per-shuffle log lines are silenced during the call (in this process).
+    workers' spill thresholds (``distributed.worker.memory.target/spill/pause``), shrink
+    the P2P shuffle's buffers (``distributed.p2p.comm.buffer``, 1 GiB by default, is not
+    spillable), keep input partitions near 50 MB and let this function size the
+    shuffled partitions from the memory limit: the README's recipe reduces 2e8 rows
+    (1,000,000 units x 200 draws) on two 2 GB workers (``benchmarks/dask_recipe.py``).
+    The partitions' quantiles are fetched one partition at a time and stacked here, never
+    concatenated on a worker, so this process needs room for about twice the
+    ``(n_units, m)`` result. distributed's per-shuffle log lines are silenced during the
+    call (in this process).
 
     Examples
     --------
@@ -235,29 +246,84 @@ def quantiles_from_dask(
         _partition_quantiles, unit, outcome, weight, per_unit, q, method, meta=meta
     )
     show = _want_progress(check_optional_bool(progress, "progress"))
+    # one delayed object per partition, gathered here: ``reduced.compute()`` would first
+    # concatenate every partition in one task on one worker (the whole quantile matrix
+    # twice in that worker's memory: 1.6 GB at 1e6 units, fatal on 2 GB workers)
+    parts = reduced.to_delayed()
     with dask.config.set({"dataframe.convert-string": False}), _quiet_shuffle_logs():
         if client is not None:
-            if show:
-                from distributed import progress as cluster_progress
-
-                reduced = reduced.persist()
-                cluster_progress(reduced)
-            result = reduced.compute()
+            frames = _gather_partitions(client, parts, show)
         elif show:
             from dask.diagnostics import ProgressBar
 
             with ProgressBar():
-                result = reduced.compute()
+                frames = list(dask.compute(*parts))
         else:
-            result = reduced.compute()
-    result = result.sort_index()
-    if result.index.has_duplicates:
+            frames = list(dask.compute(*parts))
+    return _assemble(frames, q, unit, running, treatment, cluster)
+
+
+def _gather_partitions(client: Any, parts: list[Any], show: bool) -> list[pd.DataFrame | None]:
+    """Compute the partitions on the cluster and fetch each one as soon as it is done, so
+    that the workers drop it (they never hold more than the partitions in flight)."""
+    from distributed import as_completed
+
+    futures = client.compute(parts)
+    if show:
+        from distributed import progress as cluster_progress
+
+        cluster_progress(futures)
+    index = {f.key: i for i, f in enumerate(futures)}
+    frames: list[pd.DataFrame | None] = [None] * len(futures)
+    for future, frame in as_completed(futures, with_results=True):
+        frames[index[future.key]] = frame
+        future.release()
+    return frames
+
+
+def _assemble(
+    frames: list[pd.DataFrame | None],
+    q: np.ndarray,
+    unit: str,
+    running: str | None,
+    treatment: str | None,
+    cluster: str | None,
+) -> QuantileFunctions:
+    """Stack the partitions' quantiles in unit-id order, one partition at a time (the
+    caller holds the partitions and the result, never a concatenated copy besides).
+
+    Empties ``frames`` (the caller's list) and drops each partition once copied.
+    """
+    qcols = [f"q{j}" for j in range(q.size)]
+    # empty partitions carry no dtype information
+    queue = deque(f for f in frames if f is not None and len(f))
+    frames.clear()
+    ids = np.concatenate([f.index.to_numpy() for f in queue]) if queue else np.array([])
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    if ids.size > 1 and np.any(ids[1:] == ids[:-1]):
         raise RuntimeError("Dask shuffle left a unit split across partitions.")  # defensive
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    matrix = np.empty((ids.size, q.size))
+    per_unit: dict[str, list[np.ndarray]] = {
+        c: [] for c in (running, treatment, cluster) if c is not None
+    }
+    start = 0
+    while queue:
+        frame = queue.popleft()  # the last reference: freed once copied
+        stop = start + len(frame)
+        matrix[rank[start:stop]] = frame[qcols].to_numpy(dtype=float)
+        for c, cols in per_unit.items():
+            cols.append(frame[c].to_numpy())
+        del frame
+        start = stop
+    extra = {c: np.concatenate(v)[order] if v else np.array([]) for c, v in per_unit.items()}
     return QuantileFunctions(
-        result[qcols].to_numpy(),
+        matrix,
         q,
-        running=None if running is None else result[running].to_numpy(dtype=float),
-        treatment=None if treatment is None else result[treatment].to_numpy(dtype=float),
-        cluster=None if cluster is None else result[cluster].to_numpy(),
-        unit_ids=result.index.to_numpy(),
+        running=None if running is None else extra[running].astype(float),
+        treatment=None if treatment is None else extra[treatment].astype(float),
+        cluster=None if cluster is None else extra[cluster],
+        unit_ids=ids,
     )

@@ -1,5 +1,7 @@
 """Out-of-core quantiles on a local Dask cluster with two worker processes."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,8 +39,12 @@ def long_data():
 RECIPE = {
     "distributed.worker.memory.target": 0.6,
     "distributed.worker.memory.spill": 0.7,
-    "distributed.worker.memory.pause": 0.85,
-    "distributed.worker.memory.terminate": 0.98,
+    "distributed.worker.memory.pause": 0.8,
+    "distributed.worker.memory.terminate": 0.95,
+    "distributed.p2p.comm.buffer": "128MiB",
+    "distributed.p2p.storage.buffer": "64MiB",
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 65536,
+    "distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system",
 }
 
 
@@ -133,6 +139,8 @@ def test_memory_tight_recipe(tmp_path, client):
     partitions sized from the memory limit, Parquet input."""
     workers = client.scheduler_info()["workers"].values()
     assert [w["memory_limit"] for w in workers] == [450_000_000] * 2
+    env = client.run(lambda: os.environ.get("ARROW_DEFAULT_MEMORY_POOL"))
+    assert list(env.values()) == ["system"] * 2  # the recipe reaches the worker processes
     rng = np.random.default_rng(3)
     n_units, k = 8_000, 40
     unit = rng.permutation(np.repeat(np.arange(n_units), k))
@@ -146,3 +154,29 @@ def test_memory_tight_recipe(tmp_path, client):
     np.testing.assert_array_equal(qf.matrix, mem.quantiles(np.arange(1, 100) / 100))
     np.testing.assert_array_equal(qf.unit_ids, np.arange(n_units))
     np.testing.assert_array_equal(qf.running, x)
+
+
+def test_partitions_fetched_one_by_one(long_data, client):
+    """No task concatenates the partitions on a worker (a DataFrame ``compute()`` would:
+    its ``repartitiontofewer`` task holds the whole quantile matrix twice in one worker,
+    1.6 GB at 1e6 units); each partition is fetched and dropped from the cluster."""
+    import time
+
+    from distributed import get_task_stream
+    from distributed.utils import key_split
+
+    ddf = dd.from_pandas(long_data, npartitions=4)
+    with get_task_stream(client) as ts:
+        qf = quantiles_from_dask(
+            ddf, unit="unit", outcome="y", running="x", quantiles=Q, rows_per_partition=3000
+        )
+    prefixes = {key_split(t["key"]) for t in ts.data}
+    assert "partition_quantiles" in prefixes
+    assert not [p for p in prefixes if "repartition" in p or "concat" in p], prefixes
+    mem = Distributions.from_long(long_data, unit="unit", outcome="y", running="x")
+    np.testing.assert_array_equal(qf.matrix, mem.quantiles(Q))
+    np.testing.assert_array_equal(qf.unit_ids, mem.unit_ids)
+    deadline = time.monotonic() + 10
+    while (held := client.run(lambda dask_worker: len(dask_worker.data))) and any(held.values()):
+        assert time.monotonic() < deadline, held  # the workers keep no result
+        time.sleep(0.1)
