@@ -32,7 +32,7 @@ from estkit._parallel import blas_single_thread
 
 __all__ = ["AdditiveSplineRidge", "dense_basis"]
 
-_DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 2, 13))
+_DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 6, 21))
 
 
 def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any, ...]:
