@@ -17,8 +17,10 @@ observed), and three ceilings of the observed ranking itself: against the same p
 observed risks on an independent test draw of the same size (test-sampling noise), against
 their risks on 30 times larger test environments (the population value), and against the
 observed risks of a refit with another ``random_state`` (the predictors' own fitting noise);
-and the whole stable set's ridge penalty in the fit and the refit (chosen by leave-one-out that
-leaves out every copy of a training row of the graph-surgery sample).
+the whole stable set's ridge penalty in the fit and the refit (chosen by leave-one-out that
+leaves out every copy of a training row of the graph-surgery sample); and the share of the
+spline predictors whose penalty is the grid's largest ("at top": practically the constant
+predictor, its inputs carrying no usable signal) or smallest value ("at bottom").
 
 Run: ``python benchmarks/bench_causalminimax.py [n_graphs] [--no-vignette] [--stability]``.
 """
