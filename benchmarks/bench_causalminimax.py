@@ -17,8 +17,10 @@ observed), and three ceilings of the observed ranking itself: against the same p
 observed risks on an independent test draw of the same size (test-sampling noise), against
 their risks on 30 times larger test environments (the population value), and against the
 observed risks of a refit with another ``random_state`` (the predictors' own fitting noise);
-and the whole stable set's ridge penalty in the fit and the refit (chosen by leave-one-out that
-leaves out every copy of a training row of the graph-surgery sample).
+the whole stable set's ridge penalty in the fit and the refit (chosen by leave-one-out that
+leaves out every copy of a training row of the graph-surgery sample); and the share of the
+spline predictors whose penalty is the grid's largest ("at top": practically the constant
+predictor, its inputs carrying no usable signal) or smallest value ("at bottom").
 
 Run: ``python benchmarks/bench_causalminimax.py [n_graphs] [--no-vignette] [--stability]``.
 """
@@ -181,6 +183,14 @@ def _observed(est: CausalMinimaxRegressor, tests: list[pd.DataFrame]) -> pd.Seri
     )
 
 
+def _edge_shares(est: CausalMinimaxRegressor) -> dict[str, float]:
+    """Share of the spline predictors whose penalty is the grid's largest / smallest value."""
+    models = [m for m in est.stable_predictors_.values() if hasattr(m, "loo_mse_")]
+    top = [m.alpha_ == np.max(m.alphas) for m in models]
+    bottom = [m.alpha_ == np.min(m.alphas) for m in models]
+    return {"at top": float(np.mean(top)), "at bottom": float(np.mean(bottom))}
+
+
 def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.DataFrame:
     """Per-split rank agreement and the ceilings of the observed ranking (Part 3).
 
@@ -226,6 +236,7 @@ def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.D
                 "whole-set penalty (fit, refit)": "{:.3g}, {:.3g}".format(
                     *(f.stable_predictors_[WHOLE].alpha_ for f in fits)
                 ),
+                **_edge_shares(est),
             }
         )
         print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False, header=k == 0), flush=True)
