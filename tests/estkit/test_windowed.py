@@ -550,3 +550,13 @@ def test_row_blocked_common_path_equals_whole_array_passes(monkeypatch, support)
     for a, b in zip(*results, strict=True):
         assert a.tobytes() == b.tobytes()
     assert np.count_nonzero(results[0][5]) > 0
+
+
+@pytest.mark.parametrize(("r", "k"), [(1000, 1), (1000, 3), (257, 8), (5, 99), (300, 300)])
+def test_fold_equals_reduce(r, k):
+    from estkit._windowed import _fold
+
+    rng = np.random.default_rng(r + k)
+    b = rng.standard_normal((r, k)) * 10.0 ** rng.integers(-300, 300, (r, k))
+    for op in (np.maximum, np.minimum):
+        assert _fold(op, b).tobytes() == op.reduce(b, axis=0).tobytes()
