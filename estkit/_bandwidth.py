@@ -47,6 +47,7 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
+from estkit._parallel import _LIMIT_STATE as _BLAS_LIMIT
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -646,18 +647,41 @@ def _pilot_moments(
     z1, z2 = np.zeros(m), np.zeros(m)
     sides = np.stack([ctx.plus, ctx.minus]).astype(float)  # (2, n)
     step = max(256, min(n, 2**21 // max(m, 1)))  # rows per block (~16 MiB temporaries)
-    for a in range(0, n, step):
+
+    def block(a: int) -> tuple[np.ndarray, ...]:
+        """The sums of one block of rows (s1, s2 and, with ``want_var``, z1, z2)."""
         r = slice(a, min(a + step, n))
         Zb, Xb, pb = Z[r], X[r], ctx.plus[r]
         R = np.where(pb[:, None], Xb @ coef_p, Xb @ coef_m)
         np.subtract(Zb, R, out=R)
-        s1 += sides[:, r] @ R
+        p1 = sides[:, r] @ R
         np.square(R, out=R)
-        s2 += sides[:, r] @ R
+        p2 = sides[:, r] @ R
+        if not want_var:
+            return p1, p2
+        q1 = np.ones(Zb.shape[0]) @ Zb
+        np.square(Zb, out=R)
+        return p1, p2, q1, np.ones(Zb.shape[0]) @ R
+
+    # under a one-thread BLAS limit (r3d's fit), the blocks' sums run in two threads (two
+    # halves of the rows) and are added in row order as the serial loop adds them: the same
+    # sums bit for bit (otherwise serial: the products' rounding may depend on the BLAS
+    # threads, which the workers would change)
+    starts = list(range(0, n, step))
+    if len(starts) > 1 and _BLAS_LIMIT["depth"] > 0:
+        half = (len(starts) + 1) // 2
+        lo_parts, hi_parts = both_sides(
+            lambda: [block(a) for a in starts[:half]], lambda: [block(a) for a in starts[half:]]
+        )
+        parts = [*lo_parts, *hi_parts]
+    else:
+        parts = [block(a) for a in starts]
+    for part in parts:
+        s1 += part[0]
+        s2 += part[1]
         if want_var:
-            z1 += np.ones(Zb.shape[0]) @ Zb
-            np.square(Zb, out=R)
-            z2 += np.ones(Zb.shape[0]) @ R
+            z1 += part[2]
+            z2 += part[3]
     ns = np.array([ctx.plus.sum(), ctx.minus.sum()], dtype=float)[:, None]
     v = (s2 - s1 * s1 / ns) / (ns - 1)
     fs = factorial(deg)

@@ -196,9 +196,16 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     Local polynomial coefficients are equivariant (``fit(a Y + c) = a fit(Y) + c e0``), so
     the fit runs on ``(Y - c) / a`` and is mapped back: a level of ``1e12`` or a scale of
     ``1e300`` costs no more precision than the data's own representation.
+
+    A large float64 matrix (r3d's n x m quantile matrices) is handled in two halves of rows
+    in two threads (:func:`_center_scale_threaded`): the same values bit for bit.
     """
     if Y.shape[0] == 0:
         return Y, np.zeros(Y.shape[1]), 1.0
+    if Y.size >= _THREADED_SIZE and Y.dtype == np.float64 and Y.flags.c_contiguous:
+        out = _center_scale_threaded(Y)
+        if out is not None:
+            return out
     # column extremes once (no |Y| temporaries: r3d passes n x m quantile matrices)
     hi, lo = Y.max(axis=0), Y.min(axis=0)
     pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
@@ -219,6 +226,49 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         return Z, c * pre, pre
     Z /= a
     return Z, c * pre, a * pre
+
+
+#: elements of Y from which :func:`_center_scale` splits its passes over two threads
+_THREADED_SIZE = 2**22
+
+
+def _center_scale_threaded(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """:func:`_center_scale` with the extremes and the centring/scaling pass split into two
+    halves of rows run in two threads (NumPy releases the GIL in both): extremes are exact
+    and the pass is elementwise, so the result is the serial one bit for bit; the column
+    means stay one serial reduction (their summation order is the serial one). ``None``
+    for data near the float limit (the serial path rescales those first)."""
+    from estkit._windowed import both_sides
+
+    n = Y.shape[0]
+    halves = (slice(0, n // 2), slice(n // 2, n))
+
+    def extremes(r: slice) -> tuple[np.ndarray, np.ndarray]:
+        return Y[r].max(axis=0), Y[r].min(axis=0)
+
+    (hi0, lo0), (hi1, lo1) = both_sides(lambda: extremes(halves[0]), lambda: extremes(halves[1]))
+    hi, lo = np.maximum(hi0, hi1), np.minimum(lo0, lo1)  # NaN propagates as in max/min
+    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
+    if pre > 1e300:
+        return None
+    c = Y.mean(axis=0)
+    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
+    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
+    a = 0.0 if flat.all() else a
+    scale = not (a == 0.0 or not np.isfinite(a))
+    Z = np.empty(Y.shape)
+    any_flat = bool(flat.any())
+
+    def centre(r: slice) -> None:
+        zr = Z[r]
+        np.subtract(Y[r], c, out=zr)
+        if any_flat:
+            zr[:, flat] = 0.0
+        if scale:
+            zr /= a
+
+    both_sides(lambda: centre(halves[0]), lambda: centre(halves[1]))
+    return (Z, c, a) if scale else (Z, c, 1.0)
 
 
 def locpoly_boundary(

@@ -438,6 +438,67 @@ def _center_scale_cols(
     return Z, c * pre, a * pre
 
 
+#: elements of a row block of the common-bandwidth passes (about 512 KiB: stays in cache)
+_BLOCK_CELLS = 2**16
+
+
+def _row_blocks(n: int, k: int) -> list[slice]:
+    """Blocks of rows of an (n, k) array of about :data:`_BLOCK_CELLS` elements."""
+    step = max(256, _BLOCK_CELLS // max(k, 1))
+    return [slice(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _fold(op: np.ufunc, b: np.ndarray) -> np.ndarray:
+    """``op.reduce(b, axis=0)`` of a C-contiguous (r, k) block for an exact, associative
+    ``op`` (maximum, minimum), with the rows folded into long ones first: NumPy's reduction
+    over the rows of a narrow block runs k-wide inner loops (~10x slower)."""
+    r, k = b.shape
+    g = max(1, 256 // max(k, 1))
+    full = (r // g) * g
+    if g == 1 or full == 0:
+        return op.reduce(b, axis=0)
+    out = op.reduce(op.reduce(b[:full].reshape(full // g, g * k), axis=0).reshape(g, k), axis=0)
+    if full < r:
+        op(out, op.reduce(b[full:], axis=0), out=out)
+    return out
+
+
+def _gather_center_scale(
+    Y: np.ndarray, rows: np.ndarray, cols: slice
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_center_scale_cols(Y[rows, cols], in_place=True)`` with the gather, the extremes
+    and the centring/scaling pass in blocks of rows that stay in cache: the same values bit
+    for bit (extremes are exact, the passes elementwise; the column means are one
+    reduction over the gathered block, as there)."""
+    n = rows.size
+    k = len(range(*cols.indices(Y.shape[1])))
+    if n == 0 or k == 0:
+        return _center_scale_cols(Y[rows, cols], in_place=True)
+    Yw = np.empty((n, k))
+    blocks = _row_blocks(n, k)
+    hi = np.full(k, -np.inf)
+    lo = np.full(k, np.inf)
+    for r in blocks:
+        b = Yw[r]
+        b[...] = Y[rows[r], cols]
+        np.maximum(hi, _fold(np.maximum, b), out=hi)
+        np.minimum(lo, _fold(np.minimum, b), out=lo)
+    if np.any(np.maximum(np.abs(hi), np.abs(lo)) > 1e300):  # the rescaling path (rare)
+        return _center_scale_cols(Yw, in_place=True)
+    c = Yw.mean(axis=0)
+    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
+    a = np.maximum(hi - c, c - lo)
+    a = np.where(flat | ~(a > 0) | ~np.isfinite(a), 1.0, a)
+    any_flat = bool(flat.any())
+    for r in blocks:
+        b = Yw[r]
+        np.subtract(b, c, out=b)
+        if any_flat:
+            b[:, flat] = 0.0
+        b /= a
+    return Yw, c, a
+
+
 @dataclass
 class _Outputs:
     fitted: np.ndarray | None
@@ -537,15 +598,28 @@ def _run_core(
             if outs.support is not None:
                 outs.support[rows, 0] = sup
         om2 = omega[:, list(var_rows)] ** 2 if var_rows else None
-        out_w = np.flatnonzero(~inw)  # window units with zero kernel weight (the edge)
+        fitted = None if outs is None else outs.fitted
+        zero_out = ~inw  # window units with zero kernel weight (the edge)
+        zero_sup = np.zeros(n, dtype=bool)
+        zero_sup[off_sup] = True
         for cols in _chunks(m, n, budget, 6):
-            # the same operations as Z - F, E * E, F * aa + cc, ..., in place (bit for bit)
-            Z, cc, aa = _center_scale_cols(Y[rows, cols], in_place=True)
+            # the same operations as Z - F, E * E, F * aa + cc, ..., elementwise in blocks
+            # of rows that stay in cache (bit for bit the whole-array passes)
+            Z, cc, aa = _gather_center_scale(Y, rows, cols)
             cf = gi @ (KR.T @ Z)  # (p+1, k)
-            F = _horner_in_place(cf, u)  # (n, k)
-            E2 = np.subtract(Z, F, out=Z)
-            E2[out_w] = 0.0
-            np.multiply(E2, E2, out=E2)
+            for r in _row_blocks(n, Z.shape[1]):
+                F = _horner_in_place(cf, u[r])  # (rows, k)
+                E2 = np.subtract(Z[r], F, out=Z[r])
+                E2[zero_out[r]] = 0.0
+                np.multiply(E2, E2, out=E2)
+                if fitted is not None:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        np.multiply(F, aa, out=F)
+                        np.add(F, cc, out=F)
+                    F[zero_sup[r]] = 0.0
+                    fitted[rows[r], cols] = F
+                del F
+            E2 = Z
             a2 = _square(aa)
             coef[:, cols] = cf * aa
             coef[0, cols] += cc
@@ -554,13 +628,6 @@ def _run_core(
             if om2 is not None:
                 cvar[list(var_rows), cols] = (om2.T @ E2) * a2
             del Z, E2
-            if outs is not None and outs.fitted is not None:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    np.multiply(F, aa, out=F)
-                    np.add(F, cc, out=F)
-                F[off_sup] = 0.0
-                outs.fitted[rows, cols] = F
-            del F
         sum_k[:] = sk
         sum_wp[:] = wpos.sum()
         n_eff[:] = int(inw.sum())

@@ -496,3 +496,67 @@ def test_center_scale_cols_in_place_equals_copy():
         _center_scale_cols(big.copy(), in_place=True), _center_scale_cols(big), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------- row-blocked common-bandwidth passes (issue 17)
+@pytest.mark.parametrize("cols", [slice(0, 5), slice(2, 3), slice(1, 4), slice(0, 0)])
+def test_gather_center_scale_equals_whole_array_passes(monkeypatch, cols):
+    import estkit._windowed as wmod
+
+    rng = np.random.default_rng(4)
+    n = 3001
+    Y = rng.standard_normal((n, 5)) * [1.0, 1e-3, 1e6, 0.0, 1.0] + [0, 5, -3, 7.5, 1e12]
+    Y[:, 4] = 1e12 * (1 + 1e-17 * rng.standard_normal(n))  # flat up to rounding residue
+    rows = rng.permutation(n)[:2500]
+    monkeypatch.setattr(wmod, "_BLOCK_CELLS", 700)  # many blocks of 256 rows
+    ref = wmod._center_scale_cols(Y[rows, cols], in_place=True)
+    got = wmod._gather_center_scale(Y, rows, cols)
+    for a, b in zip(got, ref, strict=True):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
+    big = Y * 1.7e288  # values near the float limit: the rescaling path
+    ref = wmod._center_scale_cols(big[rows, 0:5], in_place=True)
+    got = wmod._gather_center_scale(big, rows, slice(0, 5))
+    for a, b in zip(got, ref, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert len(wmod._row_blocks(2500, 5)) == 10
+
+
+@pytest.mark.parametrize("support", ["window", "positive_weight"])
+def test_row_blocked_common_path_equals_whole_array_passes(monkeypatch, support):
+    # the row blocks of the common-bandwidth passes (many small ones) against one block
+    # (the whole-array passes the path ran before): the same numbers bit for bit
+    import estkit._windowed as wmod
+
+    rng = np.random.default_rng(5)
+    n, m = 3000, 6
+    x = np.round(rng.uniform(-1, 1, n), 3)
+    Y = np.sin(3 * x)[:, None] + rng.normal(size=(n, m)) * np.linspace(0.1, 1.0, m)
+    Y[:, 3] = 3.0  # a flat column
+    h = np.full(m, 0.6)
+    results = []
+    for cells in (1, 2**40):  # blocks of 256 rows; one block
+        monkeypatch.setattr(wmod, "_BLOCK_CELLS", cells)
+        out = []
+        for side, budget in (("plus", 1), ("minus", 1), ("plus", None)):  # 1 or 6 columns
+            ps = prepare_side(x, 0.0, side, "triangular", 2)
+            s = fit_summaries(ps, Y, h, 2, var_rows=(1, 2), memory_budget=budget)
+            fitted = np.zeros(Y.shape)
+            w = np.zeros((n, 1))
+            s2 = fit_into(
+                ps, Y, h, 2, fitted_out=fitted, weights_out=w, support=support, memory_budget=budget
+            )
+            out += [s.coef, s.coef_variance, s.sum_ke2, s.sum_wpos_e2, s2.coef, fitted, w]
+        results.append(out)
+    for a, b in zip(*results, strict=True):
+        assert a.tobytes() == b.tobytes()
+    assert np.count_nonzero(results[0][5]) > 0
+
+
+@pytest.mark.parametrize(("r", "k"), [(1000, 1), (1000, 3), (257, 8), (5, 99), (300, 300)])
+def test_fold_equals_reduce(r, k):
+    from estkit._windowed import _fold
+
+    rng = np.random.default_rng(r + k)
+    b = rng.standard_normal((r, k)) * 10.0 ** rng.integers(-300, 300, (r, k))
+    for op in (np.maximum, np.minimum):
+        assert _fold(op, b).tobytes() == op.reduce(b, axis=0).tobytes()

@@ -1,0 +1,200 @@
+"""The selector's first stage split over two threads gives the serial numbers bit for bit.
+
+``estkit._locpoly._center_scale`` (large float64 matrices: extremes and the centring pass in
+two halves of rows) and ``estkit._bandwidth._pilot_moments`` (the row blocks' sums in two
+threads, added in row order) are compared with the serial code they replaced, kept here
+verbatim as the reference.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from math import factorial
+
+import numpy as np
+import pytest
+
+import estkit._bandwidth as bw
+import estkit._locpoly as lp
+from estkit._kernels import get_kernel
+from estkit._locpoly import polynomial_basis
+from estkit._parallel import blas_single_thread
+from estkit._validation import NEGLIGIBLE_RTOL
+from estkit._windowed import both_sides
+
+
+def _serial_center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The serial ``_center_scale`` (before the threads)."""
+    hi, lo = Y.max(axis=0), Y.min(axis=0)
+    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
+    if pre > 1e300:
+        Y, hi, lo = Y / pre, hi / pre, lo / pre
+    else:
+        pre = 1.0
+    c = Y.mean(axis=0)
+    Z = Y - c
+    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
+    if flat.any():
+        Z[:, flat] = 0.0
+    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
+    a = 0.0 if flat.all() else a
+    if a == 0.0 or not np.isfinite(a):
+        return Z, c * pre, pre
+    Z /= a
+    return Z, c * pre, a * pre
+
+
+def _serial_pilot_moments(ctx, Z, want_var):
+    """The serial ``_pilot_moments`` (before the threads)."""
+    deg, n = ctx.s + 1, Z.shape[0]
+    k = deg + 1
+    X = polynomial_basis(ctx.xc, deg)
+    qfull = np.zeros((n, 2 * k))
+    rmats = []
+    for j, mask in enumerate((ctx.plus, ctx.minus)):
+        qmat, rmat = np.linalg.qr(X[mask])
+        qfull[mask, j * k : (j + 1) * k] = qmat
+        rmats.append(rmat)
+    qty = qfull.T @ Z
+    coef_p = np.linalg.solve(rmats[0], qty[:k])
+    coef_m = np.linalg.solve(rmats[1], qty[k:])
+    m = Z.shape[1]
+    s1 = np.zeros((2, m))
+    s2 = np.zeros((2, m))
+    z1, z2 = np.zeros(m), np.zeros(m)
+    sides = np.stack([ctx.plus, ctx.minus]).astype(float)
+    step = max(256, min(n, 2**21 // max(m, 1)))
+    for a in range(0, n, step):
+        r = slice(a, min(a + step, n))
+        Zb, Xb, pb = Z[r], X[r], ctx.plus[r]
+        R = np.where(pb[:, None], Xb @ coef_p, Xb @ coef_m)
+        np.subtract(Zb, R, out=R)
+        s1 += sides[:, r] @ R
+        np.square(R, out=R)
+        s2 += sides[:, r] @ R
+        if want_var:
+            z1 += np.ones(Zb.shape[0]) @ Zb
+            np.square(Zb, out=R)
+            z2 += np.ones(Zb.shape[0]) @ R
+    ns = np.array([ctx.plus.sum(), ctx.minus.sum()], dtype=float)[:, None]
+    v = (s2 - s1 * s1 / ns) / (ns - 1)
+    fs = factorial(deg)
+    d_p, d_m = coef_p[deg] * fs, coef_m[deg] * fs
+    kc = ctx.kc
+    C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
+    Cp = (v[0] * kc.var_plus + v[1] * kc.var_minus) / ctx.f
+    var_z = (z2 - z1 * z1 / n) / n if want_var else None
+    return C, Cp, var_z
+
+
+def _matrix(n: int, m: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    Y = (3e4 + x + 2 * (x >= 0))[:, None] + rng.standard_normal((n, m)) * rng.uniform(0.1, 5, m)
+    Y[:, 1] = 7.25  # an exactly constant column
+    Y[:, 2] = 1e6 * (1 + 1e-17 * rng.standard_normal(n))  # constant up to rounding residue
+    return Y
+
+
+@pytest.mark.parametrize("n", [2001, 4000])
+def test_center_scale_threaded_is_serial_bit_for_bit(monkeypatch, n):
+    Y = _matrix(n, 9)
+    monkeypatch.setattr(lp, "_THREADED_SIZE", 1)
+    Z, c, a = lp._center_scale(Y)
+    Zs, cs, as_ = _serial_center_scale(Y)
+    assert Z.tobytes() == Zs.tobytes()
+    assert c.tobytes() == cs.tobytes()
+    assert a == as_
+    assert np.all(Z[:, 1] == 0.0) and np.all(Z[:, 2] == 0.0)
+    # the input is left alone
+    assert np.array_equal(Y, _matrix(n, 9))
+
+
+def test_center_scale_threaded_edge_cases(monkeypatch):
+    monkeypatch.setattr(lp, "_THREADED_SIZE", 1)
+    for Y in (
+        np.full((1000, 3), 2.5),  # every column flat: no scaling
+        _matrix(1000, 4) * 1e299 * 5,  # beyond 1e300: the serial rescaling path
+        _matrix(1000, 4) * -1e-300,
+    ):
+        Z, c, a = lp._center_scale(Y)
+        Zs, cs, as_ = _serial_center_scale(Y)
+        assert Z.tobytes() == Zs.tobytes()
+        assert c.tobytes() == cs.tobytes()
+        assert a == as_
+
+
+def test_center_scale_default_threshold_matches_serial():
+    Y = _matrix(2**22 // 8 + 3, 8)  # above the default threshold: the threaded path
+    assert Y.size >= lp._THREADED_SIZE
+    Z, c, a = lp._center_scale(Y)
+    Zs, cs, as_ = _serial_center_scale(Y)
+    assert Z.tobytes() == Zs.tobytes() and c.tobytes() == cs.tobytes() and a == as_
+
+
+def _context(x: np.ndarray, s: int = 1) -> bw._Context:
+    kern = get_kernel("triangular")
+    f, _ = bw._density(x, kern)
+    return bw._Context(
+        xw=x,
+        cw=0.0,
+        xc=x,
+        plus=x >= 0,
+        minus=x < 0,
+        s=s,
+        n=x.size,
+        kern=kern,
+        kc=bw.kernel_constants(kern, s),
+        f=f,
+        rot=bw._rule_of_thumb(x, s),
+        x_unit=1.0,
+        rules=bw.DEFAULT_RULES,
+    )
+
+
+@pytest.mark.parametrize("limited", [True, False])
+@pytest.mark.parametrize(("n", "m", "want_var", "s"), [(2600, 2100, True, 1), (700, 3, False, 2)])
+def test_pilot_moments_threads_are_serial_bit_for_bit(n, m, want_var, s, limited):
+    # 2600 x 2100: blocks of 998 rows, three blocks split 2 + 1 over the threads (under the
+    # one-thread BLAS limit of r3d's fit; without it the serial loop runs)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, n)
+    Z = (x + 2 * (x >= 0) + x**2)[:, None] + rng.standard_normal((n, m))
+    Z, _, _ = lp._center_scale(Z)
+    ctx = _context(x, s)
+    with blas_single_thread() if limited else nullcontext():
+        got = bw._pilot_moments(ctx, Z, want_var)
+        ref = _serial_pilot_moments(ctx, Z, want_var)
+    for g, r in zip(got, ref, strict=True):
+        if r is None:
+            assert g is None
+        else:
+            assert g.tobytes() == r.tobytes()
+    assert got[0].shape == (m,) and np.all(np.isfinite(got[1]))
+
+
+def test_select_bandwidth_large_matrix_matches_serial_first_stage(monkeypatch):
+    # end to end: the selector with the threaded first stage against the serial one
+    rng = np.random.default_rng(2)
+    n, m = 30000, 200  # three blocks of rows in the pilot moments
+    x = rng.uniform(-1, 1, n)
+    Y = (5 + x + 2 * (x >= 0))[:, None] + rng.standard_normal((n, m)) * np.linspace(0.5, 2, m)
+    q = np.linspace(0.02, 0.98, m)
+    monkeypatch.setattr(lp, "_THREADED_SIZE", 1)
+    calls = []
+
+    def spy(plus, minus):
+        calls.append(1)
+        return both_sides(plus, minus)
+
+    monkeypatch.setattr(bw, "both_sides", spy)
+    with blas_single_thread():  # as in r3d's fit: both first-stage passes threaded
+        new = bw.select_bandwidth(x, Y, criterion="imse", q=q)
+    assert len(calls) == 2  # the threaded pilot moments, then the Step-2 sides
+    with blas_single_thread():
+        monkeypatch.setattr(lp, "_THREADED_SIZE", 2**62)
+        monkeypatch.setattr(bw, "_pilot_moments", _serial_pilot_moments)
+        old = bw.select_bandwidth(x, Y, criterion="imse", q=q)
+    for name in ("h", "pilot_h", "B_plus", "B_minus", "V_plus", "V_minus"):
+        assert getattr(new, name).tobytes() == getattr(old, name).tobytes(), name
+    assert 0.05 < new.h[0] < 1.5
