@@ -2,14 +2,13 @@
 
 ``estkit._locpoly._center_scale`` (large float64 matrices: extremes and the centring pass in
 two halves of rows) and ``estkit._bandwidth._pilot_moments`` (the row blocks' sums in two
-threads, added in row order) are compared with the serial code they replaced, kept here
-verbatim as the reference.
+threads, added in row order) are compared with the serial paths of the same functions (below
+the size threshold; outside the one-thread BLAS limit), which are the code before the threads.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
-from math import factorial
 
 import numpy as np
 import pytest
@@ -17,74 +16,31 @@ import pytest
 import estkit._bandwidth as bw
 import estkit._locpoly as lp
 from estkit._kernels import get_kernel
-from estkit._locpoly import polynomial_basis
 from estkit._parallel import blas_single_thread
-from estkit._validation import NEGLIGIBLE_RTOL
 from estkit._windowed import both_sides
+
+_PILOT_MOMENTS = bw._pilot_moments
 
 
 def _serial_center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """The serial ``_center_scale`` (before the threads)."""
-    hi, lo = Y.max(axis=0), Y.min(axis=0)
-    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
-    if pre > 1e300:
-        Y, hi, lo = Y / pre, hi / pre, lo / pre
-    else:
-        pre = 1.0
-    c = Y.mean(axis=0)
-    Z = Y - c
-    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
-    if flat.any():
-        Z[:, flat] = 0.0
-    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
-    a = 0.0 if flat.all() else a
-    if a == 0.0 or not np.isfinite(a):
-        return Z, c * pre, pre
-    Z /= a
-    return Z, c * pre, a * pre
+    """``_center_scale`` on its serial path (the one below the size threshold)."""
+    saved = lp._THREADED_SIZE
+    lp._THREADED_SIZE = 2**62
+    try:
+        return lp._center_scale(Y)
+    finally:
+        lp._THREADED_SIZE = saved
 
 
 def _serial_pilot_moments(ctx, Z, want_var):
-    """The serial ``_pilot_moments`` (before the threads)."""
-    deg, n = ctx.s + 1, Z.shape[0]
-    k = deg + 1
-    X = polynomial_basis(ctx.xc, deg)
-    qfull = np.zeros((n, 2 * k))
-    rmats = []
-    for j, mask in enumerate((ctx.plus, ctx.minus)):
-        qmat, rmat = np.linalg.qr(X[mask])
-        qfull[mask, j * k : (j + 1) * k] = qmat
-        rmats.append(rmat)
-    qty = qfull.T @ Z
-    coef_p = np.linalg.solve(rmats[0], qty[:k])
-    coef_m = np.linalg.solve(rmats[1], qty[k:])
-    m = Z.shape[1]
-    s1 = np.zeros((2, m))
-    s2 = np.zeros((2, m))
-    z1, z2 = np.zeros(m), np.zeros(m)
-    sides = np.stack([ctx.plus, ctx.minus]).astype(float)
-    step = max(256, min(n, 2**21 // max(m, 1)))
-    for a in range(0, n, step):
-        r = slice(a, min(a + step, n))
-        Zb, Xb, pb = Z[r], X[r], ctx.plus[r]
-        R = np.where(pb[:, None], Xb @ coef_p, Xb @ coef_m)
-        np.subtract(Zb, R, out=R)
-        s1 += sides[:, r] @ R
-        np.square(R, out=R)
-        s2 += sides[:, r] @ R
-        if want_var:
-            z1 += np.ones(Zb.shape[0]) @ Zb
-            np.square(Zb, out=R)
-            z2 += np.ones(Zb.shape[0]) @ R
-    ns = np.array([ctx.plus.sum(), ctx.minus.sum()], dtype=float)[:, None]
-    v = (s2 - s1 * s1 / ns) / (ns - 1)
-    fs = factorial(deg)
-    d_p, d_m = coef_p[deg] * fs, coef_m[deg] * fs
-    kc = ctx.kc
-    C = kc.bias_plus * d_p / fs - kc.bias_minus * d_m / fs
-    Cp = (v[0] * kc.var_plus + v[1] * kc.var_minus) / ctx.f
-    var_z = (z2 - z1 * z1 / n) / n if want_var else None
-    return C, Cp, var_z
+    """``_pilot_moments`` on its serial loop (the one taken outside the BLAS limit), run
+    under the caller's BLAS configuration."""
+    saved = bw._BLAS_LIMIT["depth"]
+    bw._BLAS_LIMIT["depth"] = 0
+    try:
+        return _PILOT_MOMENTS(ctx, Z, want_var)
+    finally:
+        bw._BLAS_LIMIT["depth"] = saved
 
 
 def _matrix(n: int, m: int, seed: int = 0) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.dask_recipe import RECIPE  # the README's recipe for a memory-tight cluster
 from r3d import R3D, Distributions, quantiles_from_dask
 
 dd = pytest.importorskip("dask.dataframe")
@@ -33,19 +34,6 @@ def long_data():
     w = rng.uniform(0.5, 2.0, unit.size)
     df = pd.DataFrame({"unit": unit, "y": y, "w": w, "x": x[unit]})
     return df.sample(frac=1.0, random_state=1).reset_index(drop=True)
-
-
-# the README's recipe for a memory-tight cluster: spill early, pause before the limit
-RECIPE = {
-    "distributed.worker.memory.target": 0.6,
-    "distributed.worker.memory.spill": 0.7,
-    "distributed.worker.memory.pause": 0.8,
-    "distributed.worker.memory.terminate": 0.95,
-    "distributed.p2p.comm.buffer": "128MiB",
-    "distributed.p2p.storage.buffer": "64MiB",
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 65536,
-    "distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system",
-}
 
 
 @pytest.fixture(scope="module")
