@@ -101,6 +101,8 @@ def max_test_mse(
     ----------
     predict : callable
         ``predict(frame) -> array`` of one finite prediction per row (e.g. ``est.predict``).
+        Called once, on the test environments stacked in order (row ``i`` of the result
+        must depend on row ``i`` of the frame only, as for every fitted predictor).
     tests : sequence of pandas.DataFrame, or a DataFrame
         One frame per test environment, each holding ``target`` and the predictors.
     target : hashable, default "Y"
@@ -124,20 +126,23 @@ def max_test_mse(
     tests = list(tests)
     if not tests:
         raise ValueError("`tests` is empty: pass at least one test environment's DataFrame.")
-    worst = -np.inf
+    ys = []
     for k, t in enumerate(tests):
         if not isinstance(t, pd.DataFrame):
             raise TypeError(f"`tests[{k}]` must be a pandas DataFrame; got {type(t).__name__}.")
-        y = check_frame(t, [target], name=f"tests[{k}]", what="target column")[target]
-        pred = np.asarray(predict(t), dtype=float).ravel()
-        if pred.shape != (len(t),):
-            raise ValueError(
-                f"`predict` returned {pred.size} values for `tests[{k}]` with {len(t)} rows."
-            )
-        if not np.all(np.isfinite(pred)):
-            raise ValueError(f"`predict` returned non-finite predictions for `tests[{k}]`.")
-        worst = max(worst, float(np.mean((y.to_numpy() - pred) ** 2)))
-    return worst
+        ys.append(check_frame(t, [target], name=f"tests[{k}]", what="target column")[target])
+    # one prediction on the stacked environments (per-call overhead dominates small frames)
+    stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
+    pred = np.asarray(predict(stacked), dtype=float).ravel()
+    if pred.shape != (len(stacked),):
+        raise ValueError(
+            f"`predict` returned {pred.size} values for the {len(stacked)} rows of the "
+            f"{len(tests)} test environments."
+        )
+    if not np.all(np.isfinite(pred)):
+        raise ValueError("`predict` returned non-finite predictions on the test environments.")
+    parts = np.split(pred, np.cumsum([len(t) for t in tests])[:-1])
+    return max(float(np.mean((y.to_numpy() - p) ** 2)) for y, p in zip(ys, parts, strict=True))
 
 
 def _labels(values: Any, name: str) -> list[Any]:
