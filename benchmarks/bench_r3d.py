@@ -129,8 +129,13 @@ def scale_fits(sizes: list[int]) -> None:
         qf = quantile_matrix(n)
         size = qf.matrix.nbytes
         gc.collect()
-        tracemalloc.start()
+        # time without tracemalloc (it traces every allocation, under the GIL, and slows the
+        # threaded passes), then the peak memory in a second, traced fit
         est, el, cpu = cpu_timed(lambda qf=qf: R3D(n_bootstrap=200, random_state=0).fit(y=qf))
+        del est
+        gc.collect()
+        tracemalloc.start()
+        est = R3D(n_bootstrap=200, random_state=0).fit(y=qf)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(
