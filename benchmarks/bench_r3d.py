@@ -12,8 +12,8 @@ and library versions:
 4. Scaling: time per 1e6 rows at 1e5, 1e6, 1e7 rows.
 5. The alternative a Python user has today: a loop of rdrobust calls over the 19 quantile
    columns (pointwise only, no uniform band) on the same quantile matrix; ratio (target
-   >= 5x). Skipped when rdrobust is missing (GPL: an oracle,
-   never a dependency; install it in this environment only to run this case).
+   >= 5x). Skipped when rdrobust is missing (GPL: an oracle, never a dependency; to run
+   this case, use a separate virtual environment with this project and rdrobust installed).
 6. Scale: ``R3D(n_bootstrap=200).fit`` on 250,000 and 1,000,000 units x 99 quantiles
    (a QuantileFunctions matrix, as from ``quantiles_from_dask``): wall and CPU time (target
    <= 10 s at 1e6 on 2 cores) and peak traced memory relative to the matrix (target <= 3x).
