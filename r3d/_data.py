@@ -660,7 +660,10 @@ def _counting_sort(
     indptr = np.empty(n + 1, dtype=itype)
     order = np.empty(N, dtype=itype)
     out = np.empty(N, dtype=float)
-    _coo_tocsr(n, N, N, rows, cols, vals, indptr, order, out)
+    try:
+        _coo_tocsr(n, N, N, rows, cols, vals, indptr, order, out)
+    except (TypeError, ValueError):  # pragma: no cover - a SciPy whose private call differs
+        return _counting_sort_public(rows, cols, vals, n)
     return order, indptr.astype(np.int64), out
 
 

@@ -244,3 +244,19 @@ def test_equal_size_rows_match_scalar_type7_bit_for_bit(size):
         np.concatenate([v, extra]), np.append(np.arange(n + 1) * size, n * size + size + 1), q
     )
     assert mixed[:n].tobytes() == balanced.tobytes()
+
+
+def test_public_route_when_the_private_call_signature_differs(monkeypatch):
+    # a SciPy whose private coo_tocsr takes other arguments: the public route, same grouping;
+    # exact zeros among the outcomes survive it (CSR conversion keeps explicit zeros)
+    df = _frame(np.arange(80) * 2 + 3, 9)
+    df.loc[df.index[::7], "y"] = 0.0
+    fast = Distributions.from_long(df, unit="unit", outcome="y", weight="w", running="x")
+
+    def changed(*args):
+        raise TypeError("coo_tocsr() takes 8 positional arguments")
+
+    monkeypatch.setattr(data_mod, "_coo_tocsr", changed)
+    slow = Distributions.from_long(df, unit="unit", outcome="y", weight="w", running="x")
+    _assert_identical(fast, slow)
+    assert int((slow.values == 0.0).sum()) == int((df["y"] == 0.0).sum())
