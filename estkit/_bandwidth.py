@@ -39,6 +39,7 @@ from typing import Literal
 
 import numpy as np
 
+from estkit import _parallel
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import (
     _center_scale,
@@ -47,7 +48,6 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
-from estkit._parallel import _LIMIT_STATE as _BLAS_LIMIT
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -668,7 +668,7 @@ def _pilot_moments(
     # sums bit for bit (otherwise serial: the products' rounding may depend on the BLAS
     # threads, which the workers would change)
     starts = list(range(0, n, step))
-    if len(starts) > 1 and _BLAS_LIMIT["depth"] > 0:
+    if len(starts) > 1 and _parallel.blas_limited():
         half = (len(starts) + 1) // 2
         lo_parts, hi_parts = both_sides(
             lambda: [block(a) for a in starts[:half]], lambda: [block(a) for a in starts[half:]]

@@ -26,7 +26,7 @@ multipliers for every ``block_size`` (results agree up to floating-point summati
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from math import ceil, sqrt
@@ -287,16 +287,26 @@ def _cluster_blocks(sb: ScoreBlocks, codes: np.ndarray, g: int) -> ScoreBlocks:
 
 def _apply(xi_t: np.ndarray, sb: ScoreBlocks) -> np.ndarray:
     """``xi_t @ scores`` for a (b, n) block of multipliers, block by non-zero block."""
-    blocks = sb.blocks
-    if len(blocks) == 1 and isinstance(blocks[0][0], slice) and blocks[0][0] == slice(None):
-        rows, cols, vals = blocks[0]
-        if isinstance(cols, slice) and cols == slice(None):
-            return xi_t @ vals
+    if _is_dense(sb):
+        return xi_t @ sb.blocks[0][2]
     out = np.zeros((xi_t.shape[0], sb.n_columns))
-    for rows, cols, vals in blocks:
+    return _add_block_products(out, sb, (xi_t[:, rows] for rows, _, _ in sb.blocks))
+
+
+def _is_dense(sb: ScoreBlocks) -> bool:
+    """Whether ``sb`` is one block covering every row and column (a dense score matrix)."""
+    return len(sb.blocks) == 1 and _is_full(sb.blocks[0][0]) and _is_full(sb.blocks[0][1])
+
+
+def _add_block_products(
+    out: np.ndarray, sb: ScoreBlocks, picked: Iterable[np.ndarray]
+) -> np.ndarray:
+    """``out[:, cols] += xs @ vals`` for every score block and its multipliers ``xs``
+    (``(b, r)``: the block's rows of a ``(b, n)`` draw block), in place; returns ``out``."""
+    for (_, cols, vals), xs in zip(sb.blocks, picked, strict=True):
         # (m, r) @ (r, b) keeps the product's threads busy on the long dimension (the
         # (b, r) @ (r, m) form of a few draws stalls multithreaded BLAS on a loaded machine)
-        out[:, cols] += (vals.T @ xi_t[:, rows].T).T
+        out[:, cols] += (vals.T @ xs.T).T
     return out
 
 
@@ -369,7 +379,7 @@ def _streamed_process(
     import threading
 
     n = sb.n_units
-    dense = len(sb.blocks) == 1 and _is_full(sb.blocks[0][0]) and _is_full(sb.blocks[0][1])
+    dense = _is_dense(sb)
     picks = [_row_pick(r) for r, _, _ in sb.blocks]
     widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
     n_streams = -(-n_bootstrap // _CHUNK)
@@ -432,9 +442,7 @@ def _streamed_process(
                 if dense:
                     result[first : first + b] = sel[0] @ sb.blocks[0][2]
                 else:
-                    out = result[first : first + b]
-                    for (_, cols, vals), xs in zip(sb.blocks, sel, strict=True):
-                        out[:, cols] += (vals.T @ xs.T).T
+                    _add_block_products(result[first : first + b], sb, sel)
                 del item, sel
                 done += b
                 if show:

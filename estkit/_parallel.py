@@ -133,6 +133,12 @@ def blas_single_thread(size: int | None = None, *, threshold: int = 5000) -> Any
     return _shared_limit()
 
 
+def blas_limited() -> bool:
+    """Whether :func:`blas_single_thread`'s shared limit is active in this process (work
+    that splits itself over threads only then: the BLAS leaves the cores to it)."""
+    return bool(_LIMIT_STATE["depth"] > 0)
+
+
 @contextmanager
 def _shared_limit() -> Iterator[None]:
     with _LIMIT_LOCK:

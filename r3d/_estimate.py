@@ -486,7 +486,7 @@ def _fit_sides(
                 fit = _isotonic_rows(fit, gw)
             e = np.subtract(Qm[ri], fit, out=fit)
             _zero_off_support(e, sup_p[ri] | sup_m[ri])
-            resid[ri] = _hc2_in_place(e, lev[ri], rules)
+            resid[ri] = _hc2(e, lev[ri], rules, in_place=True)
 
     # row by row, so two threads over two halves of the rows (half the block each: the
     # same memory) give the same numbers
@@ -626,16 +626,11 @@ def _zero_off_support(e: np.ndarray, support: np.ndarray) -> None:
         e[~support] = 0.0
 
 
-def _hc2_in_place(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules) -> np.ndarray:
-    """:func:`_hc2` overwriting ``resid`` (same values)."""
-    if rules.hc2:
-        resid /= np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
-    return resid
-
-
-def _hc2(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER) -> np.ndarray:
+def _hc2(
+    resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER, *, in_place: bool = False
+) -> np.ndarray:
     """Leverage-corrected (HC2) residuals ``e_i / sqrt(1 - h_ii)`` (raw residuals when
-    ``rules.hc2`` is off).
+    ``rules.hc2`` is off); ``in_place=True`` overwrites ``resid`` (same values).
 
     ``E[e_i^2] = sigma_i^2 (1 - h_ii)`` for a homoskedastic linear smoother, so the raw
     residuals understate the variance of units with high leverage (those near the cutoff,
@@ -644,4 +639,8 @@ def _hc2(resid: np.ndarray, leverage: np.ndarray, rules: R3DRules = PAPER) -> np
     """
     if not rules.hc2:
         return resid
-    return resid / np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
+    scale = np.sqrt(np.clip(1.0 - leverage, _LEVERAGE_FLOOR, None))
+    if in_place:
+        resid /= scale
+        return resid
+    return resid / scale

@@ -35,12 +35,12 @@ def _serial_center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def _serial_pilot_moments(ctx, Z, want_var):
     """``_pilot_moments`` on its serial loop (the one taken outside the BLAS limit), run
     under the caller's BLAS configuration."""
-    saved = bw._BLAS_LIMIT["depth"]
-    bw._BLAS_LIMIT["depth"] = 0
+    saved = bw._parallel.blas_limited
+    bw._parallel.blas_limited = lambda: False
     try:
         return _PILOT_MOMENTS(ctx, Z, want_var)
     finally:
-        bw._BLAS_LIMIT["depth"] = saved
+        bw._parallel.blas_limited = saved
 
 
 def _matrix(n: int, m: int, seed: int = 0) -> np.ndarray:
