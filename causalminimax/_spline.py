@@ -104,9 +104,8 @@ def _loo_mse(
     batches of equal-sized groups.
     """
     n = len(resid)
-    if codes is None:
-        hat = (Q * Q) @ inv + 1.0 / n
-        return np.mean((resid / (1.0 - hat)) ** 2, axis=0)
+    if codes is None:  # plain leave-one-out: every row its own group
+        codes = np.arange(n)
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
