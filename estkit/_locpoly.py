@@ -215,13 +215,9 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         pre = 1.0
     c = Y.mean(axis=0)
     Z = Y - c
-    # a column that is constant up to rounding residue carries no variation: exactly zero
-    # (the rule of estkit.negligible_variation, on the extremes computed above)
-    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
+    flat, a = _flat_and_spread(hi, lo, c)
     if flat.any():
         Z[:, flat] = 0.0
-    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
-    a = 0.0 if flat.all() else a
     if a == 0.0 or not np.isfinite(a):
         return Z, c * pre, pre
     Z /= a
@@ -230,6 +226,20 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 #: elements of Y from which :func:`_center_scale` splits its passes over two threads
 _THREADED_SIZE = 2**22
+
+
+def _flat_and_spread(hi: np.ndarray, lo: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float]:
+    """From the column extremes and means: the columns constant up to rounding residue (no
+    variation: centred to exactly zero; the rule of estkit.negligible_variation, on the
+    extremes) and the common spread ``a`` (0 when every column is flat)."""
+    flat = _flat_columns(hi, lo)
+    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
+    return flat, 0.0 if flat.all() else a
+
+
+def _flat_columns(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Columns whose extremes differ by rounding residue only (estkit.negligible_variation)."""
+    return (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
 
 
 def _center_scale_threaded(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
@@ -252,9 +262,7 @@ def _center_scale_threaded(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     if pre > 1e300:
         return None
     c = Y.mean(axis=0)
-    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
-    a = float(np.max(np.maximum(hi - c, c - lo), initial=0.0))
-    a = 0.0 if flat.all() else a
+    flat, a = _flat_and_spread(hi, lo, c)
     scale = not (a == 0.0 or not np.isfinite(a))
     Z = np.empty(Y.shape)
     any_flat = bool(flat.any())

@@ -68,8 +68,8 @@ import numpy as np
 from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
+from estkit._locpoly import _flat_columns
 from estkit._parallel import blas_single_thread
-from estkit._validation import NEGLIGIBLE_RTOL
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -429,13 +429,19 @@ def _center_scale_cols(
         Yw, hi, lo = Yw / pre, hi / pre, lo / pre
     c = Yw.mean(axis=0)
     Z = np.subtract(Yw, c, out=Yw) if in_place and not big.any() else Yw - c
-    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
-    a = np.maximum(hi - c, c - lo)
-    a = np.where(flat | ~(a > 0) | ~np.isfinite(a), 1.0, a)
+    flat, a = _column_spread(hi, lo, c)
     if flat.any():
         Z[:, flat] = 0.0
     Z /= a
     return Z, c * pre, a * pre
+
+
+def _column_spread(hi: np.ndarray, lo: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat columns (rounding residue only) and each column's spread ``a`` (1 where a
+    column is flat or has no finite spread), from its extremes and mean."""
+    flat = _flat_columns(hi, lo)
+    a = np.maximum(hi - c, c - lo)
+    return flat, np.where(flat | ~(a > 0) | ~np.isfinite(a), 1.0, a)
 
 
 #: elements of a row block of the common-bandwidth passes (about 512 KiB: stays in cache)
@@ -486,9 +492,7 @@ def _gather_center_scale(
     if np.any(np.maximum(np.abs(hi), np.abs(lo)) > 1e300):  # the rescaling path (rare)
         return _center_scale_cols(Yw, in_place=True)
     c = Yw.mean(axis=0)
-    flat = (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
-    a = np.maximum(hi - c, c - lo)
-    a = np.where(flat | ~(a > 0) | ~np.isfinite(a), 1.0, a)
+    flat, a = _column_spread(hi, lo, c)
     any_flat = bool(flat.any())
     for r in blocks:
         b = Yw[r]
