@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -84,6 +85,8 @@ def _group_codes(groups: Any, n: int) -> np.ndarray:
     g = np.asarray(groups)
     if g.ndim != 1 or len(g) != n:
         raise ValueError(f"`groups` must hold one label per row ({n}); got shape {g.shape}.")
+    if pd.isna(g).any():
+        raise ValueError("`groups` has missing labels (NaN/None); give every row a group.")
     try:
         _, codes = np.unique(g, return_inverse=True)
     except TypeError:

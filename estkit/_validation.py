@@ -376,9 +376,10 @@ def check_int(
     ------
     TypeError
         If ``value`` is not an integer (floats such as ``2.0`` and booleans included).
+        Also if ``minimum`` or ``maximum`` is not an integer or None.
     ValueError
         If ``value`` is below ``minimum`` or above ``maximum`` (the message of the latter
-        names both bounds).
+        names both bounds), or if ``minimum`` exceeds ``maximum``.
 
     Examples
     --------
@@ -397,6 +398,15 @@ def check_int(
     ...
     ValueError: `p` must be between 0 and 10; got 11.
     """
+    for bound, label in ((minimum, "minimum"), (maximum, "maximum")):
+        if bound is not None and (
+            not isinstance(bound, numbers.Integral) or isinstance(bound, bool)
+        ):
+            raise TypeError(f"`{label}` of check_int must be an integer or None; got {bound!r}.")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValueError(
+            f"check_int: `minimum` ({minimum}) exceeds `maximum` ({maximum}) for `{name}`."
+        )
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"`{name}` must be an integer; got {value!r}.")
     number = int(value)

@@ -90,6 +90,12 @@ def test_groups_are_validated():
         AdditiveSplineRidge().fit(X, y, groups=np.arange(29))
     with pytest.raises(ValueError, match="`groups` has a single group"):
         AdditiveSplineRidge().fit(X, y, groups=np.zeros(30))
+    with pytest.raises(ValueError, match="`groups` has missing labels"):
+        AdditiveSplineRidge().fit(X, y, groups=np.r_[np.nan, np.arange(29.0)])
+    with pytest.raises(ValueError, match="`groups` has missing labels"):
+        AdditiveSplineRidge().fit(X, y, groups=np.array([None, *range(29)], dtype=object))
+    with pytest.raises(TypeError, match="`groups` labels must be sortable"):
+        AdditiveSplineRidge().fit(X, y, groups=np.array([1, "a"] * 15, dtype=object))
 
 
 def test_graph_surgery_reports_the_source_row_of_the_target():

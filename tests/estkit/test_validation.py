@@ -48,6 +48,14 @@ def test_misc_checks():
         estkit.check_int(-1, "p", minimum=0, maximum=10)
     with pytest.raises(ValueError, match=r"^`k` must be <= 3; got 4\.$"):
         estkit.check_int(4, "k", maximum=3)
+    # the bounds themselves: integers or None, and not crossed
+    for bad in (float("nan"), 3.5, True):
+        with pytest.raises(TypeError, match="`maximum` of check_int must be an integer"):
+            estkit.check_int(3, "p", maximum=bad)
+    with pytest.raises(TypeError, match="`minimum` of check_int must be an integer"):
+        estkit.check_int(3, "p", minimum=0.5)
+    with pytest.raises(ValueError, match=r"`minimum` \(5\) exceeds `maximum` \(2\) for `p`"):
+        estkit.check_int(3, "p", minimum=5, maximum=2)
     with pytest.raises(ValueError, match="strictly positive"):
         estkit.check_positive([1.0, 0.0], "bandwidth")
     with pytest.raises(ValueError, match="`x` has 3, `y` has 2"):
