@@ -31,7 +31,13 @@ from irl_sensitivity._irl import (
     TabularIRL,
     sample_trajectories,
 )
-from irl_sensitivity._mdp import TabularMDP, perturb_transition, random_mdp
+from irl_sensitivity._mdp import (
+    TabularMDP,
+    example_problem,
+    perturb_transition,
+    random_mdp,
+    random_reward,
+)
 from irl_sensitivity._misspec import (
     ImageError,
     Misspecification,
@@ -91,6 +97,7 @@ __all__ = [
     "boltzmann_inverse",
     "boltzmann_policy",
     "canonicalize",
+    "example_problem",
     "image_condition",
     "max_error",
     "mce_inverse",
@@ -108,6 +115,7 @@ __all__ = [
     "potential_shaping",
     "random_mdp",
     "random_potential",
+    "random_reward",
     "representative_error",
     "s_redistribution",
     "sample_trajectories",

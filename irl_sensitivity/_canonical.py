@@ -211,10 +211,8 @@ class StarcMetric:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import StarcMetric, random_mdp
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
+    >>> from irl_sensitivity import example_problem, StarcMetric
+    >>> mdp, R = example_problem(next_state=True, reward_rng=1)
     >>> metric = StarcMetric(mdp, "val", 2, scale=0.5)
     >>> round(metric.distance(R, -R), 12), round(metric.distance(R, 3 * R), 12)
     (1.0, 0.0)
@@ -507,9 +505,8 @@ def canonicalize(
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, canonicalize, potential_shaping
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
+    >>> from irl_sensitivity import example_problem, canonicalize, potential_shaping
+    >>> mdp, R = example_problem(next_state=True, reward_rng=1)
     >>> R2 = potential_shaping(mdp, R, [1.0, -2.0, 0.5])
     >>> bool(np.allclose(canonicalize(mdp, R), canonicalize(mdp, R2)))
     True
@@ -574,9 +571,8 @@ def standardize(
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, standardize
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, standardize
+    >>> mdp, R = example_problem(reward_rng=1)
     >>> bool(np.allclose(standardize(mdp, R), standardize(mdp, 1e300 * R)))
     True
     """
@@ -621,10 +617,8 @@ def starc_distance(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, starc_distance
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
+    >>> from irl_sensitivity import example_problem, starc_distance
+    >>> mdp, R = example_problem(next_state=True, reward_rng=1)
     >>> round(starc_distance(mdp, R, -R), 12), round(starc_distance(mdp, R, 3 * R), 12)
     (1.0, 0.0)
     >>> round(starc_distance(mdp, 1e300 * R, -1e-300 * R), 12)
@@ -660,10 +654,8 @@ def normalized_regret(mdp: TabularMDP, r_true: Any, r_proxy: Any, *, tol: float 
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, normalized_regret
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2, 3))
+    >>> from irl_sensitivity import example_problem, normalized_regret
+    >>> mdp, R = example_problem(next_state=True, reward_rng=1)
     >>> normalized_regret(mdp, R, R), normalized_regret(mdp, R, -R)
     (0.0, 1.0)
     """

@@ -265,9 +265,8 @@ class FeatureIRLResults(ResultsBase):
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import FeatureMCEIRL, mce_policy, occupancy_measure, random_mdp
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, FeatureMCEIRL, mce_policy, occupancy_measure
+    >>> mdp, R = example_problem()
     >>> occ = occupancy_measure(mdp, mce_policy(mdp, R)).state_action
     >>> res = FeatureMCEIRL(features=np.eye(3)).fit(mdp, occupancy=occ).results_
     >>> res.feature_names, res.converged, res.horizon, res.discount
@@ -405,11 +404,9 @@ class FeatureMCEIRL(_ResultsEstimator):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import (FeatureMCEIRL, mce_policy, occupancy_measure,
-    ...     random_mdp, starc_distance)
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(4, 2))
+    >>> from irl_sensitivity import example_problem, FeatureMCEIRL, mce_policy, occupancy_measure
+    >>> from irl_sensitivity import starc_distance
+    >>> mdp, R = example_problem(4, 2)
     >>> occ = occupancy_measure(mdp, mce_policy(mdp, R)).state_action
     >>> est = FeatureMCEIRL().fit(mdp, occupancy=occ)
     >>> bool(est.converged_), bool(starc_distance(mdp, R, est.reward_) < 1e-6)

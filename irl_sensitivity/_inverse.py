@@ -143,9 +143,9 @@ def boltzmann_inverse(mdp: TabularMDP, policy: Any, beta: float = 1.0) -> np.nda
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, boltzmann_policy, boltzmann_inverse
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> pi = boltzmann_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), beta=2.0)
+    >>> from irl_sensitivity import example_problem, boltzmann_policy, boltzmann_inverse
+    >>> mdp, R = example_problem(4, 2, reward_rng=1)
+    >>> pi = boltzmann_policy(mdp, R, beta=2.0)
     >>> Rh = boltzmann_inverse(mdp, pi, beta=2.0)
     >>> bool(np.abs(boltzmann_policy(mdp, Rh, beta=2.0) - pi).max() < 1e-10)
     True
@@ -180,9 +180,9 @@ def mce_inverse(mdp: TabularMDP, policy: Any, temperature: float = 1.0) -> np.nd
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, mce_policy, mce_inverse
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> pi = mce_policy(mdp, np.random.default_rng(1).normal(size=(4, 2)), temperature=0.5)
+    >>> from irl_sensitivity import example_problem, mce_policy, mce_inverse
+    >>> mdp, R = example_problem(4, 2, reward_rng=1)
+    >>> pi = mce_policy(mdp, R, temperature=0.5)
     >>> bool(np.abs(mce_policy(mdp, mce_inverse(mdp, pi, 0.5), 0.5) - pi).max() < 1e-10)
     True
     """

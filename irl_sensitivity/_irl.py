@@ -223,11 +223,9 @@ class IRLResults(ResultsBase):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannIRL
+    >>> from irl_sensitivity import example_problem, boltzmann_policy, BoltzmannIRL
     >>> from irl_sensitivity import sample_trajectories
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> mdp, R = example_problem()
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R), 20, 10, rng=1)
     >>> res = BoltzmannIRL().fit(mdp, trajs, reference=R).results_
     >>> res.model, res.temperature, res.n_steps, list(res.distance_table.index)
@@ -455,11 +453,9 @@ class TabularIRL(_ResultsEstimator):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannModel, TabularIRL
+    >>> from irl_sensitivity import example_problem, boltzmann_policy, BoltzmannModel, TabularIRL
     >>> from irl_sensitivity import sample_trajectories
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> mdp, R = example_problem()
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
     >>> est = TabularIRL(model=BoltzmannModel(beta=2.0), n_bootstrap=40, random_state=0)
     >>> est = est.fit(mdp, trajs, reference=R)
@@ -627,10 +623,9 @@ class BoltzmannIRL(TabularIRL):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, boltzmann_policy, BoltzmannIRL, sample_trajectories
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, boltzmann_policy, BoltzmannIRL
+    >>> from irl_sensitivity import sample_trajectories
+    >>> mdp, R = example_problem()
     >>> trajs = sample_trajectories(mdp, boltzmann_policy(mdp, R, 2.0), 40, 20, rng=1)
     >>> est = BoltzmannIRL(beta=2.0, n_bootstrap=40, random_state=0).fit(mdp, trajs, reference=R)
     >>> est.reward_.shape, bool(0 <= est.distance_ <= 1)
@@ -663,10 +658,9 @@ class MaxCausalEntropyIRL(TabularIRL):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, mce_policy, MaxCausalEntropyIRL, sample_trajectories
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, mce_policy, MaxCausalEntropyIRL
+    >>> from irl_sensitivity import sample_trajectories
+    >>> mdp, R = example_problem()
     >>> trajs = sample_trajectories(mdp, mce_policy(mdp, R), 200, 20, rng=1)
     >>> est = MaxCausalEntropyIRL().fit(mdp, trajs, reference=R)
     >>> bool(est.distance_ < 0.2)

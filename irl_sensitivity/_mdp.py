@@ -17,11 +17,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from estkit import check_int, check_positive, check_random_state
+from estkit import check_bool, check_int, check_positive, check_random_state
 from estkit._random import RandomStateLike
 from irl_sensitivity._common import fill_doc
 
-__all__ = ["TabularMDP", "check_mdp", "perturb_transition", "random_mdp"]
+__all__ = [
+    "TabularMDP",
+    "check_mdp",
+    "example_problem",
+    "perturb_transition",
+    "random_mdp",
+    "random_reward",
+]
 
 _ROW_TOL = 1e-8
 
@@ -595,6 +602,95 @@ def random_mdp(
     t = np.where(t.sum(axis=2, keepdims=True) > 0, t, 1.0 / n_states)
     t = t / t.sum(axis=2, keepdims=True)
     return TabularMDP(t, gen.dirichlet(np.ones(n_states)), gamma)
+
+
+def random_reward(
+    mdp: TabularMDP, rng: RandomStateLike = None, *, next_state: bool = False
+) -> np.ndarray:
+    """A standard normal reward for ``mdp``: ``R(s, a)``, or ``R(s, a, s')`` with
+    ``next_state=True``.
+
+    The example and test reward of the package (with an integer ``rng`` it equals
+    ``numpy.random.default_rng(rng).normal(size=(S, A))``, resp. ``(S, A, S)``).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The environment (only ``n_states`` and ``n_actions`` are used).
+    rng : None, int, SeedSequence or Generator
+        Seed or generator.
+    next_state : bool, default False
+        Draw an ``(S, A, S)`` reward (dense MDPs only) instead of an ``(S, A)`` one.
+
+    Returns
+    -------
+    numpy.ndarray of shape (S, A) or (S, A, S)
+        Independent ``N(0, 1)`` entries.
+
+    Raises
+    ------
+    ValueError
+        If ``next_state=True`` on a sparse MDP (its rewards are (S,) or (S, A)).
+
+    Examples
+    --------
+    >>> from irl_sensitivity import random_mdp, random_reward
+    >>> mdp = random_mdp(3, 2, rng=0)
+    >>> random_reward(mdp, rng=0).shape, random_reward(mdp, rng=0, next_state=True).shape
+    ((3, 2), (3, 2, 3))
+    """
+    check_mdp(mdp)
+    next_state = check_bool(next_state, "next_state")
+    s, a = mdp.n_states, mdp.n_actions
+    if next_state and mdp.is_sparse:
+        raise ValueError(
+            "`next_state=True` draws an (S, A, S) reward, which sparse MDPs do not take; "
+            "use the default next_state=False (an (S, A) reward)."
+        )
+    size = (s, a, s) if next_state else (s, a)
+    return check_random_state(rng, "rng").normal(size=size)
+
+
+def example_problem(
+    n_states: int = 3,
+    n_actions: int = 2,
+    *,
+    next_state: bool = False,
+    reward_rng: RandomStateLike = 0,
+) -> tuple[TabularMDP, np.ndarray]:
+    """The small random problem of the package's examples: an MDP and a reward.
+
+    ``random_mdp(n_states, n_actions, rng=0)`` (discount 0.9) and
+    ``random_reward(mdp, rng=reward_rng, next_state=next_state)``, so an example needs one
+    line of set-up and shows only what the function it documents adds.
+
+    Parameters
+    ----------
+    n_states : int, default 3
+        Number of states ``S`` (>= 1).
+    n_actions : int, default 2
+        Number of actions ``A`` (>= 1).
+    next_state : bool, default False
+        An ``(S, A, S)`` reward instead of an ``(S, A)`` one.
+    reward_rng : None, int, SeedSequence or Generator, default 0
+        Seed or generator of the reward (the MDP's seed is always 0).
+
+    Returns
+    -------
+    mdp : TabularMDP
+        The dense random MDP.
+    reward : numpy.ndarray of shape (S, A) or (S, A, S)
+        A standard normal reward.
+
+    Examples
+    --------
+    >>> from irl_sensitivity import example_problem
+    >>> mdp, R = example_problem(4, 2, next_state=True)
+    >>> mdp.n_states, mdp.n_actions, mdp.gamma, R.shape
+    (4, 2, 0.9, (4, 2, 4))
+    """
+    mdp = random_mdp(n_states, n_actions, rng=0)
+    return mdp, random_reward(mdp, rng=reward_rng, next_state=next_state)
 
 
 def perturb_transition(

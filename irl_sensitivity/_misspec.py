@@ -90,11 +90,9 @@ class ImageError(ValueError):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, OptimalModel
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, OptimalModel
     >>> from irl_sensitivity import representative_error
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(3, 2))
+    >>> mdp, R = example_problem(reward_rng=1)
     >>> representative_error(mdp, R, OptimalModel(), BoltzmannModel())
     Traceback (most recent call last):
     ...
@@ -248,10 +246,8 @@ class Misspecification:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import BoltzmannModel, Misspecification, StarcMetric, random_mdp
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2))
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, Misspecification, StarcMetric
+    >>> mdp, R = example_problem(4, 2, reward_rng=1)
     >>> problem = Misspecification(mdp, BoltzmannModel(), BoltzmannModel(gamma=0.89))
     >>> bool(problem.worst_case(R) > 0.7), bool(problem.representative(R) < 0.5)
     (True, True)
@@ -820,10 +816,8 @@ def representative_error(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, representative_error
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, representative_error
+    >>> mdp, R = example_problem(4, 2, next_state=True, reward_rng=1)
     >>> err = representative_error(mdp, R, BoltzmannModel(beta=3.0), BoltzmannModel(beta=1.0))
     >>> bool(err < 1e-7)
     True
@@ -866,11 +860,8 @@ def worst_case_lower_bound(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel
-    >>> from irl_sensitivity._misspec import worst_case_lower_bound
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2))
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, worst_case_lower_bound
+    >>> mdp, R = example_problem(4, 2, reward_rng=1)
     >>> bool(worst_case_lower_bound(mdp, R, BoltzmannModel(), BoltzmannModel(gamma=0.89)) > 0.7)
     True
     """
@@ -917,10 +908,8 @@ def worst_case_error(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, MCEModel, worst_case_error
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
+    >>> from irl_sensitivity import example_problem, MCEModel, worst_case_error
+    >>> mdp, R = example_problem(4, 2, next_state=True, reward_rng=1)
     >>> bool(worst_case_error(mdp, R, MCEModel(2.0), MCEModel(0.5)) < 1e-7)
     True
     """

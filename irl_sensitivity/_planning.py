@@ -154,9 +154,8 @@ def optimal_values(mdp: TabularMDP, reward: Any) -> tuple[np.ndarray, np.ndarray
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, optimal_values, value_iteration
-    >>> mdp = random_mdp(4, 2, rng=0)
-    >>> R = np.random.default_rng(1).normal(size=(4, 2, 4))
+    >>> from irl_sensitivity import example_problem, optimal_values, value_iteration
+    >>> mdp, R = example_problem(4, 2, next_state=True, reward_rng=1)
     >>> bool(np.allclose(optimal_values(mdp, R)[1], value_iteration(mdp, R)[1]))
     True
     """
@@ -220,9 +219,8 @@ def soft_value_iteration(
     Examples
     --------
     >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, soft_value_iteration
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, soft_value_iteration
+    >>> mdp, R = example_problem()
     >>> v1, q1, p1 = soft_value_iteration(mdp, R, 0.5, method="newton")
     >>> v2, q2, p2 = soft_value_iteration(mdp, R, 0.5, method="iterate")
     >>> bool(np.allclose(p1, p2, atol=1e-10))

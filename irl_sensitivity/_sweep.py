@@ -91,10 +91,8 @@ class SweepResults(ResultsBase):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, misspecification_sweep
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, misspecification_sweep
+    >>> mdp, R = example_problem()
     >>> res = misspecification_sweep(mdp, R, BoltzmannModel(), BoltzmannModel(), "gamma", [0.9])
     >>> res.param, list(res.frame.columns)
     ('gamma', ['value', 'representative_error', 'worst_case_error', 'in_image'])
@@ -202,12 +200,9 @@ def misspecification_sweep(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel
-    >>> from irl_sensitivity._sweep import misspecification_sweep
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> res = misspecification_sweep(mdp, np.random.default_rng(0).normal(size=(3, 2)),
-    ...     BoltzmannModel(), BoltzmannModel(), "beta", [0.5, 2.0])
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, misspecification_sweep
+    >>> mdp, R = example_problem()
+    >>> res = misspecification_sweep(mdp, R, BoltzmannModel(), BoltzmannModel(), "beta", [0.5, 2.0])
     >>> bool(res.frame["worst_case_error"].max() < 1e-7)
     True
     """
@@ -284,10 +279,8 @@ class ProbeResults(ResultsBase):
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel, separation_probe
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> R = np.random.default_rng(0).normal(size=(3, 2))
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, separation_probe
+    >>> mdp, R = example_problem()
     >>> res = separation_probe(mdp, R, BoltzmannModel(), [1e-6])
     >>> bool(res.frame["policy_distance"].iloc[0] < 1e-5), res.model.name
     (True, 'Boltzmann')
@@ -364,12 +357,9 @@ def separation_probe(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from irl_sensitivity import random_mdp, BoltzmannModel
-    >>> from irl_sensitivity._sweep import separation_probe
-    >>> mdp = random_mdp(3, 2, rng=0)
-    >>> res = separation_probe(mdp, np.random.default_rng(0).normal(size=(3, 2)),
-    ...     BoltzmannModel(), [1.0, 1e-6])
+    >>> from irl_sensitivity import example_problem, BoltzmannModel, separation_probe
+    >>> mdp, R = example_problem()
+    >>> res = separation_probe(mdp, R, BoltzmannModel(), [1.0, 1e-6])
     >>> res.frame["reward_distance"].round(10).tolist()
     [1.0, 1.0]
     """

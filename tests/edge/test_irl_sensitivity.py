@@ -258,6 +258,36 @@ add(
     lambda: irl.perturb_transition(SPARSE, 0.0, rng=1),
     Ok(_close(T)),
 )
+add(
+    "random_reward/next_state_sparse",
+    lambda: irl.random_reward(SPARSE, rng=0, next_state=True),
+    Raises(ValueError, "`next_state=True`"),
+)
+add(
+    "random_reward/sparse",
+    lambda: irl.random_reward(SPARSE, rng=1),
+    Ok(_close(R)),
+)
+add(
+    "random_reward/next_state_string",
+    lambda: irl.random_reward(MDP, rng=0, next_state="yes"),
+    Raises(TypeError, "`next_state`"),
+)
+add(
+    "random_reward/not_an_mdp",
+    lambda: irl.random_reward(MDP.transition, rng=0),
+    Raises(TypeError, "`mdp`"),
+)
+add(
+    "example_problem/zero_states",
+    lambda: irl.example_problem(0, 2),
+    Raises(ValueError, "`n_states`"),
+)
+add(
+    "example_problem/negative_seed",
+    lambda: irl.example_problem(reward_rng=-1),
+    Raises(ValueError, "`rng`"),
+)
 
 # ---------------------------------------------------------------------------- models, policies
 for _bad, _exc in (

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from irl_sensitivity import (
     TabularMDP,
     canonicalize,
+    example_problem,
     mce_policy,
     normalized_regret,
     optimal_values,
@@ -16,6 +17,7 @@ from irl_sensitivity import (
     positive_scaling,
     potential_shaping,
     random_mdp,
+    random_reward,
     s_redistribution,
     soft_value_iteration,
     soft_value_iteration_fh,
@@ -241,3 +243,25 @@ def test_list_of_per_action_matrices_is_read_per_action_when_s_equals_a():
     np.testing.assert_array_equal(
         TabularMDP(np.asarray(nested), None, 0.9).transition, mdp2.transition
     )
+
+
+def test_random_reward_and_example_problem_are_the_documented_draws():
+    mdp = random_mdp(4, 2, rng=0)
+    np.testing.assert_array_equal(
+        random_reward(mdp, rng=1), np.random.default_rng(1).normal(size=(4, 2))
+    )
+    np.testing.assert_array_equal(
+        random_reward(mdp, rng=3, next_state=True),
+        np.random.default_rng(3).normal(size=(4, 2, 4)),
+    )
+    gen = np.random.default_rng(5)
+    first = random_reward(mdp, rng=gen)
+    assert not np.array_equal(first, random_reward(mdp, rng=gen))  # a generator advances
+    ex_mdp, ex_r = example_problem(4, 2, next_state=True, reward_rng=1)
+    np.testing.assert_array_equal(ex_mdp.transition, mdp.transition)
+    np.testing.assert_array_equal(ex_mdp.initial, mdp.initial)
+    assert ex_mdp.gamma == 0.9
+    np.testing.assert_array_equal(ex_r, np.random.default_rng(1).normal(size=(4, 2, 4)))
+    small, r = example_problem()
+    assert (small.n_states, small.n_actions, r.shape) == (3, 2, (3, 2))
+    np.testing.assert_array_equal(r, np.random.default_rng(0).normal(size=(3, 2)))
