@@ -267,14 +267,40 @@ def fit_structural_equations(
     return sm
 
 
+def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
+    """``model.predict(X)`` for a float array ``X`` built here; the default spline model skips
+    scikit-learn's input checks (the same numbers, without their overhead on the many small
+    batches of the worst-case search)."""
+    from causalminimax._spline import AdditiveSplineRidge
+
+    if type(model) is AdditiveSplineRidge:
+        return model._predict(X)
+    return model.predict(X)
+
+
+def _predict_and_jacobian(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``model.predict(X)`` and its input derivatives (:func:`_input_jacobian`), from one
+    evaluation of the spline basis for the default model."""
+    from causalminimax._spline import AdditiveSplineRidge
+
+    if type(model) is AdditiveSplineRidge:
+        pred, jac = model._predict_and_partials(X)
+        assert jac is not None  # partials were asked for
+        return pred, jac
+    return model.predict(X), _input_jacobian(model, X)
+
+
 def _regenerate(
     sm: StructuralModel,
     values: dict[Hashable, np.ndarray],
     noise: dict[Hashable, np.ndarray],
     set_mutable: Any,
+    jacobians: dict[Hashable, np.ndarray] | None = None,
 ) -> dict[Hashable, np.ndarray]:
     """Walk the topological order: mutable variables from ``set_mutable``, regenerated ones
-    through their equation plus ``noise``; other nodes keep ``values``."""
+    through their equation plus ``noise``; other nodes keep ``values``. A dict passed as
+    ``jacobians`` receives each regenerated equation's input derivatives at the values fed
+    to it."""
     out = dict(values)
     n = len(next(iter(values.values())))
     regen = set(sm.regenerated)
@@ -282,7 +308,12 @@ def _regenerate(
         if v in sm.mutable:
             out[v] = set_mutable(v, out)
         elif v in regen:
-            out[v] = sm.models[v].predict(_design(out, sm.parents[v], n)) + noise[v]
+            x = _design(out, sm.parents[v], n)
+            if jacobians is None:
+                out[v] = _fast_predict(sm.models[v], x) + noise[v]
+            else:
+                pred, jacobians[v] = _predict_and_jacobian(sm.models[v], x)
+                out[v] = pred + noise[v]
     return out
 
 
@@ -494,7 +525,7 @@ def predict_from(
     inputs (the empty subset) was fitted on one column of zeros."""
     if not inputs:
         return predictor.predict(np.zeros((n, 1)))
-    return predictor.predict(_design(values, inputs, n))
+    return _fast_predict(predictor, _design(values, inputs, n))
 
 
 def intervened_sample(
@@ -764,11 +795,13 @@ def risk_and_gradient(
         rec[v] = (act, z, mask)
         return g.ravel()
 
+    jacobians: dict[Hashable, np.ndarray] = {}
     vals = _regenerate(
         sm,
         {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()},
         {v: np.tile(a, k) for v, a in noise.items()},
         set_mutable,
+        jacobians,
     )
     used = (*inputs, target)
     zvals, scale = dict(vals), {}
@@ -777,11 +810,13 @@ def risk_and_gradient(
             zvals[v], scale[v] = _zscore_scaled(vals[v], k, n)
     y = zvals[target]
     adj_z = {v: np.zeros(k * n) for v in used}
-    resid = y - predict_from(predictor, zvals, inputs, k * n)
     if inputs:
-        jac = _input_jacobian(predictor, _design(zvals, inputs, k * n))
+        pred, jac = _predict_and_jacobian(predictor, _design(zvals, inputs, k * n))
+        resid = y - pred
         for i, c in enumerate(inputs):
             adj_z[c] += -2.0 * resid * jac[:, i] / n
+    else:
+        resid = y - predict_from(predictor, zvals, inputs, k * n)
     adj_z[target] += 2.0 * resid / n
     risk = np.mean(resid.reshape(k, n) ** 2, axis=1)
     adj = {v: np.zeros(k * n) for v in sm.order}
@@ -795,7 +830,7 @@ def risk_and_gradient(
     grad = np.zeros_like(thetas)
     for v in reversed(sm.order):
         if v in regen:
-            jac = _input_jacobian(sm.models[v], _design(vals, sm.parents[v], k * n))
+            jac = jacobians[v]
             for i, par in enumerate(sm.parents[v]):
                 adj[par] += adj[v] * jac[:, i]
         elif v in sm.mutable:

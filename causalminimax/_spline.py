@@ -238,16 +238,29 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         return self._predict(X)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
+        """``predict`` without the input checks (a float array of the fitted width)."""
+        return self._predict_and_partials(X, partials=False)[0]
+
+    def _predict_and_partials(
+        self, X: np.ndarray, partials: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predictions and (with ``partials``) ``d predict / d X[:, j]`` at every row, from
+        one evaluation of the basis; the same numbers as ``predict`` and
+        ``partial_derivatives``."""
         k, nk = self.n_basis_, int(self.n_knots)
         out = np.full(len(X), self.intercept_)
+        grad = np.zeros(X.shape) if partials else None
         for j in range(X.shape[1]):
             if self.step_[j] == 0.0:
                 continue
-            first, v, _ = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
+            first, v, d = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
             c = self.coef_[j * k : (j + 1) * k]
+            cs = [c[first + i] for i in range(4)]
             for i in range(4):
-                out += v[i] * c[first + i]
-        return out
+                out += v[i] * cs[i]
+            if grad is not None:
+                grad[:, j] = sum(d[i] * cs[i] for i in range(4))
+        return out, grad
 
     def partial_derivatives(self, X: np.ndarray) -> np.ndarray:
         """``d predict / d X[:, j]`` at every row.
@@ -261,14 +274,6 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         ndarray of shape (n, n_features)
         """
         check_is_fitted(self, "coef_")
-        X = np.asarray(X, dtype=float)
-        n, p = X.shape
-        k, nk = self.n_basis_, int(self.n_knots)
-        out = np.zeros((n, p))
-        for j in range(p):
-            if self.step_[j] == 0.0:
-                continue
-            first, _, d = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
-            c = self.coef_[j * k : (j + 1) * k]
-            out[:, j] = sum(d[i] * c[first + i] for i in range(4))
-        return out
+        _, grad = self._predict_and_partials(np.asarray(X, dtype=float))
+        assert grad is not None  # partials were asked for
+        return grad
