@@ -672,7 +672,12 @@ class PredictorBank:
                 pred = predict_from(p, sample, cols, n * k)
                 out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
             return out
-        basis = np.hstack([dense_basis(sample[c], lo, h, nk) for c, lo, h, nk in self.keys])
+        # the blocks of every column's basis filled in place (no stacking copy)
+        basis = np.zeros((n * k, int(self.offsets[-1])))
+        for (c, lo, h, nk), a, b in zip(
+            self.keys, self.offsets[:-1], self.offsets[1:], strict=True
+        ):
+            dense_basis(sample[c], lo, h, nk, out=basis[:, a:b])
         pred = basis @ self.weights + self.intercepts
         err = (y[:, None] - pred).reshape(k, n, -1)
         return np.einsum("knj,knj->kj", err, err) / n

@@ -68,9 +68,16 @@ def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any,
     return first, v, tuple(di / h for di in d)
 
 
-def dense_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> np.ndarray:
-    """The ``(n, n_knots + 2)`` basis matrix of one column (zeros for a constant column)."""
-    out = np.zeros((len(x), n_knots + 2))
+def dense_basis(
+    x: np.ndarray, lo: float, h: float, n_knots: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The ``(n, n_knots + 2)`` basis matrix of one column (zeros for a constant column).
+
+    ``out``, if given, is a zero ``(n, n_knots + 2)`` array (e.g. a block of columns of a
+    larger matrix) that receives the basis in place.
+    """
+    if out is None:
+        out = np.zeros((len(x), n_knots + 2))
     if h == 0.0:
         return out
     first, v, _ = _cubic_basis(x, lo, h, n_knots)
