@@ -660,7 +660,7 @@ class PredictorBank:
 
     def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
         """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
-        from causalminimax._spline import dense_basis
+        from causalminimax._spline import stacked_basis
 
         n = len(sample[self.target]) // k
         if self.standardize:
@@ -672,12 +672,7 @@ class PredictorBank:
                 pred = predict_from(p, sample, cols, n * k)
                 out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
             return out
-        # the blocks of every column's basis filled in place (no stacking copy)
-        basis = np.zeros((n * k, int(self.offsets[-1])))
-        for (c, lo, h, nk), a, b in zip(
-            self.keys, self.offsets[:-1], self.offsets[1:], strict=True
-        ):
-            dense_basis(sample[c], lo, h, nk, out=basis[:, a:b])
+        basis = stacked_basis([(sample[c], lo, h, nk) for c, lo, h, nk in self.keys], n * k)
         pred = basis @ self.weights + self.intercepts
         err = (y[:, None] - pred).reshape(k, n, -1)
         return np.einsum("knj,knj->kj", err, err) / n

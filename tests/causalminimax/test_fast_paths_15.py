@@ -22,7 +22,7 @@ from causalminimax._risk import (
     _regenerate,
     fit_structural_equations,
 )
-from causalminimax._spline import AdditiveSplineRidge, dense_basis
+from causalminimax._spline import AdditiveSplineRidge, _cubic_basis, dense_basis, stacked_basis
 from causalminimax.baselines import (
     AnchorRegression,
     InvariantCausalPrediction,
@@ -144,15 +144,20 @@ def test_spline_shortcuts_equal_the_checked_calls():
     pred, jac = _predict_and_jacobian(other, Z)
     np.testing.assert_array_equal(pred, other.predict(Z))
     np.testing.assert_array_equal(jac, _input_jacobian(other, Z))
-    # the in-place basis equals the stacked one
+    # the basis built in place equals the per-column matrices stacked, each filled by the
+    # row-and-column scatter of the earlier implementation
     keys = [(Z[:, 0], -2.0, 1.0, 5), (Z[:, 1], -8.0, 4.0, 4), (Z[:, 2], 0.0, 0.0, 5)]
-    stacked = np.hstack([dense_basis(x, lo, h, nk) for x, lo, h, nk in keys])
-    filled = np.zeros_like(stacked)
-    start = 0
+    blocks = []
     for x, lo, h, nk in keys:
-        dense_basis(x, lo, h, nk, out=filled[:, start : start + nk + 2])
-        start += nk + 2
-    np.testing.assert_array_equal(filled, stacked)
+        block = np.zeros((len(x), nk + 2))
+        if h != 0.0:
+            first, v, _ = _cubic_basis(x, lo, h, nk)
+            for i in range(4):
+                block[np.arange(len(x)), first + i] = v[i]
+        blocks.append(block)
+        np.testing.assert_array_equal(dense_basis(x, lo, h, nk), block)
+    np.testing.assert_array_equal(stacked_basis(keys, len(Z)), np.hstack(blocks))
+    assert stacked_basis([], 4).shape == (4, 0)
 
 
 def test_regenerate_with_jacobians_gives_the_same_sample():
