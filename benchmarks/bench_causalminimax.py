@@ -49,7 +49,7 @@ from causalminimax import (
 )
 from causalminimax.datasets import impc_graph, load_impc, simulate_paper, simulation_graph
 from causalminimax.datasets._impc import KNOCKOUTS
-from causalminimax.evaluation import max_test_mse, standardize_split
+from causalminimax.evaluation import standardize_split, subset_max_test_mse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,13 +174,7 @@ WHOLE = ("X6", "X5", "X1")  # representative of the simulation's whole stable se
 
 
 def _observed(est: CausalMinimaxRegressor, tests: list[pd.DataFrame]) -> pd.Series:
-    return pd.Series(
-        [
-            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-            for s in est.representatives_
-        ],
-        index=est.worst_case_risk_.index,
-    )
+    return subset_max_test_mse(est, tests)
 
 
 def _edge_shares(est: CausalMinimaxRegressor) -> dict[str, float]:

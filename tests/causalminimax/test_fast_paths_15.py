@@ -4,7 +4,8 @@
 - ``in_raw_units`` applied to a fit on standardised rows equals the fit on the raw rows, for
   every method of the vignette (their fits are equivariant under the pooled standardisation);
 - the worst-case search's spline shortcuts (no input checks, one basis evaluation for the
-  prediction and its derivatives, the basis filled in place) equal the checked calls.
+  prediction and its derivatives, the basis filled in place) equal the checked calls;
+- the neural class's gradient searches run in lockstep equal one search per predictor.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import pytest
 from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax._risk import (
     PredictorBank,
+    SearchProblem,
     _fast_predict,
     _input_jacobian,
     _predict_and_jacobian,
     _regenerate,
     fit_structural_equations,
+    gradient_search,
+    gradient_searches,
 )
 from causalminimax._spline import AdditiveSplineRidge, _cubic_basis, dense_basis, stacked_basis
 from causalminimax.baselines import (
@@ -205,3 +209,32 @@ def test_predictor_bank_fast_path_equals_predictor_by_predictor():
         fast = bank.risks(sample, 3)
         bank.fast = False  # the per-predictor path
         np.testing.assert_allclose(bank.risks(sample, 3), fast, rtol=1e-12)
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
+    sim = simulate_paper(n_per_env=40, environments=range(1, 7), rng=6)
+    tr, _ = standardize_split(sim, [1, 2, 3, 4, 5, 6], ["Y", *COV])
+    model = InterventionModel(
+        basis="mlp", n_components=3, n_restarts=2, n_steps=5, n_eval=60, standardize=standardize
+    )
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), intervention_model=model, n_do_samples=300, random_state=4
+    ).fit(tr[COV], tr["Y"], environment=tr["E"])
+    g = est.graph_
+    data = {v: tr[v].to_numpy(dtype=float) for v in g.order}
+    rng = np.random.default_rng(2)
+    problem = SearchProblem.draw(est.structural_model_, data, g.target, model, rng, rng)
+    subsets = est.representatives_[:7]
+    preds = [est.stable_predictors_[s] for s in subsets]
+    cols = [s + g.mutable for s in subsets]
+    one = [
+        gradient_search(p, c, problem, np.random.default_rng(9))
+        for p, c in zip(preds, cols, strict=True)
+    ]
+    # max_rows=300 forces batches of 2 predictors (2 restarts x 60 rows each)
+    for max_rows in (300, 100_000):
+        many = gradient_searches(preds, cols, problem, np.random.default_rng(9), max_rows)
+        assert [v for v, _ in many] == [v for v, _ in one]
+        for (_, a), (_, b) in zip(many, one, strict=True):
+            np.testing.assert_array_equal(a, b)
