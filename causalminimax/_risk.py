@@ -997,7 +997,7 @@ def gradient_searches(
     inputs: Sequence[Sequence[Hashable]],
     problem: SearchProblem,
     rng: np.random.Generator,
-    max_rows: int = 100_000,
+    max_rows: int = 8_000,
 ) -> list[tuple[float, np.ndarray]]:
     """:func:`gradient_search` of every predictor from the same initialisation, run in
     lockstep: each step evaluates the intervened samples and structural equations of all

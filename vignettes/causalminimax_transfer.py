@@ -370,7 +370,9 @@ print(mlp_table.round(3).to_string(index=False))
 # Under the neural class (full run, 3 splits) the estimated ratios are close to the linear
 # class's (1.000, 1.034, 1.088 against 1.000, 1.032, 1.079; observed 1.000, 1.009, 1.119),
 # the choice is the same on all 3 splits, and the rank agreement is the same (Spearman 0.71,
-# 0.69, 0.96 against 0.68, 0.69, 0.96), at about 6 times the fitting time.
+# 0.69, 0.96 against 0.68, 0.69, 0.96), at 2 to 3 times the fitting time (2.2-2.5 s of CPU
+# per fit against 0.7-1.2 s, fits run one at a time; the "fit s" column is wall time in the
+# worker processes and grows with the machine's load).
 
 # %% [markdown]
 # ## Discovering the graph and the mutable set (CD-NOD style)
