@@ -192,9 +192,10 @@ def in_raw_units(
     function standardises the covariates of a raw frame with those same statistics of
     ``reference`` (the raw training rows), predicts and maps the prediction back to the raw
     units of ``target``. For a method whose fit is equivariant under this affine change of
-    units (all of this package's methods are, except that an intervention model with
-    ``standardize=True`` scores z-scored samples and so expects standardised training data),
-    this is the method fitted on the raw training rows, to rounding.
+    units (all of this package's estimators are, with their default models; not an
+    intervention model with ``standardize=True``, which scores z-scored samples and so expects
+    standardised training data), this is the method fitted on the raw training rows, to
+    rounding.
 
     Parameters
     ----------
