@@ -37,6 +37,7 @@ __all__ = [
     "do_sample",
     "fit_structural_equations",
     "gradient_search",
+    "gradient_searches",
     "intervened_risk",
     "intervened_sample",
     "joint_search",
@@ -267,14 +268,40 @@ def fit_structural_equations(
     return sm
 
 
+def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
+    """``model.predict(X)`` for a float array ``X`` built here; the default spline model skips
+    scikit-learn's input checks (the same numbers, without their overhead on the many small
+    batches of the worst-case search)."""
+    from causalminimax._spline import AdditiveSplineRidge
+
+    if type(model) is AdditiveSplineRidge:
+        return model._predict(X)
+    return model.predict(X)
+
+
+def _predict_and_jacobian(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``model.predict(X)`` and its input derivatives (:func:`_input_jacobian`), from one
+    evaluation of the spline basis for the default model."""
+    from causalminimax._spline import AdditiveSplineRidge
+
+    if type(model) is AdditiveSplineRidge:
+        pred, jac = model._predict_and_partials(X)
+        assert jac is not None  # partials were asked for
+        return pred, jac
+    return model.predict(X), _input_jacobian(model, X)
+
+
 def _regenerate(
     sm: StructuralModel,
     values: dict[Hashable, np.ndarray],
     noise: dict[Hashable, np.ndarray],
     set_mutable: Any,
+    jacobians: dict[Hashable, np.ndarray] | None = None,
 ) -> dict[Hashable, np.ndarray]:
     """Walk the topological order: mutable variables from ``set_mutable``, regenerated ones
-    through their equation plus ``noise``; other nodes keep ``values``."""
+    through their equation plus ``noise``; other nodes keep ``values``. A dict passed as
+    ``jacobians`` receives each regenerated equation's input derivatives at the values fed
+    to it."""
     out = dict(values)
     n = len(next(iter(values.values())))
     regen = set(sm.regenerated)
@@ -282,7 +309,12 @@ def _regenerate(
         if v in sm.mutable:
             out[v] = set_mutable(v, out)
         elif v in regen:
-            out[v] = sm.models[v].predict(_design(out, sm.parents[v], n)) + noise[v]
+            x = _design(out, sm.parents[v], n)
+            if jacobians is None:
+                out[v] = _fast_predict(sm.models[v], x) + noise[v]
+            else:
+                pred, jacobians[v] = _predict_and_jacobian(sm.models[v], x)
+                out[v] = pred + noise[v]
     return out
 
 
@@ -494,7 +526,7 @@ def predict_from(
     inputs (the empty subset) was fitted on one column of zeros."""
     if not inputs:
         return predictor.predict(np.zeros((n, 1)))
-    return predictor.predict(_design(values, inputs, n))
+    return _fast_predict(predictor, _design(values, inputs, n))
 
 
 def intervened_sample(
@@ -629,7 +661,7 @@ class PredictorBank:
 
     def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
         """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
-        from causalminimax._spline import dense_basis
+        from causalminimax._spline import stacked_basis
 
         n = len(sample[self.target]) // k
         if self.standardize:
@@ -641,7 +673,7 @@ class PredictorBank:
                 pred = predict_from(p, sample, cols, n * k)
                 out[:, j] = np.mean((y - pred).reshape(k, n) ** 2, axis=1)
             return out
-        basis = np.hstack([dense_basis(sample[c], lo, h, nk) for c, lo, h, nk in self.keys])
+        basis = stacked_basis([(sample[c], lo, h, nk) for c, lo, h, nk in self.keys], n * k)
         pred = basis @ self.weights + self.intercepts
         err = (y[:, None] - pred).reshape(k, n, -1)
         return np.einsum("knj,knj->kj", err, err) / n
@@ -746,8 +778,29 @@ def risk_and_gradient(
     -------
     (ndarray of shape (k,), ndarray of shape (k, n_params))
     """
-    thetas = np.atleast_2d(thetas)
+    return _risks_and_gradients(
+        np.atleast_2d(thetas), sm, fmap, base, noise, [predictor], [inputs], target, model
+    )
+
+
+def _risks_and_gradients(
+    thetas: np.ndarray,
+    sm: StructuralModel,
+    fmap: FeatureMap,
+    base: dict[Hashable, np.ndarray],
+    noise: dict[Hashable, np.ndarray],
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    target: Hashable,
+    model: InterventionModel,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`risk_and_gradient` of several predictors in one pass: the rows of ``thetas``
+    come in ``len(predictors)`` equal consecutive blocks, block ``j`` scored for predictor
+    ``j``. The intervened samples, the structural equations and the networks are evaluated
+    once for all blocks; each block's numbers are those of its own call (every step works row
+    by row or sample by sample)."""
     k = thetas.shape[0]
+    per = k // len(predictors)
     n = len(next(iter(base.values())))
     blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
     regen = set(sm.regenerated)
@@ -764,26 +817,34 @@ def risk_and_gradient(
         rec[v] = (act, z, mask)
         return g.ravel()
 
+    jacobians: dict[Hashable, np.ndarray] = {}
     vals = _regenerate(
         sm,
         {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()},
         {v: np.tile(a, k) for v, a in noise.items()},
         set_mutable,
+        jacobians,
     )
-    used = (*inputs, target)
+    used = tuple(dict.fromkeys(c for cols in inputs for c in (*cols, target)))
     zvals, scale = dict(vals), {}
     if model.standardize:
-        for v in dict.fromkeys(used):
+        for v in used:
             zvals[v], scale[v] = _zscore_scaled(vals[v], k, n)
-    y = zvals[target]
     adj_z = {v: np.zeros(k * n) for v in used}
-    resid = y - predict_from(predictor, zvals, inputs, k * n)
-    if inputs:
-        jac = _input_jacobian(predictor, _design(zvals, inputs, k * n))
-        for i, c in enumerate(inputs):
-            adj_z[c] += -2.0 * resid * jac[:, i] / n
-    adj_z[target] += 2.0 * resid / n
-    risk = np.mean(resid.reshape(k, n) ** 2, axis=1)
+    risk = np.empty(k)
+    for j, (predictor, cols) in enumerate(zip(predictors, inputs, strict=True)):
+        rows = slice(j * per * n, (j + 1) * per * n)
+        y = zvals[target][rows]
+        part = {c: zvals[c][rows] for c in cols}
+        if cols:
+            pred, jac = _predict_and_jacobian(predictor, _design(part, cols, per * n))
+            resid = y - pred
+            for i, c in enumerate(cols):
+                adj_z[c][rows] += -2.0 * resid * jac[:, i] / n
+        else:
+            resid = y - predict_from(predictor, part, cols, per * n)
+        adj_z[target][rows] += 2.0 * resid / n
+        risk[j * per : (j + 1) * per] = np.mean(resid.reshape(per, n) ** 2, axis=1)
     adj = {v: np.zeros(k * n) for v in sm.order}
     for v, gz in adj_z.items():
         if model.standardize:
@@ -795,7 +856,7 @@ def risk_and_gradient(
     grad = np.zeros_like(thetas)
     for v in reversed(sm.order):
         if v in regen:
-            jac = _input_jacobian(sm.models[v], _design(vals, sm.parents[v], k * n))
+            jac = jacobians[v]
             for i, par in enumerate(sm.parents[v]):
                 adj[par] += adj[v] * jac[:, i]
         elif v in sm.mutable:
@@ -883,13 +944,23 @@ class SearchProblem:
         self, thetas: np.ndarray, predictor: Any, inputs: Sequence[Hashable]
     ) -> tuple[np.ndarray, np.ndarray]:
         """:func:`risk_and_gradient` on this problem."""
-        return risk_and_gradient(
+        return self.risks_and_gradients(np.atleast_2d(thetas), [predictor], [inputs])
+
+    def risks_and_gradients(
+        self,
+        thetas: np.ndarray,
+        predictors: Sequence[Any],
+        inputs: Sequence[Sequence[Hashable]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Risks and gradients of several predictors, each on its own equal block of the rows
+        of ``thetas`` (see :func:`risk_and_gradient`)."""
+        return _risks_and_gradients(
             thetas,
             self.sm,
             self.fmap,
             self.base,
             self.noise,
-            predictor,
+            predictors,
             inputs,
             self.target,
             self.model,
@@ -918,28 +989,57 @@ def gradient_search(
     (float, ndarray)
         The largest (unpenalised) risk visited and its parameters.
     """
+    return gradient_searches([predictor], [inputs], problem, rng)[0]
+
+
+def gradient_searches(
+    predictors: Sequence[Any],
+    inputs: Sequence[Sequence[Hashable]],
+    problem: SearchProblem,
+    rng: np.random.Generator,
+    max_rows: int = 8_000,
+) -> list[tuple[float, np.ndarray]]:
+    """:func:`gradient_search` of every predictor from the same initialisation, run in
+    lockstep: each step evaluates the intervened samples and structural equations of all
+    predictors' current interventions at once (in batches of at most ``max_rows`` stacked
+    rows). Each predictor's result is the one :func:`gradient_search` gives it with a copy of
+    ``rng``.
+
+    Returns
+    -------
+    list of (float, ndarray)
+        Per predictor, the largest (unpenalised) risk visited and its parameters.
+    """
     model, fmap = problem.model, problem.fmap
     blocks = fmap.blocks()
-    theta = _project(
-        rng.normal(0.0, 0.5, size=(model.n_restarts, fmap.n_params)), blocks, model.bound
-    )
-    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
-    best_val = np.full(model.n_restarts, -np.inf)
-    best = theta.copy()
-    b1, b2 = 0.9, 0.999
-    for t in range(1, model.n_steps + 2):
-        risk, grad = problem.risk_and_gradient(theta, predictor, inputs)
-        up = risk > best_val
-        best_val[up], best[up] = risk[up], theta[up]
-        if t > model.n_steps:
-            break
-        grad = grad - 2.0 * model.penalty * theta
-        m1 = b1 * m1 + (1 - b1) * grad
-        m2 = b2 * m2 + (1 - b2) * grad**2
-        step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
-        theta = _project(theta + step, blocks, model.bound)
-    i = int(np.argmax(best_val))
-    return float(best_val[i]), best[i].copy()
+    r = model.n_restarts
+    start = _project(rng.normal(0.0, 0.5, size=(r, fmap.n_params)), blocks, model.bound)
+    n = len(next(iter(problem.base.values())))
+    size = max(1, max_rows // (r * n))  # predictors per batch
+    out: list[tuple[float, np.ndarray]] = []
+    for first in range(0, len(predictors), size):
+        preds = list(predictors[first : first + size])
+        cols = list(inputs[first : first + size])
+        theta = np.tile(start, (len(preds), 1))
+        m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+        best_val = np.full(len(theta), -np.inf)
+        best = theta.copy()
+        b1, b2 = 0.9, 0.999
+        for t in range(1, model.n_steps + 2):
+            risk, grad = problem.risks_and_gradients(theta, preds, cols)
+            up = risk > best_val
+            best_val[up], best[up] = risk[up], theta[up]
+            if t > model.n_steps:
+                break
+            grad = grad - 2.0 * model.penalty * theta
+            m1 = b1 * m1 + (1 - b1) * grad
+            m2 = b2 * m2 + (1 - b2) * grad**2
+            step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
+            theta = _project(theta + step, blocks, model.bound)
+        for j in range(len(preds)):
+            i = j * r + int(np.argmax(best_val[j * r : (j + 1) * r]))
+            out.append((float(best_val[i]), best[i].copy()))
+    return out
 
 
 def worst_case_risks(
@@ -987,10 +1087,9 @@ def worst_case_risks(
         # gradient ascent per predictor from common initialisations, then every predictor is
         # scored against every predictor's worst case (the estimate is the largest)
         seed = int(rng.integers(2**63))
-        found = [
-            gradient_search(p, cols, problem, np.random.default_rng(seed))
-            for p, cols in zip(bank.predictors, bank.inputs, strict=True)
-        ]
+        found = gradient_searches(
+            bank.predictors, bank.inputs, problem, np.random.default_rng(seed)
+        )
         pool = np.vstack([f[1] for f in found])
         cross = risks(pool)
         arg = np.argmax(cross, axis=0)

@@ -39,17 +39,20 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from estkit._parallel import blas_single_thread
 
-__all__ = ["AdditiveSplineRidge", "dense_basis"]
+__all__ = ["AdditiveSplineRidge", "dense_basis", "stacked_basis"]
 
 _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 6, 21))
 
 
-def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any, ...]:
+def _cubic_basis(
+    x: np.ndarray, lo: float, h: float, n_knots: int, derivs: bool = True
+) -> tuple[Any, ...]:
     """Non-zero cubic B-spline functions (of ``n_knots + 2``) and their x-derivatives.
 
     Returns ``(first, values, derivs)``: the index of the first non-zero function of each row
     and tuples of the four non-zero values and derivatives (linear extrapolation outside the
     knots: values continue along the boundary tangent, derivatives stay at their boundary value).
+    With ``derivs=False`` the derivatives are not computed (``None``).
     """
     u = (x - lo) / h
     uc = np.clip(u, 0.0, n_knots - 1.0)
@@ -65,19 +68,33 @@ def _cubic_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> tuple[Any,
         (-3.0 * f2 * f + 3.0 * f2 + 3.0 * f + 1.0) / 6.0 + d[2] * ext,
         f2 * f / 6.0 + d[3] * ext,
     )
-    return first, v, tuple(di / h for di in d)
+    return first, v, tuple(di / h for di in d) if derivs else None
+
+
+def stacked_basis(columns: list[tuple[np.ndarray, float, float, int]], n: int) -> np.ndarray:
+    """The basis matrices of several columns side by side, built in place.
+
+    ``columns`` holds ``(x, lo, h, n_knots)`` per column (each ``x`` of length ``n``); the
+    result is the ``(n, sum(n_knots + 2))`` horizontal stack of their :func:`dense_basis`.
+    """
+    width = sum(nk + 2 for *_, nk in columns)
+    out = np.zeros((n, width))
+    flat = out.reshape(-1)
+    rows = np.arange(n) * width
+    start = 0
+    for x, lo, h, nk in columns:
+        if h != 0.0:  # a constant column's functions are all zero
+            first, v, _ = _cubic_basis(x, lo, h, nk, derivs=False)
+            at = rows + (start + first)
+            for i in range(4):
+                flat[at + i] = v[i]
+        start += nk + 2
+    return out
 
 
 def dense_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> np.ndarray:
     """The ``(n, n_knots + 2)`` basis matrix of one column (zeros for a constant column)."""
-    out = np.zeros((len(x), n_knots + 2))
-    if h == 0.0:
-        return out
-    first, v, _ = _cubic_basis(x, lo, h, n_knots)
-    rows = np.arange(len(x))
-    for i in range(4):
-        out[rows, first + i] = v[i]
-    return out
+    return stacked_basis([(x, lo, h, n_knots)], len(x))
 
 
 def _group_codes(groups: Any, n: int) -> np.ndarray:
@@ -175,10 +192,10 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         return int(self.n_knots) + 2
 
     def _basis(self, X: np.ndarray) -> np.ndarray:
-        k, nk = self.n_basis_, int(self.n_knots)
-        return np.hstack(
-            [dense_basis(X[:, j], self.lower_[j], self.step_[j], nk) for j in range(X.shape[1])]
-        ).reshape(len(X), X.shape[1] * k)
+        nk = int(self.n_knots)
+        return stacked_basis(
+            [(X[:, j], self.lower_[j], self.step_[j], nk) for j in range(X.shape[1])], len(X)
+        )
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> AdditiveSplineRidge:
         """Fit the spline bases and select the ridge penalty by leave-one-out error.
@@ -238,16 +255,29 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         return self._predict(X)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
+        """``predict`` without the input checks (a float array of the fitted width)."""
+        return self._predict_and_partials(X, partials=False)[0]
+
+    def _predict_and_partials(
+        self, X: np.ndarray, partials: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predictions and (with ``partials``) ``d predict / d X[:, j]`` at every row, from
+        one evaluation of the basis; the same numbers as ``predict`` and
+        ``partial_derivatives``."""
         k, nk = self.n_basis_, int(self.n_knots)
         out = np.full(len(X), self.intercept_)
+        grad = np.zeros(X.shape) if partials else None
         for j in range(X.shape[1]):
             if self.step_[j] == 0.0:
                 continue
-            first, v, _ = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
+            first, v, d = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk, partials)
             c = self.coef_[j * k : (j + 1) * k]
+            cs = [c[first + i] for i in range(4)]
             for i in range(4):
-                out += v[i] * c[first + i]
-        return out
+                out += v[i] * cs[i]
+            if grad is not None:
+                grad[:, j] = sum(d[i] * cs[i] for i in range(4))
+        return out, grad
 
     def partial_derivatives(self, X: np.ndarray) -> np.ndarray:
         """``d predict / d X[:, j]`` at every row.
@@ -261,14 +291,6 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         ndarray of shape (n, n_features)
         """
         check_is_fitted(self, "coef_")
-        X = np.asarray(X, dtype=float)
-        n, p = X.shape
-        k, nk = self.n_basis_, int(self.n_knots)
-        out = np.zeros((n, p))
-        for j in range(p):
-            if self.step_[j] == 0.0:
-                continue
-            first, _, d = _cubic_basis(X[:, j], self.lower_[j], self.step_[j], nk)
-            c = self.coef_[j * k : (j + 1) * k]
-            out[:, j] = sum(d[i] * c[first + i] for i in range(4))
-        return out
+        _, grad = self._predict_and_partials(np.asarray(X, dtype=float))
+        assert grad is not None  # partials were asked for
+        return grad

@@ -10,7 +10,7 @@ import pandas as pd
 
 from causalminimax._door import check_frame, node_list
 
-__all__ = ["max_test_mse", "standardize_split"]
+__all__ = ["in_raw_units", "max_test_mse", "standardize_split", "subset_max_test_mse"]
 
 
 def standardize_split(
@@ -78,8 +78,8 @@ def standardize_split(
 
     def std(frame: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
         out = frame.copy()
-        sd = ref[cols].std(ddof=0).replace(0.0, 1.0)
-        out[cols] = (frame[cols] - ref[cols].mean()) / sd
+        mean, sd = _moments(ref, cols)
+        out[cols] = (frame[cols] - mean) / sd
         return out
 
     train = data.loc[is_train]
@@ -121,6 +121,138 @@ def max_test_mse(
     """
     if not callable(predict):
         raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
+    tests, ys, stacked = _test_frames(tests, target)
+    return _worst_mse(predict(stacked), ys, tests)
+
+
+def subset_max_test_mse(
+    est: Any, tests: Sequence[pd.DataFrame], target: Hashable = "Y"
+) -> pd.Series:
+    """Maximum test MSE of the stable predictor of every searched representative.
+
+    The value for a subset ``s`` equals ``max_test_mse(lambda d: est.predict_subset(d, s),
+    tests, target)`` (the same predictions, to the last digit); the test environments are
+    checked and stacked once for all subsets instead of once per subset.
+
+    Parameters
+    ----------
+    est : CausalMinimaxRegressor
+        A fitted estimator.
+    tests : sequence of pandas.DataFrame, or a DataFrame
+        As in :func:`max_test_mse`; they hold the stable and mutable variables.
+    target : hashable, default "Y"
+        The response column.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``est.worst_case_risk_`` (one value per representative).
+
+    Examples
+    --------
+    >>> from causalminimax import CausalMinimaxRegressor, InterventionModel
+    >>> from causalminimax.datasets import simulate_paper, simulation_graph
+    >>> df = simulate_paper(n_per_env=30, environments=range(1, 7), rng=0)
+    >>> tr, te = standardize_split(df, [1, 2, 3, 4], ["Y", *df.columns.drop(["Y", "E"])])
+    >>> est = CausalMinimaxRegressor(graph=simulation_graph(), n_do_samples=300,
+    ...     intervention_model=InterventionModel(n_restarts=1, n_iter=1, n_eval=50),
+    ...     random_state=0).fit(tr.drop(columns=["Y", "E"]), tr["Y"], environment=tr["E"])
+    >>> obs = subset_max_test_mse(est, te)
+    >>> s = est.selected_subset_
+    >>> bool(obs[s] == max_test_mse(lambda d: est.predict_subset(d, s), te))
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est, "stable_predictors_")
+    tests, ys, stacked = _test_frames(tests, target)
+    mutable = tuple(est.graph_.mutable)
+    needed = list(dict.fromkeys(c for s in est.representatives_ for c in (*s, *mutable)))
+    frame = check_frame(stacked, needed, name="tests", what="stable and mutable variables")
+    arr = frame.to_numpy(dtype=float)
+    col = {c: j for j, c in enumerate(needed)}
+    out = []
+    for s in est.representatives_:
+        inputs = [col[c] for c in (*s, *mutable)]
+        x = arr[:, inputs] if inputs else np.zeros((len(arr), 1))
+        out.append(_worst_mse(est.stable_predictors_[s].predict(x), ys, tests))
+    return pd.Series(out, index=est.worst_case_risk_.index, name="max_test_mse")
+
+
+def in_raw_units(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    reference: pd.DataFrame,
+    columns: Sequence[Hashable],
+    target: Hashable = "Y",
+) -> Callable[[pd.DataFrame], np.ndarray]:
+    """A predictor fitted on standardised training data, as a predictor in raw units.
+
+    ``predict`` was fitted on the training rows standardised with their pooled means and
+    standard deviations (the training frame of :func:`standardize_split`); the returned
+    function standardises the covariates of a raw frame with those same statistics of
+    ``reference`` (the raw training rows), predicts and maps the prediction back to the raw
+    units of ``target``. For a method whose fit is equivariant under this affine change of
+    units (all of this package's estimators are, with their default models; not an
+    intervention model with ``standardize=True``, which scores z-scored samples and so expects
+    standardised training data), this is the method fitted on the raw training rows, to
+    rounding.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(frame) -> array`` of a model fitted on the standardised training rows.
+    reference : pandas.DataFrame
+        The raw training rows (the rows :func:`standardize_split` standardised).
+    columns : sequence
+        The standardised columns (the response and the covariates), as passed to
+        :func:`standardize_split`.
+    target : hashable, default "Y"
+        The response, one of ``columns``.
+
+    Returns
+    -------
+    callable
+        ``raw_predict(frame) -> ndarray`` on raw frames holding the covariates ``predict``
+        reads.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"E": [1, 1, 2, 2], "x": [0.0, 2, 4, 6], "Y": [1.0, 5, 9, 13]})
+    >>> tr, _ = standardize_split(df, [1, 2], ["Y", "x"])
+    >>> slope = float((tr["Y"] @ tr["x"]) / (tr["x"] @ tr["x"]))  # OLS in standardised units
+    >>> raw = in_raw_units(lambda d: slope * d["x"].to_numpy(), df, ["Y", "x"])
+    >>> raw(pd.DataFrame({"x": [1.0, 10.0]})).round(6).tolist()
+    [3.0, 21.0]
+    """
+    if not callable(predict):
+        raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
+    if not isinstance(reference, pd.DataFrame):
+        raise TypeError(f"`reference` must be a pandas DataFrame; got {type(reference).__name__}.")
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    if target not in cols:
+        raise ValueError(f"`target` {target!r} is not one of `columns` {cols}.")
+    check_frame(reference, cols, name="reference", what="columns")
+    mean, sd = _moments(reference, cols)
+    features = [c for c in cols if c != target]
+
+    def raw_predict(frame: pd.DataFrame) -> np.ndarray:
+        present = [c for c in features if c in frame.columns]
+        z = frame.copy()
+        z[present] = (frame[present] - mean[present]) / sd[present]
+        return mean[target] + sd[target] * np.asarray(predict(z), dtype=float)
+
+    return raw_predict
+
+
+def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
+    """Means and standard deviations (ddof 0; a constant column's is taken as 1)."""
+    return ref[cols].mean(), ref[cols].std(ddof=0).replace(0.0, 1.0)
+
+
+def _test_frames(
+    tests: Any, target: Hashable
+) -> tuple[list[pd.DataFrame], list[pd.Series], pd.DataFrame]:
+    """The checked test frames, their responses and the frames stacked in order."""
     if isinstance(tests, pd.DataFrame):
         tests = [tests]
     tests = list(tests)
@@ -133,10 +265,16 @@ def max_test_mse(
         ys.append(check_frame(t, [target], name=f"tests[{k}]", what="target column")[target])
     # one prediction on the stacked environments (per-call overhead dominates small frames)
     stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
-    pred = np.asarray(predict(stacked), dtype=float).ravel()
-    if pred.shape != (len(stacked),):
+    return tests, ys, stacked
+
+
+def _worst_mse(prediction: Any, ys: list[pd.Series], tests: list[pd.DataFrame]) -> float:
+    """Largest per-environment mean squared error of the stacked ``prediction``."""
+    pred = np.asarray(prediction, dtype=float).ravel()
+    n = sum(len(t) for t in tests)
+    if pred.shape != (n,):
         raise ValueError(
-            f"`predict` returned {pred.size} values for the {len(stacked)} rows of the "
+            f"`predict` returned {pred.size} values for the {n} rows of the "
             f"{len(tests)} test environments."
         )
     if not np.all(np.isfinite(pred)):

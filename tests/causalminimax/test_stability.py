@@ -21,7 +21,7 @@ from causalminimax._risk import (
 from causalminimax._risk import intervened_risk as _risk
 from causalminimax._spline import AdditiveSplineRidge
 from causalminimax.datasets import simulate_paper, simulation_graph
-from causalminimax.evaluation import max_test_mse, standardize_split
+from causalminimax.evaluation import standardize_split, subset_max_test_mse
 
 COV = [f"X{i}" for i in range(1, 11)]
 WHOLE = ("X6", "X5", "X1")  # representative of the whole stable set
@@ -32,13 +32,7 @@ def _split_result(sim, train, test, seed, model=None):
     est = CausalMinimaxRegressor(
         graph=simulation_graph(), intervention_model=model, random_state=seed
     ).fit(tr[COV], tr["Y"], environment=tr["E"])
-    obs = pd.Series(
-        [
-            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-            for s in est.representatives_
-        ],
-        index=est.worst_case_risk_.index,
-    )
+    obs = subset_max_test_mse(est, tests)  # = max_test_mse of each predict_subset
     wc = est.worst_case_risk_
     return wc[WHOLE] / wc.min(), obs[WHOLE] / obs.min(), spearmanr(wc, obs).statistic, est, obs
 
@@ -176,13 +170,7 @@ def _vignette_split(k):
 
 def _observed(est, data, train, test):
     _, tests = standardize_split(data, train, ["Y", *COV], test_envs=test)
-    return pd.Series(
-        [
-            max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests)
-            for s in est.representatives_
-        ],
-        index=est.worst_case_risk_.index,
-    )
+    return subset_max_test_mse(est, tests)
 
 
 @pytest.mark.slow

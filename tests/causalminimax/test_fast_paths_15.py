@@ -1,0 +1,240 @@
+"""The vignette's fast paths (issue 15) give the numbers of the paths they replace.
+
+- ``subset_max_test_mse`` equals ``max_test_mse`` of ``predict_subset`` per representative;
+- ``in_raw_units`` applied to a fit on standardised rows equals the fit on the raw rows, for
+  every method of the vignette (their fits are equivariant under the pooled standardisation);
+- the worst-case search's spline shortcuts (no input checks, one basis evaluation for the
+  prediction and its derivatives, the basis filled in place) equal the checked calls;
+- the neural class's gradient searches run in lockstep equal one search per predictor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalminimax import CausalMinimaxRegressor, InterventionModel
+from causalminimax._risk import (
+    PredictorBank,
+    SearchProblem,
+    _fast_predict,
+    _input_jacobian,
+    _predict_and_jacobian,
+    _regenerate,
+    fit_structural_equations,
+    gradient_search,
+    gradient_searches,
+)
+from causalminimax._spline import AdditiveSplineRidge, _cubic_basis, dense_basis, stacked_basis
+from causalminimax.baselines import (
+    AnchorRegression,
+    InvariantCausalPrediction,
+    PooledERM,
+    StableSetRegressor,
+)
+from causalminimax.datasets import simulate_paper, simulation_graph
+from causalminimax.evaluation import (
+    in_raw_units,
+    max_test_mse,
+    standardize_split,
+    subset_max_test_mse,
+)
+
+COV = [f"X{i}" for i in range(1, 11)]
+FAST = InterventionModel(n_restarts=2, n_iter=3, n_eval=150)
+
+
+@pytest.fixture(scope="module")
+def split():
+    sim = simulate_paper(n_per_env=60, environments=range(1, 9), rng=11)
+    train, test = [1, 2, 3, 4, 5], [6, 7, 8]
+    tr, tests = standardize_split(sim, train, ["Y", *COV], test_envs=test)
+    raw_tr = sim[sim["E"].isin(train)]
+    raw_tests = [sim[sim["E"] == t] for t in test]
+    return tr, tests, raw_tr, raw_tests
+
+
+def _methods(X, y, e):
+    g = simulation_graph()
+    return {
+        "causal minimax": CausalMinimaxRegressor(
+            graph=g, intervention_model=FAST, n_do_samples=600, random_state=3
+        ).fit(X, y, environment=e),
+        "whole stable set": StableSetRegressor(graph=g, n_do_samples=600, random_state=3).fit(
+            X, y, e
+        ),
+        "pooled ERM": PooledERM().fit(X, y, e),
+        "ICP": InvariantCausalPrediction().fit(X, y, e),
+        "anchor": AnchorRegression().fit(X, y, e),
+    }
+
+
+def test_subset_max_test_mse_equals_max_test_mse_per_subset(split):
+    tr, tests, _, _ = split
+    est = _methods(tr[COV], tr["Y"], tr["E"])["causal minimax"]
+    fast = subset_max_test_mse(est, tests)
+    slow = [max_test_mse(lambda d, s=s: est.predict_subset(d, s), tests) for s in fast.index]
+    assert len(fast) == 45
+    assert fast.index.equals(est.worst_case_risk_.index)
+    np.testing.assert_array_equal(fast.to_numpy(), slow)  # the same digits, not approximately
+
+
+def test_subset_max_test_mse_refuses_unfitted_and_missing_columns(split):
+    from sklearn.exceptions import NotFittedError
+
+    tr, tests, _, _ = split
+    with pytest.raises(NotFittedError):
+        subset_max_test_mse(CausalMinimaxRegressor(graph=simulation_graph()), tests)
+    est = _methods(tr[COV], tr["Y"], tr["E"])["causal minimax"]
+    with pytest.raises(ValueError, match="lacks the stable and mutable variables"):
+        subset_max_test_mse(est, [t.drop(columns="X9") for t in tests])
+    with pytest.raises(ValueError, match="`tests` is empty"):
+        subset_max_test_mse(est, [])
+
+
+def test_in_raw_units_equals_the_fit_on_raw_rows(split):
+    tr, _, raw_tr, raw_tests = split
+    cols = ["Y", *COV]
+    std = _methods(tr[COV], tr["Y"], tr["E"])
+    raw = _methods(raw_tr[COV], raw_tr["Y"], raw_tr["E"])
+    assert std["causal minimax"].selected_subset_ == raw["causal minimax"].selected_subset_
+    assert std["ICP"].selected_subset_ == raw["ICP"].selected_subset_
+    # the estimated worst-case risks scale with the variance of Y (linear class, raw units)
+    np.testing.assert_allclose(
+        std["causal minimax"].worst_case_risk_ * raw_tr["Y"].var(ddof=0),
+        raw["causal minimax"].worst_case_risk_,
+        rtol=1e-9,
+    )
+    stacked = pd.concat(raw_tests)
+    scale = float(stacked["Y"].std())
+    for name, m in std.items():
+        mapped = in_raw_units(m.predict, raw_tr, cols)
+        np.testing.assert_allclose(
+            mapped(stacked), raw[name].predict(stacked), rtol=1e-9, atol=1e-9 * scale
+        )
+        assert max_test_mse(mapped, raw_tests) == pytest.approx(
+            max_test_mse(raw[name].predict, raw_tests), rel=1e-9
+        )
+
+
+def test_in_raw_units_checks_its_arguments(split):
+    _, _, raw_tr, _ = split
+    with pytest.raises(TypeError, match="`predict` must be callable"):
+        in_raw_units(3, raw_tr, ["Y", "X1"])
+    with pytest.raises(TypeError, match="`reference` must be a pandas DataFrame"):
+        in_raw_units(lambda d: d, raw_tr.to_numpy(), ["Y", "X1"])
+    with pytest.raises(ValueError, match="`target` 'Y' is not one of `columns`"):
+        in_raw_units(lambda d: d, raw_tr, ["X1"])
+    with pytest.raises(ValueError, match="lacks the columns"):
+        in_raw_units(lambda d: d, raw_tr, ["Y", "Z"])
+
+
+def test_spline_shortcuts_equal_the_checked_calls():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3)) * [1.0, 4.0, 0.3]
+    X[:, 2] = 1.5  # a constant column (zero spacing)
+    m = AdditiveSplineRidge().fit(X, np.sin(X[:, 0]) + X[:, 1] + rng.normal(size=300))
+    Z = 2 * rng.normal(size=(500, 3)) * [1.0, 4.0, 0.3]  # also outside the knots
+    pred, jac = _predict_and_jacobian(m, Z)
+    np.testing.assert_array_equal(pred, m.predict(Z))
+    np.testing.assert_array_equal(jac, m.partial_derivatives(Z))
+    np.testing.assert_array_equal(_fast_predict(m, Z), m.predict(Z))
+    assert np.all(jac[:, 2] == 0.0)
+    # a model without analytic derivatives: its own predict and central differences
+    from sklearn.linear_model import Lasso
+
+    other = Lasso(alpha=0.01).fit(X, X[:, 0])
+    pred, jac = _predict_and_jacobian(other, Z)
+    np.testing.assert_array_equal(pred, other.predict(Z))
+    np.testing.assert_array_equal(jac, _input_jacobian(other, Z))
+    # the basis built in place equals the per-column matrices stacked, each filled by the
+    # row-and-column scatter of the earlier implementation
+    keys = [(Z[:, 0], -2.0, 1.0, 5), (Z[:, 1], -8.0, 4.0, 4), (Z[:, 2], 0.0, 0.0, 5)]
+    blocks = []
+    for x, lo, h, nk in keys:
+        block = np.zeros((len(x), nk + 2))
+        if h != 0.0:
+            first, v, _ = _cubic_basis(x, lo, h, nk)
+            for i in range(4):
+                block[np.arange(len(x)), first + i] = v[i]
+        blocks.append(block)
+        np.testing.assert_array_equal(dense_basis(x, lo, h, nk), block)
+    np.testing.assert_array_equal(stacked_basis(keys, len(Z)), np.hstack(blocks))
+    assert stacked_basis([], 4).shape == (4, 0)
+
+
+def test_regenerate_with_jacobians_gives_the_same_sample():
+    sim = simulate_paper(n_per_env=50, environments=range(1, 5), rng=2)
+    data = {c: sim[c].to_numpy() for c in ["Y", *COV]}
+    g = simulation_graph()
+    order = ["Y", "X6", "X8", "X9", "X5", "X7", "X1", "X3", "X2", "X10", "X4"]
+    parents = {v: tuple(p for p in order if g.has_edge(p, v)) for v in order}
+    sm = fit_structural_equations(
+        data, order, parents, ["X9", "X10"], ["X1", "X3", "X2", "X4"], AdditiveSplineRidge()
+    )
+    noise = {v: sm.residuals[v] for v in sm.regenerated}
+
+    def shift(m, cur):
+        return data[m] + 0.5
+
+    jacobians: dict = {}
+    plain = _regenerate(sm, dict(data), noise, shift)
+    recorded = _regenerate(sm, dict(data), noise, shift, jacobians)
+    assert set(jacobians) == set(sm.regenerated)
+    for v in order:
+        np.testing.assert_array_equal(plain[v], recorded[v])
+    for v in sm.regenerated:
+        x = np.column_stack([recorded[p] for p in sm.parents[v]])
+        np.testing.assert_array_equal(jacobians[v], sm.models[v].partial_derivatives(x))
+        np.testing.assert_array_equal(
+            plain[v], sm.models[v].predict(x) + noise[v]
+        )  # the checked predict
+
+
+def test_predictor_bank_fast_path_equals_predictor_by_predictor():
+    rng = np.random.default_rng(8)
+    n = 120
+    sample = {"a": rng.normal(size=3 * n), "b": rng.normal(size=3 * n), "Y": rng.normal(size=3 * n)}
+    fit = {c: sample[c][:n] for c in sample}
+    preds = [
+        AdditiveSplineRidge().fit(np.column_stack([fit["a"]]), fit["Y"]),
+        AdditiveSplineRidge().fit(np.column_stack([fit["a"], fit["b"]]), fit["Y"]),
+        AdditiveSplineRidge(n_knots=4).fit(np.column_stack([fit["b"]]), fit["Y"]),
+    ]
+    inputs = [("a",), ("a", "b"), ("b",)]
+    for standardize in (False, True):
+        bank = PredictorBank(preds, inputs, "Y", standardize)
+        assert bank.fast
+        fast = bank.risks(sample, 3)
+        bank.fast = False  # the per-predictor path
+        np.testing.assert_allclose(bank.risks(sample, 3), fast, rtol=1e-12)
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
+    sim = simulate_paper(n_per_env=40, environments=range(1, 7), rng=6)
+    tr, _ = standardize_split(sim, [1, 2, 3, 4, 5, 6], ["Y", *COV])
+    model = InterventionModel(
+        basis="mlp", n_components=3, n_restarts=2, n_steps=5, n_eval=60, standardize=standardize
+    )
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), intervention_model=model, n_do_samples=300, random_state=4
+    ).fit(tr[COV], tr["Y"], environment=tr["E"])
+    g = est.graph_
+    data = {v: tr[v].to_numpy(dtype=float) for v in g.order}
+    rng = np.random.default_rng(2)
+    problem = SearchProblem.draw(est.structural_model_, data, g.target, model, rng, rng)
+    subsets = est.representatives_[:7]
+    preds = [est.stable_predictors_[s] for s in subsets]
+    cols = [s + g.mutable for s in subsets]
+    one = [
+        gradient_search(p, c, problem, np.random.default_rng(9))
+        for p, c in zip(preds, cols, strict=True)
+    ]
+    # max_rows=300 forces batches of 2 predictors (2 restarts x 60 rows each)
+    for max_rows in (300, 100_000):
+        many = gradient_searches(preds, cols, problem, np.random.default_rng(9), max_rows)
+        assert [v for v, _ in many] == [v for v, _ in one]
+        for (_, a), (_, b) in zip(many, one, strict=True):
+            np.testing.assert_array_equal(a, b)
