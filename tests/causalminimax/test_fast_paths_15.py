@@ -23,7 +23,6 @@ from causalminimax._risk import (
     _predict_and_jacobian,
     _project,
     _regenerate,
-    fit_structural_equations,
     gradient_searches,
     risk_and_gradient,
 )
@@ -41,6 +40,7 @@ from causalminimax.evaluation import (
     standardize_split,
     subset_max_test_mse,
 )
+from tests.causalminimax.toy import simulation_equations
 
 COV = [f"X{i}" for i in range(1, 11)]
 FAST = InterventionModel(n_restarts=2, n_iter=3, n_eval=150)
@@ -225,14 +225,7 @@ def test_spline_shortcuts_equal_the_checked_calls():
 
 
 def test_regenerate_with_jacobians_gives_the_same_sample():
-    sim = simulate_paper(n_per_env=50, environments=range(1, 5), rng=2)
-    data = {c: sim[c].to_numpy() for c in ["Y", *COV]}
-    g = simulation_graph()
-    order = ["Y", "X6", "X8", "X9", "X5", "X7", "X1", "X3", "X2", "X10", "X4"]
-    parents = {v: tuple(p for p in order if g.has_edge(p, v)) for v in order}
-    sm = fit_structural_equations(
-        data, order, parents, ["X9", "X10"], ["X1", "X3", "X2", "X4"], AdditiveSplineRidge()
-    )
+    data, sm = simulation_equations(50, 4, 2)
     noise = {v: sm.residuals[v] for v in sm.regenerated}
 
     def shift(m, cur):
@@ -242,7 +235,7 @@ def test_regenerate_with_jacobians_gives_the_same_sample():
     plain = _regenerate(sm, dict(data), noise, shift)
     recorded = _regenerate(sm, dict(data), noise, shift, jacobians)
     assert set(jacobians) == set(sm.regenerated)
-    for v in order:
+    for v in sm.order:
         np.testing.assert_array_equal(plain[v], recorded[v])
     for v in sm.regenerated:
         x = np.column_stack([recorded[p] for p in sm.parents[v]])
