@@ -326,8 +326,6 @@ def _columns(columns: Any) -> list[Any]:
             f"the covariates); got {type(columns).__name__}."
         )
     cols = node_list(columns)
-    if not cols:
-        raise ValueError("`columns` is empty: name the response and the covariates.")
     dup = [c for c in dict.fromkeys(cols) if cols.count(c) > 1]
     if dup:
         raise ValueError(f"`columns` names {dup} more than once; give each column once.")

@@ -141,9 +141,11 @@ def test_in_raw_units_refuses_bad_inputs_with_named_arguments():
         in_raw_units(f, df.iloc[:0], ["Y", "x"])  # was: NaN predictions
     with pytest.raises(ValueError, match=r"`columns` names \['x'\] more than once"):
         in_raw_units(f, df, ["Y", "x", "x"])  # was: AttributeError from pandas
+    with pytest.raises(ValueError, match=r"`columns` names \['x'\] more than once"):
+        standardize_split(df, [1], ["Y", "x", "x"])  # the same helper (was: AttributeError)
     with pytest.raises(TypeError, match="`columns` must be a column name or a sequence"):
         in_raw_units(f, df, None)
-    with pytest.raises(ValueError, match="`columns` is empty"):
+    with pytest.raises(ValueError, match=r"`target` 'Y' is not one of `columns` \[\]"):
         in_raw_units(f, df, [])
     raw = in_raw_units(f, df, ["Y", "x"])
     with pytest.raises(TypeError, match="`frame` must be a pandas DataFrame"):
