@@ -280,13 +280,15 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n, n_features)
+        X : array-like of shape (n, n_features)
+            Checked as in ``predict`` (the fitted width, finite values).
 
         Returns
         -------
         ndarray of shape (n, n_features)
         """
         check_is_fitted(self, "coef_")
-        _, grad = self._predict_and_partials(np.asarray(X, dtype=float))
+        X = validate_data(self, X, dtype=float, reset=False)
+        _, grad = self._predict_and_partials(X)
         assert grad is not None  # partials were asked for
         return grad

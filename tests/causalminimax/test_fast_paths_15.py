@@ -231,6 +231,12 @@ def test_spline_shortcuts_equal_the_checked_calls():
     np.testing.assert_array_equal(jac, m.partial_derivatives(Z))
     np.testing.assert_array_equal(_fast_predict(m, Z), m.predict(Z))
     assert np.all(jac[:, 2] == 0.0)
+    # the public derivative method checks its input as predict does (was: IndexError deep
+    # in the basis loop for a wider array, NaN derivatives for NaN rows)
+    with pytest.raises(ValueError, match="X has 4 features, but AdditiveSplineRidge"):
+        m.partial_derivatives(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        m.partial_derivatives(np.full((2, 3), np.nan))
     # a model without analytic derivatives: its own predict and central differences
     from sklearn.linear_model import Lasso
 
