@@ -180,10 +180,6 @@ def main(n_graphs: int = 5) -> pd.DataFrame:
 WHOLE = ("X6", "X5", "X1")  # representative of the simulation's whole stable set
 
 
-def _observed(est: CausalMinimaxRegressor, tests: list[pd.DataFrame]) -> pd.Series:
-    return subset_max_test_mse(est, tests)
-
-
 def _edge_shares(est: CausalMinimaxRegressor) -> dict[str, float]:
     """Share of the spline predictors whose penalty is the grid's largest / smallest value."""
     models = [m for m in est.stable_predictors_.values() if hasattr(m, "loo_mse_")]
@@ -219,9 +215,13 @@ def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.D
             for r in (0, 1000)
         ]
         est = fits[0]
-        wc, obs = est.worst_case_risk_, _observed(est, tests)
-        rep = _observed(est, standardize_split(replicate, train, ["Y", *cov], test_envs=test)[1])
-        pop = _observed(est, standardize_split(population, train, ["Y", *cov], test_envs=test)[1])
+        wc, obs = est.worst_case_risk_, subset_max_test_mse(est, tests)
+        rep = subset_max_test_mse(
+            est, standardize_split(replicate, train, ["Y", *cov], test_envs=test)[1]
+        )
+        pop = subset_max_test_mse(
+            est, standardize_split(population, train, ["Y", *cov], test_envs=test)[1]
+        )
         rows.append(
             {
                 "split": k,
@@ -230,7 +230,7 @@ def stability(design: str = "vignette", splits: list[int] | None = None) -> pd.D
                 "Spearman(est, obs)": spearmanr(wc, obs).statistic,
                 "obs vs new test draw": spearmanr(obs, rep).statistic,
                 "obs vs population": spearmanr(obs, pop).statistic,
-                "obs vs refit's obs": spearmanr(obs, _observed(fits[1], tests)).statistic,
+                "obs vs refit's obs": spearmanr(obs, subset_max_test_mse(fits[1], tests)).statistic,
                 "est vs population": spearmanr(wc, pop).statistic,
                 "obs spread (p90-p10)/median": (obs.quantile(0.9) - obs.quantile(0.1))
                 / obs.median(),

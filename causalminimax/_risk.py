@@ -36,7 +36,6 @@ __all__ = [
     "StructuralModel",
     "do_sample",
     "fit_structural_equations",
-    "gradient_search",
     "gradient_searches",
     "intervened_risk",
     "intervened_sample",
@@ -940,12 +939,6 @@ class SearchProblem:
             thetas, self.sm, self.fmap, self.base, self.noise, self.model.clips
         )
 
-    def risk_and_gradient(
-        self, thetas: np.ndarray, predictor: Any, inputs: Sequence[Hashable]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`risk_and_gradient` on this problem."""
-        return self.risks_and_gradients(np.atleast_2d(thetas), [predictor], [inputs])
-
     def risks_and_gradients(
         self,
         thetas: np.ndarray,
@@ -967,31 +960,6 @@ class SearchProblem:
         )
 
 
-def gradient_search(
-    predictor: Any,
-    inputs: Sequence[Hashable],
-    problem: SearchProblem,
-    rng: np.random.Generator,
-) -> tuple[float, np.ndarray]:
-    """Maximise ``risk(theta) - penalty * ||theta||^2`` over neural interventions by gradient
-    ascent (Adam, ``n_steps`` steps, ``n_restarts`` random initialisations in one batch).
-
-    Parameters
-    ----------
-    predictor : fitted regressor
-    inputs : sequence
-        Predictor columns.
-    problem : SearchProblem
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    (float, ndarray)
-        The largest (unpenalised) risk visited and its parameters.
-    """
-    return gradient_searches([predictor], [inputs], problem, rng)[0]
-
-
 def gradient_searches(
     predictors: Sequence[Any],
     inputs: Sequence[Sequence[Hashable]],
@@ -999,11 +967,26 @@ def gradient_searches(
     rng: np.random.Generator,
     max_rows: int = 8_000,
 ) -> list[tuple[float, np.ndarray]]:
-    """:func:`gradient_search` of every predictor from the same initialisation, run in
-    lockstep: each step evaluates the intervened samples and structural equations of all
-    predictors' current interventions at once (in batches of at most ``max_rows`` stacked
-    rows). Each predictor's result is the one :func:`gradient_search` gives it with a copy of
-    ``rng``.
+    """Per predictor, maximise ``risk(theta) - penalty * ||theta||^2`` over neural
+    interventions by gradient ascent (Adam, ``n_steps`` steps, ``n_restarts`` random
+    initialisations in one batch, the same initialisations for every predictor).
+
+    The searches run in lockstep: each step evaluates the intervened samples and structural
+    equations of all predictors' current interventions at once (in batches of at most
+    ``max_rows`` stacked rows). Every step works row by row, so each predictor's result is
+    the one its own search (a call with that predictor alone and a copy of ``rng``) gives.
+
+    Parameters
+    ----------
+    predictors : sequence of fitted regressors
+    inputs : sequence of sequences
+        Each predictor's columns.
+    problem : SearchProblem
+    rng : numpy.random.Generator
+        Draws the initialisations.
+    max_rows : int, default 8000
+        Largest number of stacked intervened rows per evaluation (at least one predictor's
+        ``n_restarts * n_eval``).
 
     Returns
     -------

@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from estkit._parallel import blas_single_thread
 
-__all__ = ["AdditiveSplineRidge", "dense_basis", "stacked_basis"]
+__all__ = ["AdditiveSplineRidge", "stacked_basis"]
 
 _DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-4, 6, 21))
 
@@ -75,7 +75,8 @@ def stacked_basis(columns: list[tuple[np.ndarray, float, float, int]], n: int) -
     """The basis matrices of several columns side by side, built in place.
 
     ``columns`` holds ``(x, lo, h, n_knots)`` per column (each ``x`` of length ``n``); the
-    result is the ``(n, sum(n_knots + 2))`` horizontal stack of their :func:`dense_basis`.
+    result is the ``(n, sum(n_knots + 2))`` horizontal stack of their ``(n, n_knots + 2)``
+    basis matrices (zeros for a constant column, ``h == 0``).
     """
     width = sum(nk + 2 for *_, nk in columns)
     out = np.zeros((n, width))
@@ -90,11 +91,6 @@ def stacked_basis(columns: list[tuple[np.ndarray, float, float, int]], n: int) -
                 flat[at + i] = v[i]
         start += nk + 2
     return out
-
-
-def dense_basis(x: np.ndarray, lo: float, h: float, n_knots: int) -> np.ndarray:
-    """The ``(n, n_knots + 2)`` basis matrix of one column (zeros for a constant column)."""
-    return stacked_basis([(x, lo, h, n_knots)], len(x))
 
 
 def _group_codes(groups: Any, n: int) -> np.ndarray:
@@ -284,13 +280,15 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n, n_features)
+        X : array-like of shape (n, n_features)
+            Checked as in ``predict`` (the fitted width, finite values).
 
         Returns
         -------
         ndarray of shape (n, n_features)
         """
         check_is_fitted(self, "coef_")
-        _, grad = self._predict_and_partials(np.asarray(X, dtype=float))
+        X = validate_data(self, X, dtype=float, reset=False)
+        _, grad = self._predict_and_partials(X)
         assert grad is not None  # partials were asked for
         return grad

@@ -29,7 +29,13 @@ from causalminimax._door import (
     reworded_warnings,
 )
 from causalminimax._graph import CausalGraph, as_causal_graph
-from causalminimax._risk import StructuralModel, _design, do_sample, fit_structural_equations
+from causalminimax._risk import (
+    StructuralModel,
+    _design,
+    do_sample,
+    fit_structural_equations,
+    predict_from,
+)
 from causalminimax._spline import AdditiveSplineRidge
 from estkit import parallel_map
 
@@ -248,9 +254,9 @@ def fit_stable_predictors(
 
 
 def predict_frame(model: Any, X: Any, inputs: Iterable[Hashable]) -> np.ndarray:
-    """Predictions of a stable predictor from the columns ``inputs`` of the DataFrame ``X``."""
+    """Predictions of a stable predictor from the columns ``inputs`` of the DataFrame ``X``
+    (checked here; :func:`predict_from` builds the design, so that
+    :func:`causalminimax.evaluation.subset_max_test_mse` gives the same digits)."""
     cols = list(inputs)
     sub = check_frame(X, cols)
-    if not cols:
-        return model.predict(np.zeros((len(sub), 1)))
-    return model.predict(sub.to_numpy(dtype=float))
+    return predict_from(model, {c: sub[c].to_numpy() for c in cols}, cols, len(sub))

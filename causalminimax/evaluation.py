@@ -7,8 +7,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from causalminimax._door import check_frame, node_list
+from causalminimax._estimator import CausalMinimaxRegressor
+from causalminimax._risk import predict_from
 
 __all__ = ["in_raw_units", "max_test_mse", "standardize_split", "subset_max_test_mse"]
 
@@ -71,7 +74,7 @@ def standardize_split(
         absent = [e for e in test_envs if not (data[env_col] == e).any()]
         if absent:
             raise ValueError(f"`test_envs` {absent} match no rows of `data`.")
-    cols = [columns] if isinstance(columns, str) else list(columns)
+    cols = _columns(columns)
     if env_col in cols:
         raise ValueError(f"`columns` contains the environment column {env_col!r}.")
     check_frame(data, cols, name="data", what="columns")
@@ -162,20 +165,31 @@ def subset_max_test_mse(
     >>> bool(obs[s] == max_test_mse(lambda d: est.predict_subset(d, s), te))
     True
     """
-    from sklearn.utils.validation import check_is_fitted
-
+    if not isinstance(est, CausalMinimaxRegressor):
+        raise TypeError(
+            f"`est` must be a fitted CausalMinimaxRegressor; got {type(est).__name__} (for "
+            "another predictor use max_test_mse(est.predict, tests))."
+        )
     check_is_fitted(est, "stable_predictors_")
-    tests, ys, stacked = _test_frames(tests, target)
+    tests, ys, _ = _test_frames(tests, target)
     mutable = tuple(est.graph_.mutable)
     needed = list(dict.fromkeys(c for s in est.representatives_ for c in (*s, *mutable)))
-    frame = check_frame(stacked, needed, name="tests", what="stable and mutable variables")
-    arr = frame.to_numpy(dtype=float)
-    col = {c: j for j, c in enumerate(needed)}
-    out = []
-    for s in est.representatives_:
-        inputs = [col[c] for c in (*s, *mutable)]
-        x = arr[:, inputs] if inputs else np.zeros((len(arr), 1))
-        out.append(_worst_mse(est.stable_predictors_[s].predict(x), ys, tests))
+    # each environment checked on its own (a column missing from one of them is named there)
+    arr = np.vstack(
+        [
+            check_frame(
+                t, needed, name=f"tests[{k}]", what="stable and mutable variables"
+            ).to_numpy(dtype=float)
+            for k, t in enumerate(tests)
+        ]
+    )
+    values = {c: arr[:, j] for j, c in enumerate(needed)}
+    out = [
+        _worst_mse(
+            predict_from(est.stable_predictors_[s], values, s + mutable, len(arr)), ys, tests
+        )
+        for s in est.representatives_
+    ]
     return pd.Series(out, index=est.worst_case_risk_.index, name="max_test_mse")
 
 
@@ -228,18 +242,31 @@ def in_raw_units(
         raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
     if not isinstance(reference, pd.DataFrame):
         raise TypeError(f"`reference` must be a pandas DataFrame; got {type(reference).__name__}.")
-    cols = [columns] if isinstance(columns, str) else list(columns)
+    cols = _columns(columns)
     if target not in cols:
         raise ValueError(f"`target` {target!r} is not one of `columns` {cols}.")
-    check_frame(reference, cols, name="reference", what="columns")
-    mean, sd = _moments(reference, cols)
+    ref = check_frame(reference, cols, name="reference", what="columns")
+    if len(ref) == 0:
+        raise ValueError("`reference` has no rows: pass the raw training rows.")
+    mean, sd = _moments(ref, cols)
     features = [c for c in cols if c != target]
 
     def raw_predict(frame: pd.DataFrame) -> np.ndarray:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(
+                f"`frame` must be a pandas DataFrame of raw rows; got {type(frame).__name__}."
+            )
         present = [c for c in features if c in frame.columns]
         z = frame.copy()
-        z[present] = (frame[present] - mean[present]) / sd[present]
-        return mean[target] + sd[target] * np.asarray(predict(z), dtype=float)
+        x = check_frame(frame, present, name="frame", what="covariates")
+        z[present] = (x - mean[present]) / sd[present]
+        pred = np.asarray(predict(z), dtype=float)
+        if pred.shape != (len(frame),):
+            raise ValueError(
+                f"`predict` returned an array of shape {pred.shape} for the {len(frame)} rows "
+                "of `frame`; it must return one prediction per row."
+            )
+        return mean[target] + sd[target] * pred
 
     return raw_predict
 
@@ -255,6 +282,11 @@ def _test_frames(
     """The checked test frames, their responses and the frames stacked in order."""
     if isinstance(tests, pd.DataFrame):
         tests = [tests]
+    if isinstance(tests, str | bytes) or not isinstance(tests, Iterable):
+        raise TypeError(
+            "`tests` must be a DataFrame or a sequence of DataFrames (one per test "
+            f"environment); got {type(tests).__name__}."
+        )
     tests = list(tests)
     if not tests:
         raise ValueError("`tests` is empty: pass at least one test environment's DataFrame.")
@@ -262,6 +294,8 @@ def _test_frames(
     for k, t in enumerate(tests):
         if not isinstance(t, pd.DataFrame):
             raise TypeError(f"`tests[{k}]` must be a pandas DataFrame; got {type(t).__name__}.")
+        if len(t) == 0:
+            raise ValueError(f"`tests[{k}]` has no rows: drop empty test environments.")
         ys.append(check_frame(t, [target], name=f"tests[{k}]", what="target column")[target])
     # one prediction on the stacked environments (per-call overhead dominates small frames)
     stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
@@ -281,6 +315,21 @@ def _worst_mse(prediction: Any, ys: list[pd.Series], tests: list[pd.DataFrame]) 
         raise ValueError("`predict` returned non-finite predictions on the test environments.")
     parts = np.split(pred, np.cumsum([len(t) for t in tests])[:-1])
     return max(float(np.mean((y.to_numpy() - p) ** 2)) for y, p in zip(ys, parts, strict=True))
+
+
+def _columns(columns: Any) -> list[Any]:
+    """The ``columns`` argument as a list: one name (a string) or a sequence of distinct
+    names."""
+    if columns is None or not (isinstance(columns, str) or isinstance(columns, Iterable)):
+        raise TypeError(
+            "`columns` must be a column name or a sequence of column names (the response and "
+            f"the covariates); got {type(columns).__name__}."
+        )
+    cols = node_list(columns)
+    dup = [c for c in dict.fromkeys(cols) if cols.count(c) > 1]
+    if dup:
+        raise ValueError(f"`columns` names {dup} more than once; give each column once.")
+    return cols
 
 
 def _labels(values: Any, name: str) -> list[Any]:

@@ -88,11 +88,6 @@ IMPC_MODEL = dataclasses.replace(LINEAR, standardize=True, bound=4.0)
 # %%
 
 
-def observed_risks(est, tests):
-    """Maximum test MSE of every searched representative's stable predictor."""
-    return subset_max_test_mse(est, tests)
-
-
 def fit_all(X, y, e, graph, seed, model, space):
     est = CausalMinimaxRegressor(
         graph=graph,
@@ -126,7 +121,7 @@ def run_split(data, graph, covariates, train_envs, test_envs, seed, space="class
     tr, tests = standardize_split(data, train_envs, cols, test_envs=test_envs)
     methods = fit_all(tr[covariates], tr["Y"], tr["E"], graph, seed, model, space)
     est = methods["causal minimax"]
-    observed = observed_risks(est, tests)
+    observed = subset_max_test_mse(est, tests)
     scores = {k: max_test_mse(m.predict, tests) for k, m in methods.items()}
     scores["best subset (oracle)"] = float(observed.min())
     scores["constant 0"] = max_test_mse(lambda d: np.zeros(len(d)), tests)
@@ -153,7 +148,7 @@ def fit_class(data, k, train, test, model):
     est = CausalMinimaxRegressor(
         graph=simulation_graph(), intervention_model=model, random_state=k
     ).fit(tr[sim_cov], tr["Y"], environment=tr["E"])
-    return est, observed_risks(est, tests)
+    return est, subset_max_test_mse(est, tests)
 
 
 def class_row(k, label, est, obs):
@@ -277,7 +272,7 @@ sim_new = simulate_paper(rng=2024)
 check["Spearman ceiling (new test draw)"] = [
     spearmanr(
         pair["observed"],
-        observed_risks(est, standardize_split(sim_new, tr, ["Y", *sim_cov], test_envs=te)[1]),
+        subset_max_test_mse(est, standardize_split(sim_new, tr, ["Y", *sim_cov], test_envs=te)[1]),
     ).statistic
     for (est, *_), pair, (tr, te) in zip(sim_results, sim_pairs, sim_splits, strict=True)
 ]

@@ -14,7 +14,6 @@ from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax._risk import (
     FeatureMap,
     SearchProblem,
-    fit_structural_equations,
     risk_and_gradient,
     worst_case_risks,
 )
@@ -22,6 +21,7 @@ from causalminimax._risk import intervened_risk as _risk
 from causalminimax._spline import AdditiveSplineRidge
 from causalminimax.datasets import simulate_paper, simulation_graph
 from causalminimax.evaluation import standardize_split, subset_max_test_mse
+from tests.causalminimax.toy import simulation_equations
 
 COV = [f"X{i}" for i in range(1, 11)]
 WHOLE = ("X6", "X5", "X1")  # representative of the whole stable set
@@ -60,14 +60,7 @@ def test_additive_spline_ridge_equals_sklearn_pipeline():
 
 
 def test_neural_intervention_gradient_matches_finite_differences():
-    sim = simulate_paper(n_per_env=60, environments=range(1, 9), rng=4)
-    data = {c: sim[c].to_numpy() for c in ["Y", *COV]}
-    g = simulation_graph()
-    order = ["Y", "X6", "X8", "X9", "X5", "X7", "X1", "X3", "X2", "X10", "X4"]
-    parents = {v: tuple(p for p in order if g.has_edge(p, v)) for v in order}
-    sm = fit_structural_equations(
-        data, order, parents, ["X9", "X10"], ["X1", "X3", "X2", "X4"], AdditiveSplineRidge()
-    )
+    data, sm = simulation_equations(60, 8, 4)
     inputs = ("X6", "X5", "X1", "X9", "X10")
     pred = AdditiveSplineRidge().fit(np.column_stack([data[c] for c in inputs]), data["Y"])
     rng = np.random.default_rng(0)
