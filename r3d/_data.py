@@ -790,7 +790,7 @@ def _group_columns(
         return indptr.astype(np.int64), keys1, moved
 
     firsts = _in_threads(first_pass, cuts)
-    starts = sum(f[0] for f in firsts)  # bucket starts in the grouped rows
+    starts = np.sum([f[0] for f in firsts], axis=0)  # bucket starts in the grouped rows
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[n] = N
 
@@ -798,7 +798,8 @@ def _group_columns(
         rows = int(np.max(np.diff(starts[lo_b : hi_b + 1]), initial=0))
         local = np.empty(rows, dtype=itype)
         scratch = np.empty(rows, dtype=itype)
-        sinks = [np.empty(rows, dtype=c.dtype) for c in cols]
+        one_part = len(firsts) == 1  # then the bucket's rows are read where they are
+        sinks = [np.empty(0 if one_part else rows, dtype=c.dtype) for c in cols]
         indptr = np.empty(width + 1, dtype=itype)
         for b in range(lo_b, hi_b):
             lo, hi = int(starts[b]), int(starts[b + 1])
@@ -811,17 +812,21 @@ def _group_columns(
             for ip, keys1, moved in firsts:
                 a, e = int(ip[b]), int(ip[b + 1])
                 np.subtract(keys1[a:e], base, out=local[pos : pos + e - a], dtype=itype)
-                for sink, mv in zip(sinks, moved, strict=True):
-                    sink[pos : pos + e - a] = mv[a:e]
+                if one_part:
+                    inputs = [mv[a:e] for mv in moved]
+                else:
+                    for sink, mv in zip(sinks, moved, strict=True):
+                        sink[pos : pos + e - a] = mv[a:e]
                 pos += e - a
+            if not one_part:
+                inputs = [sink[:pos] for sink in sinks]
             k = local[:pos]
             ip_b = indptr[: m + 1]
-            for sink, out in zip(sinks, grouped, strict=True):
-                _counting_sort(m, k, k, sink[:pos], ip_b, scratch[:pos], out[lo:hi])
+            for vals, out in zip(inputs, grouped, strict=True):
+                _counting_sort(m, k, k, vals, ip_b, scratch[:pos], out[lo:hi])
             np.add(ip_b[:m], lo, out=offsets[base : base + m], dtype=np.int64)
 
-    bucket_rows = starts.astype(np.int64)
-    shares = [int(np.searchsorted(bucket_rows, c, side="left")) for c in cuts]
+    shares = [int(np.searchsorted(starts, c, side="left")) for c in cuts]
     shares[0], shares[-1] = 0, n_buckets
     _in_threads(second_pass, sorted(set(shares)))
     return offsets, grouped
