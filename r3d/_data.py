@@ -776,9 +776,8 @@ def _group_columns(
     width = 1 << shift  # codes per bucket
     n_buckets = ((n - 1) >> shift) + 1
     cuts = _row_cuts(N, _parts(N))
-    # first pass, one part of the rows per thread: codes and columns into buckets
-    firsts: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = []
 
+    # first pass, one part of the rows per thread: codes and columns into buckets
     def first_pass(a: int, b: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         k = keys[a:b]
         buckets = k >> shift
@@ -789,7 +788,7 @@ def _group_columns(
             _counting_sort(n_buckets, buckets, k, c[a:b], indptr, keys1, out)
         return indptr.astype(np.int64), keys1, moved
 
-    firsts = _in_threads(first_pass, cuts)
+    firsts: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = _in_threads(first_pass, cuts)
     starts = np.sum([f[0] for f in firsts], axis=0)  # bucket starts in the grouped rows
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[n] = N
