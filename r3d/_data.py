@@ -7,8 +7,12 @@ weights). Quantile functions of all units are then computed in one vectorised pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -267,22 +271,21 @@ class Distributions:
             )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-        # one pass over the rows each: slots of the unit ids, a stable counting sort of the
-        # outcomes (and weights) by slot, the constancy checks; then drop the empty slots
+        # one pass over the rows for the slots of the unit ids, a stable grouping of the
+        # outcomes (and weights) by slot; the per-unit columns are checked against each
+        # unit's last row; then the empty slots are dropped
         slots, slot_ids = _unit_slots(data[unit])
-        order, slot_offsets, values = _group_rows(
-            slots, slot_ids.size, _numeric_column(data[outcome], "outcome", outcome)
-        )
-        w = (
-            None
-            if weight is None
-            else _take(_numeric_column(data[weight], "weight", weight), order)
-        )
+        columns = [_numeric_column(data[outcome], "outcome", outcome)]
+        if weight is not None:
+            columns.append(_numeric_column(data[weight], "weight", weight))
+        slot_offsets, (values, *rest) = _group_columns(slots, slot_ids.size, columns)
+        w = rest[0] if rest else None
         used = np.diff(slot_offsets) > 0
         kept = None if used.all() else np.flatnonzero(used)
         offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
         ids = slot_ids if kept is None else slot_ids[kept]
         per_unit: dict[str, Any] = {}
+        rep: np.ndarray | None = None  # every slot's last row, found once
         extra: tuple[tuple[str, str | None], ...] = (
             ("running", running),
             ("treatment", treatment),
@@ -308,9 +311,9 @@ class Distributions:
             else:
                 if col not in data.columns:
                     raise ValueError(f"Column {col!r} not found in `data`.")
-                per_slot = _constant_per_unit(
-                    data[col], slots, slot_ids.size, col, _last_rows(order, slot_offsets)
-                )
+                if rep is None:
+                    rep = _last_rows(slots, slot_ids.size)
+                per_slot = _constant_per_unit(data[col], slots, slot_ids.size, col, rep)
                 per_unit[name] = per_slot if kept is None else per_slot[kept]
         return cls(values, offsets, w, np.asarray(ids), **per_unit)
 
@@ -597,6 +600,41 @@ def _code_dtype(n_rows: int) -> type[np.signedinteger[Any]]:
     return np.int32 if n_rows < 2**31 - 1 else np.int64
 
 
+# Large inputs are processed in parts of rows (or of units) in threads: the NumPy calls and
+# SciPy's compiled routines used release the GIL, and every part writes its own outputs
+# or disjoint slices of shared ones, so the results do not depend on the number of parts.
+_THREAD_ROWS = 2**20  # from here on the row passes are split among threads
+_CHUNK_ROWS = 2**16  # rows per step inside a part: temporaries stay in cache
+
+
+def _n_threads() -> int:
+    """Threads of the long-format passes: the cores, at most 4 (memory-bound work)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _parts(n_rows: int) -> int:
+    return _n_threads() if n_rows >= _THREAD_ROWS else 1
+
+
+def _in_threads(work: Callable[[int, int], Any], cuts: Sequence[int]) -> list[Any]:
+    """``[work(a, b) for a, b in pairwise(cuts)]``, in threads when there are several."""
+    ranges = list(pairwise(cuts))
+    if len(ranges) < 2:
+        return [work(a, b) for a, b in ranges]
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        return list(pool.map(lambda r: work(*r), ranges))
+
+
+def _row_cuts(n_rows: int, n_parts: int) -> list[int]:
+    """Boundaries of ``n_parts`` near-equal ranges of rows."""
+    return [n_rows * k // n_parts for k in range(n_parts + 1)]
+
+
+def _chunks(a: int, b: int) -> Iterator[tuple[int, int]]:
+    for s in range(a, b, _CHUNK_ROWS):
+        yield s, min(s + _CHUNK_ROWS, b)
+
+
 def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Every row's slot (int32 while the rows fit), slots ordered like the sorted ids, and
     the id of every slot.
@@ -609,12 +647,24 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     budget = 2 * v.size + 1024  # slots allowed: at most about two per row
     ctype = _code_dtype(budget)
     if v.dtype.kind in "iu" and v.size:
-        lo, hi = int(v.min()), int(v.max())
+        cuts = _row_cuts(v.size, _parts(v.size))
+
+        def extremes(a: int, b: int) -> tuple[int, int]:
+            lo_hi = [(int(v[s:e].min()), int(v[s:e].max())) for s, e in _chunks(a, b)]
+            return min(t[0] for t in lo_hi), max(t[1] for t in lo_hi)
+
+        part_lo_hi = _in_threads(extremes, cuts)
+        lo, hi = min(t[0] for t in part_lo_hi), max(t[1] for t in part_lo_hi)
         if hi - lo < budget:
             base = 0 if 0 <= lo and hi < budget else lo
             wide = np.int64 if v.dtype.kind == "i" else np.uint64  # v - base cannot overflow
-            idx = v if base == 0 else v.astype(wide) - wide(base)
-            return idx.astype(ctype), np.arange(base, hi + 1).astype(v.dtype)
+            slots = np.empty(v.size, dtype=ctype)
+
+            def shifted(a: int, b: int) -> None:  # one buffered pass, no wide temporary
+                np.subtract(v[a:b], wide(base), out=slots[a:b], dtype=wide, casting="unsafe")
+
+            _in_threads(shifted, cuts)
+            return slots, np.arange(base, hi + 1).astype(v.dtype)
     codes, uniques = pd.factorize(ids, sort=True)
     return codes.astype(ctype, copy=False), np.asarray(uniques)
 
@@ -641,70 +691,171 @@ try:  # SciPy's C++ COO-to-CSR conversion: a stable counting sort that moves the
 except ImportError:  # pragma: no cover - private entry point moved: the public route below
     _coo_tocsr = None
 
+_TWO_PASS_ROWS = 2**21  # from here on the rows are grouped in two passes (_group_columns)
+_BUCKETS = 256  # buckets of the first pass: few write heads, all in cache
+
 
 def _counting_sort(
-    codes: np.ndarray, n: int, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stable counting sort of the rows by code: ``(order, offsets, values[order])``.
+    n: int,
+    keys: np.ndarray,
+    aux: np.ndarray,
+    vals: np.ndarray,
+    indptr: np.ndarray,
+    aux_out: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Stable counting sort by ``keys`` (in ``[0, n)``), in compiled code: ``vals`` into
+    ``out``, ``aux`` (the type of ``keys``) into ``aux_out``, and the start of every key's
+    run into ``indptr`` (``n + 1`` entries, the type of ``keys``).
 
-    O(rows + units): one counting pass and one scatter pass in compiled code (SciPy's
-    ``coo_tocsr``, the unit codes as row indices and the row numbers as column indices).
+    SciPy's ``coo_tocsr`` (keys as row indices, ``aux`` as column indices); the public
+    sparse API when that private call is missing or takes other arguments.
     """
-    N = codes.size
-    itype = _code_dtype(max(N, n + 1))
-    rows = np.ascontiguousarray(codes, dtype=itype)
-    cols = np.arange(N, dtype=itype)
-    vals = np.ascontiguousarray(values, dtype=float)
-    if _coo_tocsr is None:  # pragma: no cover - exercised by the fallback test
-        return _counting_sort_public(rows, cols, vals, n)
-    indptr = np.empty(n + 1, dtype=itype)
-    order = np.empty(N, dtype=itype)
-    out = np.empty(N, dtype=float)
-    try:
-        _coo_tocsr(n, N, N, rows, cols, vals, indptr, order, out)
-    except (TypeError, ValueError):  # pragma: no cover - a SciPy whose private call differs
-        return _counting_sort_public(rows, cols, vals, n)
-    return order, indptr.astype(np.int64), out
+    if _coo_tocsr is not None:
+        try:
+            _coo_tocsr(n, keys.size, keys.size, keys, aux, vals, indptr, aux_out, out)
+            return
+        except (TypeError, ValueError):  # pragma: no cover - a SciPy whose call differs
+            pass
+    _counting_sort_public(n, keys, aux, vals, indptr, aux_out, out)
 
 
 def _counting_sort_public(
-    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n: int,
+    keys: np.ndarray,
+    aux: np.ndarray,
+    vals: np.ndarray,
+    indptr: np.ndarray,
+    aux_out: np.ndarray,
+    out: np.ndarray,
+) -> None:
     """:func:`_counting_sort` through SciPy's public sparse API (slower: format checks)."""
     from scipy.sparse import coo_matrix
 
-    csr = coo_matrix((vals, (rows, cols)), shape=(n, rows.size)).tocsr()
-    return (
-        np.asarray(csr.indices),
-        np.asarray(csr.indptr, dtype=np.int64),
-        np.asarray(csr.data, dtype=float),
-    )
+    cols = np.arange(keys.size)  # distinct columns: nothing is summed, explicit zeros stay
+    csr = coo_matrix((vals, (keys, cols)), shape=(n, keys.size)).tocsr()
+    indptr[:] = csr.indptr
+    out[:] = csr.data
+    aux_out[:] = aux[csr.indices]
 
 
-def _group_rows(
-    codes: np.ndarray, n: int, values: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Rows grouped by code in a stable order: ``(order, offsets, values[order])``.
+def _group_columns(
+    codes: np.ndarray, n: int, columns: Sequence[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Rows grouped by code (``0 <= codes < n``) in a stable order.
 
-    Rows already grouped (codes non-decreasing) keep their order (``order`` is None);
-    otherwise a counting sort (O(rows + units), stable) replaces an argsort and moves the
-    values with it.
+    Returns ``(offsets, grouped)``: ``offsets`` (``n + 1``, int64) where each code's run
+    starts, and every column of ``columns`` grouped (the columns themselves when the rows
+    were already grouped: codes non-decreasing).
+
+    A stable counting sort in compiled code, O(rows + codes). Up to ``_TWO_PASS_ROWS``
+    rows it is one pass. Beyond, moving rows straight into a quarter million units
+    misses the cache at every row (a write head per unit), so a first pass moves them into
+    about ``_BUCKETS`` buckets of consecutive codes (each part of the rows in its own
+    thread, into its own arrays), and a second pass groups every bucket within itself
+    (gathering the bucket's rows of every part, which stay in cache), the buckets shared
+    among threads. Every step is stable and parts are taken in row order, so the result is
+    the one-pass grouping, bit for bit.
     """
     N = codes.size
     head = codes[:4096]  # shuffled rows show it at once: skip the full pass
     if N == 0 or (np.all(head[1:] >= head[:-1]) and np.all(codes[1:] >= codes[:-1])):
         counts = np.bincount(codes, minlength=n)
-        return None, np.concatenate([[0], np.cumsum(counts)]), values
-    return _counting_sort(codes, n, values)
+        return np.concatenate([[0], np.cumsum(counts)]), list(columns)
+    itype = _code_dtype(max(N, n + 1))
+    keys = np.ascontiguousarray(codes, dtype=itype)
+    cols = [np.ascontiguousarray(c) for c in columns]
+    grouped = [np.empty(N, dtype=c.dtype) for c in cols]
+    if N < _TWO_PASS_ROWS:
+        indptr = np.empty(n + 1, dtype=itype)
+        scratch = np.empty(N, dtype=itype)
+        for c, out in zip(cols, grouped, strict=True):
+            _counting_sort(n, keys, keys, c, indptr, scratch, out)
+        return indptr.astype(np.int64), grouped
+    shift = max(0, int(np.ceil(np.log2(n / _BUCKETS))))
+    width = 1 << shift  # codes per bucket
+    n_buckets = ((n - 1) >> shift) + 1
+    cuts = _row_cuts(N, _parts(N))
+
+    # first pass, one part of the rows per thread: codes and columns into buckets
+    def first_pass(a: int, b: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        k = keys[a:b]
+        buckets = k >> shift
+        indptr = np.empty(n_buckets + 1, dtype=itype)
+        keys1 = np.empty(b - a, dtype=itype)
+        moved = [np.empty(b - a, dtype=c.dtype) for c in cols]
+        for c, out in zip(cols, moved, strict=True):
+            _counting_sort(n_buckets, buckets, k, c[a:b], indptr, keys1, out)
+        return indptr.astype(np.int64), keys1, moved
+
+    firsts: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = _in_threads(first_pass, cuts)
+    starts = np.sum([f[0] for f in firsts], axis=0)  # bucket starts in the grouped rows
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[n] = N
+
+    def second_pass(lo_b: int, hi_b: int) -> None:
+        rows = int(np.max(np.diff(starts[lo_b : hi_b + 1]), initial=0))
+        local = np.empty(rows, dtype=itype)
+        scratch = np.empty(rows, dtype=itype)
+        one_part = len(firsts) == 1  # then the bucket's rows are read where they are
+        sinks = [np.empty(0 if one_part else rows, dtype=c.dtype) for c in cols]
+        indptr = np.empty(width + 1, dtype=itype)
+        for b in range(lo_b, hi_b):
+            lo, hi = int(starts[b]), int(starts[b + 1])
+            base = b << shift
+            m = min(n, base + width) - base
+            if hi == lo:
+                offsets[base : base + m] = lo
+                continue
+            pos = 0  # the bucket's rows of every part, in row order
+            for ip, keys1, moved in firsts:
+                a, e = int(ip[b]), int(ip[b + 1])
+                np.subtract(keys1[a:e], base, out=local[pos : pos + e - a], dtype=itype)
+                if one_part:
+                    inputs = [mv[a:e] for mv in moved]
+                else:
+                    for sink, mv in zip(sinks, moved, strict=True):
+                        sink[pos : pos + e - a] = mv[a:e]
+                pos += e - a
+            if not one_part:
+                inputs = [sink[:pos] for sink in sinks]
+            k = local[:pos]
+            ip_b = indptr[: m + 1]
+            for vals, out in zip(inputs, grouped, strict=True):
+                _counting_sort(m, k, k, vals, ip_b, scratch[:pos], out[lo:hi])
+            np.add(ip_b[:m], lo, out=offsets[base : base + m], dtype=np.int64)
+
+    shares = [int(np.searchsorted(starts, c, side="left")) for c in cuts]
+    shares[0], shares[-1] = 0, n_buckets
+    _in_threads(second_pass, sorted(set(shares)))
+    return offsets, grouped
 
 
-def _last_rows(order: np.ndarray | None, offsets: np.ndarray) -> np.ndarray:
-    """The (original) row number of every unit's last row, from :func:`_group_rows`."""
-    last = offsets[1:] - 1
-    return last if order is None else order[last]
+def _group_rows(
+    codes: np.ndarray, n: int, values: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Rows grouped by code in a stable order: ``(order, offsets, values[order])``
+    (``order`` None when the rows were already grouped), through :func:`_group_columns`
+    with the row numbers as a second column."""
+    rows = np.arange(codes.size, dtype=_code_dtype(max(codes.size, n + 1)))
+    offsets, (grouped, order) = _group_columns(codes, n, [values, rows])
+    return (None if order is rows else order), offsets, grouped
 
 
-_CHUNK_ROWS = 2**18  # rows per pass of the per-unit checks: temporaries stay in cache
+def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """The last row of every code (-1 for codes without rows): a running maximum of the
+    row numbers by code (``ufunc.at``), one part of the rows per thread."""
+    rtype = _code_dtype(codes.size)
+
+    def part(a: int, b: int) -> np.ndarray:
+        last = np.full(n, -1, dtype=rtype)
+        for s, e in _chunks(a, b):
+            np.maximum.at(last, codes[s:e], np.arange(s, e, dtype=rtype))
+        return last
+
+    return functools.reduce(
+        np.maximum, _in_threads(part, _row_cuts(codes.size, _parts(codes.size)))
+    )
 
 
 def _constant_per_unit(
@@ -712,28 +863,33 @@ def _constant_per_unit(
 ) -> np.ndarray:
     """Each unit's value of a per-unit column, checked constant within every unit.
 
-    ``rep`` holds one row number per unit (its last row; found by one scatter when not
-    given). That row's value is gathered back to every row by code and compared, in
-    chunks of rows: no sort and no groupby. Missing values count as one value (a unit may
-    be all-NaN).
+    ``rep`` holds one row number per unit (its last row; found by :func:`_last_rows` when
+    not given). That row's value is gathered back to every row by code and compared, in
+    chunks of rows (one part of the rows per thread): no sort and no groupby. Missing
+    values count as one value (a unit may be all-NaN).
     """
     v = col.to_numpy()
     lab = v if v.dtype.kind in "biuf" else pd.factorize(col)[0]  # labels: compare codes
-    N = codes.size
     if rep is None:
-        rep = np.empty(n, dtype=np.intp)
-        for a in range(0, N, _CHUNK_ROWS):
-            rep[codes[a : a + _CHUNK_ROWS]] = np.arange(a, min(a + _CHUNK_ROWS, N))
+        rep = _last_rows(codes, n)
     ref = lab[rep]  # one row's value per unit
-    for a in range(0, N, _CHUNK_ROWS):
-        own = lab[a : a + _CHUNK_ROWS]
-        back = ref[codes[a : a + _CHUNK_ROWS]]
-        same = back == own
-        if lab.dtype.kind == "f" and not same.all():
-            same |= np.isnan(back) & np.isnan(own)
-        if not same.all():
-            raise ValueError(
-                f"Column {name!r} varies within unit; a per-unit variable must be constant "
-                "within each unit (or pass it through `unit_data`)."
-            )
+
+    def same(a: int, b: int) -> bool:
+        back = np.empty(min(_CHUNK_ROWS, b - a), dtype=ref.dtype)
+        for s, e in _chunks(a, b):
+            own = lab[s:e]
+            got = back[: e - s]
+            np.take(ref, codes[s:e], out=got)
+            eq = got == own
+            if lab.dtype.kind == "f" and not eq.all():
+                eq |= np.isnan(got) & np.isnan(own)
+            if not eq.all():
+                return False
+        return True
+
+    if not all(_in_threads(same, _row_cuts(codes.size, _parts(codes.size)))):
+        raise ValueError(
+            f"Column {name!r} varies within unit; a per-unit variable must be constant "
+            "within each unit (or pass it through `unit_data`)."
+        )
     return v[rep]
