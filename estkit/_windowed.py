@@ -509,31 +509,56 @@ def _gather_center_scale(
     and the centring/scaling pass in blocks of rows that stay in cache: the same values bit
     for bit (extremes are exact, the passes elementwise; the column means are one
     reduction over the gathered block, as there)."""
+    k = len(range(*cols.indices(Y.shape[1])))
+    return _gather_center_scale_split(Y, rows, cols, [slice(0, k)])[0]
+
+
+def _gather_center_scale_split(
+    Y: np.ndarray, rows: np.ndarray, cols: slice, blocks: list[slice]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_gather_center_scale` of every block of columns in ``blocks`` (consecutive,
+    relative to ``cols``, covering it), each a contiguous array as if gathered alone, from
+    one gather of the rows over all of ``cols`` (a gather costs per row)."""
     n = rows.size
     k = len(range(*cols.indices(Y.shape[1])))
     if n == 0 or k == 0:
-        return _center_scale_cols(Y[rows, cols], in_place=True)
-    Yw = np.empty((n, k))
-    blocks = _row_blocks(n, k)
+        Yg = Y[rows, cols]
+        return [_center_scale_cols(np.ascontiguousarray(Yg[:, c]), in_place=True) for c in blocks]
+    parts = [np.empty((n, c.stop - c.start)) for c in blocks]
+    row_blocks = _row_blocks(n, k)
     hi = np.full(k, -np.inf)
     lo = np.full(k, np.inf)
-    for r in blocks:
-        b = Yw[r]
-        _take_rows(Y, rows[r], cols, b)
+    one = len(blocks) == 1
+    buf = None if one else np.empty((row_blocks[0].stop, k))
+    for r in row_blocks:
+        if buf is None:
+            b = parts[0][r]
+            _take_rows(Y, rows[r], cols, b)
+        else:
+            b = buf[: r.stop - r.start]
+            _take_rows(Y, rows[r], cols, b)
+            for part, c in zip(parts, blocks, strict=True):
+                part[r] = b[:, c]
         np.maximum(hi, _fold(np.maximum, b), out=hi)
         np.minimum(lo, _fold(np.minimum, b), out=lo)
-    if np.any(np.maximum(np.abs(hi), np.abs(lo)) > 1e300):  # the rescaling path (rare)
-        return _center_scale_cols(Yw, in_place=True)
-    c = Yw.mean(axis=0)
-    flat, a = _column_spread(hi, lo, c)
-    any_flat = bool(flat.any())
-    for r in blocks:
-        b = Yw[r]
-        np.subtract(b, c, out=b)
-        if any_flat:
-            b[:, flat] = 0.0
-        b /= a
-    return Yw, c, a
+    del buf
+    out = []
+    for Yw, cb in zip(parts, blocks, strict=True):
+        hb, lb = hi[cb], lo[cb]
+        if np.any(np.maximum(np.abs(hb), np.abs(lb)) > 1e300):  # the rescaling path (rare)
+            out.append(_center_scale_cols(Yw, in_place=True))
+            continue
+        c = Yw.mean(axis=0)
+        flat, a = _column_spread(hb, lb, c)
+        any_flat = bool(flat.any())
+        for r in _row_blocks(n, Yw.shape[1]):
+            b = Yw[r]
+            np.subtract(b, c, out=b)
+            if any_flat:
+                b[:, flat] = 0.0
+            b /= a
+        out.append((Yw, c, a))
+    return out
 
 
 @dataclass
@@ -670,20 +695,21 @@ def _run_core(
         zero_sup = np.zeros(n, dtype=bool)
         zero_sup[off_sup] = True
         for wide, subs in _wide_chunks(_chunks(m, n, budget, 6), n, budget):
-            # the gather and the centring over a wide block of columns (the gather's cost is
-            # per row); the fits over the budget's narrower blocks of columns inside it, each
-            # from its own contiguous copy, as they always ran (the rounding of a BLAS
-            # product may depend on its width and layout): the same numbers bit for bit
-            Zw, ccw, aaw = _gather_center_scale(Y, rows, wide)
-            one = len(subs) == 1
-            for c in subs:
-                cols = slice(wide.start + c.start, wide.start + c.stop)
-                Z = Zw if one else np.ascontiguousarray(Zw[:, c])
-                cc, aa = ccw[c], aaw[c]
-                cf = gi @ (KR.T @ Z)  # (p+1, k)
-                # the same operations as Z - F, E * E, F * aa + cc, ..., elementwise in
-                # blocks of rows that stay in cache (bit for bit the whole-array passes)
-                for r in _row_blocks(n, Z.shape[1]):
+            # one gather of the rows over a wide block of columns (its cost is per row), the
+            # fits over the budget's narrower blocks of columns inside it, each a contiguous
+            # array as it always was (the rounding of a BLAS product may depend on its
+            # width and layout): the same numbers bit for bit
+            parts = _gather_center_scale_split(Y, rows, wide, subs)
+            cfs = [gi @ (KR.T @ Z) for Z, _, _ in parts]  # (p+1, k) each
+            # the same operations as Z - F, E * E, F * aa + cc, ..., elementwise in blocks
+            # of rows that stay in cache (bit for bit the whole-array passes); the fitted
+            # values of the wide block written together
+            kw_ = wide.stop - wide.start
+            for r in _row_blocks(n, kw_):
+                Fw = None
+                if fitted is not None and len(subs) > 1:
+                    Fw = np.empty((r.stop - r.start, kw_))
+                for (Z, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
                     F = _horner_in_place(cf, u[r])  # (rows, k)
                     E2 = np.subtract(Z[r], F, out=Z[r])
                     E2[zero_out[r]] = 0.0
@@ -693,12 +719,16 @@ def _run_core(
                             np.multiply(F, aa, out=F)
                             np.add(F, cc, out=F)
                         F[zero_sup[r]] = 0.0
-                        if one:
-                            _put_rows(fitted, rows[r], cols, F)
-                        else:  # the wide block's copy of these columns is free
-                            Zw[r, c] = F
+                        if Fw is None:
+                            Fw = F
+                        else:
+                            Fw[:, c] = F
                     del F
-                E2 = Z
+                if Fw is not None:
+                    _put_rows(fitted, rows[r], wide, Fw)
+                del Fw
+            for (E2, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
+                cols = slice(wide.start + c.start, wide.start + c.stop)
                 a2 = _square(aa)
                 coef[:, cols] = cf * aa
                 coef[0, cols] += cc
@@ -706,11 +736,7 @@ def _run_core(
                 sum_wpe2[cols] = (wpos @ E2) * a2
                 if om2 is not None:
                     cvar[list(var_rows), cols] = (om2.T @ E2) * a2
-                del Z, E2
-            if fitted is not None and not one:  # the fitted values of the wide block
-                for r in _row_blocks(n, Zw.shape[1]):
-                    _put_rows(fitted, rows[r], wide, Zw[r])
-            del Zw
+            del parts, E2
         sum_k[:] = sk
         sum_wp[:] = wpos.sum()
         n_eff[:] = int(inw.sum())

@@ -656,3 +656,27 @@ def test_wide_gather_equals_narrow_blocks(monkeypatch, support):
     assert len(wmod._chunks(m, 2000, budget, 6)) > 3
     for a, b in zip(*results, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
+    # one gather over a wide block of columns, split into contiguous blocks: each block as
+    # _gather_center_scale gives it alone (means, spreads, flat columns, rescaling path)
+    import estkit._windowed as wmod
+
+    rng = np.random.default_rng(13)
+    n = 3001
+    Y = rng.standard_normal((n, 9)) * [1.0, 1e-3, 1e6, 0.0, 1.0, 2.0, 3.0, 1.0, 5.0] + 4.0
+    Y[:, 4] = 1e12 * (1 + 1e-17 * rng.standard_normal(n))  # flat up to rounding residue
+    Y[:, 8] *= 1e301  # beyond 1e300: that block takes the rescaling path
+    rows = rng.permutation(n)[:2500]
+    monkeypatch.setattr(wmod, "_BLOCK_CELLS", 700)  # many blocks of 256 rows
+    blocks = [slice(0, 3), slice(3, 4), slice(4, 6), slice(6, 8)]
+    got = wmod._gather_center_scale_split(Y, rows, slice(1, 9), blocks)
+    assert len(got) == len(blocks)
+    for part, c in zip(got, blocks, strict=True):
+        ref = wmod._gather_center_scale(Y, rows, slice(1 + c.start, 1 + c.stop))
+        assert part[0].flags.c_contiguous
+        for a, b in zip(part, ref, strict=True):
+            assert a.shape == b.shape and a.tobytes() == b.tobytes()
+    empty = wmod._gather_center_scale_split(Y, rows[:0], slice(0, 4), [slice(0, 2), slice(2, 4)])
+    assert [e[0].shape for e in empty] == [(0, 2), (0, 2)]
