@@ -568,6 +568,7 @@ class _Outputs:
     leverage: np.ndarray | None
     support: np.ndarray | None
     positive_support: bool
+    residual_sums: bool = True
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
@@ -655,11 +656,14 @@ def _run_core(
     coef = np.empty((p + 1, m))
     cvar = np.full((p + 1, m), np.nan)
     sum_k = np.empty(m)
-    sum_ke2 = np.empty(m)
+    sum_ke2 = np.full(m, np.nan)
     sum_wp = np.empty(m)
-    sum_wpe2 = np.empty(m)
+    sum_wpe2 = np.full(m, np.nan)
     n_eff = np.empty(m, dtype=int)
     kpoly = np.asarray(ps.kernel._poly)
+    # residual sums (and HC0 variances) wanted: fit_into's callers may want unit-level
+    # outputs only
+    sums = outs is None or outs.residual_sums
     if common:
         n = int(nw[0])
         u = ps.xs[:n] / hv[0]
@@ -711,9 +715,10 @@ def _run_core(
                     Fw = np.empty((r.stop - r.start, kw_))
                 for (Z, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
                     F = _horner_in_place(cf, u[r])  # (rows, k)
-                    E2 = np.subtract(Z[r], F, out=Z[r])
-                    E2[zero_out[r]] = 0.0
-                    np.multiply(E2, E2, out=E2)
+                    if sums:
+                        E2 = np.subtract(Z[r], F, out=Z[r])
+                        E2[zero_out[r]] = 0.0
+                        np.multiply(E2, E2, out=E2)
                     if fitted is not None:
                         with np.errstate(over="ignore", invalid="ignore"):
                             np.multiply(F, aa, out=F)
@@ -732,6 +737,8 @@ def _run_core(
                 a2 = _square(aa)
                 coef[:, cols] = cf * aa
                 coef[0, cols] += cc
+                if not sums:
+                    continue
                 sum_ke2[cols] = (kw @ E2) * a2
                 sum_wpe2[cols] = (wpos @ E2) * a2
                 if om2 is not None:
@@ -773,21 +780,22 @@ def _run_core(
                         pw = pw * u
                 cf = gi @ rhs
                 f = _horner(cf, u)
-                e = np.where(inw, z - f, 0.0)
-                e2 = e * e
-                a2 = _square(aa[0])
                 w0 = kw * _horner(gi[0], u)
                 wpos = np.where(w0 > 0, w0, 0.0)
                 coef[:, j] = cf * aa[0]
                 coef[0, j] += cc[0]
                 sum_k[j] = kw.sum()
-                sum_ke2[j] = np.sum(kw * e2) * a2
                 sum_wp[j] = wpos.sum()
-                sum_wpe2[j] = np.sum(wpos * e2) * a2
                 n_eff[j] = int(np.count_nonzero(inw))
-                for a in var_rows:
-                    om = w0 if a == 0 else kw * _horner(gi[a], u)
-                    cvar[a, j] = float(np.sum(om * om * e2)) * a2
+                if sums:
+                    e = np.where(inw, z - f, 0.0)
+                    e2 = e * e
+                    a2 = _square(aa[0])
+                    sum_ke2[j] = np.sum(kw * e2) * a2
+                    sum_wpe2[j] = np.sum(wpos * e2) * a2
+                    for a in var_rows:
+                        om = w0 if a == 0 else kw * _horner(gi[a], u)
+                        cvar[a, j] = float(np.sum(om * om * e2)) * a2
                 if outs is not None:
                     sup = (w0 > 0) if o.positive_support else inw
                     if F_b is not None:
@@ -889,6 +897,7 @@ def fit_into(
     support: Literal["window", "positive_weight"] = "window",
     var_rows: tuple[int, ...] = (),
     memory_budget: int | None = None,
+    residual_sums: bool = True,
 ) -> WindowedSummary:
     """Fit one side and write unit-level results into caller-provided arrays.
 
@@ -912,6 +921,10 @@ def fit_into(
         positive intercept weight (``"positive_weight"``, R3D's rule).
     support : {"window", "positive_weight"}, default "window"
         Which support the fitted values and ``support_out`` use.
+    residual_sums : bool, default True
+        ``False`` skips the residuals of the fits: the summary's ``sum_ke2``,
+        ``sum_wpos_e2`` and ``coef_variance`` are then NaN (coefficients, the other sums
+        and the unit-level outputs are the same).
 
     Returns
     -------
@@ -928,7 +941,9 @@ def fit_into(
     >>> fitted[:, 0].round(10).tolist()
     [0.0, 0.0, 0.0, 0.0, 1.0, 1.25, 1.5, 0.0, 0.0]
     """
-    outs = _Outputs(fitted_out, weights_out, leverage_out, support_out, support != "window")
+    outs = _Outputs(
+        fitted_out, weights_out, leverage_out, support_out, support != "window", residual_sums
+    )
     return _run(ps, Y, h, p, tuple(var_rows), outs, memory_budget)
 
 

@@ -557,6 +557,7 @@ def _fit_sides_windowed(
             # sides run at once: a quarter of the fit's budget each keeps the peak of the
             # side fits at that of the residual pass
             memory_budget=budget // 4,
+            residual_sums=False,  # only the coefficients and the unit-level outputs
         ).coef
 
     coefs = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))

@@ -680,3 +680,28 @@ def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
             assert a.shape == b.shape and a.tobytes() == b.tobytes()
     empty = wmod._gather_center_scale_split(Y, rows[:0], slice(0, 4), [slice(0, 2), slice(2, 4)])
     assert [e[0].shape for e in empty] == [(0, 2), (0, 2)]
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_fit_into_without_residual_sums(common):
+    # the side fits only need coefficients and unit-level outputs: residual_sums=False gives
+    # them bit for bit and leaves the residual sums NaN
+    rng = np.random.default_rng(14)
+    n, m = 3000, 5
+    x = rng.uniform(-1, 1, n)
+    Y = np.sin(2 * x)[:, None] + rng.standard_normal((n, m))
+    h = np.full(m, 0.6) if common else np.linspace(0.4, 0.8, m)
+    ps = prepare_side(x, 0.0, "minus", "triangular", 2)
+    outs = []
+    for sums in (True, False):
+        fitted, w, lev = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
+        s = fit_into(ps, Y, h, 2, fitted_out=fitted, weights_out=w, leverage_out=lev,
+                     var_rows=(1,), residual_sums=sums)  # fmt: skip
+        outs.append((s, fitted, w, lev))
+    (s1, *arrays1), (s2, *arrays2) = outs
+    for a, b in zip([s1.coef, s1.sum_k, s1.sum_wpos, s1.n_eff, *arrays1],
+                    [s2.coef, s2.sum_k, s2.sum_wpos, s2.n_eff, *arrays2], strict=True):  # fmt: skip
+        assert a.tobytes() == b.tobytes()
+    assert np.all(np.isfinite(s1.sum_ke2)) and np.all(np.isfinite(s1.coef_variance[1]))
+    assert np.all(np.isnan(s2.sum_ke2)) and np.all(np.isnan(s2.sum_wpos_e2))
+    assert np.all(np.isnan(s2.coef_variance))
