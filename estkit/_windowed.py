@@ -641,9 +641,11 @@ def _run_core(
     var_rows: tuple[int, ...],
     outs: _Outputs | None,
     memory_budget: int | None,
+    wpos_sums: bool = True,
 ) -> WindowedSummary:
     """Fits of one side (``ps``) for the columns of ``Y``: summaries, and the unit-level
-    outputs ``outs`` (``None``: summaries only)."""
+    outputs ``outs`` (``None``: summaries only); ``wpos_sums=False`` leaves
+    ``sum_wpos_e2`` NaN."""
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
@@ -729,7 +731,7 @@ def _run_core(
                         else:
                             Fw[:, c] = F
                     del F
-                if Fw is not None:
+                if Fw is not None and fitted is not None:
                     _put_rows(fitted, rows[r], wide, Fw)
                 del Fw
             for (E2, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
@@ -740,7 +742,8 @@ def _run_core(
                 if not sums:
                     continue
                 sum_ke2[cols] = (kw @ E2) * a2
-                sum_wpe2[cols] = (wpos @ E2) * a2
+                if wpos_sums:
+                    sum_wpe2[cols] = (wpos @ E2) * a2
                 if om2 is not None:
                     cvar[list(var_rows), cols] = (om2.T @ E2) * a2
             del parts, E2
@@ -792,7 +795,8 @@ def _run_core(
                     e2 = e * e
                     a2 = _square(aa[0])
                     sum_ke2[j] = np.sum(kw * e2) * a2
-                    sum_wpe2[j] = np.sum(wpos * e2) * a2
+                    if wpos_sums:
+                        sum_wpe2[j] = np.sum(wpos * e2) * a2
                     for a in var_rows:
                         om = w0 if a == 0 else kw * _horner(gi[a], u)
                         cvar[a, j] = float(np.sum(om * om * e2)) * a2
@@ -848,6 +852,7 @@ def fit_summaries(
     *,
     var_rows: tuple[int, ...] = (),
     memory_budget: int | None = None,
+    positive_weight_sums: bool = True,
 ) -> WindowedSummary:
     """Per-column coefficients and residual summaries of one side, without (n, m) arrays.
 
@@ -867,6 +872,9 @@ def fit_summaries(
     memory_budget : int, optional
         Bytes of temporaries per block of columns (default: 64 MiB or four ``(n,)``
         arrays, whichever is larger).
+    positive_weight_sums : bool, default True
+        ``False`` skips ``sum_wpos_e2`` (NaN; a pass over the residuals fewer when only the
+        kernel-weighted variance is wanted).
 
     Returns
     -------
@@ -881,7 +889,7 @@ def fit_summaries(
     >>> np.round(s.coef, 10).tolist()  # (1, 2h, 0) and (3, 0, -h^2) on the scaled basis
     [[1.0, 3.0], [1.0, 0.0], [0.0, -0.64]]
     """
-    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget)
+    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget, positive_weight_sums)
 
 
 def fit_into(

@@ -705,3 +705,20 @@ def test_fit_into_without_residual_sums(common):
     assert np.all(np.isfinite(s1.sum_ke2)) and np.all(np.isfinite(s1.coef_variance[1]))
     assert np.all(np.isnan(s2.sum_ke2)) and np.all(np.isnan(s2.sum_wpos_e2))
     assert np.all(np.isnan(s2.coef_variance))
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_fit_summaries_without_positive_weight_sums(common):
+    # the paper's selector reads the kernel-weighted variance only: the positive-weight sum
+    # is skipped (NaN), everything else bit for bit
+    rng = np.random.default_rng(15)
+    n, m = 3000, 4
+    x = rng.uniform(-1, 1, n)
+    Y = np.cos(3 * x)[:, None] + rng.standard_normal((n, m))
+    h = np.full(m, 0.7) if common else np.linspace(0.5, 0.9, m)
+    ps = prepare_side(x, 0.0, "plus", "epanechnikov", 2)
+    a = fit_summaries(ps, Y, h, 2, var_rows=(2,))
+    b = fit_summaries(ps, Y, h, 2, var_rows=(2,), positive_weight_sums=False)
+    for f in ("coef", "coef_variance", "sum_k", "sum_ke2", "sum_wpos", "n_eff"):
+        assert getattr(a, f).tobytes() == getattr(b, f).tobytes()
+    assert np.all(np.isfinite(a.sum_wpos_e2)) and np.all(np.isnan(b.sum_wpos_e2))
