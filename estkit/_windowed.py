@@ -469,6 +469,39 @@ def _fold(op: np.ufunc, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _row_items(A: np.ndarray, cols: slice) -> np.ndarray | None:
+    """``A[:, cols]`` as a 1-D array with one opaque item per row (that row's values), or
+    ``None`` when those values are not contiguous in memory.
+
+    One-dimensional fancy indexing of such items copies each row's values as one block:
+    gathering or scattering rows of a few columns this way is about twice as fast as
+    ``A[rows, cols]`` (the same bytes).
+    """
+    sub = A[:, cols]
+    k = sub.shape[1]
+    if k == 0 or sub.dtype != np.float64 or sub.strides[1] != sub.itemsize:
+        return None
+    return sub.view(np.dtype((np.void, sub.itemsize * k)))[:, 0]
+
+
+def _take_rows(A: np.ndarray, rows: np.ndarray, cols: slice, out: np.ndarray) -> None:
+    """``out[...] = A[rows, cols]`` (``out`` C-contiguous, of that shape)."""
+    src, dst = _row_items(A, cols), _row_items(out, slice(None))
+    if src is None or dst is None:
+        out[...] = A[rows, cols]
+    else:
+        dst[...] = src[rows]
+
+
+def _put_rows(A: np.ndarray, rows: np.ndarray, cols: slice, values: np.ndarray) -> None:
+    """``A[rows, cols] = values`` (``values`` of that shape)."""
+    dst, src = _row_items(A, cols), _row_items(values, slice(None))
+    if src is None or dst is None:
+        A[rows, cols] = values
+    else:
+        dst[rows] = src
+
+
 def _gather_center_scale(
     Y: np.ndarray, rows: np.ndarray, cols: slice
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -476,31 +509,56 @@ def _gather_center_scale(
     and the centring/scaling pass in blocks of rows that stay in cache: the same values bit
     for bit (extremes are exact, the passes elementwise; the column means are one
     reduction over the gathered block, as there)."""
+    k = len(range(*cols.indices(Y.shape[1])))
+    return _gather_center_scale_split(Y, rows, cols, [slice(0, k)])[0]
+
+
+def _gather_center_scale_split(
+    Y: np.ndarray, rows: np.ndarray, cols: slice, blocks: list[slice]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_gather_center_scale` of every block of columns in ``blocks`` (consecutive,
+    relative to ``cols``, covering it), each a contiguous array as if gathered alone, from
+    one gather of the rows over all of ``cols`` (a gather costs per row)."""
     n = rows.size
     k = len(range(*cols.indices(Y.shape[1])))
     if n == 0 or k == 0:
-        return _center_scale_cols(Y[rows, cols], in_place=True)
-    Yw = np.empty((n, k))
-    blocks = _row_blocks(n, k)
+        Yg = Y[rows, cols]
+        return [_center_scale_cols(np.ascontiguousarray(Yg[:, c]), in_place=True) for c in blocks]
+    parts = [np.empty((n, c.stop - c.start)) for c in blocks]
+    row_blocks = _row_blocks(n, k)
     hi = np.full(k, -np.inf)
     lo = np.full(k, np.inf)
-    for r in blocks:
-        b = Yw[r]
-        b[...] = Y[rows[r], cols]
+    one = len(blocks) == 1
+    buf = None if one else np.empty((row_blocks[0].stop, k))
+    for r in row_blocks:
+        if buf is None:
+            b = parts[0][r]
+            _take_rows(Y, rows[r], cols, b)
+        else:
+            b = buf[: r.stop - r.start]
+            _take_rows(Y, rows[r], cols, b)
+            for part, c in zip(parts, blocks, strict=True):
+                part[r] = b[:, c]
         np.maximum(hi, _fold(np.maximum, b), out=hi)
         np.minimum(lo, _fold(np.minimum, b), out=lo)
-    if np.any(np.maximum(np.abs(hi), np.abs(lo)) > 1e300):  # the rescaling path (rare)
-        return _center_scale_cols(Yw, in_place=True)
-    c = Yw.mean(axis=0)
-    flat, a = _column_spread(hi, lo, c)
-    any_flat = bool(flat.any())
-    for r in blocks:
-        b = Yw[r]
-        np.subtract(b, c, out=b)
-        if any_flat:
-            b[:, flat] = 0.0
-        b /= a
-    return Yw, c, a
+    del buf
+    out = []
+    for Yw, cb in zip(parts, blocks, strict=True):
+        hb, lb = hi[cb], lo[cb]
+        if np.any(np.maximum(np.abs(hb), np.abs(lb)) > 1e300):  # the rescaling path (rare)
+            out.append(_center_scale_cols(Yw, in_place=True))
+            continue
+        c = Yw.mean(axis=0)
+        flat, a = _column_spread(hb, lb, c)
+        any_flat = bool(flat.any())
+        for r in _row_blocks(n, Yw.shape[1]):
+            b = Yw[r]
+            np.subtract(b, c, out=b)
+            if any_flat:
+                b[:, flat] = 0.0
+            b /= a
+        out.append((Yw, c, a))
+    return out
 
 
 @dataclass
@@ -510,11 +568,42 @@ class _Outputs:
     leverage: np.ndarray | None
     support: np.ndarray | None
     positive_support: bool
+    residual_sums: bool = True
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
     step = max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1))))
     return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+
+
+def _wide_chunks(chunks: list[slice], rows: int, budget: int) -> list[tuple[slice, list[slice]]]:
+    """Consecutive blocks of columns (``chunks``) grouped into wider ones of about half the
+    budget for ``rows`` rows each: ``(wide, blocks)`` with the blocks relative to the start
+    of ``wide``.
+
+    A one-column block stays alone: NumPy sums a contiguous column pairwise but the columns
+    of a wider block row by row, so its mean would change in the last bits.
+    """
+    step = max(1, budget // (8 * 2 * max(rows, 1)))
+    out: list[tuple[slice, list[slice]]] = []
+    group: list[slice] = []
+    for c in chunks:
+        single = c.stop - c.start == 1
+        if group and (single or c.stop - group[0].start > step):
+            out.append(_group(group))
+            group = []
+        group.append(c)
+        if single:
+            out.append(_group(group))
+            group = []
+    if group:
+        out.append(_group(group))
+    return out
+
+
+def _group(group: list[slice]) -> tuple[slice, list[slice]]:
+    a = group[0].start
+    return slice(a, group[-1].stop), [slice(c.start - a, c.stop - a) for c in group]
 
 
 def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
@@ -552,9 +641,11 @@ def _run_core(
     var_rows: tuple[int, ...],
     outs: _Outputs | None,
     memory_budget: int | None,
+    wpos_sums: bool = True,
 ) -> WindowedSummary:
     """Fits of one side (``ps``) for the columns of ``Y``: summaries, and the unit-level
-    outputs ``outs`` (``None``: summaries only)."""
+    outputs ``outs`` (``None``: summaries only); ``wpos_sums=False`` leaves
+    ``sum_wpos_e2`` NaN."""
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
@@ -567,11 +658,14 @@ def _run_core(
     coef = np.empty((p + 1, m))
     cvar = np.full((p + 1, m), np.nan)
     sum_k = np.empty(m)
-    sum_ke2 = np.empty(m)
+    sum_ke2 = np.full(m, np.nan)
     sum_wp = np.empty(m)
-    sum_wpe2 = np.empty(m)
+    sum_wpe2 = np.full(m, np.nan)
     n_eff = np.empty(m, dtype=int)
     kpoly = np.asarray(ps.kernel._poly)
+    # residual sums (and HC0 variances) wanted: fit_into's callers may want unit-level
+    # outputs only
+    sums = outs is None or outs.residual_sums
     if common:
         n = int(nw[0])
         u = ps.xs[:n] / hv[0]
@@ -606,32 +700,53 @@ def _run_core(
         zero_out = ~inw  # window units with zero kernel weight (the edge)
         zero_sup = np.zeros(n, dtype=bool)
         zero_sup[off_sup] = True
-        for cols in _chunks(m, n, budget, 6):
+        for wide, subs in _wide_chunks(_chunks(m, n, budget, 6), n, budget):
+            # one gather of the rows over a wide block of columns (its cost is per row), the
+            # fits over the budget's narrower blocks of columns inside it, each a contiguous
+            # array as it always was (the rounding of a BLAS product may depend on its
+            # width and layout): the same numbers bit for bit
+            parts = _gather_center_scale_split(Y, rows, wide, subs)
+            cfs = [gi @ (KR.T @ Z) for Z, _, _ in parts]  # (p+1, k) each
             # the same operations as Z - F, E * E, F * aa + cc, ..., elementwise in blocks
-            # of rows that stay in cache (bit for bit the whole-array passes)
-            Z, cc, aa = _gather_center_scale(Y, rows, cols)
-            cf = gi @ (KR.T @ Z)  # (p+1, k)
-            for r in _row_blocks(n, Z.shape[1]):
-                F = _horner_in_place(cf, u[r])  # (rows, k)
-                E2 = np.subtract(Z[r], F, out=Z[r])
-                E2[zero_out[r]] = 0.0
-                np.multiply(E2, E2, out=E2)
-                if fitted is not None:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        np.multiply(F, aa, out=F)
-                        np.add(F, cc, out=F)
-                    F[zero_sup[r]] = 0.0
-                    fitted[rows[r], cols] = F
-                del F
-            E2 = Z
-            a2 = _square(aa)
-            coef[:, cols] = cf * aa
-            coef[0, cols] += cc
-            sum_ke2[cols] = (kw @ E2) * a2
-            sum_wpe2[cols] = (wpos @ E2) * a2
-            if om2 is not None:
-                cvar[list(var_rows), cols] = (om2.T @ E2) * a2
-            del Z, E2
+            # of rows that stay in cache (bit for bit the whole-array passes); the fitted
+            # values of the wide block written together
+            kw_ = wide.stop - wide.start
+            for r in _row_blocks(n, kw_):
+                Fw = None
+                if fitted is not None and len(subs) > 1:
+                    Fw = np.empty((r.stop - r.start, kw_))
+                for (Z, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
+                    F = _horner_in_place(cf, u[r])  # (rows, k)
+                    if sums:
+                        E2 = np.subtract(Z[r], F, out=Z[r])
+                        E2[zero_out[r]] = 0.0
+                        np.multiply(E2, E2, out=E2)
+                    if fitted is not None:
+                        with np.errstate(over="ignore", invalid="ignore"):
+                            np.multiply(F, aa, out=F)
+                            np.add(F, cc, out=F)
+                        F[zero_sup[r]] = 0.0
+                        if Fw is None:
+                            Fw = F
+                        else:
+                            Fw[:, c] = F
+                    del F
+                if Fw is not None and fitted is not None:
+                    _put_rows(fitted, rows[r], wide, Fw)
+                del Fw
+            for (E2, cc, aa), cf, c in zip(parts, cfs, subs, strict=True):
+                cols = slice(wide.start + c.start, wide.start + c.stop)
+                a2 = _square(aa)
+                coef[:, cols] = cf * aa
+                coef[0, cols] += cc
+                if not sums:
+                    continue
+                sum_ke2[cols] = (kw @ E2) * a2
+                if wpos_sums:
+                    sum_wpe2[cols] = (wpos @ E2) * a2
+                if om2 is not None:
+                    cvar[list(var_rows), cols] = (om2.T @ E2) * a2
+            del parts, E2
         sum_k[:] = sk
         sum_wp[:] = wpos.sum()
         n_eff[:] = int(inw.sum())
@@ -639,7 +754,10 @@ def _run_core(
         for cols in _chunks(m, int(nw[cols_max(nw)]) if m else 0, budget, 5):
             nb = int(nw[cols].max())
             rows = ps.order[:nb]
-            Yt = np.ascontiguousarray(Y[rows, cols].T)  # (k, nb): one column per row
+            Yg = np.empty((nb, cols.stop - cols.start))
+            _take_rows(Y, rows, cols, Yg)
+            Yt = np.ascontiguousarray(Yg.T)  # (k, nb): one column per row
+            del Yg
             k = Yt.shape[0]
             o = outs if outs is not None else _Outputs(None, None, None, None, False)
             F_b = None if o.fitted is None else np.zeros((k, nb))
@@ -665,21 +783,23 @@ def _run_core(
                         pw = pw * u
                 cf = gi @ rhs
                 f = _horner(cf, u)
-                e = np.where(inw, z - f, 0.0)
-                e2 = e * e
-                a2 = _square(aa[0])
                 w0 = kw * _horner(gi[0], u)
                 wpos = np.where(w0 > 0, w0, 0.0)
                 coef[:, j] = cf * aa[0]
                 coef[0, j] += cc[0]
                 sum_k[j] = kw.sum()
-                sum_ke2[j] = np.sum(kw * e2) * a2
                 sum_wp[j] = wpos.sum()
-                sum_wpe2[j] = np.sum(wpos * e2) * a2
                 n_eff[j] = int(np.count_nonzero(inw))
-                for a in var_rows:
-                    om = w0 if a == 0 else kw * _horner(gi[a], u)
-                    cvar[a, j] = float(np.sum(om * om * e2)) * a2
+                if sums:
+                    e = np.where(inw, z - f, 0.0)
+                    e2 = e * e
+                    a2 = _square(aa[0])
+                    sum_ke2[j] = np.sum(kw * e2) * a2
+                    if wpos_sums:
+                        sum_wpe2[j] = np.sum(wpos * e2) * a2
+                    for a in var_rows:
+                        om = w0 if a == 0 else kw * _horner(gi[a], u)
+                        cvar[a, j] = float(np.sum(om * om * e2)) * a2
                 if outs is not None:
                     sup = (w0 > 0) if o.positive_support else inw
                     if F_b is not None:
@@ -700,7 +820,7 @@ def _run_core(
                 (o.support, S_b),
             ):
                 if dest is not None and block is not None:
-                    dest[rows, cols] = np.ascontiguousarray(block.T)
+                    _put_rows(dest, rows, cols, np.ascontiguousarray(block.T))
     return WindowedSummary(
         coef=coef,
         coef_variance=cvar,
@@ -732,6 +852,7 @@ def fit_summaries(
     *,
     var_rows: tuple[int, ...] = (),
     memory_budget: int | None = None,
+    positive_weight_sums: bool = True,
 ) -> WindowedSummary:
     """Per-column coefficients and residual summaries of one side, without (n, m) arrays.
 
@@ -751,6 +872,9 @@ def fit_summaries(
     memory_budget : int, optional
         Bytes of temporaries per block of columns (default: 64 MiB or four ``(n,)``
         arrays, whichever is larger).
+    positive_weight_sums : bool, default True
+        ``False`` skips ``sum_wpos_e2`` (NaN; a pass over the residuals fewer when only the
+        kernel-weighted variance is wanted).
 
     Returns
     -------
@@ -765,7 +889,7 @@ def fit_summaries(
     >>> np.round(s.coef, 10).tolist()  # (1, 2h, 0) and (3, 0, -h^2) on the scaled basis
     [[1.0, 3.0], [1.0, 0.0], [0.0, -0.64]]
     """
-    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget)
+    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget, positive_weight_sums)
 
 
 def fit_into(
@@ -781,6 +905,7 @@ def fit_into(
     support: Literal["window", "positive_weight"] = "window",
     var_rows: tuple[int, ...] = (),
     memory_budget: int | None = None,
+    residual_sums: bool = True,
 ) -> WindowedSummary:
     """Fit one side and write unit-level results into caller-provided arrays.
 
@@ -804,6 +929,10 @@ def fit_into(
         positive intercept weight (``"positive_weight"``, R3D's rule).
     support : {"window", "positive_weight"}, default "window"
         Which support the fitted values and ``support_out`` use.
+    residual_sums : bool, default True
+        ``False`` skips the residuals of the fits: the summary's ``sum_ke2``,
+        ``sum_wpos_e2`` and ``coef_variance`` are then NaN (coefficients, the other sums
+        and the unit-level outputs are the same).
 
     Returns
     -------
@@ -820,7 +949,9 @@ def fit_into(
     >>> fitted[:, 0].round(10).tolist()
     [0.0, 0.0, 0.0, 0.0, 1.0, 1.25, 1.5, 0.0, 0.0]
     """
-    outs = _Outputs(fitted_out, weights_out, leverage_out, support_out, support != "window")
+    outs = _Outputs(
+        fitted_out, weights_out, leverage_out, support_out, support != "window", residual_sums
+    )
     return _run(ps, Y, h, p, tuple(var_rows), outs, memory_budget)
 
 

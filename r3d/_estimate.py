@@ -478,21 +478,38 @@ def _fit_sides(
     # inside the window. One pass over the rows: projection, residual, HC2 (in place)
     gw = _projection_weights(qv, rules) if method == "frechet" else None
 
-    def residuals(part: np.ndarray) -> None:
-        for a in range(0, part.size, row_step):
-            ri = part[a : a + row_step]
-            fit = resid[ri]
-            if method == "frechet":
-                fit = _isotonic_rows(fit, gw)
-            e = np.subtract(Qm[ri], fit, out=fit)
-            _zero_off_support(e, sup_p[ri] | sup_m[ri])
-            resid[ri] = _hc2(e, lev[ri], rules, in_place=True)
+    def residuals(ri: np.ndarray | slice) -> None:
+        """The pass over rows ``ri``: an index array, or a range of rows (then in place; a
+        unit of the range outside every support has zero fitted values, so a zero
+        residual either way)."""
+        fit = resid[ri]
+        if method == "frechet":
+            fit = _isotonic_rows(fit, gw)
+        e = np.subtract(Qm[ri], fit, out=fit)
+        _zero_off_support(e, sup_p[ri] | sup_m[ri])
+        e = _hc2(e, lev[ri], rules, in_place=True)
+        if not (isinstance(ri, slice) and np.shares_memory(e, resid)):
+            resid[ri] = e
 
-    # row by row, so two threads over two halves of the rows (half the block each: the
-    # same memory) give the same numbers
-    half = rows.size // 2
-    row_step = max(1, row_step // 2)
-    both_sides(lambda: residuals(rows[:half]), lambda: residuals(rows[half:]))
+    # blocks of rows that stay in cache (each step is a pass over the block; ~1 MiB)
+    row_step = max(1, min(row_step // 2, _RESIDUAL_CELLS // m))
+    if rows.size and rows.size >= _DENSE_SUPPORT * (rows[-1] + 1 - rows[0]):
+        # the supports hold most of the rows they span: whole ranges of rows, in place (no
+        # gather and scatter of the support's rows)
+        blocks: list[np.ndarray | slice] = [
+            slice(a, min(a + row_step, int(rows[-1]) + 1))
+            for a in range(int(rows[0]), int(rows[-1]) + 1, row_step)
+        ]
+    else:
+        blocks = [rows[a : a + row_step] for a in range(0, rows.size, row_step)]
+    # row by row, so two threads over two halves of the blocks give the same numbers
+    half = len(blocks) // 2
+
+    def run(part: list[np.ndarray | slice]) -> None:
+        for ri in part:
+            residuals(ri)
+
+    both_sides(lambda: run(blocks[:half]), lambda: run(blocks[half:]))
     if wp.shape[1] == 1:  # one bandwidth: one column, broadcast
         wp, wm, lev = (np.broadcast_to(v, (n, m)) for v in (wp, wm, lev))
     return coef_p, coef_m, wp, wm, resid, lev
@@ -540,6 +557,7 @@ def _fit_sides_windowed(
             # sides run at once: a quarter of the fit's budget each keeps the peak of the
             # side fits at that of the residual pass
             memory_budget=budget // 4,
+            residual_sums=False,  # only the coefficients and the unit-level outputs
         ).coef
 
     coefs = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
@@ -590,6 +608,12 @@ def _fit_sides_locpoly(
         del fp, fm, sp, sm
     return coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m
 
+
+#: elements of a row block of the residual pass (about 1 MiB: stays in cache)
+_RESIDUAL_CELLS = 2**17
+#: share of the rows they span that the supports must hold for the residual pass to run
+#: over whole ranges of rows in place (the same numbers as over the support's rows)
+_DENSE_SUPPORT = 0.5
 
 # 1 - h_ii is floored here before the square root (only a unit that the local polynomial
 # interpolates exactly reaches h_ii = 1, and its residual is then zero)

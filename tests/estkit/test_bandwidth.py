@@ -167,3 +167,48 @@ def test_compat_aliased_top_power_as_in_r_lm() -> None:
     resid = yp - np.where(xp == 0, yp[xp == 0].mean(), yp[xp == 0.5].mean())
     assert d[0] == 0.0
     assert v[0] == pytest.approx(np.var(resid, ddof=1), rel=1e-12)
+
+
+# ----------------------------------------------- pilot moments: one padded product (issue 17)
+@pytest.mark.parametrize("s", [0, 1, 2])
+def test_pilot_moments_match_per_side_global_polynomials(s):
+    # the one-product path (both sides' bases side by side, zero on the other side's rows)
+    # against the per-side global polynomials of _pilot_terms (QR and residuals per side)
+    import estkit._bandwidth as bw
+    from estkit._kernels import get_kernel
+    from estkit._locpoly import _center_scale
+
+    rng = np.random.default_rng(30 + s)
+    n, m = 5000, 7
+    x = rng.uniform(-1, 1, n)
+    Z = (1 + x + 2 * (x >= 0) - x**2)[:, None] + rng.standard_normal((n, m)) * np.arange(1, 8)
+    Z, _, _ = _center_scale(Z)
+    kern = get_kernel("epanechnikov")
+    f, _ = bw._density(x, kern)
+    ctx = bw._Context(
+        xw=x, cw=0.0, xc=x, plus=x >= 0, minus=x < 0, s=s, n=n, kern=kern,
+        kc=bw.kernel_constants(kern, s), f=f, rot=bw._rule_of_thumb(x, s), x_unit=1.0,
+        rules=bw.DEFAULT_RULES,
+    )  # fmt: skip
+    C, Cp, var_z = bw._pilot_moments(ctx, Z, True)
+    C_ref, Cp_ref = bw._pilot_terms(ctx, Z)
+    np.testing.assert_allclose(C, C_ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(Cp, Cp_ref, rtol=1e-12)
+    np.testing.assert_allclose(var_z, np.var(Z, axis=0), rtol=1e-12)
+
+
+def test_padded_side_product_equals_the_selected_products():
+    # the identity the pilot moments rely on: a row's product with both sides' bases side
+    # by side (the other side's half zero) is its own side's product (the added terms are
+    # exact zeros; bit for bit on OpenBLAS, within an ulp on any BLAS)
+    from estkit._locpoly import polynomial_basis
+
+    rng = np.random.default_rng(31)
+    x = rng.uniform(-1, 1, 20000)
+    plus = x >= 0
+    X = polynomial_basis(x, 2)
+    X2 = np.zeros((x.size, 6))
+    X2[plus, :3], X2[~plus, 3:] = X[plus], X[~plus]
+    cp, cm = rng.standard_normal((3, 40)), rng.standard_normal((3, 40))
+    ref = np.where(plus[:, None], X @ cp, X @ cm)
+    np.testing.assert_allclose(X2 @ np.concatenate([cp, cm]), ref, rtol=2.3e-16, atol=1e-300)

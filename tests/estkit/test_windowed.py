@@ -560,3 +560,165 @@ def test_fold_equals_reduce(r, k):
     b = rng.standard_normal((r, k)) * 10.0 ** rng.integers(-300, 300, (r, k))
     for op in (np.maximum, np.minimum):
         assert _fold(op, b).tobytes() == op.reduce(b, axis=0).tobytes()
+
+
+# ------------------------------------ row gathers/scatters and wide blocks of columns (issue 17)
+def test_take_and_put_rows_equal_fancy_indexing():
+    from estkit._windowed import _put_rows, _take_rows
+
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((50, 9))
+    rows = rng.permutation(50)[:20]
+    views = (A, A[:, ::-1], np.asfortranarray(A), A[::2], A.astype(np.float32))
+    for src in views:  # contiguous rows (one item per row) and the fallback
+        for cols in (slice(0, 9), slice(2, 5), slice(4, 5), slice(3, 3)):
+            r = rows[rows < src.shape[0]]
+            out = np.empty((r.size, len(range(*cols.indices(src.shape[1])))), dtype=src.dtype)
+            _take_rows(src, r, cols, out)
+            assert out.tobytes() == src[r, cols].tobytes()
+            got, ref = src.copy(), src.copy()
+            vals = rng.standard_normal(out.shape).astype(src.dtype)
+            _put_rows(got, r, cols, vals)
+            ref[r, cols] = vals
+            assert got.tobytes() == ref.tobytes()
+    flags = np.zeros((50, 1), dtype=bool)  # boolean outputs take the fallback
+    _put_rows(flags, rows, slice(0, 1), np.ones((20, 1), dtype=bool))
+    assert flags[rows].all() and flags.sum() == 20
+
+
+def test_wide_chunks_group_consecutive_blocks():
+    from estkit._windowed import _chunks, _wide_chunks
+
+    chunks = _chunks(99, 1000, 8 * 6 * 1000 * 8, 6)  # blocks of 8 columns
+    wide = _wide_chunks(chunks, 1000, 8 * 2 * 1000 * 24)  # about 24 columns wide
+    assert [w for w, _ in wide] == [
+        slice(0, 24),
+        slice(24, 48),
+        slice(48, 72),
+        slice(72, 96),
+        slice(96, 99),
+    ]
+    assert wide[0][1] == [slice(0, 8), slice(8, 16), slice(16, 24)]
+    assert [
+        c for w, subs in wide for c in (slice(w.start + s.start, w.start + s.stop) for s in subs)
+    ] == chunks
+    # a block wider than the wide budget stays one group; a one-column block stays alone
+    assert _wide_chunks([slice(0, 10), slice(10, 12)], 1000, 1) == [
+        (slice(0, 10), [slice(0, 10)]),
+        (slice(10, 12), [slice(0, 2)]),
+    ]
+    assert _wide_chunks([slice(0, 2), slice(2, 3), slice(3, 5), slice(5, 6)], 10, 2**20) == [
+        (slice(0, 2), [slice(0, 2)]),
+        (slice(2, 3), [slice(0, 1)]),
+        (slice(3, 5), [slice(0, 2)]),
+        (slice(5, 6), [slice(0, 1)]),
+    ]
+
+
+@pytest.mark.parametrize("support", ["window", "positive_weight"])
+def test_wide_gather_equals_narrow_blocks(monkeypatch, support):
+    # the common-bandwidth path gathers and centres wide blocks of columns but keeps the
+    # products on the budget's narrow blocks: the same numbers bit for bit as gathering
+    # each narrow block on its own (the path before)
+    import estkit._windowed as wmod
+
+    rng = np.random.default_rng(12)
+    n, m = 4000, 23
+    x = rng.uniform(-1, 1, n)
+    Y = np.cos(2 * x)[:, None] + rng.standard_normal((n, m)) * np.linspace(0.1, 2.0, m)
+    Y[:, 5] = -2.0  # a flat column
+    h = np.full(m, 0.7)
+    budget = 8 * 6 * n // 2 * 3  # narrow blocks of 3 columns (the window holds ~n/2 rows)
+    results = []
+    for wide in (True, False):
+        if not wide:
+            monkeypatch.setattr(
+                wmod, "_wide_chunks", lambda c, r, b: [(a, [slice(0, a.stop - a.start)]) for a in c]
+            )
+        out = []
+        for side in ("plus", "minus"):
+            ps = prepare_side(x, 0.0, side, "epanechnikov", 3)
+            s = fit_summaries(ps, Y, np.full(m, 1.5), 3, var_rows=(2,), memory_budget=budget)
+            fitted, w, lev = np.zeros(Y.shape), np.zeros((n, 1)), np.zeros((n, 1))
+            s2 = fit_into(
+                ps,
+                Y,
+                h,
+                2,
+                fitted_out=fitted,
+                weights_out=w,
+                leverage_out=lev,
+                support=support,
+                memory_budget=budget,
+            )
+            out += [s.coef, s.coef_variance, s.sum_ke2, s.sum_wpos_e2, s2.coef, fitted, w, lev]
+        results.append(out)
+    assert len(wmod._chunks(m, 2000, budget, 6)) > 3
+    for a, b in zip(*results, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
+    # one gather over a wide block of columns, split into contiguous blocks: each block as
+    # _gather_center_scale gives it alone (means, spreads, flat columns, rescaling path)
+    import estkit._windowed as wmod
+
+    rng = np.random.default_rng(13)
+    n = 3001
+    Y = rng.standard_normal((n, 9)) * [1.0, 1e-3, 1e6, 0.0, 1.0, 2.0, 3.0, 1.0, 5.0] + 4.0
+    Y[:, 4] = 1e12 * (1 + 1e-17 * rng.standard_normal(n))  # flat up to rounding residue
+    Y[:, 8] *= 1e301  # beyond 1e300: that block takes the rescaling path
+    rows = rng.permutation(n)[:2500]
+    monkeypatch.setattr(wmod, "_BLOCK_CELLS", 700)  # many blocks of 256 rows
+    blocks = [slice(0, 3), slice(3, 4), slice(4, 6), slice(6, 8)]
+    got = wmod._gather_center_scale_split(Y, rows, slice(1, 9), blocks)
+    assert len(got) == len(blocks)
+    for part, c in zip(got, blocks, strict=True):
+        ref = wmod._gather_center_scale(Y, rows, slice(1 + c.start, 1 + c.stop))
+        assert part[0].flags.c_contiguous
+        for a, b in zip(part, ref, strict=True):
+            assert a.shape == b.shape and a.tobytes() == b.tobytes()
+    empty = wmod._gather_center_scale_split(Y, rows[:0], slice(0, 4), [slice(0, 2), slice(2, 4)])
+    assert [e[0].shape for e in empty] == [(0, 2), (0, 2)]
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_fit_into_without_residual_sums(common):
+    # the side fits only need coefficients and unit-level outputs: residual_sums=False gives
+    # them bit for bit and leaves the residual sums NaN
+    rng = np.random.default_rng(14)
+    n, m = 3000, 5
+    x = rng.uniform(-1, 1, n)
+    Y = np.sin(2 * x)[:, None] + rng.standard_normal((n, m))
+    h = np.full(m, 0.6) if common else np.linspace(0.4, 0.8, m)
+    ps = prepare_side(x, 0.0, "minus", "triangular", 2)
+    outs = []
+    for sums in (True, False):
+        fitted, w, lev = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
+        s = fit_into(ps, Y, h, 2, fitted_out=fitted, weights_out=w, leverage_out=lev,
+                     var_rows=(1,), residual_sums=sums)  # fmt: skip
+        outs.append((s, fitted, w, lev))
+    (s1, *arrays1), (s2, *arrays2) = outs
+    for a, b in zip([s1.coef, s1.sum_k, s1.sum_wpos, s1.n_eff, *arrays1],
+                    [s2.coef, s2.sum_k, s2.sum_wpos, s2.n_eff, *arrays2], strict=True):  # fmt: skip
+        assert a.tobytes() == b.tobytes()
+    assert np.all(np.isfinite(s1.sum_ke2)) and np.all(np.isfinite(s1.coef_variance[1]))
+    assert np.all(np.isnan(s2.sum_ke2)) and np.all(np.isnan(s2.sum_wpos_e2))
+    assert np.all(np.isnan(s2.coef_variance))
+
+
+@pytest.mark.parametrize("common", [True, False])
+def test_fit_summaries_without_positive_weight_sums(common):
+    # the paper's selector reads the kernel-weighted variance only: the positive-weight sum
+    # is skipped (NaN), everything else bit for bit
+    rng = np.random.default_rng(15)
+    n, m = 3000, 4
+    x = rng.uniform(-1, 1, n)
+    Y = np.cos(3 * x)[:, None] + rng.standard_normal((n, m))
+    h = np.full(m, 0.7) if common else np.linspace(0.5, 0.9, m)
+    ps = prepare_side(x, 0.0, "plus", "epanechnikov", 2)
+    a = fit_summaries(ps, Y, h, 2, var_rows=(2,))
+    b = fit_summaries(ps, Y, h, 2, var_rows=(2,), positive_weight_sums=False)
+    for f in ("coef", "coef_variance", "sum_k", "sum_ke2", "sum_wpos", "n_eff"):
+        assert getattr(a, f).tobytes() == getattr(b, f).tobytes()
+    assert np.all(np.isfinite(a.sum_wpos_e2)) and np.all(np.isnan(b.sum_wpos_e2))

@@ -172,10 +172,17 @@ def _old_residual_pass(x, Q, q, h, kern, method, rules, budget):
 @pytest.mark.parametrize("method", ["frechet", "simple"])
 @pytest.mark.parametrize("rule", ["default", "r3d"])
 @pytest.mark.parametrize("budget", [TIGHT, LOOSE])
-def test_fused_residual_pass_equals_two_passes(method, rule, budget):
+@pytest.mark.parametrize("dense", [0.0, np.inf])
+def test_fused_residual_pass_equals_two_passes(monkeypatch, method, rule, budget, dense):
+    # dense=0: the pass runs over whole ranges of rows in place; inf: over the support's
+    # rows (gathered and scattered); small cache blocks of rows (issue 17)
+    import r3d._estimate as emod
     from estkit._kernels import get_kernel
     from r3d._estimate import _fit_sides
     from r3d._rules import PAPER, R3D_28744DB
+
+    monkeypatch.setattr(emod, "_DENSE_SUPPORT", dense)
+    monkeypatch.setattr(emod, "_RESIDUAL_CELLS", 9 * 7)
 
     rules = PAPER if rule == "default" else R3D_28744DB
     rng = np.random.default_rng(8)
