@@ -17,7 +17,7 @@ of the cutoff only) are multiplied on their non-zero rows only.
 Multipliers come in chunks of 64 draws, each chunk from its own independent stream
 spawned from ``rng`` (``Generator.spawn``). Chunks are generated in parallel threads (NumPy
 releases the GIL while filling arrays); Gaussian and Mammen multipliers are drawn draw by
-draw while the calling thread multiplies finished blocks (:func:`_streamed_process`). The
+draw by a pool of threads that also multiply the finished blocks (:func:`_streamed_process`). The
 multipliers do not depend on the block size or the number of threads:
 ``multiplier_process(s, B, rng=0)`` and ``draw_multipliers(n, B, rng=0)`` use the same
 multipliers for every ``block_size`` (results agree up to floating-point summation order).
@@ -362,94 +362,114 @@ def _streamed_process(
     block_size: int | None,
     show: bool,
 ) -> np.ndarray:
-    """``multiplier_process``'s draws with generation, row selection and products overlapped.
+    """``multiplier_process``'s draws with generation, row selection and products shared by
+    one pool of threads (one per core, each under a one-thread BLAS).
 
-    The random streams (64 draws each) are drawn in two threads, draw by draw: each draw's
-    ``n`` multipliers go to one ``(n,)`` buffer from which only the rows of the non-zero
-    score blocks are kept, so no ``(b, n)`` block of multipliers is ever held. The calling
-    thread multiplies the finished blocks of selected multipliers with the score blocks as
-    :func:`_apply` does, under a one-thread BLAS (the drawing threads use the cores). The
-    multipliers are those of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see
-    :func:`_fill`), so the draws equal the block-by-block path's up to the BLAS's summation
-    order (blocks of at least two draws: see :func:`_streamed_jobs`). Memory: the selected
-    multipliers of ``n_threads + 2`` blocks and one ``(n,)`` buffer per thread, within
+    Each worker takes the next task: the product of a drawn block with one score block
+    if one is waiting (it frees memory), else the next block of draws of a random stream
+    (64 draws each) that no other worker is drawing, the stream with the most draws left
+    first (the short last stream ends the run). A block is drawn draw by draw: each
+    draw's ``n`` multipliers go to the worker's ``(n,)`` buffer from which only the rows
+    of the non-zero score blocks are kept, so no ``(b, n)`` block of multipliers is ever
+    held; its products are ``(b, r) @ (r, m)`` GEMMs, one task per score block (so a
+    worker with nothing left to draw shares the last products). The multipliers are those
+    of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see :func:`_fill`) and
+    the products those of :func:`_apply`, so the draws equal the block-by-block path's up
+    to the BLAS's summation order (blocks of at least two draws: see
+    :func:`_streamed_jobs`). Memory: at most one block of selected multipliers and one
+    ``(n,)`` buffer per worker (a block is drawn only when no product is waiting), within
     ``memory_budget``.
     """
-    import queue
     import threading
 
     n = sb.n_units
     dense = _is_dense(sb)
     picks = [_row_pick(r) for r, _, _ in sb.blocks]
     widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
-    n_streams = -(-n_bootstrap // _CHUNK)
-    n_prod = max(1, min(2, _n_threads(), n_streams))
-    in_flight = n_prod + 2  # a block being filled per thread, one queued, one multiplied
+    n_workers = _n_threads()
     budget = _MEM_BUDGET_BYTES if memory_budget is None else int(memory_budget)
-    per_draw = 8 * max(1, sum(widths)) * in_flight
-    step = max(2, (budget - 8 * n * n_prod) // per_draw)
+    per_draw = 8 * max(1, sum(widths)) * n_workers
+    step = max(2, (budget - 8 * n * n_workers) // per_draw)
     if block_size is not None:
         step = min(step, block_size)
-    jobs = _streamed_jobs(n_bootstrap, step)
-    n_jobs = sum(len(j) for j in jobs)
-    q: queue.Queue[Any] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def put(item: Any) -> None:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def produce(c: int) -> None:
-        try:
-            g = streams[c]
-            buf = None if dense else np.empty(n)
-            for first, b in jobs[c]:
-                sel = [np.empty((b, w)) for w in widths]
-                for d in range(b):
-                    if stop.is_set():
-                        return
-                    if dense:
-                        _fill(g, kind, sel[0][d])
-                        continue
-                    assert buf is not None
-                    _fill(g, kind, buf)
-                    for rows, out in zip(picks, sel, strict=True):
-                        if isinstance(rows, slice):
-                            out[d] = buf[rows]
-                        else:
-                            np.take(buf, rows, out=out[d])
-                put((first, b, sel))
-        except BaseException as exc:  # handed to the calling thread, raised there
-            put(exc)
-
+    to_draw = [list(stream) for stream in _streamed_jobs(n_bootstrap, step)]
+    n_workers = min(n_workers, sum(len(j) for j in to_draw))
+    busy = [False] * len(to_draw)  # a stream is drawn by one worker at a time
+    products: list[tuple[int, int, list[np.ndarray], int]] = []  # (first, b, block, k)
+    left = {}  # first draw of a block -> its products not yet done
+    cond = threading.Condition()
+    failed: list[BaseException] = []
+    done = [0]
     result = np.zeros((n_bootstrap, sb.n_columns))
-    pool = ThreadPoolExecutor(max_workers=n_prod)
-    # the drawing threads keep the cores busy: a multi-threaded BLAS would only compete
-    with blas_single_thread():
-        try:
-            for c in range(n_streams):
-                pool.submit(produce, c)
-            done = 0
-            for _ in range(n_jobs):
-                item = q.get()
-                if isinstance(item, BaseException):
-                    raise item
-                first, b, sel = item
-                if dense:
-                    result[first : first + b] = sel[0] @ sb.blocks[0][2]
+
+    def next_task() -> tuple[str, Any] | None:
+        with cond:
+            while not failed:
+                if products:
+                    return "multiply", products.pop(0)
+                free = [c for c, j in enumerate(to_draw) if j and not busy[c]]
+                if free:
+                    c = max(free, key=lambda c: (sum(b for _, b in to_draw[c]), -c))
+                    busy[c] = True
+                    return "draw", (c, *to_draw[c].pop(0))
+                if not any(busy):
+                    return None
+                cond.wait()
+            return None
+
+    def draw(g: np.random.Generator, b: int, buf: np.ndarray | None) -> list[np.ndarray]:
+        sel = [np.empty((b, w)) for w in widths]
+        for d in range(b):
+            if dense:
+                _fill(g, kind, sel[0][d])
+                continue
+            assert buf is not None
+            _fill(g, kind, buf)
+            for rows, out in zip(picks, sel, strict=True):
+                if isinstance(rows, slice):
+                    out[d] = buf[rows]
                 else:
-                    _add_block_products(result[first : first + b], sb, sel)
-                del item, sel
-                done += b
-                if show:
-                    _progress(done, n_bootstrap, "bootstrap")
-        finally:
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+                    np.take(buf, rows, out=out[d])
+        return sel
+
+    def work() -> None:
+        buf = None if dense else np.empty(n)
+        try:
+            while (task := next_task()) is not None:
+                what, job = task
+                if what == "draw":
+                    c, first, b = job
+                    sel = draw(streams[c], b, buf)
+                    with cond:
+                        busy[c] = False
+                        left[first] = len(sel)
+                        products.extend((first, b, sel, k) for k in range(len(sel)))
+                        cond.notify_all()
+                    del sel  # held by the waiting products only
+                    continue
+                first, b, sel, k = job
+                _, cols, vals = sb.blocks[k]
+                if dense:
+                    result[first : first + b] = sel[k] @ vals
+                else:
+                    result[first : first + b, cols] += sel[k] @ vals
+                del task, job, sel  # the block's multipliers go with its last product
+                with cond:
+                    left[first] -= 1
+                    if left[first] == 0 and show:
+                        done[0] += b
+                        _progress(done[0], n_bootstrap, "bootstrap")
+        except BaseException as exc:  # handed to the calling thread, raised there
+            with cond:
+                failed.append(exc)
+                cond.notify_all()
+
+    # the workers keep the cores busy: a multi-threaded BLAS would only compete
+    with blas_single_thread(), ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for f in [pool.submit(work) for _ in range(n_workers)]:
+            f.result()
+    if failed:
+        raise failed[0]
     return result
 
 
