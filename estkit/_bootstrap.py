@@ -395,6 +395,8 @@ def _streamed_process(
     to_draw = [list(stream) for stream in _streamed_jobs(n_bootstrap, step)]
     n_workers = min(n_workers, sum(len(j) for j in to_draw))
     busy = [False] * len(to_draw)  # a stream is drawn by one worker at a time
+    rows_max = max(b for stream in to_draw for _, b in stream)
+    spare: list[list[np.ndarray]] = []  # blocks of selected multipliers, reused
     products: list[tuple[int, int, list[np.ndarray], int]] = []  # (first, b, block, k)
     left = {}  # first draw of a block -> its products not yet done
     cond = threading.Condition()
@@ -411,14 +413,18 @@ def _streamed_process(
                 if free:
                     c = max(free, key=lambda c: (sum(b for _, b in to_draw[c]), -c))
                     busy[c] = True
-                    return "draw", (c, *to_draw[c].pop(0))
+                    # a free block exists: at most one block per worker is ever in use
+                    block = spare.pop() if spare else [np.empty((rows_max, w)) for w in widths]
+                    return "draw", (c, *to_draw[c].pop(0), block)
                 if not any(busy):
                     return None
                 cond.wait()
             return None
 
-    def draw(g: np.random.Generator, b: int, buf: np.ndarray | None) -> list[np.ndarray]:
-        sel = [np.empty((b, w)) for w in widths]
+    def draw(
+        g: np.random.Generator, b: int, block: list[np.ndarray], buf: np.ndarray | None
+    ) -> list[np.ndarray]:
+        sel = [a[:b] for a in block]  # C-contiguous views
         for d in range(b):
             if dense:
                 _fill(g, kind, sel[0][d])
@@ -438,27 +444,27 @@ def _streamed_process(
             while (task := next_task()) is not None:
                 what, job = task
                 if what == "draw":
-                    c, first, b = job
-                    sel = draw(streams[c], b, buf)
+                    c, first, b, block = job
+                    sel = draw(streams[c], b, block, buf)
                     with cond:
                         busy[c] = False
                         left[first] = len(sel)
-                        products.extend((first, b, sel, k) for k in range(len(sel)))
+                        products.extend((first, b, block, k) for k in range(len(sel)))
                         cond.notify_all()
-                    del sel  # held by the waiting products only
                     continue
-                first, b, sel, k = job
+                first, b, block, k = job
                 _, cols, vals = sb.blocks[k]
                 if dense:
-                    result[first : first + b] = sel[k] @ vals
+                    result[first : first + b] = block[k][:b] @ vals
                 else:
-                    result[first : first + b, cols] += sel[k] @ vals
-                del task, job, sel  # the block's multipliers go with its last product
+                    result[first : first + b, cols] += block[k][:b] @ vals
                 with cond:
                     left[first] -= 1
-                    if left[first] == 0 and show:
+                    if left[first] == 0:  # the block is free for the next draws
+                        spare.append(block)
                         done[0] += b
-                        _progress(done[0], n_bootstrap, "bootstrap")
+                        if show:
+                            _progress(done[0], n_bootstrap, "bootstrap")
         except BaseException as exc:  # handed to the calling thread, raised there
             with cond:
                 failed.append(exc)
