@@ -386,14 +386,16 @@ def _streamed_process(
     dense = _is_dense(sb)
     picks = [_row_pick(r) for r, _, _ in sb.blocks]
     widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
-    n_workers = _n_threads()
     budget = _MEM_BUDGET_BYTES if memory_budget is None else int(memory_budget)
-    per_draw = 8 * max(1, sum(widths)) * n_workers
-    step = max(2, (budget - 8 * n * n_workers) // per_draw)
+    per_draw = 8 * max(1, sum(widths))  # bytes of one draw's selected multipliers
+    # blocks sized for two workers whatever the number of cores, so the products (and
+    # their last bits) are the same on every machine; more workers where memory allows
+    step = max(2, (budget - 2 * 8 * n) // (2 * per_draw))
     if block_size is not None:
         step = min(step, block_size)
     to_draw = [list(stream) for stream in _streamed_jobs(n_bootstrap, step)]
-    n_workers = min(n_workers, sum(len(j) for j in to_draw))
+    fit = budget // (min(step, _CHUNK) * per_draw + 8 * n)
+    n_workers = max(1, min(_n_threads(), sum(len(j) for j in to_draw), max(2, fit)))
     busy = [False] * len(to_draw)  # a stream is drawn by one worker at a time
     rows_max = max(b for stream in to_draw for _, b in stream)
     spare: list[list[np.ndarray]] = []  # blocks of selected multipliers, reused
@@ -434,8 +436,8 @@ def _streamed_process(
             for rows, out in zip(picks, sel, strict=True):
                 if isinstance(rows, slice):
                     out[d] = buf[rows]
-                else:
-                    np.take(buf, rows, out=out[d])
+                else:  # valid indices: "wrap" skips the check's buffered copy
+                    np.take(buf, rows, out=out[d], mode="wrap")
         return sel
 
     def work() -> None:
