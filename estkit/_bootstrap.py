@@ -377,8 +377,10 @@ def _streamed_process(
     the products those of :func:`_apply`, so the draws equal the block-by-block path's up
     to the BLAS's summation order (blocks of at least two draws: see
     :func:`_streamed_jobs`). Memory: at most one block of selected multipliers and one
-    ``(n,)`` buffer per worker (a block is drawn only when no product is waiting), within
-    ``memory_budget``.
+    ``(n,)`` buffer per worker (a block is drawn only when no product is waiting; the
+    blocks are reused), within ``memory_budget``: blocks are sized for two workers (the
+    same blocks, hence the same last bits, on every machine), more workers run where the
+    budget holds their blocks.
     """
     import threading
 
