@@ -430,6 +430,8 @@ def _streamed_process(
     ) -> list[np.ndarray]:
         sel = [a[:b] for a in block]  # C-contiguous views
         for d in range(b):
+            if failed:  # another worker failed or the caller was interrupted
+                break
             if dense:
                 _fill(g, kind, sel[0][d])
                 continue
@@ -476,8 +478,14 @@ def _streamed_process(
 
     # the workers keep the cores busy: a multi-threaded BLAS would only compete
     with blas_single_thread(), ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for f in [pool.submit(work) for _ in range(n_workers)]:
-            f.result()
+        try:
+            for f in [pool.submit(work) for _ in range(n_workers)]:
+                f.result()
+        except BaseException as exc:  # e.g. KeyboardInterrupt: the workers stop too
+            with cond:
+                failed.append(exc)
+                cond.notify_all()
+            raise
     if failed:
         raise failed[0]
     return result
