@@ -343,3 +343,17 @@ def test_streamed_process_holds_one_block_of_multipliers_per_worker(monkeypatch)
     assert 2 * step * per_draw < peak <= bound
     ref = estkit.draw_multipliers(sb.n_units, 200, rng=1).T @ _dense_of(sb)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_streamed_process_progress_counts_every_draw_once(capsys, monkeypatch):
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_n_threads", lambda: 2)
+    sb = _rd_blocks()
+    quiet = estkit.multiplier_process(sb, 150, rng=3, memory_budget=30_000)
+    shown = estkit.multiplier_process(sb, 150, rng=3, memory_budget=30_000, progress=True)
+    np.testing.assert_array_equal(shown, quiet)
+    err = capsys.readouterr().err
+    counts = [int(part.split("/")[0].split()[-1]) for part in err.split("\r") if part]
+    assert counts == sorted(counts) and counts[-1] == 150 and len(counts) > 2
+    assert err.endswith("150/150\n")
