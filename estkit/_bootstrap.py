@@ -76,7 +76,12 @@ _CHUNK = 64  # draws per independent random stream
 
 
 def _n_threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Threads for drawing multipliers: the cores this process may run on (at most 8)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (macOS, Windows)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def _draw_chunks(
