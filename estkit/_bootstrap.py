@@ -315,6 +315,23 @@ def _add_block_products(
     return out
 
 
+_SMALL_PRODUCT = 2**22  # b * r * m of a block product
+
+
+def _product(xs: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``xs @ vals`` of a ``(b, r)`` block of multipliers and an ``(r, m)`` score block, for
+    a one-thread BLAS (:func:`_streamed_process`).
+
+    Large products run as ``(b, r) @ (r, m)``, a third faster there than the
+    ``(m, r) @ (r, b)`` form of :func:`_add_block_products`, with the same bits (OpenBLAS).
+    Small ones (``b r m <= 2**22``, cheap either way) keep that form: OpenBLAS's small-matrix
+    kernels (``b r m <= 1e6``) give the two forms different last bits.
+    """
+    if xs.shape[0] * xs.shape[1] * vals.shape[1] <= _SMALL_PRODUCT:
+        return (vals.T @ xs.T).T
+    return xs @ vals
+
+
 def _fill(rng: np.random.Generator, kind: str, out: np.ndarray) -> None:
     """Fill ``out`` with multipliers of ``kind`` as :func:`_draw` would draw them.
 
@@ -468,7 +485,7 @@ def _streamed_process(
                 if dense:
                     result[first : first + b] = block[k][:b] @ vals
                 else:
-                    result[first : first + b, cols] += block[k][:b] @ vals
+                    result[first : first + b, cols] += _product(block[k][:b], vals)
                 with cond:
                     left[first] -= 1
                     if left[first] == 0:  # the block is free for the next draws

@@ -357,3 +357,20 @@ def test_streamed_process_progress_counts_every_draw_once(capsys, monkeypatch):
     counts = [int(part.split("/")[0].split()[-1]) for part in err.split("\r") if part]
     assert counts == sorted(counts) and counts[-1] == 150 and len(counts) > 2
     assert err.endswith("150/150\n")
+
+
+def test_block_product_forms():
+    # small products keep the block path's (m, r) @ (r, b) form bit for bit; large ones
+    # run as (b, r) @ (r, m) (the same product, up to the BLAS's summation order)
+    from estkit._bootstrap import _SMALL_PRODUCT, _product
+
+    rng = np.random.default_rng(5)
+    for b, r, m in ((2, 50, 19), (7, 1000, 99), (64, 600, 99), (3, 5000, 1)):
+        assert b * r * m <= _SMALL_PRODUCT
+        xs, vals = rng.standard_normal((b, r)), rng.standard_normal((r, m))
+        np.testing.assert_array_equal(_product(xs, vals), (vals.T @ xs.T).T)
+    xs, vals = rng.standard_normal((32, 20_000)), rng.standard_normal((20_000, 19))
+    assert xs.size * vals.shape[1] > _SMALL_PRODUCT
+    got = _product(xs, vals)
+    assert got.shape == (32, 19) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, (vals.T @ xs.T).T, rtol=1e-12, atol=1e-12)
