@@ -393,7 +393,7 @@ def _streamed_process(
     first (the short last stream ends the run). A block is drawn draw by draw: each
     draw's ``n`` multipliers go to the worker's ``(n,)`` buffer from which only the rows
     of the non-zero score blocks are kept, so no ``(b, n)`` block of multipliers is ever
-    held; its products are ``(b, r) @ (r, m)`` GEMMs, one task per score block (so a
+    held; its products are GEMMs (:func:`_product`), one task per score block (so a
     worker with nothing left to draw shares the last products). The multipliers are those
     of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see :func:`_fill`) and
     the products those of :func:`_apply`, so the draws equal the block-by-block path's up
