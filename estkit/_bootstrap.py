@@ -17,7 +17,7 @@ of the cutoff only) are multiplied on their non-zero rows only.
 Multipliers come in chunks of 64 draws, each chunk from its own independent stream
 spawned from ``rng`` (``Generator.spawn``). Chunks are generated in parallel threads (NumPy
 releases the GIL while filling arrays); Gaussian and Mammen multipliers are drawn draw by
-draw while the calling thread multiplies finished blocks (:func:`_streamed_process`). The
+draw by a pool of threads that also multiply the finished blocks (:func:`_streamed_process`). The
 multipliers do not depend on the block size or the number of threads:
 ``multiplier_process(s, B, rng=0)`` and ``draw_multipliers(n, B, rng=0)`` use the same
 multipliers for every ``block_size`` (results agree up to floating-point summation order).
@@ -76,7 +76,12 @@ _CHUNK = 64  # draws per independent random stream
 
 
 def _n_threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Threads for drawing multipliers: the cores this process may run on (at most 8)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API (macOS, Windows)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def _draw_chunks(
@@ -310,6 +315,23 @@ def _add_block_products(
     return out
 
 
+_SMALL_PRODUCT = 2**22  # b * r * m of a block product
+
+
+def _product(xs: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """``xs @ vals`` of a ``(b, r)`` block of multipliers and an ``(r, m)`` score block, for
+    a one-thread BLAS (:func:`_streamed_process`).
+
+    Large products run as ``(b, r) @ (r, m)``, a third faster there than the
+    ``(m, r) @ (r, b)`` form of :func:`_add_block_products`, with the same bits (OpenBLAS).
+    Small ones (``b r m <= 2**22``, cheap either way) keep that form: OpenBLAS's small-matrix
+    kernels (``b r m <= 1e6``) give the two forms different last bits.
+    """
+    if xs.shape[0] * xs.shape[1] * vals.shape[1] <= _SMALL_PRODUCT:
+        return (vals.T @ xs.T).T
+    return xs @ vals
+
+
 def _fill(rng: np.random.Generator, kind: str, out: np.ndarray) -> None:
     """Fill ``out`` with multipliers of ``kind`` as :func:`_draw` would draw them.
 
@@ -362,94 +384,132 @@ def _streamed_process(
     block_size: int | None,
     show: bool,
 ) -> np.ndarray:
-    """``multiplier_process``'s draws with generation, row selection and products overlapped.
+    """``multiplier_process``'s draws with generation, row selection and products shared by
+    one pool of threads (one per core, each under a one-thread BLAS).
 
-    The random streams (64 draws each) are drawn in two threads, draw by draw: each draw's
-    ``n`` multipliers go to one ``(n,)`` buffer from which only the rows of the non-zero
-    score blocks are kept, so no ``(b, n)`` block of multipliers is ever held. The calling
-    thread multiplies the finished blocks of selected multipliers with the score blocks as
-    :func:`_apply` does, under a one-thread BLAS (the drawing threads use the cores). The
-    multipliers are those of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see
-    :func:`_fill`), so the draws equal the block-by-block path's up to the BLAS's summation
-    order (blocks of at least two draws: see :func:`_streamed_jobs`). Memory: the selected
-    multipliers of ``n_threads + 2`` blocks and one ``(n,)`` buffer per thread, within
-    ``memory_budget``.
+    Each worker takes the next task: the product of a drawn block with one score block
+    if one is waiting (it frees memory), else the next block of draws of a random stream
+    (64 draws each) that no other worker is drawing, the stream with the most draws left
+    first (the short last stream ends the run). A block is drawn draw by draw: each
+    draw's ``n`` multipliers go to the worker's ``(n,)`` buffer from which only the rows
+    of the non-zero score blocks are kept, so no ``(b, n)`` block of multipliers is ever
+    held; its products are GEMMs (:func:`_product`), one task per score block (so a
+    worker with nothing left to draw shares the last products). The multipliers are those
+    of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see :func:`_fill`) and
+    the products those of :func:`_apply`, so the draws equal the block-by-block path's up
+    to the BLAS's summation order (blocks of at least two draws: see
+    :func:`_streamed_jobs`). Memory: at most one block of selected multipliers and one
+    ``(n,)`` buffer per worker (a block is drawn only when no product is waiting; the
+    blocks are reused), within ``memory_budget``: blocks are sized for two workers (the
+    same blocks, hence the same last bits, on every machine), more workers run where the
+    budget holds their blocks.
     """
-    import queue
     import threading
 
     n = sb.n_units
     dense = _is_dense(sb)
     picks = [_row_pick(r) for r, _, _ in sb.blocks]
     widths = [len(range(n)[r]) if isinstance(r, slice) else len(r) for r in picks]
-    n_streams = -(-n_bootstrap // _CHUNK)
-    n_prod = max(1, min(2, _n_threads(), n_streams))
-    in_flight = n_prod + 2  # a block being filled per thread, one queued, one multiplied
     budget = _MEM_BUDGET_BYTES if memory_budget is None else int(memory_budget)
-    per_draw = 8 * max(1, sum(widths)) * in_flight
-    step = max(2, (budget - 8 * n * n_prod) // per_draw)
+    per_draw = 8 * max(1, sum(widths))  # bytes of one draw's selected multipliers
+    # blocks sized for two workers whatever the number of cores, so the products (and
+    # their last bits) are the same on every machine; more workers where memory allows
+    step = max(2, (budget - 2 * 8 * n) // (2 * per_draw))
     if block_size is not None:
         step = min(step, block_size)
-    jobs = _streamed_jobs(n_bootstrap, step)
-    n_jobs = sum(len(j) for j in jobs)
-    q: queue.Queue[Any] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def put(item: Any) -> None:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def produce(c: int) -> None:
-        try:
-            g = streams[c]
-            buf = None if dense else np.empty(n)
-            for first, b in jobs[c]:
-                sel = [np.empty((b, w)) for w in widths]
-                for d in range(b):
-                    if stop.is_set():
-                        return
-                    if dense:
-                        _fill(g, kind, sel[0][d])
-                        continue
-                    assert buf is not None
-                    _fill(g, kind, buf)
-                    for rows, out in zip(picks, sel, strict=True):
-                        if isinstance(rows, slice):
-                            out[d] = buf[rows]
-                        else:
-                            np.take(buf, rows, out=out[d])
-                put((first, b, sel))
-        except BaseException as exc:  # handed to the calling thread, raised there
-            put(exc)
-
+    to_draw = [list(stream) for stream in _streamed_jobs(n_bootstrap, step)]
+    fit = budget // (min(step, _CHUNK) * per_draw + 8 * n)
+    n_workers = max(1, min(_n_threads(), sum(len(j) for j in to_draw), max(2, fit)))
+    busy = [False] * len(to_draw)  # a stream is drawn by one worker at a time
+    rows_max = max(b for stream in to_draw for _, b in stream)
+    spare: list[list[np.ndarray]] = []  # blocks of selected multipliers, reused
+    products: list[tuple[int, int, list[np.ndarray], int]] = []  # (first, b, block, k)
+    left = {}  # first draw of a block -> its products not yet done
+    cond = threading.Condition()
+    failed: list[BaseException] = []
+    done = [0]
     result = np.zeros((n_bootstrap, sb.n_columns))
-    pool = ThreadPoolExecutor(max_workers=n_prod)
-    # the drawing threads keep the cores busy: a multi-threaded BLAS would only compete
-    with blas_single_thread():
+
+    def next_task() -> tuple[str, Any] | None:
+        with cond:
+            while not failed:
+                if products:
+                    return "multiply", products.pop(0)
+                free = [c for c, j in enumerate(to_draw) if j and not busy[c]]
+                if free:
+                    c = max(free, key=lambda c: (sum(b for _, b in to_draw[c]), -c))
+                    busy[c] = True
+                    # a free block exists: at most one block per worker is ever in use
+                    block = spare.pop() if spare else [np.empty((rows_max, w)) for w in widths]
+                    return "draw", (c, *to_draw[c].pop(0), block)
+                if not any(busy):
+                    return None
+                cond.wait()
+            return None
+
+    def draw(
+        g: np.random.Generator, b: int, block: list[np.ndarray], buf: np.ndarray | None
+    ) -> list[np.ndarray]:
+        sel = [a[:b] for a in block]  # C-contiguous views
+        for d in range(b):
+            if failed:  # another worker failed or the caller was interrupted
+                break
+            if dense:
+                _fill(g, kind, sel[0][d])
+                continue
+            assert buf is not None
+            _fill(g, kind, buf)
+            for rows, out in zip(picks, sel, strict=True):
+                if isinstance(rows, slice):
+                    out[d] = buf[rows]
+                else:  # valid indices: "wrap" skips the check's buffered copy
+                    np.take(buf, rows, out=out[d], mode="wrap")
+        return sel
+
+    def work() -> None:
+        buf = None if dense else np.empty(n)
         try:
-            for c in range(n_streams):
-                pool.submit(produce, c)
-            done = 0
-            for _ in range(n_jobs):
-                item = q.get()
-                if isinstance(item, BaseException):
-                    raise item
-                first, b, sel = item
+            while (task := next_task()) is not None:
+                what, job = task
+                if what == "draw":
+                    c, first, b, block = job
+                    sel = draw(streams[c], b, block, buf)
+                    with cond:
+                        busy[c] = False
+                        left[first] = len(sel)
+                        products.extend((first, b, block, k) for k in range(len(sel)))
+                        cond.notify_all()
+                    continue
+                first, b, block, k = job
+                _, cols, vals = sb.blocks[k]
                 if dense:
-                    result[first : first + b] = sel[0] @ sb.blocks[0][2]
+                    result[first : first + b] = block[k][:b] @ vals
                 else:
-                    _add_block_products(result[first : first + b], sb, sel)
-                del item, sel
-                done += b
-                if show:
-                    _progress(done, n_bootstrap, "bootstrap")
-        finally:
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+                    result[first : first + b, cols] += _product(block[k][:b], vals)
+                with cond:
+                    left[first] -= 1
+                    if left[first] == 0:  # the block is free for the next draws
+                        spare.append(block)
+                        done[0] += b
+                        if show:
+                            _progress(done[0], n_bootstrap, "bootstrap")
+        except BaseException as exc:  # handed to the calling thread, raised there
+            with cond:
+                failed.append(exc)
+                cond.notify_all()
+
+    # the workers keep the cores busy: a multi-threaded BLAS would only compete
+    with blas_single_thread(), ThreadPoolExecutor(max_workers=n_workers) as pool:
+        try:
+            for f in [pool.submit(work) for _ in range(n_workers)]:
+                f.result()
+        except BaseException as exc:  # e.g. KeyboardInterrupt: the workers stop too
+            with cond:
+                failed.append(exc)
+                cond.notify_all()
+            raise
+    if failed:
+        raise failed[0]
     return result
 
 

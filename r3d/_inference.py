@@ -245,7 +245,7 @@ def _rows_block(
     for a in range(0, rows.size, step):
         r = rows[a : a + step]
         out = vals[a : a + r.size]
-        np.take(resid, r, axis=0, out=out)
+        np.take(resid, r, axis=0, out=out, mode="wrap")  # valid rows: no buffered copy
         out *= base[r]
     return rows, cols, vals
 

@@ -288,3 +288,89 @@ def test_streamed_process_takes_masks_lists_and_slices_as_rows():
     np.testing.assert_allclose(
         estkit.multiplier_process(sb, 70, rng=1), xi.T @ dense, rtol=1e-12, atol=1e-12
     )
+
+
+def _dense_of(sb):
+    dense = np.zeros((sb.n_units, sb.n_columns))
+    for rows, cols, vals in sb.blocks:
+        dense[rows, cols] += vals
+    return dense
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "mammen"])
+@pytest.mark.parametrize("budget", [None, 1, 60_000])
+def test_streamed_process_same_draws_for_any_number_of_workers(kind, budget, monkeypatch):
+    # the workers share the drawing and the products; draws are the reference
+    # xi.T @ scores, bit for bit the same for every number of workers
+    import estkit._bootstrap as eb
+
+    sb = _rd_blocks()
+    ref = estkit.draw_multipliers(sb.n_units, 200, kind, rng=9).T @ _dense_of(sb)
+    outs = []
+    for workers in (1, 2, 3, 5):
+        monkeypatch.setattr(eb, "_n_threads", lambda w=workers: w)
+        outs.append(
+            eb._streamed_process(
+                eb._streams(np.random.default_rng(9), 200), 200, kind, sb, budget, None, False
+            )
+        )
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
+def test_streamed_process_holds_one_block_of_multipliers_per_worker(monkeypatch):
+    import tracemalloc
+
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_n_threads", lambda: 2)
+    sb = _rd_blocks(n=20_000, m=6)
+    width = sum(len(r) for r, _, _ in sb.blocks)
+    per_draw = 8 * width
+    step = 8
+    budget = 8 * sb.n_units * 2 + 2 * step * per_draw  # two workers, blocks of 8 draws
+    assert [b for _, b in eb._streamed_jobs(200, step)[0]] == [8] * 8
+    streams = eb._streams(np.random.default_rng(1), 200)
+    tracemalloc.start()
+    try:
+        out = eb._streamed_process(streams, 200, "gaussian", sb, budget, None, False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # two blocks of selected multipliers, two (n,) buffers, the result, small temporaries
+    bound = 2 * step * per_draw + 2 * 8 * sb.n_units + out.nbytes + 64 * 2**10
+    assert 2 * step * per_draw < peak <= bound
+    ref = estkit.draw_multipliers(sb.n_units, 200, rng=1).T @ _dense_of(sb)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_streamed_process_progress_counts_every_draw_once(capsys, monkeypatch):
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_n_threads", lambda: 2)
+    sb = _rd_blocks()
+    quiet = estkit.multiplier_process(sb, 150, rng=3, memory_budget=30_000)
+    shown = estkit.multiplier_process(sb, 150, rng=3, memory_budget=30_000, progress=True)
+    np.testing.assert_array_equal(shown, quiet)
+    err = capsys.readouterr().err
+    counts = [int(part.split("/")[0].split()[-1]) for part in err.split("\r") if part]
+    assert counts == sorted(counts) and counts[-1] == 150 and len(counts) > 2
+    assert err.endswith("150/150\n")
+
+
+def test_block_product_forms():
+    # small products keep the block path's (m, r) @ (r, b) form bit for bit; large ones
+    # run as (b, r) @ (r, m) (the same product, up to the BLAS's summation order)
+    from estkit._bootstrap import _SMALL_PRODUCT, _product
+
+    rng = np.random.default_rng(5)
+    for b, r, m in ((2, 50, 19), (7, 1000, 99), (64, 600, 99), (3, 5000, 1)):
+        assert b * r * m <= _SMALL_PRODUCT
+        xs, vals = rng.standard_normal((b, r)), rng.standard_normal((r, m))
+        np.testing.assert_array_equal(_product(xs, vals), (vals.T @ xs.T).T)
+    xs, vals = rng.standard_normal((32, 20_000)), rng.standard_normal((20_000, 19))
+    assert xs.size * vals.shape[1] > _SMALL_PRODUCT
+    got = _product(xs, vals)
+    assert got.shape == (32, 19) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, (vals.T @ xs.T).T, rtol=1e-12, atol=1e-12)
