@@ -271,38 +271,26 @@ class Distributions:
             )
         if data[unit].isna().any():
             raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-        extra: tuple[tuple[str, str | None], ...] = (
-            ("running", running),
-            ("treatment", treatment),
-            ("cluster", cluster),
-        )
         # one pass over the rows for the slots of the unit ids, a stable grouping of the
-        # outcomes (and weights, and numeric per-unit columns) by slot; a grouped per-unit
-        # column is checked constant along the grouped rows and read at each unit's last
-        # row; other per-unit columns are checked against each unit's last row found by
-        # slot; then the empty slots are dropped
+        # outcomes (and weights) by slot; the per-unit columns are checked against each
+        # unit's last row; then the empty slots are dropped
         slots, slot_ids = _unit_slots(data[unit])
         columns = [_numeric_column(data[outcome], "outcome", outcome)]
         if weight is not None:
             columns.append(_numeric_column(data[weight], "weight", weight))
-        n_rows_cols = len(columns)
-        carried: dict[str, int] = {}  # per-unit column -> its place among the grouped columns
-        if unit_data is None:
-            for _, col_or_none in extra:
-                if col_or_none is None or col_or_none in carried or col_or_none not in data:
-                    continue
-                v = data[col_or_none].to_numpy()
-                if v.dtype.char in _GROUPABLE and v.dtype.isnative:
-                    carried[col_or_none] = len(columns)
-                    columns.append(v)
-        slot_offsets, grouped = _group_columns(slots, slot_ids.size, columns)
-        values, w = grouped[0], (grouped[1] if n_rows_cols > 1 else None)
+        slot_offsets, (values, *rest) = _group_columns(slots, slot_ids.size, columns)
+        w = rest[0] if rest else None
         used = np.diff(slot_offsets) > 0
         kept = None if used.all() else np.flatnonzero(used)
         offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
         ids = slot_ids if kept is None else slot_ids[kept]
         per_unit: dict[str, Any] = {}
         rep: np.ndarray | None = None  # every slot's last row, found once
+        extra: tuple[tuple[str, str | None], ...] = (
+            ("running", running),
+            ("treatment", treatment),
+            ("cluster", cluster),
+        )
         for name, col_or_none in extra:
             if col_or_none is None:
                 per_unit[name] = None
@@ -320,8 +308,6 @@ class Distributions:
                         "unit."
                     )
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
-            elif col in carried:
-                per_unit[name] = _constant_grouped(grouped[carried[col]], offsets, col)
             else:
                 if col not in data.columns:
                     raise ValueError(f"Column {col!r} not found in `data`.")
@@ -902,45 +888,8 @@ def _constant_per_unit(
         return True
 
     if not all(_in_threads(same, _row_cuts(codes.size, _parts(codes.size)))):
-        raise _varies_error(name)
+        raise ValueError(
+            f"Column {name!r} varies within unit; a per-unit variable must be constant "
+            "within each unit (or pass it through `unit_data`)."
+        )
     return v[rep]
-
-
-# dtypes SciPy's counting sort moves (and that compare by value): bool, integers, floats
-_GROUPABLE = frozenset("?bBhHiIlLqQfd")
-
-
-def _varies_error(name: str) -> ValueError:
-    return ValueError(
-        f"Column {name!r} varies within unit; a per-unit variable must be constant "
-        "within each unit (or pass it through `unit_data`)."
-    )
-
-
-def _constant_grouped(g: np.ndarray, offsets: np.ndarray, name: str) -> np.ndarray:
-    """Each unit's value of a per-unit column already grouped by unit (``offsets``:
-    strictly increasing unit starts), checked constant within every unit.
-
-    Along the grouped rows the value may change only where a unit starts: one sequential
-    pass comparing every row with the one before, in chunks (one part of the rows per
-    thread). Missing values count as one value. The value is read at each unit's last
-    row, which (the grouping being stable) is the unit's last row in the original order.
-    """
-    N = g.size
-
-    def same(a: int, b: int) -> bool:
-        for s, e in _chunks(max(a, 1), b):
-            cur, prev = g[s:e], g[s - 1 : e - 1]
-            neq = cur != prev
-            if not neq.any():
-                continue
-            if g.dtype.kind == "f":
-                neq &= ~(np.isnan(cur) & np.isnan(prev))
-            at = np.flatnonzero(neq) + s  # rows where the value changes
-            if at.size and not np.array_equal(offsets[np.searchsorted(offsets, at)], at):
-                return False
-        return True
-
-    if not all(_in_threads(same, _row_cuts(N, _parts(N)))):
-        raise _varies_error(name)
-    return g[offsets[1:] - 1]
