@@ -174,3 +174,50 @@ def test_large_path_through_the_public_scipy_route(monkeypatch):
     monkeypatch.setattr(data_mod, "_coo_tocsr", None)
     got = Distributions.from_long(df, unit="unit", outcome="y", weight="w", running="x")
     _assert_identical(got, want)
+
+
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        (np.int8, np.bool_),  # no column wide enough for the buckets: a separate array
+        (np.float32, np.int8),  # a 4-byte column holds the int32 buckets
+        (np.int16, np.float64),  # the buckets live in the second column
+    ],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_group_columns_bucket_storage_any_column_types(monkeypatch, threads, dtypes):
+    rng = np.random.default_rng(7 + threads)
+    n = 53
+    codes = rng.integers(0, n, 611)
+    codes[::7] = 0
+    cols = [(rng.standard_normal(codes.size) * 50).astype(dt) for dt in dtypes]
+    _large_path(monkeypatch, threads)
+    offsets, grouped = data_mod._group_columns(codes, n, cols)
+    order = np.argsort(codes, kind="stable")
+    np.testing.assert_array_equal(
+        offsets, np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n))])
+    )
+    for c, g in zip(cols, grouped, strict=True):
+        assert g.dtype == c.dtype and g.tobytes() == c[order].tobytes()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        pd.array([3, None, 1, 3], dtype="Int64"),  # nullable integers: integer kind, with NA
+        np.array([3, None, 1, 3], dtype=object),
+    ],
+)
+def test_missing_ids_refused_in_nullable_and_object_columns(ids):
+    df = pd.DataFrame({"id": ids, "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ValueError, match=r"`data\['id'\]` has missing unit ids"):
+        Distributions.from_long(df, unit="id", outcome="y")
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint16, np.bool_])
+def test_numpy_integer_and_bool_ids_skip_the_missing_id_scan(dtype):
+    ids = np.array([1, 0, 1, 0], dtype=dtype)
+    df = pd.DataFrame({"id": ids, "y": [1.0, 2.0, 3.0, 4.0]})
+    d = Distributions.from_long(df, unit="id", outcome="y")
+    assert d.unit_ids.dtype == dtype and d.unit_ids.tolist() == [0, 1]
+    assert d.values.tolist() == [2.0, 4.0, 1.0, 3.0]
