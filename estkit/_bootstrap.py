@@ -690,7 +690,9 @@ def multiplier_process(
         )
         return np.concatenate(parts, axis=0)
     show = _want_progress(progress) and n_bootstrap > bs
-    if reducer is None and kind != "rademacher" and _n_threads() > 1 and sb.blocks:
+    # the streamed path on one core too (one worker; as fast as the blocks there): the
+    # same draws bit for bit on every machine
+    if reducer is None and kind != "rademacher" and sb.blocks:
         return _streamed_process(streams, n_bootstrap, kind, sb, memory_budget, block_size, show)
     for start in range(0, n_bootstrap, bs):
         b = min(bs, n_bootstrap - start)

@@ -455,3 +455,20 @@ def test_streamed_process_interrupt_in_a_worker_stops_every_worker(monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         estkit.multiplier_process(_rd_blocks(), 300, rng=0, memory_budget=40_000)
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "mammen"])
+def test_multiplier_process_same_draws_on_one_core(kind, monkeypatch):
+    # a one-core machine (or a process pinned to one core) runs the same streamed path
+    # with one worker: the draws do not depend on the machine's cores
+    import estkit._bootstrap as eb
+
+    sb = _rd_blocks()
+    outs = []
+    for cores in (1, 2, 8):
+        monkeypatch.setattr(eb, "_n_threads", lambda c=cores: c)
+        outs.append(estkit.multiplier_process(sb, 150, kind, rng=6, memory_budget=30_000))
+    ref = estkit.draw_multipliers(sb.n_units, 150, kind, rng=6).T @ _dense_of(sb)
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
