@@ -25,7 +25,6 @@ multipliers for every ``block_size`` (results agree up to floating-point summati
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from estkit._deprecation import renamed_arguments
-from estkit._parallel import _progress, _want_progress, blas_single_thread
+from estkit._parallel import _progress, _want_progress, available_cores, blas_single_thread
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
@@ -77,11 +76,7 @@ _CHUNK = 64  # draws per independent random stream
 
 def _n_threads() -> int:
     """Threads for drawing multipliers: the cores this process may run on (at most 8)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity API (macOS, Windows)
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return min(available_cores(), 8)
 
 
 def _draw_chunks(

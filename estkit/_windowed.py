@@ -58,7 +58,6 @@ runs the two sides in two threads under one BLAS limit):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._locpoly import _flat_columns
-from estkit._parallel import blas_single_thread
+from estkit._parallel import available_cores, blas_single_thread
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -611,7 +610,7 @@ def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, 
     >>> both_sides(lambda: 1, lambda: 2)
     (1, 2)
     """
-    if (os.cpu_count() or 1) < 2:
+    if available_cores() < 2:
         return plus(), minus()
     with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
         fm = pool.submit(minus)

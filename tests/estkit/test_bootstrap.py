@@ -472,3 +472,19 @@ def test_multiplier_process_same_draws_on_one_core(kind, monkeypatch):
     np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
     for out in outs[1:]:
         np.testing.assert_array_equal(out, outs[0])
+
+
+def test_threads_follow_the_cpu_affinity(monkeypatch):
+    # a process pinned to some cores (taskset, a container's cpuset) uses those only
+    import os
+
+    import estkit._bootstrap as eb
+    from estkit._parallel import available_cores
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity API on this platform")
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert available_cores() == 1 and eb._n_threads() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)))
+    assert available_cores() == 12 and eb._n_threads() == 8
