@@ -488,3 +488,20 @@ def test_threads_follow_the_cpu_affinity(monkeypatch):
     assert available_cores() == 1 and eb._n_threads() == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)))
     assert available_cores() == 12 and eb._n_threads() == 8
+
+
+@pytest.mark.parametrize("small", [0, 2**62])
+def test_streamed_process_either_product_form(small, monkeypatch):
+    # the (b, r) @ (r, m) form of large products, forced on small scores (threshold 0),
+    # and the (m, r) @ (r, b) form: the reference draws, the same for any number of workers
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_SMALL_PRODUCT", small)
+    sb = _rd_blocks()
+    ref = estkit.draw_multipliers(sb.n_units, 140, rng=8).T @ _dense_of(sb)
+    outs = []
+    for workers in (1, 3):
+        monkeypatch.setattr(eb, "_n_threads", lambda w=workers: w)
+        outs.append(estkit.multiplier_process(sb, 140, rng=8, memory_budget=30_000))
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(outs[1], outs[0])
