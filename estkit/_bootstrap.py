@@ -25,7 +25,6 @@ multipliers for every ``block_size`` (results agree up to floating-point summati
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from estkit._deprecation import renamed_arguments
-from estkit._parallel import _progress, _want_progress, blas_single_thread
+from estkit._parallel import _progress, _want_progress, available_cores, blas_single_thread
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
@@ -77,11 +76,7 @@ _CHUNK = 64  # draws per independent random stream
 
 def _n_threads() -> int:
     """Threads for drawing multipliers: the cores this process may run on (at most 8)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity API (macOS, Windows)
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
+    return min(available_cores(), 8)
 
 
 def _draw_chunks(
@@ -361,6 +356,16 @@ def _row_pick(rows: Any) -> slice | np.ndarray:
     return np.flatnonzero(r) if r.dtype.kind == "b" else r
 
 
+def _disjoint_columns(sb: ScoreBlocks) -> bool:
+    """Whether no two score blocks of ``sb`` share a column."""
+    seen = np.zeros(sb.n_columns, dtype=bool)
+    for _, cols, _ in sb.blocks:
+        if seen[cols].any():
+            return False
+        seen[cols] = True
+    return True
+
+
 def _streamed_jobs(n_bootstrap: int, step: int) -> list[list[tuple[int, int]]]:
     """Blocks ``(first draw, size)`` of each random stream (64 draws), at most ``step``
     draws each (three where ``step`` is smaller) and never a single draw where the stream
@@ -394,7 +399,8 @@ def _streamed_process(
     draw's ``n`` multipliers go to the worker's ``(n,)`` buffer from which only the rows
     of the non-zero score blocks are kept, so no ``(b, n)`` block of multipliers is ever
     held; its products are GEMMs (:func:`_product`), one task per score block (so a
-    worker with nothing left to draw shares the last products). The multipliers are those
+    worker with nothing left to draw shares the last products; blocks that share a column
+    are one task, in block order). The multipliers are those
     of :func:`_draw_chunks` for ``"gaussian"`` and ``"mammen"`` (see :func:`_fill`) and
     the products those of :func:`_apply`, so the draws equal the block-by-block path's up
     to the BLAS's summation order (blocks of at least two draws: see
@@ -417,13 +423,22 @@ def _streamed_process(
     step = max(2, (budget - 2 * 8 * n) // (2 * per_draw))
     if block_size is not None:
         step = min(step, block_size)
+    for r in picks:  # "wrap" below must never wrap: the block path's IndexError here
+        if not isinstance(r, slice) and r.size and (r.min() < -n or r.max() >= n):
+            raise IndexError(f"score block rows out of range for {n} units")
+    # the products of one block of draws run in parallel, one task per score block, when
+    # the blocks' columns are disjoint; blocks sharing a column add into the same cells,
+    # so they run in one task, in block order (no lost update, the same sums every run)
+    groups = (
+        [[k] for k in range(len(picks))] if _disjoint_columns(sb) else [list(range(len(picks)))]
+    )
     to_draw = [list(stream) for stream in _streamed_jobs(n_bootstrap, step)]
     fit = budget // (min(step, _CHUNK) * per_draw + 8 * n)
     n_workers = max(1, min(_n_threads(), sum(len(j) for j in to_draw), max(2, fit)))
     busy = [False] * len(to_draw)  # a stream is drawn by one worker at a time
     rows_max = max(b for stream in to_draw for _, b in stream)
     spare: list[list[np.ndarray]] = []  # blocks of selected multipliers, reused
-    products: list[tuple[int, int, list[np.ndarray], int]] = []  # (first, b, block, k)
+    products: list[tuple[int, int, list[np.ndarray], list[int]]] = []  # (first, b, block, ks)
     left = {}  # first draw of a block -> its products not yet done
     cond = threading.Condition()
     failed: list[BaseException] = []
@@ -449,7 +464,8 @@ def _streamed_process(
 
     def draw(
         g: np.random.Generator, b: int, block: list[np.ndarray], buf: np.ndarray | None
-    ) -> list[np.ndarray]:
+    ) -> None:
+        """Draws of one block into ``block``'s first ``b`` rows."""
         sel = [a[:b] for a in block]  # C-contiguous views
         for d in range(b):
             if failed:  # another worker failed or the caller was interrupted
@@ -464,7 +480,6 @@ def _streamed_process(
                     out[d] = buf[rows]
                 else:  # valid indices: "wrap" skips the check's buffered copy
                     np.take(buf, rows, out=out[d], mode="wrap")
-        return sel
 
     def work() -> None:
         buf = None if dense else np.empty(n)
@@ -473,19 +488,20 @@ def _streamed_process(
                 what, job = task
                 if what == "draw":
                     c, first, b, block = job
-                    sel = draw(streams[c], b, block, buf)
+                    draw(streams[c], b, block, buf)
                     with cond:
                         busy[c] = False
-                        left[first] = len(sel)
-                        products.extend((first, b, block, k) for k in range(len(sel)))
+                        left[first] = len(groups)
+                        products.extend((first, b, block, ks) for ks in groups)
                         cond.notify_all()
                     continue
-                first, b, block, k = job
-                _, cols, vals = sb.blocks[k]
-                if dense:
-                    result[first : first + b] = block[k][:b] @ vals
-                else:
-                    result[first : first + b, cols] += _product(block[k][:b], vals)
+                first, b, block, ks = job
+                for k in ks:
+                    _, cols, vals = sb.blocks[k]
+                    if dense:
+                        result[first : first + b] = block[k][:b] @ vals
+                    else:
+                        result[first : first + b, cols] += _product(block[k][:b], vals)
                 with cond:
                     left[first] -= 1
                     if left[first] == 0:  # the block is free for the next draws
@@ -669,7 +685,9 @@ def multiplier_process(
         )
         return np.concatenate(parts, axis=0)
     show = _want_progress(progress) and n_bootstrap > bs
-    if reducer is None and kind != "rademacher" and _n_threads() > 1 and sb.blocks:
+    # the streamed path on one core too (one worker; as fast as the blocks there): the
+    # same draws bit for bit on every machine
+    if reducer is None and kind != "rademacher" and sb.blocks:
         return _streamed_process(streams, n_bootstrap, kind, sb, memory_budget, block_size, show)
     for start in range(0, n_bootstrap, bs):
         b = min(bs, n_bootstrap - start)

@@ -6,6 +6,7 @@ creating a ``dask.distributed.Client``.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -92,6 +93,15 @@ def _progress(done: int, total: int, desc: str) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one, e.g. a
+    container or ``taskset`` limit; else every core), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity API (macOS, Windows)
+        return max(1, os.cpu_count() or 1)
 
 
 _CONTROLLER: list[Any] = []

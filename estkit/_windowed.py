@@ -58,7 +58,6 @@ runs the two sides in two threads under one BLAS limit):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._locpoly import _flat_columns
-from estkit._parallel import blas_single_thread
+from estkit._parallel import available_cores, blas_single_thread
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -503,22 +502,16 @@ def _put_rows(A: np.ndarray, rows: np.ndarray, cols: slice, values: np.ndarray) 
 
 
 def _gather_center_scale(
-    Y: np.ndarray, rows: np.ndarray, cols: slice
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_center_scale_cols(Y[rows, cols], in_place=True)`` with the gather, the extremes
-    and the centring/scaling pass in blocks of rows that stay in cache: the same values bit
-    for bit (extremes are exact, the passes elementwise; the column means are one
-    reduction over the gathered block, as there)."""
-    k = len(range(*cols.indices(Y.shape[1])))
-    return _gather_center_scale_split(Y, rows, cols, [slice(0, k)])[0]
-
-
-def _gather_center_scale_split(
     Y: np.ndarray, rows: np.ndarray, cols: slice, blocks: list[slice]
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`_gather_center_scale` of every block of columns in ``blocks`` (consecutive,
-    relative to ``cols``, covering it), each a contiguous array as if gathered alone, from
-    one gather of the rows over all of ``cols`` (a gather costs per row)."""
+    """``_center_scale_cols(Y[rows, cols][:, c], in_place=True)`` of every block of columns
+    ``c`` in ``blocks`` (consecutive, relative to ``cols``, covering it), each a contiguous
+    array as if gathered alone, from one gather of the rows over all of ``cols`` (a gather
+    costs per row).
+
+    The gather, the extremes and the centring/scaling pass run in blocks of rows that stay
+    in cache: the same values bit for bit (extremes are exact, the passes elementwise; the
+    column means are one reduction over each block's gathered array, as there)."""
     n = rows.size
     k = len(range(*cols.indices(Y.shape[1])))
     if n == 0 or k == 0:
@@ -568,7 +561,6 @@ class _Outputs:
     leverage: np.ndarray | None
     support: np.ndarray | None
     positive_support: bool
-    residual_sums: bool = True
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
@@ -618,7 +610,7 @@ def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, 
     >>> both_sides(lambda: 1, lambda: 2)
     (1, 2)
     """
-    if (os.cpu_count() or 1) < 2:
+    if available_cores() < 2:
         return plus(), minus()
     with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
         fm = pool.submit(minus)
@@ -641,11 +633,12 @@ def _run_core(
     var_rows: tuple[int, ...],
     outs: _Outputs | None,
     memory_budget: int | None,
+    sums: bool = True,
     wpos_sums: bool = True,
 ) -> WindowedSummary:
     """Fits of one side (``ps``) for the columns of ``Y``: summaries, and the unit-level
-    outputs ``outs`` (``None``: summaries only); ``wpos_sums=False`` leaves
-    ``sum_wpos_e2`` NaN."""
+    outputs ``outs`` (``None``: summaries only); ``sums=False`` leaves the residual sums
+    and ``coef_variance`` NaN, ``wpos_sums=False`` ``sum_wpos_e2``."""
     m = Y.shape[1]
     hv = np.broadcast_to(np.asarray(h, dtype=float), (m,))
     common = bool(np.all(hv == hv[0]))
@@ -663,9 +656,6 @@ def _run_core(
     sum_wpe2 = np.full(m, np.nan)
     n_eff = np.empty(m, dtype=int)
     kpoly = np.asarray(ps.kernel._poly)
-    # residual sums (and HC0 variances) wanted: fit_into's callers may want unit-level
-    # outputs only
-    sums = outs is None or outs.residual_sums
     if common:
         n = int(nw[0])
         u = ps.xs[:n] / hv[0]
@@ -705,13 +695,15 @@ def _run_core(
             # fits over the budget's narrower blocks of columns inside it, each a contiguous
             # array as it always was (the rounding of a BLAS product may depend on its
             # width and layout): the same numbers bit for bit
-            parts = _gather_center_scale_split(Y, rows, wide, subs)
+            parts = _gather_center_scale(Y, rows, wide, subs)
             cfs = [gi @ (KR.T @ Z) for Z, _, _ in parts]  # (p+1, k) each
             # the same operations as Z - F, E * E, F * aa + cc, ..., elementwise in blocks
             # of rows that stay in cache (bit for bit the whole-array passes); the fitted
             # values of the wide block written together
             kw_ = wide.stop - wide.start
-            for r in _row_blocks(n, kw_):
+            # neither residuals nor fitted values wanted: no pass over the rows
+            row_blocks = _row_blocks(n, kw_) if sums or fitted is not None else []
+            for r in row_blocks:
                 Fw = None
                 if fitted is not None and len(subs) > 1:
                     Fw = np.empty((r.stop - r.start, kw_))
@@ -889,7 +881,7 @@ def fit_summaries(
     >>> np.round(s.coef, 10).tolist()  # (1, 2h, 0) and (3, 0, -h^2) on the scaled basis
     [[1.0, 3.0], [1.0, 0.0], [0.0, -0.64]]
     """
-    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget, positive_weight_sums)
+    return _run(ps, Y, h, p, tuple(var_rows), None, memory_budget, True, positive_weight_sums)
 
 
 def fit_into(
@@ -949,10 +941,8 @@ def fit_into(
     >>> fitted[:, 0].round(10).tolist()
     [0.0, 0.0, 0.0, 0.0, 1.0, 1.25, 1.5, 0.0, 0.0]
     """
-    outs = _Outputs(
-        fitted_out, weights_out, leverage_out, support_out, support != "window", residual_sums
-    )
-    return _run(ps, Y, h, p, tuple(var_rows), outs, memory_budget)
+    outs = _Outputs(fitted_out, weights_out, leverage_out, support_out, support != "window")
+    return _run(ps, Y, h, p, tuple(var_rows), outs, memory_budget, residual_sums)
 
 
 def window_problem(

@@ -374,3 +374,134 @@ def test_block_product_forms():
     got = _product(xs, vals)
     assert got.shape == (32, 19) and got.flags.c_contiguous
     np.testing.assert_allclose(got, (vals.T @ xs.T).T, rtol=1e-12, atol=1e-12)
+
+
+class _SlowAdd(np.ndarray):
+    """A block product whose in-place addition into the draws pauses first (a worker
+    preempted between reading and writing the cells it adds to)."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        import time
+
+        time.sleep(0.05)
+        inputs = tuple(np.asarray(a) if isinstance(a, _SlowAdd) else a for a in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+def test_streamed_process_blocks_sharing_columns_add_up(monkeypatch):
+    # ScoreBlocks' overlapping cells add up: two workers adding the products of one block
+    # of draws into the same cells at once would lose one of them
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_n_threads", lambda: 3)
+    real = eb._product
+    monkeypatch.setattr(eb, "_product", lambda xs, vals: real(xs, vals).view(_SlowAdd))
+    rng = np.random.default_rng(4)
+    n, m = 300, 4
+    cols = np.arange(m)  # an index array: the update reads, adds and writes back
+    sb = eb.ScoreBlocks(
+        n,
+        m,
+        [
+            (np.arange(0, 200), cols, rng.standard_normal((200, m))),
+            (np.arange(100, 300), cols, rng.standard_normal((200, m))),
+            (np.arange(50, 250), slice(1, 3), rng.standard_normal((200, 2))),
+        ],
+    )
+    dense = np.zeros((n, m))
+    for rows, c, vals in sb.blocks:
+        dense[rows[:, None], np.arange(m)[c]] += vals
+    ref = estkit.draw_multipliers(n, 200, rng=2).T @ dense
+    got = eb._streamed_process(
+        eb._streams(np.random.default_rng(2), 200), 200, "gaussian", sb, None, None, False
+    )
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_disjoint_columns():
+    from estkit._bootstrap import ScoreBlocks, _disjoint_columns
+
+    z = np.zeros((1, 1))
+    assert _disjoint_columns(ScoreBlocks(2, 5, [(0, slice(0, 2), z), (1, slice(2, 5), z)]))
+    assert _disjoint_columns(ScoreBlocks(2, 3, [(0, [0, 2], z), (1, [1], z)]))
+    assert not _disjoint_columns(ScoreBlocks(2, 3, [(0, [0, 2], z), (1, slice(2, 3), z)]))
+
+
+@pytest.mark.parametrize("bad", [[0, 500], [-501, 3]])
+def test_streamed_process_refuses_rows_out_of_range(bad):
+    # the rows are taken with np.take(mode="wrap"): an out-of-range row raises as on the
+    # block path instead of wrapping around to another unit
+    from estkit._bootstrap import ScoreBlocks
+
+    sb = ScoreBlocks(500, 2, [(np.array(bad), slice(0, 2), np.ones((2, 2)))])
+    with pytest.raises(IndexError, match="out of range"):
+        estkit.multiplier_process(sb, 100, rng=0)
+
+
+def test_streamed_process_interrupt_in_a_worker_stops_every_worker(monkeypatch):
+    # a KeyboardInterrupt (or any error) in a product task reaches the caller, and no
+    # worker is left running
+    import threading
+
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_n_threads", lambda: 3)
+
+    def interrupted(xs, vals):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eb, "_product", interrupted)
+    before = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        estkit.multiplier_process(_rd_blocks(), 300, rng=0, memory_budget=40_000)
+    assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "mammen"])
+def test_multiplier_process_same_draws_on_one_core(kind, monkeypatch):
+    # a one-core machine (or a process pinned to one core) runs the same streamed path
+    # with one worker: the draws do not depend on the machine's cores
+    import estkit._bootstrap as eb
+
+    sb = _rd_blocks()
+    outs = []
+    for cores in (1, 2, 8):
+        monkeypatch.setattr(eb, "_n_threads", lambda c=cores: c)
+        outs.append(estkit.multiplier_process(sb, 150, kind, rng=6, memory_budget=30_000))
+    ref = estkit.draw_multipliers(sb.n_units, 150, kind, rng=6).T @ _dense_of(sb)
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+
+
+def test_threads_follow_the_cpu_affinity(monkeypatch):
+    # a process pinned to some cores (taskset, a container's cpuset) uses those only
+    import os
+
+    import estkit._bootstrap as eb
+    from estkit._parallel import available_cores
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity API on this platform")
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert available_cores() == 1 and eb._n_threads() == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)))
+    assert available_cores() == 12 and eb._n_threads() == 8
+
+
+@pytest.mark.parametrize("small", [0, 2**62])
+def test_streamed_process_either_product_form(small, monkeypatch):
+    # the (b, r) @ (r, m) form of large products, forced on small scores (threshold 0),
+    # and the (m, r) @ (r, b) form: the reference draws, the same for any number of workers
+    import estkit._bootstrap as eb
+
+    monkeypatch.setattr(eb, "_SMALL_PRODUCT", small)
+    sb = _rd_blocks()
+    ref = estkit.draw_multipliers(sb.n_units, 140, rng=8).T @ _dense_of(sb)
+    outs = []
+    for workers in (1, 3):
+        monkeypatch.setattr(eb, "_n_threads", lambda w=workers: w)
+        outs.append(estkit.multiplier_process(sb, 140, rng=8, memory_budget=30_000))
+    np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(outs[1], outs[0])

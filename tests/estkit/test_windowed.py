@@ -510,12 +510,13 @@ def test_gather_center_scale_equals_whole_array_passes(monkeypatch, cols):
     rows = rng.permutation(n)[:2500]
     monkeypatch.setattr(wmod, "_BLOCK_CELLS", 700)  # many blocks of 256 rows
     ref = wmod._center_scale_cols(Y[rows, cols], in_place=True)
-    got = wmod._gather_center_scale(Y, rows, cols)
+    k = cols.stop - cols.start
+    (got,) = wmod._gather_center_scale(Y, rows, cols, [slice(0, k)])
     for a, b in zip(got, ref, strict=True):
         assert a.shape == b.shape and a.tobytes() == b.tobytes()
     big = Y * 1.7e288  # values near the float limit: the rescaling path
     ref = wmod._center_scale_cols(big[rows, 0:5], in_place=True)
-    got = wmod._gather_center_scale(big, rows, slice(0, 5))
+    (got,) = wmod._gather_center_scale(big, rows, slice(0, 5), [slice(0, 5)])
     for a, b in zip(got, ref, strict=True):
         assert a.tobytes() == b.tobytes()
     assert len(wmod._row_blocks(2500, 5)) == 10
@@ -660,7 +661,8 @@ def test_wide_gather_equals_narrow_blocks(monkeypatch, support):
 
 def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
     # one gather over a wide block of columns, split into contiguous blocks: each block as
-    # _gather_center_scale gives it alone (means, spreads, flat columns, rescaling path)
+    # the whole-array centring and scaling of its own gathered columns (means, spreads,
+    # flat columns, rescaling path)
     import estkit._windowed as wmod
 
     rng = np.random.default_rng(13)
@@ -671,14 +673,14 @@ def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
     rows = rng.permutation(n)[:2500]
     monkeypatch.setattr(wmod, "_BLOCK_CELLS", 700)  # many blocks of 256 rows
     blocks = [slice(0, 3), slice(3, 4), slice(4, 6), slice(6, 8)]
-    got = wmod._gather_center_scale_split(Y, rows, slice(1, 9), blocks)
+    got = wmod._gather_center_scale(Y, rows, slice(1, 9), blocks)
     assert len(got) == len(blocks)
     for part, c in zip(got, blocks, strict=True):
-        ref = wmod._gather_center_scale(Y, rows, slice(1 + c.start, 1 + c.stop))
+        ref = wmod._center_scale_cols(Y[rows, 1 + c.start : 1 + c.stop], in_place=True)
         assert part[0].flags.c_contiguous
         for a, b in zip(part, ref, strict=True):
             assert a.shape == b.shape and a.tobytes() == b.tobytes()
-    empty = wmod._gather_center_scale_split(Y, rows[:0], slice(0, 4), [slice(0, 2), slice(2, 4)])
+    empty = wmod._gather_center_scale(Y, rows[:0], slice(0, 4), [slice(0, 2), slice(2, 4)])
     assert [e[0].shape for e in empty] == [(0, 2), (0, 2)]
 
 
@@ -722,3 +724,20 @@ def test_fit_summaries_without_positive_weight_sums(common):
     for f in ("coef", "coef_variance", "sum_k", "sum_ke2", "sum_wpos", "n_eff"):
         assert getattr(a, f).tobytes() == getattr(b, f).tobytes()
     assert np.all(np.isfinite(a.sum_wpos_e2)) and np.all(np.isnan(b.sum_wpos_e2))
+
+
+def test_fit_into_coefficients_only():
+    # neither residual sums nor fitted values wanted: no pass over the rows, the same
+    # coefficients and weights as the full fit
+    rng = np.random.default_rng(16)
+    n, m = 2000, 3
+    x = rng.uniform(-1, 1, n)
+    Y = np.sin(2 * x)[:, None] + rng.standard_normal((n, m))
+    ps = prepare_side(x, 0.0, "plus", "epanechnikov", 2)
+    h = np.full(m, 0.6)
+    w1, w2 = np.zeros((n, 1)), np.zeros((n, 1))
+    full = fit_into(ps, Y, h, 2, fitted_out=np.zeros((n, m)), weights_out=w1)
+    bare = fit_into(ps, Y, h, 2, weights_out=w2, residual_sums=False)
+    assert bare.coef.tobytes() == full.coef.tobytes()
+    assert w1.tobytes() == w2.tobytes()
+    assert np.all(np.isnan(bare.sum_ke2)) and np.all(np.isfinite(full.sum_ke2))
