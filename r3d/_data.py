@@ -8,7 +8,6 @@ weights). Quantile functions of all units are then computed in one vectorised pa
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_option
+from estkit._parallel import available_cores
 from estkit._validation import check_grid
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
@@ -611,7 +611,7 @@ _CHUNK_ROWS = 2**16  # rows per step inside a part: temporaries stay in cache
 
 def _n_threads() -> int:
     """Threads of the long-format passes: the cores, at most 4 (memory-bound work)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    return min(available_cores(), 4)
 
 
 def _parts(n_rows: int) -> int:
