@@ -260,7 +260,7 @@ def in_raw_units(
         z = frame.copy()
         x = check_frame(frame, present, name="frame", what="covariates")
         z[present] = (x - mean[present]) / sd[present]
-        pred = np.asarray(predict(z), dtype=float)
+        pred = _as_predictions(predict(z))
         if pred.shape != (len(frame),):
             raise ValueError(
                 f"`predict` returned an array of shape {pred.shape} for the {len(frame)} rows "
@@ -302,9 +302,20 @@ def _test_frames(
     return tests, ys, stacked
 
 
+def _as_predictions(prediction: Any) -> np.ndarray:
+    """``predict``'s output as a float array (an error naming ``predict`` if it is not numeric)."""
+    try:
+        return np.asarray(prediction, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "`predict` must return numeric predictions (one float per row); got values that "
+            f"are not numbers ({exc})."
+        ) from None
+
+
 def _worst_mse(prediction: Any, ys: list[pd.Series], tests: list[pd.DataFrame]) -> float:
     """Largest per-environment mean squared error of the stacked ``prediction``."""
-    pred = np.asarray(prediction, dtype=float).ravel()
+    pred = _as_predictions(prediction).ravel()
     n = sum(len(t) for t in tests)
     if pred.shape != (n,):
         raise ValueError(

@@ -386,3 +386,15 @@ def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
         for (_, a), (_, b) in zip(many, one, strict=True):
             np.testing.assert_array_equal(a, b)
     assert gradient_searches([], [], problem, np.random.default_rng(9)) == []
+
+
+def test_non_numeric_predictions_name_predict():
+    te = [pd.DataFrame({"Y": [0.0, 1.0]})]
+    with pytest.raises(TypeError, match="`predict` must return numeric predictions"):
+        max_test_mse(lambda d: np.array(["a", "b"]), te)
+    ref = pd.DataFrame({"Y": [0.0, 1.0, 2.0], "X": [1.0, 2.0, 4.0]})
+    raw = in_raw_units(lambda d: ["low"] * len(d), ref, ["Y", "X"])
+    with pytest.raises(TypeError, match="`predict` must return numeric predictions"):
+        raw(ref.drop(columns="Y"))
+    # numeric strings and lists are still accepted as numbers
+    assert max_test_mse(lambda d: ["0", "1"], te) == 0.0
