@@ -279,8 +279,12 @@ def in_raw_units(
 
 
 def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
-    """Means and standard deviations (ddof 0; a constant column's is taken as 1)."""
-    return ref[cols].mean(), ref[cols].std(ddof=0).replace(0.0, 1.0)
+    """Means and standard deviations (ddof 0; a constant column's is taken as 1, also when
+    rounding leaves it a residue, as in ``_risk._zscore_scaled``: a constant column becomes 0,
+    not +-1)."""
+    sd = ref[cols].std(ddof=0)
+    constant = sd <= 1e-12 * ref[cols].abs().max().clip(lower=1.0)
+    return ref[cols].mean(), sd.mask(constant, 1.0)
 
 
 def _test_frames(

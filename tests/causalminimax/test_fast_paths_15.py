@@ -439,3 +439,14 @@ def test_missing_environment_labels_and_non_finite_raw_predictions_are_refused()
     assert (tr[["Y", "x"]] == 0).all().all() and (te[0][["Y", "x"]] == 0).all().all()
     const = in_raw_units(lambda d: np.zeros(len(d)), ok.assign(Y=2.0), ["Y", "x"])
     np.testing.assert_array_equal(const(ok), np.full(4, 2.0))
+
+
+def test_a_constant_column_with_rounding_residue_standardises_to_zero():
+    # final review: 0.1 repeated has a std of 1.4e-17, not 0; it was divided by and the
+    # constant column became +-1 (rounding residue blown up to unit scale)
+    df = pd.DataFrame({"E": [1, 1, 1, 2, 2, 2], "Y": [0.0, 1, 2, 3, 4, 6], "x": [0.1] * 6})
+    assert df["x"].iloc[:3].std(ddof=0) > 0  # the residue this test is about
+    tr, te = standardize_split(df, [1], ["Y", "x"])
+    assert tr["x"].abs().max() < 1e-12 and te[0]["x"].abs().max() < 1e-12
+    raw = in_raw_units(lambda d: d["x"].to_numpy(), df.iloc[:3], ["Y", "x"])
+    np.testing.assert_allclose(raw(df), df["Y"].iloc[:3].mean(), rtol=0, atol=1e-12)
