@@ -638,8 +638,7 @@ class PredictorBank:
         self.standardize = standardize
         self.columns = sorted({c for cols in self.inputs for c in cols}, key=str)
         self.fast = all(
-            isinstance(p, AdditiveSplineRidge) and hasattr(p, "coef_") and not isinstance(p, type)
-            for p in self.predictors
+            isinstance(p, AdditiveSplineRidge) and hasattr(p, "coef_") for p in self.predictors
         )
         if self.fast:
             keys: dict[tuple[Any, ...], int] = {}
@@ -719,7 +718,7 @@ def joint_search(
     step = np.full(n_pred, model.bound / 2.0)
     for _ in range(model.n_iter):
         pts = np.column_stack([cur, step])
-        uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+        uniq = np.unique(pts, axis=0)
         noise = rng.normal(size=(len(uniq), model.batch, p))
         cand = uniq[:, None, :p] + uniq[:, None, p:] * noise
         cand = _project(cand.reshape(-1, p), blocks, model.bound)
@@ -730,7 +729,6 @@ def joint_search(
         cur[better] = cand[arg[better]]
         cur_val[better] = best[better]
         step[~better] *= 0.5
-        del inv
     return cur_val, cur
 
 

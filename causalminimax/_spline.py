@@ -209,6 +209,10 @@ class AdditiveSplineRidge(RegressorMixin, BaseEstimator):
         self
         """
         X, y = validate_data(self, X, y, dtype=float, y_numeric=True)
+        if len(y) < 2:
+            raise ValueError(
+                f"`X` has {len(y)} sample (row); the leave-one-out penalty choice needs at least 2."
+            )
         if int(self.n_knots) < 2:
             raise ValueError(f"`n_knots` must be >= 2; got {self.n_knots}.")
         alphas = np.asarray(self.alphas, dtype=float).ravel()

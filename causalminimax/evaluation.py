@@ -57,6 +57,11 @@ def standardize_split(
         raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     if env_col not in data.columns:
         raise ValueError(f"`env_col` {env_col!r} is not a column of `data`.")
+    if data[env_col].isna().any():
+        raise ValueError(
+            f"`data`'s environment column {env_col!r} has missing labels (NaN/None); give every "
+            "row an environment or drop those rows."
+        )
     train_envs = _labels(train_envs, "train_envs")
     is_train = data[env_col].isin(train_envs)
     if not is_train.any():
@@ -266,14 +271,20 @@ def in_raw_units(
                 f"`predict` returned an array of shape {pred.shape} for the {len(frame)} rows "
                 "of `frame`; it must return one prediction per row."
             )
+        if not np.all(np.isfinite(pred)):
+            raise ValueError("`predict` returned non-finite predictions on `frame`.")
         return mean[target] + sd[target] * pred
 
     return raw_predict
 
 
 def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
-    """Means and standard deviations (ddof 0; a constant column's is taken as 1)."""
-    return ref[cols].mean(), ref[cols].std(ddof=0).replace(0.0, 1.0)
+    """Means and standard deviations (ddof 0; a constant column's is taken as 1, also when
+    rounding leaves it a residue, as in ``_risk._zscore_scaled``: a constant column becomes 0,
+    not +-1)."""
+    sd = ref[cols].std(ddof=0)
+    constant = sd <= 1e-12 * ref[cols].abs().max().clip(lower=1.0)
+    return ref[cols].mean(), sd.mask(constant, 1.0)
 
 
 def _test_frames(

@@ -398,3 +398,55 @@ def test_non_numeric_predictions_name_predict():
         raw(ref.drop(columns="Y"))
     # numeric strings and lists are still accepted as numbers
     assert max_test_mse(lambda d: ["0", "1"], te) == 0.0
+
+
+def test_evaluation_helpers_ignore_a_shuffled_index(split):
+    # final review: the test and reference frames are read by position after their own checks,
+    # so a non-RangeIndex (shuffled labels) gives the answer of the reset-index frames
+    tr, tests, raw_tr, raw_tests = split
+    perm = np.random.default_rng(0)
+    shuffled = [t.set_axis(perm.permutation(len(t)) + 1000) for t in tests]
+    est = CausalMinimaxRegressor(
+        graph=simulation_graph(), intervention_model=FAST, n_do_samples=600, random_state=3
+    ).fit(tr[COV], tr["Y"], environment=tr["E"])
+    pd.testing.assert_series_equal(
+        subset_max_test_mse(est, shuffled), subset_max_test_mse(est, tests)
+    )
+    assert max_test_mse(est.predict, shuffled) == max_test_mse(est.predict, tests)
+    raw = in_raw_units(est.predict, raw_tr, ["Y", *COV])
+    raw_sh = in_raw_units(est.predict, raw_tr.set_axis(perm.permutation(len(raw_tr))), ["Y", *COV])
+    frame = raw_tests[0]
+    np.testing.assert_array_equal(raw_sh(frame.set_axis(frame.index[::-1])), raw(frame))
+    sim = pd.concat([raw_tr, *raw_tests])
+    a_tr, a_te = standardize_split(sim, [1, 2, 3, 4, 5], ["Y", *COV])
+    b_tr, b_te = standardize_split(sim.set_axis(perm.permutation(len(sim))), [1, 2, 3, 4, 5],
+                                   ["Y", *COV])  # fmt: skip
+    pd.testing.assert_frame_equal(a_tr, b_tr)
+    for a, b in zip(a_te, b_te, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_environment_labels_and_non_finite_raw_predictions_are_refused():
+    df = pd.DataFrame({"E": [1, 1, 2, 2, np.nan], "x": [0.0, 2, 4, 6, 8], "Y": [1.0, 5, 9, 13, 1]})
+    # was: the NaN rows silently dropped and an empty test environment returned
+    with pytest.raises(ValueError, match="environment column 'E' has missing labels"):
+        standardize_split(df, [1], ["Y", "x"])
+    ok = df.dropna()
+    with pytest.raises(ValueError, match="`predict` returned non-finite predictions on `frame`"):
+        in_raw_units(lambda d: np.full(len(d), np.nan), ok, ["Y", "x"])(ok)  # was: NaN output
+    # degenerate data: a constant column and a constant target standardise to 0, not NaN
+    tr, te = standardize_split(ok.assign(x=3.0, Y=2.0), [1], ["Y", "x"])
+    assert (tr[["Y", "x"]] == 0).all().all() and (te[0][["Y", "x"]] == 0).all().all()
+    const = in_raw_units(lambda d: np.zeros(len(d)), ok.assign(Y=2.0), ["Y", "x"])
+    np.testing.assert_array_equal(const(ok), np.full(4, 2.0))
+
+
+def test_a_constant_column_with_rounding_residue_standardises_to_zero():
+    # final review: 0.1 repeated has a std of 1.4e-17, not 0; it was divided by and the
+    # constant column became +-1 (rounding residue blown up to unit scale)
+    df = pd.DataFrame({"E": [1, 1, 1, 2, 2, 2], "Y": [0.0, 1, 2, 3, 4, 6], "x": [0.1] * 6})
+    assert df["x"].iloc[:3].std(ddof=0) > 0  # the residue this test is about
+    tr, te = standardize_split(df, [1], ["Y", "x"])
+    assert tr["x"].abs().max() < 1e-12 and te[0]["x"].abs().max() < 1e-12
+    raw = in_raw_units(lambda d: d["x"].to_numpy(), df.iloc[:3], ["Y", "x"])
+    np.testing.assert_allclose(raw(df), df["Y"].iloc[:3].mean(), rtol=0, atol=1e-12)

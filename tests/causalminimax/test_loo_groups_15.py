@@ -188,3 +188,15 @@ def test_causal_minimax_fit_passes_the_source_rows_to_its_predictors():
         graph=simulation_graph(), intervention_model=fast, random_state=1
     ).fit(tr[COV], tr["Y"], environment=tr["E"])
     assert est.stable_predictors_[("X6", "X5", "X1")].alpha_ == 1000.0
+
+
+def test_one_row_is_refused_and_degenerate_targets_fit():
+    # final review: one row left no leave-one-out error (NaN loo_mse_ and a RuntimeWarning)
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ValueError, match="`X` has 1 sample"):
+        AdditiveSplineRidge().fit(X[:1], [1.0])
+    m = AdditiveSplineRidge().fit(X, np.full(6, 3.0), groups=[0, 0, 1, 1, 2, 2])
+    assert np.isfinite(m.loo_mse_).all()
+    np.testing.assert_allclose(m.predict(X), 3.0, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="`groups` must hold one label per row"):
+        AdditiveSplineRidge().fit(X, np.ones(6), groups=[0, 1, 2])

@@ -288,6 +288,36 @@ add(
     lambda: irl.example_problem(reward_rng=-1),
     Raises(ValueError, "`rng`"),
 )
+add(
+    "example_problem/bool_states",
+    lambda: irl.example_problem(True),
+    Raises(TypeError, "`n_states`"),
+)
+add(
+    "example_problem/float_states",
+    lambda: irl.example_problem(2.5),
+    Raises(TypeError, "`n_states`"),
+)
+add(
+    "example_problem/zero_actions",
+    lambda: irl.example_problem(3, 0),
+    Raises(ValueError, "`n_actions`"),
+)
+add(
+    "example_problem/one_state_one_action",
+    lambda: irl.example_problem(1, 1)[1],
+    Ok(lambda r: r.shape == (1, 1) and bool(np.isfinite(r).all())),
+)
+add(
+    "random_reward/next_state_int",
+    lambda: irl.random_reward(MDP, rng=0, next_state=1),
+    Raises(TypeError, "`next_state`"),
+)
+add(
+    "random_reward/float_rng",
+    lambda: irl.random_reward(MDP, rng=1.5),
+    Raises(TypeError, "`rng`"),
+)
 
 # ---------------------------------------------------------------------------- models, policies
 for _bad, _exc in (
