@@ -283,8 +283,9 @@ class CausalMinimaxRegressor(ScoreByLabelMixin, RegressorMixin, BaseEstimator):
                 )
             best = int(np.nanargmin(values))
         else:
-            values, found = np.full(len(subsets), np.nan), np.zeros((len(subsets), 0))
-            best = 0
+            # not searched: unknown (NaN), except that a constant y has zero risk everywhere
+            values = np.full(len(subsets), 0.0 if constant_y else np.nan)
+            found, best = np.zeros((len(subsets), 0)), 0
         risks = pd.Series(
             values,
             index=pd.Index(subsets, tupleize_cols=False, name="subset"),

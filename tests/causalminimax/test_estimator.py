@@ -12,6 +12,7 @@ from sklearn.linear_model import LinearRegression
 from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax.datasets import simulate_paper, simulation_graph
 from causalminimax.evaluation import max_test_mse, standardize_split
+from estkit.exceptions import DegenerateDataWarning
 from tests.causalminimax.toy import CHAIN_EDGES, chain_data
 
 COLS = ["Y"] + [f"X{i}" for i in range(1, 11)]
@@ -92,6 +93,18 @@ def test_condition_skips_search_and_uses_whole_stable_set():
     # the stable predictor with a linear SEM recovers E[Y | X1, M] = (X1 - M) / (1 + 0.09)
     pred = est.predict(X)
     assert np.corrcoef(pred, X["X1"] - X["M"])[0, 1] > 0.99
+
+
+def test_constant_y_without_search_reports_zero_risk_as_warned():
+    # the warning says every worst-case risk is reported as 0; that holds also when the
+    # graphical condition skips the search (otherwise NaN: not computed)
+    X, _, env = chain_data(400)
+    y = pd.Series(7.3, index=X.index)
+    est = CausalMinimaxRegressor(graph=CHAIN_EDGES, estimator=LinearRegression(), random_state=0)
+    with pytest.warns(DegenerateDataWarning, match="reported as 0"):
+        est.fit(X, y, environment=env)
+    assert est.whole_stable_set_optimal_
+    assert est.worst_case_risk_.tolist() == [0.0]
 
 
 def test_sklearn_contract_clone_and_params():
