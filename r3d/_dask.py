@@ -34,8 +34,8 @@ from estkit._validation import check_grid, check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
-    _group_rows,
-    _take,
+    _group_columns,
+    _numeric_column,
     _unit_codes,
 )
 from r3d._quantiles import QuantileMethod, segment_quantiles
@@ -128,11 +128,23 @@ def _partition_quantiles(
             {**{c: pd.Series(dtype=float) for c in qcols}, **{c: pd.Series() for c in per_unit}}
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
-    codes, ids = _unit_codes(part[unit])
-    order, offsets, values = _group_rows(codes, ids.size, part[outcome].to_numpy(dtype=float))
+    ids_col = part[unit]
+    if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
+        if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
+            raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+    codes, ids = _unit_codes(ids_col)
+    columns = [_numeric_column(part[outcome], "outcome", outcome)]
+    if weight is not None:
+        columns.append(_numeric_column(part[weight], "weight", weight))
+        if not (np.all(np.isfinite(columns[1])) and np.all(columns[1] >= 0)):
+            raise ValueError(
+                f"`weight` column {weight!r} must be finite and non-negative; drop or fix "
+                "those rows first."
+            )
+    offsets, (values, *rest) = _group_columns(codes, ids.size, columns)
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
-    w = None if weight is None else _take(part[weight].to_numpy(dtype=float), order)
+    w = rest[0] if rest else None
     Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     for col in per_unit:

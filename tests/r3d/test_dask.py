@@ -168,3 +168,27 @@ def test_partitions_fetched_one_by_one(long_data, client):
     while (held := client.run(lambda dask_worker: len(dask_worker.data))) and any(held.values()):
         assert time.monotonic() < deadline, held  # the workers keep no result
         time.sleep(0.1)
+
+
+def test_dask_bad_values_name_the_column(long_data, client):
+    kw = {"unit": "unit", "outcome": "y", "running": "x", "quantiles": Q}
+    for col, value, match in (
+        ("w", np.nan, "`weight` column 'w' must be finite and non-negative"),
+        ("w", -1.0, "`weight` column 'w' must be finite and non-negative"),
+        ("unit", np.nan, r"`data\['unit'\]` has missing unit ids"),
+        ("y", np.nan, "`y` contains non-finite outcomes"),
+    ):
+        df = long_data.copy()
+        df[col] = df[col].astype(float)
+        df.loc[7, col] = value
+        with pytest.raises(ValueError, match=match):
+            quantiles_from_dask(dd.from_pandas(df, npartitions=3), weight="w", **kw)
+
+
+def test_dask_index_labels_play_no_part(long_data, client):
+    df = long_data.set_axis(np.random.default_rng(2).permutation(len(long_data)) * 7 + 3)
+    kw = {"unit": "unit", "outcome": "y", "weight": "w", "running": "x", "quantiles": Q}
+    got = quantiles_from_dask(dd.from_pandas(df, npartitions=4), **kw)
+    mem = Distributions.from_long(long_data, unit="unit", outcome="y", weight="w", running="x")
+    np.testing.assert_array_equal(got.matrix, mem.quantiles(Q))
+    np.testing.assert_array_equal(got.unit_ids, mem.unit_ids)
