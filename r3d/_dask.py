@@ -37,6 +37,7 @@ from r3d._data import (
     _group_columns,
     _numeric_column,
     _unit_codes,
+    _unit_column,
 )
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
@@ -128,11 +129,7 @@ def _partition_quantiles(
             {**{c: pd.Series(dtype=float) for c in qcols}, **{c: pd.Series() for c in per_unit}}
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
-    ids_col = part[unit]
-    if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
-        if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
-            raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
-    codes, ids = _unit_codes(ids_col)
+    codes, ids = _unit_codes(_unit_column(part, unit))
     columns = [_numeric_column(part[outcome], "outcome", outcome)]
     if weight is not None:
         columns.append(_numeric_column(part[weight], "weight", weight))

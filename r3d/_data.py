@@ -274,10 +274,7 @@ class Distributions:
             twice = [c for c in named if c is not None and (data.columns == c).sum() > 1]
             if twice:
                 raise ValueError(f"`data` has several columns named {twice[0]!r}; rename them.")
-        ids_col = data[unit]
-        if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
-            if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
-                raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+        ids_col = _unit_column(data, unit)
         # one pass over the rows for the slots of the unit ids, a stable grouping of the
         # outcomes (and weights) by slot; the per-unit columns are checked against each
         # unit's last row; then the empty slots are dropped
@@ -606,6 +603,15 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- long-format helpers
+def _unit_column(data: pd.DataFrame, unit: str) -> pd.Series:
+    """``data[unit]``, refused when it holds a missing unit id."""
+    ids_col = data[unit]
+    if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
+        if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
+            raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+    return ids_col
+
+
 def _raise_long_format_error(
     err: ValueError,
     values: np.ndarray,
