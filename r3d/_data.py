@@ -245,10 +245,13 @@ class Distributions:
         Raises
         ------
         TypeError
-            If ``data`` is not a DataFrame, or ``unit`` or ``outcome`` is None.
+            If ``data`` (or ``unit_data``) is not a DataFrame, or ``unit`` or ``outcome``
+            is None.
         ValueError
             If a column is missing, a unit id is missing, a per-unit variable varies
-            within a unit, or ``unit_data`` lacks a unit of ``data``.
+            within a unit, an outcome is not finite, a weight is negative or not finite,
+            or ``unit_data`` lacks a unit of ``data``, has several rows for one, or is
+            given without a per-unit column to read from it.
 
         Examples
         --------
@@ -274,6 +277,22 @@ class Distributions:
             twice = [c for c in named if c is not None and (data.columns == c).sum() > 1]
             if twice:
                 raise ValueError(f"`data` has several columns named {twice[0]!r}; rename them.")
+        if unit_data is not None:
+            if not isinstance(unit_data, pd.DataFrame):
+                raise TypeError(
+                    "`unit_data` must be a pandas DataFrame indexed by unit id; got "
+                    f"{type(unit_data).__name__}."
+                )
+            if not unit_data.index.is_unique:
+                dup = unit_data.index[unit_data.index.duplicated()][:1].tolist()[0]
+                raise ValueError(
+                    f"`unit_data` has several rows for unit {dup!r}; one row per unit."
+                )
+            if running is None and treatment is None and cluster is None:
+                raise ValueError(
+                    "`unit_data` is given but no per-unit column (`running`, `treatment` or "
+                    "`cluster`) is named; name the columns to read from it, or drop it."
+                )
         ids_col = _unit_column(data, unit)
         # one pass over the rows for the slots of the unit ids, a stable grouping of the
         # outcomes (and weights) by slot; the per-unit columns are checked against each

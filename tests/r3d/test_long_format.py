@@ -342,3 +342,18 @@ def test_degenerate_shapes():
     )
     flat = Distributions.from_long(df.assign(y=2.5), unit="u", outcome="y", weight="w")
     assert np.all(flat.quantiles(Q) == 2.5)
+
+
+def test_unit_data_refusals():
+    df = _small_long()
+    kw = {"unit": "u", "outcome": "y"}
+    with pytest.raises(TypeError, match="`unit_data` must be a pandas DataFrame"):
+        Distributions.from_long(df, running="x", unit_data={"x": [0.1]}, **kw)
+    twice = pd.DataFrame({"x": [0.1, 0.2, 0.3]}, index=[7, 7, 10])
+    with pytest.raises(ValueError, match="`unit_data` has several rows for unit 7;"):
+        Distributions.from_long(df, running="x", unit_data=twice, **kw)
+    ud = pd.DataFrame({"x": np.arange(30.0)}, index=np.arange(30) * 3 + 7)
+    with pytest.raises(ValueError, match="`unit_data` is given but no per-unit column"):
+        Distributions.from_long(df, unit_data=ud, **kw)
+    d = Distributions.from_long(df, running="x", unit_data=ud.iloc[::-1], **kw)
+    np.testing.assert_array_equal(d.running, np.arange(30.0))  # aligned by label
