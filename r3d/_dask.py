@@ -142,7 +142,15 @@ def _partition_quantiles(
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
     w = rest[0] if rest else None
-    Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
+    try:
+        Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
+    except ValueError as err:  # name the column and the unit, not the array argument
+        if w is not None and np.any(zero := np.add.reduceat(w, offsets[:-1]) <= 0):
+            bad = ids[np.argmax(zero) : np.argmax(zero) + 1].tolist()[0]
+            raise ValueError(
+                f"`weight` column {weight!r}: unit {bad!r} has zero total weight; drop the unit."
+            ) from err
+        raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     for col in per_unit:
         out[col] = _constant_per_unit(part[col], codes, ids.size, col)
@@ -307,7 +315,9 @@ def _assemble(
     # empty partitions carry no dtype information
     queue = deque(f for f in frames if f is not None and len(f))
     frames.clear()
-    ids = np.concatenate([f.index.to_numpy() for f in queue]) if queue else np.array([])
+    if not queue:
+        raise ValueError("`data` has no rows: pass at least one observation.")
+    ids = np.concatenate([f.index.to_numpy() for f in queue])
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     if ids.size > 1 and np.any(ids[1:] == ids[:-1]):

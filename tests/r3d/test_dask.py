@@ -192,3 +192,13 @@ def test_dask_index_labels_play_no_part(long_data, client):
     mem = Distributions.from_long(long_data, unit="unit", outcome="y", weight="w", running="x")
     np.testing.assert_array_equal(got.matrix, mem.quantiles(Q))
     np.testing.assert_array_equal(got.unit_ids, mem.unit_ids)
+
+
+def test_dask_zero_weight_unit_and_no_rows(long_data, client):
+    kw = {"unit": "unit", "outcome": "y", "quantiles": Q}
+    df = long_data.copy()
+    df.loc[df["unit"] == 5, "w"] = 0.0
+    with pytest.raises(ValueError, match=r"`weight` column 'w': unit 5 has zero total weight"):
+        quantiles_from_dask(dd.from_pandas(df, npartitions=3), weight="w", **kw)
+    with pytest.raises(ValueError, match="`data` has no rows"):
+        quantiles_from_dask(dd.from_pandas(df.iloc[:0], npartitions=1), **kw)
