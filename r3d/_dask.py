@@ -135,7 +135,7 @@ def _partition_quantiles(
         columns.append(_numeric_column(part[weight], "weight", weight))
         if not (np.all(np.isfinite(columns[1])) and np.all(columns[1] >= 0)):
             raise ValueError(
-                f"`weight` column {weight!r} must be finite and non-negative; drop or fix "
+                f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
                 "those rows first."
             )
     offsets, (values, *rest) = _group_columns(codes, ids.size, columns)
@@ -148,7 +148,8 @@ def _partition_quantiles(
         if w is not None and np.any(zero := np.add.reduceat(w, offsets[:-1]) <= 0):
             bad = ids[np.argmax(zero) : np.argmax(zero) + 1].tolist()[0]
             raise ValueError(
-                f"`weight` column {weight!r}: unit {bad!r} has zero total weight; drop the unit."
+                f"`{weight}` (the weight column): unit {bad!r} has zero total weight; drop "
+                "the unit."
             ) from err
         raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))

@@ -653,21 +653,21 @@ def _raise_long_format_error(
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise ValueError(
-            f"`outcome` column {outcome!r} has non-finite outcomes (NaN or inf; first in "
-            f"unit {unit_of(bad[0])!r}); drop those rows first."
+            f"`{outcome}` (the outcome column) contains non-finite outcomes (NaN or inf; "
+            f"first in unit {unit_of(bad[0])!r}); drop those rows first."
         ) from err
     if w is None:
         return
     bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
     if bad.size:
         raise ValueError(
-            f"`weight` column {weight!r} must be finite and non-negative (first bad value in "
+            f"`{weight}` (the weight column) must be finite and non-negative (first bad value in "
             f"unit {unit_of(bad[0])!r}); drop or fix those rows first."
         ) from err
     total = np.add.reduceat(w, offsets[:-1])
     if np.any(total <= 0):
         raise ValueError(
-            f"`weight` column {weight!r}: unit {unit_of(offsets[np.argmax(total <= 0)])!r} has "
+            f"`{weight}` (the weight column): unit {unit_of(offsets[np.argmax(total <= 0)])!r} has "
             "zero total weight; drop the unit."
         ) from err
 

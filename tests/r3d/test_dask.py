@@ -173,8 +173,8 @@ def test_partitions_fetched_one_by_one(long_data, client):
 def test_dask_bad_values_name_the_column(long_data, client):
     kw = {"unit": "unit", "outcome": "y", "running": "x", "quantiles": Q}
     for col, value, match in (
-        ("w", np.nan, "`weight` column 'w' must be finite and non-negative"),
-        ("w", -1.0, "`weight` column 'w' must be finite and non-negative"),
+        ("w", np.nan, r"`w` \(the weight column\) must be finite and non-negative"),
+        ("w", -1.0, r"`w` \(the weight column\) must be finite and non-negative"),
         ("unit", np.nan, r"`data\['unit'\]` has missing unit ids"),
         ("y", np.nan, "`y` contains non-finite outcomes"),
     ):
@@ -198,7 +198,9 @@ def test_dask_zero_weight_unit_and_no_rows(long_data, client):
     kw = {"unit": "unit", "outcome": "y", "quantiles": Q}
     df = long_data.copy()
     df.loc[df["unit"] == 5, "w"] = 0.0
-    with pytest.raises(ValueError, match=r"`weight` column 'w': unit 5 has zero total weight"):
+    with pytest.raises(
+        ValueError, match=r"`w` \(the weight column\): unit 5 has zero total weight"
+    ):
         quantiles_from_dask(dd.from_pandas(df, npartitions=3), weight="w", **kw)
     with pytest.raises(ValueError, match="`data` has no rows"):
         quantiles_from_dask(dd.from_pandas(df.iloc[:0], npartitions=1), **kw)

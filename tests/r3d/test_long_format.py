@@ -296,15 +296,17 @@ def test_index_labels_play_no_part():
         (
             "y",
             np.nan,
-            r"`outcome` column 'y' has non-finite outcomes \(NaN or inf; first in unit 10\)",
+            r"`y` \(the outcome column\) contains non-finite outcomes \(NaN or inf; "
+            r"first in unit 10\)",
         ),
-        ("y", np.inf, r"`outcome` column 'y' has non-finite outcomes"),
+        ("y", np.inf, r"`y` \(the outcome column\) contains non-finite outcomes"),
         (
             "w",
             np.nan,
-            r"`weight` column 'w' must be finite and non-negative \(first bad value in unit 10\)",
+            r"`w` \(the weight column\) must be finite and non-negative \(first bad "
+            r"value in unit 10\)",
         ),
-        ("w", -1.0, r"`weight` column 'w' must be finite and non-negative"),
+        ("w", -1.0, r"`w` \(the weight column\) must be finite and non-negative"),
         ("u", np.nan, r"`data\['u'\]` has missing unit ids"),
         ("x", np.nan, r"Column 'x' varies within unit"),
         ("x", 9.0, r"Column 'x' varies within unit"),
@@ -320,7 +322,9 @@ def test_bad_values_name_the_column(col, value, match):
 def test_zero_weight_unit_empty_data_and_duplicate_columns():
     df = _small_long()
     df.loc[df["u"] == 13, "w"] = 0.0
-    with pytest.raises(ValueError, match=r"`weight` column 'w': unit 13 has zero total weight"):
+    with pytest.raises(
+        ValueError, match=r"`w` \(the weight column\): unit 13 has zero total weight"
+    ):
         Distributions.from_long(df, unit="u", outcome="y", weight="w")
     with pytest.raises(ValueError, match="`data` has no rows"):
         Distributions.from_long(df.iloc[:0], unit="u", outcome="y", running="x")
