@@ -34,9 +34,10 @@ from estkit._validation import check_grid, check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
-    _group_rows,
-    _take,
+    _group_columns,
+    _numeric_column,
     _unit_codes,
+    _unit_column,
 )
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
@@ -128,12 +129,29 @@ def _partition_quantiles(
             {**{c: pd.Series(dtype=float) for c in qcols}, **{c: pd.Series() for c in per_unit}}
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
-    codes, ids = _unit_codes(part[unit])
-    order, offsets, values = _group_rows(codes, ids.size, part[outcome].to_numpy(dtype=float))
+    codes, ids = _unit_codes(_unit_column(part, unit))
+    columns = [_numeric_column(part[outcome], "outcome", outcome)]
+    if weight is not None:
+        columns.append(_numeric_column(part[weight], "weight", weight))
+        if not (np.all(np.isfinite(columns[1])) and np.all(columns[1] >= 0)):
+            raise ValueError(
+                f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
+                "those rows first."
+            )
+    offsets, (values, *rest) = _group_columns(codes, ids.size, columns)
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
-    w = None if weight is None else _take(part[weight].to_numpy(dtype=float), order)
-    Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
+    w = rest[0] if rest else None
+    try:
+        Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
+    except ValueError as err:  # name the column and the unit, not the array argument
+        if w is not None and np.any(zero := np.add.reduceat(w, offsets[:-1]) <= 0):
+            bad = ids[np.argmax(zero) : np.argmax(zero) + 1].tolist()[0]
+            raise ValueError(
+                f"`{weight}` (the weight column): unit {bad!r} has zero total weight; drop "
+                "the unit."
+            ) from err
+        raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     for col in per_unit:
         out[col] = _constant_per_unit(part[col], codes, ids.size, col)
@@ -298,7 +316,9 @@ def _assemble(
     # empty partitions carry no dtype information
     queue = deque(f for f in frames if f is not None and len(f))
     frames.clear()
-    ids = np.concatenate([f.index.to_numpy() for f in queue]) if queue else np.array([])
+    if not queue:
+        raise ValueError("`data` has no rows: pass at least one observation.")
+    ids = np.concatenate([f.index.to_numpy() for f in queue])
     order = np.argsort(ids, kind="stable")
     ids = ids[order]
     if ids.size > 1 and np.any(ids[1:] == ids[:-1]):

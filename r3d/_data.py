@@ -245,10 +245,13 @@ class Distributions:
         Raises
         ------
         TypeError
-            If ``data`` is not a DataFrame, or ``unit`` or ``outcome`` is None.
+            If ``data`` (or ``unit_data``) is not a DataFrame, or ``unit`` or ``outcome``
+            is None.
         ValueError
             If a column is missing, a unit id is missing, a per-unit variable varies
-            within a unit, or ``unit_data`` lacks a unit of ``data``.
+            within a unit, an outcome is not finite, a weight is negative or not finite,
+            or ``unit_data`` lacks a unit of ``data``, has several rows for one, or is
+            given without a per-unit column to read from it.
 
         Examples
         --------
@@ -269,10 +272,28 @@ class Distributions:
             raise ValueError(
                 f"Columns {missing} not found in `data`; available: {list(data.columns)}."
             )
-        ids_col = data[unit]
-        if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
-            if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
-                raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+        if not data.columns.is_unique:
+            named = cols if unit_data is not None else [*cols, running, treatment, cluster]
+            twice = [c for c in named if c is not None and (data.columns == c).sum() > 1]
+            if twice:
+                raise ValueError(f"`data` has several columns named {twice[0]!r}; rename them.")
+        if unit_data is not None:
+            if not isinstance(unit_data, pd.DataFrame):
+                raise TypeError(
+                    "`unit_data` must be a pandas DataFrame indexed by unit id; got "
+                    f"{type(unit_data).__name__}."
+                )
+            if not unit_data.index.is_unique:
+                dup = unit_data.index[unit_data.index.duplicated()][:1].tolist()[0]
+                raise ValueError(
+                    f"`unit_data` has several rows for unit {dup!r}; one row per unit."
+                )
+            if running is None and treatment is None and cluster is None:
+                raise ValueError(
+                    "`unit_data` is given but no per-unit column (`running`, `treatment` or "
+                    "`cluster`) is named; name the columns to read from it, or drop it."
+                )
+        ids_col = _unit_column(data, unit)
         # one pass over the rows for the slots of the unit ids, a stable grouping of the
         # outcomes (and weights) by slot; the per-unit columns are checked against each
         # unit's last row; then the empty slots are dropped
@@ -317,7 +338,11 @@ class Distributions:
                     rep = _last_rows(slots, slot_ids.size)
                 per_slot = _constant_per_unit(data[col], slots, slot_ids.size, col, rep)
                 per_unit[name] = per_slot if kept is None else per_slot[kept]
-        return cls(values, offsets, w, np.asarray(ids), **per_unit)
+        try:
+            return cls(values, offsets, w, np.asarray(ids), **per_unit)
+        except ValueError as err:  # name the columns and the unit id, not the 2-D arguments
+            _raise_long_format_error(err, values, offsets, w, ids, outcome, weight)
+            raise
 
     def to_quantile_functions(self, q: Any, method: QuantileMethod = "linear") -> QuantileFunctions:
         """The units' quantile functions at levels ``q``, with the unit ids and per-unit
@@ -597,6 +622,56 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- long-format helpers
+def _unit_column(data: pd.DataFrame, unit: str) -> pd.Series:
+    """``data[unit]``, refused when it holds a missing unit id."""
+    ids_col = data[unit]
+    if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "biu"):
+        if ids_col.isna().any():  # NumPy bool and integer columns hold no missing ids
+            raise ValueError(f"`data[{unit!r}]` has missing unit ids.")
+    return ids_col
+
+
+def _raise_long_format_error(
+    err: ValueError,
+    values: np.ndarray,
+    offsets: np.ndarray,
+    w: np.ndarray | None,
+    ids: np.ndarray,
+    outcome: str,
+    weight: str | None,
+) -> None:
+    """After the constructor refused ``from_long``'s arrays: the same refusal in the
+    long format's terms (the column and the unit id), or nothing when it concerns neither
+    the outcome nor the weight column."""
+
+    def unit_of(row: int) -> Any:
+        i = int(np.searchsorted(offsets, row, "right")) - 1
+        return np.asarray(ids)[i : i + 1].tolist()[0]  # a Python scalar: a plain repr
+
+    if values.size == 0:
+        raise ValueError("`data` has no rows: pass at least one observation.") from err
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise ValueError(
+            f"`{outcome}` (the outcome column) contains non-finite outcomes (NaN or inf; "
+            f"first in unit {unit_of(bad[0])!r}); drop those rows first."
+        ) from err
+    if w is None:
+        return
+    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)))
+    if bad.size:
+        raise ValueError(
+            f"`{weight}` (the weight column) must be finite and non-negative (first bad value in "
+            f"unit {unit_of(bad[0])!r}); drop or fix those rows first."
+        ) from err
+    total = np.add.reduceat(w, offsets[:-1])
+    if np.any(total <= 0):
+        raise ValueError(
+            f"`{weight}` (the weight column): unit {unit_of(offsets[np.argmax(total <= 0)])!r} has "
+            "zero total weight; drop the unit."
+        ) from err
+
+
 def _code_dtype(n_rows: int) -> type[np.signedinteger[Any]]:
     """The index type of the grouping: int32 while the rows fit (half the memory traffic)."""
     return np.int32 if n_rows < 2**31 - 1 else np.int64
@@ -682,10 +757,6 @@ def _unit_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if present.all():
         return slots, slot_ids
     return (np.cumsum(present, dtype=slots.dtype) - 1)[slots], slot_ids[present]
-
-
-def _take(v: np.ndarray, order: np.ndarray | None) -> np.ndarray:
-    return v if order is None else v[order]
 
 
 try:  # SciPy's C++ COO-to-CSR conversion: a stable counting sort that moves the values
@@ -838,17 +909,6 @@ def _group_columns(
     shares[0], shares[-1] = 0, n_buckets
     _in_threads(second_pass, sorted(set(shares)))
     return offsets, grouped
-
-
-def _group_rows(
-    codes: np.ndarray, n: int, values: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Rows grouped by code in a stable order: ``(order, offsets, values[order])``
-    (``order`` None when the rows were already grouped), through :func:`_group_columns`
-    with the row numbers as a second column."""
-    rows = np.arange(codes.size, dtype=_code_dtype(max(codes.size, n + 1)))
-    offsets, (grouped, order) = _group_columns(codes, n, [values, rows])
-    return (None if order is rows else order), offsets, grouped
 
 
 def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:

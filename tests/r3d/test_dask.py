@@ -74,7 +74,7 @@ def test_dask_weighted_and_parquet(long_data, client, tmp_path):
         str(tmp_path), unit="unit", outcome="y", weight="w", running="x", quantiles=Q
     )
     mem = Distributions.from_long(long_data, unit="unit", outcome="y", weight="w", running="x")
-    np.testing.assert_allclose(qf.matrix, mem.quantiles(Q), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(qf.matrix, mem.quantiles(Q))  # the same grouping: exact
 
 
 def test_dask_bad_columns(long_data, client):
@@ -168,3 +168,39 @@ def test_partitions_fetched_one_by_one(long_data, client):
     while (held := client.run(lambda dask_worker: len(dask_worker.data))) and any(held.values()):
         assert time.monotonic() < deadline, held  # the workers keep no result
         time.sleep(0.1)
+
+
+def test_dask_bad_values_name_the_column(long_data, client):
+    kw = {"unit": "unit", "outcome": "y", "running": "x", "quantiles": Q}
+    for col, value, match in (
+        ("w", np.nan, r"`w` \(the weight column\) must be finite and non-negative"),
+        ("w", -1.0, r"`w` \(the weight column\) must be finite and non-negative"),
+        ("unit", np.nan, r"`data\['unit'\]` has missing unit ids"),
+        ("y", np.nan, "`y` contains non-finite outcomes"),
+    ):
+        df = long_data.copy()
+        df[col] = df[col].astype(float)
+        df.loc[7, col] = value
+        with pytest.raises(ValueError, match=match):
+            quantiles_from_dask(dd.from_pandas(df, npartitions=3), weight="w", **kw)
+
+
+def test_dask_index_labels_play_no_part(long_data, client):
+    df = long_data.set_axis(np.random.default_rng(2).permutation(len(long_data)) * 7 + 3)
+    kw = {"unit": "unit", "outcome": "y", "weight": "w", "running": "x", "quantiles": Q}
+    got = quantiles_from_dask(dd.from_pandas(df, npartitions=4), **kw)
+    mem = Distributions.from_long(long_data, unit="unit", outcome="y", weight="w", running="x")
+    np.testing.assert_array_equal(got.matrix, mem.quantiles(Q))
+    np.testing.assert_array_equal(got.unit_ids, mem.unit_ids)
+
+
+def test_dask_zero_weight_unit_and_no_rows(long_data, client):
+    kw = {"unit": "unit", "outcome": "y", "quantiles": Q}
+    df = long_data.copy()
+    df.loc[df["unit"] == 5, "w"] = 0.0
+    with pytest.raises(
+        ValueError, match=r"`w` \(the weight column\): unit 5 has zero total weight"
+    ):
+        quantiles_from_dask(dd.from_pandas(df, npartitions=3), weight="w", **kw)
+    with pytest.raises(ValueError, match="`data` has no rows"):
+        quantiles_from_dask(dd.from_pandas(df.iloc[:0], npartitions=1), **kw)

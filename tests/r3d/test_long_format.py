@@ -260,3 +260,104 @@ def test_public_route_when_the_private_call_signature_differs(monkeypatch):
     slow = Distributions.from_long(df, unit="unit", outcome="y", weight="w", running="x")
     _assert_identical(fast, slow)
     assert int((slow.values == 0.0).sum()) == int((df["y"] == 0.0).sum())
+
+
+def _small_long(seed=5, n=30, k=4):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "u": np.repeat(np.arange(n) * 3 + 7, k),
+            "y": rng.standard_normal(n * k),
+            "x": np.repeat(rng.uniform(-1, 1, n), k),
+            "w": rng.uniform(0.5, 2.0, n * k),
+        }
+    )
+
+
+def test_index_labels_play_no_part():
+    """Rows are positional within ``data``: a shuffled frame gives the same result with its
+    own (non-default, non-monotone, text) index as with a reset one."""
+    df = _small_long().sample(frac=1.0, random_state=4)
+    df.index = np.random.default_rng(0).permutation(len(df)) * 11 + 1000
+    kw = {"unit": "u", "outcome": "y", "running": "x", "weight": "w"}
+    ref = Distributions.from_long(df.reset_index(drop=True), **kw)
+    for index in (df.index, [f"r{i}" for i in range(len(df))]):
+        got = Distributions.from_long(df.set_axis(index), **kw)
+        assert got.values.tobytes() == ref.values.tobytes()
+        assert got.weights.tobytes() == ref.weights.tobytes()
+        np.testing.assert_array_equal(got.offsets, ref.offsets)
+        np.testing.assert_array_equal(got.unit_ids, ref.unit_ids)
+        np.testing.assert_array_equal(got.running, ref.running)
+
+
+@pytest.mark.parametrize(
+    ("col", "value", "match"),
+    [
+        (
+            "y",
+            np.nan,
+            r"`y` \(the outcome column\) contains non-finite outcomes \(NaN or inf; "
+            r"first in unit 10\)",
+        ),
+        ("y", np.inf, r"`y` \(the outcome column\) contains non-finite outcomes"),
+        (
+            "w",
+            np.nan,
+            r"`w` \(the weight column\) must be finite and non-negative \(first bad "
+            r"value in unit 10\)",
+        ),
+        ("w", -1.0, r"`w` \(the weight column\) must be finite and non-negative"),
+        ("u", np.nan, r"`data\['u'\]` has missing unit ids"),
+        ("x", np.nan, r"Column 'x' varies within unit"),
+        ("x", 9.0, r"Column 'x' varies within unit"),
+    ],
+)
+def test_bad_values_name_the_column(col, value, match):
+    df = _small_long()
+    df.loc[5, col] = value  # row 5: the second unit (id 10)
+    with pytest.raises(ValueError, match=match):
+        Distributions.from_long(df, unit="u", outcome="y", running="x", weight="w")
+
+
+def test_zero_weight_unit_empty_data_and_duplicate_columns():
+    df = _small_long()
+    df.loc[df["u"] == 13, "w"] = 0.0
+    with pytest.raises(
+        ValueError, match=r"`w` \(the weight column\): unit 13 has zero total weight"
+    ):
+        Distributions.from_long(df, unit="u", outcome="y", weight="w")
+    with pytest.raises(ValueError, match="`data` has no rows"):
+        Distributions.from_long(df.iloc[:0], unit="u", outcome="y", running="x")
+    twice = pd.concat([df, df[["x"]]], axis=1)
+    with pytest.raises(ValueError, match="several columns named 'x'"):
+        Distributions.from_long(twice, unit="u", outcome="y", running="x")
+    # a duplicated column that is not used is no concern
+    Distributions.from_long(twice, unit="u", outcome="y")
+
+
+def test_degenerate_shapes():
+    df = _small_long()
+    one = Distributions.from_long(df[df["u"] == 7], unit="u", outcome="y", running="x")
+    assert one.unit_ids.tolist() == [7] and one.offsets.tolist() == [0, 4]
+    rows = df.drop_duplicates("u")
+    single = Distributions.from_long(rows, unit="u", outcome="y", running="x")
+    np.testing.assert_array_equal(
+        single.quantiles(Q), np.repeat(rows["y"].to_numpy()[:, None], Q.size, 1)
+    )
+    flat = Distributions.from_long(df.assign(y=2.5), unit="u", outcome="y", weight="w")
+    assert np.all(flat.quantiles(Q) == 2.5)
+
+
+def test_unit_data_refusals():
+    df = _small_long()
+    kw = {"unit": "u", "outcome": "y"}
+    with pytest.raises(TypeError, match="`unit_data` must be a pandas DataFrame"):
+        Distributions.from_long(df, running="x", unit_data={"x": [0.1]}, **kw)
+    twice = pd.DataFrame({"x": [0.1, 0.2, 0.3]}, index=[7, 7, 10])
+    with pytest.raises(ValueError, match="`unit_data` has several rows for unit 7;"):
+        Distributions.from_long(df, running="x", unit_data=twice, **kw)
+    ud = pd.DataFrame({"x": np.arange(30.0)}, index=np.arange(30) * 3 + 7)
+    with pytest.raises(ValueError, match="`unit_data` is given but no per-unit column"):
+        Distributions.from_long(df, unit_data=ud, **kw)
+    d = Distributions.from_long(df, running="x", unit_data=ud.iloc[::-1], **kw)
+    np.testing.assert_array_equal(d.running, np.arange(30.0))  # aligned by label

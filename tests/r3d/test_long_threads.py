@@ -94,18 +94,19 @@ def test_group_columns_is_a_stable_sort(monkeypatch, threads):
     )
     assert a.tobytes() == cols[0][order].tobytes() and b.tobytes() == cols[1][order].tobytes()
     assert a.dtype == np.float64 and b.dtype == cols[1].dtype
-    order_got, offsets2, values = data_mod._group_rows(codes, n, cols[0])
+    rows = np.arange(codes.size, dtype=np.int32)  # the row numbers grouped: the order
+    offsets2, (values, order_got) = data_mod._group_columns(codes, n, [cols[0], rows])
     np.testing.assert_array_equal(order_got, order)
     np.testing.assert_array_equal(offsets2, offsets)
     assert values.tobytes() == a.tobytes()
 
 
-def test_group_rows_keeps_grouped_rows_in_place(monkeypatch):
+def test_group_columns_keeps_grouped_rows_in_place(monkeypatch):
     _large_path(monkeypatch, 2)
     codes = np.repeat(np.arange(0, 60, 3), 5)
     y = np.arange(codes.size, dtype=float)
-    order, offsets, values = data_mod._group_rows(codes, 60, y)
-    assert order is None and values is y
+    offsets, (values,) = data_mod._group_columns(codes, 60, [y])
+    assert values is y
     assert offsets[-1] == codes.size and offsets[3] == 5
 
 
