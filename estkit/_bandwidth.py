@@ -48,6 +48,7 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
+from estkit._parallel import both_sides
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -61,7 +62,6 @@ from estkit._validation import (
 from estkit._windowed import (
     SortedSide,
     WindowedSummary,
-    both_sides,
     check_windows,
     fit_summaries,
     prepare_side,

@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
+from estkit._parallel import both_sides
 from estkit._validation import (
     NEGLIGIBLE_RTOL,
     _as_float_array,
@@ -248,8 +249,6 @@ def _center_scale_threaded(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     and the pass is elementwise, so the result is the serial one bit for bit; the column
     means stay one serial reduction (their summation order is the serial one). ``None``
     for data near the float limit (the serial path rescales those first)."""
-    from estkit._windowed import both_sides
-
     n = Y.shape[0]
     halves = (slice(0, n // 2), slice(n // 2, n))
 

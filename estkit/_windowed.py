@@ -58,8 +58,6 @@ runs the two sides in two threads under one BLAS limit):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,7 +66,9 @@ from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._locpoly import _flat_columns
-from estkit._parallel import available_cores, blas_single_thread
+
+# both_sides: the two-thread runner of the package (estkit._parallel), exported here too
+from estkit._parallel import blas_single_thread, both_sides
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -596,26 +596,6 @@ def _wide_chunks(chunks: list[slice], rows: int, budget: int) -> list[tuple[slic
 def _group(group: list[slice]) -> tuple[slice, list[slice]]:
     a = group[0].start
     return slice(a, group[-1].stop), [slice(c.start - a, c.stop - a) for c in group]
-
-
-def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
-    """Run the two sides' fits (callables without arguments) and return their results.
-
-    With more than one core they run in two threads (NumPy releases the GIL in the array
-    work, and the sides touch disjoint rows of shared output arrays), under one BLAS limit
-    of one thread each; the results do not depend on it.
-
-    Examples
-    --------
-    >>> both_sides(lambda: 1, lambda: 2)
-    (1, 2)
-    """
-    if available_cores() < 2:
-        return plus(), minus()
-    with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
-        fm = pool.submit(minus)
-        rp = plus()
-        return rp, fm.result()
 
 
 def _run(*args: Any) -> WindowedSummary:

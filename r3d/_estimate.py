@@ -29,9 +29,9 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
-from estkit._parallel import blas_single_thread
+from estkit._parallel import blas_single_thread, both_sides
 from estkit._validation import check_bool, check_int, check_option
-from estkit._windowed import SortedSide, both_sides, check_windows, fit_into, prepare_side
+from estkit._windowed import SortedSide, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
