@@ -628,6 +628,8 @@ def multiplier_process(
     n = sb.n_units
     if block_size is not None:
         block_size = check_int(block_size, "block_size", minimum=1)
+    if memory_budget is not None:
+        memory_budget = check_int(memory_budget, "memory_budget", minimum=1)
     if reducer is not None:
         check_callable(reducer, "reducer")
     progress = check_optional_bool(progress, "progress")
