@@ -447,10 +447,15 @@ def _column_spread(hi: np.ndarray, lo: np.ndarray, c: np.ndarray) -> tuple[np.nd
 _BLOCK_CELLS = 2**16
 
 
+def _slices(stop: int, step: int, start: int = 0) -> list[slice]:
+    """``range(start, stop)`` cut into consecutive slices of ``step`` (the last shorter):
+    the blocks of rows or columns of the package's memory-bounded passes."""
+    return [slice(a, min(a + step, stop)) for a in range(start, stop, step)]
+
+
 def _row_blocks(n: int, k: int) -> list[slice]:
     """Blocks of rows of an (n, k) array of about :data:`_BLOCK_CELLS` elements."""
-    step = max(256, _BLOCK_CELLS // max(k, 1))
-    return [slice(a, min(a + step, n)) for a in range(0, n, step)]
+    return _slices(n, max(256, _BLOCK_CELLS // max(k, 1)))
 
 
 def _fold(op: np.ufunc, b: np.ndarray) -> np.ndarray:
@@ -564,8 +569,7 @@ class _Outputs:
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
-    step = max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1))))
-    return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+    return _slices(m, max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1)))))
 
 
 def _wide_chunks(chunks: list[slice], rows: int, budget: int) -> list[tuple[slice, list[slice]]]:
