@@ -48,6 +48,7 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
+from estkit._parallel import both_sides
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -61,7 +62,7 @@ from estkit._validation import (
 from estkit._windowed import (
     SortedSide,
     WindowedSummary,
-    both_sides,
+    _slices,
     check_windows,
     fit_summaries,
     prepare_side,
@@ -865,8 +866,7 @@ def _step3(
 def _blocks(n: int, m: int, memory_budget: int | None) -> list[slice]:
     """Column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget."""
     budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
-    step = max(1, min(m, budget // (8 * 10 * max(n, 1))))
-    return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+    return _slices(m, max(1, min(m, budget // (8 * 10 * max(n, 1)))))
 
 
 def _columns(

@@ -25,7 +25,7 @@ multipliers for every ``block_size`` (results agree up to floating-point summati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from math import ceil, sqrt
@@ -290,24 +290,16 @@ def _apply(xi_t: np.ndarray, sb: ScoreBlocks) -> np.ndarray:
     if _is_dense(sb):
         return xi_t @ sb.blocks[0][2]
     out = np.zeros((xi_t.shape[0], sb.n_columns))
-    return _add_block_products(out, sb, (xi_t[:, rows] for rows, _, _ in sb.blocks))
+    for rows, cols, vals in sb.blocks:
+        # (m, r) @ (r, b) keeps the product's threads busy on the long dimension (the
+        # (b, r) @ (r, m) form of a few draws stalls multithreaded BLAS on a loaded machine)
+        out[:, cols] += (vals.T @ xi_t[:, rows].T).T
+    return out
 
 
 def _is_dense(sb: ScoreBlocks) -> bool:
     """Whether ``sb`` is one block covering every row and column (a dense score matrix)."""
     return len(sb.blocks) == 1 and _is_full(sb.blocks[0][0]) and _is_full(sb.blocks[0][1])
-
-
-def _add_block_products(
-    out: np.ndarray, sb: ScoreBlocks, picked: Iterable[np.ndarray]
-) -> np.ndarray:
-    """``out[:, cols] += xs @ vals`` for every score block and its multipliers ``xs``
-    (``(b, r)``: the block's rows of a ``(b, n)`` draw block), in place; returns ``out``."""
-    for (_, cols, vals), xs in zip(sb.blocks, picked, strict=True):
-        # (m, r) @ (r, b) keeps the product's threads busy on the long dimension (the
-        # (b, r) @ (r, m) form of a few draws stalls multithreaded BLAS on a loaded machine)
-        out[:, cols] += (vals.T @ xs.T).T
-    return out
 
 
 _SMALL_PRODUCT = 2**22  # b * r * m of a block product
@@ -318,7 +310,7 @@ def _product(xs: np.ndarray, vals: np.ndarray) -> np.ndarray:
     a one-thread BLAS (:func:`_streamed_process`).
 
     Large products run as ``(b, r) @ (r, m)``, a third faster there than the
-    ``(m, r) @ (r, b)`` form of :func:`_add_block_products`, with the same bits (OpenBLAS).
+    ``(m, r) @ (r, b)`` form of :func:`_apply`, with the same bits (OpenBLAS).
     Small ones (``b r m <= 2**22``, cheap either way) keep that form: OpenBLAS's small-matrix
     kernels (``b r m <= 1e6``) give the two forms different last bits.
     """
@@ -628,6 +620,8 @@ def multiplier_process(
     n = sb.n_units
     if block_size is not None:
         block_size = check_int(block_size, "block_size", minimum=1)
+    if memory_budget is not None:
+        memory_budget = check_int(memory_budget, "memory_budget", minimum=1)
     if reducer is not None:
         check_callable(reducer, "reducer")
     progress = check_optional_bool(progress, "progress")

@@ -21,12 +21,14 @@ one bandwidth the Gram matrix is built and factorised once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from estkit._kernels import Kernel, get_kernel
+from estkit._parallel import both_sides
 from estkit._validation import (
     NEGLIGIBLE_RTOL,
     _as_float_array,
@@ -197,31 +199,48 @@ def _center_scale(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     the fit runs on ``(Y - c) / a`` and is mapped back: a level of ``1e12`` or a scale of
     ``1e300`` costs no more precision than the data's own representation.
 
-    A large float64 matrix (r3d's n x m quantile matrices) is handled in two halves of rows
-    in two threads (:func:`_center_scale_threaded`): the same values bit for bit.
+    A large float64 matrix (r3d's n x m quantile matrices) has its extremes and its
+    centring/scaling pass split into two halves of rows run in two threads (NumPy
+    releases the GIL in both): extremes are exact and the pass is elementwise, so the
+    values are the serial ones bit for bit; the column means stay one serial reduction.
     """
     if Y.shape[0] == 0:
         return Y, np.zeros(Y.shape[1]), 1.0
-    if Y.size >= _THREADED_SIZE and Y.dtype == np.float64 and Y.flags.c_contiguous:
-        out = _center_scale_threaded(Y)
-        if out is not None:
-            return out
+    n = Y.shape[0]
+    split = n > 1 and Y.size >= _THREADED_SIZE and Y.dtype == np.float64 and Y.flags.c_contiguous
+    halves = (slice(0, n // 2), slice(n // 2, n))
+
+    def over_rows(work: Callable[[slice], Any]) -> list[Any]:
+        if not split:
+            return [work(slice(None))]
+        return list(both_sides(lambda: work(halves[0]), lambda: work(halves[1])))
+
     # column extremes once (no |Y| temporaries: r3d passes n x m quantile matrices)
-    hi, lo = Y.max(axis=0), Y.min(axis=0)
+    ext = over_rows(lambda r: (Y[r].max(axis=0), Y[r].min(axis=0)))
+    hi, lo = ext[0]
+    for h1, l1 in ext[1:]:
+        hi, lo = np.maximum(hi, h1), np.minimum(lo, l1)  # NaN propagates as in max/min
     pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
     if pre > 1e300:  # sums of values near the float limit would overflow: scale first
         Y, hi, lo = Y / pre, hi / pre, lo / pre
     else:
         pre = 1.0
     c = Y.mean(axis=0)
-    Z = Y - c
     flat, a = _flat_and_spread(hi, lo, c)
-    if flat.any():
-        Z[:, flat] = 0.0
-    if a == 0.0 or not np.isfinite(a):
-        return Z, c * pre, pre
-    Z /= a
-    return Z, c * pre, a * pre
+    any_flat = bool(flat.any())
+    scale = a != 0.0 and bool(np.isfinite(a))
+    Z = np.empty(Y.shape, dtype=np.result_type(Y, c))  # the dtype of Y - c
+
+    def centre(r: slice) -> None:
+        zr = Z[r]
+        np.subtract(Y[r], c, out=zr)
+        if any_flat:
+            zr[:, flat] = 0.0
+        if scale:
+            zr /= a
+
+    over_rows(centre)
+    return (Z, c * pre, a * pre) if scale else (Z, c * pre, pre)
 
 
 #: elements of Y from which :func:`_center_scale` splits its passes over two threads
@@ -240,43 +259,6 @@ def _flat_and_spread(hi: np.ndarray, lo: np.ndarray, c: np.ndarray) -> tuple[np.
 def _flat_columns(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Columns whose extremes differ by rounding residue only (estkit.negligible_variation)."""
     return (hi - lo) <= NEGLIGIBLE_RTOL * np.maximum(np.abs(hi), np.abs(lo))
-
-
-def _center_scale_threaded(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """:func:`_center_scale` with the extremes and the centring/scaling pass split into two
-    halves of rows run in two threads (NumPy releases the GIL in both): extremes are exact
-    and the pass is elementwise, so the result is the serial one bit for bit; the column
-    means stay one serial reduction (their summation order is the serial one). ``None``
-    for data near the float limit (the serial path rescales those first)."""
-    from estkit._windowed import both_sides
-
-    n = Y.shape[0]
-    halves = (slice(0, n // 2), slice(n // 2, n))
-
-    def extremes(r: slice) -> tuple[np.ndarray, np.ndarray]:
-        return Y[r].max(axis=0), Y[r].min(axis=0)
-
-    (hi0, lo0), (hi1, lo1) = both_sides(lambda: extremes(halves[0]), lambda: extremes(halves[1]))
-    hi, lo = np.maximum(hi0, hi1), np.minimum(lo0, lo1)  # NaN propagates as in max/min
-    pre = float(max(np.abs(hi).max(), np.abs(lo).max()))
-    if pre > 1e300:
-        return None
-    c = Y.mean(axis=0)
-    flat, a = _flat_and_spread(hi, lo, c)
-    scale = not (a == 0.0 or not np.isfinite(a))
-    Z = np.empty(Y.shape)
-    any_flat = bool(flat.any())
-
-    def centre(r: slice) -> None:
-        zr = Z[r]
-        np.subtract(Y[r], c, out=zr)
-        if any_flat:
-            zr[:, flat] = 0.0
-        if scale:
-            zr /= a
-
-    both_sides(lambda: centre(halves[0]), lambda: centre(halves[1]))
-    return (Z, c, a) if scale else (Z, c, 1.0)
 
 
 def locpoly_boundary(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -147,6 +148,27 @@ def blas_limited() -> bool:
     """Whether :func:`blas_single_thread`'s shared limit is active in this process (work
     that splits itself over threads only then: the BLAS leaves the cores to it)."""
     return bool(_LIMIT_STATE["depth"] > 0)
+
+
+def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
+    """Run two callables without arguments (e.g. the two sides' fits of an RD) and return
+    their results.
+
+    With more than one core they run in two threads (NumPy releases the GIL in the array
+    work; the callables must touch disjoint parts of shared output arrays), under one BLAS
+    limit of one thread each (:func:`blas_single_thread`); the results do not depend on it.
+
+    Examples
+    --------
+    >>> both_sides(lambda: 1, lambda: 2)
+    (1, 2)
+    """
+    if available_cores() < 2:
+        return plus(), minus()
+    with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
+        fm = pool.submit(minus)
+        rp = plus()
+        return rp, fm.result()
 
 
 @contextmanager

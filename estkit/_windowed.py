@@ -58,8 +58,6 @@ runs the two sides in two threads under one BLAS limit):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -68,7 +66,9 @@ from numpy.polynomial import polynomial as npoly
 
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._locpoly import _flat_columns
-from estkit._parallel import available_cores, blas_single_thread
+
+# both_sides: the two-thread runner of the package (estkit._parallel), exported here too
+from estkit._parallel import blas_single_thread, both_sides
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -447,10 +447,15 @@ def _column_spread(hi: np.ndarray, lo: np.ndarray, c: np.ndarray) -> tuple[np.nd
 _BLOCK_CELLS = 2**16
 
 
+def _slices(stop: int, step: int, start: int = 0) -> list[slice]:
+    """``range(start, stop)`` cut into consecutive slices of ``step`` (the last shorter):
+    the blocks of rows or columns of the package's memory-bounded passes."""
+    return [slice(a, min(a + step, stop)) for a in range(start, stop, step)]
+
+
 def _row_blocks(n: int, k: int) -> list[slice]:
     """Blocks of rows of an (n, k) array of about :data:`_BLOCK_CELLS` elements."""
-    step = max(256, _BLOCK_CELLS // max(k, 1))
-    return [slice(a, min(a + step, n)) for a in range(0, n, step)]
+    return _slices(n, max(256, _BLOCK_CELLS // max(k, 1)))
 
 
 def _fold(op: np.ufunc, b: np.ndarray) -> np.ndarray:
@@ -564,8 +569,7 @@ class _Outputs:
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
-    step = max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1))))
-    return [slice(a, min(a + step, m)) for a in range(0, m, step)]
+    return _slices(m, max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1)))))
 
 
 def _wide_chunks(chunks: list[slice], rows: int, budget: int) -> list[tuple[slice, list[slice]]]:
@@ -596,26 +600,6 @@ def _wide_chunks(chunks: list[slice], rows: int, budget: int) -> list[tuple[slic
 def _group(group: list[slice]) -> tuple[slice, list[slice]]:
     a = group[0].start
     return slice(a, group[-1].stop), [slice(c.start - a, c.stop - a) for c in group]
-
-
-def both_sides(plus: Callable[[], Any], minus: Callable[[], Any]) -> tuple[Any, Any]:
-    """Run the two sides' fits (callables without arguments) and return their results.
-
-    With more than one core they run in two threads (NumPy releases the GIL in the array
-    work, and the sides touch disjoint rows of shared output arrays), under one BLAS limit
-    of one thread each; the results do not depend on it.
-
-    Examples
-    --------
-    >>> both_sides(lambda: 1, lambda: 2)
-    (1, 2)
-    """
-    if available_cores() < 2:
-        return plus(), minus()
-    with blas_single_thread(), ThreadPoolExecutor(max_workers=2) as pool:
-        fm = pool.submit(minus)
-        rp = plus()
-        return rp, fm.result()
 
 
 def _run(*args: Any) -> WindowedSummary:

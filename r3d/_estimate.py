@@ -29,9 +29,9 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
-from estkit._parallel import blas_single_thread
+from estkit._parallel import blas_single_thread, both_sides
 from estkit._validation import check_bool, check_int, check_option
-from estkit._windowed import SortedSide, both_sides, check_windows, fit_into, prepare_side
+from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
@@ -496,10 +496,7 @@ def _fit_sides(
     if rows.size and rows.size >= _DENSE_SUPPORT * (rows[-1] + 1 - rows[0]):
         # the supports hold most of the rows they span: whole ranges of rows, in place (no
         # gather and scatter of the support's rows)
-        blocks: list[np.ndarray | slice] = [
-            slice(a, min(a + row_step, int(rows[-1]) + 1))
-            for a in range(int(rows[0]), int(rows[-1]) + 1, row_step)
-        ]
+        blocks: list[np.ndarray | slice] = list(_slices(int(rows[-1]) + 1, row_step, int(rows[0])))
     else:
         blocks = [rows[a : a + row_step] for a in range(0, rows.size, row_step)]
     # row by row, so two threads over two halves of the blocks give the same numbers

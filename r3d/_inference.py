@@ -38,7 +38,7 @@ from estkit import (
 )
 from estkit._bootstrap import ScoreBlocks
 from estkit._inference import SupStatistic
-from estkit._windowed import both_sides
+from estkit._parallel import both_sides
 from r3d._estimate import R3DCore, default_memory_budget
 from r3d._rules import R3DRules
 
@@ -255,7 +255,7 @@ def _score_blocks(core: R3DCore, memory_budget: int | None) -> ScoreBlocks:
     scores on its own side of the cutoff only, so memory is one ``(n, m)`` matrix at most
     (no ``(n, 2m + 1)`` dense matrix)."""
     m = core.q.size
-    # the two sides touch disjoint rows: built in two threads (estkit._windowed.both_sides)
+    # the two sides touch disjoint rows: built in two threads (estkit._parallel.both_sides)
     blocks = list(
         both_sides(
             lambda: _rows_block(core.weights_plus, core.resid, slice(0, m), memory_budget),

@@ -505,3 +505,18 @@ def test_streamed_process_either_product_form(small, monkeypatch):
         outs.append(estkit.multiplier_process(sb, 140, rng=8, memory_budget=30_000))
     np.testing.assert_allclose(outs[0], ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(outs[1], outs[0])
+
+
+@pytest.mark.parametrize(
+    ("budget", "error"),
+    [(0, ValueError), (-5, ValueError), (1.5, TypeError), (True, TypeError), ("1", TypeError)],
+)
+def test_memory_budget_is_a_positive_int(scores, budget, error):
+    # it used to be taken as it came (0, negative, a float, a bool or a string were used)
+    with pytest.raises(error, match="memory_budget"):
+        estkit.multiplier_process(scores, 10, rng=0, memory_budget=budget)
+    # a numpy integer is an integer
+    np.testing.assert_array_equal(
+        estkit.multiplier_process(scores, 10, rng=0, memory_budget=np.int64(1)),
+        estkit.multiplier_process(scores, 10, rng=0, memory_budget=1),
+    )

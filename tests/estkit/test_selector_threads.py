@@ -80,6 +80,16 @@ def test_center_scale_threaded_edge_cases(monkeypatch):
         assert a == as_
 
 
+def test_center_scale_one_row_above_the_threshold(monkeypatch):
+    # one row cannot be halved: the serial pass (it used to reduce an empty half)
+    monkeypatch.setattr(lp, "_THREADED_SIZE", 1)
+    Y = np.array([[1.0, 2.0, 5.0]])
+    Z, c, a = lp._center_scale(Y)
+    np.testing.assert_array_equal(Z, np.zeros((1, 3)))
+    np.testing.assert_array_equal(c, Y[0])
+    assert a == 1.0
+
+
 def test_center_scale_default_threshold_matches_serial():
     Y = _matrix(2**22 // 8 + 3, 8)  # above the default threshold: the threaded path
     assert Y.size >= lp._THREADED_SIZE

@@ -213,3 +213,20 @@ def test_isotonic_rows_projects_only_non_monotone_rows():
     bad[3, 2] = np.inf  # a non-finite value: isotonic_regression's own error
     with pytest.raises(ValueError, match="non-finite"):
         _isotonic_rows(bad, None)
+
+
+def test_distinct_running_values_counted_past_the_first_thousand():
+    # a side of more than 1000 units whose first 1000 values are tied: the count goes on
+    # over the whole side (the first thousand alone decide only when they suffice)
+    rng = np.random.default_rng(3)
+    below = np.concatenate([np.full(1000, -0.5), rng.uniform(-1, 0, 500)])
+    above = rng.uniform(0, 1, 1500)
+    q = np.array([0.25, 0.5, 0.75])
+    Q = np.sort(rng.standard_normal((3000, 3)), axis=1)
+    est = R3D(p=2, n_bootstrap=20, random_state=0)
+    est.fit(np.concatenate([below, above]), QuantileFunctions(Q, q))
+    assert np.all(np.isfinite(est.tau_))
+    # two distinct values on the side, 1500 units: refused, with the exact count
+    tied = np.concatenate([np.full(1000, -0.5), np.full(500, -0.25), above])
+    with pytest.raises(ValueError, match=r"1500 unit\(s\) below the cutoff 0 take 2 distinct"):
+        R3D(p=2, n_bootstrap=20, random_state=0).fit(tied, QuantileFunctions(Q, q))
