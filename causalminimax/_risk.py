@@ -432,7 +432,7 @@ class FeatureMap:
             start += self.sizes[m]
         return out
 
-    def block_of(self) -> dict[Hashable, slice]:
+    def named_blocks(self) -> dict[Hashable, slice]:
         """:meth:`blocks` by mutable variable."""
         return dict(zip(self.sizes, self.blocks(), strict=True))
 
@@ -575,7 +575,7 @@ def intervened_sample(
     thetas = np.atleast_2d(thetas)
     k, n = thetas.shape[0], sampler.n_rows
     sm, fmap = sampler.sm, sampler.fmap
-    blocks = fmap.block_of()
+    blocks = fmap.named_blocks()
 
     def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
         g = sm.mean[m] + sm.sd[m] * fmap.evaluate(m, cur, sm, thetas[:, blocks[m]], k, n)
@@ -818,7 +818,7 @@ def _risks_and_gradients(
     k, n = thetas.shape[0], sampler.n_rows
     per = k // len(predictors)
     sm, fmap = sampler.sm, sampler.fmap
-    blocks = fmap.block_of()
+    blocks = fmap.named_blocks()
     regen = set(sm.regenerated)
     rec: dict[Hashable, Any] = {}  # per mutable variable: activations, inputs, clip mask
 
@@ -953,11 +953,7 @@ class SearchProblem(_Sampler):
 
 
 def gradient_searches(
-    predictors: Sequence[Any],
-    inputs: Sequence[Sequence[Hashable]],
-    problem: SearchProblem,
-    rng: np.random.Generator,
-    max_rows: int = 8_000,
+    bank: PredictorBank, problem: SearchProblem, rng: np.random.Generator, max_rows: int = 8_000
 ) -> list[tuple[float, np.ndarray]]:
     """Per predictor, maximise ``risk(theta) - penalty * ||theta||^2`` over neural
     interventions by gradient ascent (Adam, ``n_steps`` steps, ``n_restarts`` random
@@ -970,9 +966,8 @@ def gradient_searches(
 
     Parameters
     ----------
-    predictors : sequence of fitted regressors
-    inputs : sequence of sequences
-        Each predictor's columns.
+    bank : PredictorBank
+        The predictors and their columns.
     problem : SearchProblem
     rng : numpy.random.Generator
         Draws the initialisations.
@@ -991,9 +986,9 @@ def gradient_searches(
     start = _project(rng.normal(0.0, 0.5, size=(r, fmap.n_params)), blocks, model.bound)
     size = max(1, max_rows // (r * problem.n_rows))  # predictors per batch
     out: list[tuple[float, np.ndarray]] = []
-    for first in range(0, len(predictors), size):
-        preds = list(predictors[first : first + size])
-        cols = list(inputs[first : first + size])
+    for first in range(0, len(bank.predictors), size):
+        preds = bank.predictors[first : first + size]
+        cols = bank.inputs[first : first + size]
         theta = np.tile(start, (len(preds), 1))
         m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
         best_val = np.full(len(theta), -np.inf)
@@ -1061,9 +1056,7 @@ def worst_case_risks(
         # gradient ascent per predictor from common initialisations, then every predictor is
         # scored against every predictor's worst case (the estimate is the largest)
         seed = int(rng.integers(2**63))
-        found = gradient_searches(
-            bank.predictors, bank.inputs, problem, np.random.default_rng(seed)
-        )
+        found = gradient_searches(bank, problem, np.random.default_rng(seed))
         pool = np.vstack([f[1] for f in found])
         cross = risks(pool)
         arg = np.argmax(cross, axis=0)

@@ -336,10 +336,14 @@ def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
     assert () in subsets  # the empty subset (inputs: the mutable variables only) is among them
     preds = [est.stable_predictors_[s] for s in subsets]
     cols = [s + g.mutable for s in subsets]
+
+    def rng_copy():
+        return np.random.default_rng(9)
+
     # the reference: each predictor's own search, a call with that predictor alone and a copy
     # of the generator (the searches before the lockstep version, issue 15)
     one = [
-        gradient_searches([p], [c], problem, np.random.default_rng(9))[0]
+        gradient_searches(PredictorBank([p], [c], "Y", standardize), problem, rng_copy())[0]
         for p, c in zip(preds, cols, strict=True)
     ]
     for p, c, (value, theta) in zip(preds, cols, one, strict=True):
@@ -350,12 +354,13 @@ def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
             assert np.linalg.norm(theta[b]) <= model.bound * (1 + 1e-12)
     # 2 restarts x 60 rows per predictor: max_rows=300 gives batches of 2, 2, 2 and 1
     # predictors, 240 exactly 2 per batch, 1 (below one predictor's rows) one per batch
+    bank = PredictorBank(preds, cols, "Y", standardize)
     for max_rows in (1, 240, 300, 100_000):
-        many = gradient_searches(preds, cols, problem, np.random.default_rng(9), max_rows)
+        many = gradient_searches(bank, problem, rng_copy(), max_rows)
         assert [v for v, _ in many] == [v for v, _ in one]
         for (_, a), (_, b) in zip(many, one, strict=True):
             np.testing.assert_array_equal(a, b)
-    assert gradient_searches([], [], problem, np.random.default_rng(9)) == []
+    assert gradient_searches(PredictorBank([], [], "Y", standardize), problem, rng_copy()) == []
 
 
 def test_non_numeric_predictions_name_predict():
