@@ -432,6 +432,10 @@ class FeatureMap:
             start += self.sizes[m]
         return out
 
+    def named_blocks(self) -> dict[Hashable, slice]:
+        """:meth:`blocks` by mutable variable."""
+        return dict(zip(self.sizes, self.blocks(), strict=True))
+
     def evaluate(
         self,
         m: Hashable,
@@ -528,13 +532,39 @@ def predict_from(
     return _fast_predict(predictor, _design(values, inputs, n))
 
 
+@dataclass(frozen=True)
+class _Sampler:
+    """What every intervened sample holds fixed: the fitted structural equations, the
+    intervention features, the evaluation rows and their residual draws.
+
+    Attributes
+    ----------
+    sm : StructuralModel
+    fmap : FeatureMap
+    base : dict
+        Observed values (evaluation sample of size n) of every node.
+    noise : dict
+        Fixed residual draws (size n) of each regenerated variable.
+    """
+
+    sm: StructuralModel
+    fmap: FeatureMap
+    base: dict[Hashable, np.ndarray]
+    noise: dict[Hashable, np.ndarray]
+
+    @property
+    def n_rows(self) -> int:
+        """Size n of the evaluation sample."""
+        return len(next(iter(self.base.values())))
+
+    def stacked(self, k: int) -> tuple[dict[Hashable, np.ndarray], dict[Hashable, np.ndarray]]:
+        """The observed values and the residual draws repeated for ``k`` stacked samples."""
+        values = {v: np.tile(np.asarray(a, dtype=float), k) for v, a in self.base.items()}
+        return values, {v: np.tile(a, k) for v, a in self.noise.items()}
+
+
 def intervened_sample(
-    thetas: np.ndarray,
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
-    within_support: bool = True,
+    sampler: _Sampler, thetas: np.ndarray, within_support: bool = True
 ) -> dict[Hashable, np.ndarray]:
     """Samples of every node under each intervention in ``thetas``, stacked (``k * n`` rows).
 
@@ -543,11 +573,9 @@ def intervened_sample(
     only evaluated where they were estimated (outside it they merely extrapolate).
     """
     thetas = np.atleast_2d(thetas)
-    k = thetas.shape[0]
-    n = len(next(iter(base.values())))
-    values = {v: np.tile(np.asarray(a), k) for v, a in base.items()}
-    noise_k = {v: np.tile(a, k) for v, a in noise.items()}
-    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+    k, n = thetas.shape[0], sampler.n_rows
+    sm, fmap = sampler.sm, sampler.fmap
+    blocks = fmap.named_blocks()
 
     def set_mutable(m: Hashable, cur: dict[Hashable, np.ndarray]) -> np.ndarray:
         g = sm.mean[m] + sm.sd[m] * fmap.evaluate(m, cur, sm, thetas[:, blocks[m]], k, n)
@@ -555,7 +583,7 @@ def intervened_sample(
             g = np.clip(g, sm.lower[m], sm.upper[m])
         return g
 
-    return _regenerate(sm, values, noise_k, set_mutable)
+    return _regenerate(sm, *sampler.stacked(k), set_mutable)
 
 
 def sample_risk(
@@ -576,11 +604,8 @@ def sample_risk(
 
 
 def intervened_risk(
+    sampler: _Sampler,
     thetas: np.ndarray,
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
     predictor: Any,
     inputs: Sequence[Hashable],
     target: Hashable,
@@ -591,9 +616,9 @@ def intervened_risk(
 
     Parameters
     ----------
+    sampler : _Sampler
+        The structural equations, features, evaluation rows and residual draws.
     thetas : ndarray of shape (k, n_params)
-    sm, fmap, base, noise
-        As the attributes of :class:`SearchProblem`.
     predictor : fitted regressor
         The stable predictor, a function of ``inputs``.
     inputs : sequence
@@ -610,7 +635,7 @@ def intervened_risk(
     ndarray of shape (k,)
     """
     thetas = np.atleast_2d(thetas)
-    out = intervened_sample(thetas, sm, fmap, base, noise, within_support)
+    out = intervened_sample(sampler, thetas, within_support)
     return sample_risk(out, thetas.shape[0], predictor, inputs, target, standardize)
 
 
@@ -754,11 +779,8 @@ def _input_jacobian(model: Any, X: np.ndarray) -> np.ndarray:
 
 
 def risk_and_gradient(
+    sampler: _Sampler,
     thetas: np.ndarray,
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
     predictor: Any,
     inputs: Sequence[Hashable],
     target: Hashable,
@@ -776,16 +798,13 @@ def risk_and_gradient(
     (ndarray of shape (k,), ndarray of shape (k, n_params))
     """
     return _risks_and_gradients(
-        np.atleast_2d(thetas), sm, fmap, base, noise, [predictor], [inputs], target, model
+        sampler, np.atleast_2d(thetas), [predictor], [inputs], target, model
     )
 
 
 def _risks_and_gradients(
+    sampler: _Sampler,
     thetas: np.ndarray,
-    sm: StructuralModel,
-    fmap: FeatureMap,
-    base: dict[Hashable, np.ndarray],
-    noise: dict[Hashable, np.ndarray],
     predictors: Sequence[Any],
     inputs: Sequence[Sequence[Hashable]],
     target: Hashable,
@@ -796,10 +815,10 @@ def _risks_and_gradients(
     ``j``. The intervened samples, the structural equations and the networks are evaluated
     once for all blocks; each block's numbers are those of its own call (every step works row
     by row or sample by sample)."""
-    k = thetas.shape[0]
+    k, n = thetas.shape[0], sampler.n_rows
     per = k // len(predictors)
-    n = len(next(iter(base.values())))
-    blocks = dict(zip(fmap.sizes, fmap.blocks(), strict=True))
+    sm, fmap = sampler.sm, sampler.fmap
+    blocks = fmap.named_blocks()
     regen = set(sm.regenerated)
     rec: dict[Hashable, Any] = {}  # per mutable variable: activations, inputs, clip mask
 
@@ -815,13 +834,7 @@ def _risks_and_gradients(
         return g.ravel()
 
     jacobians: dict[Hashable, np.ndarray] = {}
-    vals = _regenerate(
-        sm,
-        {v: np.tile(np.asarray(a, dtype=float), k) for v, a in base.items()},
-        {v: np.tile(a, k) for v, a in noise.items()},
-        set_mutable,
-        jacobians,
-    )
+    vals = _regenerate(sm, *sampler.stacked(k), set_mutable, jacobians)
     used = tuple(dict.fromkeys(c for cols in inputs for c in (*cols, target)))
     zvals, scale = dict(vals), {}
     if model.standardize:
@@ -876,26 +889,19 @@ def _risks_and_gradients(
 
 
 @dataclass(frozen=True)
-class SearchProblem:
-    """Everything the adversary's search holds fixed: the fitted structural equations, the
-    intervention features, the evaluation rows and their residual draws.
+class SearchProblem(_Sampler):
+    """Everything the adversary's search holds fixed: the :class:`_Sampler` (fitted
+    structural equations, intervention features, evaluation rows and their residual draws),
+    the target and the intervention model.
 
     Attributes
     ----------
-    sm : StructuralModel
-    fmap : FeatureMap
-    base : dict
-        Observed values (evaluation sample of size n) of every node.
-    noise : dict
-        Fixed residual draws (size n) of each regenerated variable.
+    sm, fmap, base, noise
+        As in :class:`_Sampler`.
     target : hashable
     model : InterventionModel
     """
 
-    sm: StructuralModel
-    fmap: FeatureMap
-    base: dict[Hashable, np.ndarray]
-    noise: dict[Hashable, np.ndarray]
     target: Hashable
     model: InterventionModel
 
@@ -933,9 +939,7 @@ class SearchProblem:
 
     def samples(self, thetas: np.ndarray) -> dict[Hashable, np.ndarray]:
         """The stacked intervened samples of ``thetas`` (see :func:`intervened_sample`)."""
-        return intervened_sample(
-            thetas, self.sm, self.fmap, self.base, self.noise, self.model.clips
-        )
+        return intervened_sample(self, thetas, self.model.clips)
 
     def risks_and_gradients(
         self,
@@ -945,25 +949,11 @@ class SearchProblem:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Risks and gradients of several predictors, each on its own equal block of the rows
         of ``thetas`` (see :func:`risk_and_gradient`)."""
-        return _risks_and_gradients(
-            thetas,
-            self.sm,
-            self.fmap,
-            self.base,
-            self.noise,
-            predictors,
-            inputs,
-            self.target,
-            self.model,
-        )
+        return _risks_and_gradients(self, thetas, predictors, inputs, self.target, self.model)
 
 
 def gradient_searches(
-    predictors: Sequence[Any],
-    inputs: Sequence[Sequence[Hashable]],
-    problem: SearchProblem,
-    rng: np.random.Generator,
-    max_rows: int = 8_000,
+    bank: PredictorBank, problem: SearchProblem, rng: np.random.Generator, max_rows: int = 8_000
 ) -> list[tuple[float, np.ndarray]]:
     """Per predictor, maximise ``risk(theta) - penalty * ||theta||^2`` over neural
     interventions by gradient ascent (Adam, ``n_steps`` steps, ``n_restarts`` random
@@ -976,9 +966,8 @@ def gradient_searches(
 
     Parameters
     ----------
-    predictors : sequence of fitted regressors
-    inputs : sequence of sequences
-        Each predictor's columns.
+    bank : PredictorBank
+        The predictors and their columns.
     problem : SearchProblem
     rng : numpy.random.Generator
         Draws the initialisations.
@@ -995,12 +984,11 @@ def gradient_searches(
     blocks = fmap.blocks()
     r = model.n_restarts
     start = _project(rng.normal(0.0, 0.5, size=(r, fmap.n_params)), blocks, model.bound)
-    n = len(next(iter(problem.base.values())))
-    size = max(1, max_rows // (r * n))  # predictors per batch
+    size = max(1, max_rows // (r * problem.n_rows))  # predictors per batch
     out: list[tuple[float, np.ndarray]] = []
-    for first in range(0, len(predictors), size):
-        preds = list(predictors[first : first + size])
-        cols = list(inputs[first : first + size])
+    for first in range(0, len(bank.predictors), size):
+        preds = bank.predictors[first : first + size]
+        cols = bank.inputs[first : first + size]
         theta = np.tile(start, (len(preds), 1))
         m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
         best_val = np.full(len(theta), -np.inf)
@@ -1068,9 +1056,7 @@ def worst_case_risks(
         # gradient ascent per predictor from common initialisations, then every predictor is
         # scored against every predictor's worst case (the estimate is the largest)
         seed = int(rng.integers(2**63))
-        found = gradient_searches(
-            bank.predictors, bank.inputs, problem, np.random.default_rng(seed)
-        )
+        found = gradient_searches(bank, problem, np.random.default_rng(seed))
         pool = np.vstack([f[1] for f in found])
         cross = risks(pool)
         arg = np.argmax(cross, axis=0)

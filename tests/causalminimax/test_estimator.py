@@ -200,7 +200,12 @@ def test_search_space_all_scores_every_subset_and_bad_values():
 
 
 def test_standardized_risk_ignores_location_and_scale_of_interventions():
-    from causalminimax._risk import FeatureMap, fit_structural_equations, intervened_risk
+    from causalminimax._risk import (
+        FeatureMap,
+        _Sampler,
+        fit_structural_equations,
+        intervened_risk,
+    )
 
     X, y, _ = _toy(n=300)
     data = {"Y": y, "M": X["M"].to_numpy(), "X1": X["X1"].to_numpy()}
@@ -211,13 +216,13 @@ def test_standardized_risk_ignores_location_and_scale_of_interventions():
     model = InterventionModel(standardize=True)
     fmap = FeatureMap.build(sm, model, np.random.default_rng(0))
     pred = LinearRegression().fit(np.column_stack([data["X1"], data["M"]]), y)
-    noise = {"X1": sm.residuals["X1"]}
+    sampler = _Sampler(sm, fmap, data, {"X1": sm.residuals["X1"]})
     # theta = (intercept, slope on standardised Y): a pure location shift of the mutable
     # variable is removed by the per-environment standardisation (its scale is not: it changes
     # the signal-to-noise ratio of the descendant X1)
     thetas = np.array([[0.0, 1.0], [3.0, 1.0], [-2.0, 1.0]])
-    std = intervened_risk(thetas, sm, fmap, data, noise, pred, ("X1", "M"), "Y", True)
-    raw = intervened_risk(thetas, sm, fmap, data, noise, pred, ("X1", "M"), "Y", False)
+    std = intervened_risk(sampler, thetas, pred, ("X1", "M"), "Y", True)
+    raw = intervened_risk(sampler, thetas, pred, ("X1", "M"), "Y", False)
     np.testing.assert_allclose(std, std[0], rtol=1e-8)
     assert np.ptp(raw) > 0.1
 

@@ -21,7 +21,6 @@ from causalminimax._risk import (
     _fast_predict,
     _input_jacobian,
     _predict_and_jacobian,
-    _project,
     _regenerate,
     gradient_searches,
     risk_and_gradient,
@@ -319,43 +318,6 @@ def test_predictor_bank_fast_path_equals_predictor_by_predictor():
         np.testing.assert_allclose(bank.risks(sample, 3), fast, rtol=1e-12)
 
 
-def _one_search(predictor, inputs, problem, rng):
-    """The search of one predictor as it was before the lockstep version (issue 15): Adam on
-    :func:`risk_and_gradient` of this predictor alone; the reference of the test below."""
-    model, fmap = problem.model, problem.fmap
-    blocks = fmap.blocks()
-    theta = _project(
-        rng.normal(0.0, 0.5, size=(model.n_restarts, fmap.n_params)), blocks, model.bound
-    )
-    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
-    best_val = np.full(model.n_restarts, -np.inf)
-    best = theta.copy()
-    b1, b2 = 0.9, 0.999
-    for t in range(1, model.n_steps + 2):
-        risk, grad = risk_and_gradient(
-            theta,
-            problem.sm,
-            fmap,
-            problem.base,
-            problem.noise,
-            predictor,
-            inputs,
-            problem.target,
-            model,
-        )
-        up = risk > best_val
-        best_val[up], best[up] = risk[up], theta[up]
-        if t > model.n_steps:
-            break
-        grad = grad - 2.0 * model.penalty * theta
-        m1 = b1 * m1 + (1 - b1) * grad
-        m2 = b2 * m2 + (1 - b2) * grad**2
-        step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
-        theta = _project(theta + step, blocks, model.bound)
-    i = int(np.argmax(best_val))
-    return float(best_val[i]), best[i].copy()
-
-
 @pytest.mark.parametrize("standardize", [False, True])
 def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
     sim = simulate_paper(n_per_env=40, environments=range(1, 7), rng=6)
@@ -374,18 +336,31 @@ def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
     assert () in subsets  # the empty subset (inputs: the mutable variables only) is among them
     preds = [est.stable_predictors_[s] for s in subsets]
     cols = [s + g.mutable for s in subsets]
+
+    def rng_copy():
+        return np.random.default_rng(9)
+
+    # the reference: each predictor's own search, a call with that predictor alone and a copy
+    # of the generator (the searches before the lockstep version, issue 15)
     one = [
-        _one_search(p, c, problem, np.random.default_rng(9))
+        gradient_searches(PredictorBank([p], [c], "Y", standardize), problem, rng_copy())[0]
         for p, c in zip(preds, cols, strict=True)
     ]
+    for p, c, (value, theta) in zip(preds, cols, one, strict=True):
+        # the value found is the risk of the parameters found, which respect the norm bound
+        risk, _ = risk_and_gradient(problem, theta, p, c, g.target, model)
+        assert risk.tolist() == [value]
+        for b in problem.fmap.blocks():
+            assert np.linalg.norm(theta[b]) <= model.bound * (1 + 1e-12)
     # 2 restarts x 60 rows per predictor: max_rows=300 gives batches of 2, 2, 2 and 1
     # predictors, 240 exactly 2 per batch, 1 (below one predictor's rows) one per batch
+    bank = PredictorBank(preds, cols, "Y", standardize)
     for max_rows in (1, 240, 300, 100_000):
-        many = gradient_searches(preds, cols, problem, np.random.default_rng(9), max_rows)
+        many = gradient_searches(bank, problem, rng_copy(), max_rows)
         assert [v for v, _ in many] == [v for v, _ in one]
         for (_, a), (_, b) in zip(many, one, strict=True):
             np.testing.assert_array_equal(a, b)
-    assert gradient_searches([], [], problem, np.random.default_rng(9)) == []
+    assert gradient_searches(PredictorBank([], [], "Y", standardize), problem, rng_copy()) == []
 
 
 def test_non_numeric_predictions_name_predict():

@@ -14,6 +14,7 @@ from causalminimax import CausalMinimaxRegressor, InterventionModel
 from causalminimax._risk import (
     FeatureMap,
     SearchProblem,
+    _Sampler,
     risk_and_gradient,
     worst_case_risks,
 )
@@ -70,15 +71,16 @@ def test_neural_intervention_gradient_matches_finite_differences():
             basis="mlp", n_components=3, standardize=standardize, within_support=clip
         )
         fmap = FeatureMap.build(sm, model, rng)
+        sampler = _Sampler(sm, fmap, data, noise)
         th = rng.normal(0, 0.5, size=(2, fmap.n_params))
-        risk, grad = risk_and_gradient(th, sm, fmap, data, noise, pred, inputs, "Y", model)
-        args = (sm, fmap, data, noise, pred, inputs, "Y", standardize, model.clips)
-        np.testing.assert_allclose(risk, _risk(th, *args), rtol=1e-12)
+        risk, grad = risk_and_gradient(sampler, th, pred, inputs, "Y", model)
+        args = (pred, inputs, "Y", standardize, model.clips)
+        np.testing.assert_allclose(risk, _risk(sampler, th, *args), rtol=1e-12)
         num = np.zeros_like(th)
         for j in range(th.shape[1]):
             e = np.zeros(th.shape[1])
             e[j] = 1e-6
-            num[:, j] = (_risk(th + e, *args) - _risk(th - e, *args)) / 2e-6
+            num[:, j] = (_risk(sampler, th + e, *args) - _risk(sampler, th - e, *args)) / 2e-6
         np.testing.assert_allclose(grad, num, atol=1e-6 * max(1.0, np.abs(num).max()))
 
 
