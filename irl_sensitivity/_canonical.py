@@ -422,7 +422,7 @@ class StarcMetric:
 
         Returns
         -------
-        numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+        %(reward_out)s
             ``s(R)``, of norm 1 or 0.
         """
         mdp = self.mdp
@@ -491,7 +491,7 @@ def canonicalize(
 
     Returns
     -------
-    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+    %(reward_out)s
         The canonical reward ``c(R)``.
 
     Notes
@@ -565,7 +565,7 @@ def standardize(
 
     Returns
     -------
-    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+    %(reward_out)s
         The standardised reward ``s(R)``, of norm 1 or 0.
 
     Examples

@@ -71,6 +71,7 @@ reward : array-like of shape (S,), (S, A) or (S, A, S)
     "reward_r": """\
 reward : array-like of shape (S,), (S, A) or (S, A, S)
     The reward ``R``.""",
+    "reward_out": "numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)",
     "full_support_policy": """\
 policy : array-like of shape (S, A)
     A stochastic policy with full support (every entry positive).""",
@@ -177,6 +178,9 @@ results_ : IRLResults
 }
 
 
+DOCS["transformed_returns"] = "\n".join(
+    ["Returns", "-------", DOCS["reward_out"], "    The transformed reward."]
+)
 DOCS["problem"] = "\n".join(DOCS[k] for k in ("mdp", "reward", "true_model", "assumed_model"))
 DOCS["models"] = "\n".join(DOCS[k] for k in ("mdp", "true_model", "assumed_model"))
 DOCS["metric_options"] = "\n".join(
@@ -208,7 +212,9 @@ policy : array-like of shape (S, A)
 
 Returns
 -------
-numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
+"""
+    + DOCS["reward_out"]
+    + """
     The closed-form representative reward."""
 )
 DOCS["model_in_image"] = (

@@ -115,9 +115,20 @@ def _tie_tolerance(model: BehaviouralModel) -> float:
     return model.tol
 
 
-def _metric_env(mdp: TabularMDP, true_model: BehaviouralModel, distance_in: Any) -> TabularMDP:
+def _metric(
+    mdp: TabularMDP,
+    true_model: BehaviouralModel,
+    distance_in: Any,
+    canonicalization: Any,
+    norm: Any,
+    scale: Any,
+    weights: Any = None,
+) -> StarcMetric:
+    """The STARC metric of the functional interface, in the environment ``distance_in``
+    names (the true model's, or ``mdp``)."""
     where = check_option(distance_in, "distance_in", DistanceIn)
-    return true_model.environment(mdp) if where == "true" else mdp
+    env = true_model.environment(mdp) if where == "true" else mdp
+    return StarcMetric(env, canonicalization, norm, scale=scale, weights=weights)
 
 
 def _problem(
@@ -125,17 +136,13 @@ def _problem(
     true_model: BehaviouralModel,
     assumed_model: BehaviouralModel,
     distance_in: Any,
-    canonicalization: Any = "val",
-    norm: Any = 2,
-    scale: Any = DEFAULT_SCALE,
-    weights: Any = None,
+    *metric_options: Any,
 ) -> Misspecification:
-    """The :class:`Misspecification` of the functional interface (its options spelled out,
-    the metric in the environment ``distance_in`` names)."""
+    """The :class:`Misspecification` of the functional interface; ``metric_options`` are
+    the options of :func:`_metric` (``canonicalization, norm, scale[, weights]``)."""
     check_mdp(mdp)
     _check_models(true_model, assumed_model)
-    env_d = _metric_env(mdp, true_model, distance_in)
-    metric = StarcMetric(env_d, canonicalization, norm, scale=scale, weights=weights)
+    metric = _metric(mdp, true_model, distance_in, *metric_options)
     return Misspecification(mdp, true_model, assumed_model, metric)
 
 

@@ -21,7 +21,7 @@ from irl_sensitivity._misspec import (
     ImageError,
     Misspecification,
     _check_models,
-    _metric_env,
+    _metric,
 )
 from irl_sensitivity._models import BehaviouralModel
 
@@ -225,9 +225,7 @@ def misspecification_sweep(
         )
     vals = _check_values(values)
     reward = mdp.check_reward(reward)
-    metric = StarcMetric(
-        _metric_env(mdp, true_model, distance_in), canonicalization, 2, scale=scale
-    )
+    metric = _metric(mdp, true_model, distance_in, canonicalization, 2, scale)
     gen = check_random_state(rng, "rng")
     noise = None
     if param == "transition":

@@ -47,10 +47,7 @@ def potential_shaping(
     gamma : float, optional
         Discount of the shaping term; None uses ``mdp.gamma``.
 
-    Returns
-    -------
-    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
-        The shaped reward.
+    %(transformed_returns)s
 
     Examples
     --------
@@ -125,10 +122,7 @@ def s_redistribution(
     scale : float, default 1.0
         Standard deviation of the noise (positive).
 
-    Returns
-    -------
-    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
-        The redistributed reward.
+    %(transformed_returns)s
 
     Examples
     --------
@@ -233,10 +227,7 @@ def optimality_preserving(
         Actions within ``tol * (1 + max|V*|)`` of the optimal value (of the reward scaled
         to a largest absolute entry of 1) count as optimal.
 
-    Returns
-    -------
-    numpy.ndarray of shape (S, A, S) (or (S, A) on a sparse MDP)
-        The new reward.
+    %(transformed_returns)s
 
     Examples
     --------
