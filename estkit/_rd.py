@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from estkit._bootstrap import cluster_codes
+from estkit._docstrings import doc_filler
 from estkit._kernels import get_kernel
 from estkit._validation import (
     align_by_label,
@@ -59,7 +60,20 @@ _PILOT_CONST = {"triangular": 2.576, "epanechnikov": 2.34, "uniform": 1.843}
 _MASS_SHARE = 0.2  # share of repeated values (per side) that flags mass points (rdrobust)
 _MASS_BWCHECK = 10  # unique values the pilot bandwidth must hold under mass points
 
+# the fit the examples of the results object start from (one place)
+_fill_doc = doc_filler(
+    {
+        "example_fit": (
+            ">>> rng = np.random.default_rng(0)\n"
+            ">>> x = rng.uniform(-1, 1, 500)\n"
+            ">>> y = x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 500)\n"
+            ">>> res = local_polynomial_rd(x, y, bandwidth=0.5)"
+        )
+    }
+)
 
+
+@_fill_doc
 @dataclass(frozen=True, repr=False)
 class ScalarRDResults(ResultsBase):
     """Result of :func:`local_polynomial_rd`.
@@ -122,10 +136,7 @@ class ScalarRDResults(ResultsBase):
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.uniform(-1, 1, 500)
-    >>> y = x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 500)
-    >>> res = local_polynomial_rd(x, y, bandwidth=0.5)
+    %(example_fit)s
     >>> res.bandwidth, res.n_below + res.n_above, res.kernel, res.bandwidth_method
     (0.5, 500, 'triangular', 'manual')
     >>> round(res.estimate, 2)
@@ -165,6 +176,7 @@ class ScalarRDResults(ResultsBase):
     mass_points: bool = False
     degenerate: bool = False
 
+    @_fill_doc
     def interval(
         self, alpha: float | None = None, *, kind: str = "conventional"
     ) -> tuple[float, float]:
@@ -188,10 +200,7 @@ class ScalarRDResults(ResultsBase):
 
         Examples
         --------
-        >>> rng = np.random.default_rng(0)
-        >>> x = rng.uniform(-1, 1, 500)
-        >>> y = x + 0.5 * (x >= 0) + rng.normal(0, 0.3, 500)
-        >>> res = local_polynomial_rd(x, y, bandwidth=0.5)
+        %(example_fit)s
         >>> res.interval() == res.conf_int
         True
         """

@@ -45,14 +45,20 @@ RDKernel = Literal["triangular", "epanechnikov", "uniform"]
 
 _FIT_KEYS = ("treatment", "weights", "cluster", "multipliers")
 
-# the data arguments of the companions that refit R3D (one description, one place)
+# the data arguments of the companions that refit R3D and the simulated study their examples
+# run on (one description, one place)
 _fill_doc = doc_filler(
     {
         "x_y": (
             "x : array-like of shape (n,), optional\n"
             "    Running variable (``None``: carried by ``y``).\n"
             "y : outcome container accepted by :meth:`R3D.fit`"
-        )
+        ),
+        "example_study": (
+            ">>> from r3d import R3D\n"
+            ">>> from r3d.simulate import simulate_dgp1\n"
+            ">>> sim = simulate_dgp1(n=400, n_draws=30, delta=2.0, rng=0)"
+        ),
     }
 )
 
@@ -416,9 +422,7 @@ def placebo_cutoffs(
 
     Examples
     --------
-    >>> from r3d import R3D
-    >>> from r3d.simulate import simulate_dgp1
-    >>> sim = simulate_dgp1(n=400, n_draws=30, delta=2.0, rng=0)
+    %(example_study)s
     >>> est = R3D(quantiles=[0.25, 0.5, 0.75], n_bootstrap=199, random_state=0)
     >>> tab = placebo_cutoffs(est, sim.x, sim.y)
     >>> tab[["side", "n_below", "n_above"]].shape
@@ -510,9 +514,7 @@ def donut(estimator: R3D, x: Any, y: Any, radius: float, **fit_kwargs: Any) -> R
 
     Examples
     --------
-    >>> from r3d import R3D
-    >>> from r3d.simulate import simulate_dgp1
-    >>> sim = simulate_dgp1(n=400, n_draws=30, delta=2.0, rng=0)
+    %(example_study)s
     >>> est = R3D(quantiles=[0.25, 0.5, 0.75], n_bootstrap=0)
     >>> fit = donut(est, sim.x, sim.y, radius=0.05)
     >>> bool(fit.n_units_ < 400)
@@ -677,9 +679,7 @@ def bandwidth_sensitivity(
 
     Examples
     --------
-    >>> from r3d import R3D
-    >>> from r3d.simulate import simulate_dgp1
-    >>> sim = simulate_dgp1(n=400, n_draws=30, delta=2.0, rng=0)
+    %(example_study)s
     >>> est = R3D(quantiles=[0.25, 0.5, 0.75], n_bootstrap=199, random_state=0)
     >>> res = bandwidth_sensitivity(est, sim.x, sim.y, multiples=(0.75, 1, 1.5))
     >>> res.table.index.tolist()

@@ -82,22 +82,15 @@ class R3DSample:
 
     @classmethod
     def build(
-        cls,
-        x: np.ndarray,
-        Q: np.ndarray,
-        q: np.ndarray,
-        cutoff: float,
-        *,
-        T: np.ndarray | None = None,
-        Q_bandwidth: np.ndarray | None = None,
-        **facts: Any,
+        cls, x: np.ndarray, Q: np.ndarray, q: np.ndarray, cutoff: float, **facts: Any
     ) -> R3DSample:
         """Check the pieces once and build the sample (the door of the cores); ``facts``
-        are passed on to :meth:`from_checked`.
+        are the keywords of :meth:`from_checked`.
 
-        ``x``, ``Q``, ``T`` must be finite and conformable, with units on both sides of the
-        cutoff; ``cluster`` labels are factorised; ``degenerate`` (e.g.
-        :func:`estkit.negligible_variation` of the columns of ``Q``) defaults to none.
+        ``x``, ``Q``, ``T`` must be finite and conformable, ``Q_bandwidth`` shaped like
+        ``Q``, with units on both sides of the cutoff; ``cluster`` labels are factorised;
+        ``degenerate`` (e.g. :func:`estkit.negligible_variation` of the columns of ``Q``)
+        defaults to none.
         """
         xv = np.asarray(x, dtype=float)
         Qm = np.asarray(Q, dtype=float)
@@ -114,25 +107,15 @@ class R3DSample:
         if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(Qm))):
             raise ValueError("`x` and `Q` must be finite.")
         c = check_scalar(cutoff, "cutoff")
-        Tv = None
-        if T is not None:
-            Tv = np.asarray(T, dtype=float).reshape(-1)
+        if facts.get("T") is not None:
+            Tv = facts["T"] = np.asarray(facts["T"], dtype=float).reshape(-1)
             if Tv.size != xv.size or not np.all(np.isfinite(Tv)):
                 raise ValueError(f"`treatment` must be finite with one value per unit ({xv.size}).")
-        Qb = None
-        if Q_bandwidth is not None:
-            Qb = np.asarray(Q_bandwidth, dtype=float)
+        if facts.get("Q_bandwidth") is not None:
+            Qb = facts["Q_bandwidth"] = np.asarray(facts["Q_bandwidth"], dtype=float)
             if Qb.shape != Qm.shape:
                 raise ValueError(f"`Q_bandwidth` must have shape {Qm.shape}; got {Qb.shape}.")
-        return cls.from_checked(
-            xv,
-            Qm,
-            qv,
-            c,
-            T=Tv,
-            Q_bandwidth=Qb,
-            **facts,
-        )
+        return cls.from_checked(xv, Qm, qv, c, **facts)
 
     @classmethod
     def from_checked(

@@ -115,6 +115,22 @@ def ok_float32(id: str, fit: Callable[..., Any], x: Any, y: Any, attr: str) -> N
     )
 
 
+def err_samples(
+    name: str, call: Callable[..., Any], at_cutoff: str, one_unit: tuple[Any, str]
+) -> None:
+    """The degenerate samples of an entry point ``call(x=, y=)``: every unit above the cutoff
+    sitting at it (error matching ``at_cutoff``), one unit per side (``one_unit``: the two
+    units' outcome and the error's pattern), pandas labels of ``x`` and ``y`` that differ."""
+    err(f"{name}/all-at-cutoff", lambda: call(x=X_AT), "", match=at_cutoff)
+    y_one, one_match = one_unit
+    err(f"{name}/one-unit-per-side", lambda: call(x=X_ONE, y=y_one), "", match=one_match)
+    err(
+        f"{name}/pandas-labels-differ",
+        lambda: call(x=pd.Series(X), y=pd.Series(Y, index=np.arange(N) + 1)),
+        "Y",
+    )
+
+
 E = estkit  # short alias used in the thunks (attribute look-up at call time)
 
 
@@ -496,17 +512,11 @@ err("locpoly/weights-nan", lambda: lp(weights=_with(np.ones(N), 70, np.nan)), "w
 err("locpoly/weights-zero", lambda: lp(weights=np.zeros(N)), "weights")
 err("locpoly/weights-length", lambda: lp(weights=np.ones(5)), "weights")
 err("locpoly/min_units-0", lambda: lp(min_units=0), "min_units")
-err(
-    "locpoly/all-at-cutoff",
-    lambda: lp(x=X_AT),
-    "",
-    match=r"plus side.*cutoff = 0 .*1 distinct running-variable value",
-)
-err("locpoly/one-unit-per-side", lambda: lp(x=X_ONE, y=Q[:2]), "", match=r"plus side.*fewer than")
-err(
-    "locpoly/pandas-labels-differ",
-    lambda: lp(x=pd.Series(X), y=pd.Series(Y, index=np.arange(N) + 1)),
-    "Y",
+err_samples(
+    "locpoly",
+    lp,
+    at_cutoff=r"plus side.*cutoff = 0 .*1 distinct running-variable value",
+    one_unit=(Q[:2], r"plus side.*fewer than"),
 )
 err("locpoly/h-absurd-for-x-scale", lambda: lp(x=1e-200 * X), "h", match="too large for the scale")
 ok("locpoly/h-list", lambda: lp(h=[0.5]), lambda r: close(r.coef, lp(h=0.5).coef))
@@ -609,25 +619,17 @@ err("select_bandwidth/cutoff-str", lambda: sb(cutoff="0"), "cutoff")
 err("select_bandwidth/q-length", lambda: sb(q=np.array([0.1, 0.5])), "q")
 err("select_bandwidth/q-decreasing", lambda: sb(q=np.array([0.9, 0.5, 0.1])), "q")
 err("select_bandwidth/one-side-empty", lambda: sb(cutoff=2.0), "cutoff")
-err(
-    "select_bandwidth/all-at-cutoff",
-    lambda: sb(x=X_AT),
-    "",
-    match=r"at or above the cutoff = 0 \(plus side\) take only 1 distinct",
+err_samples(
+    "select_bandwidth",
+    sb,
+    at_cutoff=r"at or above the cutoff = 0 \(plus side\) take only 1 distinct",
+    one_unit=(Y[:2], "at least 4 units"),
 )
 err(
     "select_bandwidth/all-at-cutoff-compat",
     lambda: sb(x=X_AT, rules=R_SEL),
     "",
     match=r"plus side.*cutoff = 0.*1 distinct running-variable value",
-)
-err(
-    "select_bandwidth/one-unit-per-side", lambda: sb(x=X_ONE, y=Y[:2]), "", match="at least 4 units"
-)
-err(
-    "select_bandwidth/pandas-labels-differ",
-    lambda: sb(x=pd.Series(X), y=pd.Series(Y, index=np.arange(N) + 1)),
-    "Y",
 )
 ok(
     "select_bandwidth/constant-Y",

@@ -684,16 +684,22 @@ def test_gather_center_scale_split_equals_gathering_each_block(monkeypatch):
     assert [e[0].shape for e in empty] == [(0, 2), (0, 2)]
 
 
+def _noisy_side(seed: int, n: int, m: int, signal, side: str, kernel: str):
+    """``m`` columns of ``signal(x)`` plus standard normal noise, ``x ~ U(-1, 1)``, and the
+    prepared side (order 2) of the skipped-output tests below."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, n)
+    Y = signal(x)[:, None] + rng.standard_normal((n, m))
+    return Y, prepare_side(x, 0.0, side, kernel, 2)
+
+
 @pytest.mark.parametrize("common", [True, False])
 def test_fit_into_without_residual_sums(common):
     # the side fits only need coefficients and unit-level outputs: residual_sums=False gives
     # them bit for bit and leaves the residual sums NaN
-    rng = np.random.default_rng(14)
     n, m = 3000, 5
-    x = rng.uniform(-1, 1, n)
-    Y = np.sin(2 * x)[:, None] + rng.standard_normal((n, m))
+    Y, ps = _noisy_side(14, n, m, lambda x: np.sin(2 * x), "minus", "triangular")
     h = np.full(m, 0.6) if common else np.linspace(0.4, 0.8, m)
-    ps = prepare_side(x, 0.0, "minus", "triangular", 2)
     outs = []
     for sums in (True, False):
         fitted, w, lev = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
@@ -713,12 +719,9 @@ def test_fit_into_without_residual_sums(common):
 def test_fit_summaries_without_positive_weight_sums(common):
     # the paper's selector reads the kernel-weighted variance only: the positive-weight sum
     # is skipped (NaN), everything else bit for bit
-    rng = np.random.default_rng(15)
-    n, m = 3000, 4
-    x = rng.uniform(-1, 1, n)
-    Y = np.cos(3 * x)[:, None] + rng.standard_normal((n, m))
+    m = 4
+    Y, ps = _noisy_side(15, 3000, m, lambda x: np.cos(3 * x), "plus", "epanechnikov")
     h = np.full(m, 0.7) if common else np.linspace(0.5, 0.9, m)
-    ps = prepare_side(x, 0.0, "plus", "epanechnikov", 2)
     a = fit_summaries(ps, Y, h, 2, var_rows=(2,))
     b = fit_summaries(ps, Y, h, 2, var_rows=(2,), positive_weight_sums=False)
     for f in ("coef", "coef_variance", "sum_k", "sum_ke2", "sum_wpos", "n_eff"):
@@ -729,11 +732,8 @@ def test_fit_summaries_without_positive_weight_sums(common):
 def test_fit_into_coefficients_only():
     # neither residual sums nor fitted values wanted: no pass over the rows, the same
     # coefficients and weights as the full fit
-    rng = np.random.default_rng(16)
     n, m = 2000, 3
-    x = rng.uniform(-1, 1, n)
-    Y = np.sin(2 * x)[:, None] + rng.standard_normal((n, m))
-    ps = prepare_side(x, 0.0, "plus", "epanechnikov", 2)
+    Y, ps = _noisy_side(16, n, m, lambda x: np.sin(2 * x), "plus", "epanechnikov")
     h = np.full(m, 0.6)
     w1, w2 = np.zeros((n, 1)), np.zeros((n, 1))
     full = fit_into(ps, Y, h, 2, fitted_out=np.zeros((n, m)), weights_out=w1)
