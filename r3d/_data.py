@@ -782,7 +782,8 @@ def _counting_sort(
     run into ``indptr`` (``n + 1`` entries, the type of ``keys``).
 
     SciPy's ``coo_tocsr`` (keys as row indices, ``aux`` as column indices); the public
-    sparse API when that private call is missing or takes other arguments.
+    sparse API (slower: format checks) when that private call is missing or takes other
+    arguments.
     """
     if _coo_tocsr is not None:
         try:
@@ -790,19 +791,6 @@ def _counting_sort(
             return
         except (TypeError, ValueError):  # pragma: no cover - a SciPy whose call differs
             pass
-    _counting_sort_public(n, keys, aux, vals, indptr, aux_out, out)
-
-
-def _counting_sort_public(
-    n: int,
-    keys: np.ndarray,
-    aux: np.ndarray,
-    vals: np.ndarray,
-    indptr: np.ndarray,
-    aux_out: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """:func:`_counting_sort` through SciPy's public sparse API (slower: format checks)."""
     from scipy.sparse import coo_matrix
 
     cols = np.arange(keys.size)  # distinct columns: nothing is summed, explicit zeros stay
@@ -912,14 +900,18 @@ def _group_columns(
 
 
 def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
-    """The last row of every code (-1 for codes without rows): a running maximum of the
-    row numbers by code (``ufunc.at``), one part of the rows per thread."""
+    """The last row of every code (-1 for codes without rows).
+
+    One part of the rows per thread writes its row numbers into its own table by code with
+    ``np.put``, which assigns in index order (the last write to a code wins) and releases
+    the GIL; the parts' tables are then merged by their maximum.
+    """
     rtype = _code_dtype(codes.size)
 
     def part(a: int, b: int) -> np.ndarray:
         last = np.full(n, -1, dtype=rtype)
         for s, e in _chunks(a, b):
-            np.maximum.at(last, codes[s:e], np.arange(s, e, dtype=rtype))
+            np.put(last, codes[s:e], np.arange(s, e, dtype=rtype))
         return last
 
     return functools.reduce(
