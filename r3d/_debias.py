@@ -104,7 +104,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from estkit import MultiplierKind
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
@@ -807,25 +806,19 @@ def select_bias_bandwidth(
 
 def debiased_inference(
     core: DebiasedCore,
-    xi: np.ndarray | None = None,
+    multipliers: Any = None,
     *,
     rules: Any = None,
-    n_bootstrap: int | None = None,
-    kind: MultiplierKind = "gaussian",
-    cluster: Any = None,
-    rng: Any = None,
-    progress: bool | None = None,
-    n_jobs: int | None = None,
     memory_budget: int | None = None,
 ) -> Any:
     """The multiplier bootstrap of the robust bias-corrected effect.
 
     An :class:`estkit.BootstrapInference` centred at ``core.tau`` (the bias-corrected
     estimate) whose draws are ``sum_i xi_ib S_i`` with ``S`` the influence scores of
-    :func:`estimate_r3d_robust`: the robust bias-corrected process. Multipliers, clusters
-    (one shared multiplier per cluster) and random generator are handled exactly as in the
-    conventional bootstrap (:func:`r3d._inference.bootstrap_inference`), so a seed gives
-    reproducible draws; ``rules`` (an :class:`estkit.BootstrapRules`) sets the
+    :func:`estimate_r3d_robust`: the robust bias-corrected process. ``multipliers`` (an
+    :class:`r3d._inference.Multipliers`, or a given ``(n, B)`` matrix) are handled exactly
+    as in the conventional bootstrap (:func:`r3d._inference.bootstrap_inference`), so a
+    seed gives the same multipliers; ``rules`` (an :class:`estkit.BootstrapRules`) sets the
     critical-value and p-value rules. Degenerate grid points get zero-width bands and are
     left out of the sup statistics.
 
@@ -836,22 +829,15 @@ def debiased_inference(
     >>> q = np.linspace(0.1, 0.9, 5)
     >>> Q = x[:, None] + 2 * (x[:, None] >= 0) + q + rng.normal(0, .2, (400, 1))
     >>> core = estimate_r3d_robust(x, Q, q, bandwidth=0.5, bias_bandwidth=0.8, p=1)
-    >>> inf = debiased_inference(core, n_bootstrap=199, rng=0)
+    >>> from r3d._inference import Multipliers
+    >>> inf = debiased_inference(core, Multipliers(n_bootstrap=199, rng=0))
     >>> bool(np.all(inf.band(0.05).lower < core.tau))
     True
     """
     from estkit import BootstrapInference
-    from r3d._inference import multiplier_options
+    from r3d._inference import Multipliers
 
     deg = np.zeros(core.q.size, dtype=bool) if core.degenerate is None else core.degenerate
-    kw = multiplier_options(
-        xi,
-        n_bootstrap=n_bootstrap,
-        kind=kind,
-        cluster=cluster,
-        rng=rng,
-        progress=progress,
-        n_jobs=n_jobs,
-    )
+    kw = Multipliers.of(multipliers).options()
     kw["memory_budget"] = memory_budget
     return BootstrapInference(core.tau, core.scores, grid=core.q, degenerate=deg, rules=rules, **kw)
