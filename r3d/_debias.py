@@ -107,6 +107,7 @@ import numpy as np
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
+from r3d._estimate import BoundaryCurves
 
 __all__ = [
     "BiasBandwidthSelection",
@@ -124,20 +125,15 @@ _LEVERAGE_FLOOR = 1e-8
 
 
 @dataclass(frozen=True)
-class DebiasedCore:
+class DebiasedCore(BoundaryCurves):
     """Output of :func:`estimate_r3d_robust` (arrays indexed by unit ``i``, quantile ``j``).
 
     Attributes
     ----------
-    q : ndarray, shape (m,)
-        Quantile grid.
-    tau : ndarray, shape (m,)
-        Robust bias-corrected effect (monotone step applied to each side's corrected
-        curve; linearised ratio in fuzzy designs).
-    plus, minus : ndarray, shape (m,)
-        Bias-corrected boundary quantile curves after the monotone step.
-    plus_raw, minus_raw : ndarray, shape (m,)
-        Bias-corrected boundary intercepts before the monotone step.
+    q, tau, plus, minus, plus_raw, minus_raw
+        As in :class:`r3d._estimate.BoundaryCurves`, bias-corrected: ``tau`` is the robust
+        bias-corrected effect (monotone step applied to each side's corrected curve;
+        linearised ratio in fuzzy designs).
     bias_plus, bias_minus : ndarray, shape (m,)
         Estimated bias removed from each side (conventional minus corrected intercept).
     scores : ndarray, shape (n, m)
@@ -163,12 +159,6 @@ class DebiasedCore:
         Grid points reported as an exact zero effect (as in :func:`r3d._estimate.estimate_r3d`).
     """
 
-    q: np.ndarray
-    tau: np.ndarray
-    plus: np.ndarray
-    minus: np.ndarray
-    plus_raw: np.ndarray
-    minus_raw: np.ndarray
     bias_plus: np.ndarray
     bias_minus: np.ndarray
     scores: np.ndarray

@@ -35,26 +35,47 @@ from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepa
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
-__all__ = ["R3DCore", "estimate_r3d"]
+__all__ = ["BoundaryCurves", "R3DCore", "estimate_r3d"]
 
 Method = Literal["simple", "frechet"]
 
 
 @dataclass(frozen=True)
-class R3DCore:
-    """Output of :func:`estimate_r3d` (arrays indexed by unit ``i`` and quantile ``j``).
+class BoundaryCurves:
+    """An effect on a quantile grid with its two boundary curves: the leading fields of
+    :class:`R3DCore` and :class:`r3d._debias.DebiasedCore`.
 
     Attributes
     ----------
     q : ndarray, shape (m,)
         Quantile grid.
     tau : ndarray, shape (m,)
-        Estimated (local average quantile) treatment effect.
+        The effect (each subclass says which).
     plus, minus : ndarray, shape (m,)
-        Monotone boundary curves ``m_+``, ``m_-`` (after rearrangement or isotonic
-        projection); ``tau = plus - minus`` (divided by ``first_stage`` when fuzzy).
+        Boundary quantile curves above and below the cutoff after the monotone step.
     plus_raw, minus_raw : ndarray, shape (m,)
-        Boundary intercepts before the monotone step (row 0 of ``coef_*``).
+        Boundary intercepts before the monotone step.
+    """
+
+    q: np.ndarray
+    tau: np.ndarray
+    plus: np.ndarray
+    minus: np.ndarray
+    plus_raw: np.ndarray
+    minus_raw: np.ndarray
+
+
+@dataclass(frozen=True)
+class R3DCore(BoundaryCurves):
+    """Output of :func:`estimate_r3d` (arrays indexed by unit ``i`` and quantile ``j``).
+
+    Attributes
+    ----------
+    q, tau, plus, minus, plus_raw, minus_raw
+        As in :class:`BoundaryCurves`: ``tau`` is the estimated (local average quantile)
+        treatment effect; ``plus``, ``minus`` the monotone boundary curves ``m_+``, ``m_-``
+        (after rearrangement or isotonic projection), ``tau = plus - minus`` (divided by
+        ``first_stage`` when fuzzy); ``plus_raw``, ``minus_raw`` row 0 of ``coef_*``.
     coef_plus, coef_minus : ndarray, shape (p+1, m)
         Local polynomial coefficients on the scaled basis ``(1, u, ..., u^p)``.
     weights_plus, weights_minus : ndarray, shape (n, m)
@@ -92,12 +113,6 @@ class R3DCore:
         ``minus``, the residuals are zero, and inference leaves them out of sup statistics.
     """
 
-    q: np.ndarray
-    tau: np.ndarray
-    plus: np.ndarray
-    minus: np.ndarray
-    plus_raw: np.ndarray
-    minus_raw: np.ndarray
     coef_plus: np.ndarray
     coef_minus: np.ndarray
     weights_plus: np.ndarray
