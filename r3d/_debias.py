@@ -100,14 +100,16 @@ Everything here is a pure core: inputs are trusted (validated by the caller, e.g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from estkit import BootstrapInference, BootstrapRules
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
 from r3d._estimate import BoundaryCurves
+from r3d._inference import Multipliers
 
 __all__ = [
     "BiasBandwidthSelection",
@@ -796,11 +798,11 @@ def select_bias_bandwidth(
 
 def debiased_inference(
     core: DebiasedCore,
-    multipliers: Any = None,
+    multipliers: Multipliers | np.ndarray | None = None,
     *,
-    rules: Any = None,
+    rules: BootstrapRules | None = None,
     memory_budget: int | None = None,
-) -> Any:
+) -> BootstrapInference:
     """The multiplier bootstrap of the robust bias-corrected effect.
 
     An :class:`estkit.BootstrapInference` centred at ``core.tau`` (the bias-corrected
@@ -819,14 +821,10 @@ def debiased_inference(
     >>> q = np.linspace(0.1, 0.9, 5)
     >>> Q = x[:, None] + 2 * (x[:, None] >= 0) + q + rng.normal(0, .2, (400, 1))
     >>> core = estimate_r3d_robust(x, Q, q, bandwidth=0.5, bias_bandwidth=0.8, p=1)
-    >>> from r3d._inference import Multipliers
     >>> inf = debiased_inference(core, Multipliers(n_bootstrap=199, rng=0))
     >>> bool(np.all(inf.band(0.05).lower < core.tau))
     True
     """
-    from estkit import BootstrapInference
-    from r3d._inference import Multipliers
-
     deg = np.zeros(core.q.size, dtype=bool) if core.degenerate is None else core.degenerate
     kw = Multipliers.of(multipliers).options()
     kw["memory_budget"] = memory_budget
