@@ -100,14 +100,16 @@ Everything here is a pure core: inputs are trusted (validated by the caller, e.g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from estkit import MultiplierKind
+from estkit import BootstrapInference, BootstrapRules
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit.exceptions import EstimationError
+from r3d._estimate import BoundaryCurves
+from r3d._inference import Multipliers
 
 __all__ = [
     "BiasBandwidthSelection",
@@ -125,20 +127,15 @@ _LEVERAGE_FLOOR = 1e-8
 
 
 @dataclass(frozen=True)
-class DebiasedCore:
+class DebiasedCore(BoundaryCurves):
     """Output of :func:`estimate_r3d_robust` (arrays indexed by unit ``i``, quantile ``j``).
 
     Attributes
     ----------
-    q : ndarray, shape (m,)
-        Quantile grid.
-    tau : ndarray, shape (m,)
-        Robust bias-corrected effect (monotone step applied to each side's corrected
-        curve; linearised ratio in fuzzy designs).
-    plus, minus : ndarray, shape (m,)
-        Bias-corrected boundary quantile curves after the monotone step.
-    plus_raw, minus_raw : ndarray, shape (m,)
-        Bias-corrected boundary intercepts before the monotone step.
+    q, tau, plus, minus, plus_raw, minus_raw
+        As in :class:`r3d._estimate.BoundaryCurves`, bias-corrected: ``tau`` is the robust
+        bias-corrected effect (monotone step applied to each side's corrected curve;
+        linearised ratio in fuzzy designs).
     bias_plus, bias_minus : ndarray, shape (m,)
         Estimated bias removed from each side (conventional minus corrected intercept).
     scores : ndarray, shape (n, m)
@@ -164,12 +161,6 @@ class DebiasedCore:
         Grid points reported as an exact zero effect (as in :func:`r3d._estimate.estimate_r3d`).
     """
 
-    q: np.ndarray
-    tau: np.ndarray
-    plus: np.ndarray
-    minus: np.ndarray
-    plus_raw: np.ndarray
-    minus_raw: np.ndarray
     bias_plus: np.ndarray
     bias_minus: np.ndarray
     scores: np.ndarray
@@ -807,25 +798,19 @@ def select_bias_bandwidth(
 
 def debiased_inference(
     core: DebiasedCore,
-    xi: np.ndarray | None = None,
+    multipliers: Multipliers | np.ndarray | None = None,
     *,
-    rules: Any = None,
-    n_bootstrap: int | None = None,
-    kind: MultiplierKind = "gaussian",
-    cluster: Any = None,
-    rng: Any = None,
-    progress: bool | None = None,
-    n_jobs: int | None = None,
+    rules: BootstrapRules | None = None,
     memory_budget: int | None = None,
-) -> Any:
+) -> BootstrapInference:
     """The multiplier bootstrap of the robust bias-corrected effect.
 
     An :class:`estkit.BootstrapInference` centred at ``core.tau`` (the bias-corrected
     estimate) whose draws are ``sum_i xi_ib S_i`` with ``S`` the influence scores of
-    :func:`estimate_r3d_robust`: the robust bias-corrected process. Multipliers, clusters
-    (one shared multiplier per cluster) and random generator are handled exactly as in the
-    conventional bootstrap (:func:`r3d._inference.bootstrap_inference`), so a seed gives
-    reproducible draws; ``rules`` (an :class:`estkit.BootstrapRules`) sets the
+    :func:`estimate_r3d_robust`: the robust bias-corrected process. ``multipliers`` (an
+    :class:`r3d._inference.Multipliers`, or a given ``(n, B)`` matrix) are handled exactly
+    as in the conventional bootstrap (:func:`r3d._inference.bootstrap_inference`), so a
+    seed gives the same multipliers; ``rules`` (an :class:`estkit.BootstrapRules`) sets the
     critical-value and p-value rules. Degenerate grid points get zero-width bands and are
     left out of the sup statistics.
 
@@ -836,22 +821,11 @@ def debiased_inference(
     >>> q = np.linspace(0.1, 0.9, 5)
     >>> Q = x[:, None] + 2 * (x[:, None] >= 0) + q + rng.normal(0, .2, (400, 1))
     >>> core = estimate_r3d_robust(x, Q, q, bandwidth=0.5, bias_bandwidth=0.8, p=1)
-    >>> inf = debiased_inference(core, n_bootstrap=199, rng=0)
+    >>> inf = debiased_inference(core, Multipliers(n_bootstrap=199, rng=0))
     >>> bool(np.all(inf.band(0.05).lower < core.tau))
     True
     """
-    from estkit import BootstrapInference
-    from r3d._inference import multiplier_options
-
     deg = np.zeros(core.q.size, dtype=bool) if core.degenerate is None else core.degenerate
-    kw = multiplier_options(
-        xi,
-        n_bootstrap=n_bootstrap,
-        kind=kind,
-        cluster=cluster,
-        rng=rng,
-        progress=progress,
-        n_jobs=n_jobs,
-    )
+    kw = Multipliers.of(multipliers).options()
     kw["memory_budget"] = memory_budget
     return BootstrapInference(core.tau, core.scores, grid=core.q, degenerate=deg, rules=rules, **kw)

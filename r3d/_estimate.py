@@ -30,31 +30,52 @@ from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit._parallel import blas_single_thread, both_sides
-from estkit._validation import check_bool, check_int, check_option
+from estkit._validation import check_bandwidth, check_bool, check_int, check_option
 from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
-__all__ = ["R3DCore", "estimate_r3d"]
+__all__ = ["BoundaryCurves", "R3DCore", "estimate_r3d"]
 
 Method = Literal["simple", "frechet"]
 
 
 @dataclass(frozen=True)
-class R3DCore:
-    """Output of :func:`estimate_r3d` (arrays indexed by unit ``i`` and quantile ``j``).
+class BoundaryCurves:
+    """An effect on a quantile grid with its two boundary curves: the leading fields of
+    :class:`R3DCore` and :class:`r3d._debias.DebiasedCore`.
 
     Attributes
     ----------
     q : ndarray, shape (m,)
         Quantile grid.
     tau : ndarray, shape (m,)
-        Estimated (local average quantile) treatment effect.
+        The effect (each subclass says which).
     plus, minus : ndarray, shape (m,)
-        Monotone boundary curves ``m_+``, ``m_-`` (after rearrangement or isotonic
-        projection); ``tau = plus - minus`` (divided by ``first_stage`` when fuzzy).
+        Boundary quantile curves above and below the cutoff after the monotone step.
     plus_raw, minus_raw : ndarray, shape (m,)
-        Boundary intercepts before the monotone step (row 0 of ``coef_*``).
+        Boundary intercepts before the monotone step.
+    """
+
+    q: np.ndarray
+    tau: np.ndarray
+    plus: np.ndarray
+    minus: np.ndarray
+    plus_raw: np.ndarray
+    minus_raw: np.ndarray
+
+
+@dataclass(frozen=True)
+class R3DCore(BoundaryCurves):
+    """Output of :func:`estimate_r3d` (arrays indexed by unit ``i`` and quantile ``j``).
+
+    Attributes
+    ----------
+    q, tau, plus, minus, plus_raw, minus_raw
+        As in :class:`BoundaryCurves`: ``tau`` is the estimated (local average quantile)
+        treatment effect; ``plus``, ``minus`` the monotone boundary curves ``m_+``, ``m_-``
+        (after rearrangement or isotonic projection), ``tau = plus - minus`` (divided by
+        ``first_stage`` when fuzzy); ``plus_raw``, ``minus_raw`` row 0 of ``coef_*``.
     coef_plus, coef_minus : ndarray, shape (p+1, m)
         Local polynomial coefficients on the scaled basis ``(1, u, ..., u^p)``.
     weights_plus, weights_minus : ndarray, shape (n, m)
@@ -92,12 +113,6 @@ class R3DCore:
         ``minus``, the residuals are zero, and inference leaves them out of sup statistics.
     """
 
-    q: np.ndarray
-    tau: np.ndarray
-    plus: np.ndarray
-    minus: np.ndarray
-    plus_raw: np.ndarray
-    minus_raw: np.ndarray
     coef_plus: np.ndarray
     coef_minus: np.ndarray
     weights_plus: np.ndarray
@@ -131,17 +146,6 @@ class R3DCore:
     def numerator(self) -> np.ndarray:
         """``plus - minus`` (the jump of the monotone boundary curves)."""
         return self.plus - self.minus
-
-
-def _as_bandwidth(h: float | np.ndarray, m: int, name: str) -> np.ndarray:
-    hv = np.asarray(h, dtype=float)
-    if hv.ndim == 0:
-        hv = np.full(m, float(hv))
-    if hv.shape != (m,):
-        raise ValueError(f"`{name}` must be a scalar or have one value per quantile ({m}).")
-    if not np.all(np.isfinite(hv)) or np.any(hv <= 0):
-        raise ValueError(f"`{name}` must be positive and finite.")
-    return hv
 
 
 def estimate_r3d(
@@ -239,10 +243,10 @@ def estimate_r3d(
     )
     method = check_option(method, "method", Method)
     m = sample.q.size
-    h = None if bandwidth is None else _as_bandwidth(bandwidth, m, "bandwidth")
+    h = None if bandwidth is None else check_bandwidth(bandwidth, m, "bandwidth")
     h_den = None
     if T is not None and bandwidth_treatment is not None:
-        h_den = float(_as_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
+        h_den = float(check_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
     return _estimate(
         sample,
         method=method,
@@ -461,14 +465,9 @@ def _fit_sides(
     """
     n, m = Qm.shape
     budget = default_memory_budget(n, m) if memory_budget is None else int(memory_budget)
-    if kern.compact:
-        coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_sides_windowed(
-            xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
-        )
-    else:
-        coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_sides_locpoly(
-            xv, Qm, cutoff, h, p, kern, need, rules, budget
-        )
+    coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_both_sides(
+        xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
+    )
     row_step = max(1, budget // (8 * 6 * m))
     # units outside both supports have zero fitted values and zero residuals already: the
     # projection and the residual pass touch only the units of a support
@@ -512,7 +511,7 @@ def _fit_sides(
     return coef_p, coef_m, wp, wm, resid, lev
 
 
-def _fit_sides_windowed(
+def _fit_both_sides(
     xv: np.ndarray,
     Qm: np.ndarray,
     cutoff: float,
@@ -522,67 +521,61 @@ def _fit_sides_windowed(
     need: int | None,
     rules: R3DRules,
     budget: int,
-    sides: dict[str, SortedSide] | None,
+    sides: dict[str, SortedSide] | None = None,
+    *,
+    windowed: bool | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """The two side fits of :func:`_fit_sides` from sorted sides (compact kernels)."""
+    """The two side fits of :func:`_fit_sides`: ``coef_plus, coef_minus, weights_plus,
+    weights_minus, fitted, leverage, support_plus, support_minus`` (weights, leverages and
+    supports one column when the bandwidth is common, the fitted values of both sides
+    summed in one ``(n, m)`` array).
+
+    ``windowed`` (default: the kernel is compact) fits from the sides sorted by distance to
+    the cutoff (``sides``, prepared here unless they match), each column touching only its
+    window (:func:`estkit._windowed.fit_into`); otherwise :func:`estkit._locpoly._locpoly`
+    runs over blocks of columns (the Gaussian kernel).
+    """
     n, m = Qm.shape
-    if sides is None or any(v.max_order < p or v.kernel.name != kern.name for v in sides.values()):
-        sides = _prepare_sides(xv, cutoff, kern, p)
-    ps, ms = sides["plus"], sides["minus"]
-    check_windows(ps, ms, h, p, cutoff, need)
-    check_windows(ms, ps, h, p, cutoff, need)
-    k = 1 if bool(np.all(h == h[0])) else m
+    common = bool(np.all(h == h[0]))
+    k = 1 if common else m  # one bandwidth: weights, supports, leverages are one column
     resid = np.zeros((n, m))  # fitted values first, residuals in place afterwards
     wp, wm, lev = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k))
     sup_p, sup_m = np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool)
-    support: Literal["window", "positive_weight"] = (
-        "positive_weight" if rules.residual_support == "positive_weight" else "window"
-    )
+    if kern.compact if windowed is None else windowed:
+        if sides is None or any(
+            v.max_order < p or v.kernel.name != kern.name for v in sides.values()
+        ):
+            sides = _prepare_sides(xv, cutoff, kern, p)
+        ps, ms = sides["plus"], sides["minus"]
+        check_windows(ps, ms, h, p, cutoff, need)
+        check_windows(ms, ps, h, p, cutoff, need)
+        support: Literal["window", "positive_weight"] = (
+            "positive_weight" if rules.residual_support == "positive_weight" else "window"
+        )
 
-    def fit(side: SortedSide, w: np.ndarray, sup: np.ndarray) -> np.ndarray:
-        return fit_into(
-            side,
-            Qm,
-            h,
-            p,
-            fitted_out=resid,
-            weights_out=w,
-            leverage_out=lev,
-            support_out=sup,
-            support=support,
-            # the core's temporaries run to about twice its budget (measured), and the two
-            # sides run at once: a quarter of the fit's budget each keeps the peak of the
-            # side fits at that of the residual pass
-            memory_budget=budget // 4,
-            residual_sums=False,  # only the coefficients and the unit-level outputs
-        ).coef
+        def fit(side: SortedSide, w: np.ndarray, sup: np.ndarray) -> np.ndarray:
+            return fit_into(
+                side,
+                Qm,
+                h,
+                p,
+                fitted_out=resid,
+                weights_out=w,
+                leverage_out=lev,
+                support_out=sup,
+                support=support,
+                # the core's temporaries run to about twice its budget (measured), and the
+                # two sides run at once: a quarter of the fit's budget each keeps the peak
+                # of the side fits at that of the residual pass
+                memory_budget=budget // 4,
+                residual_sums=False,  # only the coefficients and the unit-level outputs
+            ).coef
 
-    coefs = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
-    return coefs[0], coefs[1], wp, wm, resid, lev, sup_p, sup_m
-
-
-def _fit_sides_locpoly(
-    xv: np.ndarray,
-    Qm: np.ndarray,
-    cutoff: float,
-    h: np.ndarray,
-    p: int,
-    kern: Kernel,
-    need: int | None,
-    rules: R3DRules,
-    budget: int,
-) -> tuple[np.ndarray, ...]:
-    """The two side fits of :func:`_fit_sides` with :func:`estkit._locpoly._locpoly` over
-    blocks of columns (the Gaussian kernel)."""
-    n, m = Qm.shape
+        coef_p, coef_m = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
+        return coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m
     # about 12 (n,)-sized temporaries per quantile column in the two side fits
     step = max(1, min(m, budget // (8 * 12 * max(n, 1))))
-    common = bool(np.all(h == h[0]))
     coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
-    resid = np.empty((n, m))  # fitted values first, residuals in place afterwards
-    k = 1 if common else m  # one bandwidth: weights, supports, leverages are one column
-    wp, wm, lev = np.empty((n, k)), np.empty((n, k)), np.empty((n, k))
-    sup_p, sup_m = np.empty((n, k), dtype=bool), np.empty((n, k), dtype=bool)
     for a in range(0, m, step):
         cols = slice(a, min(a + step, m))
         fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)

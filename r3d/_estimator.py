@@ -36,7 +36,7 @@ from estkit._validation import check_bandwidth, check_grid
 from r3d._data import Distributions, QuantileFunctions
 from r3d._debias import DebiasedCore, debiased_inference, estimate_r3d_robust, select_bias_bandwidth
 from r3d._estimate import _estimate
-from r3d._inference import bootstrap_inference, r3d_rules
+from r3d._inference import Multipliers, bootstrap_inference, r3d_rules
 from r3d._prepared import R3DSample
 from r3d._results import R3DResults, _list_levels
 from r3d._rules import R3D_28744DB, R3DRules, resolve_rules
@@ -537,9 +537,10 @@ class R3D(BaseEstimator):
             )
         inference = None
         if xi is not None or n_bootstrap > 0:
-            boot_kw: dict[str, Any] = {"memory_budget": budget}
-            if xi is None:
-                boot_kw.update(
+            mult = (
+                Multipliers(xi=xi)
+                if xi is not None
+                else Multipliers(
                     n_bootstrap=n_bootstrap,
                     kind=mult_kind,
                     cluster=cl,
@@ -547,10 +548,13 @@ class R3D(BaseEstimator):
                     progress=progress,
                     n_jobs=self.n_jobs,
                 )
+            )
             if debiased is None:
-                inference = bootstrap_inference(core, xi, **boot_kw)
+                inference = bootstrap_inference(core, mult, memory_budget=budget)
             else:
-                inference = debiased_inference(debiased, xi, rules=r3d_rules(rules), **boot_kw)
+                inference = debiased_inference(
+                    debiased, mult, rules=r3d_rules(rules), memory_budget=budget
+                )
         results = R3DResults(
             core,
             inference,

@@ -44,6 +44,7 @@ from r3d._rules import R3DRules
 
 __all__ = [
     "BootstrapDraws",
+    "Multipliers",
     "bootstrap_draws",
     "bootstrap_inference",
     "expand_test_ranges",
@@ -119,44 +120,66 @@ def _tau_process(core: R3DCore, proc: np.ndarray) -> np.ndarray:
     return G
 
 
-def multiplier_options(
-    xi: np.ndarray | None,
-    *,
-    n_bootstrap: int | None,
-    kind: MultiplierKind,
-    cluster: Any,
-    rng: RandomStateLike,
-    progress: bool | None,
-    n_jobs: int | None,
-) -> dict[str, Any]:
-    """Keyword arguments of :class:`estkit.BootstrapInference` for R3D's multipliers: the
-    given ``(n, B)`` matrix ``xi``, or drawn ones (``n_bootstrap``, ``kind``, ``cluster``,
-    ``rng``, ``progress``, ``n_jobs``). Shared by the conventional and the bias-corrected
-    bootstrap so that both draw the same multipliers for a seed."""
-    if xi is not None:
-        X = np.asarray(xi, dtype=float)
-        return {"multipliers": X[:, None] if X.ndim == 1 else X}
-    return {
-        "n_bootstrap": n_bootstrap,
-        "kind": kind,
-        "cluster": cluster,
-        "rng": rng,
-        "progress": progress,
-        "n_jobs": n_jobs,
-    }
+@dataclass(frozen=True)
+class Multipliers:
+    """Where R3D's bootstrap multipliers come from: a given ``(n, B)`` matrix ``xi``, or
+    ``n_bootstrap`` drawn ones (``kind``, ``cluster``, ``rng``, ``progress``, ``n_jobs`` as
+    in :func:`estkit.multiplier_process`).
+
+    One options object for the conventional (:func:`bootstrap_inference`) and the
+    bias-corrected (:func:`r3d._debias.debiased_inference`) bootstrap, so that both draw
+    the same multipliers for a seed.
+
+    Attributes
+    ----------
+    xi : array_like, shape (n, B) or (n,), optional
+        Multipliers (rows = units, columns = draws), e.g. i.i.d. N(0, 1); when given, the
+        other fields are not used.
+    n_bootstrap : int, optional
+        Number of draws when ``xi`` is not given; multipliers are then generated block by
+        block (never an ``n x B`` matrix at once).
+    kind, cluster, rng
+        Multiplier distribution, cluster labels (one shared multiplier per cluster) and
+        random generator, as in :func:`estkit.draw_multipliers`.
+    progress : bool, optional
+        Progress line for large ``n_bootstrap`` (default: only in an interactive terminal).
+    n_jobs : int, optional
+        Blocks of draws in parallel through joblib.
+    """
+
+    xi: Any = None
+    n_bootstrap: int | None = None
+    kind: MultiplierKind = "gaussian"
+    cluster: Any = None
+    rng: RandomStateLike = None
+    progress: bool | None = None
+    n_jobs: int | None = None
+
+    @classmethod
+    def of(cls, multipliers: Multipliers | np.ndarray | None) -> Multipliers:
+        """``multipliers`` itself, or a given ``(n, B)`` matrix (or ``None``) as ``xi``."""
+        return multipliers if isinstance(multipliers, Multipliers) else cls(xi=multipliers)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`estkit.BootstrapInference` for these multipliers."""
+        if self.xi is not None:
+            X = np.asarray(self.xi, dtype=float)
+            return {"multipliers": X[:, None] if X.ndim == 1 else X}
+        return {
+            "n_bootstrap": self.n_bootstrap,
+            "kind": self.kind,
+            "cluster": self.cluster,
+            "rng": self.rng,
+            "progress": self.progress,
+            "n_jobs": self.n_jobs,
+        }
 
 
 def bootstrap_inference(
     core: R3DCore,
-    xi: np.ndarray | None = None,
+    multipliers: Multipliers | np.ndarray | None = None,
     *,
-    n_bootstrap: int | None = None,
-    kind: MultiplierKind = "gaussian",
-    cluster: Any = None,
-    rng: RandomStateLike = None,
     block_size: int | None = None,
-    progress: bool | None = None,
-    n_jobs: int | None = None,
     memory_budget: int | None = None,
 ) -> BootstrapInference:
     """The R3D multiplier bootstrap as an :class:`estkit.BootstrapInference`.
@@ -165,20 +188,11 @@ def bootstrap_inference(
     ----------
     core : R3DCore
         Output of :func:`r3d._estimate.estimate_r3d`.
-    xi : array_like, shape (n, B), optional
-        Multipliers (rows = units, columns = draws), e.g. i.i.d. N(0, 1).
-    n_bootstrap : int, optional
-        Number of draws when ``xi`` is not given; multipliers are then generated block by
-        block (never an ``n x B`` matrix at once) by :func:`estkit.multiplier_process`.
-    kind, cluster, rng
-        Multiplier distribution, cluster labels (one shared multiplier per cluster) and
-        random generator, as in :func:`estkit.draw_multipliers`.
+    multipliers : Multipliers or array_like of shape (n, B), optional
+        The multipliers (:class:`Multipliers`); a matrix (rows = units, columns = draws,
+        e.g. i.i.d. N(0, 1)) stands for ``Multipliers(xi=matrix)``.
     block_size : int, optional
         Draws per block.
-    progress : bool, optional
-        Progress line for large ``n_bootstrap`` (default: only in an interactive terminal).
-    n_jobs : int, optional
-        Blocks of draws in parallel through joblib (see :func:`estkit.multiplier_process`).
     memory_budget : int, optional
         Bytes of temporary arrays (blocks of multipliers, blocks of score rows; half of it
         for the multipliers); default the size of the ``(n, m)`` residual matrix, at
@@ -197,15 +211,7 @@ def bootstrap_inference(
     # the score blocks take up to one (n, m) matrix: half the budget for multipliers
     memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
-    kw = multiplier_options(
-        xi,
-        n_bootstrap=n_bootstrap,
-        kind=kind,
-        cluster=cluster,
-        rng=rng,
-        progress=progress,
-        n_jobs=n_jobs,
-    )
+    kw = Multipliers.of(multipliers).options()
     kw.update(block_size=block_size, memory_budget=memory_budget)
     return BootstrapInference(
         core.tau,
@@ -218,9 +224,11 @@ def bootstrap_inference(
     )
 
 
-def bootstrap_draws(core: R3DCore, xi: np.ndarray | None = None, **kwargs: Any) -> BootstrapDraws:
+def bootstrap_draws(
+    core: R3DCore, multipliers: Multipliers | np.ndarray | None = None, **kwargs: Any
+) -> BootstrapDraws:
     """The processes of :func:`bootstrap_inference` (same arguments) as BootstrapDraws."""
-    return BootstrapDraws.of(core, bootstrap_inference(core, xi, **kwargs))
+    return BootstrapDraws.of(core, bootstrap_inference(core, multipliers, **kwargs))
 
 
 def _degenerate(core: R3DCore) -> np.ndarray:

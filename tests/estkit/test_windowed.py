@@ -414,15 +414,15 @@ def test_pilot_moments_match_per_side_global_polynomials():
 @pytest.mark.parametrize("rule", ["default", "r3d"])
 def test_fit_sides_windowed_matches_locpoly(kernel, common, rule):
     from estkit._kernels import get_kernel
-    from r3d._estimate import _fit_sides_locpoly, _fit_sides_windowed
+    from r3d._estimate import _fit_both_sides
     from r3d._rules import PAPER, R3D_28744DB
 
     rules = PAPER if rule == "default" else R3D_28744DB
     x, Y, _, h_cols = _data(seed=6)
     h = np.full(M, 0.5) if common else h_cols
     kern = get_kernel(kernel)
-    new = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, rules, 2**20, None)
-    old = _fit_sides_locpoly(x, Y, 0.0, h, 2, kern, 4, rules, 2**20)
+    new = _fit_both_sides(x, Y, 0.0, h, 2, kern, 4, rules, 2**20, windowed=True)
+    old = _fit_both_sides(x, Y, 0.0, h, 2, kern, 4, rules, 2**20, windowed=False)
     for a, b in zip(new[:6], old[:6], strict=True):
         assert a.shape == b.shape
         assert _rel(a, b) <= 1e-12
@@ -432,17 +432,17 @@ def test_fit_sides_windowed_matches_locpoly(kernel, common, rule):
 
 def test_fit_sides_windowed_reuses_matching_sides_only():
     from estkit._kernels import get_kernel
-    from r3d._estimate import _fit_sides_windowed
+    from r3d._estimate import _fit_both_sides
     from r3d._rules import PAPER
 
     x, Y, _, _ = _data(seed=2)
     h = np.full(M, 0.6)
     kern = get_kernel("epanechnikov")
-    fresh = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20, None)
+    fresh = _fit_both_sides(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20)
     shared = {s: prepare_side(x, 0.0, s, kern, 3) for s in ("plus", "minus")}
     other = {s: prepare_side(x, 0.0, s, "uniform", 3) for s in ("plus", "minus")}
     for sides in (shared, other):  # a higher order serves; another kernel is not used
-        out = _fit_sides_windowed(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20, sides)
+        out = _fit_both_sides(x, Y, 0.0, h, 2, kern, 4, PAPER, 2**20, sides)
         for a, b in zip(out, fresh, strict=True):
             np.testing.assert_array_equal(a, b)
 

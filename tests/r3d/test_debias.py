@@ -41,6 +41,24 @@ def _close(a: float, b: float) -> bool:
 # ------------------------------------------------------------------- scalar parity
 
 
+def _core_and_scalar_columns(x, Q, h, b, *, T=None, **options):
+    """``estimate_r3d_robust`` on the grid and ``local_polynomial_rd`` on each column, with
+    the same bandwidths ``h``, ``b`` (scalars or per quantile), treatment ``T`` and
+    ``options`` (cutoff, p, kernel, vce, weights, cluster); asserts that every column's
+    robust standard error is the scalar one and returns the core and the scalar fits."""
+    core = estimate_r3d_robust(x, Q, GRID, bandwidth=h, bias_bandwidth=b, T=T, **options)
+    hv, bv = np.broadcast_to(h, GRID.shape), np.broadcast_to(b, GRID.shape)
+    refs = [
+        local_polynomial_rd(
+            x, Q[:, j], bandwidth=hv[j], bias_bandwidth=bv[j], treatment=T, **options
+        )
+        for j in range(GRID.size)
+    ]
+    for j, ref in enumerate(refs):
+        assert _close(core.std_error[j], ref.std_error_robust)
+    return core, refs
+
+
 @pytest.mark.parametrize("fuzzy", [False, True], ids=["sharp", "fuzzy"])
 @pytest.mark.parametrize("p", [1, 2])
 @pytest.mark.parametrize("kernel", ["triangular", "epanechnikov"])
@@ -50,45 +68,13 @@ def test_each_column_is_the_scalar_robust_rd(fuzzy, p, kernel, weighted):
     # per-quantile bandwidths, both b > h and b < h
     h = np.array([0.45, 0.5, 0.6, 0.7, 0.8])
     b = np.array([0.7, 0.4, 0.9, 0.65, 1.0])
-    core = estimate_r3d_robust(
-        x,
-        Q,
-        GRID,
-        bandwidth=h,
-        bias_bandwidth=b,
-        cutoff=0.5,
-        T=T if fuzzy else None,
-        weights=w if weighted else None,
-        p=p,
-        kernel=kernel,
-    )
-    for j in range(GRID.size):
-        ref = local_polynomial_rd(
-            x,
-            Q[:, j],
-            0.5,
-            p=p,
-            kernel=kernel,
-            bandwidth=h[j],
-            bias_bandwidth=b[j],
-            vce="hc0",
-            treatment=T if fuzzy else None,
-            weights=w if weighted else None,
-        )
-        assert _close(core.std_error[j], ref.std_error_robust)
+    options = {"cutoff": 0.5, "weights": w if weighted else None, "p": p, "kernel": kernel}
+    core, refs = _core_and_scalar_columns(x, Q, h, b, T=T if fuzzy else None, vce="hc0", **options)
+    for j, ref in enumerate(refs):
         if fuzzy:
             assert _close(core.first_stage[j], ref.first_stage)
             one = estimate_r3d_robust(
-                x,
-                Q[:, j],
-                GRID[j : j + 1],
-                bandwidth=h[j],
-                bias_bandwidth=b[j],
-                cutoff=0.5,
-                T=T,
-                weights=w if weighted else None,
-                p=p,
-                kernel=kernel,
+                x, Q[:, j], GRID[j : j + 1], bandwidth=h[j], bias_bandwidth=b[j], T=T, **options
             )
             assert _close(one.tau[0], ref.estimate_bias_corrected)
             assert _close(one.std_error[0], ref.std_error_robust)
@@ -104,65 +90,19 @@ def test_each_column_is_the_scalar_robust_rd(fuzzy, p, kernel, weighted):
 @pytest.mark.parametrize("fuzzy", [False, True], ids=["sharp", "fuzzy"])
 def test_other_vce_match_the_scalar_robust_rd(vce, fuzzy):
     x, Q, T, _, _ = _data(seed=3)
-    core = estimate_r3d_robust(
-        x, Q, GRID, bandwidth=0.55, bias_bandwidth=0.8, T=T if fuzzy else None, p=1, vce=vce
+    _core_and_scalar_columns(
+        x, Q, 0.55, 0.8, T=T if fuzzy else None, p=1, kernel="epanechnikov", vce=vce
     )
-    for j in range(GRID.size):
-        ref = local_polynomial_rd(
-            x,
-            Q[:, j],
-            p=1,
-            kernel="epanechnikov",
-            bandwidth=0.55,
-            bias_bandwidth=0.8,
-            vce=vce,
-            treatment=T if fuzzy else None,
-        )
-        assert _close(core.std_error[j], ref.std_error_robust)
 
 
 @pytest.mark.parametrize("fuzzy", [False, True], ids=["sharp", "fuzzy"])
 def test_clustered_standard_errors_are_rdrobusts_cr1(fuzzy):
     x, Q, T, w, cl = _data(seed=4)
-    core = estimate_r3d_robust(
-        x,
-        Q,
-        GRID,
-        bandwidth=0.6,
-        bias_bandwidth=0.5,
-        T=T if fuzzy else None,
-        weights=w,
-        cluster=cl,
-        p=2,
-        kernel="triangular",
-    )
+    options = {"T": T if fuzzy else None, "weights": w, "p": 2, "kernel": "triangular"}
+    core, _ = _core_and_scalar_columns(x, Q, 0.6, 0.5, cluster=cl, vce="hc0", **options)
     assert core.n_clusters == np.unique(cl).size
-    for j in range(GRID.size):
-        ref = local_polynomial_rd(
-            x,
-            Q[:, j],
-            p=2,
-            kernel="triangular",
-            bandwidth=0.6,
-            bias_bandwidth=0.5,
-            vce="hc0",
-            treatment=T if fuzzy else None,
-            weights=w,
-            cluster=cl,
-        )
-        assert _close(core.std_error[j], ref.std_error_robust)
     # the scores do not carry the CR1 factor: they are the plain linear representation
-    plain = estimate_r3d_robust(
-        x,
-        Q,
-        GRID,
-        bandwidth=0.6,
-        bias_bandwidth=0.5,
-        T=T if fuzzy else None,
-        weights=w,
-        p=2,
-        kernel="triangular",
-    )
+    plain = estimate_r3d_robust(x, Q, GRID, bandwidth=0.6, bias_bandwidth=0.5, **options)
     np.testing.assert_array_equal(core.scores, plain.scores)
 
 

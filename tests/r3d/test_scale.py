@@ -157,9 +157,9 @@ def test_unit_ids_default_and_given():
 def _old_residual_pass(x, Q, q, h, kern, method, rules, budget):
     """The residual pass as it was: projection of all support rows, then residuals."""
     from estkit._monotone import isotonic_regression
-    from r3d._estimate import _fit_sides_windowed, _hc2, _projection_weights
+    from r3d._estimate import _fit_both_sides, _hc2, _projection_weights
 
-    out = _fit_sides_windowed(x, Q, 0.0, h, 2, kern, 4, rules, budget, None)
+    out = _fit_both_sides(x, Q, 0.0, h, 2, kern, 4, rules, budget, windowed=True)
     resid, lev, sup_p, sup_m = out[4], out[5], out[6], out[7]
     rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
     if method == "frechet":
