@@ -59,9 +59,9 @@ class R3DResults(ResultsBase):
     studentize : bool
         Studentised uniform band.
     **facts
-        Description of the fit: ``compat``, ``method``, ``kernel``, ``p``, ``cutoff``,
-        ``x``, ``Q``, ``unit_ids``, ``n_below``, ``n_above``, ``n_dropped``,
-        ``n_clusters``, ``weighted``.
+        Description of the fit: ``compat``, ``kernel``, ``x``, ``Q``, ``unit_ids``,
+        ``n_below``, ``n_above``, ``n_dropped``, ``n_clusters``, ``weighted`` (``method``,
+        ``p`` and ``cutoff`` are read off ``core``).
     debiased : r3d._debias.DebiasedCore, optional
         The robust bias-corrected estimate (``bias_correction="robust"``): bands and tests
         are then about it, ``tau`` stays the conventional estimate.
@@ -88,10 +88,7 @@ class R3DResults(ResultsBase):
         alpha: float,
         studentize: bool,
         compat: Any,
-        method: str,
         kernel: RDKernel,
-        p: int,
-        cutoff: float,
         x: np.ndarray,
         Q: np.ndarray,
         unit_ids: Any,
@@ -117,10 +114,10 @@ class R3DResults(ResultsBase):
         self.studentized = bool(studentize) and inference is not None
         self.compat = compat
         self.rules = core.rules
-        self.method = method
+        self.method = core.method
         self.kernel = kernel
-        self.p = p
-        self.cutoff = cutoff
+        self.p = core.p
+        self.cutoff = core.cutoff
         self.fuzzy = bool(core.fuzzy)
         self._q = core.q
         self._tau = core.tau.copy()
