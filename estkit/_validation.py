@@ -743,7 +743,8 @@ def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
         )
     hv = _as_float_array(h, name)
     if hv.size == 1:
-        hv = np.full(m, check_scalar(hv.ravel()[0], name, positive=True))
+        # a Python float: a refusal reads "got 0.0", not "got np.float64(0.0)"
+        hv = np.full(m, check_scalar(hv.ravel()[0].item(), name, positive=True))
     if hv.shape != (m,):
         raise ValueError(f"`{name}` must be a scalar or have shape ({m},); got {hv.shape}.")
     if not np.all(np.isfinite(hv)) or np.any(hv <= 0):

@@ -30,7 +30,13 @@ from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
 from estkit._parallel import blas_single_thread, both_sides
-from estkit._validation import check_bandwidth, check_bool, check_int, check_option
+from estkit._validation import (
+    check_bandwidth,
+    check_bool,
+    check_int,
+    check_option,
+    check_scalar,
+)
 from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepare_side
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
@@ -246,7 +252,7 @@ def estimate_r3d(
     h = None if bandwidth is None else check_bandwidth(bandwidth, m, "bandwidth")
     h_den = None
     if T is not None and bandwidth_treatment is not None:
-        h_den = float(check_bandwidth(bandwidth_treatment, 1, "bandwidth_treatment")[0])
+        h_den = check_scalar(bandwidth_treatment, "bandwidth_treatment", positive=True)
     return _estimate(
         sample,
         method=method,

@@ -611,7 +611,10 @@ class R3D(BaseEstimator):
     def _bandwidth_arg(self, m: int) -> Any:
         if self.bandwidth is None:
             return None
-        if isinstance(self.bandwidth, str):
+        bw = self.bandwidth
+        if isinstance(bw, str | bytes | bool | np.bool_) or (
+            isinstance(bw, np.ndarray) and bw.dtype.kind == "b"
+        ):  # True is no bandwidth of 1
             raise TypeError(
                 f"`bandwidth` must be a number or one number per quantile; got "
                 f"{self.bandwidth!r} (bandwidths are selected automatically when "

@@ -366,6 +366,18 @@ CASES: list[Case] = [
     raises("fit-bandwidth-nan", lambda: fit(bandwidth=np.nan), r"`bandwidth`"),
     raises("fit-bandwidth-str", lambda: fit(bandwidth="mserd"), r"`bandwidth`"),
     raises(
+        "fit-bandwidth-bool",
+        lambda: fit(bandwidth=True),
+        r"`bandwidth` must be a number",
+        TypeError,
+    ),
+    raises(
+        "fit-bandwidth-bool-array",
+        lambda: fit(bandwidth=np.array([True])),
+        r"`bandwidth` must be a number",
+        TypeError,
+    ),
+    raises(
         "fit-bandwidth-treatment-negative",
         lambda: fuzzy_fit(_fuzzy().treatment, bandwidth_treatment=-1.0),
         r"`bandwidth_treatment`",

@@ -97,3 +97,20 @@ def test_negligible_variation_is_relative_to_magnitude():
     # a few ulps of residue is not variation; a real one-part-in-1e12 difference is
     residue = np.array([0.1 + 0.2, 0.3, 0.3])
     assert bool(estkit.negligible_variation(residue))
+
+
+@pytest.mark.parametrize(
+    ("h", "message"),
+    [
+        (0, "`bias_bandwidth` must be strictly positive; got 0.0."),
+        ([-1], "`bias_bandwidth` must be strictly positive; got -1.0."),
+        (np.nan, "`bias_bandwidth` must be a finite number; got nan."),
+    ],
+)
+def test_check_bandwidth_scalar_refusal_shows_a_plain_number(h, message):
+    # the refused value reads as the user's number, not as numpy's repr np.float64(...)
+    from estkit._validation import check_bandwidth
+
+    with pytest.raises(ValueError) as info:
+        check_bandwidth(h, 3, "bias_bandwidth")
+    assert str(info.value) == message

@@ -222,3 +222,20 @@ def test_numpy_integer_and_bool_ids_skip_the_missing_id_scan(dtype):
     d = Distributions.from_long(df, unit="id", outcome="y")
     assert d.unit_ids.dtype == dtype and d.unit_ids.tolist() == [0, 1]
     assert d.values.tolist() == [2.0, 4.0, 1.0, 3.0]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_last_rows_with_many_repeats_in_one_write(monkeypatch, threads):
+    # _last_rows relies on np.put assigning in index order (the last write to a code
+    # wins): one chunk per part holds each code hundreds of times, in shuffled order
+    monkeypatch.setattr(data_mod, "_THREAD_ROWS", 8)
+    monkeypatch.setattr(data_mod, "_n_threads", lambda: threads)
+    rng = np.random.default_rng(20 + threads)
+    codes = rng.permutation(np.repeat(np.arange(50, dtype=np.int32), 400))
+    codes[codes == 13] = 14  # a code without rows
+    want = np.full(50, -1)
+    for i, c in enumerate(codes):
+        want[c] = i
+    got = data_mod._last_rows(codes, 50)
+    np.testing.assert_array_equal(got, want)
+    assert got[13] == -1

@@ -85,3 +85,69 @@ def test_prepared_sample_door():
     # the core's door is the same check
     with pytest.raises(ValueError, match="`q`"):
         estimate_r3d(x, Q, [0.25, 0.5, 1.5], bandwidth=0.5)
+
+
+def test_prepared_sample_door_checks_treatment_and_q_bandwidth():
+    # T and Q_bandwidth reach build through its keywords: converted once and checked
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, 40)
+    Q = np.sort(rng.normal(size=(40, 3)), axis=1)
+    q = [0.25, 0.5, 0.75]
+    T = [int(v >= 0) for v in x]  # a list of ints: stored as a float array
+    s = R3DSample.build(x, Q, q, 0.0, T=T, Q_bandwidth=Q.tolist())
+    assert isinstance(s.T, np.ndarray) and s.T.dtype == float and s.T.shape == (40,)
+    np.testing.assert_array_equal(s.T, np.asarray(T, dtype=float))
+    assert isinstance(s.Q_bandwidth, np.ndarray) and s.Q_bandwidth.dtype == float
+    np.testing.assert_array_equal(s.Q_bandwidth, Q)
+    assert R3DSample.build(x, Q, q, 0.0).T is None
+    with pytest.raises(
+        ValueError, match=r"`treatment` must be finite with one value per unit \(40\)"
+    ):
+        R3DSample.build(x, Q, q, 0.0, T=T[:-1])
+    with pytest.raises(ValueError, match=r"`treatment` must be finite with one value per unit"):
+        R3DSample.build(x, Q, q, 0.0, T=np.where(np.arange(40) == 3, np.nan, 1.0))
+    with pytest.raises(ValueError, match=r"`Q_bandwidth` must have shape \(40, 3\); got \(40, 2\)"):
+        R3DSample.build(x, Q, q, 0.0, Q_bandwidth=Q[:, :2])
+    with pytest.raises(TypeError, match="unexpected keyword argument 'treatment'"):
+        R3DSample.build(x, Q, q, 0.0, treatment=T)  # a misspelt fact is not dropped
+
+
+@pytest.mark.parametrize(
+    ("kw", "exc", "match"),
+    [
+        (
+            {"bandwidth": [0.5, 0.6]},
+            ValueError,
+            r"`bandwidth` must be a scalar or have shape \(3,\)",
+        ),
+        ({"bandwidth": "0.5"}, TypeError, "`bandwidth` must be a positive number"),
+        ({"bandwidth": True}, TypeError, "`bandwidth` must be a positive number"),
+        ({"bandwidth": 0.0}, ValueError, "`bandwidth` must be strictly positive; got 0.0"),
+        (
+            {"bandwidth_treatment": [0.5, 0.6]},
+            ValueError,
+            "`bandwidth_treatment` must be a single number; got 2 values",
+        ),
+        ({"bandwidth_treatment": "0.5"}, TypeError, "`bandwidth_treatment` must be a real number"),
+        ({"bandwidth_treatment": 0}, ValueError, "`bandwidth_treatment` must be strictly positive"),
+        ({"bandwidth_treatment": np.inf}, ValueError, "`bandwidth_treatment` must be a finite"),
+    ],
+)
+def test_core_door_bandwidth_messages(kw, exc, match):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, 60)
+    Q = np.sort(rng.normal(size=(60, 3)), axis=1)
+    T = (x >= 0).astype(float)
+    with pytest.raises(exc, match=match):
+        estimate_r3d(x, Q, [0.25, 0.5, 0.75], **{"bandwidth": 0.5, "T": T, **kw})
+
+
+def test_core_door_scalar_treatment_bandwidth_as_before(sim):
+    # a one-element bandwidth_treatment is read as its value (bit for bit)
+    q = np.array(Q5)
+    Q = sim.y.to_quantile_functions(q).matrix
+    T = (sim.x >= 0).astype(float)
+    a = estimate_r3d(sim.x, Q, q, bandwidth=0.5, T=T, bandwidth_treatment=0.6)
+    b = estimate_r3d(sim.x, Q, q, bandwidth=0.5, T=T, bandwidth_treatment=[0.6])
+    assert a.bandwidth_treatment == b.bandwidth_treatment == 0.6
+    assert a.tau.tobytes() == b.tau.tobytes()
