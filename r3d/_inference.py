@@ -120,7 +120,7 @@ def _tau_process(core: R3DCore, proc: np.ndarray) -> np.ndarray:
     return G
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Multipliers:
     """Where R3D's bootstrap multipliers come from: a given ``(n, B)`` matrix ``xi``, or
     ``n_bootstrap`` drawn ones (``kind``, ``cluster``, ``rng``, ``progress``, ``n_jobs`` as
