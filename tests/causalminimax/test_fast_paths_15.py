@@ -21,6 +21,7 @@ from causalminimax._risk import (
     _fast_predict,
     _input_jacobian,
     _predict_and_jacobian,
+    _project,
     _regenerate,
     gradient_searches,
     risk_and_gradient,
@@ -318,12 +319,43 @@ def test_predictor_bank_fast_path_equals_predictor_by_predictor():
         np.testing.assert_allclose(bank.risks(sample, 3), fast, rtol=1e-12)
 
 
-@pytest.mark.parametrize("standardize", [False, True])
-def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
+def _search_restart_by_restart(predictor, inputs, problem, rng):
+    """One predictor's search written out independently of :func:`gradient_searches`, one
+    restart at a time: projected Adam ascent of ``risk - penalty * ||theta||^2`` on
+    :func:`risk_and_gradient` from the same initialisations, keeping the first largest risk
+    visited (the searches before the lockstep version, issue 15)."""
+    model, blocks = problem.model, problem.fmap.blocks()
+    size = (model.n_restarts, problem.fmap.n_params)
+    starts = _project(rng.normal(0.0, 0.5, size=size), blocks, model.bound)
+    b1, b2, best = 0.9, 0.999, (-np.inf, None)
+    for theta in starts:
+        m1 = m2 = np.zeros_like(theta)
+        for t in range(1, model.n_steps + 2):
+            risk, grad = risk_and_gradient(problem, theta, predictor, inputs, problem.target, model)
+            if risk[0] > best[0]:
+                best = (float(risk[0]), theta.copy())
+            if t == model.n_steps + 1:
+                break
+            ascent = grad[0] - 2.0 * model.penalty * theta
+            m1 = b1 * m1 + (1 - b1) * ascent
+            m2 = b2 * m2 + (1 - b2) * ascent**2
+            step = model.learning_rate * (m1 / (1 - b1**t)) / (np.sqrt(m2 / (1 - b2**t)) + 1e-8)
+            theta = _project((theta + step)[None, :], blocks, model.bound)[0]
+    return best
+
+
+@pytest.mark.parametrize(("standardize", "bound"), [(False, 3.0), (True, 3.0), (False, 0.5)])
+def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize, bound):
     sim = simulate_paper(n_per_env=40, environments=range(1, 7), rng=6)
     tr, _ = standardize_split(sim, [1, 2, 3, 4, 5, 6], ["Y", *COV])
     model = InterventionModel(
-        basis="mlp", n_components=3, n_restarts=2, n_steps=5, n_eval=60, standardize=standardize
+        basis="mlp",
+        n_components=3,
+        n_restarts=2,
+        n_steps=5,
+        n_eval=60,
+        standardize=standardize,
+        bound=bound,
     )
     est = CausalMinimaxRegressor(
         graph=simulation_graph(), intervention_model=model, n_do_samples=300, random_state=4
@@ -346,12 +378,20 @@ def test_lockstep_gradient_searches_equal_one_search_per_predictor(standardize):
         gradient_searches(PredictorBank([p], [c], "Y", standardize), problem, rng_copy())[0]
         for p, c in zip(preds, cols, strict=True)
     ]
+    at_bound = []
     for p, c, (value, theta) in zip(preds, cols, one, strict=True):
+        # the search itself: the same numbers as the reference written restart by restart
+        ref_value, ref_theta = _search_restart_by_restart(p, c, problem, rng_copy())
+        assert value == ref_value
+        np.testing.assert_array_equal(theta, ref_theta)
         # the value found is the risk of the parameters found, which respect the norm bound
         risk, _ = risk_and_gradient(problem, theta, p, c, g.target, model)
         assert risk.tolist() == [value]
-        for b in problem.fmap.blocks():
-            assert np.linalg.norm(theta[b]) <= model.bound * (1 + 1e-12)
+        norms = [np.linalg.norm(theta[b]) for b in problem.fmap.blocks()]
+        assert max(norms) <= model.bound * (1 + 1e-12)
+        at_bound.append(np.isclose(max(norms), model.bound, rtol=1e-12))
+    # the small bound binds (5 of the 7 searches end on it): the projection is exercised
+    assert sum(at_bound) == (5 if bound == 0.5 else 0)
     # 2 restarts x 60 rows per predictor: max_rows=300 gives batches of 2, 2, 2 and 1
     # predictors, 240 exactly 2 per batch, 1 (below one predictor's rows) one per batch
     bank = PredictorBank(preds, cols, "Y", standardize)
