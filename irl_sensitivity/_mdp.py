@@ -597,6 +597,12 @@ def random_mdp(
     gamma = _check_gamma(gamma)
     conc = float(check_positive(concentration, "concentration"))
     gen = check_random_state(rng, "rng")
+    if n_states * n_actions * n_states > np.iinfo(np.intp).max // 8:
+        raise ValueError(
+            f"`n_states` = {n_states} and `n_actions` = {n_actions} give a dense transition "
+            f"array of {n_states} x {n_actions} x {n_states} entries, more than this machine "
+            "can address; use fewer states, or build a sparse TabularMDP."
+        )
     t = gen.dirichlet(np.full(n_states, conc), size=(n_states, n_actions))
     # Dirichlet draws with tiny concentrations can underflow to all-zero rows: renormalise
     t = np.where(t.sum(axis=2, keepdims=True) > 0, t, 1.0 / n_states)

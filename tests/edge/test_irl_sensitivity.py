@@ -234,6 +234,16 @@ add(
     Raises(TypeError, "`n_actions`"),
 )
 add(
+    "random_mdp/too_large_to_address",
+    lambda: irl.random_mdp(10**9, 2),
+    Raises(ValueError, "`n_states` = 1000000000 and `n_actions` = 2 give a dense transition"),
+)
+add(
+    "example_problem/too_large_to_address",
+    lambda: irl.example_problem(10**9, 2),
+    Raises(ValueError, "use fewer states, or build a sparse TabularMDP"),
+)
+add(
     "random_mdp/concentration_negative",
     lambda: irl.random_mdp(3, 2, concentration=-1.0),
     Raises(ValueError, "`concentration`"),
