@@ -565,8 +565,8 @@ def multiplier_process(
         Cluster labels: scores are summed within clusters and one multiplier is drawn per
         cluster. Refused with ``multipliers`` (pass a matrix with equal rows instead).
     multipliers : ndarray of shape (n, B), optional
-        Caller-supplied multipliers for deterministic results (then ``cluster``, ``rng``
-        and a ``kind`` other than the default are refused: they would be ignored).
+        Caller-supplied multipliers for deterministic results (``kind`` and ``rng`` are then
+        unused).
     rng : None, int, SeedSequence or Generator
         Seed or generator (see :func:`estkit.check_random_state`).
     block_size : int, optional
@@ -635,12 +635,6 @@ def multiplier_process(
                 "used as they are, so `cluster` would be ignored. Pass one multiplier matrix "
                 "with equal rows within each cluster, or `cluster` with `n_bootstrap`."
             )
-        for arg, given in (("rng", rng is not None), ("kind", kind != "gaussian")):
-            if given:
-                raise ValueError(
-                    f"`{arg}` and `multipliers` were both given: caller-supplied multipliers "
-                    f"are used as they are, so `{arg}` would be ignored; pass one of them."
-                )
         xi = _as_float_array(multipliers, "multipliers")
         if xi.ndim != 2 or xi.shape[0] != n or xi.shape[1] == 0:
             raise ValueError(

@@ -452,18 +452,6 @@ err(
 err("multiplier_process/multipliers-shape", lambda: mp(S3, multipliers=XI[:10]), "multipliers")
 err("multiplier_process/cluster+multipliers", lambda: mp(S3, multipliers=XI, cluster=CL), "cluster")
 err("multiplier_process/n_boot-conflict", lambda: mp(S3, 10, multipliers=XI), "n_bootstrap")
-err(
-    "multiplier_process/rng+multipliers",
-    lambda: mp(S3, multipliers=XI, rng=0),
-    "rng",
-    match="`rng` and `multipliers` were both given",
-)
-err(
-    "multiplier_process/kind+multipliers",
-    lambda: mp(S3, kind="rademacher", multipliers=XI),
-    "kind",
-    match="`kind` and `multipliers` were both given",
-)
 err("multiplier_process/block_size-0", lambda: mp(S3, 10, rng=0, block_size=0), "block_size")
 err("multiplier_process/block_size-str", lambda: mp(S3, 10, rng=0, block_size="8"), "block_size")
 err("multiplier_process/reducer", lambda: mp(S3, 10, rng=0, reducer=3), "reducer")
