@@ -1,5 +1,6 @@
 """Bandwidths given as one-element sequences, booleans hidden in sequences and non-real
-values: R3D.fit and estkit's bandwidth door (final review of the session, revF)."""
+values: R3D.fit and estkit's bandwidth door; booleans as the values of a misspecification
+sweep (final review of the session, revF)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,14 @@ def test_check_bandwidth_refuses_booleans_in_sequences(bad):
 def test_holds_bool():
     assert holds_bool(np.True_) and holds_bool([[0.5], [True]])
     assert not holds_bool(np.arange(3.0)) and not holds_bool(None) and not holds_bool(b"1")
+
+
+@pytest.mark.parametrize("values", [[True], [1.0, True], np.array([True, False]), True])
+def test_misspecification_sweep_refuses_boolean_values(values):
+    # a boolean is no parameter value (it ran the sweep at beta = 1)
+    import irl_sensitivity as irl
+
+    mdp, R = irl.example_problem(3, 2, reward_rng=1)
+    model = irl.BoltzmannModel(beta=1.0)
+    with pytest.raises(TypeError, match="`values` must be a non-empty sequence of numbers"):
+        irl.misspecification_sweep(mdp, R, model, model, "beta", values, rng=0)
