@@ -30,6 +30,7 @@ __all__ = [
     "check_real",
     "check_scalar",
     "check_sides",
+    "holds_bool",
     "literal_values",
     "negligible_variation",
 ]
@@ -724,6 +725,27 @@ def check_n_draws(n_draws: int, alpha: float, name: str = "draws") -> int:
     return n_draws
 
 
+def holds_bool(a: Any) -> bool:
+    """Whether ``a`` is a boolean or an array-like holding one (``True`` is no number of 1).
+
+    Examples
+    --------
+    >>> holds_bool(True), holds_bool([0.5, True]), holds_bool(np.array([1.0])), holds_bool("a")
+    (True, True, False, False)
+    """
+    if isinstance(a, bool | np.bool_):
+        return True
+    if isinstance(a, str | bytes) or a is None:
+        return False
+    try:  # a list keeps its elements' types (numpy would read [0.5, True] as floats)
+        arr = np.asarray(a, dtype=object if isinstance(a, list | tuple) else None)
+    except (TypeError, ValueError):
+        return False
+    if arr.dtype.kind == "b":
+        return True
+    return arr.dtype == object and any(isinstance(v, bool | np.bool_) for v in arr.ravel())
+
+
 def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
     """Door check of a bandwidth argument: a positive finite scalar (a length-1 sequence
     counts as a scalar) or one per column; returns an array of shape ``(m,)``.
@@ -737,7 +759,7 @@ def check_bandwidth(h: Any, m: int, name: str = "bandwidth") -> np.ndarray:
     ...
     TypeError: `bandwidth` must be a positive number or one positive number per column; got '0.5'.
     """
-    if isinstance(h, str | bytes | bool | np.bool_) or h is None:
+    if isinstance(h, str | bytes) or h is None or holds_bool(h):
         raise TypeError(
             f"`{name}` must be a positive number or one positive number per column; got {h!r}."
         )

@@ -12,6 +12,7 @@ import pandas as pd
 from estkit import check_1d, check_option, check_random_state
 from estkit._plotting import get_axes
 from estkit._random import RandomStateLike
+from estkit._validation import holds_bool
 from estkit.results import ResultsBase, SummaryParts
 from irl_sensitivity._canonical import DEFAULT_SCALE, Canonicalization, StarcMetric
 from irl_sensitivity._common import fill_doc
@@ -61,7 +62,7 @@ def _two_curves(
 def _check_values(values: Any, name: str = "values") -> np.ndarray:
     """A non-empty 1-D grid of finite numbers (:func:`estkit.check_1d`; a number is a grid
     of one point)."""
-    if values is None or isinstance(values, str | bytes):
+    if values is None or isinstance(values, str | bytes) or holds_bool(values):
         raise TypeError(f"`{name}` must be a non-empty sequence of numbers; got {values!r}.")
     if np.isscalar(values) or getattr(values, "ndim", None) == 0:
         values = np.atleast_1d(values)

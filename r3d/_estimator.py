@@ -32,7 +32,7 @@ from estkit import (
 )
 from estkit._bandwidth import _select
 from estkit._kernels import Kernel, get_kernel
-from estkit._validation import check_bandwidth, check_grid
+from estkit._validation import check_bandwidth, check_grid, holds_bool
 from r3d._data import Distributions, QuantileFunctions
 from r3d._debias import DebiasedCore, debiased_inference, estimate_r3d_robust, select_bias_bandwidth
 from r3d._estimate import _estimate
@@ -612,15 +612,16 @@ class R3D(BaseEstimator):
         if self.bandwidth is None:
             return None
         bw = self.bandwidth
-        if isinstance(bw, str | bytes | bool | np.bool_) or (
-            isinstance(bw, np.ndarray) and bw.dtype.kind == "b"
-        ):  # True is no bandwidth of 1
-            raise TypeError(
-                f"`bandwidth` must be a number or one number per quantile; got "
-                f"{self.bandwidth!r} (bandwidths are selected automatically when "
-                "bandwidth=None)."
-            )
-        h = np.asarray(self.bandwidth, dtype=float)
+        refusal = TypeError(
+            f"`bandwidth` must be a number or one number per quantile; got {bw!r} "
+            "(bandwidths are selected automatically when bandwidth=None)."
+        )
+        if isinstance(bw, str | bytes) or holds_bool(bw):  # True is no bandwidth of 1
+            raise refusal
+        try:
+            h = np.asarray(bw, dtype=float)
+        except (TypeError, ValueError):
+            raise refusal from None
         if h.ndim > 1 or (h.ndim == 1 and h.size not in (1, m)):
             raise ValueError(
                 f"`bandwidth` must be a scalar or one value per quantile ({m}); "
@@ -628,7 +629,7 @@ class R3D(BaseEstimator):
             )
         if not np.all(np.isfinite(h)) or np.any(h <= 0):
             raise ValueError(f"`bandwidth` must be finite and positive; got {self.bandwidth!r}.")
-        return float(h) if h.ndim == 0 or h.size == 1 else h
+        return float(h.ravel()[0]) if h.size == 1 else h
 
     def _grid(self) -> np.ndarray:
         if self.quantiles is None:
