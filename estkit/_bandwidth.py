@@ -62,6 +62,7 @@ from estkit._validation import (
 from estkit._windowed import (
     SortedSide,
     WindowedSummary,
+    _chunks,
     _slices,
     check_windows,
     fit_summaries,
@@ -657,9 +658,8 @@ def _pilot_moments(
     sides = np.stack([ctx.plus, ctx.minus]).astype(float)  # (2, n)
     step = max(256, min(n, 2**21 // max(m, 1)))  # rows per block (~16 MiB temporaries)
 
-    def block(a: int) -> tuple[np.ndarray, ...]:
+    def block(r: slice) -> tuple[np.ndarray, ...]:
         """The sums of one block of rows (s1, s2 and, with ``want_var``, z1, z2)."""
-        r = slice(a, min(a + step, n))
         Zb = Z[r]
         R = X2[r] @ coef_both
         np.subtract(Zb, R, out=R)
@@ -676,15 +676,15 @@ def _pilot_moments(
     # halves of the rows) and are added in row order as the serial loop adds them: the same
     # sums bit for bit (otherwise serial: the products' rounding may depend on the BLAS
     # threads, which the workers would change)
-    starts = list(range(0, n, step))
-    if len(starts) > 1 and _parallel.blas_limited():
-        half = (len(starts) + 1) // 2
+    rows = _slices(n, step)
+    if len(rows) > 1 and _parallel.blas_limited():
+        half = (len(rows) + 1) // 2
         lo_parts, hi_parts = both_sides(
-            lambda: [block(a) for a in starts[:half]], lambda: [block(a) for a in starts[half:]]
+            lambda: [block(r) for r in rows[:half]], lambda: [block(r) for r in rows[half:]]
         )
         parts = [*lo_parts, *hi_parts]
     else:
-        parts = [block(a) for a in starts]
+        parts = [block(r) for r in rows]
     for part in parts:
         s1 += part[0]
         s2 += part[1]
@@ -866,7 +866,7 @@ def _step3(
 def _blocks(n: int, m: int, memory_budget: int | None) -> list[slice]:
     """Column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget."""
     budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
-    return _slices(m, max(1, min(m, budget // (8 * 10 * max(n, 1)))))
+    return _chunks(m, n, budget, 10)
 
 
 def _columns(

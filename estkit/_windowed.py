@@ -569,6 +569,8 @@ class _Outputs:
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
+    """Blocks of the ``m`` columns whose temporaries (``per_cell`` float64 values per cell
+    of a ``rows``-row column) fit ``budget`` bytes: at least one column a block."""
     return _slices(m, max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1)))))
 
 

@@ -37,7 +37,14 @@ from estkit._validation import (
     check_option,
     check_scalar,
 )
-from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepare_side
+from estkit._windowed import (
+    SortedSide,
+    _chunks,
+    _slices,
+    check_windows,
+    fit_into,
+    prepare_side,
+)
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
@@ -503,7 +510,7 @@ def _fit_sides(
         # gather and scatter of the support's rows)
         blocks: list[np.ndarray | slice] = list(_slices(int(rows[-1]) + 1, row_step, int(rows[0])))
     else:
-        blocks = [rows[a : a + row_step] for a in range(0, rows.size, row_step)]
+        blocks = [rows[r] for r in _slices(rows.size, row_step)]
     # row by row, so two threads over two halves of the blocks give the same numbers
     half = len(blocks) // 2
 
@@ -580,10 +587,8 @@ def _fit_both_sides(
         coef_p, coef_m = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
         return coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m
     # about 12 (n,)-sized temporaries per quantile column in the two side fits
-    step = max(1, min(m, budget // (8 * 12 * max(n, 1))))
     coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
-    for a in range(0, m, step):
-        cols = slice(a, min(a + step, m))
+    for cols in _chunks(m, n, budget, 12):
         fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
         fm = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
         coef_p[:, cols], coef_m[:, cols] = fp.coef, fm.coef
@@ -593,7 +598,7 @@ def _fit_both_sides(
             sp, sm = fp.in_window, fm.in_window
         np.add(np.where(sp, fp.fitted, 0.0), np.where(sm, fm.fitted, 0.0), out=resid[:, cols])
         if common:
-            if a == 0:  # identical for every block: keep one column
+            if cols.start == 0:  # identical for every block: keep one column
                 wp[:], wm[:] = fp.weights[:, :1], fm.weights[:, :1]
                 sup_p[:], sup_m[:] = sp[:, :1], sm[:, :1]
                 lev[:] = _leverage(fp, fm, slice(0, 1))
