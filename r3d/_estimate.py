@@ -481,7 +481,6 @@ def _fit_sides(
     coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_both_sides(
         xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
     )
-    row_step = max(1, budget // (8 * 6 * m))
     # units outside both supports have zero fitted values and zero residuals already: the
     # projection and the residual pass touch only the units of a support
     rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
@@ -503,8 +502,9 @@ def _fit_sides(
         if not (isinstance(ri, slice) and np.shares_memory(e, resid)):
             resid[ri] = e
 
-    # blocks of rows that stay in cache (each step is a pass over the block; ~1 MiB)
-    row_step = max(1, min(row_step // 2, _RESIDUAL_CELLS // m))
+    # blocks of rows (~6 (m,) temporaries a row; two threads, half the budget each) that
+    # stay in cache (each step is a pass over the block; ~1 MiB)
+    row_step = max(1, min(max(1, budget // (8 * 6 * m)) // 2, _RESIDUAL_CELLS // m))
     if rows.size and rows.size >= _DENSE_SUPPORT * (rows[-1] + 1 - rows[0]):
         # the supports hold most of the rows they span: whole ranges of rows, in place (no
         # gather and scatter of the support's rows)
