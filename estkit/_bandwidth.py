@@ -763,19 +763,17 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
     if sides is not None:
         _step2_check(ctx, sides, h0, order, min_units)
         var_rows = () if coefficient else (s + 1,)
-        sp, sm_ = sides["plus"], sides["minus"]
+        # the core's temporaries run to about twice its budget, two sides at once
         b4 = max(ctx.budget // 4, 16 * 2**20)
         # the positive-weight variance only where the rules use it (a pass fewer)
         wsums = rules.variance == "positive_weights"
-        summaries = both_sides(
-            # the core's temporaries run to about twice its budget, two sides at once
-            lambda: fit_summaries(
-                sp, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
-            ),
-            lambda: fit_summaries(
-                sm_, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
-            ),
-        )
+
+        def summarise(side: SortedSide) -> WindowedSummary:
+            return fit_summaries(
+                side, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
+            )
+
+        summaries = both_sides(lambda: summarise(sides["plus"]), lambda: summarise(sides["minus"]))
     out = []
     for j, (side, bconst, vconst) in enumerate(
         (("plus", kc.bias_plus, kc.var_plus), ("minus", kc.bias_minus, kc.var_minus))
