@@ -1127,10 +1127,7 @@ def _select(
         sides is not None
         and x_unit == 1.0
         and ctx.step2_kernel.compact
-        and all(
-            v.kernel.name == ctx.step2_kernel.name and v.max_order >= ctx.step2_order
-            for v in sides.values()
-        )
+        and all(v.serves(ctx.step2_kernel, ctx.step2_order) for v in sides.values())
     ):
         ctx.sides.update(sides)
     imse = criterion == "imse"

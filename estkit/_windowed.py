@@ -145,6 +145,10 @@ class SortedSide:
         """``+1`` on the plus side, ``-1`` on the minus side (``|u| = sign * u``)."""
         return 1.0 if self.side == "plus" else -1.0
 
+    def serves(self, kernel: Kernel, p: int) -> bool:
+        """Whether fits of order ``p`` with ``kernel`` can run on this prepared side."""
+        return self.kernel.name == kernel.name and self.max_order >= p
+
 
 @dataclass(frozen=True)
 class WindowedSummary:

@@ -555,9 +555,7 @@ def _fit_both_sides(
     wp, wm, lev = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k))
     sup_p, sup_m = np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool)
     if kern.compact if windowed is None else windowed:
-        if sides is None or any(
-            v.max_order < p or v.kernel.name != kern.name for v in sides.values()
-        ):
+        if sides is None or not all(v.serves(kern, p) for v in sides.values()):
             sides = _prepare_sides(xv, cutoff, kern, p)
         ps, ms = sides["plus"], sides["minus"]
         check_windows(ps, ms, h, p, cutoff, need)
