@@ -48,7 +48,7 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
-from estkit._parallel import both_sides
+from estkit._parallel import both_sides, memory_budget_bytes
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -861,12 +861,6 @@ def _step3(
     return np.where(fallback, ctx.rot, h), fallback
 
 
-def _blocks(n: int, m: int, memory_budget: int | None) -> list[slice]:
-    """Column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget."""
-    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
-    return _chunks(m, n, budget, 10)
-
-
 def _columns(
     ctx: _Context,
     Z: np.ndarray,
@@ -1121,7 +1115,7 @@ def _select(
         rot=rot,
         x_unit=x_unit,
         rules=rules,
-        budget=max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget),
+        budget=memory_budget_bytes(memory_budget, n, m),
     )
     if (
         sides is not None
@@ -1132,8 +1126,10 @@ def _select(
         ctx.sides.update(sides)
     imse = criterion == "imse"
     wq = _integration_weights(q, m, rules.integration) if imse else None
+    # column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget
+    blocks = _chunks(m, n, ctx.budget, 10)
     h, h0, Bp, Bm, Vp, Vm, fallback = _columns(
-        ctx, Ym, wq, what="outcome", guard_variance=True, blocks=_blocks(n, m, memory_budget)
+        ctx, Ym, wq, what="outcome", guard_variance=True, blocks=blocks
     )
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     with np.errstate(over="ignore", under="ignore"):  # beyond the float range: inf or 0

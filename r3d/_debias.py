@@ -107,6 +107,7 @@ import numpy as np
 from estkit import BootstrapInference, BootstrapRules
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._parallel import memory_budget_bytes
 from estkit._windowed import _chunks
 from estkit.exceptions import EstimationError
 from r3d._estimate import BoundaryCurves
@@ -445,7 +446,7 @@ def estimate_r3d_robust(
     # centre every column (the intercept weights sum to one: equivariant) for precision
     center = np.median(Qm, axis=0)
     Qc = Qm - center
-    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
+    budget = memory_budget_bytes(memory_budget, n, m)
     r_max = max(int(plus_side.sum()), int(minus_side.sum()), 1)
 
     est_cl = {"plus": np.empty(m), "minus": np.empty(m)}

@@ -29,7 +29,7 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
-from estkit._parallel import blas_single_thread, both_sides
+from estkit._parallel import blas_single_thread, both_sides, memory_budget_bytes
 from estkit._validation import (
     check_bandwidth,
     check_bool,
@@ -435,12 +435,6 @@ def _prepare_sides(
     return {"plus": plus, "minus": minus}
 
 
-def default_memory_budget(n: int, m: int) -> int:
-    """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
-    64 MiB."""
-    return max(64 * 2**20, 8 * n * m)
-
-
 def _leverage(fp, fm, cols: slice) -> np.ndarray:
     """Each unit's leverage in its side's fit (zero outside the window)."""
     return np.where(fp.in_window[:, cols], fp.leverage[:, cols], 0.0) + np.where(
@@ -477,7 +471,7 @@ def _fit_sides(
     :func:`estkit._locpoly._locpoly` over blocks of columns.
     """
     n, m = Qm.shape
-    budget = default_memory_budget(n, m) if memory_budget is None else int(memory_budget)
+    budget = memory_budget_bytes(memory_budget, n, m)
     coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_both_sides(
         xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
     )

@@ -38,9 +38,9 @@ from estkit import (
 )
 from estkit._bootstrap import ScoreBlocks
 from estkit._inference import SupStatistic
-from estkit._parallel import both_sides
+from estkit._parallel import both_sides, memory_budget_bytes
 from estkit._windowed import _slices
-from r3d._estimate import R3DCore, default_memory_budget
+from r3d._estimate import R3DCore
 from r3d._rules import R3DRules
 
 __all__ = [
@@ -208,7 +208,7 @@ def bootstrap_inference(
     """
     m = core.q.size
     if memory_budget is None:
-        memory_budget = default_memory_budget(core.n, m)
+        memory_budget = memory_budget_bytes(None, core.n, m)
     # the score blocks take up to one (n, m) matrix: half the budget for multipliers
     memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
