@@ -48,7 +48,7 @@ from estkit._locpoly import (
     polynomial_basis,
 )
 from estkit._monotone import trapezoid_weights
-from estkit._parallel import both_sides
+from estkit._parallel import both_sides, memory_budget_bytes
 from estkit._validation import (
     align_by_label,
     check_1d,
@@ -62,6 +62,7 @@ from estkit._validation import (
 from estkit._windowed import (
     SortedSide,
     WindowedSummary,
+    _chunks,
     _slices,
     check_windows,
     fit_summaries,
@@ -657,9 +658,8 @@ def _pilot_moments(
     sides = np.stack([ctx.plus, ctx.minus]).astype(float)  # (2, n)
     step = max(256, min(n, 2**21 // max(m, 1)))  # rows per block (~16 MiB temporaries)
 
-    def block(a: int) -> tuple[np.ndarray, ...]:
+    def block(r: slice) -> tuple[np.ndarray, ...]:
         """The sums of one block of rows (s1, s2 and, with ``want_var``, z1, z2)."""
-        r = slice(a, min(a + step, n))
         Zb = Z[r]
         R = X2[r] @ coef_both
         np.subtract(Zb, R, out=R)
@@ -676,15 +676,15 @@ def _pilot_moments(
     # halves of the rows) and are added in row order as the serial loop adds them: the same
     # sums bit for bit (otherwise serial: the products' rounding may depend on the BLAS
     # threads, which the workers would change)
-    starts = list(range(0, n, step))
-    if len(starts) > 1 and _parallel.blas_limited():
-        half = (len(starts) + 1) // 2
+    rows = _slices(n, step)
+    if len(rows) > 1 and _parallel.blas_limited():
+        half = (len(rows) + 1) // 2
         lo_parts, hi_parts = both_sides(
-            lambda: [block(a) for a in starts[:half]], lambda: [block(a) for a in starts[half:]]
+            lambda: [block(r) for r in rows[:half]], lambda: [block(r) for r in rows[half:]]
         )
         parts = [*lo_parts, *hi_parts]
     else:
-        parts = [block(a) for a in starts]
+        parts = [block(r) for r in rows]
     for part in parts:
         s1 += part[0]
         s2 += part[1]
@@ -763,19 +763,17 @@ def _step2(ctx: _Context, Z: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, ..
     if sides is not None:
         _step2_check(ctx, sides, h0, order, min_units)
         var_rows = () if coefficient else (s + 1,)
-        sp, sm_ = sides["plus"], sides["minus"]
+        # the core's temporaries run to about twice its budget, two sides at once
         b4 = max(ctx.budget // 4, 16 * 2**20)
         # the positive-weight variance only where the rules use it (a pass fewer)
         wsums = rules.variance == "positive_weights"
-        summaries = both_sides(
-            # the core's temporaries run to about twice its budget, two sides at once
-            lambda: fit_summaries(
-                sp, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
-            ),
-            lambda: fit_summaries(
-                sm_, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
-            ),
-        )
+
+        def summarise(side: SortedSide) -> WindowedSummary:
+            return fit_summaries(
+                side, Z, h0, order, var_rows=var_rows, memory_budget=b4, positive_weight_sums=wsums
+            )
+
+        summaries = both_sides(lambda: summarise(sides["plus"]), lambda: summarise(sides["minus"]))
     out = []
     for j, (side, bconst, vconst) in enumerate(
         (("plus", kc.bias_plus, kc.var_plus), ("minus", kc.bias_minus, kc.var_minus))
@@ -861,12 +859,6 @@ def _step3(
         k = int(fallback.sum())
         ctx.warn(f"Bandwidth selection{what}: {why} for {k} column(s); using {{rot}}")
     return np.where(fallback, ctx.rot, h), fallback
-
-
-def _blocks(n: int, m: int, memory_budget: int | None) -> list[slice]:
-    """Column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget."""
-    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
-    return _slices(m, max(1, min(m, budget // (8 * 10 * max(n, 1)))))
 
 
 def _columns(
@@ -1123,22 +1115,21 @@ def _select(
         rot=rot,
         x_unit=x_unit,
         rules=rules,
-        budget=max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget),
+        budget=memory_budget_bytes(memory_budget, n, m),
     )
     if (
         sides is not None
         and x_unit == 1.0
         and ctx.step2_kernel.compact
-        and all(
-            v.kernel.name == ctx.step2_kernel.name and v.max_order >= ctx.step2_order
-            for v in sides.values()
-        )
+        and all(v.serves(ctx.step2_kernel, ctx.step2_order) for v in sides.values())
     ):
         ctx.sides.update(sides)
     imse = criterion == "imse"
     wq = _integration_weights(q, m, rules.integration) if imse else None
+    # column blocks whose step-1/2 temporaries (~10 (n,) arrays a column) fit the budget
+    blocks = _chunks(m, n, ctx.budget, 10)
     h, h0, Bp, Bm, Vp, Vm, fallback = _columns(
-        ctx, Ym, wq, what="outcome", guard_variance=True, blocks=_blocks(n, m, memory_budget)
+        ctx, Ym, wq, what="outcome", guard_variance=True, blocks=blocks
     )
     tr: dict[str, float | None] = dict.fromkeys(("h", "pilot", "Bp", "Bm", "Vp", "Vm"))
     with np.errstate(over="ignore", under="ignore"):  # beyond the float range: inf or 0

@@ -105,6 +105,18 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def memory_budget_bytes(memory_budget: int | None, n: int, m: int) -> int:
+    """Bytes of temporaries a computation over an ``(n, m)`` float64 matrix may use: the
+    given ``memory_budget``, or by default the matrix's own size, at least 64 MiB.
+
+    Examples
+    --------
+    >>> memory_budget_bytes(None, 10, 3) == 64 * 2**20, memory_budget_bytes(10**6, 10, 3)
+    (True, 1000000)
+    """
+    return max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
+
+
 _CONTROLLER: list[Any] = []
 _LIMIT_LOCK = threading.Lock()
 _LIMIT_STATE: dict[str, Any] = {"depth": 0, "limiter": None}

@@ -145,6 +145,10 @@ class SortedSide:
         """``+1`` on the plus side, ``-1`` on the minus side (``|u| = sign * u``)."""
         return 1.0 if self.side == "plus" else -1.0
 
+    def serves(self, kernel: Kernel, p: int) -> bool:
+        """Whether fits of order ``p`` with ``kernel`` can run on this prepared side."""
+        return self.kernel.name == kernel.name and self.max_order >= p
+
 
 @dataclass(frozen=True)
 class WindowedSummary:
@@ -569,6 +573,8 @@ class _Outputs:
 
 
 def _chunks(m: int, rows: int, budget: int, per_cell: int) -> list[slice]:
+    """Blocks of the ``m`` columns whose temporaries (``per_cell`` float64 values per cell
+    of a ``rows``-row column) fit ``budget`` bytes: at least one column a block."""
     return _slices(m, max(1, min(m, budget // max(1, 8 * per_cell * max(rows, 1)))))
 
 

@@ -107,6 +107,8 @@ import numpy as np
 from estkit import BootstrapInference, BootstrapRules
 from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
+from estkit._parallel import memory_budget_bytes
+from estkit._windowed import _chunks
 from estkit.exceptions import EstimationError
 from r3d._estimate import BoundaryCurves
 from r3d._inference import Multipliers
@@ -444,9 +446,8 @@ def estimate_r3d_robust(
     # centre every column (the intercept weights sum to one: equivariant) for precision
     center = np.median(Qm, axis=0)
     Qc = Qm - center
-    budget = max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
+    budget = memory_budget_bytes(memory_budget, n, m)
     r_max = max(int(plus_side.sum()), int(minus_side.sum()), 1)
-    step = max(1, min(m, budget // (8 * 40 * r_max)))
 
     est_cl = {"plus": np.empty(m), "minus": np.empty(m)}
     est_bc = {"plus": np.empty(m), "minus": np.empty(m)}
@@ -454,8 +455,7 @@ def estimate_r3d_robust(
     scores = np.zeros((n, m))
     var = np.zeros(m)
     fits: dict[str, list[tuple[slice, _SideBC]]] = {"plus": [], "minus": []}
-    for a in range(0, m, step):
-        cols = slice(a, min(a + step, m))
+    for cols in _chunks(m, r_max, budget, 40):
         for side, mask, sgn, where in (
             ("plus", plus_side, 1.0, "at or above"),
             ("minus", minus_side, -1.0, "below"),

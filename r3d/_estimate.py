@@ -29,7 +29,7 @@ from estkit._bandwidth import BandwidthSelection, _offset, _select
 from estkit._kernels import Kernel, get_kernel
 from estkit._locpoly import _locpoly, polynomial_basis
 from estkit._monotone import isotonic_regression, rearrange, trapezoid_weights
-from estkit._parallel import blas_single_thread, both_sides
+from estkit._parallel import blas_single_thread, both_sides, memory_budget_bytes
 from estkit._validation import (
     check_bandwidth,
     check_bool,
@@ -37,7 +37,14 @@ from estkit._validation import (
     check_option,
     check_scalar,
 )
-from estkit._windowed import SortedSide, _slices, check_windows, fit_into, prepare_side
+from estkit._windowed import (
+    SortedSide,
+    _chunks,
+    _slices,
+    check_windows,
+    fit_into,
+    prepare_side,
+)
 from r3d._prepared import R3DSample
 from r3d._rules import PAPER, R3DRules
 
@@ -428,12 +435,6 @@ def _prepare_sides(
     return {"plus": plus, "minus": minus}
 
 
-def default_memory_budget(n: int, m: int) -> int:
-    """Default bytes of temporaries of a fit: the size of the quantile matrix, at least
-    64 MiB."""
-    return max(64 * 2**20, 8 * n * m)
-
-
 def _leverage(fp, fm, cols: slice) -> np.ndarray:
     """Each unit's leverage in its side's fit (zero outside the window)."""
     return np.where(fp.in_window[:, cols], fp.leverage[:, cols], 0.0) + np.where(
@@ -470,11 +471,10 @@ def _fit_sides(
     :func:`estkit._locpoly._locpoly` over blocks of columns.
     """
     n, m = Qm.shape
-    budget = default_memory_budget(n, m) if memory_budget is None else int(memory_budget)
+    budget = memory_budget_bytes(memory_budget, n, m)
     coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m = _fit_both_sides(
         xv, Qm, cutoff, h, p, kern, need, rules, budget, sides
     )
-    row_step = max(1, budget // (8 * 6 * m))
     # units outside both supports have zero fitted values and zero residuals already: the
     # projection and the residual pass touch only the units of a support
     rows = np.flatnonzero(sup_p.any(axis=1) | sup_m.any(axis=1))
@@ -496,14 +496,15 @@ def _fit_sides(
         if not (isinstance(ri, slice) and np.shares_memory(e, resid)):
             resid[ri] = e
 
-    # blocks of rows that stay in cache (each step is a pass over the block; ~1 MiB)
-    row_step = max(1, min(row_step // 2, _RESIDUAL_CELLS // m))
+    # blocks of rows (~6 (m,) temporaries a row; two threads, half the budget each) that
+    # stay in cache (each step is a pass over the block; ~1 MiB)
+    row_step = max(1, min(max(1, budget // (8 * 6 * m)) // 2, _RESIDUAL_CELLS // m))
     if rows.size and rows.size >= _DENSE_SUPPORT * (rows[-1] + 1 - rows[0]):
         # the supports hold most of the rows they span: whole ranges of rows, in place (no
         # gather and scatter of the support's rows)
         blocks: list[np.ndarray | slice] = list(_slices(int(rows[-1]) + 1, row_step, int(rows[0])))
     else:
-        blocks = [rows[a : a + row_step] for a in range(0, rows.size, row_step)]
+        blocks = [rows[r] for r in _slices(rows.size, row_step)]
     # row by row, so two threads over two halves of the blocks give the same numbers
     half = len(blocks) // 2
 
@@ -548,9 +549,7 @@ def _fit_both_sides(
     wp, wm, lev = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k))
     sup_p, sup_m = np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool)
     if kern.compact if windowed is None else windowed:
-        if sides is None or any(
-            v.max_order < p or v.kernel.name != kern.name for v in sides.values()
-        ):
+        if sides is None or not all(v.serves(kern, p) for v in sides.values()):
             sides = _prepare_sides(xv, cutoff, kern, p)
         ps, ms = sides["plus"], sides["minus"]
         check_windows(ps, ms, h, p, cutoff, need)
@@ -580,10 +579,8 @@ def _fit_both_sides(
         coef_p, coef_m = both_sides(lambda: fit(ps, wp, sup_p), lambda: fit(ms, wm, sup_m))
         return coef_p, coef_m, wp, wm, resid, lev, sup_p, sup_m
     # about 12 (n,)-sized temporaries per quantile column in the two side fits
-    step = max(1, min(m, budget // (8 * 12 * max(n, 1))))
     coef_p, coef_m = np.empty((p + 1, m)), np.empty((p + 1, m))
-    for a in range(0, m, step):
-        cols = slice(a, min(a + step, m))
+    for cols in _chunks(m, n, budget, 12):
         fp = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "plus", min_units=need)
         fm = _locpoly(xv, Qm[:, cols], cutoff, h[cols], p, kern, "minus", min_units=need)
         coef_p[:, cols], coef_m[:, cols] = fp.coef, fm.coef
@@ -593,7 +590,7 @@ def _fit_both_sides(
             sp, sm = fp.in_window, fm.in_window
         np.add(np.where(sp, fp.fitted, 0.0), np.where(sm, fm.fitted, 0.0), out=resid[:, cols])
         if common:
-            if a == 0:  # identical for every block: keep one column
+            if cols.start == 0:  # identical for every block: keep one column
                 wp[:], wm[:] = fp.weights[:, :1], fm.weights[:, :1]
                 sup_p[:], sup_m[:] = sp[:, :1], sm[:, :1]
                 lev[:] = _leverage(fp, fm, slice(0, 1))

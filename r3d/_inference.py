@@ -38,8 +38,9 @@ from estkit import (
 )
 from estkit._bootstrap import ScoreBlocks
 from estkit._inference import SupStatistic
-from estkit._parallel import both_sides
-from r3d._estimate import R3DCore, default_memory_budget
+from estkit._parallel import both_sides, memory_budget_bytes
+from estkit._windowed import _slices
+from r3d._estimate import R3DCore
 from r3d._rules import R3DRules
 
 __all__ = [
@@ -207,7 +208,7 @@ def bootstrap_inference(
     """
     m = core.q.size
     if memory_budget is None:
-        memory_budget = default_memory_budget(core.n, m)
+        memory_budget = memory_budget_bytes(None, core.n, m)
     # the score blocks take up to one (n, m) matrix: half the budget for multipliers
     memory_budget = max(1, memory_budget // 2)
     scores = _score_blocks(core, memory_budget)
@@ -250,9 +251,8 @@ def _rows_block(
     vals = np.empty((rows.size, m))
     budget = 64 * 2**20 if memory_budget is None else int(memory_budget)
     step = max(1, budget // (8 * 3 * m))
-    for a in range(0, rows.size, step):
-        r = rows[a : a + step]
-        out = vals[a : a + r.size]
+    for block in _slices(rows.size, step):
+        r, out = rows[block], vals[block]
         np.take(resid, r, axis=0, out=out, mode="wrap")  # valid rows: no buffered copy
         out *= base[r]
     return rows, cols, vals
