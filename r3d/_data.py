@@ -741,7 +741,10 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 np.subtract(v[a:b], wide(base), out=slots[a:b], dtype=wide, casting="unsafe")
 
             _in_threads(shifted, cuts)
-            return slots, np.arange(base, hi + 1).astype(v.dtype)
+            # the ids counted up from ``base`` in ``wide``: ``np.arange(base, hi + 1)`` would
+            # go through float64 (and lose digits) for ids beyond the int64 range or at its top
+            slot_ids = np.arange(hi - base + 1, dtype=wide) + wide(base)
+            return slots, slot_ids.astype(v.dtype)
     codes, uniques = pd.factorize(ids, sort=True)
     return codes.astype(ctype, copy=False), np.asarray(uniques)
 
