@@ -35,6 +35,7 @@ from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
     _group_columns,
+    _last_rows,
     _numeric_column,
     _unit_codes,
     _unit_column,
@@ -153,8 +154,9 @@ def _partition_quantiles(
             ) from err
         raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
+    rep = _last_rows(codes, ids.size) if per_unit else None  # every unit's last row, once
     for col in per_unit:
-        out[col] = _constant_per_unit(part[col], codes, ids.size, col)
+        out[col] = _constant_per_unit(part[col], codes, ids.size, col, rep)
     return out
 
 
