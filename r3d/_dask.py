@@ -37,6 +37,7 @@ from r3d._data import (
     _group_columns,
     _last_rows,
     _numeric_column,
+    _raise_long_format_error,
     _unit_codes,
     _unit_column,
 )
@@ -145,13 +146,8 @@ def _partition_quantiles(
     w = rest[0] if rest else None
     try:
         Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
-    except ValueError as err:  # name the column and the unit, not the array argument
-        if w is not None and np.any(zero := np.add.reduceat(w, offsets[:-1]) <= 0):
-            bad = ids[np.argmax(zero) : np.argmax(zero) + 1].tolist()[0]
-            raise ValueError(
-                f"`{weight}` (the weight column): unit {bad!r} has zero total weight; drop "
-                "the unit."
-            ) from err
+    except ValueError as err:  # a unit of zero total weight: from_long's words for it
+        _raise_long_format_error(err, values, offsets, w, ids, outcome, weight)
         raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
     rep = _last_rows(codes, ids.size) if per_unit else None  # every unit's last row, once

@@ -640,9 +640,10 @@ def _raise_long_format_error(
     outcome: str,
     weight: str | None,
 ) -> None:
-    """After the constructor refused ``from_long``'s arrays: the same refusal in the
-    long format's terms (the column and the unit id), or nothing when it concerns neither
-    the outcome nor the weight column."""
+    """After the constructor refused ``from_long``'s grouped arrays (or
+    :func:`~r3d._quantiles.segment_quantiles` refused those of a Dask partition): the same
+    refusal in the long format's terms (the column and the unit id), or nothing when it
+    concerns neither the outcome nor the weight column."""
 
     def unit_of(row: int) -> Any:
         i = int(np.searchsorted(offsets, row, "right")) - 1
