@@ -248,10 +248,10 @@ class Distributions:
             If ``data`` (or ``unit_data``) is not a DataFrame, or ``unit`` or ``outcome``
             is None.
         ValueError
-            If a column is missing, a unit id is missing, a per-unit variable varies
-            within a unit, an outcome is not finite, a weight is negative or not finite,
-            or ``unit_data`` lacks a unit of ``data``, has several rows for one, or is
-            given without a per-unit column to read from it.
+            If a column is missing or named twice, a unit id is missing, a per-unit
+            variable varies within a unit, an outcome is not finite, a weight is negative
+            or not finite, or ``unit_data`` lacks a unit of ``data``, has several rows for
+            one, or is given without a per-unit column to read from it.
 
         Examples
         --------
@@ -272,17 +272,15 @@ class Distributions:
             raise ValueError(
                 f"Columns {missing} not found in `data`; available: {list(data.columns)}."
             )
-        if not data.columns.is_unique:
-            named = cols if unit_data is not None else [*cols, running, treatment, cluster]
-            twice = [c for c in named if c is not None and (data.columns == c).sum() > 1]
-            if twice:
-                raise ValueError(f"`data` has several columns named {twice[0]!r}; rename them.")
+        per_unit_cols = [running, treatment, cluster]
+        _refuse_twice(data, cols if unit_data is not None else [*cols, *per_unit_cols], "data")
         if unit_data is not None:
             if not isinstance(unit_data, pd.DataFrame):
                 raise TypeError(
                     "`unit_data` must be a pandas DataFrame indexed by unit id; got "
                     f"{type(unit_data).__name__}."
                 )
+            _refuse_twice(unit_data, per_unit_cols, "unit_data")
             if not unit_data.index.is_unique:
                 dup = unit_data.index[unit_data.index.duplicated()][:1].tolist()[0]
                 raise ValueError(
@@ -622,6 +620,14 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- long-format helpers
+def _refuse_twice(frame: pd.DataFrame, names: Sequence[str | None], arg: str) -> None:
+    """Refuse ``frame`` (the argument ``arg``) when one of ``names`` is several columns."""
+    if not frame.columns.is_unique:
+        twice = [c for c in names if c is not None and (frame.columns == c).sum() > 1]
+        if twice:
+            raise ValueError(f"`{arg}` has several columns named {twice[0]!r}; rename them.")
+
+
 def _unit_column(data: pd.DataFrame, unit: str) -> pd.Series:
     """``data[unit]``, refused when it holds a missing unit id."""
     ids_col = data[unit]

@@ -379,3 +379,14 @@ def test_integer_ids_at_the_top_of_their_range(dtype, top):
     assert d.running.tolist() == [0.1, -0.5, 0.5]
     codes, uniq = data_mod._unit_codes(df["id"])
     assert codes.tolist() == [2, 1, 2, 0] and uniq.tolist() == d.unit_ids.tolist()
+
+
+def test_unit_data_with_a_per_unit_column_twice_is_refused():
+    df = _small_long()
+    ud = pd.DataFrame({"x": np.arange(30.0), "c": 1}, index=np.arange(30) * 3 + 7)
+    twice = pd.concat([ud, ud[["x"]]], axis=1)
+    with pytest.raises(ValueError, match="`unit_data` has several columns named 'x'; rename"):
+        Distributions.from_long(df, unit="u", outcome="y", running="x", unit_data=twice)
+    # a duplicated column that is not read is no concern
+    d = Distributions.from_long(df, unit="u", outcome="y", cluster="c", unit_data=twice)
+    assert d.cluster.tolist() == [1] * 30
