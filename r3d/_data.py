@@ -696,10 +696,6 @@ def _n_threads() -> int:
     return min(available_cores(), 4)
 
 
-def _parts(n_rows: int) -> int:
-    return _n_threads() if n_rows >= _THREAD_ROWS else 1
-
-
 def _in_threads(work: Callable[[int, int], Any], cuts: Sequence[int]) -> list[Any]:
     """``[work(a, b) for a, b in pairwise(cuts)]``, in threads when there are several."""
     ranges = list(pairwise(cuts))
@@ -709,8 +705,10 @@ def _in_threads(work: Callable[[int, int], Any], cuts: Sequence[int]) -> list[An
         return list(pool.map(lambda r: work(*r), ranges))
 
 
-def _row_cuts(n_rows: int, n_parts: int) -> list[int]:
-    """Boundaries of ``n_parts`` near-equal ranges of rows."""
+def _row_cuts(n_rows: int) -> list[int]:
+    """Boundaries of the parts of ``n_rows`` rows: near-equal ranges, one per thread
+    (a single range below ``_THREAD_ROWS``)."""
+    n_parts = _n_threads() if n_rows >= _THREAD_ROWS else 1
     return [n_rows * k // n_parts for k in range(n_parts + 1)]
 
 
@@ -731,7 +729,7 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     budget = 2 * v.size + 1024  # slots allowed: at most about two per row
     ctype = _code_dtype(budget)
     if v.dtype.kind in "iu" and v.size:
-        cuts = _row_cuts(v.size, _parts(v.size))
+        cuts = _row_cuts(v.size)
 
         def extremes(a: int, b: int) -> tuple[int, int]:
             lo_hi = [(int(v[s:e].min()), int(v[s:e].max())) for s, e in _chunks(a, b)]
@@ -846,7 +844,7 @@ def _group_columns(
     shift = max(0, int(np.ceil(np.log2(n / _BUCKETS))))
     width = 1 << shift  # codes per bucket
     n_buckets = ((n - 1) >> shift) + 1
-    cuts = _row_cuts(N, _parts(N))
+    cuts = _row_cuts(N)
     # every row's bucket lives in a grouped column wide enough (written only in the second
     # pass): one fresh array of the row count fewer, fewer page faults
     isz = np.dtype(itype).itemsize
@@ -924,9 +922,7 @@ def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
             np.put(last, codes[s:e], np.arange(s, e, dtype=rtype))
         return last
 
-    return functools.reduce(
-        np.maximum, _in_threads(part, _row_cuts(codes.size, _parts(codes.size)))
-    )
+    return functools.reduce(np.maximum, _in_threads(part, _row_cuts(codes.size)))
 
 
 def _constant_per_unit(
@@ -958,7 +954,7 @@ def _constant_per_unit(
                 return False
         return True
 
-    if not all(_in_threads(same, _row_cuts(codes.size, _parts(codes.size)))):
+    if not all(_in_threads(same, _row_cuts(codes.size))):
         raise ValueError(
             f"Column {name!r} varies within unit; a per-unit variable must be constant "
             "within each unit (or pass it through `unit_data`)."
