@@ -8,7 +8,7 @@ weights). Quantile functions of all units are then computed in one vectorised pa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -20,6 +20,7 @@ import pandas as pd
 from estkit import check_option
 from estkit._parallel import available_cores
 from estkit._validation import check_grid
+from estkit._windowed import _slices
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
 __all__ = ["Distributions", "QuantileFunctions"]
@@ -712,11 +713,6 @@ def _row_cuts(n_rows: int) -> list[int]:
     return [n_rows * k // n_parts for k in range(n_parts + 1)]
 
 
-def _chunks(a: int, b: int) -> Iterator[tuple[int, int]]:
-    for s in range(a, b, _CHUNK_ROWS):
-        yield s, min(s + _CHUNK_ROWS, b)
-
-
 def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Every row's slot (int32 while the rows fit), slots ordered like the sorted ids, and
     the id of every slot.
@@ -732,7 +728,7 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         cuts = _row_cuts(v.size)
 
         def extremes(a: int, b: int) -> tuple[int, int]:
-            lo_hi = [(int(v[s:e].min()), int(v[s:e].max())) for s, e in _chunks(a, b)]
+            lo_hi = [(int(v[sl].min()), int(v[sl].max())) for sl in _slices(b, _CHUNK_ROWS, a)]
             return min(t[0] for t in lo_hi), max(t[1] for t in lo_hi)
 
         part_lo_hi = _in_threads(extremes, cuts)
@@ -918,8 +914,8 @@ def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
 
     def part(a: int, b: int) -> np.ndarray:
         last = np.full(n, -1, dtype=rtype)
-        for s, e in _chunks(a, b):
-            np.put(last, codes[s:e], np.arange(s, e, dtype=rtype))
+        for sl in _slices(b, _CHUNK_ROWS, a):
+            np.put(last, codes[sl], np.arange(sl.start, sl.stop, dtype=rtype))
         return last
 
     return functools.reduce(np.maximum, _in_threads(part, _row_cuts(codes.size)))
@@ -943,10 +939,10 @@ def _constant_per_unit(
 
     def same(a: int, b: int) -> bool:
         back = np.empty(min(_CHUNK_ROWS, b - a), dtype=ref.dtype)
-        for s, e in _chunks(a, b):
-            own = lab[s:e]
-            got = back[: e - s]
-            np.take(ref, codes[s:e], out=got)
+        for sl in _slices(b, _CHUNK_ROWS, a):
+            own = lab[sl]
+            got = back[: sl.stop - sl.start]
+            np.take(ref, codes[sl], out=got)
             eq = got == own
             if lab.dtype.kind == "f" and not eq.all():
                 eq |= np.isnan(got) & np.isnan(own)
