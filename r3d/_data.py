@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_option
-from estkit._parallel import available_cores
+from estkit._parallel import available_cores, thread_map
 from estkit._validation import check_grid
 from estkit._windowed import _slices
 from r3d._quantiles import QuantileMethod, segment_quantiles
@@ -699,11 +698,7 @@ def _n_threads() -> int:
 
 def _in_threads(work: Callable[[int, int], Any], cuts: Sequence[int]) -> list[Any]:
     """``[work(a, b) for a, b in pairwise(cuts)]``, in threads when there are several."""
-    ranges = list(pairwise(cuts))
-    if len(ranges) < 2:
-        return [work(a, b) for a, b in ranges]
-    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-        return list(pool.map(lambda r: work(*r), ranges))
+    return thread_map(lambda r: work(*r), pairwise(cuts))
 
 
 def _row_cuts(n_rows: int) -> list[int]:
