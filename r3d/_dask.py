@@ -34,9 +34,8 @@ from estkit._validation import check_grid, check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
-    _group_columns,
+    _group_long,
     _last_rows,
-    _numeric_column,
     _raise_long_format_error,
     _unit_codes,
     _unit_column,
@@ -132,18 +131,14 @@ def _partition_quantiles(
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
     codes, ids = _unit_codes(_unit_column(part, unit))
-    columns = [_numeric_column(part[outcome], "outcome", outcome)]
-    if weight is not None:
-        columns.append(_numeric_column(part[weight], "weight", weight))
-        if not (np.all(np.isfinite(columns[1])) and np.all(columns[1] >= 0)):
-            raise ValueError(
-                f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
-                "those rows first."
-            )
-    offsets, (values, *rest) = _group_columns(codes, ids.size, columns)
+    offsets, values, w = _group_long(part, codes, ids.size, outcome, weight)
+    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        raise ValueError(
+            f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
+            "those rows first."
+        )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
-    w = rest[0] if rest else None
     try:
         Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
     except ValueError as err:  # a unit of zero total weight: from_long's words for it

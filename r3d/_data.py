@@ -296,11 +296,7 @@ class Distributions:
         # outcomes (and weights) by slot; the per-unit columns are checked against each
         # unit's last row; then the empty slots are dropped
         slots, slot_ids = _unit_slots(ids_col)
-        columns = [_numeric_column(data[outcome], "outcome", outcome)]
-        if weight is not None:
-            columns.append(_numeric_column(data[weight], "weight", weight))
-        slot_offsets, (values, *rest) = _group_columns(slots, slot_ids.size, columns)
-        w = rest[0] if rest else None
+        slot_offsets, values, w = _group_long(data, slots, slot_ids.size, outcome, weight)
         used = np.diff(slot_offsets) > 0
         kept = None if used.all() else np.flatnonzero(used)
         offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
@@ -896,6 +892,18 @@ def _group_columns(
     shares[0], shares[-1] = 0, n_buckets
     _in_threads(second_pass, sorted(set(shares)))
     return offsets, grouped
+
+
+def _group_long(
+    data: pd.DataFrame, codes: np.ndarray, n: int, outcome: str, weight: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The outcome (and weight) column of a long frame as floats grouped by the rows'
+    unit codes (:func:`_group_columns`): ``(offsets, values, weights or None)``."""
+    columns = [_numeric_column(data[outcome], "outcome", outcome)]
+    if weight is not None:
+        columns.append(_numeric_column(data[weight], "weight", weight))
+    offsets, (values, *rest) = _group_columns(codes, n, columns)
+    return offsets, values, (rest[0] if rest else None)
 
 
 def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
