@@ -303,6 +303,7 @@ class Distributions:
         ids = slot_ids if kept is None else slot_ids[kept]
         per_unit: dict[str, Any] = {}
         rep: np.ndarray | None = None  # every slot's last row, found once
+        covered = False  # unit_data's rows checked against the units
         extra: tuple[tuple[str, str | None], ...] = (
             ("running", running),
             ("treatment", treatment),
@@ -316,14 +317,16 @@ class Distributions:
             if unit_data is not None:
                 if col not in unit_data.columns:
                     raise ValueError(f"Column {col!r} not found in `unit_data`.")
-                absent = ~pd.Index(ids).isin(unit_data.index)
-                if absent.any():
-                    first = pd.Index(ids)[absent].tolist()[0]
-                    raise ValueError(
-                        f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
-                        f"(first: {first!r}); index `unit_data` by the unit ids, one row per "
-                        "unit."
-                    )
+                if not covered:  # every unit has a row in unit_data: checked once
+                    absent = ~pd.Index(ids).isin(unit_data.index)
+                    if absent.any():
+                        first = pd.Index(ids)[absent].tolist()[0]
+                        raise ValueError(
+                            f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
+                            f"(first: {first!r}); index `unit_data` by the unit ids, one row "
+                            "per unit."
+                        )
+                    covered = True
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
             else:
                 if col not in data.columns:
