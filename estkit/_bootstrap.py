@@ -34,7 +34,13 @@ from typing import Any, Literal
 import numpy as np
 
 from estkit._deprecation import renamed_arguments
-from estkit._parallel import _progress, _want_progress, available_cores, blas_single_thread
+from estkit._parallel import (
+    _progress,
+    _want_progress,
+    available_cores,
+    blas_single_thread,
+    thread_map,
+)
 from estkit._random import RandomStateLike, check_random_state, spawn
 from estkit._validation import (
     _as_float_array,
@@ -102,12 +108,7 @@ def _draw_chunks(
         else:
             out[start : start + size] = _draw(g, kind, (size, n))
 
-    if len(jobs) == 1 or _n_threads() == 1:
-        for job in jobs:
-            work(job)
-    else:
-        with ThreadPoolExecutor(max_workers=min(_n_threads(), len(jobs))) as ex:
-            list(ex.map(work, jobs))
+    thread_map(work, jobs, _n_threads())
     return out
 
 

@@ -117,6 +117,29 @@ def memory_budget_bytes(memory_budget: int | None, n: int, m: int) -> int:
     return max(64 * 2**20, 8 * n * m) if memory_budget is None else int(memory_budget)
 
 
+def thread_map(
+    func: Callable[[Any], Any], items: Iterable[Any], max_workers: int | None = None
+) -> list[Any]:
+    """``[func(item) for item in items]``, in threads (at most ``max_workers``; by default
+    one per item) when there are several items and workers.
+
+    For array work that releases the GIL (NumPy, SciPy's compiled routines), each call
+    writing its own outputs or disjoint slices of shared ones: the results do not depend
+    on the threads.
+
+    Examples
+    --------
+    >>> thread_map(abs, [-1, 2, -3])
+    [1, 2, 3]
+    """
+    seq = list(items)
+    workers = len(seq) if max_workers is None else min(max_workers, len(seq))
+    if workers < 2:
+        return [func(it) for it in seq]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, seq))
+
+
 _CONTROLLER: list[Any] = []
 _LIMIT_LOCK = threading.Lock()
 _LIMIT_STATE: dict[str, Any] = {"depth": 0, "limiter": None}

@@ -34,8 +34,9 @@ from estkit._validation import check_grid, check_optional_bool
 from r3d._data import (
     QuantileFunctions,
     _constant_per_unit,
-    _group_columns,
-    _numeric_column,
+    _group_long,
+    _last_rows,
+    _raise_long_format_error,
     _unit_codes,
     _unit_column,
 )
@@ -130,31 +131,23 @@ def _partition_quantiles(
         )
     # the in-memory long-format path's grouping, constancy check and quantiles
     codes, ids = _unit_codes(_unit_column(part, unit))
-    columns = [_numeric_column(part[outcome], "outcome", outcome)]
-    if weight is not None:
-        columns.append(_numeric_column(part[weight], "weight", weight))
-        if not (np.all(np.isfinite(columns[1])) and np.all(columns[1] >= 0)):
-            raise ValueError(
-                f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
-                "those rows first."
-            )
-    offsets, (values, *rest) = _group_columns(codes, ids.size, columns)
+    offsets, values, w = _group_long(part, codes, ids.size, outcome, weight)
+    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        raise ValueError(
+            f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
+            "those rows first."
+        )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
-    w = rest[0] if rest else None
     try:
         Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
-    except ValueError as err:  # name the column and the unit, not the array argument
-        if w is not None and np.any(zero := np.add.reduceat(w, offsets[:-1]) <= 0):
-            bad = ids[np.argmax(zero) : np.argmax(zero) + 1].tolist()[0]
-            raise ValueError(
-                f"`{weight}` (the weight column): unit {bad!r} has zero total weight; drop "
-                "the unit."
-            ) from err
+    except ValueError as err:  # a unit of zero total weight: from_long's words for it
+        _raise_long_format_error(err, values, offsets, w, ids, outcome, weight)
         raise
     out = pd.DataFrame(Q, columns=qcols, index=pd.Index(ids, name=unit))
+    rep = _last_rows(codes, ids.size) if per_unit else None  # every unit's last row, once
     for col in per_unit:
-        out[col] = _constant_per_unit(part[col], codes, ids.size, col)
+        out[col] = _constant_per_unit(part[col], codes, ids.size, col, rep)
     return out
 
 

@@ -8,8 +8,7 @@ weights). Quantile functions of all units are then computed in one vectorised pa
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -18,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_option
-from estkit._parallel import available_cores
+from estkit._parallel import available_cores, thread_map
 from estkit._validation import check_grid
+from estkit._windowed import _slices
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
 __all__ = ["Distributions", "QuantileFunctions"]
@@ -248,10 +248,10 @@ class Distributions:
             If ``data`` (or ``unit_data``) is not a DataFrame, or ``unit`` or ``outcome``
             is None.
         ValueError
-            If a column is missing, a unit id is missing, a per-unit variable varies
-            within a unit, an outcome is not finite, a weight is negative or not finite,
-            or ``unit_data`` lacks a unit of ``data``, has several rows for one, or is
-            given without a per-unit column to read from it.
+            If a column is missing or named twice, a unit id is missing, a per-unit
+            variable varies within a unit, an outcome is not finite, a weight is negative
+            or not finite, or ``unit_data`` lacks a unit of ``data``, has several rows for
+            one, or is given without a per-unit column to read from it.
 
         Examples
         --------
@@ -272,17 +272,15 @@ class Distributions:
             raise ValueError(
                 f"Columns {missing} not found in `data`; available: {list(data.columns)}."
             )
-        if not data.columns.is_unique:
-            named = cols if unit_data is not None else [*cols, running, treatment, cluster]
-            twice = [c for c in named if c is not None and (data.columns == c).sum() > 1]
-            if twice:
-                raise ValueError(f"`data` has several columns named {twice[0]!r}; rename them.")
+        per_unit_cols = [running, treatment, cluster]
+        _refuse_twice(data, cols if unit_data is not None else [*cols, *per_unit_cols], "data")
         if unit_data is not None:
             if not isinstance(unit_data, pd.DataFrame):
                 raise TypeError(
                     "`unit_data` must be a pandas DataFrame indexed by unit id; got "
                     f"{type(unit_data).__name__}."
                 )
+            _refuse_twice(unit_data, per_unit_cols, "unit_data")
             if not unit_data.index.is_unique:
                 dup = unit_data.index[unit_data.index.duplicated()][:1].tolist()[0]
                 raise ValueError(
@@ -298,17 +296,14 @@ class Distributions:
         # outcomes (and weights) by slot; the per-unit columns are checked against each
         # unit's last row; then the empty slots are dropped
         slots, slot_ids = _unit_slots(ids_col)
-        columns = [_numeric_column(data[outcome], "outcome", outcome)]
-        if weight is not None:
-            columns.append(_numeric_column(data[weight], "weight", weight))
-        slot_offsets, (values, *rest) = _group_columns(slots, slot_ids.size, columns)
-        w = rest[0] if rest else None
+        slot_offsets, values, w = _group_long(data, slots, slot_ids.size, outcome, weight)
         used = np.diff(slot_offsets) > 0
         kept = None if used.all() else np.flatnonzero(used)
         offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
         ids = slot_ids if kept is None else slot_ids[kept]
         per_unit: dict[str, Any] = {}
         rep: np.ndarray | None = None  # every slot's last row, found once
+        covered = False  # unit_data's rows checked against the units
         extra: tuple[tuple[str, str | None], ...] = (
             ("running", running),
             ("treatment", treatment),
@@ -322,14 +317,16 @@ class Distributions:
             if unit_data is not None:
                 if col not in unit_data.columns:
                     raise ValueError(f"Column {col!r} not found in `unit_data`.")
-                absent = ~pd.Index(ids).isin(unit_data.index)
-                if absent.any():
-                    first = pd.Index(ids)[absent].tolist()[0]
-                    raise ValueError(
-                        f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
-                        f"(first: {first!r}); index `unit_data` by the unit ids, one row per "
-                        "unit."
-                    )
+                if not covered:  # every unit has a row in unit_data: checked once
+                    absent = ~pd.Index(ids).isin(unit_data.index)
+                    if absent.any():
+                        first = pd.Index(ids)[absent].tolist()[0]
+                        raise ValueError(
+                            f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
+                            f"(first: {first!r}); index `unit_data` by the unit ids, one row "
+                            "per unit."
+                        )
+                    covered = True
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
             else:
                 if col not in data.columns:
@@ -622,6 +619,14 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- long-format helpers
+def _refuse_twice(frame: pd.DataFrame, names: Sequence[str | None], arg: str) -> None:
+    """Refuse ``frame`` (the argument ``arg``) when one of ``names`` is several columns."""
+    if not frame.columns.is_unique:
+        twice = [c for c in names if c is not None and (frame.columns == c).sum() > 1]
+        if twice:
+            raise ValueError(f"`{arg}` has several columns named {twice[0]!r}; rename them.")
+
+
 def _unit_column(data: pd.DataFrame, unit: str) -> pd.Series:
     """``data[unit]``, refused when it holds a missing unit id."""
     ids_col = data[unit]
@@ -640,9 +645,10 @@ def _raise_long_format_error(
     outcome: str,
     weight: str | None,
 ) -> None:
-    """After the constructor refused ``from_long``'s arrays: the same refusal in the
-    long format's terms (the column and the unit id), or nothing when it concerns neither
-    the outcome nor the weight column."""
+    """After the constructor refused ``from_long``'s grouped arrays (or
+    :func:`~r3d._quantiles.segment_quantiles` refused those of a Dask partition): the same
+    refusal in the long format's terms (the column and the unit id), or nothing when it
+    concerns neither the outcome nor the weight column."""
 
     def unit_of(row: int) -> Any:
         i = int(np.searchsorted(offsets, row, "right")) - 1
@@ -689,27 +695,16 @@ def _n_threads() -> int:
     return min(available_cores(), 4)
 
 
-def _parts(n_rows: int) -> int:
-    return _n_threads() if n_rows >= _THREAD_ROWS else 1
-
-
 def _in_threads(work: Callable[[int, int], Any], cuts: Sequence[int]) -> list[Any]:
     """``[work(a, b) for a, b in pairwise(cuts)]``, in threads when there are several."""
-    ranges = list(pairwise(cuts))
-    if len(ranges) < 2:
-        return [work(a, b) for a, b in ranges]
-    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-        return list(pool.map(lambda r: work(*r), ranges))
+    return thread_map(lambda r: work(*r), pairwise(cuts))
 
 
-def _row_cuts(n_rows: int, n_parts: int) -> list[int]:
-    """Boundaries of ``n_parts`` near-equal ranges of rows."""
+def _row_cuts(n_rows: int) -> list[int]:
+    """Boundaries of the parts of ``n_rows`` rows: near-equal ranges, one per thread
+    (a single range below ``_THREAD_ROWS``)."""
+    n_parts = _n_threads() if n_rows >= _THREAD_ROWS else 1
     return [n_rows * k // n_parts for k in range(n_parts + 1)]
-
-
-def _chunks(a: int, b: int) -> Iterator[tuple[int, int]]:
-    for s in range(a, b, _CHUNK_ROWS):
-        yield s, min(s + _CHUNK_ROWS, b)
 
 
 def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -724,10 +719,10 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     budget = 2 * v.size + 1024  # slots allowed: at most about two per row
     ctype = _code_dtype(budget)
     if v.dtype.kind in "iu" and v.size:
-        cuts = _row_cuts(v.size, _parts(v.size))
+        cuts = _row_cuts(v.size)
 
         def extremes(a: int, b: int) -> tuple[int, int]:
-            lo_hi = [(int(v[s:e].min()), int(v[s:e].max())) for s, e in _chunks(a, b)]
+            lo_hi = [(int(v[sl].min()), int(v[sl].max())) for sl in _slices(b, _CHUNK_ROWS, a)]
             return min(t[0] for t in lo_hi), max(t[1] for t in lo_hi)
 
         part_lo_hi = _in_threads(extremes, cuts)
@@ -741,7 +736,10 @@ def _unit_slots(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 np.subtract(v[a:b], wide(base), out=slots[a:b], dtype=wide, casting="unsafe")
 
             _in_threads(shifted, cuts)
-            return slots, np.arange(base, hi + 1).astype(v.dtype)
+            # the ids counted up from ``base`` in ``wide``: ``np.arange(base, hi + 1)`` would
+            # go through float64 (and lose digits) for ids beyond the int64 range or at its top
+            slot_ids = np.arange(hi - base + 1, dtype=wide) + wide(base)
+            return slots, slot_ids.astype(v.dtype)
     codes, uniques = pd.factorize(ids, sort=True)
     return codes.astype(ctype, copy=False), np.asarray(uniques)
 
@@ -836,7 +834,7 @@ def _group_columns(
     shift = max(0, int(np.ceil(np.log2(n / _BUCKETS))))
     width = 1 << shift  # codes per bucket
     n_buckets = ((n - 1) >> shift) + 1
-    cuts = _row_cuts(N, _parts(N))
+    cuts = _row_cuts(N)
     # every row's bucket lives in a grouped column wide enough (written only in the second
     # pass): one fresh array of the row count fewer, fewer page faults
     isz = np.dtype(itype).itemsize
@@ -899,6 +897,18 @@ def _group_columns(
     return offsets, grouped
 
 
+def _group_long(
+    data: pd.DataFrame, codes: np.ndarray, n: int, outcome: str, weight: str | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The outcome (and weight) column of a long frame as floats grouped by the rows'
+    unit codes (:func:`_group_columns`): ``(offsets, values, weights or None)``."""
+    columns = [_numeric_column(data[outcome], "outcome", outcome)]
+    if weight is not None:
+        columns.append(_numeric_column(data[weight], "weight", weight))
+    offsets, (values, *rest) = _group_columns(codes, n, columns)
+    return offsets, values, (rest[0] if rest else None)
+
+
 def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
     """The last row of every code (-1 for codes without rows).
 
@@ -910,13 +920,11 @@ def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
 
     def part(a: int, b: int) -> np.ndarray:
         last = np.full(n, -1, dtype=rtype)
-        for s, e in _chunks(a, b):
-            np.put(last, codes[s:e], np.arange(s, e, dtype=rtype))
+        for sl in _slices(b, _CHUNK_ROWS, a):
+            np.put(last, codes[sl], np.arange(sl.start, sl.stop, dtype=rtype))
         return last
 
-    return functools.reduce(
-        np.maximum, _in_threads(part, _row_cuts(codes.size, _parts(codes.size)))
-    )
+    return functools.reduce(np.maximum, _in_threads(part, _row_cuts(codes.size)))
 
 
 def _constant_per_unit(
@@ -937,10 +945,10 @@ def _constant_per_unit(
 
     def same(a: int, b: int) -> bool:
         back = np.empty(min(_CHUNK_ROWS, b - a), dtype=ref.dtype)
-        for s, e in _chunks(a, b):
-            own = lab[s:e]
-            got = back[: e - s]
-            np.take(ref, codes[s:e], out=got)
+        for sl in _slices(b, _CHUNK_ROWS, a):
+            own = lab[sl]
+            got = back[: sl.stop - sl.start]
+            np.take(ref, codes[sl], out=got)
             eq = got == own
             if lab.dtype.kind == "f" and not eq.all():
                 eq |= np.isnan(got) & np.isnan(own)
@@ -948,7 +956,7 @@ def _constant_per_unit(
                 return False
         return True
 
-    if not all(_in_threads(same, _row_cuts(codes.size, _parts(codes.size)))):
+    if not all(_in_threads(same, _row_cuts(codes.size))):
         raise ValueError(
             f"Column {name!r} varies within unit; a per-unit variable must be constant "
             "within each unit (or pass it through `unit_data`)."

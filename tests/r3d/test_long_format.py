@@ -361,3 +361,32 @@ def test_unit_data_refusals():
         Distributions.from_long(df, unit_data=ud, **kw)
     d = Distributions.from_long(df, running="x", unit_data=ud.iloc[::-1], **kw)
     np.testing.assert_array_equal(d.running, np.arange(30.0))  # aligned by label
+
+
+@pytest.mark.parametrize(
+    ("dtype", "top"),
+    [(np.int64, np.iinfo(np.int64).max), (np.uint64, 2**63 + 10), (np.uint64, 2**64 - 1)],
+)
+def test_integer_ids_at_the_top_of_their_range(dtype, top):
+    # ids within a short range are their own slots; near the top of int64 (or beyond it,
+    # for uint64) the slot ids must be counted in the ids' integer type, not through float
+    ids = np.array([top, top - 2, top, top - 5], dtype=dtype)
+    df = pd.DataFrame({"id": ids, "y": [1.0, 2.0, 3.0, 4.0], "x": [0.5, -0.5, 0.5, 0.1]})
+    d = Distributions.from_long(df, unit="id", outcome="y", running="x")
+    assert d.unit_ids.dtype == dtype
+    assert d.unit_ids.tolist() == [int(top) - 5, int(top) - 2, int(top)]
+    assert d.offsets.tolist() == [0, 1, 2, 4] and d.values.tolist() == [4.0, 2.0, 1.0, 3.0]
+    assert d.running.tolist() == [0.1, -0.5, 0.5]
+    codes, uniq = data_mod._unit_codes(df["id"])
+    assert codes.tolist() == [2, 1, 2, 0] and uniq.tolist() == d.unit_ids.tolist()
+
+
+def test_unit_data_with_a_per_unit_column_twice_is_refused():
+    df = _small_long()
+    ud = pd.DataFrame({"x": np.arange(30.0), "c": 1}, index=np.arange(30) * 3 + 7)
+    twice = pd.concat([ud, ud[["x"]]], axis=1)
+    with pytest.raises(ValueError, match="`unit_data` has several columns named 'x'; rename"):
+        Distributions.from_long(df, unit="u", outcome="y", running="x", unit_data=twice)
+    # a duplicated column that is not read is no concern
+    d = Distributions.from_long(df, unit="u", outcome="y", cluster="c", unit_data=twice)
+    assert d.cluster.tolist() == [1] * 30
