@@ -129,7 +129,9 @@ def max_test_mse(
     """
     if not callable(predict):
         raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
-    tests, ys, stacked = _test_frames(tests, target)
+    tests, ys = _test_frames(tests, target)
+    # one prediction on the stacked environments (per-call overhead dominates small frames)
+    stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
     return _worst_mse(predict(stacked), ys, tests)
 
 
@@ -176,7 +178,7 @@ def subset_max_test_mse(
             "another predictor use max_test_mse(est.predict, tests))."
         )
     check_is_fitted(est, "stable_predictors_")
-    tests, ys, _ = _test_frames(tests, target)
+    tests, ys = _test_frames(tests, target)
     mutable = tuple(est.graph_.mutable)
     needed = list(dict.fromkeys(c for s in est.representatives_ for c in (*s, *mutable)))
     # each environment checked on its own (a column missing from one of them is named there)
@@ -287,10 +289,8 @@ def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
     return ref[cols].mean(), sd.mask(constant, 1.0)
 
 
-def _test_frames(
-    tests: Any, target: Hashable
-) -> tuple[list[pd.DataFrame], list[pd.Series], pd.DataFrame]:
-    """The checked test frames, their responses and the frames stacked in order."""
+def _test_frames(tests: Any, target: Hashable) -> tuple[list[pd.DataFrame], list[pd.Series]]:
+    """The checked test frames and their responses."""
     if isinstance(tests, pd.DataFrame):
         tests = [tests]
     if isinstance(tests, str | bytes) or not isinstance(tests, Iterable):
@@ -308,9 +308,7 @@ def _test_frames(
         if len(t) == 0:
             raise ValueError(f"`tests[{k}]` has no rows: drop empty test environments.")
         ys.append(check_frame(t, [target], name=f"tests[{k}]", what="target column")[target])
-    # one prediction on the stacked environments (per-call overhead dominates small frames)
-    stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
-    return tests, ys, stacked
+    return tests, ys
 
 
 def _as_predictions(prediction: Any) -> np.ndarray:
