@@ -508,12 +508,19 @@ def _project(theta: np.ndarray, blocks: list[slice], bound: float) -> np.ndarray
     return out
 
 
+def _residue_sd(sd: Any, absmax: Any) -> Any:
+    """Where a standard deviation is rounding residue of a constant (at most ``1e-12`` of
+    the largest magnitude ``absmax``, taken as at least 1): such a divisor is replaced by 1,
+    so that a constant becomes 0 after centring, not +-1."""
+    return sd <= 1e-12 * np.maximum(1.0, absmax)
+
+
 def _zscore_scaled(a: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Standardise each of the ``k`` blocks of ``n`` values (a constant block becomes 0);
     also return the ``(k, 1)`` divisors."""
     b = np.asarray(a, dtype=float).reshape(k, n)
     sd = b.std(axis=1, keepdims=True)
-    sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
+    sd[_residue_sd(sd, np.abs(b).max(axis=1, keepdims=True))] = 1.0
     return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel(), sd
 
 

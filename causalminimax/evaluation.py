@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalminimax._door import check_frame, node_list
 from causalminimax._estimator import CausalMinimaxRegressor
-from causalminimax._risk import predict_from
+from causalminimax._risk import _residue_sd, predict_from
 
 __all__ = ["in_raw_units", "max_test_mse", "standardize_split", "subset_max_test_mse"]
 
@@ -282,11 +282,9 @@ def in_raw_units(
 
 def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
     """Means and standard deviations (ddof 0; a constant column's is taken as 1, also when
-    rounding leaves it a residue, as in ``_risk._zscore_scaled``: a constant column becomes 0,
-    not +-1)."""
+    rounding leaves it a residue: :func:`causalminimax._risk._residue_sd`)."""
     sd = ref[cols].std(ddof=0)
-    constant = sd <= 1e-12 * ref[cols].abs().max().clip(lower=1.0)
-    return ref[cols].mean(), sd.mask(constant, 1.0)
+    return ref[cols].mean(), sd.mask(_residue_sd(sd, ref[cols].abs().max()), 1.0)
 
 
 def _test_frames(tests: Any, target: Hashable) -> tuple[list[pd.DataFrame], list[pd.Series]]:
