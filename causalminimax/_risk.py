@@ -28,6 +28,8 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import clone
 
+from causalminimax._spline import AdditiveSplineRidge, stacked_basis
+
 __all__ = [
     "FeatureMap",
     "InterventionModel",
@@ -271,8 +273,6 @@ def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
     """``model.predict(X)`` for a float array ``X`` built here; the default spline model skips
     scikit-learn's input checks (the same numbers, without their overhead on the many small
     batches of the worst-case search)."""
-    from causalminimax._spline import AdditiveSplineRidge
-
     if type(model) is AdditiveSplineRidge:
         return model._predict(X)
     return model.predict(X)
@@ -281,8 +281,6 @@ def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
 def _predict_and_jacobian(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``model.predict(X)`` and its input derivatives (:func:`_input_jacobian`), from one
     evaluation of the spline basis for the default model."""
-    from causalminimax._spline import AdditiveSplineRidge
-
     if type(model) is AdditiveSplineRidge:
         pred, jac = model._predict_and_partials(X)
         assert jac is not None  # partials were asked for
@@ -662,8 +660,6 @@ class PredictorBank:
         target: Hashable,
         standardize: bool,
     ) -> None:
-        from causalminimax._spline import AdditiveSplineRidge
-
         self.predictors = list(predictors)
         self.inputs = [tuple(c) for c in inputs]
         self.target = target
@@ -691,8 +687,6 @@ class PredictorBank:
 
     def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
         """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
-        from causalminimax._spline import stacked_basis
-
         n = len(sample[self.target]) // k
         if self.standardize:
             sample = {v: _zscore(sample[v], k, n) for v in (*self.columns, self.target)}
