@@ -136,7 +136,7 @@ def max_test_mse(
 
 
 def subset_max_test_mse(
-    est: Any, tests: Sequence[pd.DataFrame], target: Hashable = "Y"
+    est: Any, tests: Sequence[pd.DataFrame], target: Hashable | None = None
 ) -> pd.Series:
     """Maximum test MSE of the stable predictor of every searched representative.
 
@@ -150,8 +150,9 @@ def subset_max_test_mse(
         A fitted estimator.
     tests : sequence of pandas.DataFrame, or a DataFrame
         As in :func:`max_test_mse`; they hold the stable and mutable variables.
-    target : hashable, default "Y"
-        The response column.
+    target : hashable, optional
+        The response column: the fitted target ``est.graph_.target`` (the default); another
+        column is refused.
 
     Returns
     -------
@@ -178,6 +179,14 @@ def subset_max_test_mse(
             "another predictor use max_test_mse(est.predict, tests))."
         )
     check_is_fitted(est, "stable_predictors_")
+    fitted = est.graph_.target
+    if target is None:
+        target = fitted
+    elif target != fitted:
+        raise ValueError(
+            f"`target` {target!r} is not the target {fitted!r} that `est` was fitted to predict; "
+            "omit `target` (or pass that column)."
+        )
     tests, ys = _test_frames(tests, target)
     mutable = tuple(est.graph_.mutable)
     needed = list(dict.fromkeys(c for s in est.representatives_ for c in (*s, *mutable)))
