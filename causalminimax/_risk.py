@@ -28,6 +28,8 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.base import clone
 
+from causalminimax._spline import AdditiveSplineRidge, stacked_basis
+
 __all__ = [
     "FeatureMap",
     "InterventionModel",
@@ -271,8 +273,6 @@ def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
     """``model.predict(X)`` for a float array ``X`` built here; the default spline model skips
     scikit-learn's input checks (the same numbers, without their overhead on the many small
     batches of the worst-case search)."""
-    from causalminimax._spline import AdditiveSplineRidge
-
     if type(model) is AdditiveSplineRidge:
         return model._predict(X)
     return model.predict(X)
@@ -281,8 +281,6 @@ def _fast_predict(model: Any, X: np.ndarray) -> np.ndarray:
 def _predict_and_jacobian(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``model.predict(X)`` and its input derivatives (:func:`_input_jacobian`), from one
     evaluation of the spline basis for the default model."""
-    from causalminimax._spline import AdditiveSplineRidge
-
     if type(model) is AdditiveSplineRidge:
         pred, jac = model._predict_and_partials(X)
         assert jac is not None  # partials were asked for
@@ -508,12 +506,19 @@ def _project(theta: np.ndarray, blocks: list[slice], bound: float) -> np.ndarray
     return out
 
 
+def _residue_sd(sd: Any, absmax: Any) -> Any:
+    """Where a standard deviation is rounding residue of a constant (at most ``1e-12`` of
+    the largest magnitude ``absmax``, taken as at least 1): such a divisor is replaced by 1,
+    so that a constant becomes 0 after centring, not +-1."""
+    return sd <= 1e-12 * np.maximum(1.0, absmax)
+
+
 def _zscore_scaled(a: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Standardise each of the ``k`` blocks of ``n`` values (a constant block becomes 0);
     also return the ``(k, 1)`` divisors."""
     b = np.asarray(a, dtype=float).reshape(k, n)
     sd = b.std(axis=1, keepdims=True)
-    sd[sd <= 1e-12 * np.maximum(1.0, np.abs(b).max(axis=1, keepdims=True))] = 1.0
+    sd[_residue_sd(sd, np.abs(b).max(axis=1, keepdims=True))] = 1.0
     return ((b - b.mean(axis=1, keepdims=True)) / sd).ravel(), sd
 
 
@@ -655,8 +660,6 @@ class PredictorBank:
         target: Hashable,
         standardize: bool,
     ) -> None:
-        from causalminimax._spline import AdditiveSplineRidge
-
         self.predictors = list(predictors)
         self.inputs = [tuple(c) for c in inputs]
         self.target = target
@@ -684,8 +687,6 @@ class PredictorBank:
 
     def risks(self, sample: dict[Hashable, np.ndarray], k: int) -> np.ndarray:
         """Mean squared error of every predictor in each of ``k`` stacked samples (k, n_pred)."""
-        from causalminimax._spline import stacked_basis
-
         n = len(sample[self.target]) // k
         if self.standardize:
             sample = {v: _zscore(sample[v], k, n) for v in (*self.columns, self.target)}

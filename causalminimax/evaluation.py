@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalminimax._door import check_frame, node_list
 from causalminimax._estimator import CausalMinimaxRegressor
-from causalminimax._risk import predict_from
+from causalminimax._risk import _residue_sd, predict_from
 
 __all__ = ["in_raw_units", "max_test_mse", "standardize_split", "subset_max_test_mse"]
 
@@ -129,12 +129,14 @@ def max_test_mse(
     """
     if not callable(predict):
         raise TypeError(f"`predict` must be callable (e.g. est.predict); got {predict!r}.")
-    tests, ys, stacked = _test_frames(tests, target)
+    tests, ys = _test_frames(tests, target)
+    # one prediction on the stacked environments (per-call overhead dominates small frames)
+    stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
     return _worst_mse(predict(stacked), ys, tests)
 
 
 def subset_max_test_mse(
-    est: Any, tests: Sequence[pd.DataFrame], target: Hashable = "Y"
+    est: Any, tests: Sequence[pd.DataFrame], target: Hashable | None = None
 ) -> pd.Series:
     """Maximum test MSE of the stable predictor of every searched representative.
 
@@ -148,8 +150,9 @@ def subset_max_test_mse(
         A fitted estimator.
     tests : sequence of pandas.DataFrame, or a DataFrame
         As in :func:`max_test_mse`; they hold the stable and mutable variables.
-    target : hashable, default "Y"
-        The response column.
+    target : hashable, optional
+        The response column: the fitted target ``est.graph_.target`` (the default); another
+        column is refused.
 
     Returns
     -------
@@ -176,7 +179,15 @@ def subset_max_test_mse(
             "another predictor use max_test_mse(est.predict, tests))."
         )
     check_is_fitted(est, "stable_predictors_")
-    tests, ys, _ = _test_frames(tests, target)
+    fitted = est.graph_.target
+    if target is None:
+        target = fitted
+    elif target != fitted:
+        raise ValueError(
+            f"`target` {target!r} is not the target {fitted!r} that `est` was fitted to predict; "
+            "omit `target` (or pass that column)."
+        )
+    tests, ys = _test_frames(tests, target)
     mutable = tuple(est.graph_.mutable)
     needed = list(dict.fromkeys(c for s in est.representatives_ for c in (*s, *mutable)))
     # each environment checked on its own (a column missing from one of them is named there)
@@ -280,17 +291,13 @@ def in_raw_units(
 
 def _moments(ref: pd.DataFrame, cols: list[Any]) -> tuple[pd.Series, pd.Series]:
     """Means and standard deviations (ddof 0; a constant column's is taken as 1, also when
-    rounding leaves it a residue, as in ``_risk._zscore_scaled``: a constant column becomes 0,
-    not +-1)."""
+    rounding leaves it a residue: :func:`causalminimax._risk._residue_sd`)."""
     sd = ref[cols].std(ddof=0)
-    constant = sd <= 1e-12 * ref[cols].abs().max().clip(lower=1.0)
-    return ref[cols].mean(), sd.mask(constant, 1.0)
+    return ref[cols].mean(), sd.mask(_residue_sd(sd, ref[cols].abs().max()), 1.0)
 
 
-def _test_frames(
-    tests: Any, target: Hashable
-) -> tuple[list[pd.DataFrame], list[pd.Series], pd.DataFrame]:
-    """The checked test frames, their responses and the frames stacked in order."""
+def _test_frames(tests: Any, target: Hashable) -> tuple[list[pd.DataFrame], list[pd.Series]]:
+    """The checked test frames and their responses."""
     if isinstance(tests, pd.DataFrame):
         tests = [tests]
     if isinstance(tests, str | bytes) or not isinstance(tests, Iterable):
@@ -308,9 +315,7 @@ def _test_frames(
         if len(t) == 0:
             raise ValueError(f"`tests[{k}]` has no rows: drop empty test environments.")
         ys.append(check_frame(t, [target], name=f"tests[{k}]", what="target column")[target])
-    # one prediction on the stacked environments (per-call overhead dominates small frames)
-    stacked = tests[0] if len(tests) == 1 else pd.concat(tests, ignore_index=True)
-    return tests, ys, stacked
+    return tests, ys
 
 
 def _as_predictions(prediction: Any) -> np.ndarray:

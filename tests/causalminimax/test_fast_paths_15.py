@@ -465,3 +465,25 @@ def test_a_constant_column_with_rounding_residue_standardises_to_zero():
     assert tr["x"].abs().max() < 1e-12 and te[0]["x"].abs().max() < 1e-12
     raw = in_raw_units(lambda d: d["x"].to_numpy(), df.iloc[:3], ["Y", "x"])
     np.testing.assert_allclose(raw(df), df["Y"].iloc[:3].mean(), rtol=0, atol=1e-12)
+
+
+def test_subset_max_test_mse_scores_the_fitted_target():
+    # review: the response defaulted to the column "Y" whatever `est` was fitted to predict,
+    # and any other `target` was scored silently (the MSE of predicting the wrong column)
+    from sklearn.linear_model import LinearRegression
+
+    from tests.causalminimax.toy import CHAIN_EDGES, chain_data
+
+    X, y, env = chain_data(200)
+    edges = [tuple("T" if v == "Y" else v for v in e) for e in CHAIN_EDGES]
+    est = CausalMinimaxRegressor(graph=edges, target="T", estimator=LinearRegression())
+    est.fit(X, pd.Series(y, index=X.index), environment=env)
+    Xt, yt, _ = chain_data(100, seed=1)
+    test = Xt.assign(T=yt, Y=0.0)  # a column "Y" that is not the target
+    (s,) = est.representatives_
+    got = subset_max_test_mse(est, test)
+    assert got[s] == max_test_mse(lambda d: est.predict_subset(d, s), test, "T")
+    assert got[s] != max_test_mse(lambda d: est.predict_subset(d, s), test, "Y")
+    pd.testing.assert_series_equal(subset_max_test_mse(est, test, target="T"), got)
+    with pytest.raises(ValueError, match="`target` 'X1' is not the target 'T'"):
+        subset_max_test_mse(est, test, target="X1")
