@@ -27,6 +27,7 @@ def _large_path(monkeypatch, threads, *, buckets=4, chunk=5):
     monkeypatch.setattr(data_mod, "_THREAD_ROWS", 8)
     monkeypatch.setattr(data_mod, "_BUCKETS", buckets)
     monkeypatch.setattr(data_mod, "_CHUNK_ROWS", chunk)
+    monkeypatch.setattr(data_mod, "_MOVE_ROWS", 3 * chunk)
     monkeypatch.setattr(data_mod, "_n_threads", lambda: threads)
 
 
@@ -180,9 +181,9 @@ def test_large_path_through_the_public_scipy_route(monkeypatch):
 @pytest.mark.parametrize(
     "dtypes",
     [
-        (np.int8, np.bool_),  # no column wide enough for the buckets: a separate array
-        (np.float32, np.int8),  # a 4-byte column holds the int32 buckets
-        (np.int16, np.float64),  # the buckets live in the second column
+        (np.int8, np.bool_),  # one-byte columns
+        (np.float32, np.int8),  # a 4-byte float next to a one-byte integer
+        (np.int16, np.float64),  # a 2-byte integer (the width of the within-bucket codes)
     ],
 )
 @pytest.mark.parametrize("threads", [1, 2])
@@ -200,6 +201,24 @@ def test_group_columns_bucket_storage_any_column_types(monkeypatch, threads, dty
     )
     for c, g in zip(cols, grouped, strict=True):
         assert g.dtype == c.dtype and g.tobytes() == c[order].tobytes()
+
+
+@pytest.mark.parametrize("buckets", [1, 2])
+def test_group_columns_wide_buckets(monkeypatch, buckets):
+    # a bucket spanning more than 65,536 codes: the within-bucket codes no longer fit in
+    # uint16 and are kept in the codes' own type
+    rng = np.random.default_rng(buckets)
+    n = 200_003
+    codes = rng.integers(0, n, 900)
+    codes[::4] = n - 1  # the last code, in the last (partial) bucket
+    y = rng.standard_normal(codes.size)
+    _large_path(monkeypatch, 2, buckets=buckets)
+    offsets, (got,) = data_mod._group_columns(codes, n, [y])
+    order = np.argsort(codes, kind="stable")
+    np.testing.assert_array_equal(
+        offsets, np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n))])
+    )
+    assert got.tobytes() == y[order].tobytes()
 
 
 @pytest.mark.parametrize(
