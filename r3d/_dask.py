@@ -132,13 +132,10 @@ def _partition_quantiles(
     # the in-memory long-format path's grouping, constancy check and quantiles
     codes, ids = _unit_codes(_unit_column(part, unit))
     offsets, values, w = _group_long(part, codes, ids.size, outcome, weight)
-    if w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0)):
-        raise ValueError(
-            f"`{weight}` (the weight column) must be finite and non-negative; drop or fix "
-            "those rows first."
-        )
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"`{outcome}` contains non-finite outcomes; remove them first.")
+    if not np.all(np.isfinite(values)) or (
+        w is not None and not (np.all(np.isfinite(w)) and np.all(w >= 0))
+    ):  # from_long's words for bad outcomes or weights (the column, the unit, the fix)
+        _raise_long_format_error(None, values, offsets, w, ids, outcome, weight)
     try:
         Q = segment_quantiles(values, offsets, q, w, method)  # type: ignore[arg-type]
     except ValueError as err:  # a unit of zero total weight: from_long's words for it

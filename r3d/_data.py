@@ -44,7 +44,8 @@ class Distributions:
     weights : array-like of shape (N,), optional
         Non-negative sampling weights (None: equal weights).
     unit_ids : array-like of shape (n_units,), optional
-        Unit labels (0..n-1 by default; the DataFrame's unit labels with ``from_long``).
+        Distinct unit labels (0..n-1 by default; the DataFrame's unit labels with
+        ``from_long``).
     running, treatment, cluster : array-like of shape (n_units,), optional
         Running variable, treatment indicator and cluster labels, one value per unit.
 
@@ -110,14 +111,8 @@ class Distributions:
                 bad = int(np.flatnonzero(unit_tot <= 0)[0])
                 raise ValueError(f"`weights`: unit {bad} has zero total weight.")
             object.__setattr__(self, "weights", w)
-        ids = (
-            np.arange(n)
-            if self.unit_ids is None or len(self.unit_ids) == 0
-            else np.asarray(self.unit_ids)
-        )
-        if ids.shape != (n,):
-            raise ValueError(f"`unit_ids` must have one label per unit ({n}).")
-        object.__setattr__(self, "unit_ids", ids)
+        given = None if self.unit_ids is None or len(self.unit_ids) == 0 else self.unit_ids
+        object.__setattr__(self, "unit_ids", _unit_labels(given, n))
         for name in ("running", "treatment", "cluster"):
             v = getattr(self, name)
             if v is not None:
@@ -150,7 +145,7 @@ class Distributions:
             Matching per-observation weights.
         running, treatment, cluster : array-like of shape (n_units,), optional
         unit_ids : array-like of shape (n_units,), optional
-            Unit labels (default ``0..n-1``).
+            Distinct unit labels (default ``0..n-1``).
 
         Returns
         -------
@@ -162,8 +157,8 @@ class Distributions:
         TypeError
             If a sample holds text, or ``samples`` is not a sequence of samples.
         ValueError
-            If ``samples`` is empty, a sample is not one-dimensional, or ``weights`` does
-            not hold one array per unit.
+            If ``samples`` is empty, a sample is not one-dimensional, ``weights`` does
+            not hold one array per unit, or ``unit_ids`` holds a label twice.
         """
         if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
             raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
@@ -222,7 +217,9 @@ class Distributions:
 
         Per-unit variables (running variable, treatment, cluster) may be columns of
         ``data`` (constant within unit; checked) or of ``unit_data``, a DataFrame indexed
-        by unit id. Units are ordered by their id.
+        by unit id. When ``unit_data`` is given, every named per-unit column is read from
+        it and must not also be a column of ``data`` (two copies could disagree). Units
+        are ordered by their id.
 
         Parameters
         ----------
@@ -233,9 +230,10 @@ class Distributions:
         weight : str, optional
             Column of sampling weights.
         running, treatment, cluster : str, optional
-            Column names (in ``unit_data`` if given, else in ``data``).
+            Column names (in ``unit_data`` if given, and then not in ``data``; else in
+            ``data``).
         unit_data : DataFrame, optional
-            One row per unit, indexed by unit id.
+            One row per unit, indexed by unit id; holds the named per-unit columns.
 
         Returns
         -------
@@ -251,7 +249,9 @@ class Distributions:
             If a column is missing or named twice, a unit id is missing, a per-unit
             variable varies within a unit, an outcome is not finite, a weight is negative
             or not finite, or ``unit_data`` lacks a unit of ``data``, has several rows for
-            one, or is given without a per-unit column to read from it.
+            one, shares a named per-unit column with ``data``, or is given without a
+            per-unit column to read from it. The column checks come before any pass over
+            the rows.
 
         Examples
         --------
@@ -272,7 +272,7 @@ class Distributions:
             raise ValueError(
                 f"Columns {missing} not found in `data`; available: {list(data.columns)}."
             )
-        per_unit_cols = [running, treatment, cluster]
+        per_unit_cols = [c for c in (running, treatment, cluster) if c is not None]
         _refuse_twice(data, cols if unit_data is not None else [*cols, *per_unit_cols], "data")
         if unit_data is not None:
             if not isinstance(unit_data, pd.DataFrame):
@@ -286,10 +286,22 @@ class Distributions:
                 raise ValueError(
                     f"`unit_data` has several rows for unit {dup!r}; one row per unit."
                 )
-            if running is None and treatment is None and cluster is None:
+            if not per_unit_cols:
                 raise ValueError(
                     "`unit_data` is given but no per-unit column (`running`, `treatment` or "
                     "`cluster`) is named; name the columns to read from it, or drop it."
+                )
+        # the per-unit columns' home is known before any pass over the rows
+        home, home_name = (data, "data") if unit_data is None else (unit_data, "unit_data")
+        for col in per_unit_cols:
+            if col not in home.columns:
+                raise ValueError(f"Column {col!r} not found in `{home_name}`.")
+            if unit_data is not None and col in data.columns:
+                # one value per unit in two places: which one holds is no guess of ours
+                raise ValueError(
+                    f"Column {col!r} is in both `data` and `unit_data`, which may disagree; "
+                    f"drop it from `data` (data.drop(columns=[{col!r}])) to read it from "
+                    "`unit_data`, or leave out `unit_data` to read it from `data`."
                 )
         ids_col = _unit_column(data, unit)
         # one pass over the rows for the slots of the unit ids, a stable grouping of the
@@ -315,8 +327,6 @@ class Distributions:
                 continue
             col = col_or_none
             if unit_data is not None:
-                if col not in unit_data.columns:
-                    raise ValueError(f"Column {col!r} not found in `unit_data`.")
                 if not covered:  # every unit has a row in unit_data: checked once
                     absent = ~pd.Index(ids).isin(unit_data.index)
                     if absent.any():
@@ -329,8 +339,6 @@ class Distributions:
                     covered = True
                 per_unit[name] = unit_data[col].reindex(ids).to_numpy()
             else:
-                if col not in data.columns:
-                    raise ValueError(f"Column {col!r} not found in `data`.")
                 if rep is None:
                     rep = _last_rows(slots, slot_ids.size)
                 per_slot = _constant_per_unit(data[col], slots, slot_ids.size, col, rep)
@@ -504,7 +512,7 @@ class QuantileFunctions:
     running, treatment, cluster : array-like of shape (n_units,), optional
         Running variable, treatment indicator and cluster labels, one value per unit.
     unit_ids : array-like of shape (n_units,), optional
-        Unit labels (``0..n-1`` by default).
+        Distinct unit labels (``0..n-1`` by default).
 
     Examples
     --------
@@ -552,10 +560,7 @@ class QuantileFunctions:
                 if arr.shape != (n,):
                     raise ValueError(f"`{name}` must have one value per unit ({n}).")
                 object.__setattr__(self, name, arr)
-        ids = np.arange(n) if self.unit_ids is None else np.asarray(self.unit_ids)
-        if ids.shape != (n,):
-            raise ValueError(f"`unit_ids` must have one label per unit ({n}); got {ids.shape}.")
-        object.__setattr__(self, "unit_ids", ids)
+        object.__setattr__(self, "unit_ids", _unit_labels(self.unit_ids, n))
 
     @property
     def n_units(self) -> int:
@@ -618,6 +623,33 @@ def _unit_numbers(v: Any, name: str) -> np.ndarray:
         raise TypeError(f"`{name}` must be numeric, one value per unit.") from None
 
 
+def _unit_labels(
+    ids: Any,
+    n: int,
+    name: str = "`unit_ids`",
+    fix: str = "pass distinct ids, or none for 0..n-1",
+) -> np.ndarray:
+    """The units' labels (``0..n-1`` when ``ids`` is None): one per unit, none twice.
+
+    The one check of user-given unit labels (one hashing pass; a sorted array, as built by
+    :meth:`Distributions.from_long`, is recognised in one comparison pass). ``name`` and
+    ``fix`` word the refusal (``R3D.fit`` labels the units by a pandas input's index).
+    """
+    if ids is None:
+        return np.arange(n)
+    out = np.asarray(ids)
+    if out.shape != (n,):
+        raise ValueError(f"{name} must have one label per unit ({n}); got shape {out.shape}.")
+    labels = pd.Index(out)
+    if not labels.is_unique:
+        dup = labels[labels.duplicated()][:1].tolist()[0]
+        raise ValueError(
+            f"{name} holds the label {dup!r} more than once; every unit needs its own label "
+            f"({fix})."
+        )
+    return out
+
+
 # ---------------------------------------------------------------------- long-format helpers
 def _refuse_twice(frame: pd.DataFrame, names: Sequence[str | None], arg: str) -> None:
     """Refuse ``frame`` (the argument ``arg``) when one of ``names`` is several columns."""
@@ -637,7 +669,7 @@ def _unit_column(data: pd.DataFrame, unit: str) -> pd.Series:
 
 
 def _raise_long_format_error(
-    err: ValueError,
+    err: ValueError | None,
     values: np.ndarray,
     offsets: np.ndarray,
     w: np.ndarray | None,
@@ -645,10 +677,11 @@ def _raise_long_format_error(
     outcome: str,
     weight: str | None,
 ) -> None:
-    """After the constructor refused ``from_long``'s grouped arrays (or
-    :func:`~r3d._quantiles.segment_quantiles` refused those of a Dask partition): the same
-    refusal in the long format's terms (the column and the unit id), or nothing when it
-    concerns neither the outcome nor the weight column."""
+    """After the constructor refused ``from_long``'s grouped arrays (or a Dask partition's
+    outcomes or weights were found bad, ``err=None``, or
+    :func:`~r3d._quantiles.segment_quantiles` refused them): the same refusal in the long
+    format's terms (the column and the unit id), or nothing when it concerns neither the
+    outcome nor the weight column. The one wording of these refusals for both paths."""
 
     def unit_of(row: int) -> Any:
         i = int(np.searchsorted(offsets, row, "right")) - 1

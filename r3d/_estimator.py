@@ -32,8 +32,8 @@ from estkit import (
 )
 from estkit._bandwidth import _select
 from estkit._kernels import Kernel, get_kernel
-from estkit._validation import check_bandwidth, check_grid, holds_bool
-from r3d._data import Distributions, QuantileFunctions
+from estkit._validation import check_bandwidth, check_grid, check_scalar, holds_bool
+from r3d._data import Distributions, QuantileFunctions, _unit_labels
 from r3d._debias import DebiasedCore, debiased_inference, estimate_r3d_robust, select_bias_bandwidth
 from r3d._estimate import _estimate
 from r3d._inference import Multipliers, bootstrap_inference, r3d_rules
@@ -129,7 +129,8 @@ class R3D(BaseEstimator):
         Outcome bandwidth(s); ``None`` selects them (MSE per quantile for ``"simple"``,
         IMSE for ``"frechet"``) with the three-step plug-in selector.
     bandwidth_treatment : float, optional
-        First-stage bandwidth for fuzzy designs; ``None`` selects it.
+        First-stage bandwidth for fuzzy designs; ``None`` selects it. A one-element
+        sequence is read as its value, as for ``bandwidth``.
     pilot_order : int, default 1
         Order ``s`` of the pilot fits in the bandwidth selector: the selected bandwidth is
         MSE-optimal for an order-``s`` fit and is used with the order-``p`` fit, so
@@ -488,10 +489,8 @@ class R3D(BaseEstimator):
             first_stage_tol = 1e-8 * float(np.ptp(tv))
 
         h_den = self.bandwidth_treatment
-        if h_den is not None:
-            h_den = _as_float(h_den, "bandwidth_treatment")
-            if h_den <= 0:
-                raise ValueError(f"`bandwidth_treatment` must be positive; got {h_den!r}.")
+        if h_den is not None:  # estimate_r3d's rule: a one-element sequence is its value
+            h_den = check_scalar(h_den, "bandwidth_treatment", positive=True)
         h_num = self._bandwidth_arg(grid.size)
         kern = get_kernel(kernel)
         if degenerate.any() and (h_num is None or (tv is not None and h_den is None)):
@@ -694,9 +693,14 @@ class R3D(BaseEstimator):
                 grid = self._grid()
             ids = np.asarray(y.unit_ids)
         else:
-            aligned, index = align_by_label(
-                {"x": x, "y": y, "treatment": treatment, "weights": weights, "cluster": cluster}
-            )
+            inputs = {
+                "x": x,
+                "y": y,
+                "treatment": treatment,
+                "weights": weights,
+                "cluster": cluster,
+            }
+            aligned, index = align_by_label(inputs)
             x, y, treatment = aligned["x"], aligned["y"], aligned["treatment"]
             weights, cluster = aligned["weights"], aligned["cluster"]
             if isinstance(y, pd.Series):
@@ -704,8 +708,18 @@ class R3D(BaseEstimator):
             if isinstance(weights, pd.Series):
                 weights = list(weights.to_numpy())
             carried = Distributions.from_arrays(y, weights)
-            if index is not None:
-                carried = dataclasses.replace(carried, unit_ids=np.asarray(index))
+            if index is not None and len(index) == carried.n_units:  # else: `x` refused below
+                # the first pandas input's labels name the units
+                first = next(
+                    k for k, v in inputs.items() if isinstance(v, pd.Series | pd.DataFrame)
+                )
+                labels = _unit_labels(
+                    np.asarray(index),
+                    carried.n_units,
+                    f"The index of `{first}` (it labels the units)",
+                    f"reset it, e.g. {first}.reset_index(drop=True), or pass numpy arrays",
+                )
+                carried = dataclasses.replace(carried, unit_ids=labels)
             if carried.n_units > 1 and np.all(carried.sizes == 1):
                 self._single_draw_message = (
                     f"`y` has a single outcome draw for each of its {carried.n_units} units, "

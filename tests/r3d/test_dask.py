@@ -176,7 +176,7 @@ def test_dask_bad_values_name_the_column(long_data, client):
         ("w", np.nan, r"`w` \(the weight column\) must be finite and non-negative"),
         ("w", -1.0, r"`w` \(the weight column\) must be finite and non-negative"),
         ("unit", np.nan, r"`data\['unit'\]` has missing unit ids"),
-        ("y", np.nan, "`y` contains non-finite outcomes"),
+        ("y", np.nan, r"`y` \(the outcome column\) contains non-finite outcomes \(NaN or inf"),
     ):
         df = long_data.copy()
         df[col] = df[col].astype(float)

@@ -190,6 +190,7 @@ def test_unit_data_is_aligned_by_label_with_empty_slots():
     unit_data = pd.DataFrame(
         {"x": np.arange(25.0)}, index=np.random.default_rng(0).permutation(np.arange(25) * 4 + 2)
     )
+    df = df.drop(columns=["x"])  # a per-unit column in both places is refused
     d = Distributions.from_long(df, unit="unit", outcome="y", running="x", unit_data=unit_data)
     np.testing.assert_array_equal(d.running, unit_data["x"].reindex(d.unit_ids).to_numpy())
     assert d.unit_ids.tolist() == (np.arange(20) * 4 + 2).tolist()
@@ -359,7 +360,9 @@ def test_unit_data_refusals():
     ud = pd.DataFrame({"x": np.arange(30.0)}, index=np.arange(30) * 3 + 7)
     with pytest.raises(ValueError, match="`unit_data` is given but no per-unit column"):
         Distributions.from_long(df, unit_data=ud, **kw)
-    d = Distributions.from_long(df, running="x", unit_data=ud.iloc[::-1], **kw)
+    with pytest.raises(ValueError, match="Column 'x' is in both `data` and `unit_data`"):
+        Distributions.from_long(df, running="x", unit_data=ud.iloc[::-1], **kw)
+    d = Distributions.from_long(df.drop(columns=["x"]), running="x", unit_data=ud.iloc[::-1], **kw)
     np.testing.assert_array_equal(d.running, np.arange(30.0))  # aligned by label
 
 
