@@ -417,22 +417,10 @@ class Distributions:
         TypeError
             If ``keep`` is neither a boolean mask nor a 1-D integer array.
         ValueError
-            If the mask has the wrong length, a position is out of range, or no unit is
-            selected.
+            If the mask has the wrong length, a position is out of range or repeated, or
+            no unit is selected.
         """
-        k = np.asarray(keep)
-        if k.dtype == bool and k.shape != (self.n_units,):
-            raise ValueError(
-                f"`keep`: a boolean mask needs one entry per unit ({self.n_units}); got "
-                f"shape {k.shape}."
-            )
-        if k.dtype != bool and (k.ndim != 1 or k.dtype.kind not in "iu"):
-            raise TypeError("`keep` must be a boolean mask or an array of unit positions.")
-        if k.dtype != bool and k.size and (k.min() < -self.n_units or k.max() >= self.n_units):
-            raise ValueError(f"`keep`: unit positions must lie in [0, {self.n_units}).")
-        idx = np.arange(self.n_units)[k]
-        if idx.size == 0:
-            raise ValueError("`keep` selects no unit; a Distributions needs at least one.")
+        idx = _selected(keep, self.n_units)
         sizes = self.sizes[idx]
         starts = self.offsets[idx]
         flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
@@ -580,8 +568,16 @@ class QuantileFunctions:
         -------
         QuantileFunctions
             The kept rows of ``matrix`` on the same grid.
+
+        Raises
+        ------
+        TypeError
+            If ``keep`` is neither a boolean mask nor a 1-D integer array.
+        ValueError
+            If the mask has the wrong length, a position is out of range or repeated, or
+            no unit is selected.
         """
-        idx = np.arange(self.n_units)[np.asarray(keep)]
+        idx = _selected(keep, self.n_units)
 
         def take(v: np.ndarray | None) -> np.ndarray | None:
             return None if v is None else v[idx]
@@ -594,6 +590,33 @@ class QuantileFunctions:
             cluster=take(self.cluster),
             unit_ids=take(self.unit_ids),
         )
+
+
+def _selected(keep: Any, n: int) -> np.ndarray:
+    """Positions of the units that ``keep`` (a boolean mask or unit positions) selects,
+    checked: the mask's length, the positions' range, each unit at most once (unit ids
+    stay distinct), at least one unit."""
+    k = np.asarray(keep)
+    if k.dtype == bool and k.shape != (n,):
+        raise ValueError(
+            f"`keep`: a boolean mask needs one entry per unit ({n}); got shape {k.shape}."
+        )
+    if k.dtype != bool and (k.ndim != 1 or k.dtype.kind not in "iu"):
+        raise TypeError("`keep` must be a boolean mask or an array of unit positions.")
+    if k.dtype != bool and k.size and (k.min() < -n or k.max() >= n):
+        raise ValueError(f"`keep`: unit positions must lie in [0, {n}).")
+    idx = np.arange(n)[k]
+    if idx.size == 0:
+        raise ValueError("`keep` selects no unit; at least one unit is needed.")
+    if k.dtype != bool:
+        repeat = np.ones(idx.size, dtype=bool)
+        repeat[np.unique(idx, return_index=True)[1]] = False  # first selections
+        if repeat.any():
+            raise ValueError(
+                f"`keep` selects unit position {int(idx[np.argmax(repeat)])} more than once; "
+                "select each unit at most once (unit ids must stay distinct)."
+            )
+    return idx
 
 
 def _numeric_column(col: pd.Series, arg: str, name: str) -> np.ndarray:
@@ -797,7 +820,7 @@ except ImportError:  # pragma: no cover - private entry point moved: the public 
 
 _TWO_PASS_ROWS = 2**21  # from here on the rows are grouped in two passes (_group_columns)
 _BUCKETS = 256  # buckets of the first pass: few write heads, all in cache
-_MOVE_ROWS = 2**19  # rows per step of the first pass: sorted by bucket in cache, then copied
+_MOVE_ROWS = 2**21  # rows per step of the first pass: sorted by bucket in cache, then copied
 
 
 def _counting_sort(

@@ -164,3 +164,34 @@ def test_dask_and_from_long_word_bad_values_alike(col, value, match):
         quantiles_from_dask(
             dd.from_pandas(df, npartitions=1), unit="id", outcome="y", weight="w", quantiles=[0.5]
         )
+
+
+# ---- 6. subset: one selection rule for Distributions and QuantileFunctions (lead)
+def _both():
+    d = Distributions.from_arrays([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], unit_ids=["a", "b", "c"])
+    return d, d.to_quantile_functions(Q3)
+
+
+@pytest.mark.parametrize(
+    ("keep", "exc", "match"),
+    [
+        ([0, 2, 0], ValueError, r"`keep` selects unit position 0 more than once"),
+        ([2, -1], ValueError, r"`keep` selects unit position 2 more than once"),
+        (np.array([True, False]), ValueError, r"one entry per unit \(3\); got shape \(2,\)"),
+        (np.array([3]), ValueError, r"unit positions must lie in \[0, 3\)"),
+        (np.array([], dtype=int), ValueError, r"`keep` selects no unit"),
+        (np.zeros(3, dtype=bool), ValueError, r"`keep` selects no unit"),
+        (np.array([[0, 1]]), TypeError, r"`keep` must be a boolean mask or an array of unit"),
+        (np.array([0.0, 1.0]), TypeError, r"`keep` must be a boolean mask or an array of unit"),
+    ],
+)
+@pytest.mark.parametrize("which", [0, 1], ids=["Distributions", "QuantileFunctions"])
+def test_subset_refusals_name_keep(keep, exc, match, which):
+    with pytest.raises(exc, match=match):
+        _both()[which].subset(keep)
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["Distributions", "QuantileFunctions"])
+def test_subset_selects_in_the_given_order(which):
+    sub = _both()[which].subset([-1, 0])
+    assert sub.unit_ids.tolist() == ["c", "a"]
