@@ -820,7 +820,6 @@ except ImportError:  # pragma: no cover - private entry point moved: the public 
 
 _TWO_PASS_ROWS = 2**21  # from here on the rows are grouped in two passes (_group_columns)
 _BUCKETS = 256  # buckets of the first pass: few write heads, all in cache
-_MOVE_ROWS = 2**21  # rows per step of the first pass: sorted by bucket in cache, then copied
 
 
 def _counting_sort(
@@ -866,22 +865,12 @@ def _group_columns(
 
     A stable counting sort in compiled code, O(rows + codes). Up to ``_TWO_PASS_ROWS``
     rows it is one pass. Beyond, moving rows straight into a quarter million units
-    misses the cache at every row (a write head per unit), so the rows go through about
-    ``_BUCKETS`` buckets of consecutive codes (an MSD radix sort of two digits):
-
-    1. every part of the rows (one per thread) counts its rows per bucket;
-    2. every part moves its rows, ``_MOVE_ROWS`` at a time, into their buckets'
-       places in the output columns (a chunk is sorted by bucket in cache, then each
-       bucket's run is written after the part's previous rows of that bucket, the parts
-       in row order), keeping each row's code within its bucket (``uint16`` while a
-       bucket spans at most 65,536 codes);
-    3. every bucket, in cache, is sorted by that code back into its place (the buckets
-       shared among threads).
-
-    Each step is stable and the parts are taken in row order, so the result is the
-    one-pass grouping, bit for bit. Besides the output it allocates the within-bucket
-    codes (2 bytes a row) and buffers of one chunk or one bucket: fresh memory is costly
-    on some machines (virtual machines returning freed pages to their host).
+    misses the cache at every row (a write head per unit), so a first pass moves them into
+    about ``_BUCKETS`` buckets of consecutive codes (each part of the rows in its own
+    thread, into its own arrays), and a second pass groups every bucket within itself
+    (gathering the bucket's rows of every part, which stay in cache), the buckets shared
+    among threads. Every step is stable and parts are taken in row order, so the result is
+    the one-pass grouping, bit for bit.
     """
     N = codes.size
     head = codes[:4096]  # shuffled rows show it at once: skip the full pass
@@ -902,43 +891,27 @@ def _group_columns(
     width = 1 << shift  # codes per bucket
     n_buckets = ((n - 1) >> shift) + 1
     cuts = _row_cuts(N)
+    # every row's bucket lives in a grouped column wide enough (written only in the second
+    # pass): one fresh array of the row count fewer, fewer page faults
+    isz = np.dtype(itype).itemsize
+    host = next((g for g in grouped if g.dtype.itemsize >= isz and not g.dtype.hasobject), None)
+    bucket_of = (
+        np.empty(N, dtype=itype) if host is None else host.view(np.uint8)[: N * isz].view(itype)
+    )
 
-    def bucket_counts(a: int, b: int) -> np.ndarray:
-        counts = np.zeros(n_buckets, dtype=np.int64)
-        bkt = np.empty(min(_CHUNK_ROWS, b - a), dtype=itype)
-        for sl in _slices(b, _CHUNK_ROWS, a):
-            np.right_shift(keys[sl], shift, out=bkt[: sl.stop - sl.start])
-            counts += np.bincount(bkt[: sl.stop - sl.start], minlength=n_buckets)
-        return counts
-
-    per_part = np.array(_in_threads(bucket_counts, cuts)).reshape(len(cuts) - 1, n_buckets)
-    starts = np.concatenate([[0], np.cumsum(per_part.sum(axis=0))])  # bucket starts
-    part_starts = starts[:-1] + np.cumsum(per_part, axis=0) - per_part
-    low = np.empty(N, dtype=np.uint16 if width <= 2**16 else itype)  # code within bucket
-
-    def first_pass(p: int) -> None:
-        a, b = cuts[p], cuts[p + 1]
-        cursor = part_starts[p].tolist()  # where the part's next row of every bucket goes
-        size = min(_MOVE_ROWS, b - a)
-        bkt, moved_keys = np.empty(size, dtype=itype), np.empty(size, dtype=itype)
-        moved = [np.empty(size, dtype=c.dtype) for c in cols]
+    # first pass, one part of the rows per thread: codes and columns into buckets
+    def first_pass(a: int, b: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        k = keys[a:b]
+        buckets = np.right_shift(k, shift, out=bucket_of[a:b])
         indptr = np.empty(n_buckets + 1, dtype=itype)
-        for sl in _slices(b, _MOVE_ROWS, a):
-            m = sl.stop - sl.start
-            k = keys[sl]
-            np.right_shift(k, shift, out=bkt[:m])
-            for c, out in zip(cols, moved, strict=True):
-                _counting_sort(n_buckets, bkt[:m], k, c[sl], indptr, moved_keys[:m], out[:m])
-            np.bitwise_and(moved_keys[:m], width - 1, out=moved_keys[:m])
-            ip = indptr.tolist()
-            for j in np.flatnonzero(np.diff(indptr)).tolist():  # each bucket's run, copied
-                r0, r1, at = ip[j], ip[j + 1], cursor[j]
-                low[at : at + r1 - r0] = moved_keys[r0:r1]
-                for out, g in zip(moved, grouped, strict=True):
-                    g[at : at + r1 - r0] = out[r0:r1]
-                cursor[j] = at + r1 - r0
+        keys1 = np.empty(b - a, dtype=itype)
+        moved = [np.empty(b - a, dtype=c.dtype) for c in cols]
+        for c, out in zip(cols, moved, strict=True):
+            _counting_sort(n_buckets, buckets, k, c[a:b], indptr, keys1, out)
+        return indptr.astype(np.int64), keys1, moved
 
-    thread_map(first_pass, range(len(cuts) - 1))
+    firsts: list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = _in_threads(first_pass, cuts)
+    starts = np.sum([f[0] for f in firsts], axis=0)  # bucket starts in the grouped rows
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[n] = N
 
@@ -946,7 +919,8 @@ def _group_columns(
         rows = int(np.max(np.diff(starts[lo_b : hi_b + 1]), initial=0))
         local = np.empty(rows, dtype=itype)
         scratch = np.empty(rows, dtype=itype)
-        sinks = [np.empty(rows, dtype=c.dtype) for c in cols]
+        one_part = len(firsts) == 1  # then the bucket's rows are read where they are
+        sinks = [np.empty(0 if one_part else rows, dtype=c.dtype) for c in cols]
         indptr = np.empty(width + 1, dtype=itype)
         for b in range(lo_b, hi_b):
             lo, hi = int(starts[b]), int(starts[b + 1])
@@ -955,13 +929,23 @@ def _group_columns(
             if hi == lo:
                 offsets[base : base + m] = lo
                 continue
-            k = local[: hi - lo]
-            k[:] = low[lo:hi]
-            for g, sink in zip(grouped, sinks, strict=True):
-                vals = sink[: hi - lo]
-                vals[:] = g[lo:hi]  # the bucket's rows, in cache: sorted back in place
-                _counting_sort(m, k, k, vals, indptr[: m + 1], scratch[: hi - lo], g[lo:hi])
-            np.add(indptr[:m], lo, out=offsets[base : base + m], dtype=np.int64)
+            pos = 0  # the bucket's rows of every part, in row order
+            for ip, keys1, moved in firsts:
+                a, e = int(ip[b]), int(ip[b + 1])
+                np.subtract(keys1[a:e], base, out=local[pos : pos + e - a], dtype=itype)
+                if one_part:
+                    inputs = [mv[a:e] for mv in moved]
+                else:
+                    for sink, mv in zip(sinks, moved, strict=True):
+                        sink[pos : pos + e - a] = mv[a:e]
+                pos += e - a
+            if not one_part:
+                inputs = [sink[:pos] for sink in sinks]
+            k = local[:pos]
+            ip_b = indptr[: m + 1]
+            for vals, out in zip(inputs, grouped, strict=True):
+                _counting_sort(m, k, k, vals, ip_b, scratch[:pos], out[lo:hi])
+            np.add(ip_b[:m], lo, out=offsets[base : base + m], dtype=np.int64)
 
     shares = [int(np.searchsorted(starts, c, side="left")) for c in cuts]
     shares[0], shares[-1] = 0, n_buckets

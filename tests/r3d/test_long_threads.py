@@ -27,7 +27,6 @@ def _large_path(monkeypatch, threads, *, buckets=4, chunk=5):
     monkeypatch.setattr(data_mod, "_THREAD_ROWS", 8)
     monkeypatch.setattr(data_mod, "_BUCKETS", buckets)
     monkeypatch.setattr(data_mod, "_CHUNK_ROWS", chunk)
-    monkeypatch.setattr(data_mod, "_MOVE_ROWS", 3 * chunk)
     monkeypatch.setattr(data_mod, "_n_threads", lambda: threads)
 
 
@@ -181,9 +180,9 @@ def test_large_path_through_the_public_scipy_route(monkeypatch):
 @pytest.mark.parametrize(
     "dtypes",
     [
-        (np.int8, np.bool_),  # one-byte columns
-        (np.float32, np.int8),  # a 4-byte float next to a one-byte integer
-        (np.int16, np.float64),  # a 2-byte integer (the width of the within-bucket codes)
+        (np.int8, np.bool_),  # no column wide enough for the buckets: a separate array
+        (np.float32, np.int8),  # a 4-byte column holds the int32 buckets
+        (np.int16, np.float64),  # the buckets live in the second column
     ],
 )
 @pytest.mark.parametrize("threads", [1, 2])
@@ -205,8 +204,7 @@ def test_group_columns_bucket_storage_any_column_types(monkeypatch, threads, dty
 
 @pytest.mark.parametrize("buckets", [1, 2])
 def test_group_columns_wide_buckets(monkeypatch, buckets):
-    # a bucket spanning more than 65,536 codes: the within-bucket codes no longer fit in
-    # uint16 and are kept in the codes' own type
+    # buckets spanning more than 65,536 codes (one or two buckets for 200,003 codes)
     rng = np.random.default_rng(buckets)
     n = 200_003
     codes = rng.integers(0, n, 900)
