@@ -97,3 +97,19 @@ def test_subset_boolean_series_is_aligned_by_unit_id(which):
 def test_subset_empty_list_selects_no_unit(which):
     with pytest.raises(ValueError, match=r"`keep` selects no unit"):
         _both()[which].subset([])
+
+
+# ---- bandwidth_treatment: a nullable one-element array is its value, as for `bandwidth`
+def test_nullable_one_element_bandwidth_treatment_is_the_scalar():
+    sim = simulate_normal(n=120, n_draws=8, effect=2.0, fuzzy=True, rng=2)
+
+    def fit(h_num, h_den):
+        est = R3D(quantiles=[0.25, 0.5, 0.75], bandwidth=h_num, bandwidth_treatment=h_den)
+        return est.set_params(n_bootstrap=0).fit(sim.x, sim.y, treatment=sim.treatment)
+
+    nullable = pd.array([0.6], dtype="Float64")
+    a, b = fit(0.5, 0.6), fit(0.5, nullable)
+    assert b.bandwidth_treatment_ == 0.6 and a.tau_.tobytes() == b.tau_.tobytes()
+    assert fit(nullable, 0.6).bandwidth_.tolist() == [0.6] * 3  # as `bandwidth` reads it
+    with pytest.raises(ValueError, match=r"`bandwidth_treatment` must be a single number; got 2"):
+        fit(0.5, pd.array([0.5, 0.6], dtype="Float64"))
