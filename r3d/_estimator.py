@@ -719,7 +719,8 @@ class R3D(BaseEstimator):
                     np.asarray(index),
                     carried.n_units,
                     f"The index of `{first}` (it labels the units)",
-                    f"reset it, e.g. {first}.reset_index(drop=True), or pass numpy arrays",
+                    f"reset the index of every pandas input, e.g. {first}.reset_index(drop=True), "
+                    "or df.reset_index(drop=True) before taking the columns; or pass numpy arrays",
                 )
                 carried = dataclasses.replace(carried, unit_ids=labels)
             if carried.n_units > 1 and np.all(carried.sizes == 1):

@@ -113,3 +113,22 @@ def test_nullable_one_element_bandwidth_treatment_is_the_scalar():
     assert fit(nullable, 0.6).bandwidth_.tolist() == [0.6] * 3  # as `bandwidth` reads it
     with pytest.raises(ValueError, match=r"`bandwidth_treatment` must be a single number; got 2"):
         fit(0.5, pd.array([0.5, 0.6], dtype="Float64"))
+
+
+# ---- R3D.fit on columns of a frame whose index repeats labels (pd.concat of two samples)
+def test_fit_on_concatenated_frame_names_the_fix_that_works():
+    sim = simulate_normal(n=40, n_draws=5, effect=1.0, rng=3)
+    y = [sim.y.values[a:b] for a, b in zip(sim.y.offsets[:-1], sim.y.offsets[1:], strict=True)]
+    halves = [pd.DataFrame({"x": sim.x[s], "y": y[s]}) for s in (slice(0, 20), slice(20, 40))]
+    df = pd.concat(halves)  # index 0..19 twice
+    est = R3D(quantiles=[0.5], bandwidth=0.5, n_bootstrap=0)
+    with pytest.raises(
+        ValueError,
+        match=r"holds the label 0 more than once; .*reset the index of every pandas input, "
+        r"e\.g\. x\.reset_index\(drop=True\), or df\.reset_index\(drop=True\) before taking "
+        r"the columns; or pass numpy arrays",
+    ):
+        est.fit(df["x"], df["y"])
+    flat = df.reset_index(drop=True)  # the fix named
+    got = est.fit(flat["x"], flat["y"]).tau_
+    assert got.tobytes() == est.fit(sim.x, y).tau_.tobytes()
