@@ -112,7 +112,11 @@ class Distributions:
                 bad = int(np.flatnonzero(unit_tot <= 0)[0])
                 raise ValueError(f"`weights`: unit {bad} has zero total weight.")
             object.__setattr__(self, "weights", w)
-        given = None if self.unit_ids is None or len(self.unit_ids) == 0 else self.unit_ids
+        given: Any = self.unit_ids  # the field's default, an empty array, means 0..n-1
+        try:
+            given = None if given is None or len(given) == 0 else given
+        except TypeError:  # a scalar: refused by _unit_labels, naming `unit_ids`
+            pass
         object.__setattr__(self, "unit_ids", _unit_labels(given, n))
         for name in ("running", "treatment", "cluster"):
             v = getattr(self, name)

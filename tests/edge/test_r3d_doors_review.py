@@ -132,3 +132,11 @@ def test_fit_on_concatenated_frame_names_the_fix_that_works():
     flat = df.reset_index(drop=True)  # the fix named
     got = est.fit(flat["x"], flat["y"]).tau_
     assert got.tobytes() == est.fit(sim.x, y).tau_.tobytes()
+
+
+# ---- a scalar `unit_ids` is refused by name (it was a raw "has no len()" TypeError)
+@pytest.mark.parametrize("scalar", [5, np.int64(5), np.array(5)])
+def test_scalar_unit_ids_refused_by_name(scalar):
+    with pytest.raises(ValueError, match=r"`unit_ids` must have one label per unit \(2\); got"):
+        Distributions(np.arange(3.0), [0, 1, 3], unit_ids=scalar)
+    assert Distributions(np.arange(3.0), [0, 1, 3], unit_ids=[]).unit_ids.tolist() == [0, 1]
