@@ -652,11 +652,15 @@ def check_scalar(
     TypeError: `bandwidth` must be a real number; got '0.5'.
     """
     v = value
-    if not sequence and isinstance(v, list | tuple | pd.Series | pd.Index):
+    if not sequence and isinstance(
+        v, list | tuple | pd.Series | pd.Index | pd.api.extensions.ExtensionArray
+    ):
         raise TypeError(f"`{name}` must be a real number; got {value!r}.")
     if not sequence and isinstance(v, np.ndarray) and v.ndim > 0:
         raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    if isinstance(v, list | tuple | np.ndarray | pd.Series | pd.Index):
+    if isinstance(
+        v, list | tuple | np.ndarray | pd.Series | pd.Index | pd.api.extensions.ExtensionArray
+    ):
         arr = np.asarray(v, dtype=object).ravel()
         if arr.size != 1:
             raise ValueError(

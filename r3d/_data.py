@@ -18,7 +18,7 @@ import pandas as pd
 
 from estkit import check_option
 from estkit._parallel import available_cores, thread_map
-from estkit._validation import check_grid
+from estkit._validation import align_by_label, check_grid
 from estkit._windowed import _slices
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
@@ -44,8 +44,9 @@ class Distributions:
     weights : array-like of shape (N,), optional
         Non-negative sampling weights (None: equal weights).
     unit_ids : array-like of shape (n_units,), optional
-        Distinct unit labels (0..n-1 by default; the DataFrame's unit labels with
-        ``from_long``).
+        Distinct, non-missing, hashable unit labels (0..n-1 by default; the DataFrame's unit
+        labels with ``from_long``). Labels of several types keep their types (``[1, "1"]``
+        is two labels).
     running, treatment, cluster : array-like of shape (n_units,), optional
         Running variable, treatment indicator and cluster labels, one value per unit.
 
@@ -111,7 +112,11 @@ class Distributions:
                 bad = int(np.flatnonzero(unit_tot <= 0)[0])
                 raise ValueError(f"`weights`: unit {bad} has zero total weight.")
             object.__setattr__(self, "weights", w)
-        given = None if self.unit_ids is None or len(self.unit_ids) == 0 else self.unit_ids
+        given: Any = self.unit_ids  # the field's default, an empty array, means 0..n-1
+        try:
+            given = None if given is None or len(given) == 0 else given
+        except TypeError:  # a scalar: refused by _unit_labels, naming `unit_ids`
+            pass
         object.__setattr__(self, "unit_ids", _unit_labels(given, n))
         for name in ("running", "treatment", "cluster"):
             v = getattr(self, name)
@@ -155,10 +160,12 @@ class Distributions:
         Raises
         ------
         TypeError
-            If a sample holds text, or ``samples`` is not a sequence of samples.
+            If a sample holds text, ``samples`` is not a sequence of samples, or a unit id
+            is unhashable.
         ValueError
             If ``samples`` is empty, a sample is not one-dimensional, ``weights`` does
-            not hold one array per unit, or ``unit_ids`` holds a label twice.
+            not hold one array per unit, or ``unit_ids`` holds a label twice or a missing
+            one (NaN, None).
         """
         if isinstance(samples, np.ndarray) and samples.dtype.kind in "USa":
             raise TypeError("`y` holds text; outcomes must be numbers (convert them first).")
@@ -398,14 +405,15 @@ class Distributions:
         """Total number of observations."""
         return int(self.values.size)
 
-    def subset(self, keep: np.ndarray) -> Distributions:
+    def subset(self, keep: Any) -> Distributions:
         """The units selected by a boolean mask or index array (in that order).
 
         Parameters
         ----------
-        keep : numpy.ndarray of bool, shape (n_units,), or of int
+        keep : array-like of bool, shape (n_units,), or of int
             Boolean mask, or positions of the units to keep (negative positions count
-            from the end).
+            from the end). A boolean pandas Series is read by unit id (its index labels
+            must be the unit ids).
 
         Returns
         -------
@@ -417,10 +425,10 @@ class Distributions:
         TypeError
             If ``keep`` is neither a boolean mask nor a 1-D integer array.
         ValueError
-            If the mask has the wrong length, a position is out of range or repeated, or
-            no unit is selected.
+            If the mask has the wrong length (or, as a boolean Series, labels other than
+            the unit ids), a position is out of range or repeated, or no unit is selected.
         """
-        idx = _selected(keep, self.n_units)
+        idx = _selected(keep, self.unit_ids)
         sizes = self.sizes[idx]
         starts = self.offsets[idx]
         flat = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes) + np.arange(
@@ -500,7 +508,7 @@ class QuantileFunctions:
     running, treatment, cluster : array-like of shape (n_units,), optional
         Running variable, treatment indicator and cluster labels, one value per unit.
     unit_ids : array-like of shape (n_units,), optional
-        Distinct unit labels (``0..n-1`` by default).
+        Distinct, non-missing, hashable unit labels (``0..n-1`` by default).
 
     Examples
     --------
@@ -562,7 +570,9 @@ class QuantileFunctions:
         Parameters
         ----------
         keep : array-like of bool, shape (n_units,), or of int
-            Boolean mask, or positions of the units to keep.
+            Boolean mask, or positions of the units to keep (negative positions count
+            from the end). A boolean pandas Series is read by unit id (its index labels
+            must be the unit ids).
 
         Returns
         -------
@@ -574,10 +584,10 @@ class QuantileFunctions:
         TypeError
             If ``keep`` is neither a boolean mask nor a 1-D integer array.
         ValueError
-            If the mask has the wrong length, a position is out of range or repeated, or
-            no unit is selected.
+            If the mask has the wrong length (or, as a boolean Series, labels other than
+            the unit ids), a position is out of range or repeated, or no unit is selected.
         """
-        idx = _selected(keep, self.n_units)
+        idx = _selected(keep, self.unit_ids)
 
         def take(v: np.ndarray | None) -> np.ndarray | None:
             return None if v is None else v[idx]
@@ -592,11 +602,26 @@ class QuantileFunctions:
         )
 
 
-def _selected(keep: Any, n: int) -> np.ndarray:
+def _selected(keep: Any, unit_ids: Any) -> np.ndarray:
     """Positions of the units that ``keep`` (a boolean mask or unit positions) selects,
     checked: the mask's length, the positions' range, each unit at most once (unit ids
-    stay distinct), at least one unit."""
+    stay distinct), at least one unit. A boolean pandas Series is a mask by unit id
+    (aligned by label, refused when its labels are not the unit ids)."""
+    n = len(unit_ids)
+    if isinstance(keep, pd.Series) and pd.api.types.is_bool_dtype(keep.dtype):
+        units = pd.Series(np.zeros(n), index=pd.Index(unit_ids))
+        try:
+            keep = align_by_label({"unit_ids": units, "keep": keep})[0]["keep"]
+        except ValueError:
+            raise ValueError(
+                "`keep` is a boolean Series whose index labels are not the unit ids "
+                f"({len(keep)} labels against {n} units, "
+                f"{int((~keep.index.isin(units.index)).sum())} not among them): index it by "
+                "unit id, or pass keep.to_numpy() to select by position."
+            ) from None
     k = np.asarray(keep)
+    if k.ndim == 1 and k.size == 0:  # [] is no position (numpy reads it as floats)
+        k = k.astype(np.intp)
     if k.dtype == bool and k.shape != (n,):
         raise ValueError(
             f"`keep`: a boolean mask needs one entry per unit ({n}); got shape {k.shape}."
@@ -652,7 +677,8 @@ def _unit_labels(
     name: str = "`unit_ids`",
     fix: str = "pass distinct ids, or none for 0..n-1",
 ) -> np.ndarray:
-    """The units' labels (``0..n-1`` when ``ids`` is None): one per unit, none twice.
+    """The units' labels (``0..n-1`` when ``ids`` is None): one per unit, none twice, none
+    missing, all hashable; a list of labels of several types keeps their types.
 
     The one check of user-given unit labels (one hashing pass; a sorted array, as built by
     :meth:`Distributions.from_long`, is recognised in one comparison pass). ``name`` and
@@ -660,11 +686,34 @@ def _unit_labels(
     """
     if ids is None:
         return np.arange(n)
-    out = np.asarray(ids)
+    try:
+        out = np.asarray(ids)
+    except ValueError:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must hold one label per unit ({n}); got nested sequences ({fix})."
+        ) from None
+    if out.dtype.kind in "US" and not isinstance(ids, np.ndarray):
+        # numpy words [1, "1"] as ["1", "1"]: labels of several types keep their types
+        kept = np.asarray(ids, dtype=object)
+        if pd.api.types.infer_dtype(kept, skipna=False) not in ("string", "bytes"):
+            out = kept
     if out.shape != (n,):
         raise ValueError(f"{name} must have one label per unit ({n}); got shape {out.shape}.")
     labels = pd.Index(out)
-    if not labels.is_unique:
+    try:
+        missing = labels.isna() if out.dtype.kind in "fcOmM" else np.zeros(n, dtype=bool)
+        unique = labels.is_unique
+    except TypeError:  # unhashable labels (lists, sets, dicts)
+        raise TypeError(
+            f"{name} must hold hashable labels (numbers, strings, ...); got "
+            f"{type(out[0]).__name__} values ({fix})."
+        ) from None
+    if missing.any():
+        raise ValueError(
+            f"{name} has a missing label (NaN or None) for unit {int(np.argmax(missing))}; "
+            f"every unit needs a label ({fix})."
+        )
+    if not unique:
         dup = labels[labels.duplicated()][:1].tolist()[0]
         raise ValueError(
             f"{name} holds the label {dup!r} more than once; every unit needs its own label "

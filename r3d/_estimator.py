@@ -398,7 +398,9 @@ class R3D(BaseEstimator):
         Pandas inputs are paired by index label (``estkit.align_by_label``); with a
         ``Distributions`` or ``QuantileFunctions`` ``y`` they are aligned to its
         ``unit_ids``, and an ``x``, ``treatment`` or ``cluster`` that contradicts the one the
-        container carries is a ``ValueError``. numpy inputs are paired by position.
+        container carries is a ``ValueError``. numpy inputs are paired by position. The
+        index of the first pandas input labels the units (``unit_ids_``): a label in it twice,
+        or a missing one, is a ``ValueError`` (reset the index, or pass numpy arrays).
 
         Returns
         -------
@@ -717,7 +719,8 @@ class R3D(BaseEstimator):
                     np.asarray(index),
                     carried.n_units,
                     f"The index of `{first}` (it labels the units)",
-                    f"reset it, e.g. {first}.reset_index(drop=True), or pass numpy arrays",
+                    f"reset the index of every pandas input, e.g. {first}.reset_index(drop=True), "
+                    "or df.reset_index(drop=True) before taking the columns; or pass numpy arrays",
                 )
                 carried = dataclasses.replace(carried, unit_ids=labels)
             if carried.n_units > 1 and np.all(carried.sizes == 1):
