@@ -17,12 +17,35 @@ import numpy as np
 import pandas as pd
 
 from estkit import check_option
+from estkit._docstrings import doc_filler
 from estkit._parallel import available_cores, thread_map
 from estkit._validation import align_by_label, check_grid
 from estkit._windowed import _slices
 from r3d._quantiles import QuantileMethod, segment_quantiles
 
 __all__ = ["Distributions", "QuantileFunctions"]
+
+
+# the selection argument of both containers' ``subset`` (one description, one place)
+_fill_doc = doc_filler(
+    {
+        "keep": (
+            "keep : array-like of bool, shape (n_units,), or of int\n"
+            "    Boolean mask, or positions of the units to keep (negative positions count\n"
+            "    from the end). A boolean pandas Series is read by unit id (its index labels\n"
+            "    must be the unit ids)."
+        ),
+        "keep_raises": (
+            "Raises\n"
+            "------\n"
+            "TypeError\n"
+            "    If ``keep`` is neither a boolean mask nor a 1-D integer array.\n"
+            "ValueError\n"
+            "    If the mask has the wrong length (or, as a boolean Series, labels other than\n"
+            "    the unit ids), a position is out of range or repeated, or no unit is selected."
+        ),
+    }
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -405,28 +428,20 @@ class Distributions:
         """Total number of observations."""
         return int(self.values.size)
 
+    @_fill_doc
     def subset(self, keep: Any) -> Distributions:
         """The units selected by a boolean mask or index array (in that order).
 
         Parameters
         ----------
-        keep : array-like of bool, shape (n_units,), or of int
-            Boolean mask, or positions of the units to keep (negative positions count
-            from the end). A boolean pandas Series is read by unit id (its index labels
-            must be the unit ids).
+        %(keep)s
 
         Returns
         -------
         Distributions
             The kept units' samples, weights, ids and per-unit variables.
 
-        Raises
-        ------
-        TypeError
-            If ``keep`` is neither a boolean mask nor a 1-D integer array.
-        ValueError
-            If the mask has the wrong length (or, as a boolean Series, labels other than
-            the unit ids), a position is out of range or repeated, or no unit is selected.
+        %(keep_raises)s
         """
         idx = _selected(keep, self.unit_ids)
         sizes = self.sizes[idx]
@@ -563,29 +578,21 @@ class QuantileFunctions:
         """Number of units."""
         return int(self.matrix.shape[0])
 
+    @_fill_doc
     def subset(self, keep: Any) -> QuantileFunctions:
         """The units selected by a boolean mask or index array (in that order), with their
         ids and per-unit variables.
 
         Parameters
         ----------
-        keep : array-like of bool, shape (n_units,), or of int
-            Boolean mask, or positions of the units to keep (negative positions count
-            from the end). A boolean pandas Series is read by unit id (its index labels
-            must be the unit ids).
+        %(keep)s
 
         Returns
         -------
         QuantileFunctions
             The kept rows of ``matrix`` on the same grid.
 
-        Raises
-        ------
-        TypeError
-            If ``keep`` is neither a boolean mask nor a 1-D integer array.
-        ValueError
-            If the mask has the wrong length (or, as a boolean Series, labels other than
-            the unit ids), a position is out of range or repeated, or no unit is selected.
+        %(keep_raises)s
         """
         idx = _selected(keep, self.unit_ids)
 
