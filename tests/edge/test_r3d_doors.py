@@ -133,6 +133,7 @@ def test_missing_per_unit_column_in_unit_data_refused_up_front(no_row_pass):
 
 
 # ---- 5. one wording for bad outcomes and weights: from_long and the Dask path
+@pytest.mark.dask
 @pytest.mark.parametrize(
     ("col", "value", "match"),
     [
