@@ -635,8 +635,9 @@ def check_scalar(
     finite: bool = True,
     sequence: bool = True,
 ) -> float:
-    """Check a real scalar (a length-1 sequence or array is read as its element unless
-    ``sequence=False``, which refuses every sequence and array of dimension >= 1).
+    """Check a real scalar (a length-1 sequence or 1-D array is read as its element unless
+    ``sequence=False``, which refuses every sequence and array of dimension >= 1; nested
+    sequences and arrays of dimension >= 2 are refused).
 
     Strings, booleans and ``None`` are refused with a TypeError; NaN, infinite (unless
     ``finite=False``), non-positive (``positive=True``) or negative (``nonnegative=True``)
@@ -661,7 +662,13 @@ def check_scalar(
     if isinstance(
         v, list | tuple | np.ndarray | pd.Series | pd.Index | pd.api.extensions.ExtensionArray
     ):
-        arr = np.asarray(v, dtype=object).ravel()
+        arr = np.asarray(v, dtype=object)
+        if arr.ndim > 1:  # [[0.5]] is a table, not a number (as for R3D's `bandwidth`)
+            raise ValueError(
+                f"`{name}` must be a single number or a one-element 1-D sequence; got shape "
+                f"{arr.shape}."
+            )
+        arr = arr.ravel()
         if arr.size != 1:
             raise ValueError(
                 f"`{name}` must be a single number; got {arr.size} values. Pass one value."

@@ -196,3 +196,16 @@ def test_subset_refusals_name_keep(keep, exc, match, which):
 def test_subset_selects_in_the_given_order(which):
     sub = _both()[which].subset([-1, 0])
     assert sub.unit_ids.tolist() == ["c", "a"]
+
+
+# ---- 7. a nested one-element bandwidth is a table, not a number (lead; as for `bandwidth`)
+@pytest.mark.parametrize("nested", [[[0.6]], np.array([[0.6]]), ((0.6,),)])
+def test_nested_one_element_bandwidths_refused_alike(fuzzy, nested):
+    with pytest.raises(ValueError, match=r"`bandwidth` must be a scalar .* got shape \(1, 1\)"):
+        R3D(quantiles=Q3, bandwidth=nested, n_bootstrap=0).fit(
+            fuzzy.x, fuzzy.y, treatment=fuzzy.treatment
+        )
+    with pytest.raises(
+        ValueError, match=r"`bandwidth_treatment` must be a single number .* got shape \(1, 1\)"
+    ):
+        _fuzzy_fit(fuzzy, nested)
