@@ -354,14 +354,14 @@ class Distributions:
                     f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
                     f"(first: {first!r}); index `unit_data` by the unit ids, one row per unit."
                 )
-            for name, col in named.items():
-                if col is not None:
-                    per_unit[name] = unit_data[col].reindex(ids).to_numpy()
+            for name, column in named.items():
+                if column is not None:
+                    per_unit[name] = unit_data[column].reindex(ids).to_numpy()
         elif per_unit_cols:
             rep = _last_rows(slots, slot_ids.size)  # every slot's last row, found once
-            for name, col in named.items():
-                if col is not None:
-                    per_slot = _constant_per_unit(data[col], slots, slot_ids.size, col, rep)
+            for name, column in named.items():
+                if column is not None:
+                    per_slot = _constant_per_unit(data[column], slots, slot_ids.size, column, rep)
                     per_unit[name] = per_slot if kept is None else per_slot[kept]
         try:
             return cls(values, offsets, w, ids, **per_unit)
