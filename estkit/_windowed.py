@@ -68,7 +68,7 @@ from estkit._kernels import Kernel, KernelName, get_kernel
 from estkit._locpoly import _flat_columns
 
 # both_sides: the two-thread runner of the package (estkit._parallel), exported here too
-from estkit._parallel import blas_single_thread, both_sides
+from estkit._parallel import blas_single_thread, both_sides, memory_budget_bytes
 from estkit.exceptions import EstimationError
 
 __all__ = [
@@ -637,7 +637,7 @@ def _run_core(
     Ginv = np.linalg.inv(G)  # (k, p+1, p+1)
     lev_c = _antidiag(Ginv)  # (2p+1, k)
     nw = window_sizes(ps, hcols)
-    budget = max(64 * 2**20, 8 * Y.shape[0] * 4) if memory_budget is None else memory_budget
+    budget = memory_budget_bytes(memory_budget, Y.shape[0], 4)
     coef = np.empty((p + 1, m))
     cvar = np.full((p + 1, m), np.nan)
     sum_k = np.empty(m)

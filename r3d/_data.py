@@ -343,38 +343,28 @@ class Distributions:
         kept = None if used.all() else np.flatnonzero(used)
         offsets = slot_offsets if kept is None else np.append(slot_offsets[kept], values.size)
         ids = slot_ids if kept is None else slot_ids[kept]
-        per_unit: dict[str, Any] = {}
-        rep: np.ndarray | None = None  # every slot's last row, found once
-        covered = False  # unit_data's rows checked against the units
-        extra: tuple[tuple[str, str | None], ...] = (
-            ("running", running),
-            ("treatment", treatment),
-            ("cluster", cluster),
-        )
-        for name, col_or_none in extra:
-            if col_or_none is None:
-                per_unit[name] = None
-                continue
-            col = col_or_none
-            if unit_data is not None:
-                if not covered:  # every unit has a row in unit_data: checked once
-                    absent = ~pd.Index(ids).isin(unit_data.index)
-                    if absent.any():
-                        first = pd.Index(ids)[absent].tolist()[0]
-                        raise ValueError(
-                            f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
-                            f"(first: {first!r}); index `unit_data` by the unit ids, one row "
-                            "per unit."
-                        )
-                    covered = True
-                per_unit[name] = unit_data[col].reindex(ids).to_numpy()
-            else:
-                if rep is None:
-                    rep = _last_rows(slots, slot_ids.size)
-                per_slot = _constant_per_unit(data[col], slots, slot_ids.size, col, rep)
-                per_unit[name] = per_slot if kept is None else per_slot[kept]
+        named = {"running": running, "treatment": treatment, "cluster": cluster}
+        per_unit: dict[str, Any] = dict.fromkeys(named)
+        if unit_data is not None:  # it holds every named per-unit column (checked above)
+            labels = pd.Index(ids)
+            absent = ~labels.isin(unit_data.index)
+            if absent.any():
+                first = labels[absent].tolist()[0]
+                raise ValueError(
+                    f"`unit_data` has no row for {int(absent.sum())} unit(s) of `data` "
+                    f"(first: {first!r}); index `unit_data` by the unit ids, one row per unit."
+                )
+            for name, column in named.items():
+                if column is not None:
+                    per_unit[name] = unit_data[column].reindex(ids).to_numpy()
+        elif per_unit_cols:
+            rep = _last_rows(slots, slot_ids.size)  # every slot's last row, found once
+            for name, column in named.items():
+                if column is not None:
+                    per_slot = _constant_per_unit(data[column], slots, slot_ids.size, column, rep)
+                    per_unit[name] = per_slot if kept is None else per_slot[kept]
         try:
-            return cls(values, offsets, w, np.asarray(ids), **per_unit)
+            return cls(values, offsets, w, ids, **per_unit)
         except ValueError as err:  # name the columns and the unit id, not the 2-D arguments
             _raise_long_format_error(err, values, offsets, w, ids, outcome, weight)
             raise

@@ -94,6 +94,17 @@ def test_subset_boolean_series_is_aligned_by_unit_id(which):
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["Distributions", "QuantileFunctions"])
+def test_subset_nullable_boolean_series_by_unit_id_and_missing_entries_refused(which):
+    # final review (rwA): a nullable boolean mask with a shuffled index is read by unit id;
+    # a missing entry (NA) is no selection either way: refused, naming `keep`
+    obj = _both()[which]
+    mask = pd.Series([True, False, True], index=["c", "a", "b"], dtype="boolean")
+    assert obj.subset(mask).unit_ids.tolist() == ["b", "c"]
+    with pytest.raises(TypeError, match=r"`keep` must be a boolean mask or an array of unit"):
+        obj.subset(pd.Series([True, pd.NA, True], index=["c", "a", "b"], dtype="boolean"))
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["Distributions", "QuantileFunctions"])
 def test_subset_empty_list_selects_no_unit(which):
     with pytest.raises(ValueError, match=r"`keep` selects no unit"):
         _both()[which].subset([])
