@@ -507,9 +507,9 @@ def _project(theta: np.ndarray, blocks: list[slice], bound: float) -> np.ndarray
 
 
 def _residue_sd(sd: Any, absmax: Any) -> Any:
-    """Where a standard deviation is rounding residue of a constant (at most ``1e-12`` of
-    the largest magnitude ``absmax``, taken as at least 1): such a divisor is replaced by 1,
-    so that a constant becomes 0 after centring, not +-1."""
+    """True where a standard deviation ``sd`` is rounding residue of a constant (at most
+    ``1e-12`` of the largest magnitude ``absmax``, taken as at least 1). The callers divide
+    by 1 there instead, so that a constant becomes 0 after centring, not +-1."""
     return sd <= 1e-12 * np.maximum(1.0, absmax)
 
 

@@ -141,8 +141,8 @@ def subset_max_test_mse(
     """Maximum test MSE of the stable predictor of every searched representative.
 
     The value for a subset ``s`` equals ``max_test_mse(lambda d: est.predict_subset(d, s),
-    tests, target)`` (the same predictions, to the last digit); the test environments are
-    checked and stacked once for all subsets instead of once per subset.
+    tests, est.graph_.target)`` (the same predictions, to the last digit); the test
+    environments are checked and stacked once for all subsets instead of once per subset.
 
     Parameters
     ----------

@@ -136,13 +136,16 @@ def _problem(
     true_model: BehaviouralModel,
     assumed_model: BehaviouralModel,
     distance_in: Any,
-    *metric_options: Any,
+    canonicalization: Any,
+    norm: Any,
+    scale: Any,
+    weights: Any = None,
 ) -> Misspecification:
-    """The :class:`Misspecification` of the functional interface; ``metric_options`` are
-    the options of :func:`_metric` (``canonicalization, norm, scale[, weights]``)."""
+    """The :class:`Misspecification` of the functional interface (the metric options as in
+    :func:`_metric`)."""
     check_mdp(mdp)
     _check_models(true_model, assumed_model)
-    metric = _metric(mdp, true_model, distance_in, *metric_options)
+    metric = _metric(mdp, true_model, distance_in, canonicalization, norm, scale, weights)
     return Misspecification(mdp, true_model, assumed_model, metric)
 
 
