@@ -653,15 +653,11 @@ def check_scalar(
     TypeError: `bandwidth` must be a real number; got '0.5'.
     """
     v = value
-    if not sequence and isinstance(
-        v, list | tuple | pd.Series | pd.Index | pd.api.extensions.ExtensionArray
-    ):
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
-    if not sequence and isinstance(v, np.ndarray) and v.ndim > 0:
-        raise TypeError(f"`{name}` must be a real number; got {value!r}.")
     if isinstance(
         v, list | tuple | np.ndarray | pd.Series | pd.Index | pd.api.extensions.ExtensionArray
     ):
+        if not sequence and not (isinstance(v, np.ndarray) and v.ndim == 0):
+            raise TypeError(f"`{name}` must be a real number; got {value!r}.")
         arr = np.asarray(v, dtype=object)
         if arr.ndim > 1:  # [[0.5]] is a table, not a number (as for R3D's `bandwidth`)
             raise ValueError(

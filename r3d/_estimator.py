@@ -563,7 +563,6 @@ class R3D(BaseEstimator):
             alpha=alpha,
             studentize=studentize,
             compat=compat,
-            kernel=kernel,
             x=xv,
             Q=Q,
             unit_ids=ids,

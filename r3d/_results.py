@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -59,8 +59,8 @@ class R3DResults(ResultsBase):
     studentize : bool
         Studentised uniform band.
     **facts
-        Description of the fit: ``compat``, ``kernel``, ``x``, ``Q``, ``unit_ids``,
-        ``n_below``, ``n_above``, ``n_dropped``, ``n_clusters``, ``weighted`` (``method``,
+        Description of the fit: ``compat``, ``x``, ``Q``, ``unit_ids``, ``n_below``,
+        ``n_above``, ``n_dropped``, ``n_clusters``, ``weighted`` (``method``, ``kernel``,
         ``p`` and ``cutoff`` are read off ``core``).
     debiased : r3d._debias.DebiasedCore, optional
         The robust bias-corrected estimate (``bias_correction="robust"``): bands and tests
@@ -88,7 +88,6 @@ class R3DResults(ResultsBase):
         alpha: float,
         studentize: bool,
         compat: Any,
-        kernel: RDKernel,
         x: np.ndarray,
         Q: np.ndarray,
         unit_ids: Any,
@@ -115,7 +114,7 @@ class R3DResults(ResultsBase):
         self.compat = compat
         self.rules = core.rules
         self.method = core.method
-        self.kernel = kernel
+        self.kernel = cast(RDKernel, core.kernel)  # R3D's door allows only these kernels
         self.p = core.p
         self.cutoff = core.cutoff
         self.fuzzy = bool(core.fuzzy)

@@ -63,3 +63,40 @@ def test_misspecification_sweep_refuses_boolean_values(values):
     model = irl.BoltzmannModel(beta=1.0)
     with pytest.raises(TypeError, match="`values` must be a non-empty sequence of numbers"):
         irl.misspecification_sweep(mdp, R, model, model, "beta", values, rng=0)
+
+
+@pytest.fixture(scope="module")
+def fuzzy_sim():
+    from r3d.simulate import simulate_normal
+
+    return simulate_normal(n=300, n_draws=20, effect=2.0, fuzzy=True, rng=3)
+
+
+def _fuzzy_fit(s, bandwidth_treatment):
+    est = R3D(quantiles=Q3, bandwidth=0.5, bandwidth_treatment=bandwidth_treatment, n_bootstrap=0)
+    return est.fit(s.x, s.y, treatment=s.treatment)
+
+
+@pytest.mark.parametrize("one", [[0.6], np.array([0.6]), pd.Series([0.6]), (0.6,)])
+def test_r3d_one_element_treatment_bandwidth_is_the_scalar(fuzzy_sim, one):
+    # R3D's door reads bandwidth_treatment as estimate_r3d does: a one-element sequence is
+    # its value, bit for bit
+    a, b = _fuzzy_fit(fuzzy_sim, 0.6), _fuzzy_fit(fuzzy_sim, one)
+    assert a.bandwidth_treatment_ == b.bandwidth_treatment_ == 0.6
+    assert a.tau_.tobytes() == b.tau_.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("bad", "exc", "match"),
+    [
+        (True, TypeError, "`bandwidth_treatment` must be a real number"),
+        ([True], TypeError, "`bandwidth_treatment` must be a real number"),
+        ("0.6", TypeError, "`bandwidth_treatment` must be a real number"),
+        ([0.5, 0.6], ValueError, "`bandwidth_treatment` must be a single number; got 2 values"),
+        (np.nan, ValueError, "`bandwidth_treatment` must be a finite number"),
+        (0.0, ValueError, "`bandwidth_treatment` must be strictly positive"),
+    ],
+)
+def test_r3d_treatment_bandwidth_refusals(fuzzy_sim, bad, exc, match):
+    with pytest.raises(exc, match=match):
+        _fuzzy_fit(fuzzy_sim, bad)
