@@ -40,6 +40,10 @@ def test_one_element_bandwidth_treatment_is_the_scalar(fuzzy, one):
         ([0.5, 0.6], ValueError, r"`bandwidth_treatment` must be a single number; got 2 values"),
         ([True], TypeError, r"`bandwidth_treatment` must be a real number; got \[True\]"),
         ([-1.0], ValueError, r"`bandwidth_treatment` must be strictly positive; got \[-1.0\]"),
+        (True, TypeError, "`bandwidth_treatment` must be a real number"),
+        ("0.6", TypeError, "`bandwidth_treatment` must be a real number"),
+        (np.nan, ValueError, "`bandwidth_treatment` must be a finite number"),
+        (0.0, ValueError, "`bandwidth_treatment` must be strictly positive"),
     ],
 )
 def test_bandwidth_treatment_sequences_refused_like_estimate_r3d(fuzzy, bad, exc, match):
